@@ -1,0 +1,96 @@
+import { z, formatZodError } from './zod';
+import { exitPlanSchema, resolveExitPlan, type ExitPlan } from './exit-plan';
+import { ConfigError } from './errors';
+
+/** `HH:MM` in the exchange's time zone (America/New_York). */
+const hhmm = z.string().check(z.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24h, America/New_York)'));
+
+/** Risk limits, checked before any opening order. Defaults are deliberately small. */
+export const limitsSchema = z.strictObject({
+  /** The kill switch: false stops every new opening order for the account. */
+  trading_enabled: z._default(z.boolean(), true),
+  max_contracts_per_order: z._default(z.int().check(z.gte(1), z.lte(10_000)), 10),
+  max_open_positions: z._default(z.int().check(z.gte(0), z.lte(10_000)), 5),
+  /** Dollars: contracts x price per share x 100. */
+  max_premium_per_position: z._default(z.number().check(z.gt(0)), 5000),
+  min_days_to_expiry: z._default(z.int().check(z.gte(0), z.lte(3650)), 1),
+  max_recommendation_age_minutes: z._default(z.number().check(z.gt(0), z.lte(1440)), 5),
+  /** Optional time-of-day window for new openings (America/New_York); off by default. */
+  entry_window: z._default(z.nullable(z.strictObject({ start: hhmm, end: hhmm })), null),
+});
+
+/** How the exit evaluator prices positions and sends its orders. */
+export const exitExecutionSchema = z.strictObject({
+  /** `mid` (default): (bid+ask)/2. `bid_ask`: the price a close would get (bid for a long, ask for a short). */
+  mark: z._default(z.enum(['mid', 'bid_ask']), 'mid'),
+  /** `market` (default) or `marketable_limit` (limit through the far side by `limit_slippage_pct`). */
+  order_type: z._default(z.enum(['market', 'marketable_limit']), 'market'),
+  limit_slippage_pct: z._default(z.number().check(z.gte(0), z.lte(1)), 0.05),
+  /** A quote older than this (seconds) is stale: it never triggers an exit by itself. */
+  max_quote_age_seconds: z._default(z.int().check(z.gte(1), z.lte(86_400)), 120),
+});
+
+/**
+ * One account, as users write it in `cdk.json` (`accounts` context) and as each function receives it in
+ * `ACCOUNT_CONFIG`. Every field but `name` is optional; unknown fields are refused (typo protection).
+ */
+export const accountConfigSchema = z.strictObject({
+  /** Lowercase identifier, used in resource names and client_order_ids. */
+  name: z
+    .string()
+    .check(
+      z.regex(
+        /^[a-z][a-z0-9-]{0,31}$/,
+        'expected 1-32 chars: a lowercase letter, then lowercase letters, digits or -',
+      ),
+    ),
+  /** Paper trading unless this is explicitly `false` (and the deploy confirms live trading). */
+  paper: z._default(z.boolean(), true),
+  /** Secrets Manager secret holding `{"APCA_API_KEY_ID": "...", "APCA_API_SECRET_KEY": "..."}`. */
+  secret_name: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
+  sweep_interval_minutes: z._default(z.int().check(z.gte(1), z.lte(60)), 1),
+  limits: z.prefault(limitsSchema, {}),
+  exit_defaults: z.prefault(exitPlanSchema, {}),
+  exit_execution: z.prefault(exitExecutionSchema, {}),
+});
+
+type ParsedAccountConfig = z.infer<typeof accountConfigSchema>;
+
+/** A validated account with every default filled in. */
+export interface AccountConfig extends Omit<ParsedAccountConfig, 'secret_name'> {
+  readonly secret_name: string;
+  /** `exit_defaults` over the system defaults: the plan a recommendation without `exit_plan` gets. */
+  readonly resolved_exit_defaults: ExitPlan;
+}
+
+/**
+ * Validates one account object. Throws {@link ConfigError} naming the account and the bad field.
+ */
+export function parseAccountConfig(raw: unknown, where = 'account configuration'): AccountConfig {
+  const result = accountConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const name =
+      raw && typeof raw === 'object' && 'name' in raw && typeof raw.name === 'string' ? ` "${raw.name}"` : '';
+    throw new ConfigError(`Invalid ${where}${name}: ${formatZodError(result.error)}`);
+  }
+  const cfg = result.data;
+  return {
+    ...cfg,
+    secret_name: cfg.secret_name ?? `ops-pipeline/alpaca/${cfg.name}`,
+    resolved_exit_defaults: resolveExitPlan(cfg.exit_defaults),
+  };
+}
+
+/** Validates a list of accounts: at least one, names unique. */
+export function parseAccountList(raw: unknown, where = 'accounts'): AccountConfig[] {
+  if (!Array.isArray(raw) || raw.length === 0) {
+    throw new ConfigError(`Invalid ${where}: expected a non-empty JSON array of account objects`);
+  }
+  const accounts = raw.map((a, i) => parseAccountConfig(a, `${where}[${i}]`));
+  const seen = new Set<string>();
+  for (const a of accounts) {
+    if (seen.has(a.name)) throw new ConfigError(`Invalid ${where}: account name "${a.name}" appears twice`);
+    seen.add(a.name);
+  }
+  return accounts;
+}

@@ -1,0 +1,92 @@
+/**
+ * Error hierarchy. A *permanent* error means "retrying the same input can never succeed" (the message
+ * belongs in the dead-letter queue, with its reason); a *transient* one means "try again later"
+ * (429, 5xx, timeouts, market closed). Handlers decide retry vs. dead-letter from the type alone.
+ */
+export class PipelineError extends Error {
+  /** True when retrying the same work later may succeed. */
+  readonly transient: boolean;
+  /** Machine-readable reason, stable across releases (used in logs, metrics and DLQ annotations). */
+  readonly reason: string;
+
+  constructor(message: string, opts: { reason: string; transient: boolean; cause?: unknown }) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'PipelineError';
+    this.reason = opts.reason;
+    this.transient = opts.transient;
+  }
+}
+
+/** The message itself is wrong: bad JSON, schema violation, inconsistent fields. Never retried. */
+export class InvalidRecommendationError extends PipelineError {
+  constructor(
+    message: string,
+    readonly recommendationId?: string,
+    opts: { reason?: string; cause?: unknown } = {},
+  ) {
+    super(message, { reason: opts.reason ?? 'invalid_recommendation', transient: false, cause: opts.cause });
+    this.name = 'InvalidRecommendationError';
+  }
+}
+
+/** A valid message refused by the account's risk limits (kill switch, size, premium, age...). Never retried. */
+export class RiskLimitError extends PipelineError {
+  constructor(
+    message: string,
+    readonly limit: string,
+    readonly recommendationId?: string,
+  ) {
+    super(message, { reason: `risk_limit:${limit}`, transient: false });
+    this.name = 'RiskLimitError';
+  }
+}
+
+/** Try again later: the market is closed, the broker throttled us or failed, a reply was lost. */
+export class TransientError extends PipelineError {
+  constructor(message: string, opts: { reason?: string; cause?: unknown } = {}) {
+    super(message, { reason: opts.reason ?? 'transient', transient: true, cause: opts.cause });
+    this.name = 'TransientError';
+  }
+}
+
+/** The broker refused an order for a reason that will not change on retry (422/403 with a code). */
+export class BrokerRejectedError extends PipelineError {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code?: number | string,
+    opts: { cause?: unknown } = {},
+  ) {
+    super(message, { reason: 'broker_rejected', transient: false, cause: opts.cause });
+    this.name = 'BrokerRejectedError';
+  }
+}
+
+/** The broker answered with a `client_order_id must be unique` rejection: the order already exists. */
+export class DuplicateClientOrderIdError extends PipelineError {
+  constructor(
+    readonly clientOrderId: string,
+    opts: { cause?: unknown } = {},
+  ) {
+    super(`client_order_id ${clientOrderId} already used at the broker`, {
+      reason: 'duplicate_client_order_id',
+      transient: false,
+      cause: opts.cause,
+    });
+    this.name = 'DuplicateClientOrderIdError';
+  }
+}
+
+/** Configuration (environment, ACCOUNT_CONFIG, CDK context) is invalid. Fails loudly at cold start. */
+export class ConfigError extends PipelineError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { reason: 'config', transient: false, cause: opts.cause });
+    this.name = 'ConfigError';
+  }
+}
+
+/** True when `err` should be retried later rather than dead-lettered. Unknown errors count as transient. */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof PipelineError) return err.transient;
+  return true;
+}

@@ -1,0 +1,104 @@
+import type { ExitPlan } from './exit-plan';
+
+/** Long positions were opened with BUY (`buy_to_open`), shorts with SELL (`sell_to_open`). */
+export type PositionSide = 'long' | 'short';
+
+/**
+ * Lifecycle: `submitting` (claimed, order not yet confirmed) → `pending` (order at the broker, not yet
+ * filled) → `open` → `closing` (an exit order is out) → `open` again (partial exit) or `closed`.
+ * Only live states appear in the live-positions index the sweep queries.
+ */
+export type PositionState = 'submitting' | 'pending' | 'open' | 'closing' | 'closed';
+
+export const LIVE_STATES: ReadonlySet<PositionState> = new Set(['submitting', 'pending', 'open', 'closing']);
+
+/** Why an exit step was taken (rules) or why a position ended without one. */
+export type ExitReason =
+  | 'stop_loss'
+  | 'take_profit'
+  | 'trailing_stop'
+  | 'partial_exit'
+  | 'breakeven'
+  | 'max_hold'
+  | 'expiry'
+  | 'flatten';
+
+export type CloseReason =
+  ExitReason | 'not_filled' | 'not_sent' | 'closed_outside_pipeline' | 'open_rejected';
+
+/** An exit step in flight: claimed by a conditional write before the order is sent. */
+export interface PendingExit {
+  /** Exit step number for this position (1, 2, ...); part of the client_order_id. */
+  readonly seq: number;
+  readonly client_order_id: string;
+  /** Broker order id once the broker has acknowledged it. */
+  readonly order_id?: string | null;
+  /** Contracts this step closes. */
+  readonly qty: number;
+  readonly reason: ExitReason;
+  /** Index into `exit_plan.partial_exits` when reason is `partial_exit`. */
+  readonly partial_level?: number | null;
+  readonly claimed_at: string;
+}
+
+/** The position record, as stored (snake_case, like the messages). */
+export interface Position {
+  readonly account: string;
+  /** Unique per account: the recommendation_id that opened it. */
+  readonly position_id: string;
+  readonly recommendation_id: string;
+  readonly ticker: string;
+  /** The OCC symbol recorded at open: every closing order uses exactly this symbol. */
+  readonly option_symbol: string;
+  readonly side: PositionSide;
+  readonly state: PositionState;
+  /** Contracts held now (per the pipeline's records, reconciled against the broker each sweep). */
+  readonly quantity: number;
+  /** Contracts the position opened with (filled qty once known); partial exits are fractions of it. */
+  readonly original_quantity: number;
+  /** Contracts the opening order asked for. */
+  readonly requested_quantity: number;
+  readonly open_client_order_id: string;
+  readonly open_order_id?: string | null;
+  readonly open_order_type: 'market' | 'limit';
+  readonly open_limit_price?: number | null;
+  /** Average fill price per share. */
+  readonly entry_price?: number | null;
+  readonly entry_time?: string | null;
+  /** Underlying's price when the position was opened (if known). */
+  readonly entry_underlying_price?: number | null;
+  readonly exit_plan: ExitPlan;
+  /** Best mark since entry: the peak for a long, the trough for a short (trailing stop). */
+  readonly peak_price?: number | null;
+  readonly trailing_stop_price?: number | null;
+  /** Once set, the stop is at the entry price (breakeven rule fired). */
+  readonly breakeven_active?: boolean;
+  /** Indexes of `exit_plan.partial_exits` levels already taken. */
+  readonly partial_exits_done: readonly number[];
+  /** Number of exit steps started; the next step is `exit_seq + 1`. */
+  readonly exit_seq: number;
+  readonly pending_exit?: PendingExit | null;
+  /** Dollars, signed: sum over exit fills of (exit - entry) x qty x 100, negated for shorts. */
+  readonly realized_pnl: number;
+  readonly exit_price?: number | null;
+  readonly close_reason?: CloseReason | null;
+  readonly closed_at?: string | null;
+  /** Operator attention flags, e.g. `broker_qty_below_table`. */
+  readonly flags: readonly string[];
+  readonly created_at: string;
+  readonly updated_at: string;
+  /** Optimistic-concurrency version: every update is conditional on it. */
+  readonly version: number;
+}
+
+/** Per-share gain as a fraction of entry, signed for the side (a short gains when the price falls). */
+export function gainFraction(side: PositionSide, entryPrice: number, price: number): number {
+  const g = (price - entryPrice) / entryPrice;
+  return side === 'long' ? g : -g;
+}
+
+/** Dollars realized by closing `qty` contracts at `exitPrice` (per share). */
+export function realizedPnl(side: PositionSide, entryPrice: number, exitPrice: number, qty: number): number {
+  const perShare = side === 'long' ? exitPrice - entryPrice : entryPrice - exitPrice;
+  return Math.round(perShare * qty * 100 * 100) / 100;
+}

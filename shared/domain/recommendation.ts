@@ -1,0 +1,124 @@
+import { z, formatZodError } from './zod';
+import { exitPlanSchema } from './exit-plan';
+import { parseOccSymbol, type OccSymbol } from './occ';
+import { InvalidRecommendationError } from './errors';
+
+/** Largest SQS body we accept; anything bigger is refused before JSON parsing. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const RECOMMENDATION_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * The recommendation message: one JSON object per SQS message body (the public contract, see README).
+ * Unknown fields are refused so that a typo never silently drops a rule.
+ */
+export const recommendationSchema = z
+  .strictObject({
+    recommendation_id: z
+      .string()
+      .check(z.regex(RECOMMENDATION_ID_RE, 'expected 1-64 characters of A-Z a-z 0-9 . _ : -')),
+    ticker: z
+      .string()
+      .check(z.regex(/^[A-Z]{1,6}$/, 'expected 1-6 uppercase ASCII letters (the underlying)')),
+    option_symbol: z.string().check(z.maxLength(32)),
+    action: z.enum(['BUY', 'SELL']),
+    num_contracts: z.int().check(z.gte(1), z.lte(100_000)),
+    order_type: z._default(z.enum(['market', 'limit']), 'market'),
+    limit_price: z.optional(z.nullable(z.number().check(z.gt(0), z.lte(100_000)))),
+    exit_plan: z.optional(z.nullable(exitPlanSchema)),
+    created_at: z.optional(
+      z.nullable(
+        z.string().check(
+          z.regex(
+            /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/,
+            'expected an ISO 8601 timestamp with a time zone, e.g. 2026-11-24T15:01:00Z',
+          ),
+          z.refine((s) => !Number.isNaN(Date.parse(s)), 'not a real date and time'),
+        ),
+      ),
+    ),
+  })
+  .check(
+    z.refine((r) => r.order_type !== 'limit' || (r.limit_price ?? null) !== null, {
+      message: 'limit_price (> 0) is required when order_type is "limit"',
+      path: ['limit_price'],
+    }),
+    z.refine((r) => r.order_type !== 'market' || (r.limit_price ?? null) === null, {
+      message: 'limit_price must be null or absent for a market order',
+      path: ['limit_price'],
+    }),
+  );
+
+export type RecommendationInput = z.infer<typeof recommendationSchema>;
+
+/** A validated recommendation with its option symbol parsed. */
+export interface Recommendation extends RecommendationInput {
+  readonly order_type: 'market' | 'limit';
+  readonly occ: OccSymbol;
+}
+
+/**
+ * Parses and validates an SQS message body. Throws {@link InvalidRecommendationError} with a specific,
+ * loggable reason. Checks that need the account (size, age, days to expiry) live in `risk.ts`.
+ */
+export function parseRecommendation(body: string | undefined | null, now: Date): Recommendation {
+  if (body === undefined || body === null || body.trim() === '') {
+    throw new InvalidRecommendationError('empty message body', undefined, { reason: 'empty_body' });
+  }
+  if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) {
+    throw new InvalidRecommendationError(
+      `message body is ${Buffer.byteLength(body, 'utf8')} bytes; at most ${MAX_BODY_BYTES} are accepted`,
+      undefined,
+      { reason: 'body_too_large' },
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch (err) {
+    throw new InvalidRecommendationError(`body is not valid JSON: ${(err as Error).message}`, undefined, {
+      reason: 'invalid_json',
+    });
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new InvalidRecommendationError(
+      `body must be one JSON object, got ${Array.isArray(raw) ? 'an array' : raw === null ? 'null' : typeof raw}`,
+      undefined,
+      { reason: 'not_an_object' },
+    );
+  }
+  const idGuess = idOf(raw);
+  const result = recommendationSchema.safeParse(raw);
+  if (!result.success) {
+    throw new InvalidRecommendationError(`schema: ${formatZodError(result.error)}`, idGuess, {
+      reason: 'schema',
+    });
+  }
+  const rec = result.data;
+  const occ = parseOccSymbol(rec.option_symbol);
+  if (!occ.ok) {
+    throw new InvalidRecommendationError(`option_symbol: ${occ.error}`, rec.recommendation_id, {
+      reason: 'option_symbol',
+    });
+  }
+  if (occ.value.underlying !== rec.ticker) {
+    throw new InvalidRecommendationError(
+      `ticker ${rec.ticker} does not match the root of option_symbol ${rec.option_symbol} (${occ.value.underlying})`,
+      rec.recommendation_id,
+      { reason: 'ticker_mismatch' },
+    );
+  }
+  if (rec.created_at && Date.parse(rec.created_at) > now.getTime() + 5 * 60_000) {
+    throw new InvalidRecommendationError(
+      `created_at ${rec.created_at} is in the future`,
+      rec.recommendation_id,
+      { reason: 'created_in_future' },
+    );
+  }
+  return { ...rec, order_type: rec.order_type, occ: occ.value };
+}
+
+function idOf(raw: object): string | undefined {
+  const id = (raw as Record<string, unknown>).recommendation_id;
+  return typeof id === 'string' && RECOMMENDATION_ID_RE.test(id) ? id : undefined;
+}

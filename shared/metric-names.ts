@@ -1,0 +1,34 @@
+/**
+ * CloudWatch metric names (embedded metric format, via Powertools Metrics). The infrastructure wires
+ * alarms and dashboards to exactly these names, so they live in one place.
+ */
+export const METRIC_NAMESPACE = 'OpsPipeline';
+/** Every metric carries this dimension with the account name. */
+export const ACCOUNT_DIMENSION = 'account';
+
+export const Metric = {
+  /** Opening orders accepted by the broker. */
+  OrdersOpened: 'orders_opened',
+  /** Recommendations refused (bad input or a risk limit) and sent to the dead-letter path. */
+  RecommendationsRejected: 'recommendations_rejected',
+  /** Orders the broker refused (422/403). */
+  BrokerRejections: 'broker_rejections',
+  /** Exit orders sent, with an extra `reason` dimension (stop_loss, take_profit, ...). */
+  ExitsSubmitted: 'exits_submitted',
+  /** Positions closed, any reason. */
+  PositionsClosed: 'positions_closed',
+  /** Alert: the broker holds a short the pipeline never opened. */
+  UnexpectedShort: 'unexpected_short',
+  /** Alert: the broker holds a contract the table does not know. */
+  UntrackedPosition: 'untracked_position',
+  /** Alert: the broker holds less than the table says (record brought down, flagged). */
+  BrokerQtyMismatch: 'broker_qty_mismatch',
+  /** Alert: a position closed outside the pipeline (no order sent). */
+  ClosedOutsidePipeline: 'closed_outside_pipeline',
+  /** Milliseconds one sweep took. */
+  SweepDuration: 'sweep_duration_ms',
+  /** Open positions seen by a sweep. */
+  OpenPositions: 'open_positions',
+} as const;
+
+export type MetricName = (typeof Metric)[keyof typeof Metric];

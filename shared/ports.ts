@@ -1,0 +1,91 @@
+/**
+ * The interfaces the use cases depend on. Adapters in `shared/adapters/` implement them against Alpaca
+ * and DynamoDB; tests may hand the use cases the real adapters pointed at local stand-ins.
+ */
+import type { OrderRequest } from './domain/orders';
+
+/** Broker order, numbers parsed. */
+export interface BrokerOrder {
+  readonly id: string;
+  readonly client_order_id: string;
+  readonly symbol: string;
+  readonly qty: number;
+  readonly filled_qty: number;
+  /** Per share; null until something filled. */
+  readonly filled_avg_price: number | null;
+  readonly side: 'buy' | 'sell';
+  readonly type: string;
+  readonly position_intent: string | null;
+  readonly time_in_force: string;
+  readonly limit_price: number | null;
+  /** new, accepted, pending_new, partially_filled, filled, canceled, expired, rejected, ... */
+  readonly status: string;
+  readonly created_at: string;
+  readonly filled_at: string | null;
+}
+
+/** Terminal order statuses: nothing more will fill. */
+export const TERMINAL_ORDER_STATUSES: ReadonlySet<string> = new Set([
+  'filled',
+  'canceled',
+  'expired',
+  'rejected',
+  'done_for_day',
+  'replaced',
+]);
+
+/** Broker position, normalised: `qty` and `qty_available` are absolute contract counts; `side` gives the sign. */
+export interface BrokerPosition {
+  readonly symbol: string;
+  readonly side: 'long' | 'short';
+  readonly qty: number;
+  /** Held minus what open orders reserve. */
+  readonly qty_available: number;
+  readonly avg_entry_price: number;
+  readonly asset_class: string;
+}
+
+export interface MarketClock {
+  readonly isOpen: boolean;
+  /** Broker's current time (ISO). */
+  readonly timestamp: string;
+  readonly nextOpen: string | null;
+  readonly nextClose: string | null;
+}
+
+export interface BrokerAccount {
+  readonly status: string;
+  readonly tradingBlocked: boolean;
+  /** Dollars available for option purchases. */
+  readonly optionsBuyingPower: number;
+  readonly buyingPower: number;
+}
+
+export interface OptionQuote {
+  readonly symbol: string;
+  /** Per share. */
+  readonly bid: number;
+  readonly ask: number;
+  readonly bidSize: number;
+  readonly askSize: number;
+  /** When the quote was made (ISO). */
+  readonly quoteTime: string;
+  readonly lastPrice: number | null;
+}
+
+/** Trading API. Errors: TransientError (429/5xx/timeouts), BrokerRejectedError, DuplicateClientOrderIdError. */
+export interface Broker {
+  getClock(): Promise<MarketClock>;
+  getAccount(): Promise<BrokerAccount>;
+  submitOrder(order: OrderRequest): Promise<BrokerOrder>;
+  /** null when the broker has no order with that client_order_id (404). */
+  getOrderByClientOrderId(clientOrderId: string): Promise<BrokerOrder | null>;
+  listPositions(): Promise<BrokerPosition[]>;
+  listOpenOrders(): Promise<BrokerOrder[]>;
+}
+
+/** Options market data. */
+export interface MarketData {
+  /** Latest quotes; symbols without a quote are absent from the map. Batches of ≤ 100 symbols per call. */
+  getOptionQuotes(symbols: readonly string[]): Promise<Map<string, OptionQuote>>;
+}
