@@ -3,6 +3,7 @@
  * and DynamoDB; tests may hand the use cases the real adapters pointed at local stand-ins.
  */
 import type { OrderRequest } from './domain/orders';
+import type { Position } from './domain/position';
 
 /** Broker order, numbers parsed. */
 export interface BrokerOrder {
@@ -88,4 +89,46 @@ export interface Broker {
 export interface MarketData {
   /** Latest quotes; symbols without a quote are absent from the map. Batches of ≤ 100 symbols per call. */
   getOptionQuotes(symbols: readonly string[]): Promise<Map<string, OptionQuote>>;
+}
+
+/** Per-account runtime controls, read at run time (the kill switch). */
+export interface AccountControl {
+  /** false stops new openings at once (overrides the deployed configuration). */
+  readonly trading_enabled: boolean;
+  /** true asks the next sweep to close every open position through the guarded exit path. */
+  readonly flatten: boolean;
+  readonly updated_at?: string;
+  readonly reason?: string;
+}
+
+/** Why a message was refused, kept where an operator (and the reconciliation check) can find it. */
+export interface RejectionRecord {
+  readonly account: string;
+  /** recommendation_id when the body had a valid one, else `msg:<SQS messageId>`. */
+  readonly key: string;
+  readonly reason: string;
+  readonly detail: string;
+  readonly message_id: string;
+  readonly body_excerpt: string;
+  readonly receive_count: number;
+  readonly at: string;
+}
+
+/** Position persistence. Every state change is a single-item conditional write on `version`. */
+export interface PositionStore {
+  /** Creates the record only if no record exists for (account, position_id). */
+  claim(position: Position): Promise<{ claimed: true } | { claimed: false; existing: Position }>;
+  get(account: string, positionId: string): Promise<Position | null>;
+  /**
+   * Replaces `prev` with `next` if the stored version is still `prev.version`; returns the stored record
+   * (version + 1). Throws ConcurrentUpdateError when someone else changed it first.
+   */
+  replace(prev: Position, next: Position): Promise<Position>;
+  /** The account's live positions (submitting, pending, open, closing), via the sparse index. */
+  listLive(account: string): Promise<Position[]>;
+  countLive(account: string): Promise<number>;
+  getControl(account: string): Promise<AccountControl | null>;
+  putControl(account: string, control: AccountControl): Promise<void>;
+  recordRejection(rejection: RejectionRecord): Promise<void>;
+  listRejections(account: string): Promise<RejectionRecord[]>;
 }

@@ -90,3 +90,11 @@ export function isTransient(err: unknown): boolean {
   if (err instanceof PipelineError) return err.transient;
   return true;
 }
+
+/** A conditional write lost a race (another sweep or delivery changed the record first). */
+export class ConcurrentUpdateError extends PipelineError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { reason: 'concurrent_update', transient: true, cause: opts.cause });
+    this.name = 'ConcurrentUpdateError';
+  }
+}

@@ -102,3 +102,56 @@ export function realizedPnl(side: PositionSide, entryPrice: number, exitPrice: n
   const perShare = side === 'long' ? exitPrice - entryPrice : entryPrice - exitPrice;
   return Math.round(perShare * qty * 100 * 100) / 100;
 }
+
+/**
+ * Reads a stored record written by any version of the pipeline. Newer fields missing from older records
+ * (`original_quantity`, `peak_price`, `trailing_stop_price`, `entry_underlying_price`, ...) get derived
+ * values; a record is never rejected for lacking them.
+ */
+export function normalizeStoredPosition(
+  item: Record<string, unknown>,
+  readPlan: (stored: unknown) => ExitPlan,
+): Position {
+  const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  const quantity = num(item.quantity) ?? 0;
+  const state = (str(item.state) ?? 'open') as PositionState;
+  const positionId = str(item.position_id) ?? str(item.recommendation_id) ?? '';
+  const createdAt = str(item.created_at) ?? str(item.entry_time) ?? new Date(0).toISOString();
+  return {
+    account: str(item.account) ?? '',
+    position_id: positionId,
+    recommendation_id: str(item.recommendation_id) ?? positionId,
+    ticker: str(item.ticker) ?? '',
+    option_symbol: str(item.option_symbol) ?? '',
+    side: item.side === 'short' ? 'short' : 'long',
+    state,
+    quantity,
+    original_quantity: num(item.original_quantity) ?? num(item.requested_quantity) ?? quantity,
+    requested_quantity: num(item.requested_quantity) ?? num(item.original_quantity) ?? quantity,
+    open_client_order_id: str(item.open_client_order_id) ?? '',
+    open_order_id: str(item.open_order_id),
+    open_order_type: item.open_order_type === 'limit' ? 'limit' : 'market',
+    open_limit_price: num(item.open_limit_price),
+    entry_price: num(item.entry_price),
+    entry_time: str(item.entry_time),
+    entry_underlying_price: num(item.entry_underlying_price),
+    exit_plan: readPlan(item.exit_plan),
+    peak_price: num(item.peak_price),
+    trailing_stop_price: num(item.trailing_stop_price),
+    breakeven_active: item.breakeven_active === true,
+    partial_exits_done: Array.isArray(item.partial_exits_done)
+      ? item.partial_exits_done.filter((x): x is number => typeof x === 'number')
+      : [],
+    exit_seq: num(item.exit_seq) ?? 0,
+    pending_exit: (item.pending_exit as PendingExit | null | undefined) ?? null,
+    realized_pnl: num(item.realized_pnl) ?? 0,
+    exit_price: num(item.exit_price),
+    close_reason: (str(item.close_reason) as CloseReason | null) ?? null,
+    closed_at: str(item.closed_at),
+    flags: Array.isArray(item.flags) ? item.flags.filter((x): x is string => typeof x === 'string') : [],
+    created_at: createdAt,
+    updated_at: str(item.updated_at) ?? createdAt,
+    version: num(item.version) ?? 0,
+  };
+}

@@ -33,7 +33,7 @@ export const recommendationSchema = z
             /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/,
             'expected an ISO 8601 timestamp with a time zone, e.g. 2026-11-24T15:01:00Z',
           ),
-          z.refine((s) => !Number.isNaN(Date.parse(s)), 'not a real date and time'),
+          z.refine(isRealTimestamp, 'not a real date and time'),
         ),
       ),
     ),
@@ -121,4 +121,13 @@ export function parseRecommendation(body: string | undefined | null, now: Date):
 function idOf(raw: object): string | undefined {
   const id = (raw as Record<string, unknown>).recommendation_id;
   return typeof id === 'string' && RECOMMENDATION_ID_RE.test(id) ? id : undefined;
+}
+
+/** Date.parse is lenient (2026-02-30 becomes March 2): check the calendar fields round-trip. */
+function isRealTimestamp(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(s);
+  if (!m || Number.isNaN(Date.parse(s))) return false;
+  const [, y, mo, d, h, mi] = m.map(Number);
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  return date.getUTCMonth() === mo - 1 && date.getUTCDate() === d && h <= 23 && mi <= 59;
 }

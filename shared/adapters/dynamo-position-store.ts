@@ -1,0 +1,223 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { AccountControl, PositionStore, RejectionRecord } from '../ports';
+import { LIVE_STATES, normalizeStoredPosition, type Position } from '../domain/position';
+import { readStoredExitPlan } from '../domain/exit-plan';
+import { ConcurrentUpdateError, TransientError } from '../domain/errors';
+import { POSITIONS_TABLE_SCHEMA, positionPk, positionSk } from '../table-schema';
+
+const CONTROL_SK = 'CONTROL';
+const REJECTION_PREFIX = 'REJ#';
+
+/**
+ * {@link PositionStore} on DynamoDB. Single-item conditional writes only (no transactions: they are
+ * costlier on AWS and not available in the local stand-in).
+ */
+export class DynamoPositionStore implements PositionStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async claim(position: Position): Promise<{ claimed: true } | { claimed: false; existing: Position }> {
+    try {
+      await this.guard(
+        this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: toItem(position),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
+      return { claimed: true };
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const existing = await this.get(position.account, position.position_id);
+      if (!existing)
+        throw new ConcurrentUpdateError(`claim of ${position.position_id} failed, yet no record`);
+      return { claimed: false, existing };
+    }
+  }
+
+  async get(account: string, positionId: string): Promise<Position | null> {
+    const out = await this.guard(
+      this.doc.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { pk: positionPk(account), sk: positionSk(positionId) },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return out.Item ? fromItem(out.Item) : null;
+  }
+
+  async replace(prev: Position, next: Position): Promise<Position> {
+    const stored: Position = { ...next, version: prev.version + 1 };
+    try {
+      await this.guard(
+        this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: toItem(stored),
+            ConditionExpression: '#v = :v',
+            ExpressionAttributeNames: { '#v': 'version' },
+            ExpressionAttributeValues: { ':v': prev.version },
+          }),
+        ),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) {
+        throw new ConcurrentUpdateError(
+          `position ${prev.position_id} changed since version ${prev.version}; not overwritten`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+    return stored;
+  }
+
+  async listLive(account: string): Promise<Position[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      IndexName: POSITIONS_TABLE_SCHEMA.liveIndex.indexName,
+      KeyConditionExpression: 'live_account = :a',
+      ExpressionAttributeValues: { ':a': account },
+    });
+    return items.map(fromItem);
+  }
+
+  async countLive(account: string): Promise<number> {
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.guard(
+        this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: POSITIONS_TABLE_SCHEMA.liveIndex.indexName,
+            KeyConditionExpression: 'live_account = :a',
+            ExpressionAttributeValues: { ':a': account },
+            Select: 'COUNT',
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      count += out.Count ?? 0;
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return count;
+  }
+
+  async getControl(account: string): Promise<AccountControl | null> {
+    const out = await this.guard(
+      this.doc.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { pk: positionPk(account), sk: CONTROL_SK },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    if (!out.Item) return null;
+    return {
+      trading_enabled: out.Item.trading_enabled !== false,
+      flatten: out.Item.flatten === true,
+      updated_at: out.Item.updated_at as string | undefined,
+      reason: out.Item.reason as string | undefined,
+    };
+  }
+
+  async putControl(account: string, control: AccountControl): Promise<void> {
+    await this.guard(
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: positionPk(account), sk: CONTROL_SK, ...control },
+        }),
+      ),
+    );
+  }
+
+  async recordRejection(rejection: RejectionRecord): Promise<void> {
+    await this.guard(
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: positionPk(rejection.account),
+            sk: `${REJECTION_PREFIX}${rejection.key}`,
+            ...rejection,
+          },
+        }),
+      ),
+    );
+  }
+
+  async listRejections(account: string): Promise<RejectionRecord[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': positionPk(account), ':p': REJECTION_PREFIX },
+    });
+    return items.map(({ pk: _pk, sk: _sk, ...rest }) => rest as unknown as RejectionRecord);
+  }
+
+  private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.guard(
+        this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey })),
+      );
+      items.push(...((out.Items ?? []) as Record<string, unknown>[]));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  // Throttling and 5xx from DynamoDB are retried by the SDK; what still fails is transient for the caller.
+  private async guard<T>(request: Promise<T>): Promise<T> {
+    try {
+      return await request;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw err;
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      const status = e.$metadata?.httpStatusCode ?? 0;
+      if (status >= 500 || /Throttl|ProvisionedThroughputExceeded|TimeoutError|ECONN/.test(String(e.name))) {
+        throw new TransientError(`DynamoDB ${e.name ?? 'error'}`, {
+          reason: 'dynamodb_transient',
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+}
+
+function toItem(p: Position): Record<string, unknown> {
+  return {
+    pk: positionPk(p.account),
+    sk: positionSk(p.position_id),
+    // Present only while live: this is what keeps the live-positions index sparse.
+    ...(LIVE_STATES.has(p.state) ? { live_account: p.account } : {}),
+    ...p,
+  };
+}
+
+function fromItem(item: Record<string, unknown>): Position {
+  const { pk: _pk, sk: _sk, live_account: _live, ...rest } = item;
+  return normalizeStoredPosition(rest, readStoredExitPlan);
+}

@@ -1,0 +1,40 @@
+/**
+ * The functions' environment, parsed once at cold start. A bad or missing variable fails loudly, naming it.
+ * Public contract (README "Environment"): ACCOUNT_NAME, ACCOUNT_CONFIG, POSITIONS_TABLE, ALPACA_SECRET_ID or
+ * APCA_API_KEY_ID + APCA_API_SECRET_KEY, APCA_API_BASE_URL, APCA_API_DATA_URL. AWS endpoints come only from
+ * the SDK's own AWS_ENDPOINT_URL* variables.
+ */
+import { parseAccountConfig, type AccountConfig } from './domain/account-config';
+import { ConfigError } from './domain/errors';
+
+export interface RuntimeConfig {
+  readonly accountName: string;
+  readonly account: AccountConfig;
+  readonly positionsTable: string;
+}
+
+/** Parses the shared part of the environment. Throws {@link ConfigError} naming the bad variable. */
+export function loadRuntimeConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
+  const accountName = required(env, 'ACCOUNT_NAME');
+  const positionsTable = required(env, 'POSITIONS_TABLE');
+  const rawConfig = env.ACCOUNT_CONFIG?.trim() ? env.ACCOUNT_CONFIG : JSON.stringify({ name: accountName });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(rawConfig);
+  } catch (err) {
+    throw new ConfigError(`ACCOUNT_CONFIG is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  const account = parseAccountConfig(raw, 'ACCOUNT_CONFIG');
+  if (account.name !== accountName) {
+    throw new ConfigError(
+      `ACCOUNT_CONFIG.name "${account.name}" does not match ACCOUNT_NAME "${accountName}"`,
+    );
+  }
+  return { accountName, account, positionsTable };
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const v = env[name]?.trim();
+  if (!v) throw new ConfigError(`environment variable ${name} is required`);
+  return v;
+}

@@ -1,0 +1,300 @@
+import type { AccountConfig } from '../domain/account-config';
+import { buildOpenOrder } from '../domain/orders';
+import { resolveExitPlan } from '../domain/exit-plan';
+import type { Position } from '../domain/position';
+import { parseRecommendation, type Recommendation } from '../domain/recommendation';
+import { checkDynamicLimits, checkStaticLimits, checkTradingWindow, premiumDollars } from '../domain/risk';
+import {
+  BrokerRejectedError,
+  DuplicateClientOrderIdError,
+  PipelineError,
+  TransientError,
+} from '../domain/errors';
+import type { Broker, BrokerOrder, PositionStore } from '../ports';
+import { TERMINAL_ORDER_STATUSES } from '../ports';
+import type { Log, MetricsSink } from '../observability';
+import { Metric } from '../metric-names';
+import type { BrokerSnapshot } from './broker-snapshot';
+
+/** One SQS message, as the open path needs it. */
+export interface IncomingRecommendation {
+  readonly body: string | undefined;
+  readonly messageId: string;
+  /** When SQS first received the message (SentTimestamp). */
+  readonly sentAt?: Date;
+  readonly receiveCount: number;
+}
+
+export interface OpenPositionDeps {
+  readonly account: AccountConfig;
+  readonly broker: Broker;
+  readonly store: PositionStore;
+  readonly snapshot: BrokerSnapshot;
+  readonly now: () => Date;
+  readonly log: Log;
+  readonly metrics: MetricsSink;
+  /**
+   * How long a claim protects an order in flight. A claim younger than this belongs to a delivery that
+   * may still be running (retry later); an older one was abandoned by a crash (look the order up, resume).
+   * Must exceed the function timeout. @default 120000
+   */
+  readonly claimLeaseMs?: number;
+}
+
+export type OpenOutcome =
+  | { readonly kind: 'opened'; readonly position: Position }
+  | { readonly kind: 'recovered'; readonly position: Position }
+  | { readonly kind: 'duplicate'; readonly position: Position };
+
+/**
+ * Turns one recommendation into at most one opening order and one position record.
+ *
+ * Idempotency (safety rule 4): a conditional write claims `recommendation_id` before anything is sent; a
+ * redelivery finds the claim. If the claim never got its order recorded (crash, lost reply), the order is
+ * looked up by its deterministic client_order_id before any resend, and the broker's uniqueness rule on
+ * client_order_id backs that up.
+ *
+ * Throws a permanent PipelineError (dead-letter) or a transient one (retry).
+ */
+export async function openPosition(
+  msg: IncomingRecommendation,
+  deps: OpenPositionDeps,
+): Promise<OpenOutcome> {
+  const now = deps.now();
+  const rec = parseRecommendation(msg.body, now);
+  const account = deps.account;
+
+  const existing = await deps.store.get(account.name, rec.recommendation_id);
+  if (existing && existing.state !== 'submitting') {
+    deps.log.info('Duplicate delivery: recommendation already handled', {
+      recommendation_id: rec.recommendation_id,
+      state: existing.state,
+      message_id: msg.messageId,
+    });
+    return { kind: 'duplicate', position: existing };
+  }
+  if (existing) {
+    const claimedAt = Date.parse(existing.created_at);
+    if (now.getTime() - claimedAt < (deps.claimLeaseMs ?? 120_000)) {
+      throw new TransientError(
+        `recommendation ${rec.recommendation_id} is being handled by another delivery (claimed ${existing.created_at}); will retry`,
+        { reason: 'claim_in_flight' },
+      );
+    }
+    const recovered = await recoverFromBroker(existing, deps);
+    if (recovered) return { kind: 'recovered', position: recovered };
+  }
+
+  let price: number;
+  try {
+    price = await checkRisk(rec, msg, existing, deps, now);
+  } catch (err) {
+    // A resumed claim that can no longer be sent must not stay `submitting` forever.
+    if (existing && err instanceof PipelineError && !err.transient) {
+      await closeClaim(existing, 'not_sent', err.message, deps);
+    }
+    throw err;
+  }
+
+  let claim = existing;
+  if (!claim) {
+    const fresh = newPosition(rec, account, now);
+    const result = await deps.store.claim(fresh);
+    if (!result.claimed) {
+      // Another delivery claimed it between our read and our write.
+      if (result.existing.state !== 'submitting') return { kind: 'duplicate', position: result.existing };
+      throw new TransientError(
+        `recommendation ${rec.recommendation_id} was claimed concurrently; will retry`,
+        {
+          reason: 'claim_in_flight',
+        },
+      );
+    }
+    claim = { ...fresh };
+  }
+
+  const order = buildOpenOrder(rec, account.name);
+  deps.log.info(
+    `Submitting ${order.type} order to open ${order.qty} contracts of ${order.symbol} (${order.position_intent})`,
+    { recommendation_id: rec.recommendation_id, client_order_id: order.client_order_id, side: order.side },
+  );
+  let brokerOrder: BrokerOrder;
+  try {
+    brokerOrder = await deps.broker.submitOrder(order);
+  } catch (err) {
+    brokerOrder = await afterFailedSubmit(err, claim, deps);
+  }
+  if (rec.action === 'BUY') deps.snapshot.spend(premiumDollars(order.qty, price));
+  const position = await recordOrder(claim, brokerOrder, deps);
+  deps.metrics.count(Metric.OrdersOpened);
+  return { kind: existing ? 'recovered' : 'opened', position };
+}
+
+/** Every risk limit, cheapest first. Returns the per-share price the premium was checked at. */
+async function checkRisk(
+  rec: Recommendation,
+  msg: IncomingRecommendation,
+  existing: Position | null,
+  deps: OpenPositionDeps,
+  now: Date,
+): Promise<number> {
+  const account = deps.account;
+  checkStaticLimits({ rec, account, now, sentAt: msg.sentAt });
+  const clock = await deps.snapshot.clock();
+  checkTradingWindow(account, clock.isOpen, now);
+  const price = await entryPriceEstimate(rec, deps.snapshot);
+  const [live, control, brokerAccount] = await Promise.all([
+    deps.store.countLive(account.name),
+    deps.store.getControl(account.name),
+    deps.snapshot.account(),
+  ]);
+  checkDynamicLimits({
+    rec,
+    account,
+    // A resumed claim is itself in the live index: don't count it against its own limit.
+    livePositions: live - (existing ? 1 : 0),
+    controlTradingEnabled: control?.trading_enabled,
+    pricePerShare: price,
+    optionsBuyingPower: brokerAccount.optionsBuyingPower,
+  });
+  return price;
+}
+
+/** The price used for the premium check: the limit price, or what a market order would pay now. */
+async function entryPriceEstimate(rec: Recommendation, snapshot: BrokerSnapshot): Promise<number> {
+  if (rec.order_type === 'limit' && rec.limit_price != null) return rec.limit_price;
+  const quote = await snapshot.quote(rec.option_symbol);
+  const price = quote ? (rec.action === 'BUY' ? quote.ask : quote.bid) : NaN;
+  if (!quote || !Number.isFinite(price) || price <= 0) {
+    throw new TransientError(
+      `no usable quote for ${rec.option_symbol}: cannot check the premium of a market order; will retry`,
+      { reason: 'no_quote' },
+    );
+  }
+  return price;
+}
+
+/**
+ * After submitOrder threw: a duplicate client_order_id means the order exists (find it); a transient
+ * failure may still have placed it (lost reply) — look it up once, else let the retry look again.
+ */
+async function afterFailedSubmit(
+  err: unknown,
+  claim: Position,
+  deps: OpenPositionDeps,
+): Promise<BrokerOrder> {
+  if (err instanceof DuplicateClientOrderIdError || (err instanceof PipelineError && err.transient)) {
+    const found = await deps.broker.getOrderByClientOrderId(claim.open_client_order_id).catch(() => null);
+    if (found) {
+      deps.log.warn('Order found at the broker after a failed submit (lost reply); not sending again', {
+        client_order_id: claim.open_client_order_id,
+        order_id: found.id,
+      });
+      return found;
+    }
+    throw err instanceof DuplicateClientOrderIdError
+      ? new TransientError(`client_order_id ${claim.open_client_order_id} exists but lookup failed`, {
+          cause: err,
+        })
+      : err;
+  }
+  if (err instanceof BrokerRejectedError) {
+    deps.metrics.count(Metric.BrokerRejections);
+    await closeClaim(claim, 'open_rejected', err.message, deps);
+  }
+  throw err;
+}
+
+/** Resumes an abandoned claim: if the broker has the order, record it; otherwise report nothing found. */
+async function recoverFromBroker(claim: Position, deps: OpenPositionDeps): Promise<Position | null> {
+  const found = await deps.broker.getOrderByClientOrderId(claim.open_client_order_id);
+  if (!found) return null;
+  deps.log.warn('Recovered an order placed by an earlier delivery; not sending again', {
+    recommendation_id: claim.recommendation_id,
+    order_id: found.id,
+  });
+  return recordOrder(claim, found, deps);
+}
+
+async function recordOrder(claim: Position, order: BrokerOrder, deps: OpenPositionDeps): Promise<Position> {
+  const now = deps.now().toISOString();
+  const filled = order.filled_qty;
+  const terminal = TERMINAL_ORDER_STATUSES.has(order.status);
+  let next: Position = {
+    ...claim,
+    open_order_id: order.id,
+    quantity: filled,
+    updated_at: now,
+  };
+  if (filled > 0 && order.filled_avg_price !== null) {
+    next = { ...next, entry_price: order.filled_avg_price, entry_time: order.filled_at ?? now };
+  }
+  if (order.status === 'filled') {
+    next = { ...next, state: 'open', original_quantity: filled };
+  } else if (terminal && filled === 0) {
+    next = { ...next, state: 'closed', close_reason: 'not_filled', closed_at: now };
+  } else if (terminal) {
+    next = { ...next, state: 'open', original_quantity: filled };
+  } else {
+    next = { ...next, state: 'pending' };
+  }
+  return deps.store.replace(claim, next);
+}
+
+async function closeClaim(
+  claim: Position,
+  reason: 'not_sent' | 'open_rejected',
+  detail: string,
+  deps: OpenPositionDeps,
+) {
+  const now = deps.now().toISOString();
+  await deps.store
+    .replace(claim, {
+      ...claim,
+      state: 'closed',
+      close_reason: reason,
+      closed_at: now,
+      updated_at: now,
+      flags: [...claim.flags, detail.slice(0, 200)],
+    })
+    .catch((e) => deps.log.warn('Could not close the claim', { error: String(e) }));
+}
+
+function newPosition(rec: Recommendation, account: AccountConfig, now: Date): Position {
+  const order = buildOpenOrder(rec, account.name);
+  const iso = now.toISOString();
+  return {
+    account: account.name,
+    position_id: rec.recommendation_id,
+    recommendation_id: rec.recommendation_id,
+    ticker: rec.ticker,
+    option_symbol: rec.option_symbol,
+    side: rec.action === 'BUY' ? 'long' : 'short',
+    state: 'submitting',
+    quantity: 0,
+    original_quantity: rec.num_contracts,
+    requested_quantity: rec.num_contracts,
+    open_client_order_id: order.client_order_id,
+    open_order_id: null,
+    open_order_type: rec.order_type,
+    open_limit_price: rec.limit_price ?? null,
+    entry_price: null,
+    entry_time: null,
+    entry_underlying_price: null,
+    exit_plan: resolveExitPlan(account.exit_defaults, rec.exit_plan),
+    peak_price: null,
+    trailing_stop_price: null,
+    breakeven_active: false,
+    partial_exits_done: [],
+    exit_seq: 0,
+    pending_exit: null,
+    realized_pnl: 0,
+    exit_price: null,
+    close_reason: null,
+    closed_at: null,
+    flags: [],
+    created_at: iso,
+    updated_at: iso,
+    version: 0,
+  };
+}
