@@ -11,6 +11,11 @@ export interface RuntimeConfig {
   readonly accountName: string;
   readonly account: AccountConfig;
   readonly positionsTable: string;
+  /**
+   * How long a claimed order step is protected before a retry may resume it (`CLAIM_LEASE_SECONDS`,
+   * default 120). Must exceed the function timeout; the queue's visibility timeout exceeds both.
+   */
+  readonly claimLeaseMs: number;
 }
 
 /** Parses the shared part of the environment. Throws {@link ConfigError} naming the bad variable. */
@@ -30,7 +35,14 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
       `ACCOUNT_CONFIG.name "${account.name}" does not match ACCOUNT_NAME "${accountName}"`,
     );
   }
-  return { accountName, account, positionsTable };
+  const leaseRaw = env.CLAIM_LEASE_SECONDS?.trim();
+  const lease = leaseRaw ? Number(leaseRaw) : 120;
+  if (!Number.isFinite(lease) || lease < 0 || lease > 3600) {
+    throw new ConfigError(
+      `CLAIM_LEASE_SECONDS must be a number of seconds from 0 to 3600, got "${leaseRaw}"`,
+    );
+  }
+  return { accountName, account, positionsTable, claimLeaseMs: lease * 1000 };
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {

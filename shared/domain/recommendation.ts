@@ -28,13 +28,15 @@ export const recommendationSchema = z
     exit_plan: z.optional(z.nullable(exitPlanSchema)),
     created_at: z.optional(
       z.nullable(
-        z.string().check(
-          z.regex(
-            /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/,
-            'expected an ISO 8601 timestamp with a time zone, e.g. 2026-11-24T15:01:00Z',
+        z
+          .string()
+          .check(
+            z.regex(
+              /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/,
+              'expected an ISO 8601 timestamp with a time zone, e.g. 2026-11-24T15:01:00Z',
+            ),
+            z.refine(isRealTimestamp, 'not a real date and time'),
           ),
-          z.refine(isRealTimestamp, 'not a real date and time'),
-        ),
       ),
     ),
   })

@@ -1,0 +1,81 @@
+import type { SQSRecord } from 'aws-lambda';
+import { openPosition, type OpenOutcome, type OpenPositionDeps } from './open-position';
+import { InvalidRecommendationError, PipelineError, RiskLimitError, isTransient } from '../domain/errors';
+import { Metric } from '../metric-names';
+
+/**
+ * One SQS record of the open-order function. Success acknowledges the message; a throw puts it in
+ * `batchItemFailures`. A permanent refusal is logged with its specific reason, recorded in the table (so the
+ * dead-letter path keeps the why), and rethrown so the queue's redrive moves the message to the DLQ after
+ * maxReceiveCount — never silently acknowledged. A transient failure is rethrown to be retried.
+ */
+export async function handleRecommendationRecord(
+  record: SQSRecord,
+  deps: OpenPositionDeps,
+): Promise<OpenOutcome> {
+  const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
+  const sent = Number(record.attributes?.SentTimestamp);
+  const context = { message_id: record.messageId, receive_count: receiveCount };
+  try {
+    const outcome = await openPosition(
+      {
+        body: record.body,
+        messageId: record.messageId,
+        sentAt: Number.isFinite(sent) && sent > 0 ? new Date(sent) : undefined,
+        receiveCount,
+      },
+      deps,
+    );
+    deps.log.info(`Recommendation ${outcome.position.recommendation_id}: ${outcome.kind}`, {
+      ...context,
+      recommendation_id: outcome.position.recommendation_id,
+      state: outcome.position.state,
+      order_id: outcome.position.open_order_id,
+    });
+    return outcome;
+  } catch (err) {
+    const reason = err instanceof PipelineError ? err.reason : 'unexpected_error';
+    const recommendationId =
+      err instanceof InvalidRecommendationError || err instanceof RiskLimitError
+        ? err.recommendationId
+        : undefined;
+    if (isTransient(err)) {
+      deps.log.warn(`Recommendation will be retried: ${(err as Error).message}`, { ...context, reason });
+    } else {
+      deps.log.error(`Recommendation refused (${reason}): ${(err as Error).message}`, {
+        ...context,
+        reason,
+        recommendation_id: recommendationId,
+      });
+      deps.metrics.count(Metric.RecommendationsRejected, 1, { reason: reason.split(':')[0] });
+      await deps.store
+        .recordRejection({
+          account: deps.account.name,
+          key: recommendationId ?? `msg:${record.messageId}`,
+          reason,
+          detail: (err as Error).message.slice(0, 2000),
+          message_id: record.messageId,
+          body_excerpt: (record.body ?? '').slice(0, 1000),
+          receive_count: receiveCount,
+          at: deps.now().toISOString(),
+        })
+        .catch((e) => deps.log.warn('Could not record the rejection', { ...context, error: String(e) }));
+    }
+    throw err;
+  }
+}
+
+/** Option symbols named by the batch's bodies (best effort), so one snapshot call serves the whole batch. */
+export function symbolsOfBatch(records: readonly SQSRecord[]): string[] {
+  const out = new Set<string>();
+  for (const r of records) {
+    try {
+      const body = JSON.parse(r.body) as { option_symbol?: unknown };
+      if (typeof body?.option_symbol === 'string' && body.option_symbol.length <= 32)
+        out.add(body.option_symbol);
+    } catch {
+      // Bad bodies are refused individually by the record handler.
+    }
+  }
+  return [...out];
+}

@@ -1,0 +1,643 @@
+import type { AccountConfig } from '../domain/account-config';
+import { evaluateExit, type ExitDecision } from '../domain/exit-rules';
+import { buildCloseOrder, closableQty, exitClientOrderId } from '../domain/orders';
+import {
+  realizedPnl,
+  type CloseReason,
+  type ExitReason,
+  type PendingExit,
+  type Position,
+} from '../domain/position';
+import {
+  BrokerRejectedError,
+  ConcurrentUpdateError,
+  DuplicateClientOrderIdError,
+  PipelineError,
+} from '../domain/errors';
+import type {
+  Broker,
+  BrokerOrder,
+  BrokerPosition,
+  MarketClock,
+  MarketData,
+  OptionQuote,
+  PositionStore,
+} from '../ports';
+import { TERMINAL_ORDER_STATUSES } from '../ports';
+import type { Log, MetricsSink } from '../observability';
+import { Metric } from '../metric-names';
+
+export interface SweepDeps {
+  readonly account: AccountConfig;
+  readonly broker: Broker;
+  readonly marketData: MarketData;
+  readonly store: PositionStore;
+  readonly now: () => Date;
+  readonly log: Log;
+  readonly metrics: MetricsSink;
+  /**
+   * A claimed step (open or exit) without a recorded order is only resumed once the claim is older than
+   * this: younger claims may belong to a sweep or delivery still running. @default 120000
+   */
+  readonly claimLeaseMs?: number;
+  /** Positions processed concurrently. @default 8 */
+  readonly concurrency?: number;
+}
+
+/** What one sweep did, for logs, tests and the local view. */
+export interface SweepReport {
+  readonly livePositions: number;
+  readonly marketOpen: boolean;
+  readonly ordersSent: Array<{
+    position_id: string;
+    client_order_id: string;
+    qty: number;
+    reason: ExitReason;
+  }>;
+  readonly closed: Array<{ position_id: string; reason: CloseReason }>;
+  readonly alerts: Array<{ kind: string; symbol: string; detail: string }>;
+  readonly held: Array<{ position_id: string; reason: string }>;
+  readonly wouldClose: Array<{ position_id: string; reason: ExitReason; qty: number }>;
+  readonly conflicts: number;
+  readonly errors: Array<{ position_id: string; error: string }>;
+  readonly durationMs: number;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * One sweep for one account: read live positions (a query), ask the broker once for positions, open orders
+ * and the clock, learn fills, reconcile with the broker, evaluate exit rules, and send guarded,
+ * intent-free closing orders. Every record change is conditional on the version read, so concurrent sweeps
+ * never act twice on the same step (safety rule 5).
+ */
+export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
+  const started = Date.now();
+  const report: Mutable<SweepReport> = {
+    livePositions: 0,
+    marketOpen: false,
+    ordersSent: [],
+    closed: [],
+    alerts: [],
+    held: [],
+    wouldClose: [],
+    conflicts: 0,
+    errors: [],
+    durationMs: 0,
+  };
+  const ctx = new SweepContext(deps, report);
+
+  const live = await deps.store.listLive(deps.account.name);
+  const [brokerPositions, openOrders, clock, control] = await Promise.all([
+    deps.broker.listPositions(),
+    deps.broker.listOpenOrders(),
+    deps.broker.getClock(),
+    deps.store.getControl(deps.account.name),
+  ]);
+  report.livePositions = live.length;
+  report.marketOpen = clock.isOpen;
+  ctx.init(brokerPositions, openOrders, clock);
+
+  // 1. Learn fills and resolve claims (opens and exits in flight).
+  const learned = (await ctx.forEach(live, (p) => ctx.learn(p))).filter(
+    (p): p is Position => p !== null && p.state !== 'closed',
+  );
+
+  // 2. Reconcile with the broker before deciding anything.
+  const positions = await ctx.reconcile(learned);
+
+  // 3. Quotes for the open positions, in batches (the adapter chunks by 100).
+  const open = positions.filter((p) => p.state === 'open');
+  const quotes = open.length
+    ? await deps.marketData.getOptionQuotes([...new Set(open.map((p) => p.option_symbol))])
+    : new Map<string, OptionQuote>();
+
+  // 4. Evaluate and act.
+  await ctx.forEach(open, (p) =>
+    ctx.evaluateAndAct(p, quotes.get(p.option_symbol), control?.flatten === true),
+  );
+
+  report.durationMs = Date.now() - started;
+  deps.metrics.durationMs(Metric.SweepDuration, report.durationMs);
+  deps.metrics.count(Metric.OpenPositions, open.length);
+  deps.log.info('Sweep finished', {
+    live: report.livePositions,
+    market_open: report.marketOpen,
+    orders_sent: report.ordersSent.length,
+    closed: report.closed.length,
+    alerts: report.alerts.length,
+    conflicts: report.conflicts,
+    errors: report.errors.length,
+    duration_ms: report.durationMs,
+  });
+  return report;
+}
+
+class SweepContext {
+  private brokerBySymbol = new Map<string, BrokerPosition>();
+  private openOrderByClientId = new Map<string, BrokerOrder>();
+  /** Contracts per symbol the broker still lets this sweep close (decremented as orders go out). */
+  private availableBySymbol = new Map<string, number>();
+  private clock!: MarketClock;
+
+  constructor(
+    private readonly deps: SweepDeps,
+    private readonly report: Mutable<SweepReport>,
+  ) {}
+
+  init(positions: BrokerPosition[], orders: BrokerOrder[], clock: MarketClock): void {
+    this.clock = clock;
+    for (const p of positions) {
+      this.brokerBySymbol.set(p.symbol, p);
+      this.availableBySymbol.set(p.symbol, Math.max(0, Math.min(p.qty, p.qty_available)));
+    }
+    for (const o of orders) this.openOrderByClientId.set(o.client_order_id, o);
+  }
+
+  private get lease(): number {
+    return this.deps.claimLeaseMs ?? 120_000;
+  }
+
+  private now(): Date {
+    return this.deps.now();
+  }
+
+  /** Runs `fn` over items with bounded concurrency; a failure is recorded for that position only. */
+  async forEach<T>(items: Position[], fn: (p: Position) => Promise<T>): Promise<Array<T | null>> {
+    const out: Array<T | null> = new Array(items.length).fill(null);
+    let next = 0;
+    const worker = async () => {
+      while (next < items.length) {
+        const i = next++;
+        try {
+          out[i] = await fn(items[i]);
+        } catch (err) {
+          if (err instanceof ConcurrentUpdateError) {
+            this.report.conflicts++;
+            this.deps.log.info(
+              `Position ${items[i].position_id} changed under this sweep; left to the other writer`,
+            );
+          } else {
+            this.report.errors.push({
+              position_id: items[i].position_id,
+              error: String((err as Error).message ?? err),
+            });
+            this.deps.log.warn(
+              `Position ${items[i].position_id} left for the next sweep: ${(err as Error).message}`,
+              {
+                position_id: items[i].position_id,
+                transient: err instanceof PipelineError ? err.transient : true,
+              },
+            );
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.deps.concurrency ?? 8, items.length) }, worker));
+    return out;
+  }
+
+  // ---------------------------------------------------------------- 1. learn fills
+
+  async learn(p: Position): Promise<Position | null> {
+    if (p.state === 'submitting') return this.learnSubmitting(p);
+    if (p.state === 'pending') return this.learnPendingOpen(p);
+    if (p.state === 'closing' || p.pending_exit) return this.learnExit(p);
+    return p;
+  }
+
+  /** A claim whose opening order was never recorded: resolve it once the claiming delivery is surely gone. */
+  private async learnSubmitting(p: Position): Promise<Position | null> {
+    const age = this.now().getTime() - Date.parse(p.created_at);
+    if (age < this.lease) return p;
+    const order = await this.deps.broker.getOrderByClientOrderId(p.open_client_order_id);
+    if (order) return this.applyOpenOrder(p, order);
+    // The open path refuses a recommendation older than max age, so after max age + lease nothing will send it.
+    const maxAgeMs = this.deps.account.limits.max_recommendation_age_minutes * 60_000;
+    if (age < maxAgeMs + this.lease) return p;
+    return this.close(p, 'not_sent', null, 'claim never reached the broker');
+  }
+
+  private async learnPendingOpen(p: Position): Promise<Position | null> {
+    const working = this.openOrderByClientId.get(p.open_client_order_id);
+    const order = working ?? (await this.deps.broker.getOrderByClientOrderId(p.open_client_order_id));
+    if (!order) {
+      // Recorded as pending but unknown to the broker: should not happen; flag for an operator.
+      this.alert('open_order_missing', p.option_symbol, `opening order ${p.open_client_order_id} not found`);
+      return p;
+    }
+    return this.applyOpenOrder(p, order);
+  }
+
+  private async applyOpenOrder(p: Position, order: BrokerOrder): Promise<Position | null> {
+    const now = this.now().toISOString();
+    const filled = order.filled_qty;
+    const terminal = TERMINAL_ORDER_STATUSES.has(order.status);
+    const entry =
+      filled > 0 && order.filled_avg_price !== null
+        ? { entry_price: order.filled_avg_price, entry_time: p.entry_time ?? order.filled_at ?? now }
+        : {};
+    let next: Position;
+    if (terminal && filled === 0) {
+      next = {
+        ...p,
+        open_order_id: order.id,
+        quantity: 0,
+        state: 'closed',
+        close_reason: 'not_filled',
+        closed_at: now,
+      };
+    } else if (terminal) {
+      next = {
+        ...p,
+        ...entry,
+        open_order_id: order.id,
+        quantity: filled,
+        original_quantity: filled,
+        state: 'open',
+      };
+    } else {
+      next = { ...p, ...entry, open_order_id: order.id, quantity: filled, state: 'pending' };
+    }
+    if (samePosition(p, next)) return p;
+    const stored = await this.deps.store.replace(p, { ...next, updated_at: now });
+    if (stored.state === 'closed') this.noteClosed(stored, 'not_filled');
+    else if (stored.state === 'open' && p.state !== 'open') {
+      this.deps.log.info(
+        `Position ${p.position_id} opened: ${filled} contracts of ${p.option_symbol} at ${order.filled_avg_price}`,
+      );
+    }
+    return stored;
+  }
+
+  /** An exit step in flight: apply its fill when the order is done; resend it (same id) if it never left. */
+  private async learnExit(p: Position): Promise<Position | null> {
+    const pe = p.pending_exit;
+    if (!pe) return this.deps.store.replace(p, { ...p, state: 'open', updated_at: this.now().toISOString() });
+    const working = this.openOrderByClientId.get(pe.client_order_id);
+    if (working) return p;
+    const order = await this.deps.broker.getOrderByClientOrderId(pe.client_order_id);
+    if (order) {
+      if (!TERMINAL_ORDER_STATUSES.has(order.status)) return p;
+      return this.applyExitFill(p, pe, order);
+    }
+    // Claimed but the broker never saw it (crash before send, or the request was lost on the way).
+    if (this.now().getTime() - Date.parse(pe.claimed_at) < this.lease) return p;
+    await this.sendExit(p, pe);
+    return null; // re-read next sweep
+  }
+
+  private async applyExitFill(p: Position, pe: PendingExit, order: BrokerOrder): Promise<Position | null> {
+    const now = this.now().toISOString();
+    const filled = Math.min(order.filled_qty, p.quantity);
+    const price = order.filled_avg_price;
+    const pnl =
+      filled > 0 && price !== null && p.entry_price ? realizedPnl(p.side, p.entry_price, price, filled) : 0;
+    const remaining = p.quantity - filled;
+    const partialDone =
+      pe.reason === 'partial_exit' && pe.partial_level != null && filled > 0
+        ? [...new Set([...p.partial_exits_done, pe.partial_level])]
+        : [...p.partial_exits_done];
+    const base: Position = {
+      ...p,
+      quantity: remaining,
+      realized_pnl: Math.round((p.realized_pnl + pnl) * 100) / 100,
+      exit_price: price ?? p.exit_price ?? null,
+      partial_exits_done: partialDone,
+      pending_exit: null,
+      updated_at: now,
+    };
+    if (remaining <= 0) {
+      const stored = await this.deps.store.replace(p, {
+        ...base,
+        state: 'closed',
+        close_reason: pe.reason,
+        closed_at: now,
+      });
+      this.noteClosed(stored, pe.reason);
+      return stored;
+    }
+    if (filled === 0) {
+      this.deps.log.warn(
+        `Exit order ${pe.client_order_id} ended ${order.status} unfilled; position stays open`,
+      );
+    } else {
+      this.deps.log.info(`Position ${p.position_id} reduced by ${filled} (${pe.reason}); ${remaining} left`);
+    }
+    return this.deps.store.replace(p, { ...base, state: 'open' });
+  }
+
+  // ---------------------------------------------------------------- 2. reconcile
+
+  /**
+   * Compares the table with the broker, per contract. Only `open` positions are adjusted (pending and
+   * closing ones are in flux). The broker is the truth for what exists; the table never makes it act.
+   */
+  async reconcile(positions: Position[]): Promise<Position[]> {
+    const bySymbol = new Map<string, Position[]>();
+    for (const p of positions) bySymbol.set(p.option_symbol, [...(bySymbol.get(p.option_symbol) ?? []), p]);
+
+    for (const [symbol, broker] of this.brokerBySymbol) {
+      const ours = bySymbol.get(symbol) ?? [];
+      const sameSide = ours.filter((p) => p.side === broker.side);
+      const tracked = sameSide.reduce((s, p) => s + p.quantity, 0);
+      if (broker.side === 'short' && sameSide.length === 0) {
+        this.alert(
+          'unexpected_short',
+          symbol,
+          `broker holds ${broker.qty} short; the pipeline opened no short here`,
+        );
+      }
+      if (sameSide.length === 0) {
+        this.alert(
+          'untracked_position',
+          symbol,
+          `broker holds ${broker.qty} ${broker.side}; no live position in the table`,
+        );
+      } else if (broker.qty > tracked && !sameSide.some((p) => p.state !== 'open')) {
+        this.alert(
+          'untracked_position',
+          symbol,
+          `broker holds ${broker.qty} ${broker.side}; the table tracks ${tracked}`,
+        );
+      }
+    }
+
+    const out: Position[] = [];
+    for (const [symbol, ours] of bySymbol) {
+      const broker = this.brokerBySymbol.get(symbol);
+      for (const side of ['long', 'short'] as const) {
+        const group = ours.filter((p) => p.side === side);
+        if (group.length === 0) continue;
+        const settled = group.filter((p) => p.state === 'open' && !p.pending_exit);
+        const inFlux = group.filter((p) => !settled.includes(p));
+        out.push(...inFlux);
+        if (settled.length === 0) continue;
+        const held = broker && broker.side === side ? broker.qty : 0;
+        const fluxQty = inFlux.reduce((s, p) => s + p.quantity, 0);
+        let budget = Math.max(0, held - fluxQty);
+        // Oldest positions keep their contracts first; shortfall lands on the newest.
+        const sorted = [...settled].sort((a, b) => a.created_at.localeCompare(b.created_at));
+        const adjusted = await this.forEach(sorted, async (p) => {
+          const keep = Math.min(p.quantity, budget);
+          budget -= keep;
+          if (keep === p.quantity) return p;
+          if (keep === 0) {
+            // An intent-free order here would OPEN a position (a short for a SELL): close the record, send nothing.
+            this.alert(
+              'closed_outside_pipeline',
+              symbol,
+              `table had ${p.quantity} ${side}; broker holds none for it`,
+            );
+            return this.close(p, 'closed_outside_pipeline', null, 'broker holds none');
+          }
+          this.alert(
+            'broker_qty_mismatch',
+            symbol,
+            `table had ${p.quantity} ${side}; broker confirms ${keep}`,
+          );
+          return this.deps.store.replace(p, {
+            ...p,
+            quantity: keep,
+            flags: [...new Set([...p.flags, 'broker_qty_below_table'])],
+            updated_at: this.now().toISOString(),
+          });
+        });
+        out.push(...adjusted.filter((p): p is Position => p !== null && p.state !== 'closed'));
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- 3-4. evaluate and act
+
+  async evaluateAndAct(p: Position, quote: OptionQuote | undefined, flatten: boolean): Promise<void> {
+    const now = this.now();
+    const ev = evaluateExit(p, quote, now, this.deps.account.exit_execution);
+    let decision: ExitDecision = ev.decision;
+    if (flatten) {
+      decision = {
+        action: 'close',
+        qty: p.quantity,
+        reason: 'flatten' as never,
+        mark: ev.mark,
+        detail: 'flatten requested',
+      };
+    }
+    const trailing = {
+      peak_price: ev.state.peak_price,
+      trailing_stop_price: ev.state.trailing_stop_price,
+      breakeven_active: ev.state.breakeven_active,
+    };
+    if (decision.action === 'hold') {
+      this.report.held.push({ position_id: p.position_id, reason: decision.reason });
+      if (['no_quote', 'stale_quote', 'crossed_quote', 'bad_quote'].includes(decision.reason)) {
+        this.deps.log.warn(`Holding ${p.position_id} (${p.option_symbol}): ${decision.detail}`);
+      }
+      if (ev.stateChanged)
+        await this.deps.store.replace(p, { ...p, ...trailing, updated_at: now.toISOString() });
+      return;
+    }
+    const reason: ExitReason = decision.reason;
+    if (!this.clock.isOpen) {
+      this.report.wouldClose.push({ position_id: p.position_id, reason, qty: decision.qty });
+      this.deps.log.info(
+        `Market closed: would close ${decision.qty} contracts of ${p.option_symbol} (${reason}); nothing sent`,
+        {
+          position_id: p.position_id,
+          detail: decision.detail,
+        },
+      );
+      if (ev.stateChanged)
+        await this.deps.store.replace(p, { ...p, ...trailing, updated_at: now.toISOString() });
+      return;
+    }
+    // Safety rule 3: only what the broker confirms, on this contract and side, minus what this sweep already sent.
+    const available = Math.min(
+      closableQty(p, this.brokerBySymbol.get(p.option_symbol)),
+      this.availableBySymbol.get(p.option_symbol) ?? 0,
+    );
+    const qty = Math.min(decision.qty, available);
+    if (qty < 1) {
+      this.alert(
+        'close_blocked',
+        p.option_symbol,
+        `${reason}: broker confirms no available qty for ${p.position_id}`,
+      );
+      return;
+    }
+    this.availableBySymbol.set(p.option_symbol, (this.availableBySymbol.get(p.option_symbol) ?? 0) - qty);
+    const seq = p.exit_seq + 1;
+    const pe: PendingExit = {
+      seq,
+      client_order_id: exitClientOrderId(p.account, p.position_id, seq),
+      order_id: null,
+      qty,
+      reason,
+      partial_level:
+        decision.action === 'close' && decision.partialLevel !== undefined ? decision.partialLevel : null,
+      claimed_at: now.toISOString(),
+    };
+    this.deps.log.info(`Exit rule fired for ${p.position_id}: ${decision.detail}`, { reason, qty });
+    // The claim: only one sweep can move this version to `closing` for step `seq` (safety rule 5).
+    let claimed: Position;
+    try {
+      claimed = await this.deps.store.replace(p, {
+        ...p,
+        ...trailing,
+        state: 'closing',
+        exit_seq: seq,
+        pending_exit: pe,
+        updated_at: now.toISOString(),
+      });
+    } catch (err) {
+      this.availableBySymbol.set(p.option_symbol, (this.availableBySymbol.get(p.option_symbol) ?? 0) + qty);
+      throw err;
+    }
+    await this.sendExit(claimed, pe, quote);
+  }
+
+  /** Sends the claimed exit step: intent-free, on the recorded symbol, reducing side, broker-confirmed qty. */
+  private async sendExit(p: Position, pe: PendingExit, quote?: OptionQuote): Promise<void> {
+    const broker = this.brokerBySymbol.get(p.option_symbol);
+    const exec = this.deps.account.exit_execution;
+    let limitPrice: number | null = null;
+    if (exec.order_type === 'marketable_limit') {
+      // Through the far side by the slippage allowance, so it fills like a market order but with a cap.
+      const far = quote ? (p.side === 'long' ? quote.bid : quote.ask) : NaN;
+      if (!Number.isFinite(far) || far <= 0) {
+        this.deps.log.warn(
+          `No usable quote to price a marketable limit for ${p.position_id}; will retry next sweep`,
+        );
+        return;
+      }
+      limitPrice =
+        p.side === 'long'
+          ? Math.max(0.01, far * (1 - exec.limit_slippage_pct))
+          : far * (1 + exec.limit_slippage_pct);
+    }
+    const built = buildCloseOrder({
+      position: p,
+      wantedQty: pe.qty,
+      broker,
+      clientOrderId: pe.client_order_id,
+      limitPrice,
+    });
+    if (!built.ok) {
+      this.alert(
+        'close_blocked',
+        p.option_symbol,
+        `broker holds nothing to close for ${p.position_id}; no order sent`,
+      );
+      await this.deps.store.replace(p, {
+        ...p,
+        state: 'open',
+        pending_exit: null,
+        updated_at: this.now().toISOString(),
+      });
+      return;
+    }
+    const order = built.order;
+    this.deps.log.info(
+      `Submitting ${order.type} order to close ${order.qty} contracts of ${order.symbol} (${pe.reason})`,
+      { position_id: p.position_id, client_order_id: order.client_order_id, side: order.side },
+    );
+    let placed: BrokerOrder;
+    try {
+      placed = await this.deps.broker.submitOrder(order);
+    } catch (err) {
+      if (err instanceof DuplicateClientOrderIdError || (err instanceof PipelineError && err.transient)) {
+        const found = await this.deps.broker.getOrderByClientOrderId(order.client_order_id).catch(() => null);
+        if (!found) throw err; // the claim stays; the next sweep looks it up again before any resend
+        placed = found;
+      } else {
+        if (err instanceof BrokerRejectedError) {
+          this.deps.metrics.count(Metric.BrokerRejections);
+          this.alert('exit_rejected', p.option_symbol, `${pe.reason} exit rejected: ${err.message}`);
+          // The step is over (its client_order_id is spent); the position stays open for the next decision.
+          await this.deps.store.replace(p, {
+            ...p,
+            state: 'open',
+            pending_exit: null,
+            flags: [...new Set([...p.flags, 'exit_rejected'])],
+            updated_at: this.now().toISOString(),
+          });
+        }
+        throw err;
+      }
+    }
+    this.report.ordersSent.push({
+      position_id: p.position_id,
+      client_order_id: order.client_order_id,
+      qty: order.qty,
+      reason: pe.reason,
+    });
+    this.deps.metrics.count(Metric.ExitsSubmitted, 1, { reason: pe.reason });
+    const withOrder = await this.deps.store.replace(p, {
+      ...p,
+      pending_exit: { ...pe, qty: order.qty, order_id: placed.id },
+      updated_at: this.now().toISOString(),
+    });
+    if (TERMINAL_ORDER_STATUSES.has(placed.status))
+      await this.applyExitFill(withOrder, withOrder.pending_exit!, placed);
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private async close(
+    p: Position,
+    reason: CloseReason,
+    exitPrice: number | null,
+    why: string,
+  ): Promise<Position> {
+    const now = this.now().toISOString();
+    const stored = await this.deps.store.replace(p, {
+      ...p,
+      state: 'closed',
+      close_reason: reason,
+      closed_at: now,
+      exit_price: exitPrice ?? p.exit_price ?? null,
+      pending_exit: null,
+      flags: reason === 'closed_outside_pipeline' ? [...new Set([...p.flags, why])] : [...p.flags],
+      updated_at: now,
+    });
+    this.noteClosed(stored, reason);
+    return stored;
+  }
+
+  private noteClosed(p: Position, reason: CloseReason): void {
+    this.report.closed.push({ position_id: p.position_id, reason });
+    this.deps.metrics.count(Metric.PositionsClosed, 1, { reason });
+    this.deps.log.info(`Position ${p.position_id} closed: ${reason}`, {
+      position_id: p.position_id,
+      option_symbol: p.option_symbol,
+      realized_pnl: p.realized_pnl,
+    });
+  }
+
+  private alert(kind: string, symbol: string, detail: string): void {
+    this.report.alerts.push({ kind, symbol, detail });
+    const metric =
+      kind === 'unexpected_short'
+        ? Metric.UnexpectedShort
+        : kind === 'untracked_position'
+          ? Metric.UntrackedPosition
+          : kind === 'broker_qty_mismatch'
+            ? Metric.BrokerQtyMismatch
+            : kind === 'closed_outside_pipeline'
+              ? Metric.ClosedOutsidePipeline
+              : null;
+    if (metric) this.deps.metrics.count(metric);
+    this.deps.log.warn(`ALERT ${kind} ${symbol}: ${detail}`, { alert: kind, symbol, detail });
+  }
+}
+
+function samePosition(a: Position, b: Position): boolean {
+  return (
+    a.state === b.state &&
+    a.quantity === b.quantity &&
+    a.open_order_id === b.open_order_id &&
+    a.entry_price === b.entry_price &&
+    a.original_quantity === b.original_quantity
+  );
+}

@@ -1,0 +1,46 @@
+/**
+ * Builds the real adapters from the environment: Alpaca (credentials from the environment or Secrets
+ * Manager, base URLs from APCA_API_BASE_URL / APCA_API_DATA_URL with the paper/live guard) and DynamoDB
+ * (endpoint from the SDK's own AWS_ENDPOINT_URL_DYNAMODB when set). Called once per container.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { AlpacaAdapter } from './adapters/alpaca';
+import { resolveAlpacaEndpoints } from './adapters/alpaca-endpoints';
+import { loadAlpacaCredentials } from './adapters/credentials';
+import { DynamoPositionStore } from './adapters/dynamo-position-store';
+import type { RuntimeConfig } from './config';
+import type { Broker, MarketData, PositionStore } from './ports';
+
+export interface PipelineDeps {
+  readonly broker: Broker;
+  readonly marketData: MarketData;
+  readonly store: PositionStore;
+}
+
+export async function buildPipelineDeps(
+  env: NodeJS.ProcessEnv,
+  config: RuntimeConfig,
+): Promise<PipelineDeps> {
+  const endpoints = resolveAlpacaEndpoints(env, config.account);
+  const credentials = await loadAlpacaCredentials(env);
+  const alpaca = new AlpacaAdapter({
+    keyId: credentials.keyId,
+    secretKey: credentials.secretKey,
+    tradingBaseUrl: endpoints.tradingBaseUrl,
+    dataBaseUrl: endpoints.dataBaseUrl,
+  });
+  const store = new DynamoPositionStore(new DynamoDBClient({}), config.positionsTable);
+  return { broker: alpaca, marketData: alpaca, store };
+}
+
+/** Memoises an async factory; a failure is not cached (the next invocation tries again). */
+export function lazy<T>(factory: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => {
+    p ??= factory().catch((err) => {
+      p = undefined;
+      throw err;
+    });
+    return p;
+  };
+}

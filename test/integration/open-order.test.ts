@@ -1,0 +1,345 @@
+/**
+ * Issue 2 end to end: SQS event → the real open-order handler → the Alpaca simulator over HTTP (real SDK)
+ * and dynalite. Every opening order is checked for its explicit intent.
+ */
+import {
+  lambdaContext,
+  loadOpenOrderHandler,
+  sentOrders,
+  sqsEvent,
+  sqsRecord,
+  startPipeline,
+  KEY_ID,
+  type Pipeline,
+} from '../helpers/pipeline';
+import { FUTURE_PUT, FUTURE_SYMBOL, recommendationBody } from '../helpers/recommendations';
+import { badMessages } from '../helpers/bad-messages';
+
+let p: Pipeline;
+
+beforeEach(async () => {
+  p = await startPipeline({
+    account: { name: 'main', limits: { max_open_positions: 50, max_contracts_per_order: 20 } },
+  });
+  p.sim.setQuote(FUTURE_SYMBOL, { bid: 2.0, ask: 2.1 });
+  p.sim.setQuote(FUTURE_PUT, { bid: 3.0, ask: 3.2 });
+});
+afterEach(async () => {
+  await p.close();
+});
+
+/** Every order the client sent opens with an explicit intent matching its side (safety rule 1). */
+function expectOnlyOpeningIntents() {
+  for (const o of sentOrders(p.sim)) {
+    expect(o.position_intent).toBe(o.side === 'buy' ? 'buy_to_open' : 'sell_to_open');
+  }
+}
+
+describe('open-order handler', () => {
+  it('a valid BUY becomes one buy_to_open order on the OCC symbol and an open long position', async () => {
+    const handler = loadOpenOrderHandler(p);
+    const body = recommendationBody({ recommendation_id: 'sig-buy-1', num_contracts: 3 });
+    const res = await handler(sqsEvent([sqsRecord(body)]), lambdaContext);
+
+    expect(res.batchItemFailures).toEqual([]);
+    const orders = sentOrders(p.sim);
+    expect(orders).toHaveLength(1);
+    expect(orders[0]).toMatchObject({
+      symbol: FUTURE_SYMBOL,
+      qty: '3',
+      side: 'buy',
+      type: 'market',
+      time_in_force: 'day',
+      position_intent: 'buy_to_open',
+      client_order_id: 'ops-main-o-sig-buy-1',
+    });
+    const pos = await p.table.store.get('main', 'sig-buy-1');
+    // Like Alpaca, the POST answers before the fill: pending until the sweep learns the fill.
+    expect(pos).toMatchObject({
+      state: 'pending',
+      side: 'long',
+      option_symbol: FUTURE_SYMBOL,
+      ticker: 'GOOGL',
+      requested_quantity: 3,
+      original_quantity: 3,
+      open_client_order_id: 'ops-main-o-sig-buy-1',
+      open_order_id: p.sim.orders(KEY_ID)[0].id,
+    });
+    expect(pos!.exit_plan).toMatchObject({
+      stop_loss_pct: 0.25,
+      take_profit_pct: 0.5,
+      trailing_stop_pct: 0.2,
+    });
+    expect(p.sim.positions(KEY_ID)).toEqual([
+      expect.objectContaining({ symbol: FUTURE_SYMBOL, qty: '3', side: 'long' }),
+    ]);
+  });
+
+  it('a valid SELL becomes one sell_to_open order and a short position', async () => {
+    const handler = loadOpenOrderHandler(p);
+    const body = recommendationBody({
+      recommendation_id: 'sig-sell-1',
+      option_symbol: FUTURE_PUT,
+      action: 'SELL',
+    });
+    const res = await handler(sqsEvent([sqsRecord(body)]), lambdaContext);
+
+    expect(res.batchItemFailures).toEqual([]);
+    expect(sentOrders(p.sim)).toEqual([
+      expect.objectContaining({ symbol: FUTURE_PUT, side: 'sell', position_intent: 'sell_to_open' }),
+    ]);
+    expect(await p.table.store.get('main', 'sig-sell-1')).toMatchObject({ side: 'short', state: 'pending' });
+    expect(p.sim.positions(KEY_ID)).toEqual([expect.objectContaining({ symbol: FUTURE_PUT, side: 'short' })]);
+  });
+
+  it('a limit order carries its limit price and stays pending until filled', async () => {
+    p.sim.setFillMode('manual');
+    const handler = loadOpenOrderHandler(p);
+    const body = recommendationBody({ recommendation_id: 'sig-lim', order_type: 'limit', limit_price: 1.95 });
+    expect((await handler(sqsEvent([sqsRecord(body)]), lambdaContext)).batchItemFailures).toEqual([]);
+    expect(sentOrders(p.sim)[0]).toMatchObject({
+      type: 'limit',
+      limit_price: '1.95',
+      position_intent: 'buy_to_open',
+    });
+    expect(await p.table.store.get('main', 'sig-lim')).toMatchObject({ state: 'pending', quantity: 0 });
+  });
+
+  describe('redelivery never places a second order', () => {
+    it('the same message twice in one batch', async () => {
+      const handler = loadOpenOrderHandler(p);
+      const body = recommendationBody({ recommendation_id: 'dup-same-batch' });
+      const res = await handler(sqsEvent([sqsRecord(body), sqsRecord(body)]), lambdaContext);
+      expect(res.batchItemFailures).toEqual([]);
+      expect(sentOrders(p.sim)).toHaveLength(1);
+    });
+
+    it('the same message in a later batch', async () => {
+      const handler = loadOpenOrderHandler(p);
+      const body = recommendationBody({ recommendation_id: 'dup-later' });
+      await handler(sqsEvent([sqsRecord(body, { messageId: 'm1' })]), lambdaContext);
+      const res = await handler(
+        sqsEvent([sqsRecord(body, { messageId: 'm1', receiveCount: 2 })]),
+        lambdaContext,
+      );
+      expect(res.batchItemFailures).toEqual([]);
+      expect(sentOrders(p.sim)).toHaveLength(1);
+    });
+
+    it('the same message in another container, at the same time', async () => {
+      const a = loadOpenOrderHandler(p);
+      const b = loadOpenOrderHandler(p);
+      const body = recommendationBody({ recommendation_id: 'dup-containers' });
+      const [ra, rb] = await Promise.all([
+        a(sqsEvent([sqsRecord(body, { messageId: 'x' })]), lambdaContext),
+        b(sqsEvent([sqsRecord(body, { messageId: 'x' })]), lambdaContext),
+      ]);
+      // One of them may be told to retry (claim in flight): never both ordering.
+      expect(sentOrders(p.sim)).toHaveLength(1);
+      expect(ra.batchItemFailures.length + rb.batchItemFailures.length).toBeLessThanOrEqual(1);
+      // The retry then sees the finished claim and acknowledges without ordering.
+      const again = await b(sqsEvent([sqsRecord(body, { messageId: 'x', receiveCount: 2 })]), lambdaContext);
+      expect(again.batchItemFailures).toEqual([]);
+      expect(sentOrders(p.sim)).toHaveLength(1);
+    });
+  });
+
+  describe('lost replies', () => {
+    it('a lost reply is looked up by client_order_id, not sent again', async () => {
+      p.sim.injectFault({ method: 'POST', path: '/v2/orders', lostReply: true });
+      const handler = loadOpenOrderHandler(p);
+      const body = recommendationBody({ recommendation_id: 'lost-1' });
+      const res = await handler(sqsEvent([sqsRecord(body)]), lambdaContext);
+      expect(res.batchItemFailures).toEqual([]);
+      expect(p.sim.orders(KEY_ID)).toHaveLength(1);
+      expect(p.sim.requestsTo('GET', '/v2/orders:by_client_order_id').length).toBeGreaterThanOrEqual(1);
+      expect(await p.table.store.get('main', 'lost-1')).toMatchObject({ state: 'open', quantity: 2 });
+    });
+
+    it('a lost reply whose lookup also fails: the retry finds the order instead of sending again', async () => {
+      await p.close();
+      p = await startPipeline({ claimLeaseSeconds: 0 });
+      p.sim.setQuote(FUTURE_SYMBOL, { bid: 2.0, ask: 2.1 });
+      p.sim.injectFault({ method: 'POST', path: '/v2/orders', lostReply: true });
+      p.sim.injectFault({ method: 'GET', path: '/v2/orders:by_client_order_id', status: 500, times: 10 });
+      const handler = loadOpenOrderHandler(p);
+      const body = recommendationBody({ recommendation_id: 'lost-2' });
+      const first = await handler(sqsEvent([sqsRecord(body, { messageId: 'l2' })]), lambdaContext);
+      expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'l2' }]);
+      expect(await p.table.store.get('main', 'lost-2')).toMatchObject({ state: 'submitting' });
+
+      p.sim.clearFaults();
+      const retry = await loadOpenOrderHandler(p)(
+        sqsEvent([sqsRecord(body, { messageId: 'l2', receiveCount: 2 })]),
+        lambdaContext,
+      );
+      expect(retry.batchItemFailures).toEqual([]);
+      expect(p.sim.orders(KEY_ID)).toHaveLength(1);
+      expect(sentOrders(p.sim)).toHaveLength(1);
+      expect(await p.table.store.get('main', 'lost-2')).toMatchObject({ state: 'open' });
+    });
+
+    it('a claim abandoned before sending (crash) is resumed by the retry and sent exactly once', async () => {
+      await p.close();
+      p = await startPipeline({ claimLeaseSeconds: 0 });
+      p.sim.setQuote(FUTURE_SYMBOL, { bid: 2.0, ask: 2.1 });
+      // The broker refuses the POST before acting (a 503 on the way in): nothing placed, claim left behind.
+      p.sim.injectFault({ method: 'POST', path: '/v2/orders', status: 503 });
+      const handler = loadOpenOrderHandler(p);
+      const body = recommendationBody({ recommendation_id: 'crash-1' });
+      expect(
+        (await handler(sqsEvent([sqsRecord(body, { messageId: 'c1' })]), lambdaContext)).batchItemFailures,
+      ).toEqual([{ itemIdentifier: 'c1' }]);
+      expect(p.sim.orders(KEY_ID)).toHaveLength(0);
+      const retry = await handler(
+        sqsEvent([sqsRecord(body, { messageId: 'c1', receiveCount: 2 })]),
+        lambdaContext,
+      );
+      expect(retry.batchItemFailures).toEqual([]);
+      expect(p.sim.orders(KEY_ID)).toHaveLength(1);
+      expectOnlyOpeningIntents();
+    });
+  });
+
+  it('a batch mixing one valid message with every kind of invalid one orders only the valid one', async () => {
+    const handler = loadOpenOrderHandler(p);
+    const bad = badMessages();
+    expect(bad.length).toBeGreaterThanOrEqual(12);
+    const records = [
+      ...bad.map((m, i) => sqsRecord(m.body, { messageId: `bad-${i}` })),
+      sqsRecord(recommendationBody({ recommendation_id: 'the-good-one' }), { messageId: 'good' }),
+      sqsRecord(recommendationBody({ num_contracts: 21 }), { messageId: 'over-limit' }),
+    ];
+    const res = await handler(sqsEvent(records), lambdaContext);
+
+    const failed = res.batchItemFailures.map((f) => f.itemIdentifier).sort();
+    expect(failed).toEqual([...bad.map((_, i) => `bad-${i}`), 'over-limit'].sort());
+    expect(sentOrders(p.sim)).toEqual([
+      expect.objectContaining({ client_order_id: 'ops-main-o-the-good-one' }),
+    ]);
+    // Each refusal keeps its specific reason where an operator can find it.
+    const rejections = await p.table.store.listRejections('main');
+    expect(rejections).toHaveLength(bad.length + 1);
+    for (const [i, m] of bad.entries()) {
+      const r = rejections.find((x) => x.message_id === `bad-${i}`);
+      expect(r?.detail).toEqual(
+        expect.stringMatching(m.expect instanceof RegExp ? m.expect : escape(m.expect)),
+      );
+    }
+    expect(rejections.find((r) => r.message_id === 'over-limit')?.reason).toBe(
+      'risk_limit:max_contracts_per_order',
+    );
+  });
+
+  it('a batch of only bad messages reports every one as a failure, without throwing', async () => {
+    const handler = loadOpenOrderHandler(p);
+    const res = await handler(
+      sqsEvent([sqsRecord('', { messageId: 'e1' }), sqsRecord('{', { messageId: 'e2' })]),
+      lambdaContext,
+    );
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'e1' }, { itemIdentifier: 'e2' }]);
+    expect(sentOrders(p.sim)).toHaveLength(0);
+  });
+
+  describe('risk limits', () => {
+    it('market closed: the message waits (retried, not refused) and nothing is sent', async () => {
+      p.sim.setMarketOpen(false);
+      const handler = loadOpenOrderHandler(p);
+      const res = await handler(
+        sqsEvent([sqsRecord(recommendationBody(), { messageId: 'closed' })]),
+        lambdaContext,
+      );
+      expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'closed' }]);
+      expect(sentOrders(p.sim)).toHaveLength(0);
+      expect(await p.table.store.listRejections('main')).toEqual([]);
+    });
+
+    it('the kill switch (table item, read at run time) stops new openings at once', async () => {
+      const handler = loadOpenOrderHandler(p);
+      await p.table.store.putControl('main', { trading_enabled: false, flatten: false });
+      const res = await handler(
+        sqsEvent([sqsRecord(recommendationBody(), { messageId: 'k' })]),
+        lambdaContext,
+      );
+      expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'k' }]);
+      expect(sentOrders(p.sim)).toHaveLength(0);
+      expect((await p.table.store.listRejections('main'))[0]).toMatchObject({
+        reason: 'risk_limit:kill_switch',
+      });
+    });
+
+    it('max open positions counts positions opened earlier in the same batch', async () => {
+      await p.close();
+      p = await startPipeline({ account: { name: 'main', limits: { max_open_positions: 2 } } });
+      p.sim.setQuote(FUTURE_SYMBOL, { bid: 2.0, ask: 2.1 });
+      const handler = loadOpenOrderHandler(p);
+      const res = await handler(
+        sqsEvent(
+          [1, 2, 3].map((i) =>
+            sqsRecord(recommendationBody({ recommendation_id: `mop-${i}` }), { messageId: `m${i}` }),
+          ),
+        ),
+        lambdaContext,
+      );
+      expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm3' }]);
+      expect(sentOrders(p.sim)).toHaveLength(2);
+    });
+
+    it('max premium per position uses the ask of a market BUY', async () => {
+      await p.close();
+      p = await startPipeline({ account: { name: 'main', limits: { max_premium_per_position: 600 } } });
+      p.sim.setQuote(FUTURE_SYMBOL, { bid: 2.0, ask: 3.1 });
+      const handler = loadOpenOrderHandler(p);
+      const res = await handler(
+        sqsEvent([sqsRecord(recommendationBody({ num_contracts: 2 }), { messageId: 'prem' })]),
+        lambdaContext,
+      );
+      expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'prem' }]);
+      expect((await p.table.store.listRejections('main'))[0].detail).toMatch(
+        /\$620.00 .* exceeds max_premium_per_position \$600/,
+      );
+    });
+
+    it('options buying power is checked before ordering', async () => {
+      await p.close();
+      p = await startPipeline({ optionsBuyingPower: 300 });
+      p.sim.setQuote(FUTURE_SYMBOL, { bid: 2.0, ask: 2.1 });
+      const handler = loadOpenOrderHandler(p);
+      const res = await handler(
+        sqsEvent([sqsRecord(recommendationBody({ num_contracts: 2 }), { messageId: 'bp' })]),
+        lambdaContext,
+      );
+      expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'bp' }]);
+      expect(sentOrders(p.sim)).toHaveLength(0);
+    });
+
+    it('a broker rejection is a permanent refusal and closes the claim', async () => {
+      p.sim.injectFault({
+        method: 'POST',
+        path: '/v2/orders',
+        status: 422,
+        body: {
+          code: 42210000,
+          message: 'contract GOOGL271217C00340000 expires soon, unable to open new positions',
+        },
+      });
+      const handler = loadOpenOrderHandler(p);
+      const res = await handler(
+        sqsEvent([sqsRecord(recommendationBody({ recommendation_id: 'rej-1' }), { messageId: 'r' })]),
+        lambdaContext,
+      );
+      expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'r' }]);
+      expect(await p.table.store.get('main', 'rej-1')).toMatchObject({
+        state: 'closed',
+        close_reason: 'open_rejected',
+      });
+      expect(await p.table.store.countLive('main')).toBe(0);
+    });
+  });
+
+  afterEach(() => expectOnlyOpeningIntents());
+});
+
+function escape(s: string): RegExp {
+  return new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+}
