@@ -71,7 +71,8 @@ export class DynamoPositionStore implements PositionStore {
           new PutCommand({
             TableName: this.tableName,
             Item: toItem(stored),
-            ConditionExpression: '#v = :v',
+            // Records written before versioning have no `version` attribute: they read as version 0.
+            ConditionExpression: prev.version === 0 ? '(attribute_not_exists(#v) OR #v = :v)' : '#v = :v',
             ExpressionAttributeNames: { '#v': 'version' },
             ExpressionAttributeValues: { ':v': prev.version },
           }),

@@ -1,0 +1,451 @@
+/**
+ * The Alpaca adapter: implements {@link Broker} and {@link MarketData} with the real
+ * `@alpacahq/alpaca-trade-api` v4 client (its `/rest` entry, no streaming code in the bundle).
+ * The SDK ignores APCA_API_BASE_URL, so the adapter builds the API classes with explicit base paths
+ * (see {@link resolveAlpacaEndpoints}). Every numeric string is parsed into a number here.
+ */
+import { marketData, trading } from '@alpacahq/alpaca-trade-api/rest';
+import type { OrderRequest } from '../domain/orders';
+import { TransientError } from '../domain/errors';
+import type {
+  Broker,
+  BrokerAccount,
+  BrokerOrder,
+  BrokerPosition,
+  MarketClock,
+  MarketData,
+  OptionQuote,
+} from '../ports';
+import { DEFAULT_RETRY_POLICY, withRetries, type CallSpec, type RetryPolicy } from './alpaca-retry';
+
+export {
+  ALPACA_DATA_URL,
+  ALPACA_LIVE_TRADING_URL,
+  ALPACA_PAPER_TRADING_URL,
+  resolveAlpacaEndpoints,
+  type AlpacaEndpoints,
+} from './alpaca-endpoints';
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './alpaca-retry';
+
+/** Options of {@link AlpacaAdapter}. */
+export interface AlpacaAdapterOptions {
+  readonly keyId: string;
+  readonly secretKey: string;
+  /** e.g. `https://paper-api.alpaca.markets` (no `/v2`). */
+  readonly tradingBaseUrl: string;
+  /** e.g. `https://data.alpaca.markets`. */
+  readonly dataBaseUrl: string;
+  /** Per-attempt deadline (the SDK aborts the fetch with an AbortController). @default 8000 */
+  readonly timeoutMs?: number;
+  /** Retries after the first try (GETs; POSTs only on 429). @default 2 */
+  readonly maxRetries?: number;
+  /** Overrides the rest of the retry policy (backoff base/cap, total wait budget). */
+  readonly retryPolicy?: Partial<RetryPolicy>;
+  /** A fetch implementation (default: the global fetch). */
+  readonly fetchImpl?: typeof fetch;
+}
+
+/** Filters of {@link AlpacaAdapter.getOptionChain}. Dates `YYYY-MM-DD`, strikes per share. */
+export interface OptionChainFilters {
+  readonly type?: 'call' | 'put';
+  readonly expirationDateGte?: string;
+  readonly expirationDateLte?: string;
+  readonly expirationDate?: string;
+  readonly strikePriceGte?: number;
+  readonly strikePriceLte?: number;
+  readonly rootSymbol?: string;
+  /** Also read open interest from `/v2/options/contracts` (one or more extra calls). @default false */
+  readonly includeOpenInterest?: boolean;
+}
+
+/** One contract of a chain, as contract selection needs it. Prices per share; null when unknown. */
+export interface OptionChainEntry {
+  readonly symbol: string;
+  readonly underlying: string;
+  /** `YYYY-MM-DD`. */
+  readonly expiry: string;
+  readonly type: 'call' | 'put';
+  readonly strike: number;
+  readonly bid: number | null;
+  readonly ask: number | null;
+  readonly bidSize: number | null;
+  readonly askSize: number | null;
+  /** ISO. */
+  readonly quoteTime: string | null;
+  readonly lastPrice: number | null;
+  readonly delta: number | null;
+  readonly impliedVolatility: number | null;
+  /** Today's volume in contracts (the snapshot's daily bar). */
+  readonly volume: number | null;
+  /** Only with `includeOpenInterest`. */
+  readonly openInterest: number | null;
+}
+
+/** Max symbols Alpaca accepts in one snapshots call. */
+export const MAX_SNAPSHOT_SYMBOLS = 100;
+
+const OPENING_INTENTS = new Set(['buy_to_open', 'sell_to_open']);
+const OCC_RE = /^([A-Z]{1,5}[A-Z0-9]?)(\d{2})(\d{2})(\d{2})([CP])(\d{8})$/;
+
+/** Alpaca through the official SDK. One instance per account (key pair); reuse it across invocations. */
+export class AlpacaAdapter implements Broker, MarketData {
+  private readonly orders: trading.OrdersApi;
+  private readonly positions: trading.PositionsApi;
+  private readonly accounts: trading.AccountsApi;
+  private readonly clock: trading.ClockApi;
+  private readonly assets: trading.AssetsApi;
+  private readonly options: marketData.OptionApi;
+  private readonly stocks: marketData.StockApi;
+  private readonly policy: RetryPolicy;
+
+  constructor(opts: AlpacaAdapterOptions) {
+    const shared = {
+      keyId: opts.keyId,
+      secret: opts.secretKey,
+      timeoutMs: opts.timeoutMs ?? 8000,
+      fetchApi: opts.fetchImpl,
+      // No `retry` and no `rateLimit` on purpose: see alpaca-retry.ts. The SDK then makes exactly one
+      // attempt per call, so it can never re-send a POST.
+    };
+    const tradingConfig = new trading.Configuration({
+      ...shared,
+      basePath: opts.tradingBaseUrl.replace(/\/+$/, ''),
+    });
+    const dataConfig = new marketData.Configuration({
+      ...shared,
+      basePath: opts.dataBaseUrl.replace(/\/+$/, ''),
+    });
+    this.orders = new trading.OrdersApi(tradingConfig);
+    this.positions = new trading.PositionsApi(tradingConfig);
+    this.accounts = new trading.AccountsApi(tradingConfig);
+    this.clock = new trading.ClockApi(tradingConfig);
+    this.assets = new trading.AssetsApi(tradingConfig);
+    this.options = new marketData.OptionApi(dataConfig);
+    this.stocks = new marketData.StockApi(dataConfig);
+    this.policy = {
+      ...DEFAULT_RETRY_POLICY,
+      ...opts.retryPolicy,
+      ...(opts.maxRetries === undefined ? {} : { maxRetries: opts.maxRetries }),
+    };
+  }
+
+  private call<T>(spec: CallSpec, attempt: () => Promise<T>): Promise<T> {
+    return withRetries(spec, { policy: this.policy }, attempt);
+  }
+
+  /** `GET /v2/clock`. */
+  async getClock(): Promise<MarketClock> {
+    const c = await this.call({ method: 'GET', path: '/v2/clock' }, () => this.clock.legacyClock());
+    return {
+      isOpen: c.isOpen === true,
+      timestamp: isoOrNull(c.timestamp) ?? new Date().toISOString(),
+      nextOpen: isoOrNull(c.nextOpen),
+      nextClose: isoOrNull(c.nextClose),
+    };
+  }
+
+  /** `GET /v2/account`. A missing `options_buying_power` reads as 0 (never more than the broker said). */
+  async getAccount(): Promise<BrokerAccount> {
+    const a = await this.call({ method: 'GET', path: '/v2/account' }, () => this.accounts.getAccount());
+    return {
+      status: String(a.status),
+      tradingBlocked: a.tradingBlocked === true || a.accountBlocked === true,
+      optionsBuyingPower: optionalNumber(a.optionsBuyingPower, 'options_buying_power') ?? 0,
+      buyingPower: optionalNumber(a.buyingPower, 'buying_power') ?? 0,
+    };
+  }
+
+  /**
+   * `POST /v2/orders`. Retried only on 429. On a TransientError (5xx, timeout, network) the order may or
+   * may not exist: look it up with {@link getOrderByClientOrderId} before sending anything else.
+   */
+  async submitOrder(order: OrderRequest): Promise<BrokerOrder> {
+    // The type already forbids closing intents; this guards plain-JS callers and casts.
+    if (order.position_intent !== undefined && !OPENING_INTENTS.has(order.position_intent)) {
+      throw new TypeError(
+        `refusing to send position_intent ${String(order.position_intent)}: closes carry none`,
+      );
+    }
+    if (!Number.isInteger(order.qty) || order.qty < 1) {
+      throw new TypeError(`order qty must be a positive whole number of contracts, got ${order.qty}`);
+    }
+    const body: trading.PostOrderRequest = {
+      symbol: order.symbol,
+      qty: String(order.qty),
+      side: order.side,
+      type: order.type,
+      timeInForce: order.time_in_force,
+      clientOrderId: order.client_order_id,
+      ...(order.limit_price === undefined ? {} : { limitPrice: String(order.limit_price) }),
+      ...(order.position_intent === undefined ? {} : { positionIntent: order.position_intent }),
+    };
+    const placed = await this.call(
+      { method: 'POST', path: '/v2/orders', clientOrderId: order.client_order_id },
+      () => this.orders.postOrder({ postOrderRequest: body }),
+    );
+    return toBrokerOrder(placed);
+  }
+
+  /** `GET /v2/orders:by_client_order_id`; null on 404. */
+  async getOrderByClientOrderId(clientOrderId: string): Promise<BrokerOrder | null> {
+    const o = await this.call({ method: 'GET', path: '/v2/orders:by_client_order_id' }, () =>
+      this.orders.getOrderByClientOrderId({ clientOrderId }).catch(nullOn404),
+    );
+    return o === null ? null : toBrokerOrder(o);
+  }
+
+  /** `GET /v2/orders/{id}`; null on 404. */
+  async getOrder(orderId: string): Promise<BrokerOrder | null> {
+    const o = await this.call({ method: 'GET', path: '/v2/orders/{id}' }, () =>
+      this.orders.getOrderByOrderID({ orderId }).catch(nullOn404),
+    );
+    return o === null ? null : toBrokerOrder(o);
+  }
+
+  /** `DELETE /v2/orders/{id}`. Retried only on 429. A filled/canceled order is a BrokerRejectedError (422). */
+  async cancelOrder(orderId: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: '/v2/orders/{id}' }, async () => {
+      // The SDK's deleteOrderByOrderID() never reads the 204, which leaves its per-attempt deadline timer
+      // armed until it fires; reading the Raw response releases it.
+      const r = await this.orders.deleteOrderByOrderIDRaw({ orderId });
+      await r.value();
+    });
+  }
+
+  /** `GET /v2/orders?status=open` (up to 500, oldest first). */
+  async listOpenOrders(): Promise<BrokerOrder[]> {
+    const list = await this.call({ method: 'GET', path: '/v2/orders' }, () =>
+      this.orders.getAllOrders({ status: 'open', limit: 500, direction: 'asc' }),
+    );
+    return list.map(toBrokerOrder);
+  }
+
+  /** `GET /v2/positions`, normalised (absolute quantities, `side`). */
+  async listPositions(): Promise<BrokerPosition[]> {
+    const list = await this.call({ method: 'GET', path: '/v2/positions' }, () =>
+      this.positions.getAllOpenPositions(),
+    );
+    return list.map(toBrokerPosition).filter((p) => p.qty > 0);
+  }
+
+  /** `GET /v2/positions/{symbol}`; null when the broker holds nothing in that symbol. */
+  async getPosition(symbol: string): Promise<BrokerPosition | null> {
+    const p = await this.call({ method: 'GET', path: '/v2/positions/{symbol}' }, () =>
+      this.positions.getOpenPosition({ symbolOrAssetId: symbol }).catch(nullOn404),
+    );
+    if (p === null) return null;
+    const pos = toBrokerPosition(p);
+    return pos.qty > 0 ? pos : null;
+  }
+
+  /**
+   * Latest quotes from `GET /v1beta1/options/snapshots`, in concurrent chunks of ≤ 100 symbols, each
+   * following `next_page_token`. Symbols without a quote are absent from the map.
+   */
+  async getOptionQuotes(symbols: readonly string[]): Promise<Map<string, OptionQuote>> {
+    const unique = [...new Set(symbols)];
+    const chunks: string[][] = [];
+    for (let i = 0; i < unique.length; i += MAX_SNAPSHOT_SYMBOLS) {
+      chunks.push(unique.slice(i, i + MAX_SNAPSHOT_SYMBOLS));
+    }
+    const pages = await Promise.all(
+      chunks.map((chunk) =>
+        this.collectSnapshots('/v1beta1/options/snapshots', (pageToken) =>
+          this.options.optionSnapshots({ symbols: chunk.join(','), pageToken }),
+        ),
+      ),
+    );
+    const out = new Map<string, OptionQuote>();
+    for (const page of pages) {
+      for (const [symbol, snap] of page) {
+        const quote = toOptionQuote(symbol, snap);
+        if (quote) out.set(symbol, quote);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The option chain of an underlying from `GET /v1beta1/options/snapshots/{underlying}` (all pages),
+   * plus open interest from `GET /v2/options/contracts` when asked. Sorted by symbol.
+   */
+  async getOptionChain(underlying: string, filters: OptionChainFilters = {}): Promise<OptionChainEntry[]> {
+    const day = (d?: string) => (d === undefined ? undefined : new Date(`${d}T00:00:00Z`));
+    const snaps = await this.collectSnapshots('/v1beta1/options/snapshots/{underlying}', (pageToken) =>
+      this.options.optionChain({
+        underlyingSymbol: underlying,
+        type: filters.type,
+        strikePriceGte: filters.strikePriceGte,
+        strikePriceLte: filters.strikePriceLte,
+        expirationDate: day(filters.expirationDate),
+        expirationDateGte: day(filters.expirationDateGte),
+        expirationDateLte: day(filters.expirationDateLte),
+        rootSymbol: filters.rootSymbol,
+        limit: 1000,
+        pageToken,
+      }),
+    );
+    const openInterest = filters.includeOpenInterest ? await this.openInterest(underlying, filters) : null;
+    const out: OptionChainEntry[] = [];
+    for (const [symbol, s] of snaps) {
+      const m = OCC_RE.exec(symbol);
+      if (!m) continue;
+      const q = s.latestQuote;
+      out.push({
+        symbol,
+        underlying: m[1].replace(/\d$/, ''),
+        expiry: `20${m[2]}-${m[3]}-${m[4]}`,
+        type: m[5] === 'C' ? 'call' : 'put',
+        strike: Number(m[6]) / 1000,
+        bid: q ? optionalNumber(q.bp, 'bp') : null,
+        ask: q ? optionalNumber(q.ap, 'ap') : null,
+        bidSize: q ? optionalNumber(q.bs, 'bs') : null,
+        askSize: q ? optionalNumber(q.as, 'as') : null,
+        quoteTime: q ? isoOrNull(q.t) : null,
+        lastPrice: s.latestTrade ? optionalNumber(s.latestTrade.p, 'p') : null,
+        delta: s.greeks ? optionalNumber(s.greeks.delta, 'delta') : null,
+        impliedVolatility: optionalNumber(s.impliedVolatility, 'impliedVolatility'),
+        volume: s.dailyBar ? optionalNumber(s.dailyBar.v, 'v') : null,
+        openInterest: openInterest?.get(symbol) ?? null,
+      });
+    }
+    return out.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+  }
+
+  /** Latest trade price of a stock (`GET /v2/stocks/{symbol}/trades/latest`), per share. */
+  async getLatestStockPrice(symbol: string): Promise<number> {
+    const r = await this.call({ method: 'GET', path: '/v2/stocks/{symbol}/trades/latest' }, () =>
+      this.stocks.stockLatestTradeSingle({ symbol }),
+    );
+    return requiredNumber(r.trade?.p, 'trade.p');
+  }
+
+  private async openInterest(underlying: string, f: OptionChainFilters): Promise<Map<string, number>> {
+    const day = (d?: string) => (d === undefined ? undefined : new Date(`${d}T00:00:00Z`));
+    const out = new Map<string, number>();
+    const seen = new Set<string>();
+    let pageToken: string | undefined;
+    for (;;) {
+      const r = await this.call({ method: 'GET', path: '/v2/options/contracts' }, () =>
+        this.assets.getOptionsContracts({
+          underlyingSymbols: underlying,
+          type: f.type,
+          strikePriceGte: f.strikePriceGte,
+          strikePriceLte: f.strikePriceLte,
+          expirationDate: day(f.expirationDate),
+          expirationDateGte: day(f.expirationDateGte),
+          expirationDateLte: day(f.expirationDateLte),
+          rootSymbol: f.rootSymbol,
+          limit: 10_000,
+          pageToken,
+        }),
+      );
+      for (const c of r.optionContracts ?? []) {
+        const oi = optionalNumber(c.openInterest, 'open_interest');
+        if (oi !== null) out.set(c.symbol, oi);
+      }
+      const next = r.nextPageToken ?? undefined;
+      if (!next || seen.has(next)) return out;
+      seen.add(next);
+      pageToken = next;
+    }
+  }
+
+  private async collectSnapshots(
+    path: string,
+    page: (pageToken: string | undefined) => Promise<marketData.OptionSnapshotsResp>,
+  ): Promise<Map<string, marketData.OptionSnapshot>> {
+    const out = new Map<string, marketData.OptionSnapshot>();
+    const seen = new Set<string>();
+    let pageToken: string | undefined;
+    for (;;) {
+      const r = await this.call({ method: 'GET', path }, () => page(pageToken));
+      for (const [symbol, snap] of Object.entries(r.snapshots ?? {})) out.set(symbol, snap);
+      const next = r.nextPageToken ?? undefined;
+      if (!next || seen.has(next)) return out;
+      seen.add(next);
+      pageToken = next;
+    }
+  }
+}
+
+function nullOn404(err: unknown): null {
+  if (err instanceof Error && 'status' in err && (err as { status?: number }).status === 404) return null;
+  throw err;
+}
+
+function badResponse(field: string, value: unknown): TransientError {
+  return new TransientError(`Alpaca sent a non-numeric ${field}: ${JSON.stringify(value)}`, {
+    reason: 'broker_bad_response',
+  });
+}
+
+function optionalNumber(value: unknown, field: string): number | null {
+  if (value === null || value === undefined || value === '') return null;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isFinite(n)) throw badResponse(field, value);
+  return n;
+}
+
+function requiredNumber(value: unknown, field: string): number {
+  const n = optionalNumber(value, field);
+  if (n === null) throw badResponse(field, value);
+  return n;
+}
+
+function isoOrNull(d: Date | string | null | undefined): string | null {
+  if (d === null || d === undefined) return null;
+  const date = d instanceof Date ? d : new Date(d);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+function toBrokerOrder(o: trading.Order): BrokerOrder {
+  const side = o.side === 'sell' ? 'sell' : 'buy';
+  return {
+    id: String(o.id),
+    client_order_id: String(o.clientOrderId ?? ''),
+    symbol: String(o.symbol),
+    qty: requiredNumber(o.qty, 'qty'),
+    filled_qty: optionalNumber(o.filledQty, 'filled_qty') ?? 0,
+    filled_avg_price: optionalNumber(o.filledAvgPrice, 'filled_avg_price'),
+    side,
+    type: String(o.type ?? o.orderType ?? ''),
+    position_intent: o.positionIntent ?? null,
+    time_in_force: String(o.timeInForce),
+    limit_price: optionalNumber(o.limitPrice, 'limit_price'),
+    status: String(o.status),
+    created_at: isoOrNull(o.createdAt) ?? '',
+    filled_at: isoOrNull(o.filledAt),
+  };
+}
+
+function toBrokerPosition(p: trading.Position): BrokerPosition {
+  const signed = requiredNumber(p.qty, 'qty');
+  const side: 'long' | 'short' = p.side === 'short' || (p.side !== 'long' && signed < 0) ? 'short' : 'long';
+  const available = optionalNumber(p.qtyAvailable, 'qty_available');
+  return {
+    symbol: p.symbol,
+    side,
+    qty: Math.abs(signed),
+    // Absent qty_available means we cannot tell what is reserved: report nothing available (safety rule 3).
+    qty_available: available === null ? 0 : Math.abs(available),
+    avg_entry_price: requiredNumber(p.avgEntryPrice, 'avg_entry_price'),
+    asset_class: String(p.assetClass),
+  };
+}
+
+function toOptionQuote(symbol: string, s: marketData.OptionSnapshot): OptionQuote | null {
+  const q = s.latestQuote;
+  if (!q) return null;
+  const quoteTime = isoOrNull(q.t);
+  if (quoteTime === null) return null;
+  return {
+    symbol,
+    bid: requiredNumber(q.bp, 'bp'),
+    ask: requiredNumber(q.ap, 'ap'),
+    bidSize: optionalNumber(q.bs, 'bs') ?? 0,
+    askSize: optionalNumber(q.as, 'as') ?? 0,
+    quoteTime,
+    lastPrice: s.latestTrade ? optionalNumber(s.latestTrade.p, 'p') : null,
+  };
+}

@@ -1,0 +1,438 @@
+/**
+ * Issue 3 end to end: SQS message → open-order handler → sweeps (the real exit-evaluator handler) →
+ * fills → a flat broker position. Every closing order the client sent is checked for: no
+ * position_intent, the recorded option symbol, the reducing side.
+ */
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  lambdaContext,
+  loadOpenOrderHandler,
+  loadSweepHandler,
+  sentOrders,
+  sqsEvent,
+  sqsRecord,
+  startPipeline,
+  KEY_ID,
+  type Pipeline,
+} from '../helpers/pipeline';
+import { FUTURE_PUT, FUTURE_SYMBOL, recommendationBody } from '../helpers/recommendations';
+import type { Position } from '../../shared/domain/position';
+
+let p: Pipeline;
+const SYMBOL_B = 'GOOGL271217C00350000';
+const SYMBOL_C = 'GOOGL271217C00360000';
+
+beforeEach(async () => {
+  p = await startPipeline({
+    claimLeaseSeconds: 0,
+    account: {
+      name: 'main',
+      limits: { max_open_positions: 50 },
+      exit_defaults: { close_before_expiry_days: 1 },
+    },
+  });
+  for (const s of [FUTURE_SYMBOL, SYMBOL_B, SYMBOL_C]) p.sim.setQuote(s, { bid: 2.0, ask: 2.1 });
+  p.sim.setQuote(FUTURE_PUT, { bid: 3.0, ask: 3.1 });
+});
+afterEach(async () => {
+  expectEveryCloseSafe();
+  await p.close();
+});
+
+/** Sets a quote with the given mid and a 0.10 spread. */
+function mid(symbol: string, m: number) {
+  p.sim.setQuote(symbol, { bid: round(m - 0.05), ask: round(m + 0.05) });
+}
+const round = (x: number) => Math.round(x * 100) / 100;
+
+async function open(o: Record<string, unknown>): Promise<Position> {
+  const id = String(o.recommendation_id);
+  const res = await loadOpenOrderHandler(p)(sqsEvent([sqsRecord(recommendationBody(o))]), lambdaContext);
+  expect(res.batchItemFailures).toEqual([]);
+  await sweep(); // learns the fill
+  const pos = await p.table.store.get('main', id);
+  expect(pos).toMatchObject({ state: 'open' });
+  return pos!;
+}
+
+let sweepHandler: ReturnType<typeof loadSweepHandler> | undefined;
+async function sweep() {
+  sweepHandler ??= loadSweepHandler(p);
+  return sweepHandler();
+}
+beforeEach(() => (sweepHandler = undefined));
+
+const exitOrders = () => sentOrders(p.sim).filter((o) => /^ops-main-x\d+-/.test(String(o.client_order_id)));
+
+/** Safety rules 1-3 on every closing order the client actually sent. */
+function expectEveryCloseSafe() {
+  for (const o of exitOrders()) {
+    const positionId = String(o.client_order_id).replace(/^ops-main-x\d+-/, '');
+    expect(o).not.toHaveProperty('position_intent');
+    const opening = sentOrders(p.sim).find((x) => x.client_order_id === `ops-main-o-${positionId}`);
+    expect(opening).toBeDefined();
+    expect(o.symbol).toBe(opening!.symbol);
+    expect(o.side).toBe(opening!.side === 'buy' ? 'sell' : 'buy');
+  }
+}
+
+const brokerQty = (symbol: string) =>
+  Number(p.sim.positions(KEY_ID).find((x) => x.symbol === symbol)?.qty ?? 0);
+
+describe('exit evaluator sweeps', () => {
+  it('learns the fill of a pending open: entry price = fill average, quantity = filled', async () => {
+    await loadOpenOrderHandler(p)(
+      sqsEvent([sqsRecord(recommendationBody({ recommendation_id: 'f1', num_contracts: 3 }))]),
+      lambdaContext,
+    );
+    expect((await p.table.store.get('main', 'f1'))!.state).toBe('pending');
+    await sweep();
+    expect(await p.table.store.get('main', 'f1')).toMatchObject({
+      state: 'open',
+      quantity: 3,
+      original_quantity: 3,
+      entry_price: 2.1,
+    });
+  });
+
+  it('closes an unfilled, cancelled open as not_filled', async () => {
+    p.sim.setFillMode('manual');
+    await loadOpenOrderHandler(p)(
+      sqsEvent([sqsRecord(recommendationBody({ recommendation_id: 'nf' }))]),
+      lambdaContext,
+    );
+    p.sim.cancelOrder(String(p.sim.orders(KEY_ID)[0].id));
+    await sweep();
+    expect(await p.table.store.get('main', 'nf')).toMatchObject({
+      state: 'closed',
+      close_reason: 'not_filled',
+    });
+  });
+
+  it('tracks a partly filled open, then opens with what filled when the rest is cancelled', async () => {
+    p.sim.setFillMode('manual');
+    await loadOpenOrderHandler(p)(
+      sqsEvent([sqsRecord(recommendationBody({ recommendation_id: 'pf', num_contracts: 5 }))]),
+      lambdaContext,
+    );
+    const id = String(p.sim.orders(KEY_ID)[0].id);
+    p.sim.fillOrder(id, { qty: 2, price: 2.05 });
+    await sweep();
+    expect(await p.table.store.get('main', 'pf')).toMatchObject({
+      state: 'pending',
+      quantity: 2,
+      entry_price: 2.05,
+    });
+    p.sim.cancelOrder(id);
+    await sweep();
+    expect(await p.table.store.get('main', 'pf')).toMatchObject({
+      state: 'open',
+      quantity: 2,
+      original_quantity: 2,
+    });
+  });
+
+  it('stop loss: a long is sold (intent-free) and ends flat, with P&L recorded', async () => {
+    await open({ recommendation_id: 'sl', num_contracts: 2, exit_plan: { stop_loss_pct: 0.25 } });
+    mid(FUTURE_SYMBOL, 1.5); // loss (1.5 - 2.1) / 2.1 = 28.6%
+    const r = await sweep();
+    expect(r.ordersSent).toEqual([
+      expect.objectContaining({ position_id: 'sl', qty: 2, reason: 'stop_loss' }),
+    ]);
+    await sweep();
+    const pos = await p.table.store.get('main', 'sl');
+    expect(pos).toMatchObject({ state: 'closed', close_reason: 'stop_loss', quantity: 0, exit_price: 1.45 });
+    expect(pos!.realized_pnl).toBeCloseTo((1.45 - 2.1) * 2 * 100, 2);
+    expect(brokerQty(FUTURE_SYMBOL)).toBe(0);
+    expect(exitOrders()).toHaveLength(1);
+  });
+
+  it('take profit closes the whole position', async () => {
+    await open({
+      recommendation_id: 'tp',
+      num_contracts: 3,
+      exit_plan: { take_profit_pct: 0.5, stop_loss_pct: null },
+    });
+    mid(FUTURE_SYMBOL, 3.2); // +52.4% >= 50%
+    await sweep();
+    await sweep();
+    expect(await p.table.store.get('main', 'tp')).toMatchObject({
+      state: 'closed',
+      close_reason: 'take_profit',
+    });
+    expect(brokerQty(FUTURE_SYMBOL)).toBe(0);
+  });
+
+  it('trailing stop: rise, pullback inside the trail (hold), then the trigger', async () => {
+    await open({
+      recommendation_id: 'ts',
+      exit_plan: { trailing_stop_pct: 0.2, stop_loss_pct: null, take_profit_pct: null },
+    });
+    mid(FUTURE_SYMBOL, 3.0);
+    await sweep();
+    expect(await p.table.store.get('main', 'ts')).toMatchObject({
+      state: 'open',
+      peak_price: 3.0,
+      trailing_stop_price: 2.4,
+    });
+    mid(FUTURE_SYMBOL, 2.6); // inside the 20% trail
+    expect((await sweep()).ordersSent).toEqual([]);
+    expect(await p.table.store.get('main', 'ts')).toMatchObject({ state: 'open', peak_price: 3.0 });
+    mid(FUTURE_SYMBOL, 2.35);
+    expect((await sweep()).ordersSent).toEqual([expect.objectContaining({ reason: 'trailing_stop' })]);
+    await sweep();
+    expect(await p.table.store.get('main', 'ts')).toMatchObject({
+      state: 'closed',
+      close_reason: 'trailing_stop',
+    });
+    expect(brokerQty(FUTURE_SYMBOL)).toBe(0);
+  });
+
+  it('partial exit, then the final exit', async () => {
+    await open({
+      recommendation_id: 'pe',
+      num_contracts: 4,
+      exit_plan: {
+        partial_exits: [{ gain_pct: 0.4, fraction: 0.5 }],
+        take_profit_pct: 1.0,
+        stop_loss_pct: null,
+      },
+    });
+    mid(FUTURE_SYMBOL, 3.0); // +42.9%
+    expect((await sweep()).ordersSent).toEqual([expect.objectContaining({ qty: 2, reason: 'partial_exit' })]);
+    await sweep();
+    expect(await p.table.store.get('main', 'pe')).toMatchObject({
+      state: 'open',
+      quantity: 2,
+      partial_exits_done: [0],
+    });
+    expect((await sweep()).ordersSent).toEqual([]); // the level fires once
+    mid(FUTURE_SYMBOL, 4.3); // +104.8%
+    expect((await sweep()).ordersSent).toEqual([expect.objectContaining({ qty: 2, reason: 'take_profit' })]);
+    await sweep();
+    expect(await p.table.store.get('main', 'pe')).toMatchObject({
+      state: 'closed',
+      close_reason: 'take_profit',
+      quantity: 0,
+    });
+    expect(brokerQty(FUTURE_SYMBOL)).toBe(0);
+  });
+
+  it('a short is stopped out with an intent-free BUY', async () => {
+    await open({
+      recommendation_id: 'sh',
+      option_symbol: FUTURE_PUT,
+      action: 'SELL',
+      exit_plan: { stop_loss_pct: 0.25 },
+    });
+    expect(brokerQty(FUTURE_PUT)).toBe(-2);
+    mid(FUTURE_PUT, 3.9); // short from 3.0: loss 30%
+    await sweep();
+    await sweep();
+    expect(exitOrders()).toEqual([expect.objectContaining({ side: 'buy', symbol: FUTURE_PUT, qty: '2' })]);
+    expect(await p.table.store.get('main', 'sh')).toMatchObject({
+      state: 'closed',
+      close_reason: 'stop_loss',
+    });
+    expect(brokerQty(FUTURE_PUT)).toBe(0);
+  });
+
+  it('a position closed by hand at the broker: record closed, NO order sent, no short opened', async () => {
+    await open({ recommendation_id: 'hand', exit_plan: { stop_loss_pct: 0.25 } });
+    p.sim.removePosition(KEY_ID, FUTURE_SYMBOL);
+    mid(FUTURE_SYMBOL, 1.0); // the stop would fire
+    const r = await sweep();
+    expect(r.alerts).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'closed_outside_pipeline' })]),
+    );
+    expect(await p.table.store.get('main', 'hand')).toMatchObject({
+      state: 'closed',
+      close_reason: 'closed_outside_pipeline',
+    });
+    expect(exitOrders()).toEqual([]);
+    expect(p.sim.positions(KEY_ID)).toEqual([]);
+  });
+
+  it('the broker holding less than the table: record brought down, then never oversold', async () => {
+    await open({ recommendation_id: 'less', num_contracts: 4, exit_plan: { stop_loss_pct: 0.25 } });
+    p.sim.setPosition(KEY_ID, FUTURE_SYMBOL, 1, 2.1);
+    const r = await sweep();
+    expect(r.alerts).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'broker_qty_mismatch' })]),
+    );
+    expect(await p.table.store.get('main', 'less')).toMatchObject({
+      quantity: 1,
+      flags: ['broker_qty_below_table'],
+    });
+    mid(FUTURE_SYMBOL, 1.0);
+    await sweep();
+    await sweep();
+    expect(exitOrders()).toEqual([expect.objectContaining({ qty: '1', side: 'sell' })]);
+    expect(p.sim.requests.filter((q) => q.status === 403)).toEqual([]);
+    expect(brokerQty(FUTURE_SYMBOL)).toBe(0);
+  });
+
+  it('three sweeps at once close each position exactly once', async () => {
+    for (const [id, sym] of [
+      ['a', FUTURE_SYMBOL],
+      ['b', SYMBOL_B],
+      ['c', SYMBOL_C],
+    ]) {
+      await open({ recommendation_id: `3s-${id}`, option_symbol: sym, exit_plan: { stop_loss_pct: 0.25 } });
+    }
+    for (const s of [FUTURE_SYMBOL, SYMBOL_B, SYMBOL_C]) mid(s, 1.0);
+    const sweeps = [loadSweepHandler(p), loadSweepHandler(p), loadSweepHandler(p)];
+    const reports = await Promise.all(sweeps.map((s) => s()));
+    expect(reports.flatMap((r) => r.ordersSent)).toHaveLength(3);
+    await Promise.all(sweeps.map((s) => s()));
+    await sweep();
+    expect(exitOrders()).toHaveLength(3);
+    expect(new Set(exitOrders().map((o) => o.client_order_id)).size).toBe(3);
+    for (const id of ['a', 'b', 'c'])
+      expect((await p.table.store.get('main', `3s-${id}`))!.state).toBe('closed');
+    expect(p.sim.positions(KEY_ID)).toEqual([]);
+  });
+
+  it('broker 500s and 429s, then recovery: closed exactly once', async () => {
+    await open({ recommendation_id: 'flaky', exit_plan: { stop_loss_pct: 0.25 } });
+    mid(FUTURE_SYMBOL, 1.0);
+    // A 500 on the order POST (before the broker acts): the claim stays, nothing placed.
+    p.sim.injectFault({ method: 'POST', path: '/v2/orders', status: 500 });
+    const r1 = await sweep();
+    expect(r1.errors).toHaveLength(1);
+    expect(p.sim.orders(KEY_ID).filter((o) => o.side === 'sell')).toHaveLength(0);
+    // A 500 on positions: the whole sweep fails, nothing is decided.
+    p.sim.injectFault({ method: 'GET', path: '/v2/positions', status: 500, times: 5 });
+    await expect(sweep()).rejects.toThrow();
+    // 429 on the POST with rate-limit headers: retried by the client (the broker did not act).
+    p.sim.injectFault({
+      method: 'POST',
+      path: '/v2/orders',
+      status: 429,
+      headers: { 'X-Ratelimit-Remaining': '0', 'X-Ratelimit-Reset': String(Math.ceil(Date.now() / 1000)) },
+    });
+    await sweep();
+    await sweep();
+    expect(await p.table.store.get('main', 'flaky')).toMatchObject({
+      state: 'closed',
+      close_reason: 'stop_loss',
+    });
+    expect(p.sim.orders(KEY_ID).filter((o) => o.side === 'sell')).toHaveLength(1);
+    expect(brokerQty(FUTURE_SYMBOL)).toBe(0);
+  });
+
+  it('a lost reply on the exit order is looked up, not sent again', async () => {
+    await open({ recommendation_id: 'lostx', exit_plan: { stop_loss_pct: 0.25 } });
+    mid(FUTURE_SYMBOL, 1.0);
+    p.sim.injectFault({ method: 'POST', path: '/v2/orders', lostReply: true });
+    await sweep();
+    await sweep();
+    await sweep();
+    expect(p.sim.orders(KEY_ID).filter((o) => o.side === 'sell')).toHaveLength(1);
+    expect(await p.table.store.get('main', 'lostx')).toMatchObject({ state: 'closed' });
+  });
+
+  it('market closed: decides and logs but sends nothing', async () => {
+    await open({ recommendation_id: 'mc', exit_plan: { stop_loss_pct: 0.25 } });
+    p.sim.setMarketOpen(false);
+    mid(FUTURE_SYMBOL, 1.0);
+    const r = await sweep();
+    expect(r.wouldClose).toEqual([expect.objectContaining({ position_id: 'mc', reason: 'stop_loss' })]);
+    expect(exitOrders()).toEqual([]);
+    expect((await p.table.store.get('main', 'mc'))!.state).toBe('open');
+  });
+
+  it('a missing quote never triggers an exit', async () => {
+    await open({ recommendation_id: 'nq', exit_plan: { stop_loss_pct: 0.25 } });
+    p.sim.setQuote(FUTURE_SYMBOL, { bid: 0, ask: 0 });
+    const r = await sweep();
+    expect(r.ordersSent).toEqual([]);
+    expect(r.held).toEqual([expect.objectContaining({ position_id: 'nq' })]);
+  });
+
+  it('alerts on an untracked position and an unexpected short, and never trades them', async () => {
+    p.sim.setPosition(KEY_ID, SYMBOL_B, 3, 2.0);
+    p.sim.setPosition(KEY_ID, SYMBOL_C, -2, 2.0);
+    const r = await sweep();
+    const kinds = r.alerts.map((a) => `${a.kind}:${a.symbol}`);
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        `untracked_position:${SYMBOL_B}`,
+        `unexpected_short:${SYMBOL_C}`,
+        `untracked_position:${SYMBOL_C}`,
+      ]),
+    );
+    expect(sentOrders(p.sim)).toEqual([]);
+  });
+
+  it('a legacy record (no original_quantity, peak_price, ...) is read and closed by its rules', async () => {
+    p.sim.setPosition(KEY_ID, FUTURE_SYMBOL, 3, 2.0);
+    await DynamoDBDocumentClient.from(p.table.client).send(
+      new PutCommand({
+        TableName: p.table.tableName,
+        Item: {
+          pk: 'ACCT#main',
+          sk: 'POS#legacy-1',
+          live_account: 'main',
+          account: 'main',
+          position_id: 'legacy-1',
+          recommendation_id: 'legacy-1',
+          ticker: 'GOOGL',
+          option_symbol: FUTURE_SYMBOL,
+          side: 'long',
+          state: 'open',
+          quantity: 3,
+          entry_price: 2.0,
+          open_client_order_id: 'ops-main-o-legacy-1',
+          exit_plan: { stop_loss_pct: 0.3 },
+          created_at: '2026-11-01T15:00:00.000Z',
+        },
+      }),
+    );
+    // The legacy opening order, so the close can be checked against its side and symbol.
+    p.sim.requests.push({
+      method: 'POST',
+      path: '/v2/orders',
+      query: {},
+      body: {
+        client_order_id: 'ops-main-o-legacy-1',
+        symbol: FUTURE_SYMBOL,
+        side: 'buy',
+        position_intent: 'buy_to_open',
+      },
+      rawBody: '',
+      keyId: KEY_ID,
+      status: 200,
+      time: new Date().toISOString(),
+      faulted: false,
+      lostReply: false,
+    });
+    mid(FUTURE_SYMBOL, 1.3);
+    await sweep();
+    await sweep();
+    expect(await p.table.store.get('main', 'legacy-1')).toMatchObject({
+      state: 'closed',
+      close_reason: 'stop_loss',
+    });
+    expect(exitOrders()).toEqual([
+      expect.objectContaining({ qty: '3', side: 'sell', symbol: FUTURE_SYMBOL }),
+    ]);
+    expect(brokerQty(FUTURE_SYMBOL)).toBe(0);
+  });
+
+  it('flatten closes every open position through the guarded path', async () => {
+    await open({ recommendation_id: 'fl-1', exit_plan: { stop_loss_pct: null, take_profit_pct: null } });
+    await open({
+      recommendation_id: 'fl-2',
+      option_symbol: FUTURE_PUT,
+      action: 'SELL',
+      exit_plan: { stop_loss_pct: null },
+    });
+    await p.table.store.putControl('main', { trading_enabled: false, flatten: true });
+    await sweep();
+    await sweep();
+    expect(p.sim.positions(KEY_ID)).toEqual([]);
+    expect((await p.table.store.get('main', 'fl-1'))!.close_reason).toBe('flatten');
+    expect((await p.table.store.get('main', 'fl-2'))!.close_reason).toBe('flatten');
+  });
+});
