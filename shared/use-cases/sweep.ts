@@ -415,13 +415,14 @@ class SweepContext {
     const now = this.now();
     const ev = evaluateExit(p, quote, now, this.deps.account.exit_execution);
     let decision: ExitDecision = ev.decision;
+    // Flatten (an operator action) closes everything through the same guarded path as the rules.
     if (flatten) {
       decision = {
         action: 'close',
         qty: p.quantity,
-        reason: 'flatten' as never,
+        reason: 'flatten',
         mark: ev.mark,
-        detail: 'flatten requested',
+        detail: 'flatten requested by the account control',
       };
     }
     const trailing = {
@@ -438,7 +439,6 @@ class SweepContext {
         await this.deps.store.replace(p, { ...p, ...trailing, updated_at: now.toISOString() });
       return;
     }
-    const reason: ExitReason = decision.reason;
     if (!this.clock.isOpen) {
       this.report.wouldClose.push({ position_id: p.position_id, reason, qty: decision.qty });
       this.deps.log.info(
@@ -474,8 +474,7 @@ class SweepContext {
       order_id: null,
       qty,
       reason,
-      partial_level:
-        decision.action === 'close' && decision.partialLevel !== undefined ? decision.partialLevel : null,
+      partial_level: decision.partialLevel ?? null,
       claimed_at: now.toISOString(),
     };
     this.deps.log.info(`Exit rule fired for ${p.position_id}: ${decision.detail}`, { reason, qty });
