@@ -439,6 +439,7 @@ class SweepContext {
         await this.deps.store.replace(p, { ...p, ...trailing, updated_at: now.toISOString() });
       return;
     }
+    const reason: ExitReason = decision.reason;
     if (!this.clock.isOpen) {
       this.report.wouldClose.push({ position_id: p.position_id, reason, qty: decision.qty });
       this.deps.log.info(
