@@ -1,0 +1,150 @@
+/**
+ * Clock and calendar answers of the simulator. Every weekday is a trading day 09:30-16:00 New York time
+ * (no holidays, no early closes); whether the market is open *now* is a switch the tests control, so a
+ * test never depends on the hour it runs at.
+ */
+const NY_OFFSET = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'America/New_York',
+  timeZoneName: 'shortOffset',
+});
+const NY_PARTS = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'America/New_York',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
+
+/** `-05:00` or `-04:00`: New York's UTC offset at an instant. */
+function nyOffset(d: Date): string {
+  const name = NY_OFFSET.formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT-5';
+  const m = /GMT([+-])(\d{1,2})(?::(\d{2}))?/.exec(name);
+  if (!m) return '+00:00';
+  return `${m[1]}${m[2].padStart(2, '0')}:${m[3] ?? '00'}`;
+}
+
+/** An instant as New York local time with its offset, like Alpaca prints it. */
+export function formatNy(d: Date): string {
+  const p = Object.fromEntries(NY_PARTS.formatToParts(d).map((x) => [x.type, x.value]));
+  const ms = String(d.getUTCMilliseconds()).padStart(3, '0');
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}.${ms}${nyOffset(d)}`;
+}
+
+/** `YYYY-MM-DD` + `HH:MM` New York time as an ISO string with offset. */
+export function nyDateTime(date: string, hhmm: string): string {
+  const offset = nyOffset(new Date(`${date}T12:00:00Z`));
+  return `${date}T${hhmm}:00${offset}`;
+}
+
+/** New York calendar date of an instant. */
+export function nyDate(d: Date): string {
+  const p = Object.fromEntries(NY_PARTS.formatToParts(d).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+function isWeekday(date: string): boolean {
+  const day = new Date(`${date}T12:00:00Z`).getUTCDay();
+  return day !== 0 && day !== 6;
+}
+
+/** Trading days (weekdays) from `start` to `end` inclusive. */
+export function tradingDays(start: string, end: string): string[] {
+  const out: string[] = [];
+  for (let d = start; d <= end && out.length < 5000; d = addDays(d, 1)) if (isWeekday(d)) out.push(d);
+  return out;
+}
+
+function nextTradingDay(date: string): string {
+  let d = addDays(date, 1);
+  while (!isWeekday(d)) d = addDays(d, 1);
+  return d;
+}
+
+/** Next core-session open and close after `now`. */
+function nextSession(now: Date): { nextOpen: string; nextClose: string; isMarketDay: boolean } {
+  const today = nyDate(now);
+  const isMarketDay = isWeekday(today);
+  const t = now.getTime();
+  const open = (d: string) => nyDateTime(d, '09:30');
+  const close = (d: string) => nyDateTime(d, '16:00');
+  const nextOpenDay = isMarketDay && t < Date.parse(open(today)) ? today : nextTradingDay(today);
+  const nextCloseDay = isMarketDay && t < Date.parse(close(today)) ? today : nextTradingDay(today);
+  return { nextOpen: open(nextOpenDay), nextClose: close(nextCloseDay), isMarketDay };
+}
+
+/** `GET /v2/clock`. */
+export function legacyClock(now: Date, isOpen: boolean): Record<string, unknown> {
+  const s = nextSession(now);
+  return { timestamp: formatNy(now), is_open: isOpen, next_open: s.nextOpen, next_close: s.nextClose };
+}
+
+const XNYS = {
+  acronym: 'NYSE',
+  mic: 'XNYS',
+  name: 'New York Stock Exchange',
+  timezone: 'America/New_York',
+};
+
+/** `GET /v3/clock`. */
+export function clockV3(now: Date, isOpen: boolean): Record<string, unknown> {
+  const s = nextSession(now);
+  return {
+    clocks: [
+      {
+        market: XNYS,
+        timestamp: formatNy(now),
+        is_market_day: s.isMarketDay,
+        phase: isOpen ? 'core' : 'closed',
+        phase_until: isOpen ? s.nextClose : s.nextOpen,
+        next_market_open: s.nextOpen,
+        next_market_close: s.nextClose,
+      },
+    ],
+  };
+}
+
+function range(now: Date, start?: string | null, end?: string | null): [string, string] {
+  const from = start ? start.slice(0, 10) : nyDate(now);
+  const to = end ? end.slice(0, 10) : addDays(from, 30);
+  return [from, to];
+}
+
+/** `GET /v2/calendar`. */
+export function legacyCalendar(now: Date, start?: string | null, end?: string | null): unknown[] {
+  const [from, to] = range(now, start, end);
+  return tradingDays(from, to).map((date) => ({
+    date,
+    open: '09:30',
+    close: '16:00',
+    session_open: '0400',
+    session_close: '2000',
+    settlement_date: nextTradingDay(date),
+  }));
+}
+
+/** `GET /v3/calendar/{market}`. */
+export function calendarV3(now: Date, start?: string | null, end?: string | null): Record<string, unknown> {
+  const [from, to] = range(now, start, end);
+  return {
+    market: XNYS,
+    calendar: tradingDays(from, to).map((date) => ({
+      date,
+      pre_start: nyDateTime(date, '04:00'),
+      pre_end: nyDateTime(date, '09:30'),
+      core_start: nyDateTime(date, '09:30'),
+      core_end: nyDateTime(date, '16:00'),
+      post_start: nyDateTime(date, '16:00'),
+      post_end: nyDateTime(date, '20:00'),
+      settlement_date: nextTradingDay(date),
+    })),
+  };
+}

@@ -1,0 +1,583 @@
+/**
+ * The simulator's broker: accounts, orders, positions and the options order rules of
+ * /work/shared/ALPACA-OPTIONS.md, each rejection with Alpaca's HTTP status, `code` and message text.
+ * No HTTP here: the server turns a thrown {@link SimHttpError} into a response.
+ */
+import { newYorkTime } from '../../shared/domain/market-time';
+import { parseOccSymbol } from '../../shared/domain/occ';
+import { cents, type SimMarket } from './market';
+
+/** An error answer: HTTP status plus Alpaca's `{ code, message }` body. */
+export class SimHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: number | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SimHttpError';
+  }
+}
+
+/** Alpaca's error codes, as the real API uses them. */
+export const ALPACA_CODES = {
+  /** 400/422 input validation (bad field, duplicate client_order_id...). */
+  invalidInput: 40010001,
+  /** 400 malformed body. */
+  malformedBody: 40010000,
+  unauthorized: 40110000,
+  /** 403 insufficient qty / buying power. */
+  forbidden: 40310000,
+  notFound: 40410000,
+  /** 422 unprocessable: position intent mismatch, market closed, not cancelable. */
+  unprocessable: 42210000,
+  rateLimited: 42910000,
+} as const;
+
+export type PositionIntent = 'buy_to_open' | 'buy_to_close' | 'sell_to_open' | 'sell_to_close';
+
+const OPEN_STATUSES = new Set(['new', 'accepted', 'pending_new', 'partially_filled']);
+
+/** An order as the simulator stores it (numbers as numbers; `toJson` renders Alpaca's strings). */
+export interface SimOrder {
+  readonly id: string;
+  readonly clientOrderId: string;
+  readonly keyId: string;
+  readonly symbol: string;
+  readonly assetId: string;
+  readonly assetClass: 'us_option' | 'us_equity';
+  readonly qty: number;
+  filledQty: number;
+  /** Sum of fill qty x price (per share), to compute `filled_avg_price`. */
+  filledValue: number;
+  readonly side: 'buy' | 'sell';
+  readonly type: 'market' | 'limit';
+  readonly timeInForce: 'day';
+  readonly limitPrice: number | null;
+  /** As the broker saw it: specified, or inferred from the position when omitted. */
+  readonly positionIntent: PositionIntent;
+  /** Whether the client sent `position_intent` (the request log has the raw body too). */
+  readonly intentSpecified: boolean;
+  status: string;
+  readonly createdAt: string;
+  updatedAt: string;
+  filledAt: string | null;
+  canceledAt: string | null;
+  expiredAt: string | null;
+  failedAt: string | null;
+}
+
+/** A position: `qty` is signed (negative when short); prices per share. */
+export interface SimPosition {
+  readonly symbol: string;
+  qty: number;
+  avgPrice: number;
+}
+
+/** Money and status of an account; `setAccount` patches these. */
+export interface SimAccountSettings {
+  cash: number;
+  optionsBuyingPower: number;
+  status: string;
+  tradingBlocked: boolean;
+  optionsApprovedLevel: number;
+}
+
+/** One account, keyed by its API key id. */
+export interface SimAccount extends SimAccountSettings {
+  readonly keyId: string;
+  readonly secret: string;
+  readonly id: string;
+  readonly accountNumber: string;
+  readonly createdAt: string;
+  readonly orders: SimOrder[];
+  readonly usedClientOrderIds: Set<string>;
+  readonly positions: Map<string, SimPosition>;
+}
+
+/** Options of `addAccount`. Money in dollars. */
+export interface SimAccountOptions {
+  /** @default 100000 */
+  readonly cash?: number;
+  /** @default cash */
+  readonly optionsBuyingPower?: number;
+}
+
+const FILL_MULTIPLIER = 100;
+
+/** True while an order can still fill or be canceled. */
+export function isOpenOrder(o: SimOrder): boolean {
+  return OPEN_STATUSES.has(o.status);
+}
+
+export function newAccount(keyId: string, secret: string, opts: SimAccountOptions, now: Date): SimAccount {
+  const cash = opts.cash ?? 100_000;
+  return {
+    keyId,
+    secret,
+    id: crypto.randomUUID(),
+    accountNumber: `PA${String(Math.floor(1e9 + Math.random() * 9e9))}`,
+    createdAt: now.toISOString(),
+    cash,
+    optionsBuyingPower: opts.optionsBuyingPower ?? cash,
+    status: 'ACTIVE',
+    tradingBlocked: false,
+    optionsApprovedLevel: 3,
+    orders: [],
+    usedClientOrderIds: new Set(),
+    positions: new Map(),
+  };
+}
+
+/** Qty of a symbol reserved by open closing orders (`held_for_orders`). */
+export function heldForOrders(account: SimAccount, symbol: string): number {
+  let held = 0;
+  for (const o of account.orders) {
+    if (o.symbol === symbol && isOpenOrder(o) && o.positionIntent.endsWith('_to_close')) {
+      held += o.qty - o.filledQty;
+    }
+  }
+  return held;
+}
+
+/** What Alpaca infers from the CURRENT position only (never from pending orders). */
+export function inferIntent(side: 'buy' | 'sell', positionQty: number): PositionIntent {
+  if (side === 'sell') return positionQty > 0 ? 'sell_to_close' : 'sell_to_open';
+  return positionQty < 0 ? 'buy_to_close' : 'buy_to_open';
+}
+
+function str(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return undefined;
+}
+
+function invalid(message: string): SimHttpError {
+  return new SimHttpError(422, ALPACA_CODES.invalidInput, message);
+}
+
+/**
+ * Validates an order body and applies the options rules, in the order Alpaca checks them: shape and
+ * options restrictions, client_order_id, market hours, position intent, available qty, buying power.
+ * Returns the accepted order (status `accepted`); the caller runs the fill engine.
+ */
+export function acceptOrder(
+  account: SimAccount,
+  market: SimMarket,
+  body: unknown,
+  ctx: { now: Date; marketOpen: boolean },
+): SimOrder {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new SimHttpError(400, ALPACA_CODES.malformedBody, 'request body format is invalid');
+  }
+  const b = body as Record<string, unknown>;
+  const symbol = str(b.symbol)?.trim().toUpperCase();
+  if (!symbol) throw invalid('symbol is required');
+  const occ = parseOccSymbol(symbol);
+  const isOption = occ.ok;
+
+  const orderClass = str(b.order_class) ?? '';
+  if (orderClass !== '' && orderClass !== 'simple') {
+    if (isOption) throw invalid('complex orders not supported for options trading');
+    throw invalid(`order_class ${orderClass} is not supported by this simulator`);
+  }
+  if (b.legs !== undefined && b.legs !== null)
+    throw invalid('complex orders not supported for options trading');
+
+  const side = str(b.side);
+  if (side !== 'buy' && side !== 'sell') throw invalid('side must be buy or sell');
+
+  const type = str(b.type);
+  if (type === undefined) throw invalid('type is required');
+  if (type !== 'market' && type !== 'limit') {
+    if (['stop', 'stop_limit', 'trailing_stop'].includes(type)) {
+      throw invalid(isOption ? 'invalid order type for options trading' : `order type ${type} not supported`);
+    }
+    throw invalid(`invalid order type: ${type}`);
+  }
+
+  const tif = str(b.time_in_force);
+  if (tif === undefined) throw invalid('time_in_force is required');
+  if (tif !== 'day') throw invalid('only day orders are supported for options trading');
+  if (b.extended_hours === true || b.extended_hours === 'true') {
+    throw invalid('extended hours orders are not supported for options trading');
+  }
+
+  if (b.notional !== undefined && b.notional !== null) {
+    throw invalid('notional orders are not supported for options trading');
+  }
+  const qtyRaw = str(b.qty);
+  if (qtyRaw === undefined) throw invalid('qty is required');
+  const qtyNum = Number(qtyRaw);
+  if (!Number.isFinite(qtyNum)) throw invalid(`invalid qty: ${qtyRaw}`);
+  if (!Number.isInteger(qtyNum)) throw invalid('qty must be integer for options trading');
+  if (qtyNum <= 0) throw invalid('qty must be > 0');
+
+  let limitPrice: number | null = null;
+  if (type === 'limit') {
+    const lp = str(b.limit_price);
+    if (lp === undefined) throw invalid('limit_price is required for limit orders');
+    limitPrice = Number(lp);
+    if (!Number.isFinite(limitPrice) || limitPrice <= 0) throw invalid(`invalid limit_price: ${lp}`);
+    if (Math.abs(limitPrice * 100 - Math.round(limitPrice * 100)) > 1e-6) {
+      throw invalid(
+        `invalid limit_price ${lp}. sub-penny increment does not fulfill minimum pricing criteria`,
+      );
+    }
+  } else if (b.limit_price !== undefined && b.limit_price !== null) {
+    throw invalid('limit_price must not be specified for market orders');
+  }
+  if (b.stop_price !== undefined && b.stop_price !== null)
+    throw invalid('stop_price is only for stop orders');
+
+  const cidRaw = b.client_order_id;
+  if (cidRaw !== undefined && cidRaw !== null && typeof cidRaw !== 'string') {
+    throw invalid('client_order_id must be a string');
+  }
+  const clientOrderId = cidRaw ?? crypto.randomUUID();
+  if (clientOrderId.length > 128) throw invalid('client_order_id must be no more than 128 characters');
+  if (account.usedClientOrderIds.has(clientOrderId)) throw invalid('client_order_id must be unique');
+
+  if (account.status !== 'ACTIVE' || account.tradingBlocked) {
+    throw new SimHttpError(403, ALPACA_CODES.forbidden, 'account is not authorized to trade');
+  }
+
+  if (type === 'market' && !ctx.marketOpen) {
+    throw new SimHttpError(
+      422,
+      ALPACA_CODES.unprocessable,
+      'options market orders are only allowed during market hours',
+    );
+  }
+
+  const specified = str(b.position_intent);
+  if (
+    specified !== undefined &&
+    !['buy_to_open', 'buy_to_close', 'sell_to_open', 'sell_to_close'].includes(specified)
+  ) {
+    throw invalid(`invalid position_intent: ${specified}`);
+  }
+  const held = account.positions.get(symbol)?.qty ?? 0;
+  const inferred = inferIntent(side, held);
+  if (specified !== undefined && specified !== inferred) {
+    throw new SimHttpError(
+      422,
+      ALPACA_CODES.unprocessable,
+      `position intent mismatch, inferred: ${inferred}, specified: ${specified}`,
+    );
+  }
+
+  if (occ.ok) {
+    const { date, minuteOfDay } = newYorkTime(ctx.now);
+    if (occ.value.expiry < date) {
+      throw new SimHttpError(422, ALPACA_CODES.unprocessable, `asset ${symbol} is not active`);
+    }
+    if (inferred.endsWith('_to_open') && occ.value.expiry === date && minuteOfDay >= 15 * 60 + 30) {
+      throw new SimHttpError(
+        422,
+        ALPACA_CODES.unprocessable,
+        `contract ${symbol} expires soon, unable to open new positions`,
+      );
+    }
+  }
+
+  if (inferred.endsWith('_to_close')) {
+    // A close may never go through zero: asking for more than is available is refused, not flipped.
+    const available = Math.max(0, Math.abs(held) - heldForOrders(account, symbol));
+    if (qtyNum > available) {
+      throw new SimHttpError(
+        403,
+        ALPACA_CODES.forbidden,
+        `insufficient qty available for order (requested: ${qtyNum}, available: ${available})`,
+      );
+    }
+  }
+
+  if (inferred === 'buy_to_open') {
+    const q = market.quotes.get(symbol);
+    const price = limitPrice ?? (q && q.ask > 0 ? q.ask : null);
+    const multiplier = isOption ? FILL_MULTIPLIER : 1;
+    if (price !== null) {
+      const required = cents(price * qtyNum * multiplier);
+      const available = cents(account.optionsBuyingPower - reservedForBuys(account, market));
+      if (required > available) {
+        throw new SimHttpError(
+          403,
+          ALPACA_CODES.forbidden,
+          `insufficient options buying power for order (required: ${required.toFixed(2)}, available: ${available.toFixed(2)})`,
+        );
+      }
+    }
+  }
+
+  const now = ctx.now.toISOString();
+  const order: SimOrder = {
+    id: crypto.randomUUID(),
+    clientOrderId,
+    keyId: account.keyId,
+    symbol,
+    assetId: market.assetId(symbol),
+    assetClass: isOption ? 'us_option' : 'us_equity',
+    qty: qtyNum,
+    filledQty: 0,
+    filledValue: 0,
+    side,
+    type,
+    timeInForce: 'day',
+    limitPrice,
+    positionIntent: inferred,
+    intentSpecified: specified !== undefined,
+    status: 'accepted',
+    createdAt: now,
+    updatedAt: now,
+    filledAt: null,
+    canceledAt: null,
+    expiredAt: null,
+    failedAt: null,
+  };
+  account.usedClientOrderIds.add(clientOrderId);
+  account.orders.push(order);
+  return order;
+}
+
+/** Dollars reserved by open buy-to-open orders (limit price, else the current ask). */
+function reservedForBuys(account: SimAccount, market: SimMarket): number {
+  let reserved = 0;
+  for (const o of account.orders) {
+    if (!isOpenOrder(o) || o.positionIntent !== 'buy_to_open') continue;
+    const px = o.limitPrice ?? market.quotes.get(o.symbol)?.ask ?? 0;
+    reserved += px * (o.qty - o.filledQty) * (o.assetClass === 'us_option' ? FILL_MULTIPLIER : 1);
+  }
+  return reserved;
+}
+
+/**
+ * Applies a fill of `qty` at `price` (per share). A closing order whose position shrank meanwhile (closed
+ * by hand, assigned, expired) fills only what is still held and the rest is canceled: it never opens
+ * the opposite side.
+ */
+export function applyFill(
+  account: SimAccount,
+  market: SimMarket,
+  order: SimOrder,
+  qty: number,
+  price: number,
+  now: Date,
+): void {
+  if (!isOpenOrder(order)) throw new Error(`order ${order.id} is ${order.status}, cannot fill`);
+  const wanted = Math.min(qty, order.qty - order.filledQty);
+  let fillQty = wanted;
+  const pos = account.positions.get(order.symbol);
+  const held = pos?.qty ?? 0;
+  if (order.positionIntent.endsWith('_to_close')) {
+    const closable = order.side === 'sell' ? Math.max(0, held) : Math.max(0, -held);
+    fillQty = Math.min(fillQty, closable);
+  }
+  const shrunk = fillQty < wanted;
+  const ts = now.toISOString();
+  if (fillQty <= 0) {
+    order.status = 'canceled';
+    order.canceledAt = ts;
+    order.updatedAt = ts;
+    return;
+  }
+  const signed = order.side === 'buy' ? fillQty : -fillQty;
+  const next = held + signed;
+  if (held === 0 || Math.sign(held) === Math.sign(signed)) {
+    const avg = (Math.abs(held) * (pos?.avgPrice ?? 0) + fillQty * price) / (Math.abs(held) + fillQty);
+    account.positions.set(order.symbol, { symbol: order.symbol, qty: next, avgPrice: avg });
+  } else if (next === 0) {
+    account.positions.delete(order.symbol);
+  } else {
+    pos!.qty = next;
+  }
+  const multiplier = order.assetClass === 'us_option' ? FILL_MULTIPLIER : 1;
+  const value = fillQty * price * multiplier;
+  if (order.side === 'buy') {
+    account.cash = cents(account.cash - value);
+    account.optionsBuyingPower = cents(account.optionsBuyingPower - value);
+  } else {
+    account.cash = cents(account.cash + value);
+    // Premium received for opening a short is collateral, not spendable buying power.
+    if (order.positionIntent === 'sell_to_close') {
+      account.optionsBuyingPower = cents(account.optionsBuyingPower + value);
+    }
+  }
+  order.filledQty += fillQty;
+  order.filledValue += fillQty * price;
+  order.updatedAt = ts;
+  market.recordTrade(order.symbol, price, fillQty);
+  if (order.filledQty >= order.qty) {
+    order.status = 'filled';
+    order.filledAt = ts;
+  } else if (shrunk) {
+    order.status = 'canceled';
+    order.canceledAt = ts;
+  } else {
+    order.status = 'partially_filled';
+  }
+}
+
+/** The price an order fills at now (ask for buys, bid for sells, only when marketable), or null. */
+export function marketablePrice(order: SimOrder, market: SimMarket): number | null {
+  const q = market.quotes.get(order.symbol);
+  if (!q) return null;
+  if (order.side === 'buy') {
+    if (!(q.ask > 0)) return null;
+    return order.limitPrice === null || q.ask <= order.limitPrice + 1e-9 ? q.ask : null;
+  }
+  if (!(q.bid > 0)) return null;
+  return order.limitPrice === null || q.bid >= order.limitPrice - 1e-9 ? q.bid : null;
+}
+
+/** Ends an open order (`canceled`, `expired`, `rejected`). */
+export function endOrder(order: SimOrder, status: 'canceled' | 'expired' | 'rejected', now: Date): void {
+  if (!isOpenOrder(order)) throw new SimHttpError(422, ALPACA_CODES.unprocessable, 'order is not cancelable');
+  const ts = now.toISOString();
+  order.status = status;
+  order.updatedAt = ts;
+  if (status === 'canceled') order.canceledAt = ts;
+  if (status === 'expired') order.expiredAt = ts;
+  if (status === 'rejected') order.failedAt = ts;
+}
+
+function num(n: number | null): string | null {
+  return n === null ? null : String(cents4(n));
+}
+
+function cents4(n: number): number {
+  return Math.round(n * 10_000) / 10_000;
+}
+
+/** An order in Alpaca's REST shape (numbers as strings). */
+export function orderJson(o: SimOrder): Record<string, unknown> {
+  return {
+    id: o.id,
+    client_order_id: o.clientOrderId,
+    created_at: o.createdAt,
+    updated_at: o.updatedAt,
+    submitted_at: o.createdAt,
+    filled_at: o.filledAt,
+    expired_at: o.expiredAt,
+    canceled_at: o.canceledAt,
+    failed_at: o.failedAt,
+    replaced_at: null,
+    replaced_by: null,
+    replaces: null,
+    asset_id: o.assetId,
+    symbol: o.symbol,
+    asset_class: o.assetClass,
+    notional: null,
+    qty: String(o.qty),
+    filled_qty: String(o.filledQty),
+    filled_avg_price: o.filledQty > 0 ? num(o.filledValue / o.filledQty) : null,
+    order_class: 'simple',
+    order_type: o.type,
+    type: o.type,
+    side: o.side,
+    position_intent: o.positionIntent,
+    time_in_force: o.timeInForce,
+    limit_price: num(o.limitPrice),
+    stop_price: null,
+    status: o.status,
+    extended_hours: false,
+    legs: null,
+    trail_percent: null,
+    trail_price: null,
+    hwm: null,
+    subtag: null,
+    source: null,
+    expires_at: null,
+  };
+}
+
+/** A position in Alpaca's REST shape (numbers as strings, qty negative when short). */
+export function positionJson(
+  account: SimAccount,
+  market: SimMarket,
+  p: SimPosition,
+): Record<string, unknown> {
+  const isOption = parseOccSymbol(p.symbol).ok;
+  const multiplier = isOption ? FILL_MULTIPLIER : 1;
+  const q = market.quotes.get(p.symbol);
+  const current =
+    q && q.bid > 0 && q.ask > 0 ? (q.bid + q.ask) / 2 : (market.trades.get(p.symbol)?.price ?? p.avgPrice);
+  const sign = Math.sign(p.qty);
+  const available = Math.max(0, Math.abs(p.qty) - heldForOrders(account, p.symbol));
+  const marketValue = p.qty * current * multiplier;
+  const costBasis = p.qty * p.avgPrice * multiplier;
+  const pl = marketValue - costBasis;
+  const plpc = costBasis === 0 ? 0 : pl / Math.abs(costBasis);
+  return {
+    asset_id: market.assetId(p.symbol),
+    symbol: p.symbol,
+    exchange: '',
+    asset_class: isOption ? 'us_option' : 'us_equity',
+    asset_marginable: !isOption,
+    qty: String(p.qty),
+    qty_available: String(sign * available),
+    avg_entry_price: String(cents4(p.avgPrice)),
+    side: p.qty < 0 ? 'short' : 'long',
+    market_value: cents(marketValue).toFixed(2),
+    cost_basis: cents(costBasis).toFixed(2),
+    unrealized_pl: cents(pl).toFixed(2),
+    unrealized_plpc: String(cents4(plpc)),
+    unrealized_intraday_pl: cents(pl).toFixed(2),
+    unrealized_intraday_plpc: String(cents4(plpc)),
+    current_price: String(cents4(current)),
+    lastday_price: String(cents4(current)),
+    change_today: '0',
+  };
+}
+
+/** The account in Alpaca's REST shape (numbers as strings). */
+export function accountJson(a: SimAccount, market: SimMarket): Record<string, unknown> {
+  let longValue = 0;
+  let shortValue = 0;
+  for (const p of a.positions.values()) {
+    const v = Number(positionJson(a, market, p).market_value);
+    if (v >= 0) longValue += v;
+    else shortValue += v;
+  }
+  const equity = a.cash + longValue + shortValue;
+  const money = (n: number) => cents(n).toFixed(2);
+  return {
+    id: a.id,
+    account_number: a.accountNumber,
+    status: a.status,
+    crypto_status: 'INACTIVE',
+    currency: 'USD',
+    cash: money(a.cash),
+    buying_power: money(Math.max(0, a.cash)),
+    regt_buying_power: money(Math.max(0, a.cash)),
+    daytrading_buying_power: '0',
+    effective_buying_power: money(Math.max(0, a.cash)),
+    non_marginable_buying_power: money(Math.max(0, a.cash)),
+    options_buying_power: money(Math.max(0, a.optionsBuyingPower)),
+    options_approved_level: a.optionsApprovedLevel,
+    options_trading_level: a.optionsApprovedLevel,
+    portfolio_value: money(equity),
+    equity: money(equity),
+    last_equity: money(equity),
+    long_market_value: money(longValue),
+    short_market_value: money(shortValue),
+    initial_margin: '0',
+    maintenance_margin: '0',
+    last_maintenance_margin: '0',
+    sma: '0',
+    multiplier: '1',
+    daytrade_count: 0,
+    pattern_day_trader: false,
+    trading_blocked: a.tradingBlocked,
+    transfers_blocked: false,
+    account_blocked: false,
+    trade_suspended_by_user: false,
+    shorting_enabled: true,
+    accrued_fees: '0',
+    pending_transfer_in: '0',
+    pending_transfer_out: '0',
+    created_at: a.createdAt,
+    balance_asof: a.createdAt.slice(0, 10),
+  };
+}

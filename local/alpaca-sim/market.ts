@@ -1,0 +1,344 @@
+/**
+ * The simulator's market: quotes, last trades, option contracts (with greeks, volume and open interest),
+ * stock prices, and a seeded random walk that moves them. Pure state and arithmetic, no HTTP.
+ */
+import { formatOccSymbol, parseOccSymbol } from '../../shared/domain/occ';
+
+/** A two-sided quote, per share. */
+export interface SimQuote {
+  readonly bid: number;
+  readonly ask: number;
+  readonly bidSize: number;
+  readonly askSize: number;
+  /** When the quote was made (ISO). */
+  readonly time: string;
+}
+
+/** Input of `setQuote`: sizes default to 10, time to the simulator's `now()`. */
+export interface SimQuoteInput {
+  readonly bid: number;
+  readonly ask: number;
+  readonly bidSize?: number;
+  readonly askSize?: number;
+  readonly time?: string | Date;
+}
+
+/** The last trade of a symbol, per share. */
+export interface SimTrade {
+  readonly price: number;
+  readonly size: number;
+  readonly time: string;
+}
+
+/** An option contract the simulator knows (for `/v2/options/contracts` and chain snapshots). */
+export interface SimContract {
+  readonly symbol: string;
+  readonly underlying: string;
+  readonly root: string;
+  /** `YYYY-MM-DD`. */
+  readonly expiry: string;
+  readonly type: 'call' | 'put';
+  readonly strike: number;
+  readonly openInterest: number | null;
+  /** Today's traded volume (contracts); shown as the snapshot's `dailyBar.v`. */
+  readonly volume: number | null;
+  readonly delta: number | null;
+  readonly gamma: number | null;
+  readonly theta: number | null;
+  readonly vega: number | null;
+  readonly rho: number | null;
+  readonly impliedVolatility: number | null;
+  readonly closePrice: number | null;
+}
+
+/** Input of `addContract`: the OCC symbol is enough; everything else is optional. */
+export interface SimContractInput {
+  readonly symbol: string;
+  readonly openInterest?: number | null;
+  readonly volume?: number | null;
+  readonly delta?: number | null;
+  readonly gamma?: number | null;
+  readonly theta?: number | null;
+  readonly vega?: number | null;
+  readonly rho?: number | null;
+  readonly impliedVolatility?: number | null;
+  readonly closePrice?: number | null;
+  /** Also quote the contract. */
+  readonly quote?: SimQuoteInput;
+}
+
+/** Input of `addChain`: a grid of contracts priced with Black-Scholes from one implied volatility. */
+export interface SimChainInput {
+  readonly underlying: string;
+  /** Per share; also becomes the stock's latest trade price. */
+  readonly underlyingPrice: number;
+  /** `YYYY-MM-DD` each. */
+  readonly expiries: readonly string[];
+  readonly strikes: readonly number[];
+  /** @default ['call', 'put'] */
+  readonly types?: readonly ('call' | 'put')[];
+  /** Annualised implied volatility. @default 0.3 */
+  readonly impliedVolatility?: number;
+  /** Bid-ask spread as a fraction of the theoretical price (at least one cent each side). @default 0.04 */
+  readonly spreadPct?: number;
+  /** @default 500 */
+  readonly openInterest?: number;
+  /** @default 100 */
+  readonly volume?: number;
+  /** Risk-free rate. @default 0.04 */
+  readonly rate?: number;
+}
+
+/** Options of the random walk. */
+export interface RandomWalkOptions {
+  /** PRNG seed; the same seed gives the same path. */
+  readonly seed: number;
+  /** @default 1000 */
+  readonly intervalMs?: number;
+  /** Standard deviation of each step's log-return of the mid. @default 0.01 */
+  readonly volatility?: number;
+}
+
+/** mulberry32: a tiny, fast, seeded PRNG returning floats in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Rounds a per-share price to whole cents. */
+export function cents(price: number): number {
+  return Math.round(price * 100) / 100;
+}
+
+/** The quotes, trades and contracts of the simulated market. */
+export class SimMarket {
+  readonly quotes = new Map<string, SimQuote>();
+  readonly trades = new Map<string, SimTrade>();
+  readonly contracts = new Map<string, SimContract>();
+  readonly stockPrices = new Map<string, SimTrade>();
+  /** Assets get stable ids so orders and positions can carry `asset_id`. */
+  private readonly assetIds = new Map<string, string>();
+
+  constructor(private readonly now: () => Date) {}
+
+  assetId(symbol: string): string {
+    let id = this.assetIds.get(symbol);
+    if (!id) {
+      id = crypto.randomUUID();
+      this.assetIds.set(symbol, id);
+    }
+    return id;
+  }
+
+  setQuote(symbol: string, q: SimQuoteInput): SimQuote {
+    if (!(q.bid >= 0) || !(q.ask >= 0)) throw new Error(`setQuote ${symbol}: bid and ask must be >= 0`);
+    if (q.ask > 0 && q.bid > q.ask) throw new Error(`setQuote ${symbol}: bid ${q.bid} above ask ${q.ask}`);
+    const time = q.time === undefined ? this.now() : new Date(q.time);
+    const quote: SimQuote = {
+      bid: q.bid,
+      ask: q.ask,
+      bidSize: q.bidSize ?? 10,
+      askSize: q.askSize ?? 10,
+      time: time.toISOString(),
+    };
+    this.quotes.set(symbol, quote);
+    return quote;
+  }
+
+  recordTrade(symbol: string, price: number, size: number): void {
+    this.trades.set(symbol, { price, size, time: this.now().toISOString() });
+  }
+
+  setStockPrice(symbol: string, price: number): void {
+    this.stockPrices.set(symbol, { price, size: 100, time: this.now().toISOString() });
+  }
+
+  addContract(input: SimContractInput): SimContract {
+    const parsed = parseOccSymbol(input.symbol);
+    if (!parsed.ok) throw new Error(`addContract: ${parsed.error}`);
+    const c = parsed.value;
+    const contract: SimContract = {
+      symbol: c.symbol,
+      underlying: c.underlying,
+      root: c.root,
+      expiry: c.expiry,
+      type: c.type,
+      strike: c.strike,
+      openInterest: input.openInterest ?? null,
+      volume: input.volume ?? null,
+      delta: input.delta ?? null,
+      gamma: input.gamma ?? null,
+      theta: input.theta ?? null,
+      vega: input.vega ?? null,
+      rho: input.rho ?? null,
+      impliedVolatility: input.impliedVolatility ?? null,
+      closePrice: input.closePrice ?? null,
+    };
+    this.contracts.set(contract.symbol, contract);
+    if (input.quote) this.setQuote(contract.symbol, input.quote);
+    return contract;
+  }
+
+  addChain(input: SimChainInput): SimContract[] {
+    const iv = input.impliedVolatility ?? 0.3;
+    const rate = input.rate ?? 0.04;
+    const spreadPct = input.spreadPct ?? 0.04;
+    const now = this.now();
+    this.setStockPrice(input.underlying, input.underlyingPrice);
+    const out: SimContract[] = [];
+    for (const expiry of input.expiries) {
+      // Expiry at 4 pm New York (~21:00 UTC); a floor keeps same-day contracts priceable.
+      const years = Math.max((Date.parse(`${expiry}T21:00:00Z`) - now.getTime()) / 31_557_600_000, 1 / 3650);
+      for (const strike of input.strikes) {
+        for (const type of input.types ?? (['call', 'put'] as const)) {
+          const g = blackScholes(type, input.underlyingPrice, strike, years, rate, iv);
+          const symbol = formatOccSymbol({ root: input.underlying, expiry, type, strike });
+          const half = Math.max(0.01, cents((g.price * spreadPct) / 2));
+          const mid = Math.max(g.price, 0.02);
+          out.push(
+            this.addContract({
+              symbol,
+              openInterest: input.openInterest ?? 500,
+              volume: input.volume ?? 100,
+              delta: round4(g.delta),
+              gamma: round4(g.gamma),
+              theta: round4(g.theta),
+              vega: round4(g.vega),
+              rho: round4(g.rho),
+              impliedVolatility: iv,
+              closePrice: cents(mid),
+              quote: { bid: Math.max(0, cents(mid - half)), ask: cents(mid + half) },
+            }),
+          );
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Moves every quoted symbol one step: the mid follows a log-normal random walk, the spread (in cents)
+   * is kept, prices stay at least one cent. Returns the symbols moved.
+   */
+  stepMarket(rng: () => number, volatility = 0.01): string[] {
+    const moved: string[] = [];
+    const time = this.now().toISOString();
+    for (const symbol of [...this.quotes.keys()].sort()) {
+      const q = this.quotes.get(symbol)!;
+      const mid = (q.bid + q.ask) / 2;
+      if (!(mid > 0)) continue;
+      const spread = Math.max(0.01, q.ask - q.bid);
+      const newMid = Math.max(0.01 + spread / 2, mid * Math.exp(volatility * gaussian(rng)));
+      const bid = Math.max(0, cents(newMid - spread / 2));
+      const ask = Math.max(bid + 0.01, cents(newMid + spread / 2));
+      this.quotes.set(symbol, { ...q, bid, ask: cents(ask), time });
+      moved.push(symbol);
+    }
+    return moved;
+  }
+
+  /** The snapshot of one symbol in Alpaca's data-API shape (numbers as JSON numbers), or null if it has no data. */
+  snapshot(symbol: string): Record<string, unknown> | null {
+    const q = this.quotes.get(symbol);
+    const t = this.trades.get(symbol);
+    if (!q && !t) return null;
+    const c = this.contracts.get(symbol);
+    const snap: Record<string, unknown> = {};
+    if (q) {
+      snap.latestQuote = {
+        ap: q.ask,
+        as: q.askSize,
+        ax: 'C',
+        bp: q.bid,
+        bs: q.bidSize,
+        bx: 'C',
+        c: 'A',
+        t: q.time,
+      };
+    }
+    if (t) snap.latestTrade = { c: 'I', p: t.price, s: t.size, t: t.time, x: 'C' };
+    if (c && c.delta !== null) {
+      snap.greeks = {
+        delta: c.delta,
+        gamma: c.gamma ?? 0,
+        rho: c.rho ?? 0,
+        theta: c.theta ?? 0,
+        vega: c.vega ?? 0,
+      };
+    }
+    if (c && c.impliedVolatility !== null) snap.impliedVolatility = c.impliedVolatility;
+    if (c && c.volume !== null) {
+      const px = t?.price ?? c.closePrice ?? (q ? cents((q.bid + q.ask) / 2) : 0);
+      const day = `${(q?.time ?? t?.time ?? this.now().toISOString()).slice(0, 10)}T04:00:00Z`;
+      snap.dailyBar = { c: px, h: px, l: px, n: c.volume > 0 ? 1 : 0, o: px, t: day, v: c.volume, vw: px };
+    }
+    return snap;
+  }
+}
+
+/** A standard normal draw from two uniforms (Box-Muller). */
+function gaussian(rng: () => number): number {
+  const u = Math.max(rng(), Number.EPSILON);
+  const v = rng();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+function round4(x: number): number {
+  return Math.round(x * 10_000) / 10_000;
+}
+
+function normCdf(x: number): number {
+  // Abramowitz-Stegun 7.1.26 (error < 1.5e-7): plenty for a simulator.
+  const t = 1 / (1 + (0.3275911 * Math.abs(x)) / Math.SQRT2);
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp((-x * x) / 2);
+  return x >= 0 ? (1 + y) / 2 : (1 - y) / 2;
+}
+
+function normPdf(x: number): number {
+  return Math.exp((-x * x) / 2) / Math.sqrt(2 * Math.PI);
+}
+
+/** Black-Scholes price and greeks (theta per day, vega and rho per 1 point). */
+export function blackScholes(
+  type: 'call' | 'put',
+  spot: number,
+  strike: number,
+  years: number,
+  rate: number,
+  vol: number,
+): { price: number; delta: number; gamma: number; theta: number; vega: number; rho: number } {
+  const sqrtT = Math.sqrt(years);
+  const d1 = (Math.log(spot / strike) + (rate + (vol * vol) / 2) * years) / (vol * sqrtT);
+  const d2 = d1 - vol * sqrtT;
+  const disc = Math.exp(-rate * years);
+  const gamma = normPdf(d1) / (spot * vol * sqrtT);
+  const vega = (spot * normPdf(d1) * sqrtT) / 100;
+  if (type === 'call') {
+    return {
+      price: spot * normCdf(d1) - strike * disc * normCdf(d2),
+      delta: normCdf(d1),
+      gamma,
+      theta: ((-spot * normPdf(d1) * vol) / (2 * sqrtT) - rate * strike * disc * normCdf(d2)) / 365,
+      vega,
+      rho: (strike * years * disc * normCdf(d2)) / 100,
+    };
+  }
+  return {
+    price: strike * disc * normCdf(-d2) - spot * normCdf(-d1),
+    delta: normCdf(d1) - 1,
+    gamma,
+    theta: ((-spot * normPdf(d1) * vol) / (2 * sqrtT) + rate * strike * disc * normCdf(-d2)) / 365,
+    vega,
+    rho: (-strike * years * disc * normCdf(-d2)) / 100,
+  };
+}

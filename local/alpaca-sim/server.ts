@@ -1,0 +1,877 @@
+/**
+ * The Alpaca simulator's HTTP server (`node:http`, loopback only) and its programmatic control API.
+ * One server answers both the trading paths (`/v2/...`, `/v3/...`) and the market-data paths
+ * (`/v1beta1/...`, `/v2/stocks/...`), so tests point APCA_API_BASE_URL and APCA_API_DATA_URL at the same URL.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { parseOccSymbol } from '../../shared/domain/occ';
+import { calendarV3, clockV3, legacyCalendar, legacyClock } from './clock';
+import {
+  ALPACA_CODES,
+  SimHttpError,
+  accountJson,
+  acceptOrder,
+  applyFill,
+  endOrder,
+  isOpenOrder,
+  marketablePrice,
+  newAccount,
+  orderJson,
+  positionJson,
+  type SimAccount,
+  type SimAccountOptions,
+  type SimAccountSettings,
+  type SimOrder,
+} from './engine';
+import {
+  SimMarket,
+  mulberry32,
+  type RandomWalkOptions,
+  type SimChainInput,
+  type SimContract,
+  type SimContractInput,
+  type SimQuote,
+  type SimQuoteInput,
+} from './market';
+
+/** How accepted orders fill: `immediate` (when marketable) or only through `fillOrder` (`manual`). */
+export type FillMode = 'immediate' | 'manual';
+
+/** Options of {@link startAlpacaSim}. */
+export interface AlpacaSimOptions {
+  /** @default 0 (an ephemeral port) */
+  readonly port?: number;
+  /** Delay added to every request, ms. @default 0 */
+  readonly latencyMs?: number;
+  /** Requests per minute per API key; `null` disables the limit. @default 200 */
+  readonly rateLimitPerMinute?: number | null;
+  /** @default 'immediate' */
+  readonly fillMode?: FillMode;
+  /** The broker's clock (order, quote and clock timestamps). Rate limiting and latency use wall time. */
+  readonly now?: () => Date;
+  /** Whether the market is open (a switch, not derived from the time). @default true */
+  readonly marketOpen?: boolean;
+  /**
+   * Unknown API keys get a fresh account (with these settings) instead of a 401/403. Handy for local
+   * mode; tests leave it off and call `addAccount`. @default false
+   */
+  readonly autoCreateAccounts?: boolean | SimAccountOptions;
+  /** Seed of the PRNG `stepMarket()` uses when given none. @default 1 */
+  readonly seed?: number;
+}
+
+/** A fault to inject. Matching requests get the fault instead of (or after) the normal handling. */
+export interface SimFault {
+  /** HTTP method to match (any if omitted). */
+  readonly method?: string;
+  /** Exact pathname (`/v2/orders`) or a RegExp tested against the pathname (any if omitted). */
+  readonly path?: string | RegExp;
+  /** Answer this status (with `body`, `headers`) instead of the real answer. */
+  readonly status?: number;
+  /** Body of the injected answer. @default `{ code, message }` naming the fault */
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+  /** How many requests it applies to. @default 1 */
+  readonly times?: number;
+  /** Handle the request for real (the order IS placed), then destroy the socket: the client sees no reply. */
+  readonly lostReply?: boolean;
+  /** Handle the request for real, then answer `status` instead of the real answer (e.g. 500 after acting). */
+  readonly afterAction?: boolean;
+  /** Wait this long before handling (a slow broker; combine with a client timeout). */
+  readonly delayMs?: number;
+}
+
+/** One request as the simulator received it. */
+export interface SimRequestLogEntry {
+  readonly method: string;
+  readonly path: string;
+  readonly query: Readonly<Record<string, string>>;
+  /** The parsed JSON body (undefined when none or not JSON). */
+  readonly body: unknown;
+  /** The body exactly as sent. */
+  readonly rawBody: string;
+  readonly keyId: string | null;
+  /** Status answered (or that would have been answered, for a lost reply). 0 until answered. */
+  status: number;
+  /** ISO, wall time. */
+  readonly time: string;
+  faulted: boolean;
+  lostReply: boolean;
+}
+
+/** A running simulator. */
+export interface AlpacaSim {
+  /** `http://127.0.0.1:PORT`, for both APCA_API_BASE_URL and APCA_API_DATA_URL. */
+  readonly url: string;
+  readonly port: number;
+  /** Every request received, in arrival order. */
+  readonly requests: SimRequestLogEntry[];
+  /** Quotes, trades, contracts. */
+  readonly market: SimMarket;
+  close(): Promise<void>;
+
+  addAccount(keyId: string, secret: string, opts?: SimAccountOptions): void;
+  setAccount(keyId: string, patch: Partial<SimAccountSettings>): void;
+  setQuote(symbol: string, quote: SimQuoteInput): SimQuote;
+  setStockPrice(symbol: string, price: number): void;
+  addContract(input: SimContractInput): SimContract;
+  addChain(input: SimChainInput): SimContract[];
+  setMarketOpen(open: boolean): void;
+  setFillMode(mode: FillMode): void;
+  setLatency(ms: number): void;
+  setRateLimit(perMinute: number | null): void;
+  /** Caps every market-data page (snapshots, chain) at `n` items so clients must follow next_page_token. */
+  setDataPageSize(n: number | null): void;
+
+  /** Fills `qty` (default: the rest) at `price` (default: limit price, else ask/bid). Partial fills allowed. */
+  fillOrder(orderId: string, opts?: { qty?: number; price?: number }): Record<string, unknown>;
+  cancelOrder(orderId: string): void;
+  expireOrder(orderId: string): void;
+  rejectOrder(orderId: string): void;
+  /** Ends the trading day: every open (day) order expires. */
+  expireDayOrders(): void;
+  /** Sets a position as if changed outside the pipeline (by hand, assignment, expiry). 0 removes it. */
+  setPosition(keyId: string, symbol: string, signedQty: number, avgPrice: number): void;
+  removePosition(keyId: string, symbol: string): void;
+
+  injectFault(fault: SimFault): void;
+  clearFaults(): void;
+
+  /** Orders of an account in Alpaca's REST shape, oldest first. */
+  orders(keyId: string): Record<string, unknown>[];
+  /** Positions of an account in Alpaca's REST shape. */
+  positions(keyId: string): Record<string, unknown>[];
+  /** Requests of one key on one method + path (a convenience over `requests`). */
+  requestsTo(method: string, path: string | RegExp): SimRequestLogEntry[];
+  /** Forgets everything: accounts, orders, positions, market, faults, the request log, rate-limit windows. */
+  reset(): void;
+
+  /** Moves every quoted symbol one random-walk step, then fills what became marketable. */
+  stepMarket(rng?: () => number, volatility?: number): void;
+  startRandomWalk(opts: RandomWalkOptions): void;
+  stopRandomWalk(): void;
+}
+
+interface Routed {
+  status: number;
+  body?: unknown;
+}
+
+interface ActiveFault {
+  readonly fault: SimFault;
+  remaining: number;
+}
+
+interface RateWindow {
+  start: number;
+  count: number;
+}
+
+const MAX_SNAPSHOT_SYMBOLS = 100;
+
+class AlpacaSimServer implements AlpacaSim {
+  readonly requests: SimRequestLogEntry[] = [];
+  readonly market: SimMarket;
+  url = '';
+  port = 0;
+
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly accounts = new Map<string, SimAccount>();
+  private readonly rate = new Map<string, RateWindow>();
+  private faults: ActiveFault[] = [];
+  private latencyMs: number;
+  private rateLimit: number | null;
+  private fillMode: FillMode;
+  private marketOpen: boolean;
+  private readonly now: () => Date;
+  private readonly rng: () => number;
+  private walk: NodeJS.Timeout | null = null;
+  private dataPageSize: number | null = null;
+
+  constructor(private readonly opts: AlpacaSimOptions) {
+    this.now = opts.now ?? (() => new Date());
+    this.market = new SimMarket(this.now);
+    this.latencyMs = opts.latencyMs ?? 0;
+    this.rateLimit = opts.rateLimitPerMinute === undefined ? 200 : opts.rateLimitPerMinute;
+    this.fillMode = opts.fillMode ?? 'immediate';
+    this.marketOpen = opts.marketOpen ?? true;
+    this.rng = mulberry32(opts.seed ?? 1);
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent && !res.destroyed) {
+          res.writeHead(500, { 'Content-Type': 'application/json' });
+          res.end(JSON.stringify({ message: `simulator error: ${String(err)}` }));
+        }
+      });
+    });
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.port ?? 0, '127.0.0.1', () => resolve());
+    });
+    const addr = this.server.address();
+    if (addr === null || typeof addr === 'string') throw new Error('simulator has no TCP address');
+    this.port = addr.port;
+    this.url = `http://127.0.0.1:${addr.port}`;
+  }
+
+  async close(): Promise<void> {
+    this.stopRandomWalk();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  // ---- control API --------------------------------------------------------------------------------
+
+  addAccount(keyId: string, secret: string, opts: SimAccountOptions = {}): void {
+    this.accounts.set(keyId, newAccount(keyId, secret, opts, this.now()));
+  }
+
+  setAccount(keyId: string, patch: Partial<SimAccountSettings>): void {
+    Object.assign(this.account(keyId), patch);
+  }
+
+  setQuote(symbol: string, quote: SimQuoteInput): SimQuote {
+    const q = this.market.setQuote(symbol, quote);
+    this.processFills();
+    return q;
+  }
+
+  setStockPrice(symbol: string, price: number): void {
+    this.market.setStockPrice(symbol, price);
+  }
+
+  addContract(input: SimContractInput): SimContract {
+    const c = this.market.addContract(input);
+    this.processFills();
+    return c;
+  }
+
+  addChain(input: SimChainInput): SimContract[] {
+    const cs = this.market.addChain(input);
+    this.processFills();
+    return cs;
+  }
+
+  setMarketOpen(open: boolean): void {
+    this.marketOpen = open;
+    this.processFills();
+  }
+
+  setFillMode(mode: FillMode): void {
+    this.fillMode = mode;
+    this.processFills();
+  }
+
+  setLatency(ms: number): void {
+    this.latencyMs = ms;
+  }
+
+  setRateLimit(perMinute: number | null): void {
+    this.rateLimit = perMinute;
+    this.rate.clear();
+  }
+
+  setDataPageSize(n: number | null): void {
+    this.dataPageSize = n;
+  }
+
+  fillOrder(orderId: string, opts: { qty?: number; price?: number } = {}): Record<string, unknown> {
+    const { account, order } = this.findOrder(orderId);
+    const price = opts.price ?? order.limitPrice ?? this.sidePrice(order);
+    if (price === null)
+      throw new Error(`fillOrder ${orderId}: no price given and ${order.symbol} has no quote`);
+    applyFill(account, this.market, order, opts.qty ?? order.qty - order.filledQty, price, this.now());
+    return orderJson(order);
+  }
+
+  cancelOrder(orderId: string): void {
+    endOrder(this.findOrder(orderId).order, 'canceled', this.now());
+  }
+
+  expireOrder(orderId: string): void {
+    endOrder(this.findOrder(orderId).order, 'expired', this.now());
+  }
+
+  rejectOrder(orderId: string): void {
+    endOrder(this.findOrder(orderId).order, 'rejected', this.now());
+  }
+
+  expireDayOrders(): void {
+    for (const a of this.accounts.values()) {
+      for (const o of a.orders) if (isOpenOrder(o)) endOrder(o, 'expired', this.now());
+    }
+  }
+
+  setPosition(keyId: string, symbol: string, signedQty: number, avgPrice: number): void {
+    const a = this.account(keyId);
+    if (!Number.isInteger(signedQty)) throw new Error(`setPosition: qty ${signedQty} is not an integer`);
+    if (signedQty === 0) a.positions.delete(symbol);
+    else a.positions.set(symbol, { symbol, qty: signedQty, avgPrice });
+  }
+
+  removePosition(keyId: string, symbol: string): void {
+    this.account(keyId).positions.delete(symbol);
+  }
+
+  injectFault(fault: SimFault): void {
+    this.faults.push({ fault, remaining: fault.times ?? 1 });
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  orders(keyId: string): Record<string, unknown>[] {
+    return this.account(keyId).orders.map(orderJson);
+  }
+
+  positions(keyId: string): Record<string, unknown>[] {
+    const a = this.account(keyId);
+    return [...a.positions.values()].map((p) => positionJson(a, this.market, p));
+  }
+
+  requestsTo(method: string, path: string | RegExp): SimRequestLogEntry[] {
+    return this.requests.filter(
+      (r) =>
+        r.method === method.toUpperCase() && (typeof path === 'string' ? r.path === path : path.test(r.path)),
+    );
+  }
+
+  reset(): void {
+    this.accounts.clear();
+    this.rate.clear();
+    this.faults = [];
+    this.dataPageSize = null;
+    this.requests.length = 0;
+    this.market.quotes.clear();
+    this.market.trades.clear();
+    this.market.contracts.clear();
+    this.market.stockPrices.clear();
+  }
+
+  stepMarket(rng?: () => number, volatility?: number): void {
+    this.market.stepMarket(rng ?? this.rng, volatility);
+    this.processFills();
+  }
+
+  startRandomWalk(opts: RandomWalkOptions): void {
+    this.stopRandomWalk();
+    const rng = mulberry32(opts.seed);
+    this.walk = setInterval(() => this.stepMarket(rng, opts.volatility ?? 0.01), opts.intervalMs ?? 1000);
+    this.walk.unref();
+  }
+
+  stopRandomWalk(): void {
+    if (this.walk) clearInterval(this.walk);
+    this.walk = null;
+  }
+
+  // ---- internals ----------------------------------------------------------------------------------
+
+  private account(keyId: string): SimAccount {
+    const a = this.accounts.get(keyId);
+    if (!a) throw new Error(`no simulated account for key ${keyId}`);
+    return a;
+  }
+
+  private findOrder(orderId: string): { account: SimAccount; order: SimOrder } {
+    for (const account of this.accounts.values()) {
+      const order = account.orders.find((o) => o.id === orderId);
+      if (order) return { account, order };
+    }
+    throw new Error(`no simulated order ${orderId}`);
+  }
+
+  private sidePrice(order: SimOrder): number | null {
+    const q = this.market.quotes.get(order.symbol);
+    if (!q) return null;
+    const px = order.side === 'buy' ? q.ask : q.bid;
+    return px > 0 ? px : null;
+  }
+
+  /** Immediate mode: fills every open order that is marketable now, oldest first. */
+  private processFills(): void {
+    if (this.fillMode !== 'immediate' || !this.marketOpen) return;
+    for (const account of this.accounts.values()) {
+      for (const order of account.orders) this.tryFill(account, order);
+    }
+  }
+
+  private tryFill(account: SimAccount, order: SimOrder): void {
+    if (this.fillMode !== 'immediate' || !this.marketOpen || !isOpenOrder(order)) return;
+    const price = marketablePrice(order, this.market);
+    if (price === null) return;
+    applyFill(account, this.market, order, order.qty - order.filledQty, price, this.now());
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        resolve();
+      }, ms);
+      this.timers.add(t);
+    });
+  }
+
+  private takeFault(method: string, path: string): SimFault | null {
+    const i = this.faults.findIndex(
+      ({ fault: f }) =>
+        (f.method === undefined || f.method.toUpperCase() === method) &&
+        (f.path === undefined || (typeof f.path === 'string' ? f.path === path : f.path.test(path))),
+    );
+    if (i < 0) return null;
+    const active = this.faults[i];
+    active.remaining -= 1;
+    if (active.remaining <= 0) this.faults.splice(i, 1);
+    return active.fault;
+  }
+
+  /** Counts the request against the key's window; returns the headers and whether it is over the limit. */
+  private countRate(keyId: string): { headers: Record<string, string>; limited: boolean } {
+    if (this.rateLimit === null) return { headers: {}, limited: false };
+    const nowMs = Date.now();
+    let w = this.rate.get(keyId);
+    if (!w || nowMs - w.start >= 60_000) {
+      w = { start: nowMs, count: 0 };
+      this.rate.set(keyId, w);
+    }
+    w.count += 1;
+    const limited = w.count > this.rateLimit;
+    return {
+      limited,
+      headers: {
+        'X-Ratelimit-Limit': String(this.rateLimit),
+        'X-Ratelimit-Remaining': String(Math.max(0, this.rateLimit - w.count)),
+        'X-Ratelimit-Reset': String(Math.ceil((w.start + 60_000) / 1000)),
+      },
+    };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const path = decodeURIComponent(url.pathname);
+    const rawBody = await readBody(req);
+    let body: unknown = undefined;
+    let malformed = false;
+    if (rawBody.length > 0) {
+      try {
+        body = JSON.parse(rawBody);
+      } catch {
+        malformed = true;
+      }
+    }
+    const keyHeader = req.headers['apca-api-key-id'];
+    const keyId = typeof keyHeader === 'string' ? keyHeader : null;
+    const entry: SimRequestLogEntry = {
+      method,
+      path,
+      query: Object.fromEntries(url.searchParams),
+      body,
+      rawBody,
+      keyId,
+      status: 0,
+      time: new Date().toISOString(),
+      faulted: false,
+      lostReply: false,
+    };
+    this.requests.push(entry);
+
+    const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+      entry.status = status;
+      if (res.destroyed) return;
+      const text = status === 204 || payload === undefined ? '' : JSON.stringify(payload);
+      res.writeHead(status, {
+        ...(text ? { 'Content-Type': 'application/json; charset=UTF-8' } : {}),
+        'X-Request-ID': crypto.randomUUID().replace(/-/g, ''),
+        ...headers,
+      });
+      res.end(text);
+    };
+
+    if (this.latencyMs > 0) await this.sleep(this.latencyMs);
+
+    const isData = path.startsWith('/v1beta1/') || path.startsWith('/v2/stocks/');
+    const secret = req.headers['apca-api-secret-key'];
+    if (!keyId || typeof secret !== 'string' || !secret) {
+      send(401, { code: ALPACA_CODES.unauthorized, message: 'request is not authorized' });
+      return;
+    }
+    let account = this.accounts.get(keyId);
+    if (!account && this.opts.autoCreateAccounts) {
+      const o = this.opts.autoCreateAccounts === true ? {} : this.opts.autoCreateAccounts;
+      this.addAccount(keyId, secret, o);
+      account = this.accounts.get(keyId)!;
+    }
+    if (!account || account.secret !== secret) {
+      if (isData) send(401, { message: 'unauthorized.' });
+      else send(403, { message: 'forbidden.' });
+      return;
+    }
+
+    const rate = this.countRate(keyId);
+    if (rate.limited) {
+      send(429, { code: ALPACA_CODES.rateLimited, message: 'rate limit exceeded' }, rate.headers);
+      return;
+    }
+
+    const fault = this.takeFault(method, path);
+    if (fault) entry.faulted = true;
+    if (fault?.delayMs) await this.sleep(fault.delayMs);
+    if (fault && fault.status !== undefined && !fault.afterAction && !fault.lostReply) {
+      send(fault.status, fault.body ?? faultBody(fault.status), { ...rate.headers, ...fault.headers });
+      return;
+    }
+
+    let routed: Routed;
+    try {
+      routed = malformed
+        ? {
+            status: 400,
+            body: { code: ALPACA_CODES.malformedBody, message: 'request body format is invalid' },
+          }
+        : this.route(account, method, path, url.searchParams, body);
+    } catch (err) {
+      if (!(err instanceof SimHttpError)) throw err;
+      routed = { status: err.status, body: { code: err.code, message: err.message } };
+    }
+
+    if (fault?.lostReply) {
+      entry.status = routed.status;
+      entry.lostReply = true;
+      req.socket.destroy();
+      return;
+    }
+    if (fault && fault.status !== undefined) {
+      send(fault.status, fault.body ?? faultBody(fault.status), { ...rate.headers, ...fault.headers });
+      return;
+    }
+    send(routed.status, routed.body, { ...rate.headers, ...(fault?.headers ?? {}) });
+  }
+
+  private route(a: SimAccount, method: string, path: string, q: URLSearchParams, body: unknown): Routed {
+    const now = this.now();
+    const m = (re: RegExp) => re.exec(path);
+    let r: RegExpExecArray | null;
+    const key = `${method} ${path}`;
+    switch (key) {
+      case 'GET /v2/account':
+        return ok(accountJson(a, this.market));
+      case 'GET /v2/clock':
+        return ok(legacyClock(now, this.marketOpen));
+      case 'GET /v3/clock':
+        return ok(clockV3(now, this.marketOpen));
+      case 'GET /v2/calendar':
+        return ok(legacyCalendar(now, q.get('start'), q.get('end')));
+      case 'POST /v2/orders':
+        return { status: 200, body: this.submit(a, body) };
+      case 'GET /v2/orders':
+        return ok(this.listOrders(a, q));
+      case 'DELETE /v2/orders': {
+        const canceled = a.orders.filter(isOpenOrder);
+        for (const o of canceled) endOrder(o, 'canceled', now);
+        return { status: 207, body: canceled.map((o) => ({ id: o.id, status: 200 })) };
+      }
+      case 'GET /v2/orders:by_client_order_id': {
+        const cid = q.get('client_order_id');
+        const o = a.orders.find((x) => x.clientOrderId === cid);
+        if (!o) throw notFound('order not found');
+        return ok(orderJson(o));
+      }
+      case 'GET /v2/positions':
+        return ok([...a.positions.values()].map((p) => positionJson(a, this.market, p)));
+      case 'GET /v2/options/contracts':
+        return ok(this.listContracts(q));
+      case 'GET /v1beta1/options/snapshots':
+        return ok(this.snapshots(q));
+      case 'GET /v1beta1/options/quotes/latest':
+        return ok(this.latestQuotes(q));
+      case 'GET /v2/stocks/trades/latest':
+        return ok(this.latestStockTrades((q.get('symbols') ?? '').split(',').filter(Boolean)));
+    }
+    if ((r = m(/^\/v3\/calendar\/([^/]+)$/)) && method === 'GET') {
+      return ok(calendarV3(now, q.get('start'), q.get('end')));
+    }
+    if ((r = m(/^\/v2\/orders\/([^/]+)$/))) {
+      const o = a.orders.find((x) => x.id === r![1]);
+      if (!o) throw notFound('order not found');
+      if (method === 'GET') return ok(orderJson(o));
+      if (method === 'DELETE') {
+        endOrder(o, 'canceled', now);
+        return { status: 204 };
+      }
+    }
+    if ((r = m(/^\/v2\/positions\/([^/]+)$/))) {
+      const symbol = r[1].toUpperCase();
+      const p = a.positions.get(symbol);
+      if (!p) throw notFound('position does not exist');
+      if (method === 'GET') return ok(positionJson(a, this.market, p));
+      if (method === 'DELETE') return ok(this.closePosition(a, symbol, p.qty, q));
+    }
+    if ((r = m(/^\/v2\/options\/contracts\/([^/]+)$/)) && method === 'GET') {
+      const c =
+        this.market.contracts.get(r[1].toUpperCase()) ??
+        [...this.market.contracts.values()].find((x) => this.market.assetId(x.symbol) === r![1]);
+      if (!c) throw notFound('option contract not found');
+      return ok(this.contractJson(c));
+    }
+    if ((r = m(/^\/v1beta1\/options\/snapshots\/([^/]+)$/)) && method === 'GET') {
+      return ok(this.chain(r[1].toUpperCase(), q));
+    }
+    if ((r = m(/^\/v2\/stocks\/([^/]+)\/trades\/latest$/)) && method === 'GET') {
+      const all = this.latestStockTrades([r[1].toUpperCase()]) as { trades: Record<string, unknown> };
+      const trade = all.trades[r[1].toUpperCase()];
+      if (!trade) throw notFound('no trade found');
+      return ok({ symbol: r[1].toUpperCase(), trade });
+    }
+    throw notFound(`endpoint not found: ${method} ${path}`);
+  }
+
+  private submit(a: SimAccount, body: unknown): Record<string, unknown> {
+    const order = acceptOrder(a, this.market, body, { now: this.now(), marketOpen: this.marketOpen });
+    // Alpaca answers with the order as accepted; fills happen right after and show on the next read.
+    const answer = orderJson(order);
+    if (this.fillMode === 'immediate' && this.marketOpen) {
+      this.tryFill(a, order);
+    }
+    if (isOpenOrder(order) && order.status === 'accepted') order.status = 'new';
+    return answer;
+  }
+
+  private closePosition(
+    a: SimAccount,
+    symbol: string,
+    held: number,
+    q: URLSearchParams,
+  ): Record<string, unknown> {
+    let qty = Math.abs(held);
+    if (q.get('qty')) qty = Number(q.get('qty'));
+    else if (q.get('percentage')) qty = Math.floor((Math.abs(held) * Number(q.get('percentage'))) / 100);
+    return this.submit(a, {
+      symbol,
+      qty: String(qty),
+      side: held > 0 ? 'sell' : 'buy',
+      type: 'market',
+      time_in_force: 'day',
+    });
+  }
+
+  private listOrders(a: SimAccount, q: URLSearchParams): unknown[] {
+    const status = q.get('status') ?? 'open';
+    const limit = clampInt(q.get('limit'), 50, 1, 500);
+    const symbols = q.get('symbols')?.split(',').filter(Boolean);
+    const side = q.get('side');
+    const after = q.get('after');
+    const until = q.get('until');
+    let list = a.orders.filter((o) => {
+      if (status === 'open' && !isOpenOrder(o)) return false;
+      if (status === 'closed' && isOpenOrder(o)) return false;
+      if (symbols && !symbols.includes(o.symbol)) return false;
+      if (side && o.side !== side) return false;
+      if (after && o.createdAt <= new Date(after).toISOString()) return false;
+      if (until && o.createdAt >= new Date(until).toISOString()) return false;
+      return true;
+    });
+    list = q.get('direction') === 'asc' ? list : [...list].reverse();
+    return list.slice(0, limit).map(orderJson);
+  }
+
+  private contractJson(c: SimContract): Record<string, unknown> {
+    const today = this.now().toISOString().slice(0, 10);
+    return {
+      id: this.market.assetId(c.symbol),
+      symbol: c.symbol,
+      name: `${c.underlying} ${c.expiry} ${c.type === 'call' ? 'Call' : 'Put'} ${c.strike}`,
+      status: 'active',
+      tradable: true,
+      expiration_date: c.expiry,
+      root_symbol: c.root,
+      underlying_symbol: c.underlying,
+      underlying_asset_id: this.market.assetId(c.underlying),
+      type: c.type,
+      style: 'american',
+      strike_price: String(c.strike),
+      multiplier: '100',
+      size: '100',
+      open_interest: c.openInterest === null ? null : String(c.openInterest),
+      open_interest_date: c.openInterest === null ? null : today,
+      close_price: c.closePrice === null ? null : c.closePrice.toFixed(2),
+      close_price_date: c.closePrice === null ? null : today,
+    };
+  }
+
+  private filteredContracts(q: URLSearchParams, underlyings: string[] | null): SimContract[] {
+    const type = q.get('type');
+    const sGte = q.get('strike_price_gte');
+    const sLte = q.get('strike_price_lte');
+    const exp = q.get('expiration_date');
+    const eGte = q.get('expiration_date_gte');
+    const eLte = q.get('expiration_date_lte');
+    const root = q.get('root_symbol');
+    return [...this.market.contracts.values()]
+      .filter(
+        (c) =>
+          (!underlyings || underlyings.includes(c.underlying)) &&
+          (!type || c.type === type) &&
+          (!sGte || c.strike >= Number(sGte)) &&
+          (!sLte || c.strike <= Number(sLte)) &&
+          (!exp || c.expiry === exp) &&
+          (!eGte || c.expiry >= eGte) &&
+          (!eLte || c.expiry <= eLte) &&
+          (!root || c.root === root),
+      )
+      .sort((x, y) => (x.symbol < y.symbol ? -1 : x.symbol > y.symbol ? 1 : 0));
+  }
+
+  private listContracts(q: URLSearchParams): Record<string, unknown> {
+    const underlyings = q.get('underlying_symbols')?.split(',').filter(Boolean) ?? null;
+    const status = q.get('status');
+    if (status && status !== 'active') return { option_contracts: [], next_page_token: null };
+    const all = this.filteredContracts(q, underlyings);
+    const { page, next } = paginate(all, (c) => c.symbol, q, 100, 10_000);
+    return { option_contracts: page.map((c) => this.contractJson(c)), next_page_token: next };
+  }
+
+  private snapshots(q: URLSearchParams): Record<string, unknown> {
+    const raw = q.get('symbols');
+    if (!raw) throw new SimHttpError(400, ALPACA_CODES.invalidInput, 'missing symbols');
+    const symbols = [
+      ...new Set(
+        raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
+    ];
+    if (symbols.length > MAX_SNAPSHOT_SYMBOLS) {
+      throw new SimHttpError(
+        400,
+        ALPACA_CODES.invalidInput,
+        `invalid symbols: too many symbols (${symbols.length} > ${MAX_SNAPSHOT_SYMBOLS})`,
+      );
+    }
+    const withData = symbols.filter((s) => this.market.snapshot(s) !== null).sort();
+    const { page, next } = paginate(withData, (s) => s, q, 100, 1000, this.dataPageSize);
+    return {
+      snapshots: Object.fromEntries(page.map((s) => [s, this.market.snapshot(s)])),
+      next_page_token: next,
+    };
+  }
+
+  private chain(underlying: string, q: URLSearchParams): Record<string, unknown> {
+    const symbols = new Set(this.filteredContracts(q, [underlying]).map((c) => c.symbol));
+    // Quoted OCC symbols of this underlying that were never registered as contracts are part of the chain too.
+    const type = q.get('type');
+    for (const s of this.market.quotes.keys()) {
+      const p = parseOccSymbol(s);
+      if (!p.ok || p.value.underlying !== underlying || this.market.contracts.has(s)) continue;
+      const v = p.value;
+      const sGte = q.get('strike_price_gte');
+      const sLte = q.get('strike_price_lte');
+      const eGte = q.get('expiration_date_gte');
+      const eLte = q.get('expiration_date_lte');
+      const exp = q.get('expiration_date');
+      if (type && v.type !== type) continue;
+      if ((sGte && v.strike < Number(sGte)) || (sLte && v.strike > Number(sLte))) continue;
+      if ((eGte && v.expiry < eGte) || (eLte && v.expiry > eLte) || (exp && v.expiry !== exp)) continue;
+      symbols.add(s);
+    }
+    const withData = [...symbols].filter((s) => this.market.snapshot(s) !== null).sort();
+    const { page, next } = paginate(withData, (s) => s, q, 100, 1000, this.dataPageSize);
+    return {
+      snapshots: Object.fromEntries(page.map((s) => [s, this.market.snapshot(s)])),
+      next_page_token: next,
+    };
+  }
+
+  private latestQuotes(q: URLSearchParams): Record<string, unknown> {
+    const symbols = (q.get('symbols') ?? '').split(',').filter(Boolean);
+    const quotes: Record<string, unknown> = {};
+    for (const s of symbols) {
+      const snap = this.market.snapshot(s);
+      if (snap?.latestQuote) quotes[s] = snap.latestQuote;
+    }
+    return { quotes };
+  }
+
+  private latestStockTrades(symbols: string[]): Record<string, unknown> {
+    const trades: Record<string, unknown> = {};
+    for (const s of symbols) {
+      const t = this.market.stockPrices.get(s);
+      if (t) trades[s] = { c: ['@'], i: 1, p: t.price, s: t.size, t: t.time, x: 'V', z: 'C' };
+    }
+    return { trades };
+  }
+}
+
+function ok(body: unknown): Routed {
+  return { status: 200, body };
+}
+
+function notFound(message: string): SimHttpError {
+  return new SimHttpError(404, ALPACA_CODES.notFound, message);
+}
+
+function faultBody(status: number): unknown {
+  if (status === 429) return { code: ALPACA_CODES.rateLimited, message: 'rate limit exceeded' };
+  return { code: status * 100_000, message: `injected fault: HTTP ${status}` };
+}
+
+function clampInt(raw: string | null, dflt: number, min: number, max: number): number {
+  const n = raw === null ? dflt : Number.parseInt(raw, 10);
+  if (!Number.isFinite(n)) return dflt;
+  return Math.min(max, Math.max(min, n));
+}
+
+/** Keyset pagination over a sorted list: the page token is the (base64) key of the last item returned. */
+function paginate<T>(
+  sorted: T[],
+  key: (t: T) => string,
+  q: URLSearchParams,
+  dflt: number,
+  max: number,
+  cap: number | null = null,
+): { page: T[]; next: string | null } {
+  const limit = Math.min(clampInt(q.get('limit'), dflt, 1, max), cap ?? Infinity);
+  const token = q.get('page_token');
+  const after = token ? Buffer.from(token, 'base64').toString('utf8') : null;
+  const rest = after === null ? sorted : sorted.filter((t) => key(t) > after);
+  const page = rest.slice(0, limit);
+  const next =
+    rest.length > limit ? Buffer.from(key(page[page.length - 1]), 'utf8').toString('base64') : null;
+  return { page, next };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Starts an Alpaca simulator on 127.0.0.1 (an ephemeral port unless `port` is given). Close it with
+ * `close()`. See {@link AlpacaSim} for the control API and README.md beside this file for the rules.
+ */
+export async function startAlpacaSim(opts: AlpacaSimOptions = {}): Promise<AlpacaSim> {
+  const sim = new AlpacaSimServer(opts);
+  await sim.listen();
+  return sim;
+}

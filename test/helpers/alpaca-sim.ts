@@ -1,0 +1,68 @@
+/**
+ * Test harness around the Alpaca simulator: a started simulator with one account, the real SDK's API
+ * classes pointed at it, and the project's adapter pointed at it.
+ */
+import { marketData, trading } from '@alpacahq/alpaca-trade-api/rest';
+import { startAlpacaSim, type AlpacaSim, type AlpacaSimOptions } from '../../local/alpaca-sim';
+import { AlpacaAdapter, type AlpacaAdapterOptions } from '../../shared/adapters/alpaca';
+
+/** The test account's key pair. */
+export const KEY_ID = 'PKTEST0001';
+export const SECRET = 'test-secret-0001';
+
+/** Option symbols used across the tests. */
+export const CALL = 'GOOGL271217C00340000';
+export const PUT = 'GOOGL271217P00300000';
+
+/** Starts a simulator with the test account (100k cash) and a quote on CALL (bid 2.00 / ask 2.10). */
+export async function startTestSim(opts: AlpacaSimOptions = {}): Promise<AlpacaSim> {
+  const sim = await startAlpacaSim(opts);
+  sim.addAccount(KEY_ID, SECRET, { cash: 100_000 });
+  sim.setQuote(CALL, { bid: 2, ask: 2.1 });
+  return sim;
+}
+
+/** The real SDK's API classes (no retries, no client-side rate limit) pointed at the simulator. */
+export function sdkFor(sim: AlpacaSim, keyId = KEY_ID, secret = SECRET) {
+  const cfg = { basePath: sim.url, keyId, secret, timeoutMs: 5000 };
+  const t = new trading.Configuration(cfg);
+  const d = new marketData.Configuration(cfg);
+  return {
+    orders: new trading.OrdersApi(t),
+    positions: new trading.PositionsApi(t),
+    accounts: new trading.AccountsApi(t),
+    clock: new trading.ClockApi(t),
+    calendar: new trading.CalendarApi(t),
+    assets: new trading.AssetsApi(t),
+    options: new marketData.OptionApi(d),
+  };
+}
+
+/** The project's adapter pointed at the simulator for both trading and data. */
+export function adapterFor(sim: AlpacaSim, opts: Partial<AlpacaAdapterOptions> = {}): AlpacaAdapter {
+  return new AlpacaAdapter({
+    keyId: KEY_ID,
+    secretKey: SECRET,
+    tradingBaseUrl: sim.url,
+    dataBaseUrl: sim.url,
+    timeoutMs: 3000,
+    ...opts,
+  });
+}
+
+/** A minimal market order body for the SDK's `postOrder`. */
+export function orderBody(
+  over: Partial<trading.PostOrderRequest> & Pick<trading.PostOrderRequest, 'side'>,
+): trading.PostOrderRequest {
+  return { symbol: CALL, qty: '1', type: 'market', timeInForce: 'day', ...over };
+}
+
+/** Awaits a promise that must reject and returns the error. */
+export async function rejectionOf(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the call to fail, it succeeded');
+}

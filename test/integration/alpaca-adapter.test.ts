@@ -1,0 +1,398 @@
+/**
+ * The Alpaca adapter against the simulator over HTTP, through the real SDK: parsing, error mapping,
+ * the retry rules per verb, batching of snapshots, and the endpoint resolution with the paper/live guard.
+ */
+import type { AlpacaSim } from '../../local/alpaca-sim';
+import {
+  ALPACA_DATA_URL,
+  ALPACA_LIVE_TRADING_URL,
+  ALPACA_PAPER_TRADING_URL,
+  resolveAlpacaEndpoints,
+} from '../../shared/adapters/alpaca';
+import {
+  BrokerRejectedError,
+  ConfigError,
+  DuplicateClientOrderIdError,
+  TransientError,
+} from '../../shared/domain/errors';
+import { buildCloseOrder, type OrderRequest } from '../../shared/domain/orders';
+import { CALL, KEY_ID, PUT, adapterFor, rejectionOf, startTestSim } from '../helpers/alpaca-sim';
+
+let sim: AlpacaSim;
+
+beforeEach(async () => {
+  sim = await startTestSim();
+});
+
+afterEach(async () => {
+  await sim.close();
+});
+
+function openOrder(over: Partial<OrderRequest> = {}): OrderRequest {
+  return {
+    symbol: CALL,
+    qty: 2,
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+    client_order_id: 'ops-main-o-rec1',
+    position_intent: 'buy_to_open',
+    ...over,
+  };
+}
+
+describe('orders and positions', () => {
+  it('submits an opening order with its explicit intent and parses the answer into numbers', async () => {
+    const broker = adapterFor(sim);
+    const placed = await broker.submitOrder(openOrder({ type: 'limit', limit_price: 2.15 }));
+    expect(placed).toMatchObject({
+      client_order_id: 'ops-main-o-rec1',
+      symbol: CALL,
+      qty: 2,
+      filled_qty: 0,
+      filled_avg_price: null,
+      side: 'buy',
+      type: 'limit',
+      limit_price: 2.15,
+      position_intent: 'buy_to_open',
+      time_in_force: 'day',
+    });
+    expect(new Date(placed.created_at).toString()).not.toBe('Invalid Date');
+    const [req] = sim.requestsTo('POST', '/v2/orders');
+    expect(req.body).toEqual({
+      symbol: CALL,
+      qty: '2',
+      side: 'buy',
+      type: 'limit',
+      time_in_force: 'day',
+      limit_price: '2.15',
+      client_order_id: 'ops-main-o-rec1',
+      position_intent: 'buy_to_open',
+    });
+  });
+
+  it('sends a close built by buildCloseOrder with NO position_intent and the option symbol', async () => {
+    const broker = adapterFor(sim);
+    sim.setPosition(KEY_ID, CALL, 3, 1.5);
+    const [held] = await broker.listPositions();
+    const close = buildCloseOrder({
+      position: { option_symbol: CALL, side: 'long' },
+      wantedQty: 5,
+      broker: held,
+      clientOrderId: 'ops-main-x1-pos1',
+    });
+    if (!close.ok) throw new Error('expected a close order');
+    const placed = await broker.submitOrder(close.order);
+    expect(placed.position_intent).toBe('sell_to_close');
+    const [req] = sim.requestsTo('POST', '/v2/orders');
+    expect(JSON.parse(req.rawBody)).not.toHaveProperty('position_intent');
+    expect(req.body).toMatchObject({ symbol: CALL, qty: '3', side: 'sell' });
+    expect(await broker.listPositions()).toEqual([]);
+  });
+
+  it('looks orders up by client_order_id (null when unknown) and lists open orders', async () => {
+    const broker = adapterFor(sim);
+    await broker.submitOrder(openOrder());
+    expect(await broker.getOrderByClientOrderId('ops-main-o-rec1')).toMatchObject({
+      status: 'filled',
+      filled_qty: 2,
+      filled_avg_price: 2.1,
+    });
+    expect(await broker.getOrderByClientOrderId('nope')).toBeNull();
+    await broker.submitOrder(openOrder({ client_order_id: 'resting', type: 'limit', limit_price: 1 }));
+    const open = await broker.listOpenOrders();
+    expect(open.map((o) => [o.client_order_id, o.status])).toEqual([['resting', 'new']]);
+    await broker.cancelOrder(open[0].id);
+    expect(await broker.listOpenOrders()).toEqual([]);
+  });
+
+  it('normalises positions: absolute qty and qty_available, side from the sign', async () => {
+    const broker = adapterFor(sim);
+    sim.setPosition(KEY_ID, CALL, 4, 1.25);
+    sim.setPosition(KEY_ID, PUT, -2, 3.5);
+    await broker.submitOrder(
+      openOrder({
+        side: 'sell',
+        qty: 1,
+        type: 'limit',
+        limit_price: 9,
+        position_intent: undefined,
+        client_order_id: 'c1',
+      }),
+    );
+    const positions = await broker.listPositions();
+    expect(positions.sort((a, b) => a.symbol.localeCompare(b.symbol))).toEqual([
+      {
+        symbol: CALL,
+        side: 'long',
+        qty: 4,
+        qty_available: 3,
+        avg_entry_price: 1.25,
+        asset_class: 'us_option',
+      },
+      {
+        symbol: PUT,
+        side: 'short',
+        qty: 2,
+        qty_available: 2,
+        avg_entry_price: 3.5,
+        asset_class: 'us_option',
+      },
+    ]);
+    expect(await broker.getPosition(PUT)).toMatchObject({ side: 'short', qty: 2 });
+    expect(await broker.getPosition('GOOGL271217C00999000')).toBeNull();
+  });
+
+  it('reads the clock and the account as numbers', async () => {
+    const broker = adapterFor(sim);
+    sim.setAccount(KEY_ID, { optionsBuyingPower: 1234.5 });
+    expect(await broker.getAccount()).toEqual({
+      status: 'ACTIVE',
+      tradingBlocked: false,
+      optionsBuyingPower: 1234.5,
+      buyingPower: 100_000,
+    });
+    sim.setMarketOpen(false);
+    const clock = await broker.getClock();
+    expect(clock.isOpen).toBe(false);
+    expect(Date.parse(clock.nextOpen!)).toBeGreaterThan(Date.parse(clock.timestamp));
+  });
+
+  it('refuses to send a closing intent even from untyped callers', async () => {
+    const broker = adapterFor(sim);
+    const bad = { ...openOrder(), position_intent: 'sell_to_close' } as unknown as OrderRequest;
+    await expect(broker.submitOrder(bad)).rejects.toThrow(/refusing to send position_intent/);
+    expect(sim.requestsTo('POST', '/v2/orders')).toHaveLength(0);
+  });
+});
+
+describe('error mapping', () => {
+  it('maps a 422 position intent mismatch to BrokerRejectedError with status and code', async () => {
+    sim.setPosition(KEY_ID, CALL, 1, 1);
+    const mismatch = await rejectionOf(
+      adapterFor(sim).submitOrder(
+        openOrder({ side: 'sell', position_intent: 'sell_to_open', client_order_id: 'x2' }),
+      ),
+    );
+    expect(mismatch).toBeInstanceOf(BrokerRejectedError);
+    expect(mismatch).toMatchObject({
+      status: 422,
+      code: 42210000,
+      transient: false,
+      reason: 'broker_rejected',
+    });
+    expect((mismatch as Error).message).toContain('position intent mismatch, inferred: sell_to_close');
+  });
+
+  it('maps 403 insufficient qty to BrokerRejectedError 403 / 40310000', async () => {
+    sim.setPosition(KEY_ID, CALL, 1, 1);
+    const err = await rejectionOf(
+      adapterFor(sim).submitOrder(openOrder({ side: 'sell', qty: 2, position_intent: undefined })),
+    );
+    expect(err).toBeInstanceOf(BrokerRejectedError);
+    expect(err).toMatchObject({ status: 403, code: 40310000 });
+  });
+
+  it('maps a reused client_order_id to DuplicateClientOrderIdError', async () => {
+    const broker = adapterFor(sim);
+    await broker.submitOrder(openOrder());
+    const err = await rejectionOf(broker.submitOrder(openOrder()));
+    expect(err).toBeInstanceOf(DuplicateClientOrderIdError);
+    expect(err).toMatchObject({ clientOrderId: 'ops-main-o-rec1' });
+  });
+
+  it('maps bad credentials to a permanent BrokerRejectedError', async () => {
+    const err = await rejectionOf(adapterFor(sim, { keyId: 'PKWRONG' }).getAccount());
+    expect(err).toBeInstanceOf(BrokerRejectedError);
+    expect(err).toMatchObject({ status: 403 });
+  });
+
+  it('maps persistent 5xx on a GET to TransientError broker_5xx after 3 tries', async () => {
+    sim.injectFault({ method: 'GET', path: '/v2/positions', status: 502, times: 10 });
+    const err = await rejectionOf(adapterFor(sim, { retryPolicy: { baseDelayMs: 10 } }).listPositions());
+    expect(err).toBeInstanceOf(TransientError);
+    expect(err).toMatchObject({ reason: 'broker_5xx' });
+    expect(sim.requestsTo('GET', '/v2/positions')).toHaveLength(3);
+  });
+
+  it('gives up at once on a 429 whose reset is beyond the wait budget (TransientError rate_limited)', async () => {
+    sim.setRateLimit(2);
+    const broker = adapterFor(sim);
+    await broker.getAccount();
+    await broker.getAccount();
+    const t0 = Date.now();
+    const err = await rejectionOf(broker.getAccount());
+    expect(err).toBeInstanceOf(TransientError);
+    expect(err).toMatchObject({ reason: 'rate_limited' });
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(sim.requestsTo('GET', '/v2/account')).toHaveLength(3);
+  });
+});
+
+describe('retries', () => {
+  it('retries a GET after a 429, honouring Retry-After, then succeeds', async () => {
+    sim.injectFault({ method: 'GET', path: '/v2/account', status: 429, headers: { 'Retry-After': '1' } });
+    const t0 = Date.now();
+    await expect(adapterFor(sim).getAccount()).resolves.toMatchObject({ status: 'ACTIVE' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(950);
+    expect(sim.requestsTo('GET', '/v2/account').map((r) => r.status)).toEqual([429, 200]);
+  });
+
+  it('retries a GET after a 503 with backoff, then succeeds', async () => {
+    sim.injectFault({ method: 'GET', path: '/v2/clock', status: 503 });
+    await expect(adapterFor(sim).getClock()).resolves.toMatchObject({ isOpen: true });
+    expect(sim.requestsTo('GET', '/v2/clock').map((r) => r.status)).toEqual([503, 200]);
+  });
+
+  it('retries a POST after a 429 (the broker did not act): one order', async () => {
+    sim.injectFault({ method: 'POST', path: '/v2/orders', status: 429, headers: { 'Retry-After': '0' } });
+    await adapterFor(sim).submitOrder(openOrder());
+    expect(sim.requestsTo('POST', '/v2/orders').map((r) => r.status)).toEqual([429, 200]);
+    expect(sim.orders(KEY_ID)).toHaveLength(1);
+  });
+
+  it('does NOT retry a POST answered 500 after the broker acted: exactly one order, found by client_order_id', async () => {
+    sim.injectFault({ method: 'POST', path: '/v2/orders', status: 500, afterAction: true });
+    const broker = adapterFor(sim);
+    const err = await rejectionOf(broker.submitOrder(openOrder()));
+    expect(err).toBeInstanceOf(TransientError);
+    expect(err).toMatchObject({ reason: 'broker_5xx' });
+    expect(sim.requestsTo('POST', '/v2/orders')).toHaveLength(1);
+    expect(sim.orders(KEY_ID)).toHaveLength(1);
+    expect(await broker.getOrderByClientOrderId('ops-main-o-rec1')).toMatchObject({ qty: 2 });
+  });
+
+  it('does NOT retry a POST whose reply was lost: TransientError, one order', async () => {
+    sim.injectFault({ method: 'POST', path: '/v2/orders', lostReply: true });
+    const err = await rejectionOf(adapterFor(sim).submitOrder(openOrder()));
+    expect(err).toBeInstanceOf(TransientError);
+    expect(err).toMatchObject({ reason: 'network' });
+    expect(sim.requestsTo('POST', '/v2/orders')).toHaveLength(1);
+    expect(sim.orders(KEY_ID)).toHaveLength(1);
+  });
+
+  it('maps a request slower than timeoutMs to TransientError timeout', async () => {
+    sim.injectFault({ method: 'GET', path: '/v2/account', delayMs: 1500 });
+    const t0 = Date.now();
+    const err = await rejectionOf(adapterFor(sim, { timeoutMs: 200, maxRetries: 0 }).getAccount());
+    expect(err).toBeInstanceOf(TransientError);
+    expect(err).toMatchObject({ reason: 'timeout' });
+    expect(Date.now() - t0).toBeLessThan(1200);
+  });
+
+  it('does NOT retry a POST that timed out (the order exists)', async () => {
+    sim.injectFault({ method: 'POST', path: '/v2/orders', delayMs: 600 });
+    const err = await rejectionOf(adapterFor(sim, { timeoutMs: 200 }).submitOrder(openOrder()));
+    expect(err).toMatchObject({ reason: 'timeout' });
+    await new Promise((r) => setTimeout(r, 700));
+    expect(sim.requestsTo('POST', '/v2/orders')).toHaveLength(1);
+    expect(sim.orders(KEY_ID)).toHaveLength(1);
+  });
+});
+
+describe('market data', () => {
+  const symbols = Array.from(
+    { length: 250 },
+    (_, i) => `SPY271217C${String(100_000 + i * 1000).padStart(8, '0')}`,
+  );
+
+  it('fetches 250 symbols in exactly 3 snapshot requests of at most 100; unquoted symbols are absent', async () => {
+    symbols
+      .slice(0, 240)
+      .forEach((s, i) => sim.setQuote(s, { bid: 1 + i / 100, ask: 1.1 + i / 100, bidSize: 3 }));
+    const quotes = await adapterFor(sim).getOptionQuotes(symbols);
+    const reqs = sim.requestsTo('GET', '/v1beta1/options/snapshots');
+    expect(reqs).toHaveLength(3);
+    expect(reqs.map((r) => r.query.symbols.split(',').length).sort()).toEqual([100, 100, 50]);
+    expect(quotes.size).toBe(240);
+    expect(quotes.has(symbols[245])).toBe(false);
+    expect(quotes.get(symbols[1])).toMatchObject({
+      bid: 1.01,
+      ask: 1.11,
+      bidSize: 3,
+      askSize: 10,
+      lastPrice: null,
+    });
+    expect(new Date(quotes.get(symbols[1])!.quoteTime).toString()).not.toBe('Invalid Date');
+  });
+
+  it('follows next_page_token within a chunk', async () => {
+    symbols.slice(0, 100).forEach((s) => sim.setQuote(s, { bid: 1, ask: 1.2 }));
+    sim.setDataPageSize(40);
+    const quotes = await adapterFor(sim).getOptionQuotes(symbols.slice(0, 100));
+    expect(quotes.size).toBe(100);
+    expect(sim.requestsTo('GET', '/v1beta1/options/snapshots')).toHaveLength(3);
+  });
+
+  it('returns an option chain with quotes, delta, volume and open interest', async () => {
+    sim.addChain({
+      underlying: 'SPY',
+      underlyingPrice: 600,
+      expiries: ['2027-01-15', '2027-03-19'],
+      strikes: [590, 600, 610],
+      openInterest: 777,
+    });
+    const chain = await adapterFor(sim).getOptionChain('SPY', {
+      type: 'call',
+      expirationDateLte: '2027-02-01',
+      strikePriceGte: 595,
+      includeOpenInterest: true,
+    });
+    expect(chain.map((c) => c.symbol)).toEqual(['SPY270115C00600000', 'SPY270115C00610000']);
+    expect(chain[0]).toMatchObject({
+      underlying: 'SPY',
+      expiry: '2027-01-15',
+      type: 'call',
+      strike: 600,
+      volume: 100,
+      openInterest: 777,
+    });
+    expect(chain[0].delta).toBeGreaterThan(0.4);
+    expect(chain[0].ask).toBeGreaterThan(chain[0].bid!);
+    expect(await adapterFor(sim).getLatestStockPrice('SPY')).toBe(600);
+  });
+});
+
+describe('resolveAlpacaEndpoints', () => {
+  it('defaults a paper account to the paper and data hosts', () => {
+    expect(resolveAlpacaEndpoints({}, { paper: true })).toEqual({
+      tradingBaseUrl: ALPACA_PAPER_TRADING_URL,
+      dataBaseUrl: ALPACA_DATA_URL,
+      paper: true,
+    });
+  });
+
+  it('honours APCA_API_BASE_URL / APCA_API_DATA_URL (trailing slash and /v2 stripped)', () => {
+    const env = {
+      APCA_API_BASE_URL: 'http://127.0.0.1:4010/v2/',
+      APCA_API_DATA_URL: 'http://127.0.0.1:4011/',
+    };
+    expect(resolveAlpacaEndpoints(env, { paper: true })).toMatchObject({
+      tradingBaseUrl: 'http://127.0.0.1:4010',
+      dataBaseUrl: 'http://127.0.0.1:4011',
+    });
+  });
+
+  it('never points a paper account at the live host', () => {
+    for (const url of [
+      ALPACA_LIVE_TRADING_URL,
+      'https://api.alpaca.markets/v2',
+      'https://API.alpaca.markets/',
+    ]) {
+      expect(() => resolveAlpacaEndpoints({ APCA_API_BASE_URL: url }, { paper: true })).toThrow(ConfigError);
+    }
+  });
+
+  it('sends a live account to the live host unless APCA_API_BASE_URL overrides', () => {
+    expect(resolveAlpacaEndpoints({}, { paper: false }).tradingBaseUrl).toBe(ALPACA_LIVE_TRADING_URL);
+    expect(resolveAlpacaEndpoints({ APCA_API_BASE_URL: sim.url }, { paper: false }).tradingBaseUrl).toBe(
+      sim.url,
+    );
+  });
+
+  it('rejects a malformed URL with a ConfigError naming the variable', () => {
+    expect(() => resolveAlpacaEndpoints({ APCA_API_DATA_URL: 'not a url' }, { paper: true })).toThrow(
+      /APCA_API_DATA_URL/,
+    );
+  });
+});
