@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+/**
+ * The CDK app: the only place that reads context. It validates the configuration and builds the stack.
+ *
+ *   npx cdk synth                                   accounts from cdk.json
+ *   npx cdk synth -c accounts='[{"name":"main"}]'   accounts from the command line (a JSON string)
+ *   npx cdk deploy -c allowLive=true                confirms accounts with "paper": false
+ *   npx cdk deploy -c alarmEmail=ops@example.com    subscribes an address to the alarm topic
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { parseAccountList } from '../shared/domain/account-config';
+import { ConfigError } from '../shared/domain/errors';
+import { OpsPipelineStack, type AccountDeployment } from '../lib/ops-pipeline-stack';
+
+/** The stack's ID, and its CloudFormation name. */
+export const STACK_ID = 'OpsPipeline';
+
+/** Deploy-time settings read from CDK context. */
+export interface DeployContext {
+  readonly accounts: readonly AccountDeployment[];
+  readonly allowLive: boolean;
+  readonly alarmEmail?: string;
+  readonly positionsTableStream: boolean;
+}
+
+/**
+ * Reads and validates the context: `accounts` (a list in cdk.json, or a JSON string from `-c`),
+ * `allowLive`, `alarmEmail`, `positionsTableStream`. Throws {@link ConfigError} naming the bad value.
+ */
+export function readDeployContext(app: App): DeployContext {
+  let accounts: unknown = app.node.tryGetContext('accounts');
+  if (typeof accounts === 'string') {
+    try {
+      accounts = JSON.parse(accounts);
+    } catch (cause) {
+      throw new ConfigError(`Invalid context "accounts": not JSON (${(cause as Error).message})`, { cause });
+    }
+  }
+  const configs = parseAccountList(accounts, 'context "accounts"');
+  const inputs = accounts as Array<Record<string, unknown>>;
+
+  const alarmEmail: unknown = app.node.tryGetContext('alarmEmail');
+  if (alarmEmail !== undefined && typeof alarmEmail !== 'string') {
+    throw new ConfigError(
+      `Invalid context "alarmEmail": expected a string, got ${JSON.stringify(alarmEmail)}`,
+    );
+  }
+  return {
+    accounts: configs.map((config, i) => ({ config, input: inputs[i] })),
+    allowLive: readBoolean(app, 'allowLive'),
+    alarmEmail: alarmEmail || undefined,
+    positionsTableStream: readBoolean(app, 'positionsTableStream'),
+  };
+}
+
+/** `-c key=true` arrives as the string "true", cdk.json gives a boolean: accept both, refuse anything else. */
+function readBoolean(app: App, key: string): boolean {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw new ConfigError(`Invalid context "${key}": expected true or false, got ${JSON.stringify(value)}`);
+}
+
+/** Builds the pipeline into `app`, with cdk-nag's AwsSolutions checks on everything in it. */
+export function buildApp(app: App = new App()): OpsPipelineStack {
+  const context = readDeployContext(app);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return new OpsPipelineStack(app, STACK_ID, {
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    accounts: context.accounts,
+    allowLive: context.allowLive,
+    alarmEmail: context.alarmEmail,
+    positionsTableStream: context.positionsTableStream,
+  });
+}
+
+if (require.main === module) {
+  try {
+    buildApp();
+  } catch (err) {
+    // A configuration mistake gets its message alone; anything else keeps its stack trace.
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`ops-pipeline: ${err.message}`);
+    process.exit(1);
+  }
+}

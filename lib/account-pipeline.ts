@@ -1,0 +1,438 @@
+import * as path from 'node:path';
+import { Annotations, Duration } from 'aws-cdk-lib';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  MathExpression,
+  TextWidget,
+  TreatMissingData,
+  type IMetric,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction as LambdaFunctionTarget } from 'aws-cdk-lib/aws-events-targets';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { AccountConfig } from '../shared/domain/account-config';
+import { ConfigError } from '../shared/domain/errors';
+import { ACCOUNT_DIMENSION, METRIC_NAMESPACE, Metric, type MetricName } from '../shared/metric-names';
+import {
+  ALPACA_REQUESTS_PER_MINUTE,
+  OPEN_ORDER_EVENT_SOURCE,
+  sweepRequestsPerMinute,
+} from './broker-rate-budget';
+import { PipelineFunction, grantAlpacaSecret, grantPositionsTable } from './pipeline-function';
+
+/** Alpaca trading API for paper accounts. */
+export const ALPACA_PAPER_API_URL = 'https://paper-api.alpaca.markets';
+/** Alpaca trading API for live (real money) accounts. */
+export const ALPACA_LIVE_API_URL = 'https://api.alpaca.markets';
+/** Alpaca market data API (the same for paper and live). */
+export const ALPACA_DATA_API_URL = 'https://data.alpaca.markets';
+
+/** Lambda caps the whole environment at 4 KB; leave room for the other variables. */
+const MAX_ACCOUNT_CONFIG_JSON_LENGTH = 3000;
+
+/**
+ * Open-order timeout: a full batch is 13 broker calls of a few hundred ms, plus retries. It must stay
+ * below the claim lease (`CLAIM_LEASE_SECONDS`, 120 s by default, shared/config.ts), which stays below
+ * the visibility timeout: a retried message then finds an abandoned claim resumable.
+ */
+export const OPEN_ORDER_TIMEOUT = Duration.seconds(30);
+/** Lambda's guidance: visibility ≥ 6 × function timeout + batching window, so retries never overlap. */
+export const RECOMMENDATIONS_VISIBILITY_TIMEOUT = Duration.seconds(
+  6 * OPEN_ORDER_TIMEOUT.toSeconds() + OPEN_ORDER_EVENT_SOURCE.maxBatchingWindowSeconds,
+);
+/**
+ * Receives before a recommendation is dead-lettered: a transient failure (429, 5xx) gets two more
+ * tries, about 3 minutes apart; a recommendation older than its staleness limit is refused anyway.
+ */
+export const RECOMMENDATIONS_MAX_RECEIVE_COUNT = 3;
+
+/**
+ * The sweep's timeout: 10 s short of its interval (Lambda's 15-minute cap beyond that), so a run always
+ * ends before the next one starts.
+ */
+export function sweepTimeout(sweepIntervalMinutes: number): Duration {
+  return Duration.seconds(Math.min(900, sweepIntervalMinutes * 60 - 10));
+}
+
+/** Where the handlers live, relative to this file. */
+const DEFAULT_ENTRIES = {
+  openOrder: path.join(__dirname, '..', 'lambdas', 'open-order', 'handler.ts'),
+  exitEvaluator: path.join(__dirname, '..', 'lambdas', 'exit-evaluator', 'handler.ts'),
+};
+
+/** Properties of {@link AccountPipeline}. */
+export interface AccountPipelineProps {
+  /** The validated account, defaults filled in. */
+  readonly account: AccountConfig;
+  /**
+   * The account object as the user wrote it. Both functions receive it as JSON in `ACCOUNT_CONFIG` and
+   * validate it again at cold start, so the schema's defaults live in one place: the code.
+   */
+  readonly accountInput: Readonly<Record<string, unknown>>;
+  /** The positions table shared by all accounts. */
+  readonly table: ITable;
+  /** The table's index of live positions, which the sweep queries. */
+  readonly liveIndexName: string;
+  /** Where every alarm notifies. */
+  readonly alarmTopic: ITopic;
+  /**
+   * The deploy-time confirmation that an account with `paper: false` may trade real money.
+   * @default false
+   */
+  readonly allowLive?: boolean;
+  /**
+   * How long function logs are kept.
+   * @default RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * The open-order handler's source file.
+   * @default lambdas/open-order/handler.ts
+   */
+  readonly openOrderEntry?: string;
+  /**
+   * The exit-evaluator handler's source file.
+   * @default lambdas/exit-evaluator/handler.ts
+   */
+  readonly exitEvaluatorEntry?: string;
+}
+
+/**
+ * Everything one account needs: its recommendations queue and DLQ, the open-order function they
+ * trigger, the exit evaluator and its schedule, alarms and a dashboard. Each function may read this
+ * account's secret, use the positions table and (open-order) consume this account's queue: nothing else.
+ */
+export class AccountPipeline extends Construct {
+  /** Recommendations for this account; producers send here. */
+  readonly queue: IQueue;
+  /** Recommendations that failed `maxReceiveCount` times or were refused. */
+  readonly deadLetterQueue: IQueue;
+  /** Opens positions from recommendations. */
+  readonly openOrderFunction: LambdaFunction;
+  /** Sweeps open positions and sends exits. */
+  readonly exitEvaluatorFunction: LambdaFunction;
+  /** The alarms of this account. */
+  readonly alarms: readonly Alarm[];
+  /** Opens, exits, rejections, queues and sweeps of this account. */
+  readonly dashboard: Dashboard;
+  private readonly accountName: string;
+
+  constructor(scope: Construct, id: string, props: AccountPipelineProps) {
+    super(scope, id);
+    const { account, accountInput } = props;
+    this.accountName = account.name;
+    if (accountInput.name !== account.name) {
+      throw new Error(
+        `AccountPipeline ${id}: accountInput.name must match account.name "${account.name}", got ${JSON.stringify(accountInput.name)}`,
+      );
+    }
+    if (!account.paper && !props.allowLive) {
+      throw new ConfigError(
+        `Account "${account.name}" has "paper": false (live trading with real money), but this deploy did not ` +
+          `confirm live trading. Deploy with -c allowLive=true to confirm, or set "paper": true.`,
+      );
+    }
+    const accountConfigJson = JSON.stringify(accountInput);
+    if (accountConfigJson.length > MAX_ACCOUNT_CONFIG_JSON_LENGTH) {
+      throw new Error(
+        `Account "${account.name}": its configuration is ${accountConfigJson.length} characters of JSON; ` +
+          `functions receive it in an environment variable, limited here to ${MAX_ACCOUNT_CONFIG_JSON_LENGTH}`,
+      );
+    }
+    this.warnIfSweepCrowdsOutOpens(account);
+
+    // The secret is created by the operator (see the README), never by the stack: only its name is here.
+    const secret = Secret.fromSecretNameV2(this, 'AlpacaSecret', account.secret_name);
+    const environment = {
+      ACCOUNT_NAME: account.name,
+      ACCOUNT_CONFIG: accountConfigJson,
+      APCA_API_BASE_URL: account.paper ? ALPACA_PAPER_API_URL : ALPACA_LIVE_API_URL,
+      APCA_API_DATA_URL: ALPACA_DATA_API_URL,
+    };
+
+    // --- Recommendations → open-order -------------------------------------------------------------
+    const deadLetterQueue = new Queue(this, 'RecommendationsDlq', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const queue = new Queue(this, 'Recommendations', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: RECOMMENDATIONS_VISIBILITY_TIMEOUT,
+      receiveMessageWaitTime: Duration.seconds(20),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: RECOMMENDATIONS_MAX_RECEIVE_COUNT },
+    });
+
+    const openOrder = new PipelineFunction(this, 'OpenOrder', {
+      entry: props.openOrderEntry ?? DEFAULT_ENTRIES.openOrder,
+      description: `ops-pipeline ${account.name}: opens positions from recommendations`,
+      serviceName: 'open-order',
+      timeout: OPEN_ORDER_TIMEOUT,
+      environment,
+      logRetention: props.logRetention,
+    });
+    grantAlpacaSecret(openOrder.function, secret);
+    grantPositionsTable(openOrder.function, props.table, props.liveIndexName);
+    // Grants this function consume access to this queue only. Batch size, window and concurrency keep
+    // the account inside Alpaca's 200 requests/minute: see broker-rate-budget.ts for the arithmetic.
+    openOrder.function.addEventSource(
+      new SqsEventSource(queue, {
+        batchSize: OPEN_ORDER_EVENT_SOURCE.batchSize,
+        maxBatchingWindow: Duration.seconds(OPEN_ORDER_EVENT_SOURCE.maxBatchingWindowSeconds),
+        maxConcurrency: OPEN_ORDER_EVENT_SOURCE.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+
+    // --- Schedule → exit evaluator ----------------------------------------------------------------
+    const interval = Duration.minutes(account.sweep_interval_minutes);
+    const exitEvaluator = new PipelineFunction(this, 'ExitEvaluator', {
+      entry: props.exitEvaluatorEntry ?? DEFAULT_ENTRIES.exitEvaluator,
+      description: `ops-pipeline ${account.name}: sweeps open positions and sends exits`,
+      serviceName: 'exit-evaluator',
+      // Two sweeps never overlap: each ends before the next is due, and a sweep that fires while
+      // another still runs is throttled rather than run beside it.
+      timeout: sweepTimeout(account.sweep_interval_minutes),
+      reservedConcurrentExecutions: 1,
+      environment,
+      logRetention: props.logRetention,
+    });
+    grantAlpacaSecret(exitEvaluator.function, secret);
+    grantPositionsTable(exitEvaluator.function, props.table, props.liveIndexName);
+    // A throttled or failed sweep is not worth running late: the next one is at most an interval away.
+    exitEvaluator.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: interval });
+    new Rule(this, 'SweepSchedule', {
+      description: `ops-pipeline ${account.name}: runs the exit sweep every ${account.sweep_interval_minutes} min`,
+      schedule: Schedule.rate(interval),
+      targets: [
+        new LambdaFunctionTarget(exitEvaluator.function, { retryAttempts: 0, maxEventAge: interval }),
+      ],
+    });
+
+    this.queue = queue;
+    this.deadLetterQueue = deadLetterQueue;
+    this.openOrderFunction = openOrder.function;
+    this.exitEvaluatorFunction = exitEvaluator.function;
+    this.alarms = this.createAlarms(account, props.alarmTopic);
+    this.dashboard = this.createDashboard(account);
+  }
+
+  /** A Metrics Insights query over one of the pipeline's metrics for this account, whatever its other dimensions. */
+  private accountMetric(
+    metric: MetricName,
+    stat: 'SUM' | 'MAX' | 'AVG',
+    period: Duration,
+    groupBy?: string,
+  ): MathExpression {
+    return new MathExpression({
+      expression:
+        `SELECT ${stat}(${metric}) FROM "${METRIC_NAMESPACE}" WHERE ${ACCOUNT_DIMENSION} = '${this.accountName}'` +
+        (groupBy ? ` GROUP BY ${groupBy}` : ''),
+      usingMetrics: {},
+      period,
+      label: groupBy ? '' : metric,
+    });
+  }
+
+  private createAlarms(account: AccountConfig, topic: ITopic): Alarm[] {
+    const action = new SnsAction(topic);
+    const alarms: Alarm[] = [];
+    const alarm = (
+      id: string,
+      description: string,
+      metric: IMetric,
+      threshold: number,
+      options: { evaluationPeriods?: number; datapointsToAlarm?: number } = {},
+    ): void => {
+      const created = new Alarm(this, id, {
+        alarmDescription: `ops-pipeline ${account.name}: ${description}`,
+        metric,
+        threshold,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: options.evaluationPeriods ?? 1,
+        datapointsToAlarm: options.datapointsToAlarm,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(action);
+      created.addOkAction(action);
+      alarms.push(created);
+    };
+    const fiveMinutes = Duration.minutes(5);
+    const interval = Duration.minutes(account.sweep_interval_minutes);
+
+    alarm(
+      'DlqMessagesAlarm',
+      'recommendations are in the dead-letter queue (refused or failed 3 times); read them, then redrive or purge',
+      this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      1,
+    );
+    const maxAgeSeconds = account.limits.max_recommendation_age_minutes * 60;
+    alarm(
+      'OldestRecommendationAlarm',
+      `the oldest queued recommendation is older than the staleness limit (${maxAgeSeconds} s): opens are not keeping up`,
+      this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      maxAgeSeconds,
+    );
+    alarm(
+      'OpenOrderErrorsAlarm',
+      'the open-order function failed whole batches (crash, timeout or every record failing)',
+      this.openOrderFunction.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+      1,
+    );
+    alarm(
+      'OpenOrderThrottlesAlarm',
+      'the open-order function was throttled (account concurrency exhausted?)',
+      this.openOrderFunction.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }),
+      1,
+    );
+    // One failed sweep is retried by the next; alarm when failures persist (2 of the last 3 periods).
+    alarm(
+      'ExitEvaluatorErrorsAlarm',
+      'sweeps keep failing: open positions are not being watched for exits',
+      this.exitEvaluatorFunction.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+      1,
+      { evaluationPeriods: 3, datapointsToAlarm: 2 },
+    );
+    alarm(
+      'ExitEvaluatorThrottlesAlarm',
+      'a sweep was due while the previous one still ran (throttled by reserved concurrency 1)',
+      this.exitEvaluatorFunction.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }),
+      1,
+    );
+    const sweepThresholdMs = Math.round(interval.toMilliseconds() * 0.8);
+    alarm(
+      'SweepDurationAlarm',
+      `sweeps take over 80% of the ${account.sweep_interval_minutes}-minute interval (${sweepThresholdMs} ms)`,
+      this.accountMetric(Metric.SweepDuration, 'MAX', interval),
+      sweepThresholdMs,
+      { evaluationPeriods: 3, datapointsToAlarm: 2 },
+    );
+    const alerts: Array<[string, MetricName, string]> = [
+      [
+        'UnexpectedShortAlarm',
+        Metric.UnexpectedShort,
+        'the broker holds a short position the pipeline never opened',
+      ],
+      [
+        'UntrackedPositionAlarm',
+        Metric.UntrackedPosition,
+        'the broker holds a contract the positions table does not know',
+      ],
+      [
+        'BrokerQtyMismatchAlarm',
+        Metric.BrokerQtyMismatch,
+        'the broker holds less than the positions table says',
+      ],
+      [
+        'ClosedOutsidePipelineAlarm',
+        Metric.ClosedOutsidePipeline,
+        'a position was closed outside the pipeline',
+      ],
+    ];
+    for (const [id, metric, description] of alerts) {
+      alarm(id, description, this.accountMetric(metric, 'SUM', fiveMinutes), 1);
+    }
+    return alarms;
+  }
+
+  private createDashboard(account: AccountConfig): Dashboard {
+    const fiveMinutes = Duration.minutes(5);
+    const interval = Duration.minutes(account.sweep_interval_minutes);
+    const dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(12) });
+    dashboard.addWidgets(
+      new TextWidget({
+        markdown:
+          `# ops-pipeline: ${account.name} (${account.paper ? 'paper' : 'LIVE'})\n` +
+          `Sweep every ${account.sweep_interval_minutes} min. Kill switch: the account's item in the positions table.`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Opens',
+        left: [
+          this.accountMetric(Metric.OrdersOpened, 'SUM', fiveMinutes),
+          this.accountMetric(Metric.RecommendationsRejected, 'SUM', fiveMinutes),
+        ],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Exits by reason',
+        left: [this.accountMetric(Metric.ExitsSubmitted, 'SUM', fiveMinutes, 'reason')],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Broker rejections',
+        left: [this.accountMetric(Metric.BrokerRejections, 'SUM', fiveMinutes)],
+        width: 8,
+      }),
+    );
+    dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Recommendation queues',
+        left: [
+          this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            label: 'DLQ depth',
+            period: Duration.minutes(1),
+            statistic: 'Maximum',
+          }),
+          this.queue.metricApproximateNumberOfMessagesVisible({
+            label: 'queued',
+            period: Duration.minutes(1),
+            statistic: 'Maximum',
+          }),
+        ],
+        right: [
+          this.queue.metricApproximateAgeOfOldestMessage({
+            label: 'oldest (s)',
+            period: Duration.minutes(1),
+            statistic: 'Maximum',
+          }),
+        ],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Sweep duration (ms)',
+        left: [this.accountMetric(Metric.SweepDuration, 'MAX', interval)],
+        right: [this.accountMetric(Metric.OpenPositions, 'MAX', interval)],
+        leftAnnotations: [{ value: interval.toMilliseconds(), label: 'interval' }],
+        width: 8,
+      }),
+      new AlarmStatusWidget({ title: 'Alarms', alarms: [...this.alarms], width: 8, height: 6 }),
+    );
+    return dashboard;
+  }
+
+  /** Warns (at synth) when the worst-case sweep would leave less than half of Alpaca's budget for opens. */
+  private warnIfSweepCrowdsOutOpens(account: AccountConfig): void {
+    const perMinute = sweepRequestsPerMinute(
+      account.limits.max_open_positions,
+      account.sweep_interval_minutes,
+    );
+    if (perMinute > ALPACA_REQUESTS_PER_MINUTE / 2) {
+      Annotations.of(this).addWarningV2(
+        'ops-pipeline:sweep-rate',
+        `Account "${account.name}": a sweep of ${account.limits.max_open_positions} positions every ` +
+          `${account.sweep_interval_minutes} min can cost ${perMinute} of Alpaca's ${ALPACA_REQUESTS_PER_MINUTE} ` +
+          'requests/minute; lengthen sweep_interval_minutes or lower max_open_positions',
+      );
+    }
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * How one account's two functions share Alpaca's request budget. Pure arithmetic, so the numbers in the
+ * comments below are the numbers the stack deploys and the tests check.
+ *
+ * Alpaca allows 200 requests/minute per API key, and each account has its own key, so the budget is per
+ * account. Two things spend it:
+ *
+ * 1. The sweep (exit evaluator), once per `sweep_interval_minutes`:
+ *      3 (clock, account, positions) + ⌈N/100⌉ (open-orders pages) + orders sent
+ *    N ≤ max_open_positions and, in the worst case, every position exits in the same run, so
+ *      per run ≤ 3 + max(1, ⌈N/100⌉) + N.   `main` (N = 5, every minute): 3 + 1 + 5 = 9 requests/minute.
+ *
+ * 2. Opening orders (open-order), per SQS batch of b ≤ B recommendations:
+ *      b (one order each) + 3 amortised per batch (clock, account, one quote snapshot)
+ *    B = 10 → at most 13 requests per invocation; maxConcurrency 2 → at most 2 batches and 26 requests in
+ *    flight at once, so a burst of M recommendations costs M + 3·⌈M/10⌉ requests (100 → 130), drained by
+ *    at most two invocations at a time.
+ *
+ * What is left for opens is 200 − sweep (191/minute for `main`). A recommendation costs 1 + 3/b requests:
+ *    - batches full (bursts, b = 10): 1.3 each → ⌊191 / 1.3⌋ = 146 recommendations/minute;
+ *    - worst case, every recommendation alone in its batch (b = 1): 4 each → ⌊191 / 4⌋ = 47/minute.
+ * The 5 s batching window moves a trickle from the second case towards the first: a poller holds the
+ * batch up to 5 s to let more recommendations join it (5 s of latency against a 5-minute staleness limit).
+ *
+ * Event-source settings bound concurrency, not rate. If producers send more than the figures above for
+ * minutes on end, Alpaca answers 429; the handler treats that as transient, so the message returns after
+ * the visibility timeout and, after `maxReceiveCount` receives, lands in the DLQ (which alarms).
+ */
+
+/** Alpaca's documented limit for one API key. */
+export const ALPACA_REQUESTS_PER_MINUTE = 200;
+
+/** Broker requests the open-order handler makes once per batch (clock, account, quote snapshot). */
+export const OPEN_ORDER_REQUESTS_PER_BATCH = 3;
+
+/** SQS event source settings of the open-order function (see the arithmetic above). */
+export const OPEN_ORDER_EVENT_SOURCE = {
+  batchSize: 10,
+  maxBatchingWindowSeconds: 5,
+  /** The SQS event source minimum: two batches in flight per account. */
+  maxConcurrency: 2,
+} as const;
+
+/** Requests one sweep makes in the worst case: every one of `maxOpenPositions` positions sends an exit. */
+export function sweepRequestsPerRun(maxOpenPositions: number): number {
+  return 3 + Math.max(1, Math.ceil(maxOpenPositions / 100)) + maxOpenPositions;
+}
+
+/** Worst-case sweep requests per minute, for a sweep every `intervalMinutes`. */
+export function sweepRequestsPerMinute(maxOpenPositions: number, intervalMinutes: number): number {
+  return Math.ceil(sweepRequestsPerRun(maxOpenPositions) / intervalMinutes);
+}
+
+/**
+ * Recommendations per minute the account can absorb inside Alpaca's limit alongside its sweep, when
+ * each batch holds `recommendationsPerBatch` recommendations (1 = worst case, 10 = full batches).
+ */
+export function sustainableRecommendationsPerMinute(
+  maxOpenPositions: number,
+  intervalMinutes: number,
+  recommendationsPerBatch: number,
+): number {
+  const left = ALPACA_REQUESTS_PER_MINUTE - sweepRequestsPerMinute(maxOpenPositions, intervalMinutes);
+  const perRecommendation = 1 + OPEN_ORDER_REQUESTS_PER_BATCH / recommendationsPerBatch;
+  return Math.max(0, Math.floor(left / perRecommendation));
+}

@@ -1,0 +1,102 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { AccountConfig } from '../shared/domain/account-config';
+import { AccountPipeline } from './account-pipeline';
+import { AlarmTopic } from './alarm-topic';
+import { PositionsTable } from './positions-table';
+
+/** One account to deploy: its validated configuration and the object the user wrote. */
+export interface AccountDeployment {
+  /** The validated account, defaults filled in (from `parseAccountList`). */
+  readonly config: AccountConfig;
+  /** The account object exactly as configured; functions receive and re-validate it. */
+  readonly input: Readonly<Record<string, unknown>>;
+}
+
+/** Properties of {@link OpsPipelineStack}. */
+export interface OpsPipelineStackProps extends StackProps {
+  /** The accounts to deploy, one {@link AccountPipeline} each; names must be unique. */
+  readonly accounts: readonly AccountDeployment[];
+  /**
+   * The deploy-time confirmation that accounts with `paper: false` may trade real money.
+   * @default false
+   */
+  readonly allowLive?: boolean;
+  /**
+   * An address subscribed to the alarm topic.
+   * @default - no subscription
+   */
+  readonly alarmEmail?: string;
+  /**
+   * Emit a DynamoDB stream from the positions table.
+   * @default false
+   */
+  readonly positionsTableStream?: boolean;
+  /**
+   * How long function logs are kept.
+   * @default RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * The whole pipeline in one stack: the shared positions table and alarm topic, and one
+ * {@link AccountPipeline} per configured account. Adding an account is a configuration change.
+ */
+export class OpsPipelineStack extends Stack {
+  /** The per-account pipelines, by account name. */
+  readonly pipelines: ReadonlyMap<string, AccountPipeline>;
+
+  constructor(scope: Construct, id: string, props: OpsPipelineStackProps) {
+    super(scope, id, {
+      description: 'ops-pipeline: trades US equity options at Alpaca from recommendations, per account',
+      ...props,
+    });
+    if (props.accounts.length === 0) {
+      throw new Error('OpsPipelineStack: accounts must list at least one account, got []');
+    }
+    const names = props.accounts.map((a) => a.config.name);
+    const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+    if (duplicate !== undefined) {
+      throw new Error(`OpsPipelineStack: account names must be unique, "${duplicate}" appears twice`);
+    }
+
+    const positions = new PositionsTable(this, 'Positions', { stream: props.positionsTableStream });
+    const alarms = new AlarmTopic(this, 'Alarms', { email: props.alarmEmail });
+
+    const pipelines = new Map<string, AccountPipeline>();
+    for (const { config, input } of props.accounts) {
+      // The construct ID is the account name: stable, so logical IDs never change when accounts are
+      // added, removed or reordered.
+      const pipeline = new AccountPipeline(this, `Account-${config.name}`, {
+        account: config,
+        accountInput: input,
+        table: positions.table,
+        liveIndexName: positions.liveIndexName,
+        alarmTopic: alarms.topic,
+        allowLive: props.allowLive,
+        logRetention: props.logRetention,
+      });
+      pipelines.set(config.name, pipeline);
+      new CfnOutput(this, `${config.name}-RecommendationsQueueUrl`, {
+        description: `Send ${config.name}'s recommendations here`,
+        value: pipeline.queue.queueUrl,
+      });
+      new CfnOutput(this, `${config.name}-DeadLetterQueueUrl`, {
+        description: `${config.name}'s refused or failed recommendations`,
+        value: pipeline.deadLetterQueue.queueUrl,
+      });
+      new CfnOutput(this, `${config.name}-DashboardName`, { value: pipeline.dashboard.dashboardName });
+      new CfnOutput(this, `${config.name}-OpenOrderLogGroup`, {
+        value: pipeline.openOrderFunction.logGroup.logGroupName,
+      });
+      new CfnOutput(this, `${config.name}-ExitEvaluatorLogGroup`, {
+        value: pipeline.exitEvaluatorFunction.logGroup.logGroupName,
+      });
+    }
+    new CfnOutput(this, 'PositionsTableName', { value: positions.table.tableName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
+    this.pipelines = pipelines;
+  }
+}
