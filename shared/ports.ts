@@ -85,10 +85,39 @@ export interface Broker {
   listOpenOrders(): Promise<BrokerOrder[]>;
 }
 
+/** Filters for an option chain request. Dates `YYYY-MM-DD`, strikes per share. */
+export interface OptionChainFilters {
+  readonly type?: 'call' | 'put';
+  readonly expirationDateGte?: string;
+  readonly expirationDateLte?: string;
+  readonly strikePriceGte?: number;
+  readonly strikePriceLte?: number;
+  /** Also read open interest (extra calls). @default false */
+  readonly includeOpenInterest?: boolean;
+}
+
+/** One contract of a chain. Prices per share; null when unknown. */
+export interface OptionChainEntry {
+  readonly symbol: string;
+  readonly expiry: string;
+  readonly type: 'call' | 'put';
+  readonly strike: number;
+  readonly bid: number | null;
+  readonly ask: number | null;
+  readonly quoteTime: string | null;
+  readonly delta: number | null;
+  readonly volume: number | null;
+  readonly openInterest: number | null;
+}
+
 /** Options market data. */
 export interface MarketData {
   /** Latest quotes; symbols without a quote are absent from the map. Batches of ≤ 100 symbols per call. */
   getOptionQuotes(symbols: readonly string[]): Promise<Map<string, OptionQuote>>;
+  /** An underlying's option chain with quotes and greeks (contract selection). */
+  getOptionChain(underlying: string, filters?: OptionChainFilters): Promise<OptionChainEntry[]>;
+  /** The underlying's latest trade price, per share. */
+  getLatestStockPrice(symbol: string): Promise<number>;
 }
 
 /** Per-account runtime controls, read at run time (the kill switch). */

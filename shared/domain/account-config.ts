@@ -1,6 +1,7 @@
 import { z, formatZodError } from './zod';
 import { exitPlanSchema, resolveExitPlan, type ExitPlan } from './exit-plan';
 import { ConfigError } from './errors';
+import { accountProfilesSchema, resolveProfile } from './strategy-profiles';
 
 /** `HH:MM` in the exchange's time zone (America/New_York). */
 const hhmm = z.string().check(z.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24h, America/New_York)'));
@@ -52,6 +53,16 @@ export const accountConfigSchema = z.strictObject({
   limits: z.prefault(limitsSchema, {}),
   exit_defaults: z.prefault(exitPlanSchema, {}),
   exit_execution: z.prefault(exitExecutionSchema, {}),
+  /** Named strategy profiles: overrides of the builtins (day_trade, swing_trade, conservative) or new ones. */
+  strategy_profiles: z._default(accountProfilesSchema, {}),
+  /**
+   * The profile used when a recommendation needs one (no option_symbol, or no num_contracts) and names none.
+   * @default 'swing_trade'
+   */
+  default_strategy: z._default(
+    z.string().check(z.regex(/^[a-z][a-z0-9_]{0,31}$/, 'expected a profile name')),
+    'swing_trade',
+  ),
 });
 
 type ParsedAccountConfig = z.infer<typeof accountConfigSchema>;
@@ -74,6 +85,11 @@ export function parseAccountConfig(raw: unknown, where = 'account configuration'
     throw new ConfigError(`Invalid ${where}${name}: ${formatZodError(result.error)}`);
   }
   const cfg = result.data;
+  try {
+    resolveProfile(cfg.default_strategy, cfg.strategy_profiles);
+  } catch (err) {
+    throw new ConfigError(`Invalid ${where} "${cfg.name}": default_strategy: ${(err as Error).message}`);
+  }
   return {
     ...cfg,
     secret_name: cfg.secret_name ?? `ops-pipeline/alpaca/${cfg.name}`,

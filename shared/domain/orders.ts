@@ -1,5 +1,4 @@
 import type { Position, PositionSide } from './position';
-import type { Recommendation } from './recommendation';
 import type { BrokerPosition } from '../ports';
 
 /** Alpaca accepts these four; this project only ever *sends* the two opening ones. */
@@ -40,11 +39,21 @@ function checkedId(id: string): string {
   return id;
 }
 
+/** What an opening order is built from: a recommendation once its contract and size are known. */
+export interface OpenOrderInput {
+  readonly recommendation_id: string;
+  readonly option_symbol: string;
+  readonly num_contracts: number;
+  readonly action: 'BUY' | 'SELL';
+  readonly order_type: 'market' | 'limit';
+  readonly limit_price?: number | null;
+}
+
 /**
  * The opening order for a recommendation: explicit `buy_to_open` / `sell_to_open` (safety rule 1) so
  * Alpaca never has to infer, on the OCC symbol, whole contracts, `day`.
  */
-export function buildOpenOrder(rec: Recommendation, account: string): OrderRequest {
+export function buildOpenOrder(rec: OpenOrderInput, account: string): OrderRequest {
   const buy = rec.action === 'BUY';
   return {
     symbol: rec.option_symbol,

@@ -1,4 +1,5 @@
 import type { ExitPlan } from './exit-plan';
+import type { ProfileTimeRules } from './strategy-profiles';
 
 /** Long positions were opened with BUY (`buy_to_open`), shorts with SELL (`sell_to_open`). */
 export type PositionSide = 'long' | 'short';
@@ -21,6 +22,7 @@ export type ExitReason =
   | 'breakeven'
   | 'max_hold'
   | 'expiry'
+  | 'time_rule'
   | 'flatten';
 
 export type CloseReason =
@@ -83,6 +85,14 @@ export interface Position {
   readonly exit_price?: number | null;
   readonly close_reason?: CloseReason | null;
   readonly closed_at?: string | null;
+  /** Strategy profile that chose or sized the position (null: the message named both). */
+  readonly strategy?: string | null;
+  /** Why this contract won (contract selection's inputs and score), when the account picked it. */
+  readonly selection?: Record<string, unknown> | null;
+  /** How the size was decided (budget, caps applied), when the account sized it. */
+  readonly sizing?: Record<string, unknown> | null;
+  /** The profile's time rules (close by, no overnight, expiry day), applied by the sweep. */
+  readonly time_rules?: ProfileTimeRules | null;
   /** Operator attention flags, e.g. `broker_qty_below_table`. */
   readonly flags: readonly string[];
   readonly created_at: string;
@@ -149,6 +159,10 @@ export function normalizeStoredPosition(
     exit_price: num(item.exit_price),
     close_reason: (str(item.close_reason) as CloseReason | null) ?? null,
     closed_at: str(item.closed_at),
+    strategy: str(item.strategy),
+    selection: (item.selection as Record<string, unknown> | undefined) ?? null,
+    sizing: (item.sizing as Record<string, unknown> | undefined) ?? null,
+    time_rules: (item.time_rules as ProfileTimeRules | undefined) ?? null,
     flags: Array.isArray(item.flags) ? item.flags.filter((x): x is string => typeof x === 'string') : [],
     created_at: createdAt,
     updated_at: str(item.updated_at) ?? createdAt,

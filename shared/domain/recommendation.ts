@@ -2,6 +2,7 @@ import { z, formatZodError } from './zod';
 import { exitPlanSchema } from './exit-plan';
 import { parseOccSymbol, type OccSymbol } from './occ';
 import { InvalidRecommendationError } from './errors';
+import { daysUntil } from './market-time';
 
 /** Largest SQS body we accept; anything bigger is refused before JSON parsing. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -20,9 +21,18 @@ export const recommendationSchema = z
     ticker: z
       .string()
       .check(z.regex(/^[A-Z]{1,6}$/, 'expected 1-6 uppercase ASCII letters (the underlying)')),
-    option_symbol: z.string().check(z.maxLength(32)),
+    option_symbol: z.optional(z.string().check(z.maxLength(32))),
+    /** Instead of option_symbol: the account picks a CALL or PUT contract with the strategy's profile. */
+    instrument_type: z.optional(z.enum(['CALL', 'PUT'])),
+    /** A builtin profile (day_trade, swing_trade, conservative) or one of the account's own. */
+    strategy: z.optional(
+      z.string().check(z.regex(/^[a-z][a-z0-9_]{0,31}$/, 'expected a profile name (lowercase, digits, _)')),
+    ),
+    /** 0-1; scales the size when the profile says so. */
+    confidence: z.optional(z.nullable(z.number().check(z.gte(0), z.lte(1)))),
     action: z.enum(['BUY', 'SELL']),
-    num_contracts: z.int().check(z.gte(1), z.lte(100_000)),
+    /** Optional: without it, the account sizes the position with the strategy's profile. */
+    num_contracts: z.optional(z.int().check(z.gte(1), z.lte(100_000))),
     order_type: z._default(z.enum(['market', 'limit']), 'market'),
     limit_price: z.optional(z.nullable(z.number().check(z.gt(0), z.lte(100_000)))),
     exit_plan: z.optional(z.nullable(exitPlanSchema)),
@@ -41,6 +51,10 @@ export const recommendationSchema = z
     ),
   })
   .check(
+    z.refine((r) => (r.option_symbol === undefined) !== (r.instrument_type === undefined), {
+      message: 'exactly one of option_symbol or instrument_type must be present',
+      path: ['option_symbol'],
+    }),
     z.refine((r) => r.order_type !== 'limit' || (r.limit_price ?? null) !== null, {
       message: 'limit_price (> 0) is required when order_type is "limit"',
       path: ['limit_price'],
@@ -53,10 +67,10 @@ export const recommendationSchema = z
 
 export type RecommendationInput = z.infer<typeof recommendationSchema>;
 
-/** A validated recommendation with its option symbol parsed. */
+/** A validated recommendation; `occ` is the parsed option symbol when the message names one. */
 export interface Recommendation extends RecommendationInput {
   readonly order_type: 'market' | 'limit';
-  readonly occ: OccSymbol;
+  readonly occ?: OccSymbol;
 }
 
 /**
@@ -97,18 +111,29 @@ export function parseRecommendation(body: string | undefined | null, now: Date):
     });
   }
   const rec = result.data;
-  const occ = parseOccSymbol(rec.option_symbol);
-  if (!occ.ok) {
-    throw new InvalidRecommendationError(`option_symbol: ${occ.error}`, rec.recommendation_id, {
-      reason: 'option_symbol',
-    });
-  }
-  if (occ.value.underlying !== rec.ticker) {
-    throw new InvalidRecommendationError(
-      `ticker ${rec.ticker} does not match the root of option_symbol ${rec.option_symbol} (${occ.value.underlying})`,
-      rec.recommendation_id,
-      { reason: 'ticker_mismatch' },
-    );
+  let parsed: OccSymbol | undefined;
+  if (rec.option_symbol !== undefined) {
+    const occ = parseOccSymbol(rec.option_symbol);
+    if (!occ.ok) {
+      throw new InvalidRecommendationError(`option_symbol: ${occ.error}`, rec.recommendation_id, {
+        reason: 'option_symbol',
+      });
+    }
+    if (occ.value.underlying !== rec.ticker) {
+      throw new InvalidRecommendationError(
+        `ticker ${rec.ticker} does not match the root of option_symbol ${rec.option_symbol} (${occ.value.underlying})`,
+        rec.recommendation_id,
+        { reason: 'ticker_mismatch' },
+      );
+    }
+    if (daysUntil(occ.value.expiry, now) < 0) {
+      throw new InvalidRecommendationError(
+        `option_symbol ${rec.option_symbol} expired on ${occ.value.expiry}`,
+        rec.recommendation_id,
+        { reason: 'expired' },
+      );
+    }
+    parsed = occ.value;
   }
   if (rec.created_at && Date.parse(rec.created_at) > now.getTime() + 5 * 60_000) {
     throw new InvalidRecommendationError(
@@ -117,7 +142,7 @@ export function parseRecommendation(body: string | undefined | null, now: Date):
       { reason: 'created_in_future' },
     );
   }
-  return { ...rec, order_type: rec.order_type, occ: occ.value };
+  return { ...rec, order_type: rec.order_type, ...(parsed ? { occ: parsed } : {}) };
 }
 
 function idOf(raw: object): string | undefined {

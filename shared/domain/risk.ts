@@ -2,9 +2,10 @@ import type { AccountConfig } from './account-config';
 import type { Recommendation } from './recommendation';
 import { RiskLimitError, TransientError } from './errors';
 import { daysUntil, minutesOfDay, newYorkTime } from './market-time';
+import type { OccSymbol } from './occ';
 
-/** What the static checks need besides the recommendation: when it was sent (SQS) and the current time. */
-export interface StaticRiskInput {
+/** What the message checks need besides the recommendation: when it was sent (SQS) and the current time. */
+export interface MessageRiskInput {
   readonly rec: Recommendation;
   readonly account: AccountConfig;
   readonly now: Date;
@@ -13,42 +14,55 @@ export interface StaticRiskInput {
 }
 
 /**
- * Checks that need no broker or table: the kill switch in configuration, contracts per order, days to
- * expiry, age. Throws {@link RiskLimitError} (permanent: dead-letter) naming the limit.
+ * Checks on the message alone: the kill switch in configuration and the age limit. Throws
+ * {@link RiskLimitError} (permanent: dead-letter) naming the limit.
  */
-export function checkStaticLimits({ rec, account, now, sentAt }: StaticRiskInput): void {
-  const limits = account.limits;
+export function checkMessageLimits({ rec, account, now, sentAt }: MessageRiskInput): void {
   const id = rec.recommendation_id;
-  if (!limits.trading_enabled) {
+  if (!account.limits.trading_enabled) {
     throw new RiskLimitError(
       `trading is disabled for account ${account.name} (limits.trading_enabled)`,
       'trading_disabled',
       id,
     );
   }
-  if (rec.num_contracts > limits.max_contracts_per_order) {
+  const age = recommendationAgeMinutes(rec, now, sentAt);
+  if (age !== null && age > account.limits.max_recommendation_age_minutes) {
     throw new RiskLimitError(
-      `num_contracts ${rec.num_contracts} exceeds max_contracts_per_order ${limits.max_contracts_per_order}`,
+      `recommendation is ${age.toFixed(1)} minutes old; max_recommendation_age_minutes is ${account.limits.max_recommendation_age_minutes}`,
+      'max_age',
+      id,
+    );
+  }
+}
+
+/** The contract and size an opening order will carry (named by the message or chosen by the account). */
+export interface ContractRiskInput {
+  readonly recommendation_id: string;
+  readonly option_symbol: string;
+  readonly num_contracts: number;
+  readonly occ: OccSymbol;
+}
+
+/** Checks on the contract and size: contracts per order, days to expiry. Throws {@link RiskLimitError}. */
+export function checkContractLimits(order: ContractRiskInput, account: AccountConfig, now: Date): void {
+  const limits = account.limits;
+  const id = order.recommendation_id;
+  if (order.num_contracts > limits.max_contracts_per_order) {
+    throw new RiskLimitError(
+      `num_contracts ${order.num_contracts} exceeds max_contracts_per_order ${limits.max_contracts_per_order}`,
       'max_contracts_per_order',
       id,
     );
   }
-  const dte = daysUntil(rec.occ.expiry, now);
+  const dte = daysUntil(order.occ.expiry, now);
   if (dte < 0) {
-    throw new RiskLimitError(`contract ${rec.option_symbol} expired on ${rec.occ.expiry}`, 'expired', id);
+    throw new RiskLimitError(`contract ${order.option_symbol} expired on ${order.occ.expiry}`, 'expired', id);
   }
   if (dte < limits.min_days_to_expiry) {
     throw new RiskLimitError(
-      `contract ${rec.option_symbol} expires in ${dte} day(s); min_days_to_expiry is ${limits.min_days_to_expiry}`,
+      `contract ${order.option_symbol} expires in ${dte} day(s); min_days_to_expiry is ${limits.min_days_to_expiry}`,
       'min_days_to_expiry',
-      id,
-    );
-  }
-  const age = recommendationAgeMinutes(rec, now, sentAt);
-  if (age !== null && age > limits.max_recommendation_age_minutes) {
-    throw new RiskLimitError(
-      `recommendation is ${age.toFixed(1)} minutes old; max_recommendation_age_minutes is ${limits.max_recommendation_age_minutes}`,
-      'max_age',
       id,
     );
   }
@@ -82,7 +96,11 @@ export function checkTradingWindow(account: AccountConfig, marketOpen: boolean, 
 
 /** Checks that need the broker and the table. */
 export interface DynamicRiskInput {
-  readonly rec: Recommendation;
+  readonly rec: {
+    readonly recommendation_id: string;
+    readonly action: 'BUY' | 'SELL';
+    readonly num_contracts: number;
+  };
   readonly account: AccountConfig;
   /** Live positions of the account now (not counting this recommendation). */
   readonly livePositions: number;

@@ -1,20 +1,26 @@
 import type { AccountConfig } from '../domain/account-config';
 import { buildOpenOrder } from '../domain/orders';
-import { resolveExitPlan } from '../domain/exit-plan';
 import type { Position } from '../domain/position';
 import { parseRecommendation, type Recommendation } from '../domain/recommendation';
-import { checkDynamicLimits, checkStaticLimits, checkTradingWindow, premiumDollars } from '../domain/risk';
+import {
+  checkContractLimits,
+  checkDynamicLimits,
+  checkMessageLimits,
+  checkTradingWindow,
+  premiumDollars,
+} from '../domain/risk';
 import {
   BrokerRejectedError,
   DuplicateClientOrderIdError,
   PipelineError,
   TransientError,
 } from '../domain/errors';
-import type { Broker, BrokerOrder, PositionStore } from '../ports';
+import type { Broker, BrokerOrder, MarketData, PositionStore } from '../ports';
 import { TERMINAL_ORDER_STATUSES } from '../ports';
 import type { Log, MetricsSink } from '../observability';
 import { Metric } from '../metric-names';
 import type { BrokerSnapshot } from './broker-snapshot';
+import { planFromClaim, planOpen, type PlannedOpen } from './plan-open';
 
 /** One SQS message, as the open path needs it. */
 export interface IncomingRecommendation {
@@ -28,6 +34,7 @@ export interface IncomingRecommendation {
 export interface OpenPositionDeps {
   readonly account: AccountConfig;
   readonly broker: Broker;
+  readonly marketData: MarketData;
   readonly store: PositionStore;
   readonly snapshot: BrokerSnapshot;
   readonly now: () => Date;
@@ -85,9 +92,9 @@ export async function openPosition(
     if (recovered) return { kind: 'recovered', position: recovered };
   }
 
-  let price: number;
+  let plan: PlannedOpen;
   try {
-    price = await checkRisk(rec, msg, existing, deps, now);
+    plan = await checkRisk(rec, msg, existing, deps, now);
   } catch (err) {
     // A resumed claim that can no longer be sent must not stay `submitting` forever.
     if (existing && err instanceof PipelineError && !err.transient) {
@@ -98,7 +105,7 @@ export async function openPosition(
 
   let claim = existing;
   if (!claim) {
-    const fresh = newPosition(rec, account, now);
+    const fresh = newPosition(plan, account, now);
     const result = await deps.store.claim(fresh);
     if (!result.claimed) {
       // Another delivery claimed it between our read and our write.
@@ -113,7 +120,7 @@ export async function openPosition(
     claim = { ...fresh };
   }
 
-  const order = buildOpenOrder(rec, account.name);
+  const order = buildOpenOrder(plan, account.name);
   deps.log.info(
     `Submitting ${order.type} order to open ${order.qty} contracts of ${order.symbol} (${order.position_intent})`,
     { recommendation_id: rec.recommendation_id, client_order_id: order.client_order_id, side: order.side },
@@ -124,54 +131,46 @@ export async function openPosition(
   } catch (err) {
     brokerOrder = await afterFailedSubmit(err, claim, deps);
   }
-  if (rec.action === 'BUY') deps.snapshot.spend(premiumDollars(order.qty, price));
+  if (plan.action === 'BUY') deps.snapshot.spend(premiumDollars(order.qty, plan.price_per_share));
   const position = await recordOrder(claim, brokerOrder, deps);
   deps.metrics.count(Metric.OrdersOpened);
   return { kind: existing ? 'recovered' : 'opened', position };
 }
 
-/** Every risk limit, cheapest first. Returns the per-share price the premium was checked at. */
+/**
+ * Every risk limit, cheapest first, around the plan (contract and size). A claim being resumed keeps its
+ * plan; a fresh recommendation is planned here. Returns the plan the order will be built from.
+ */
 async function checkRisk(
   rec: Recommendation,
   msg: IncomingRecommendation,
   existing: Position | null,
   deps: OpenPositionDeps,
   now: Date,
-): Promise<number> {
+): Promise<PlannedOpen> {
   const account = deps.account;
-  checkStaticLimits({ rec, account, now, sentAt: msg.sentAt });
+  checkMessageLimits({ rec, account, now, sentAt: msg.sentAt });
   const clock = await deps.snapshot.clock();
   checkTradingWindow(account, clock.isOpen, now);
-  const price = await entryPriceEstimate(rec, deps.snapshot);
+  const plan = existing
+    ? await planFromClaim(existing, rec, deps.snapshot)
+    : await planOpen(rec, { account, marketData: deps.marketData, snapshot: deps.snapshot, now, clock });
+  checkContractLimits(plan, account, now);
   const [live, control, brokerAccount] = await Promise.all([
     deps.store.countLive(account.name),
     deps.store.getControl(account.name),
     deps.snapshot.account(),
   ]);
   checkDynamicLimits({
-    rec,
+    rec: plan,
     account,
     // A resumed claim is itself in the live index: don't count it against its own limit.
     livePositions: live - (existing ? 1 : 0),
     controlTradingEnabled: control?.trading_enabled,
-    pricePerShare: price,
+    pricePerShare: plan.price_per_share,
     optionsBuyingPower: brokerAccount.optionsBuyingPower,
   });
-  return price;
-}
-
-/** The price used for the premium check: the limit price, or what a market order would pay now. */
-async function entryPriceEstimate(rec: Recommendation, snapshot: BrokerSnapshot): Promise<number> {
-  if (rec.order_type === 'limit' && rec.limit_price != null) return rec.limit_price;
-  const quote = await snapshot.quote(rec.option_symbol);
-  const price = quote ? (rec.action === 'BUY' ? quote.ask : quote.bid) : NaN;
-  if (!quote || !Number.isFinite(price) || price <= 0) {
-    throw new TransientError(
-      `no usable quote for ${rec.option_symbol}: cannot check the premium of a market order; will retry`,
-      { reason: 'no_quote' },
-    );
-  }
-  return price;
+  return plan;
 }
 
 /**
@@ -260,8 +259,9 @@ async function closeClaim(
     .catch((e) => deps.log.warn('Could not close the claim', { error: String(e) }));
 }
 
-function newPosition(rec: Recommendation, account: AccountConfig, now: Date): Position {
-  const order = buildOpenOrder(rec, account.name);
+function newPosition(plan: PlannedOpen, account: AccountConfig, now: Date): Position {
+  const order = buildOpenOrder(plan, account.name);
+  const rec = plan;
   const iso = now.toISOString();
   return {
     account: account.name,
@@ -281,7 +281,11 @@ function newPosition(rec: Recommendation, account: AccountConfig, now: Date): Po
     entry_price: null,
     entry_time: null,
     entry_underlying_price: null,
-    exit_plan: resolveExitPlan(account.exit_defaults, rec.exit_plan),
+    exit_plan: plan.exit_plan,
+    strategy: plan.strategy,
+    selection: plan.selection,
+    sizing: plan.sizing,
+    time_rules: plan.time_rules,
     peak_price: null,
     trailing_stop_price: null,
     breakeven_active: false,

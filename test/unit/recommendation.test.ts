@@ -1,7 +1,7 @@
 import { parseRecommendation } from '../../shared/domain/recommendation';
 import { InvalidRecommendationError, PipelineError, RiskLimitError } from '../../shared/domain/errors';
 import { parseAccountConfig } from '../../shared/domain/account-config';
-import { checkStaticLimits } from '../../shared/domain/risk';
+import { checkContractLimits, checkMessageLimits } from '../../shared/domain/risk';
 import { badMessages } from '../helpers/bad-messages';
 import { recommendationBody } from '../helpers/recommendations';
 
@@ -11,7 +11,8 @@ const account = parseAccountConfig({ name: 'main' });
 /** Parse + the static limits: what the open path does before touching the broker. */
 function validate(body: string) {
   const rec = parseRecommendation(body, NOW);
-  checkStaticLimits({ rec, account, now: NOW });
+  checkMessageLimits({ rec, account, now: NOW });
+  checkContractLimits(contract(rec), account, NOW);
   return rec;
 }
 
@@ -82,16 +83,16 @@ describe('parseRecommendation', () => {
   });
 });
 
-describe('checkStaticLimits', () => {
+describe('checkMessageLimits and checkContractLimits', () => {
   const rec = (o: Record<string, unknown>) => parseRecommendation(recommendationBody(o), NOW);
 
   it('refuses more contracts than the per-order maximum', () => {
     const small = parseAccountConfig({ name: 'tiny', limits: { max_contracts_per_order: 3 } });
-    expect(() => checkStaticLimits({ rec: rec({ num_contracts: 4 }), account: small, now: NOW })).toThrow(
+    expect(() => checkContractLimits(contract(rec({ num_contracts: 4 })), small, NOW)).toThrow(
       /num_contracts 4 exceeds max_contracts_per_order 3/,
     );
     expect(() =>
-      checkStaticLimits({ rec: rec({ num_contracts: 3 }), account: small, now: NOW }),
+      checkMessageLimits({ rec: rec({ num_contracts: 3 }), account: small, now: NOW }),
     ).not.toThrow();
   });
 
@@ -99,31 +100,34 @@ describe('checkStaticLimits', () => {
     // 2026-11-27 is a Friday; at 2026-11-26T04:00Z it is still Nov 25 in New York: 2 days out.
     const acct = parseAccountConfig({ name: 'main', limits: { min_days_to_expiry: 2 } });
     const r = parseRecommendation(recommendationBody({ option_symbol: 'GOOGL261127C00340000' }), NOW);
-    expect(() =>
-      checkStaticLimits({ rec: r, account: acct, now: new Date('2026-11-26T04:00:00Z') }),
-    ).not.toThrow();
-    expect(() => checkStaticLimits({ rec: r, account: acct, now: new Date('2026-11-26T06:00:00Z') })).toThrow(
+    expect(() => checkContractLimits(contract(r), acct, new Date('2026-11-26T04:00:00Z'))).not.toThrow();
+    expect(() => checkContractLimits(contract(r), acct, new Date('2026-11-26T06:00:00Z'))).toThrow(
       /expires in 1 day\(s\); min_days_to_expiry is 2/,
     );
   });
 
   it('refuses a recommendation older than the maximum age, from created_at or else SQS SentTimestamp', () => {
     const old = rec({ created_at: '2026-11-24T14:50:00Z' });
-    expect(() => checkStaticLimits({ rec: old, account, now: NOW })).toThrow(RiskLimitError);
+    expect(() => checkMessageLimits({ rec: old, account, now: NOW })).toThrow(RiskLimitError);
     const noCreated = rec({});
     expect(() =>
-      checkStaticLimits({ rec: noCreated, account, now: NOW, sentAt: new Date('2026-11-24T14:56:00Z') }),
+      checkMessageLimits({ rec: noCreated, account, now: NOW, sentAt: new Date('2026-11-24T14:56:00Z') }),
     ).toThrow(/6.0 minutes old/);
     expect(() =>
-      checkStaticLimits({ rec: noCreated, account, now: NOW, sentAt: new Date('2026-11-24T15:00:00Z') }),
+      checkMessageLimits({ rec: noCreated, account, now: NOW, sentAt: new Date('2026-11-24T15:00:00Z') }),
     ).not.toThrow();
   });
 
   it('refuses everything when the account disables trading', () => {
     const off = parseAccountConfig({ name: 'main', limits: { trading_enabled: false } });
-    expect(() => checkStaticLimits({ rec: rec({}), account: off, now: NOW })).toThrow(/trading is disabled/);
+    expect(() => checkMessageLimits({ rec: rec({}), account: off, now: NOW })).toThrow(/trading is disabled/);
   });
 });
+
+/** The contract part of a message that names its symbol and size. */
+function contract(rec: ReturnType<typeof parseRecommendation>) {
+  return { ...rec, option_symbol: rec.option_symbol!, num_contracts: rec.num_contracts!, occ: rec.occ! };
+}
 
 function escape(s: string): RegExp {
   return new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));

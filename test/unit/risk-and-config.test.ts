@@ -7,7 +7,10 @@ import { ConfigError, RiskLimitError, TransientError } from '../../shared/domain
 import { recommendationBody } from '../helpers/recommendations';
 
 const NOW = new Date('2026-11-24T15:02:00Z');
-const rec = (o: Record<string, unknown> = {}) => parseRecommendation(recommendationBody(o), NOW);
+const rec = (o: Record<string, unknown> = {}) => {
+  const r = parseRecommendation(recommendationBody(o), NOW);
+  return { ...r, num_contracts: r.num_contracts! };
+};
 const account = parseAccountConfig({
   name: 'main',
   limits: { max_open_positions: 2, max_premium_per_position: 1000 },

@@ -1,0 +1,61 @@
+/**
+ * The open-order function, as a factory of the environment: Lambda calls it with `process.env` (see
+ * lambdas/open-order/handler.ts); local mode calls it once per account. Same code in both.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { loadRuntimeConfig } from '../config';
+import { createLogger, createMetrics, metricsSink } from '../powertools';
+import { buildPipelineDeps, lazy, type PipelineDeps } from '../wiring';
+import { BrokerSnapshot } from '../use-cases/broker-snapshot';
+import { handleRecommendationRecord, symbolsOfBatch } from '../use-cases/handle-recommendation-record';
+import type { Log } from '../observability';
+
+export type OpenOrderHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
+
+export interface HandlerOverrides {
+  /** Adapters to use instead of building them from the environment (local mode's in-process stand-ins). */
+  readonly deps?: () => Promise<PipelineDeps>;
+  readonly log?: Log;
+}
+
+/** Parses the environment now (a bad one throws here, at cold start) and returns the handler. */
+export function createOpenOrderHandler(
+  env: NodeJS.ProcessEnv,
+  overrides: HandlerOverrides = {},
+): OpenOrderHandler {
+  const config = loadRuntimeConfig(env);
+  const logger = overrides.log ?? createLogger('open-order', config.accountName);
+  const metrics = createMetrics('open-order', config.accountName);
+  const sink = metricsSink(metrics);
+  const processor = new BatchProcessor(EventType.SQS);
+  const deps = overrides.deps ?? lazy(() => buildPipelineDeps(env, config));
+
+  return async (event, context) => {
+    const { broker, marketData, store } = await deps();
+    const snapshot = new BrokerSnapshot(broker, marketData, symbolsOfBatch(event.Records));
+    const recordHandler = (record: SQSRecord) =>
+      handleRecommendationRecord(record, {
+        account: config.account,
+        broker,
+        marketData,
+        store,
+        snapshot,
+        now: () => new Date(),
+        log: logger,
+        metrics: sink,
+        claimLeaseMs: config.claimLeaseMs,
+      });
+    try {
+      return await processPartialResponse(event, recordHandler, processor, {
+        ...(context ? { context } : {}),
+        // One at a time: the open-positions and buying-power checks then see the batch's earlier orders.
+        processInParallel: false,
+        // A batch of only bad messages is still a normal response listing every failure.
+        throwOnFullBatchFailure: false,
+      });
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}
