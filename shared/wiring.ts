@@ -29,7 +29,13 @@ export async function buildPipelineDeps(
     tradingBaseUrl: endpoints.tradingBaseUrl,
     dataBaseUrl: endpoints.dataBaseUrl,
   });
-  const store = new DynamoPositionStore(new DynamoDBClient({}), config.positionsTable);
+  // The SDK reads AWS_ENDPOINT_URL_DYNAMODB from process.env itself; reading it from `env` too lets local
+  // mode build one set of adapters per account from per-account environments in one process.
+  const endpoint = env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL;
+  const store = new DynamoPositionStore(
+    new DynamoDBClient(endpoint ? { endpoint } : {}),
+    config.positionsTable,
+  );
   return { broker: alpaca, marketData: alpaca, store };
 }
 
