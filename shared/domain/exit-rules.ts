@@ -7,6 +7,7 @@ import type { OptionQuote } from '../ports';
 import { SYSTEM_EXIT_DEFAULTS, exitPlanSchema, type ExitPlan } from './exit-plan';
 import { daysUntil } from './market-time';
 import { parseOccSymbol } from './occ';
+import { evaluateProfileTimeRules, profileTimeRulesSchema } from './strategy-profiles';
 import { gainFraction, type ExitReason, type Position, type PositionSide } from './position';
 
 /** How a quote becomes a price: `mid` = (bid+ask)/2; `bid_ask` = the side a close trades on. */
@@ -62,6 +63,12 @@ export interface TrailingState {
   /** Per share; null until the trailing stop is active. */
   readonly trailing_stop_price: number | null;
   readonly breakeven_active: boolean;
+}
+
+/** What the sweep knows beyond the position and the quote. */
+export interface ExitContext {
+  /** The broker's close of today's session (early closes count); null/absent when unknown or closed. */
+  readonly sessionClose?: Date | null;
 }
 
 /** Result of {@link evaluateExit}. */
@@ -210,6 +217,7 @@ export function evaluateExit(
   quote: OptionQuote | undefined | null,
   now: Date,
   execution: Partial<ExitPricing> = {},
+  context: ExitContext = {},
 ): ExitEvaluation {
   if (!(now instanceof Date) || Number.isNaN(now.getTime())) {
     throw new TypeError('evaluateExit: now must be a valid Date');
@@ -291,6 +299,24 @@ export function evaluateExit(
           `mark ${px(mark)} ${side === 'long' ? '<=' : '>='} trailing stop ${px(stop)} ` +
           `(${best} ${state.peak_price === null ? '?' : px(state.peak_price)}, trail ${pct(plan.trailing_stop_pct)}, entry ${px(entry)})`,
       });
+    }
+  }
+
+  // A strategy profile's time rules (close by 15:55 ET, no overnight, out on expiry day) are the profile's
+  // stop in time: like the stop, they fire during min_hold and without a quote.
+  if (position.time_rules) {
+    const rules = profileTimeRulesSchema.safeParse(position.time_rules);
+    const occ = parseOccSymbol(String(position.option_symbol));
+    if (rules.success && occ.ok && fields.entryTimeMs !== null) {
+      const t = evaluateProfileTimeRules({
+        rules: rules.data,
+        now,
+        sessionClose: context.sessionClose ?? null,
+        expiry: occ.value.expiry,
+        openedAt: new Date(fields.entryTimeMs),
+      });
+      if (t.action === 'close')
+        stops.push({ reason: 'time_rule', qty: quantity, detail: `${t.rule}: ${t.detail}` });
     }
   }
 

@@ -83,6 +83,46 @@ describe('parseRecommendation', () => {
   });
 });
 
+describe('the underlying-only form (contract selection)', () => {
+  const base = { recommendation_id: 'u-1', ticker: 'GOOGL', action: 'BUY' };
+
+  it('accepts ticker + instrument_type + strategy (+ confidence), without option_symbol or num_contracts', () => {
+    const rec = parseRecommendation(
+      JSON.stringify({ ...base, instrument_type: 'PUT', strategy: 'day_trade', confidence: 0.7 }),
+      NOW,
+    );
+    expect(rec).toMatchObject({ instrument_type: 'PUT', strategy: 'day_trade', confidence: 0.7 });
+    expect(rec.occ).toBeUndefined();
+    expect(rec.num_contracts).toBeUndefined();
+  });
+
+  it('keeps the original form working: option_symbol + num_contracts, no strategy', () => {
+    const rec = parseRecommendation(recommendationBody({}), NOW);
+    expect(rec.occ?.symbol).toBe(rec.option_symbol);
+    expect(rec.strategy).toBeUndefined();
+  });
+
+  it.each([
+    [
+      'both option_symbol and instrument_type',
+      { instrument_type: 'CALL', option_symbol: 'GOOGL271217C00340000' },
+    ],
+    ['neither option_symbol nor instrument_type', { strategy: 'day_trade' }],
+  ])('refuses %s', (_n, extra) => {
+    expect(() => parseRecommendation(JSON.stringify({ ...base, ...extra }), NOW)).toThrow(
+      /exactly one of option_symbol or instrument_type/,
+    );
+  });
+
+  it.each([
+    ['an unknown instrument_type', { instrument_type: 'STOCK' }, /instrument_type/],
+    ['a confidence above 1', { instrument_type: 'CALL', confidence: 1.2 }, /confidence/],
+    ['a badly named strategy', { instrument_type: 'CALL', strategy: 'Day Trade' }, /strategy/],
+  ])('refuses %s', (_n, extra, msg) => {
+    expect(() => parseRecommendation(JSON.stringify({ ...base, ...extra }), NOW)).toThrow(msg);
+  });
+});
+
 describe('checkMessageLimits and checkContractLimits', () => {
   const rec = (o: Record<string, unknown>) => parseRecommendation(recommendationBody(o), NOW);
 

@@ -85,6 +85,25 @@ describe('account configuration', () => {
     );
     expect(() => parseAccountConfig({ name: 'Main' })).toThrow(/name/);
   });
+  it('validates strategy profiles and the default strategy when the account is parsed', () => {
+    expect(parseAccountConfig({ name: 'main' }).default_strategy).toBe('swing_trade');
+    expect(() => parseAccountConfig({ name: 'main', default_strategy: 'scalping' })).toThrow(
+      /default_strategy: .*scalping/,
+    );
+    const custom = parseAccountConfig({
+      name: 'main',
+      default_strategy: 'lotto',
+      strategy_profiles: { lotto: { extends: 'day_trade', sizing: { risk_budget_pct: 0.005 } } },
+    });
+    expect(custom.strategy_profiles.lotto).toBeDefined();
+    expect(() =>
+      parseAccountConfig({
+        name: 'main',
+        strategy_profiles: { swing_trade: { selection: { dte_min: 40, dte_max: 10 } } },
+      }),
+    ).toThrow(/strategy_profiles/);
+  });
+
   it('refuses duplicate account names and an empty list', () => {
     expect(() => parseAccountList([{ name: 'a' }, { name: 'a' }])).toThrow(/appears twice/);
     expect(() => parseAccountList([])).toThrow(/non-empty/);
