@@ -280,7 +280,7 @@ function newPosition(plan: PlannedOpen, account: AccountConfig, now: Date): Posi
     open_limit_price: rec.limit_price ?? null,
     entry_price: null,
     entry_time: null,
-    entry_underlying_price: null,
+    entry_underlying_price: plan.underlying_price,
     exit_plan: plan.exit_plan,
     strategy: plan.strategy,
     selection: plan.selection,

@@ -37,6 +37,8 @@ export interface PlannedOpen {
   readonly time_rules: ProfileTimeRules | null;
   readonly selection: Record<string, unknown> | null;
   readonly sizing: Record<string, unknown> | null;
+  /** The underlying's price when the plan was made (known when the account chose the contract). */
+  readonly underlying_price: number | null;
 }
 
 /** The profile a recommendation uses: its `strategy`, else the account's default when one is needed. */
@@ -67,6 +69,7 @@ export async function planOpen(
   let occ = rec.occ;
   let selection: Record<string, unknown> | null = null;
   let marketPrice: number | null = null;
+  let underlying: number | null = null;
 
   if (symbol === undefined || occ === undefined) {
     if (!profile || !rec.instrument_type) {
@@ -110,6 +113,7 @@ export async function planOpen(
         rec.recommendation_id,
       );
     }
+    underlying = underlyingPrice;
     symbol = result.winner.symbol;
     const parsed = parseOccSymbol(symbol);
     if (!parsed.ok) throw new TransientError(`chain returned a bad symbol: ${parsed.error}`);
@@ -170,6 +174,7 @@ export async function planOpen(
     time_rules: profile?.time_rules ?? null,
     selection,
     sizing,
+    underlying_price: underlying,
   };
 }
 
@@ -201,6 +206,7 @@ export async function planFromClaim(
     time_rules: claim.time_rules ?? null,
     selection: claim.selection ?? null,
     sizing: claim.sizing ?? null,
+    underlying_price: claim.entry_underlying_price ?? null,
   };
 }
 

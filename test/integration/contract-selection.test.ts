@@ -66,6 +66,7 @@ describe('contract selection through the open path', () => {
     expect(pos).toMatchObject({
       option_symbol: expected,
       strategy: 'swing_trade',
+      entry_underlying_price: 200,
       exit_plan: expect.objectContaining({
         stop_loss_pct: 0.4,
         take_profit_pct: 1,
