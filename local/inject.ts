@@ -1,0 +1,346 @@
+/**
+ * `npm run inject -- [files...] [--sample N] [--account NAME] [--queue-url URL] [--state PATH] [--send-invalid]`
+ *
+ * Validates recommendations with the schema the open-order function uses (`parseRecommendation`), reports
+ * every refused one with its reason, and sends the valid ones, 10 per SendMessageBatch, to the account's
+ * queue of the running local stack (found through `.local/state.json`, written by `npm start`) or to a
+ * real queue given with `--queue-url` (standard AWS credentials and region).
+ *
+ * Input: a file holding one JSON object, a JSON array of objects, or JSON lines (`-` reads stdin).
+ * Exit status: 0 all sent; 1 some refused or not sent; 2 usage error or no stack to send to.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { parseRecommendation } from '../shared/domain/recommendation';
+import { PipelineError } from '../shared/domain/errors';
+import { readCdkAccounts } from './accounts';
+import { blackScholes, mulberry32 } from './alpaca-sim/market';
+import { LOCAL_UNDERLYINGS } from './market';
+import { localSqsClient } from './sqs-server';
+import { DEFAULT_STATE_DIR, readStateFile, STATE_FILE_NAME } from './state-file';
+
+/** A message to validate and send, with where it came from (for the report). */
+export interface InputMessage {
+  /** `recs.json`, `recs.json[2]`, `recs.jsonl:5`, `sample 3`. */
+  readonly source: string;
+  readonly body: string;
+}
+
+/** A message the CLI did not send, and why. */
+export interface Refusal {
+  readonly source: string;
+  readonly recommendationId?: string;
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** What one run did. */
+export interface InjectResult {
+  readonly exitCode: number;
+  readonly sent: ReadonlyArray<{ source: string; messageId: string }>;
+  readonly refused: readonly Refusal[];
+  readonly queueUrl: string | null;
+}
+
+interface InjectArgs {
+  readonly files: string[];
+  readonly sample: number;
+  readonly account: string;
+  readonly queueUrl?: string;
+  readonly statePath: string;
+  readonly sendInvalid: boolean;
+  readonly seed?: number;
+  readonly help: boolean;
+}
+
+const USAGE = `Usage: npm run inject -- [FILE...] [--sample N] [--account NAME] [--queue-url URL] [--state PATH] [--send-invalid]
+
+  FILE            a JSON object, a JSON array of objects, or JSON lines ("-" reads stdin)
+  --sample N      also send N generated, valid recommendations (instrument_type + swing_trade profile)
+  --seed S        seed of --sample (default: the clock)
+  --account NAME  the account whose queue receives them (default main)
+  --queue-url URL send to this real SQS queue (AWS credentials and region from the environment)
+                  instead of the local stack's
+  --state PATH    the local stack's state file (default .local/state.json, written by npm start)
+  --send-invalid  send refused messages too (to rehearse the DLQ path); they are still reported`;
+
+class UsageError extends Error {}
+
+function parseArgs(argv: readonly string[]): InjectArgs {
+  const files: string[] = [];
+  let sample = 0;
+  let account = 'main';
+  let queueUrl: string | undefined;
+  let statePath = path.join(DEFAULT_STATE_DIR, STATE_FILE_NAME);
+  let sendInvalid = false;
+  let seed: number | undefined;
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--sample') {
+      sample = Number(value());
+      if (!Number.isInteger(sample) || sample < 1 || sample > 1000) {
+        throw new UsageError('--sample needs a whole number from 1 to 1000');
+      }
+    } else if (a === '--seed') seed = Number(value());
+    else if (a === '--account') account = value();
+    else if (a === '--queue-url') queueUrl = value();
+    else if (a === '--state') statePath = value();
+    else if (a === '--send-invalid') sendInvalid = true;
+    else if (a === '--help' || a === '-h') help = true;
+    else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
+    else files.push(a);
+  }
+  if (!help && files.length === 0 && sample === 0)
+    throw new UsageError('nothing to send: give a FILE or --sample N');
+  return { files, sample, account, queueUrl, statePath, sendInvalid, seed, help };
+}
+
+/**
+ * Splits a file's text into message bodies: one JSON object → one message; a JSON array → one message per
+ * element; otherwise JSON lines → one message per non-blank line (a line that is not JSON is still a
+ * message, and validation refuses it with the parser's reason).
+ */
+export function readMessages(text: string, name: string): InputMessage[] {
+  let whole: unknown;
+  try {
+    whole = JSON.parse(text);
+  } catch {
+    return text
+      .split(/\r?\n/)
+      .map((line, i) => ({ source: `${name}:${i + 1}`, body: line.trim() }))
+      .filter((m) => m.body !== '');
+  }
+  if (Array.isArray(whole)) {
+    return whole.map((el, i) => ({ source: `${name}[${i}]`, body: JSON.stringify(el) ?? String(el) }));
+  }
+  return [{ source: name, body: JSON.stringify(whole) }];
+}
+
+/** Validates a message exactly as the open-order function's first step does. */
+export function validateMessage(m: InputMessage, now: Date): Refusal | null {
+  try {
+    parseRecommendation(m.body, now);
+    return null;
+  } catch (err) {
+    const e = err as Error & { recommendationId?: string };
+    return {
+      source: m.source,
+      ...(e.recommendationId ? { recommendationId: e.recommendationId } : {}),
+      reason: err instanceof PipelineError ? err.reason : 'invalid',
+      message: e.message,
+    };
+  }
+}
+
+/**
+ * `n` valid recommendations that the account's strategy profile turns into contracts (instrument_type),
+ * on underlyings whose near-the-money contracts fit `maxPremiumPerPosition` (dollars per position).
+ */
+export function sampleRecommendations(
+  n: number,
+  opts: { seed: number; now: Date; maxPremiumPerPosition?: number },
+): Array<Record<string, unknown>> {
+  const rng = mulberry32(opts.seed);
+  const fits = LOCAL_UNDERLYINGS.filter(
+    (u) =>
+      opts.maxPremiumPerPosition === undefined ||
+      approxPremiumDollars(u.price, u.impliedVolatility) <= opts.maxPremiumPerPosition,
+  );
+  const universe = fits.length > 0 ? fits : LOCAL_UNDERLYINGS;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)];
+  const stamp = opts.now.toISOString().replace(/\D/g, '').slice(0, 14);
+  return Array.from({ length: n }, (_, i) => ({
+    recommendation_id: `sample-${stamp}-${opts.seed % 100_000}-${i + 1}`,
+    ticker: pick(universe).ticker,
+    instrument_type: pick(['CALL', 'PUT'] as const),
+    strategy: 'swing_trade',
+    action: 'BUY',
+    confidence: Math.round((0.5 + rng() * 0.5) * 100) / 100,
+    exit_plan: {
+      stop_loss_pct: pick([0.2, 0.3, 0.4]),
+      take_profit_pct: pick([0.3, 0.5, 0.8]),
+      trailing_stop_pct: pick([null, 0.15, 0.25]),
+    },
+    created_at: opts.now.toISOString(),
+  }));
+}
+
+/** Premium of one 1.5%-out-of-the-money, 3-week call, dollars: what the swing_trade profile would buy. */
+function approxPremiumDollars(price: number, iv: number): number {
+  return blackScholes('call', price, price * 1.015, 21 / 365, 0.04, iv).price * 100;
+}
+
+/** Runs the CLI; `out`/`err` receive its report lines. Never calls process.exit. */
+export async function runInject(
+  argv: readonly string[],
+  io: { out: (line: string) => void; err: (line: string) => void; stdin?: () => Promise<string> } = {
+    out: (l) => console.log(l),
+    err: (l) => console.error(l),
+  },
+): Promise<InjectResult> {
+  const nothing = (exitCode: number): InjectResult => ({ exitCode, sent: [], refused: [], queueUrl: null });
+  let args: InjectArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    io.err(`inject: ${(e as Error).message}\n\n${USAGE}`);
+    return nothing(2);
+  }
+  if (args.help) {
+    io.out(USAGE);
+    return nothing(0);
+  }
+
+  // Where to send: a real queue, or the running local stack's queue for the account.
+  let queueUrl: string;
+  let client: SQSClient;
+  let target: string;
+  if (args.queueUrl) {
+    queueUrl = args.queueUrl;
+    client = new SQSClient({});
+    target = 'AWS';
+  } else {
+    try {
+      const state = readStateFile(args.statePath);
+      const q = state.accounts[args.account];
+      if (!q) {
+        throw new Error(
+          `the local stack runs no account "${args.account}" (it runs: ${Object.keys(state.accounts).join(', ')})`,
+        );
+      }
+      queueUrl = q.queueUrl;
+      client = localSqsClient(state.sqsEndpoint);
+      target = 'local stack';
+    } catch (e) {
+      io.err(`inject: ${(e as Error).message}`);
+      return nothing(2);
+    }
+  }
+
+  try {
+    const messages: InputMessage[] = [];
+    for (const file of args.files) {
+      let text: string;
+      try {
+        text = file === '-' ? await (io.stdin ?? readStdin)() : fs.readFileSync(file, 'utf8');
+      } catch (e) {
+        io.err(`inject: cannot read ${file}: ${(e as Error).message}`);
+        return nothing(2);
+      }
+      messages.push(...readMessages(text, file === '-' ? 'stdin' : path.basename(file)));
+    }
+    if (args.sample > 0) {
+      const limit = readCdkAccounts().find((a) => a.name === args.account)?.config.limits
+        .max_premium_per_position;
+      const samples = sampleRecommendations(args.sample, {
+        seed: args.seed ?? Date.now(),
+        now: new Date(),
+        maxPremiumPerPosition: limit,
+      });
+      samples.forEach((s, i) => messages.push({ source: `sample ${i + 1}`, body: JSON.stringify(s) }));
+    }
+
+    const now = new Date();
+    const refused: Refusal[] = [];
+    const toSend: InputMessage[] = [];
+    for (const m of messages) {
+      const r = validateMessage(m, now);
+      if (r) refused.push(r);
+      if (!r || args.sendInvalid) toSend.push(m);
+    }
+    io.out(
+      `${messages.length} message(s): ${messages.length - refused.length} valid, ${refused.length} refused` +
+        (refused.length && args.sendInvalid ? ' (sent anyway: --send-invalid)' : ''),
+    );
+    for (const r of refused) {
+      io.out(`  refused ${r.source}${r.recommendationId ? ` (${r.recommendationId})` : ''}: ${r.message}`);
+    }
+
+    const { sent, failed } = await sendMessages(client, queueUrl, toSend);
+    for (const f of failed) io.err(`  not sent ${f.source}: ${f.error}`);
+    io.out(`sent ${sent.length} to ${queueUrl} (account ${args.account}, ${target})`);
+    const shown = 20;
+    for (const m of sent.slice(0, shown)) {
+      const id = recommendationIdOf(toSend.find((x) => x.source === m.source)?.body);
+      io.out(`  sent ${m.source}${id ? ` (${id})` : ''}: message ${m.messageId}`);
+    }
+    if (sent.length > shown) io.out(`  … and ${sent.length - shown} more`);
+    return { exitCode: refused.length > 0 || failed.length > 0 ? 1 : 0, sent, refused, queueUrl };
+  } catch (e) {
+    io.err(`inject: ${(e as Error).message}`);
+    return nothing(1);
+  } finally {
+    client.destroy();
+  }
+}
+
+function recommendationIdOf(body: string | undefined): string | undefined {
+  try {
+    const id = (JSON.parse(body ?? '') as { recommendation_id?: unknown }).recommendation_id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sends messages in batches of 10 (SendMessageBatch); reports each message sent or not. */
+export async function sendMessages(
+  client: SQSClient,
+  queueUrl: string,
+  messages: readonly InputMessage[],
+): Promise<{
+  sent: Array<{ source: string; messageId: string }>;
+  failed: Array<{ source: string; error: string }>;
+}> {
+  const sent: Array<{ source: string; messageId: string }> = [];
+  const failed: Array<{ source: string; error: string }> = [];
+  for (let i = 0; i < messages.length; i += 10) {
+    const chunk = messages.slice(i, i + 10);
+    const res = await client.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: chunk.map((m, j) => ({ Id: `m${j}`, MessageBody: m.body })),
+      }),
+    );
+    for (const ok of res.Successful ?? []) {
+      sent.push({ source: chunk[Number(ok.Id!.slice(1))].source, messageId: ok.MessageId! });
+    }
+    for (const f of res.Failed ?? []) {
+      failed.push({
+        source: chunk[Number(f.Id!.slice(1))].source,
+        error: `${f.Code} ${f.Message ?? ''}`.trim(),
+      });
+    }
+  }
+  return { sent, failed };
+}
+
+function readStdin(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    process.stdin.on('data', (c: Buffer) => chunks.push(c));
+    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    process.stdin.on('error', reject);
+  });
+}
+
+if (require.main === module) {
+  // The SDK's notice that its 2027 releases need Node 22 is noise in a CLI's report (engines: Node 20).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  runInject(process.argv.slice(2)).then(
+    (r) => {
+      process.exitCode = r.exitCode;
+    },
+    (e: unknown) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
+  );
+}

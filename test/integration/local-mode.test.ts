@@ -1,0 +1,281 @@
+/**
+ * Local mode end to end: the stack `npm start` runs (dynalite, fauxqs, the Alpaca simulator, the real
+ * handler factories behind a Lambda-like SQS poller and a sweep timer), fed by the inject CLI run as a
+ * child process, as a user runs it. Nothing here is mocked.
+ */
+import { execFile, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RECOMMENDATIONS_MAX_RECEIVE_COUNT } from '../../lib/account-pipeline';
+import { runInject } from '../../local/inject';
+import { localExpiries } from '../../local/market';
+import { startLocalStack, type LocalStack } from '../../local/stack';
+import { renderStack } from '../../local/view';
+import { httpReader, listAllPositions } from '../../local/view-data';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+let stack: LocalStack;
+let dir: string;
+let stopped = false;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ops-local-mode-'));
+  stack = await startLocalStack({
+    broker: { kind: 'simulator' },
+    stateDir: dir,
+    sweepSeconds: 0.5,
+    visibilityTimeoutSeconds: 2,
+    batchingWindowSeconds: 0.2,
+    waitTimeSeconds: 1,
+    claimLeaseSeconds: 5,
+    randomWalk: { intervalMs: 500, volatility: 0.002 },
+    consoleToLog: ['info', 'warn', 'debug'],
+  });
+});
+
+afterAll(async () => {
+  if (!stopped) await stack?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Polls `read` until `ok` holds, failing with `what` after `ms`. */
+async function eventually<T>(what: string, read: () => Promise<T> | T, ok: (v: T) => boolean, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [
+        path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+        path.join(ROOT, 'local', 'inject.ts'),
+        ...args,
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        timeout: 15_000,
+      },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+function googlCall(strike: number): string {
+  const expiry = localExpiries(new Date())[1];
+  const c = [...stack.sim!.market.contracts.values()].find(
+    (x) => x.underlying === 'GOOGL' && x.expiry === expiry && x.type === 'call' && x.strike === strike,
+  );
+  return c!.symbol;
+}
+
+const openOrdersSent = (keyId: string) =>
+  stack
+    .sim!.requestsTo('POST', '/v2/orders')
+    .filter((r) => r.keyId === keyId)
+    .map((r) => r.body as Record<string, unknown>);
+
+describe('local mode', () => {
+  it('the inject CLI validates, refuses the bad line with its reason, and the pipeline opens the rest: orders at the simulator, positions in the table', async () => {
+    const main = stack.account('main');
+    const recs = [
+      {
+        recommendation_id: 'lm-1',
+        ticker: 'GOOGL',
+        option_symbol: googlCall(180),
+        action: 'BUY',
+        num_contracts: 1,
+      },
+      {
+        recommendation_id: 'lm-2',
+        ticker: 'GOOGL',
+        option_symbol: googlCall(185),
+        action: 'BUY',
+        num_contracts: 2,
+      },
+      { recommendation_id: 'lm-bad', ticker: 'GOOGL', option_symbol: googlCall(180), action: 'BUY_TO_OPEN' },
+    ];
+    const file = path.join(dir, 'recs.jsonl');
+    fs.writeFileSync(file, recs.map((r) => JSON.stringify(r)).join('\n'));
+
+    const cli = await runCli([file, '--sample', '2', '--seed', '7', '--state', stack.statePath]);
+
+    expect(cli.stderr).toBe('');
+    expect(cli.code).toBe(1); // one message refused
+    expect(cli.stdout).toContain('5 message(s): 4 valid, 1 refused');
+    expect(cli.stdout).toMatch(/refused recs\.jsonl:3 \(lm-bad\): schema: .*action/);
+    expect(cli.stdout).toContain(`sent 4 to ${main.queueUrl}`);
+
+    const positions = await eventually(
+      'four open positions in the table',
+      () => listAllPositions(stack, 'main'),
+      (ps) => ps.length === 4 && ps.every((p) => p.state === 'open'),
+    );
+    expect(positions.map((p) => p.position_id).sort()).toEqual(
+      expect.arrayContaining([
+        'lm-1',
+        'lm-2',
+        expect.stringMatching(/^sample-/),
+        expect.stringMatching(/^sample-/),
+      ]),
+    );
+    expect(positions.find((p) => p.position_id === 'lm-2')).toMatchObject({ quantity: 2, side: 'long' });
+    expect(await stack.account('main').store.get('main', 'lm-bad')).toBeNull();
+    // Each message reached the handler once and was deleted: none came back.
+    expect(main.openOrder).toMatchObject({ records: 4, failed: 0 });
+
+    const orders = stack.sim!.orders(main.keyId);
+    expect(orders.map((o) => o.client_order_id).sort()).toEqual(
+      positions.map((p) => `ops-main-o-${p.position_id}`).sort(),
+    );
+    expect(orders.every((o) => o.status === 'filled')).toBe(true);
+    expect(openOrdersSent(main.keyId).every((b) => b.position_intent === 'buy_to_open')).toBe(true);
+    // tiny has its own simulated broker account: nothing reached it.
+    expect(stack.sim!.orders(stack.account('tiny').keyId)).toEqual([]);
+  });
+
+  it('a message the handler refuses comes back after each visibility timeout and lands in the DLQ after max receives, its reason recorded', async () => {
+    const tiny = stack.account('tiny');
+    const file = path.join(dir, 'bad.json');
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ recommendation_id: 'lm-dlq', ticker: 'INTC', option_symbol: 'INTC', action: 'BUY' }),
+    );
+    const out: string[] = [];
+
+    const res = await runInject([file, '--account', 'tiny', '--send-invalid', '--state', stack.statePath], {
+      out: (l) => out.push(l),
+      err: (l) => out.push(l),
+    });
+
+    expect(res.exitCode).toBe(1);
+    expect(res.sent).toHaveLength(1);
+    expect(out.join('\n')).toContain('(sent anyway: --send-invalid)');
+    await eventually(
+      'the message in the DLQ',
+      () => stack.sqs.depth(tiny.dlqUrl),
+      (d) => d.visible === 1,
+      15_000,
+    );
+    expect(await stack.sqs.depth(tiny.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    const rejection = (await tiny.store.listRejections('tiny')).find((r) => r.key === 'lm-dlq');
+    expect(rejection).toMatchObject({
+      reason: 'option_symbol',
+      message_id: res.sent[0].messageId,
+      receive_count: RECOMMENDATIONS_MAX_RECEIVE_COUNT,
+    });
+    expect(tiny.openOrder.failed).toBe(RECOMMENDATIONS_MAX_RECEIVE_COUNT);
+    expect(stack.sim!.orders(tiny.keyId)).toEqual([]);
+  });
+
+  it('the live view shows positions with marks and rules, orders with the intent sent, DLQ depth and rejections', async () => {
+    const text = await renderStack(stack);
+
+    expect(text).toMatch(/■ main .*DLQ 0/);
+    expect(text).toMatch(/■ tiny .*DLQ 1/);
+    expect(text).toMatch(/lm-2 +GOOGL\S+ +long +2 +\d+\.\d\d +\d+\.\d\d +-?\d+\.\d\d +open +SL 50% TP 100%/);
+    expect(text).toMatch(/buy +2 +GOOGL\S+ +buy_to_open +filled +ops-main-o-lm-2/);
+    expect(text).toMatch(/lm-dlq +option_symbol: /);
+  });
+
+  it("paper mode's REST reader (checked against the simulator) reads recent orders and marks", async () => {
+    const main = stack.account('main');
+    const reader = httpReader(
+      { APCA_API_BASE_URL: stack.sim!.url, APCA_API_DATA_URL: stack.sim!.url },
+      { keyId: main.keyId, secretKey: main.secretKey },
+    );
+
+    const orders = await reader.recentOrders(10);
+    const marks = await reader.marks([googlCall(185)]);
+
+    expect(orders).toHaveLength(4);
+    expect(orders.every((o) => o.intent === 'buy_to_open' && o.clientOrderId.startsWith('ops-main-o-'))).toBe(
+      true,
+    );
+    expect(marks.get(googlCall(185))).toBeGreaterThan(0);
+  });
+
+  it('stop() closes everything: every port refuses connections and the state file is gone', async () => {
+    const ports = [...stack.ports];
+    expect(ports).toHaveLength(3);
+    expect(fs.existsSync(stack.statePath)).toBe(true);
+
+    await stack.stop();
+    stopped = true;
+
+    for (const port of ports) {
+      await expect(connect(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    }
+    expect(fs.existsSync(stack.statePath)).toBe(false);
+  });
+});
+
+describe('npm start (the CLI process)', () => {
+  it('Ctrl-C (SIGINT to the process group, as a terminal sends it) stops everything: exit 0, nothing left listening', async () => {
+    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ops-local-cli-'));
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+        path.join(ROOT, 'local', 'start.ts'),
+        '--no-view',
+        '--state-dir',
+        stateDir,
+      ],
+      { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stdout += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await eventually(
+        'the ready line',
+        () => stdout,
+        (s) => s.includes('local stack ready'),
+        15_000,
+      );
+      const state = JSON.parse(fs.readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as Record<
+        string,
+        string
+      >;
+      const ports = [state.sqsEndpoint, state.dynamoEndpoint, state.simulatorUrl].map((u) =>
+        Number(new URL(u).port),
+      );
+      for (const port of ports) await expect(connect(port)).resolves.toBeUndefined();
+
+      process.kill(-child.pid!, 'SIGINT');
+
+      expect(await exited).toBe(0);
+      expect(stdout).toContain('stopped: nothing is listening any more.');
+      for (const port of ports) {
+        await expect(connect(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      }
+      expect(fs.existsSync(path.join(stateDir, 'state.json'))).toBe(false);
+    } finally {
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+      fs.rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});
+
+function connect(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', reject);
+  });
+}

@@ -1,0 +1,84 @@
+/** The inject CLI's input handling and validation, and the sample generator (pure; no queue). */
+import { readMessages, sampleRecommendations, validateMessage } from '../../local/inject';
+import { readCdkAccounts } from '../../local/accounts';
+import { badMessages } from '../helpers/bad-messages';
+import { recommendation } from '../helpers/recommendations';
+
+const NOW = new Date('2026-11-24T15:00:00Z');
+
+describe('readMessages', () => {
+  it('reads one JSON object as one message', () => {
+    expect(readMessages(JSON.stringify({ a: 1 }), 'one.json')).toEqual([
+      { source: 'one.json', body: '{"a":1}' },
+    ]);
+  });
+
+  it('reads a JSON array as one message per element', () => {
+    const msgs = readMessages('[{"a":1}, {"b":2}]', 'list.json');
+    expect(msgs).toEqual([
+      { source: 'list.json[0]', body: '{"a":1}' },
+      { source: 'list.json[1]', body: '{"b":2}' },
+    ]);
+  });
+
+  it('reads JSON lines, skipping blank lines and keeping line numbers', () => {
+    const msgs = readMessages('{"a":1}\n\n{"b":2}\r\n', 'recs.jsonl');
+    expect(msgs).toEqual([
+      { source: 'recs.jsonl:1', body: '{"a":1}' },
+      { source: 'recs.jsonl:3', body: '{"b":2}' },
+    ]);
+  });
+
+  it("keeps a broken line as a message, so validation refuses it with the parser's reason", () => {
+    const [, broken] = readMessages('{"a":1}\n{"b":', 'recs.jsonl');
+    expect(validateMessage(broken, NOW)).toMatchObject({ source: 'recs.jsonl:2', reason: 'invalid_json' });
+  });
+});
+
+describe('validateMessage', () => {
+  it('accepts a valid recommendation', () => {
+    expect(validateMessage({ source: 's', body: JSON.stringify(recommendation()) }, NOW)).toBeNull();
+  });
+
+  it.each(badMessages().map((b) => [b.name, b] as const))(
+    "refuses %s with the handler's reason",
+    (_name, bad) => {
+      const refusal = validateMessage({ source: 'x', body: bad.body }, NOW);
+      expect(refusal).not.toBeNull();
+      expect(refusal!.message).toMatch(bad.expect);
+    },
+  );
+
+  it('names the recommendation it refuses when the id is readable', () => {
+    const body = JSON.stringify(recommendation({ recommendation_id: 'r-9', action: 'HOLD' }));
+    expect(validateMessage({ source: 'f[0]', body }, NOW)).toMatchObject({
+      recommendationId: 'r-9',
+      reason: 'schema',
+    });
+  });
+});
+
+describe('sampleRecommendations', () => {
+  it('generates valid recommendations with unique ids', () => {
+    const samples = sampleRecommendations(50, { seed: 3, now: NOW });
+    for (const s of samples)
+      expect(validateMessage({ source: 's', body: JSON.stringify(s) }, NOW)).toBeNull();
+    expect(new Set(samples.map((s) => s.recommendation_id)).size).toBe(50);
+  });
+
+  it('is deterministic for a seed', () => {
+    expect(sampleRecommendations(5, { seed: 9, now: NOW })).toEqual(
+      sampleRecommendations(5, { seed: 9, now: NOW }),
+    );
+  });
+
+  it("keeps to underlyings whose contracts fit the account's premium limit (tiny: $300)", () => {
+    const tiny = readCdkAccounts().find((a) => a.name === 'tiny')!;
+    const samples = sampleRecommendations(20, {
+      seed: 1,
+      now: NOW,
+      maxPremiumPerPosition: tiny.config.limits.max_premium_per_position,
+    });
+    expect(new Set(samples.map((s) => s.ticker))).toEqual(new Set(['INTC']));
+  });
+});
