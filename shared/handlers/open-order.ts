@@ -28,10 +28,12 @@ export function createOpenOrderHandler(
   const logger = overrides.log ?? createLogger('open-order', config.accountName);
   const metrics = createMetrics('open-order', config.accountName);
   const sink = metricsSink(metrics);
-  const processor = new BatchProcessor(EventType.SQS);
   const deps = overrides.deps ?? lazy(() => buildPipelineDeps(env, config));
 
   return async (event, context) => {
+    // A BatchProcessor holds the batch it is working on: one per invocation, so concurrent invocations of
+    // one handler instance (local mode's pollers) never mix their batchItemFailures.
+    const processor = new BatchProcessor(EventType.SQS);
     const { broker, marketData, store } = await deps();
     const snapshot = new BrokerSnapshot(broker, marketData, symbolsOfBatch(event.Records));
     const recordHandler = (record: SQSRecord) =>
