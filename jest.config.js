@@ -7,6 +7,7 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
   },
   setupFiles: ['<rootDir>/test/setup-env.ts'],
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
   testTimeout: 30000,
   // Integration tests start their own dynalite / simulator on ephemeral loopback ports,
   // so files can run in parallel on the 2 cores.
