@@ -28,6 +28,7 @@ import { ACCOUNT_DIMENSION, METRIC_NAMESPACE, Metric, type MetricName } from '..
 import {
   ALPACA_REQUESTS_PER_MINUTE,
   OPEN_ORDER_EVENT_SOURCE,
+  brokerRequestBudgets,
   sweepRequestsPerMinute,
 } from './broker-rate-budget';
 import { PipelineFunction, grantAlpacaSecret, grantPositionsTable } from './pipeline-function';
@@ -161,6 +162,8 @@ export class AccountPipeline extends Construct {
       APCA_API_BASE_URL: account.paper ? ALPACA_PAPER_API_URL : ALPACA_LIVE_API_URL,
       APCA_API_DATA_URL: ALPACA_DATA_API_URL,
     };
+    // Each function's share of the account's 200 requests/minute (client-side budget per container).
+    const budgets = brokerRequestBudgets(account.limits.max_open_positions, account.sweep_interval_minutes);
 
     // --- Recommendations → open-order -------------------------------------------------------------
     const deadLetterQueue = new Queue(this, 'RecommendationsDlq', {
@@ -181,7 +184,7 @@ export class AccountPipeline extends Construct {
       description: `ops-pipeline ${account.name}: opens positions from recommendations`,
       serviceName: 'open-order',
       timeout: OPEN_ORDER_TIMEOUT,
-      environment,
+      environment: { ...environment, BROKER_REQUESTS_PER_MINUTE: String(budgets.openOrder) },
       logRetention: props.logRetention,
     });
     grantAlpacaSecret(openOrder.function, secret);
@@ -207,7 +210,7 @@ export class AccountPipeline extends Construct {
       // another still runs is throttled rather than run beside it.
       timeout: sweepTimeout(account.sweep_interval_minutes),
       reservedConcurrentExecutions: 1,
-      environment,
+      environment: { ...environment, BROKER_REQUESTS_PER_MINUTE: String(budgets.exitEvaluator) },
       logRetention: props.logRetention,
     });
     grantAlpacaSecret(exitEvaluator.function, secret);

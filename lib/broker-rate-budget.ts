@@ -64,3 +64,31 @@ export function sustainableRecommendationsPerMinute(
   const perRecommendation = 1 + OPEN_ORDER_REQUESTS_PER_BATCH / recommendationsPerBatch;
   return Math.max(0, Math.floor(left / perRecommendation));
 }
+
+/** Share of Alpaca's limit the functions' client-side budgets may use together (the rest is headroom). */
+export const CLIENT_BUDGET_FRACTION = 0.9;
+
+/**
+ * Each function's `BROKER_REQUESTS_PER_MINUTE` (the per-container client-side budget of
+ * shared/adapters/rate-limiter.ts), so that the open-order function at its maximum concurrency plus the
+ * one sweep stay under Alpaca's 200/minute together:
+ *    exitEvaluator = max(10, worst-case sweep requests per minute)
+ *    openOrder     = ⌊(0.9 × 200 − exitEvaluator) / maxConcurrency⌋      `main`: ⌊(180 − 10) / 2⌋ = 85
+ * and 2 × 85 + 10 = 180 ≤ 200. Never below 1 (an account whose sweep needs more is warned about by
+ * warnIfSweepCrowdsOutOpens).
+ */
+export function brokerRequestBudgets(
+  maxOpenPositions: number,
+  intervalMinutes: number,
+): { readonly openOrder: number; readonly exitEvaluator: number } {
+  const usable = Math.floor(ALPACA_REQUESTS_PER_MINUTE * CLIENT_BUDGET_FRACTION);
+  const exitEvaluator = Math.min(
+    usable - OPEN_ORDER_EVENT_SOURCE.maxConcurrency,
+    Math.max(10, sweepRequestsPerMinute(maxOpenPositions, intervalMinutes)),
+  );
+  const openOrder = Math.max(
+    1,
+    Math.floor((usable - exitEvaluator) / OPEN_ORDER_EVENT_SOURCE.maxConcurrency),
+  );
+  return { openOrder, exitEvaluator };
+}

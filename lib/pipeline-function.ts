@@ -9,7 +9,7 @@ import {
   SystemLogLevel,
   type Function as LambdaFunction,
 } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -48,6 +48,19 @@ export interface PipelineFunctionProps {
    */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
+
+/**
+ * How every pipeline function is bundled (the local esbuild). Exported so that `npm run bench` builds and
+ * measures exactly these bundles (size, load time).
+ */
+export const PIPELINE_BUNDLING = {
+  minify: true,
+  sourceMap: true,
+  target: 'node20',
+  format: OutputFormat.CJS,
+  // The Lambda Node.js runtime ships AWS SDK v3.
+  externalModules: ['@aws-sdk/*'],
+} as const satisfies BundlingOptions;
 
 /**
  * One pipeline Lambda: a NodejsFunction bundled with the local esbuild (minified, source maps, Node 20
@@ -102,14 +115,7 @@ export class PipelineFunction extends Construct {
         // Stack traces through the source map (esbuild's `sourceMap` alone does not turn this on).
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node20',
-        format: OutputFormat.CJS,
-        // The Lambda Node.js runtime ships AWS SDK v3.
-        externalModules: ['@aws-sdk/*'],
-      },
+      bundling: PIPELINE_BUNDLING,
     });
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',

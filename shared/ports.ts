@@ -82,6 +82,8 @@ export interface Broker {
   /** null when the broker has no order with that client_order_id (404). */
   getOrderByClientOrderId(clientOrderId: string): Promise<BrokerOrder | null>;
   listPositions(): Promise<BrokerPosition[]>;
+  /** The broker's position in one symbol, read now; null when nothing is held. */
+  getPosition(symbol: string): Promise<BrokerPosition | null>;
   listOpenOrders(): Promise<BrokerOrder[]>;
 }
 

@@ -8,6 +8,7 @@ import { AlpacaAdapter } from './adapters/alpaca';
 import { resolveAlpacaEndpoints } from './adapters/alpaca-endpoints';
 import { loadAlpacaCredentials } from './adapters/credentials';
 import { DynamoPositionStore } from './adapters/dynamo-position-store';
+import { rateLimiterFromEnv } from './adapters/rate-limiter';
 import type { RuntimeConfig } from './config';
 import type { Broker, MarketData, PositionStore } from './ports';
 
@@ -28,6 +29,9 @@ export async function buildPipelineDeps(
     secretKey: credentials.secretKey,
     tradingBaseUrl: endpoints.tradingBaseUrl,
     dataBaseUrl: endpoints.dataBaseUrl,
+    // One limiter per container (this runs once per container): BROKER_REQUESTS_PER_MINUTE is this
+    // function's share of the account's 200/min (lib/broker-rate-budget.ts).
+    rateLimiter: rateLimiterFromEnv(env),
   });
   // The SDK reads AWS_ENDPOINT_URL_DYNAMODB from process.env itself; reading it from `env` too lets local
   // mode build one set of adapters per account from per-account environments in one process.

@@ -46,6 +46,11 @@ export interface AlpacaSimOptions {
   readonly latencyMs?: number;
   /** Requests per minute per API key; `null` disables the limit. @default 200 */
   readonly rateLimitPerMinute?: number | null;
+  /**
+   * Length of the fixed rate-limit window, ms: `rateLimitPerMinute` requests are allowed per window. Tests
+   * scale it down (e.g. 200 per 2 s) to exercise the limit in seconds instead of minutes. @default 60000
+   */
+  readonly rateWindowMs?: number;
   /** @default 'immediate' */
   readonly fillMode?: FillMode;
   /** The broker's clock (order, quote and clock timestamps). Rate limiting and latency use wall time. */
@@ -446,7 +451,8 @@ class AlpacaSimServer implements AlpacaSim {
     if (this.rateLimit === null) return { headers: {}, limited: false };
     const nowMs = Date.now();
     let w = this.rate.get(keyId);
-    if (!w || nowMs - w.start >= 60_000) {
+    const windowMs = this.opts.rateWindowMs ?? 60_000;
+    if (!w || nowMs - w.start >= windowMs) {
       w = { start: nowMs, count: 0 };
       this.rate.set(keyId, w);
     }
@@ -457,7 +463,7 @@ class AlpacaSimServer implements AlpacaSim {
       headers: {
         'X-Ratelimit-Limit': String(this.rateLimit),
         'X-Ratelimit-Remaining': String(Math.max(0, this.rateLimit - w.count)),
-        'X-Ratelimit-Reset': String(Math.ceil((w.start + 60_000) / 1000)),
+        'X-Ratelimit-Reset': String(Math.ceil((w.start + windowMs) / 1000)),
       },
     };
   }

@@ -106,6 +106,8 @@ export interface RetryDeps {
   readonly policy: RetryPolicy;
   /** [0, 1) source for the jitter. @default Math.random */
   readonly random?: () => number;
+  /** Awaited before every attempt (the client-side rate limiter), outside the attempt's own timeout. */
+  readonly beforeAttempt?: () => Promise<void>;
 }
 
 /**
@@ -118,6 +120,7 @@ export async function withRetries<T>(spec: CallSpec, deps: RetryDeps, attempt: (
   let waited = 0;
   for (let tries = 0; ; tries++) {
     try {
+      if (deps.beforeAttempt) await deps.beforeAttempt();
       return await attempt();
     } catch (err) {
       const c = classify(err);

@@ -17,6 +17,7 @@ import type {
   OptionQuote,
 } from '../ports';
 import { DEFAULT_RETRY_POLICY, withRetries, type CallSpec, type RetryPolicy } from './alpaca-retry';
+import type { BrokerRateLimiter } from './rate-limiter';
 
 export {
   ALPACA_DATA_URL,
@@ -43,6 +44,11 @@ export interface AlpacaAdapterOptions {
   readonly retryPolicy?: Partial<RetryPolicy>;
   /** A fetch implementation (default: the global fetch). */
   readonly fetchImpl?: typeof fetch;
+  /**
+   * Client-side rate limiter (see rate-limiter.ts): every attempt waits for it first, and every answer's
+   * rate-limit headers are reported to it. @default none
+   */
+  readonly rateLimiter?: BrokerRateLimiter;
 }
 
 /** Filters of {@link AlpacaAdapter.getOptionChain}. Dates `YYYY-MM-DD`, strikes per share. */
@@ -97,13 +103,14 @@ export class AlpacaAdapter implements Broker, MarketData {
   private readonly options: marketData.OptionApi;
   private readonly stocks: marketData.StockApi;
   private readonly policy: RetryPolicy;
+  private readonly rateLimiter?: BrokerRateLimiter;
 
   constructor(opts: AlpacaAdapterOptions) {
     const shared = {
       keyId: opts.keyId,
       secret: opts.secretKey,
       timeoutMs: opts.timeoutMs ?? 8000,
-      fetchApi: opts.fetchImpl,
+      fetchApi: opts.rateLimiter ? opts.rateLimiter.observingFetch(opts.fetchImpl) : opts.fetchImpl,
       // No `retry` and no `rateLimit` on purpose: see alpaca-retry.ts. The SDK then makes exactly one
       // attempt per call, so it can never re-send a POST.
     };
@@ -122,6 +129,7 @@ export class AlpacaAdapter implements Broker, MarketData {
     this.assets = new trading.AssetsApi(tradingConfig);
     this.options = new marketData.OptionApi(dataConfig);
     this.stocks = new marketData.StockApi(dataConfig);
+    this.rateLimiter = opts.rateLimiter;
     this.policy = {
       ...DEFAULT_RETRY_POLICY,
       ...opts.retryPolicy,
@@ -130,7 +138,12 @@ export class AlpacaAdapter implements Broker, MarketData {
   }
 
   private call<T>(spec: CallSpec, attempt: () => Promise<T>): Promise<T> {
-    return withRetries(spec, { policy: this.policy }, attempt);
+    const limiter = this.rateLimiter;
+    return withRetries(
+      spec,
+      { policy: this.policy, ...(limiter ? { beforeAttempt: () => limiter.acquire() } : {}) },
+      attempt,
+    );
   }
 
   /** `GET /v2/clock`. */

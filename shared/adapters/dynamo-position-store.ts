@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { AccountControl, PositionStore, RejectionRecord } from '../ports';
 import { LIVE_STATES, normalizeStoredPosition, type Position } from '../domain/position';
-import { readStoredExitPlan } from '../domain/exit-plan';
+import { readStoredExitPlan, type ExitPlan } from '../domain/exit-plan';
 import { ConcurrentUpdateError, TransientError } from '../domain/errors';
 import { POSITIONS_TABLE_SCHEMA, positionPk, positionSk } from '../table-schema';
 
@@ -218,7 +218,49 @@ function toItem(p: Position): Record<string, unknown> {
   };
 }
 
+// normalizeStoredPosition copies only the Position's own fields, so the key attributes (pk, sk,
+// live_account) are left behind without copying the item first: a sweep reads every live item.
 function fromItem(item: Record<string, unknown>): Position {
-  const { pk: _pk, sk: _sk, live_account: _live, ...rest } = item;
-  return normalizeStoredPosition(rest, readStoredExitPlan);
+  return normalizeStoredPosition(item, readExitPlanCached);
+}
+
+/** Parsed exit plans by their stored JSON: a sweep reads many positions opened with the same plan. */
+const planCache = new Map<string, ExitPlan>();
+const PLAN_CACHE_MAX = 256;
+
+/** {@link readStoredExitPlan}, validated once per distinct stored plan; each caller gets its own copy. */
+function readExitPlanCached(stored: unknown): ExitPlan {
+  const key = plainJsonKey(stored);
+  let plan = key === null ? undefined : planCache.get(key);
+  if (!plan) {
+    plan = readStoredExitPlan(stored);
+    if (key === null) return plan;
+    if (planCache.size >= PLAN_CACHE_MAX) planCache.clear();
+    planCache.set(key, plan);
+  }
+  return { ...plan, partial_exits: plan.partial_exits?.map((level) => ({ ...level })) ?? null };
+}
+
+/**
+ * A key that identifies `value` exactly, or null when JSON would not (a Set, a non-finite number, ...):
+ * such a value is parsed every time instead of risking two different values sharing a cache entry.
+ */
+function plainJsonKey(value: unknown): string | null {
+  let plain = true;
+  let key: string | undefined;
+  try {
+    key = JSON.stringify(value, (_k, v: unknown) => {
+      if (typeof v === 'number' && !Number.isFinite(v)) plain = false;
+      else if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+        const proto = Object.getPrototypeOf(v) as unknown;
+        if (proto !== Object.prototype && proto !== null) plain = false;
+      } else if (typeof v === 'undefined' || typeof v === 'function' || typeof v === 'symbol') {
+        plain = false;
+      }
+      return v;
+    });
+  } catch {
+    return null;
+  }
+  return plain && key !== undefined ? key : null;
 }

@@ -87,9 +87,22 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
   };
   const ctx = new SweepContext(deps, report);
 
-  const live = await deps.store.listLive(deps.account.name);
-  const [brokerPositions, openOrders, clock, control] = await Promise.all([
-    deps.broker.listPositions(),
+  // Every read that depends on nothing else starts at once: the table's live positions and kill switch,
+  // the broker's positions, open orders and clock. Quotes need only symbols, so they are asked for as soon
+  // as the first of two lists arrives: the table's open positions, or the broker's option holdings (only a
+  // contract the broker holds can be evaluated: reconcile closes the others without a quote). Either list
+  // covers the positions that will be evaluated; step 3 fetches any it missed.
+  const liveRead = deps.store.listLive(deps.account.name);
+  const heldRead = deps.broker.listPositions();
+  const prefetched = Promise.race([
+    liveRead.then(openSymbols),
+    heldRead.then((held) => [...new Set(held.filter(isOption).map((h) => h.symbol))]),
+  ]).then((symbols) => fetchQuotes(deps.marketData, symbols));
+  // Awaited in step 3; until then a failure must not surface as an unhandled rejection.
+  prefetched.catch(() => undefined);
+  const [live, brokerPositions, openOrders, clock, control] = await Promise.all([
+    liveRead,
+    heldRead,
     deps.broker.listOpenOrders(),
     deps.broker.getClock(),
     deps.store.getControl(deps.account.name),
@@ -106,11 +119,14 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
   // 2. Reconcile with the broker before deciding anything.
   const positions = await ctx.reconcile(learned);
 
-  // 3. Quotes for the open positions, in batches (the adapter chunks by 100).
+  // 3. Quotes for the open positions, in batches (the adapter chunks by 100): those prefetched, plus any
+  // position that became open in step 1 (a pending open that filled) on a contract not asked for yet.
   const open = positions.filter((p) => p.state === 'open');
-  const quotes = open.length
-    ? await deps.marketData.getOptionQuotes([...new Set(open.map((p) => p.option_symbol))])
-    : new Map<string, OptionQuote>();
+  const first = await prefetched;
+  const quotes = new Map(first.quotes);
+  const missing = openSymbols(open).filter((s) => !first.requested.has(s));
+  if (missing.length)
+    for (const [s, q] of (await fetchQuotes(deps.marketData, missing)).quotes) quotes.set(s, q);
 
   // 4. Evaluate and act.
   await ctx.forEach(open, (p) =>
@@ -139,6 +155,8 @@ class SweepContext {
   /** Contracts per symbol the broker still lets this sweep close (decremented as orders go out). */
   private availableBySymbol = new Map<string, number>();
   private clock!: MarketClock;
+  /** Positions whose record changed while learning fills in this sweep (not reconciled until the next). */
+  private readonly changedInLearn = new Set<string>();
 
   constructor(
     private readonly deps: SweepDeps,
@@ -200,6 +218,12 @@ class SweepContext {
   // ---------------------------------------------------------------- 1. learn fills
 
   async learn(p: Position): Promise<Position | null> {
+    const learned = await this.learnStep(p);
+    if (learned !== p) this.changedInLearn.add(p.position_id);
+    return learned;
+  }
+
+  private async learnStep(p: Position): Promise<Position | null> {
     if (p.state === 'submitting') return this.learnSubmitting(p);
     if (p.state === 'pending') return this.learnPendingOpen(p);
     if (p.state === 'closing' || p.pending_exit) return this.learnExit(p);
@@ -283,8 +307,35 @@ class SweepContext {
     }
     // Claimed but the broker never saw it (crash before send, or the request was lost on the way).
     if (this.now().getTime() - Date.parse(pe.claimed_at) < this.lease) return p;
-    await this.sendExit(p, pe);
+    await this.resendExit(p, pe);
     return null; // re-read next sweep
+  }
+
+  /**
+   * Resends an exit step the broker never saw, with the same client_order_id. Like the first send it is
+   * claimed first (a conditional write renews the step's claim: of several sweeps, exactly one wins), then
+   * the order is looked up once more (a slow request may have landed since) and the broker's position in
+   * that contract is read again: the sweep's opening snapshot may predate a fill (safety rule 3).
+   */
+  private async resendExit(p: Position, pe: PendingExit): Promise<void> {
+    const renewed: PendingExit = { ...pe, claimed_at: this.now().toISOString() };
+    const claimed = await this.deps.store.replace(p, {
+      ...p,
+      pending_exit: renewed,
+      updated_at: renewed.claimed_at,
+    });
+    const late = await this.deps.broker.getOrderByClientOrderId(pe.client_order_id);
+    if (late) {
+      if (TERMINAL_ORDER_STATUSES.has(late.status)) await this.applyExitFill(claimed, renewed, late);
+      return;
+    }
+    const held = await this.deps.broker.getPosition(p.option_symbol);
+    if (held) this.brokerBySymbol.set(p.option_symbol, held);
+    else this.brokerBySymbol.delete(p.option_symbol);
+    this.deps.log.warn(`Exit step ${pe.client_order_id} never reached the broker; sending it again`, {
+      position_id: p.position_id,
+    });
+    await this.sendExit(claimed, renewed);
   }
 
   private async applyExitFill(p: Position, pe: PendingExit, order: BrokerOrder): Promise<Position | null> {
@@ -369,7 +420,11 @@ class SweepContext {
       for (const side of ['long', 'short'] as const) {
         const group = ours.filter((p) => p.side === side);
         if (group.length === 0) continue;
-        const settled = group.filter((p) => p.state === 'open' && !p.pending_exit);
+        // Only positions that were already open when this sweep read the broker are compared with it: a
+        // pending open that filled (or an exit that completed) after that read would look "missing".
+        const settled = group.filter(
+          (p) => p.state === 'open' && !p.pending_exit && !this.changedInLearn.has(p.position_id),
+        );
         const inFlux = group.filter((p) => !settled.includes(p));
         out.push(...inFlux);
         if (settled.length === 0) continue;
@@ -413,7 +468,8 @@ class SweepContext {
 
   async evaluateAndAct(p: Position, quote: OptionQuote | undefined, flatten: boolean): Promise<void> {
     const now = this.now();
-    const ev = evaluateExit(p, quote, now, this.deps.account.exit_execution);
+    const sessionClose = this.clock.isOpen && this.clock.nextClose ? new Date(this.clock.nextClose) : null;
+    const ev = evaluateExit(p, quote, now, this.deps.account.exit_execution, { sessionClose });
     let decision: ExitDecision = ev.decision;
     // Flatten (an operator action) closes everything through the same guarded path as the rules.
     if (flatten) {
@@ -630,6 +686,24 @@ class SweepContext {
     if (metric) this.deps.metrics.count(metric);
     this.deps.log.warn(`ALERT ${kind} ${symbol}: ${detail}`, { alert: kind, symbol, detail });
   }
+}
+
+/** The distinct contracts of the positions that are `open` (the only ones whose exit rules need a quote). */
+function openSymbols(positions: readonly Position[]): string[] {
+  return [...new Set(positions.filter((p) => p.state === 'open').map((p) => p.option_symbol))];
+}
+
+function isOption(p: BrokerPosition): boolean {
+  return p.asset_class === 'us_option';
+}
+
+/** Quotes for `symbols` (no call when there are none), with the set that was asked for. */
+async function fetchQuotes(
+  marketData: MarketData,
+  symbols: readonly string[],
+): Promise<{ requested: ReadonlySet<string>; quotes: ReadonlyMap<string, OptionQuote> }> {
+  const quotes = symbols.length ? await marketData.getOptionQuotes(symbols) : new Map<string, OptionQuote>();
+  return { requested: new Set(symbols), quotes };
 }
 
 function samePosition(a: Position, b: Position): boolean {

@@ -102,6 +102,108 @@ export function badMessages(): BadMessage[] {
       expect: 'in the future',
     },
     { name: 'expired contract', body: b({ option_symbol: 'GOOGL200117C00340000' }), expect: 'expired' },
+    // Numbers JSON cannot carry, or carries badly.
+    {
+      name: 'NaN literal (not JSON)',
+      body: b().replace('"num_contracts":2', '"num_contracts":NaN'),
+      expect: 'not valid JSON',
+    },
+    {
+      name: 'Infinity literal (not JSON)',
+      body: b().replace('"num_contracts":2', '"num_contracts":Infinity'),
+      expect: 'not valid JSON',
+    },
+    {
+      name: 'contracts overflowing to Infinity (1e999)',
+      body: b().replace('"num_contracts":2', '"num_contracts":1e999'),
+      expect: 'num_contracts',
+    },
+    {
+      name: 'contracts above the schema maximum',
+      body: b({ num_contracts: 100_001 }),
+      expect: 'num_contracts',
+    },
+    { name: 'contracts beyond 2^53', body: b({ num_contracts: 2 ** 60 }), expect: 'num_contracts' },
+    { name: 'huge limit_price', body: b({ order_type: 'limit', limit_price: 1e308 }), expect: 'limit_price' },
+    {
+      name: 'limit_price as a string',
+      body: b({ order_type: 'limit', limit_price: '2.50' }),
+      expect: 'limit_price',
+    },
+    // Wrong types, field by field.
+    {
+      name: 'recommendation_id as a number',
+      body: b({ recommendation_id: 12345 }),
+      expect: 'recommendation_id',
+    },
+    { name: 'ticker as a number', body: b({ ticker: 42 }), expect: 'ticker' },
+    { name: 'ticker lowercase', body: b({ ticker: 'googl' }), expect: 'ticker' },
+    { name: 'option_symbol as a number', body: b({ option_symbol: 271217 }), expect: 'option_symbol' },
+    {
+      name: 'option_symbol as an array',
+      body: b({ option_symbol: ['GOOGL271217C00340000'] }),
+      expect: 'option_symbol',
+    },
+    { name: 'action as a boolean', body: b({ action: true }), expect: 'action' },
+    { name: 'action null', body: b({ action: null }), expect: 'action' },
+    { name: 'order_type as a number', body: b({ order_type: 1 }), expect: 'order_type' },
+    { name: 'exit_plan as a string', body: b({ exit_plan: 'tight' }), expect: 'exit_plan' },
+    { name: 'exit_plan as an array', body: b({ exit_plan: [0.25] }), expect: 'exit_plan' },
+    {
+      name: 'stop_loss_pct as a string',
+      body: b({ exit_plan: { stop_loss_pct: '25%' } }),
+      expect: 'stop_loss_pct',
+    },
+    { name: 'created_at as a number', body: b({ created_at: 1767225600 }), expect: 'created_at' },
+    { name: 'confidence out of range', body: b({ confidence: 7 }), expect: 'confidence' },
+    { name: 'strategy with path characters', body: b({ strategy: '../admin' }), expect: 'strategy' },
+    // Symbols that only look right.
+    {
+      name: 'Cyrillic O in option_symbol',
+      body: b({ option_symbol: 'GOОGL271217C00340000' }),
+      expect: 'option_symbol',
+    },
+    {
+      name: 'fullwidth digits in option_symbol',
+      body: b({ option_symbol: 'GOOGL２７１２１７C00340000' }),
+      expect: 'option_symbol',
+    },
+    {
+      name: 'zero-width space in option_symbol',
+      body: b({ option_symbol: 'GOOGL\u200b271217C00340000' }),
+      expect: 'option_symbol',
+    },
+    {
+      name: 'lowercase option_symbol',
+      body: b({ option_symbol: 'googl271217c00340000' }),
+      expect: 'option_symbol',
+    },
+    {
+      name: 'impossible month in option_symbol',
+      body: b({ option_symbol: 'GOOGL271317C00340000' }),
+      expect: 'option_symbol',
+    },
+    {
+      name: 'both option_symbol and instrument_type',
+      body: b({ instrument_type: 'CALL' }),
+      expect: 'exactly one of option_symbol or instrument_type',
+    },
+    // Prototype pollution and structure.
+    {
+      name: 'nested __proto__ in exit_plan',
+      body: b().replace('"exit_plan":{', '"exit_plan":{"__proto__":{"polluted":true},'),
+      expect: '__proto__',
+    },
+    { name: 'prototype key', body: b({ prototype: { admin: true } }), expect: 'prototype' },
+    {
+      name: 'duplicate keys, the last one negative',
+      body: b().replace('"num_contracts":2', '"num_contracts":2,"num_contracts":-2'),
+      expect: 'num_contracts',
+    },
+    { name: 'an empty object', body: '{}', expect: 'recommendation_id' },
+    { name: 'a byte-order mark before the JSON', body: `\uFEFF${b()}`, expect: 'not valid JSON' },
+    { name: 'deeply nested arrays', body: '['.repeat(5000) + ']'.repeat(5000), expect: 'got an array' },
+    { name: 'two JSON objects in one body', body: `${b()}${b()}`, expect: 'not valid JSON' },
     {
       name: 'a 256 KB body',
       body: b({ recommendation_id: 'big', note: 'x'.repeat(256 * 1024) }),

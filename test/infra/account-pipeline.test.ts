@@ -5,7 +5,9 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import {
+  ALPACA_REQUESTS_PER_MINUTE,
   OPEN_ORDER_EVENT_SOURCE,
+  brokerRequestBudgets,
   sustainableRecommendationsPerMinute,
   sweepRequestsPerMinute,
 } from '../../lib/broker-rate-budget';
@@ -170,6 +172,33 @@ describe('functions', () => {
         }),
       );
       expect(JSON.parse(env.ACCOUNT_CONFIG as string)).toMatchObject({ name: 'main', paper: true });
+    }
+  });
+});
+
+describe('broker request budget per container (BROKER_REQUESTS_PER_MINUTE)', () => {
+  it('gives open-order at max concurrency plus the sweep less than Alpaca’s 200/minute together', () => {
+    const open = Number(
+      environmentOf(template, logicalId(main.openOrderFunction)).BROKER_REQUESTS_PER_MINUTE,
+    );
+    const sweep = Number(
+      environmentOf(template, logicalId(main.exitEvaluatorFunction)).BROKER_REQUESTS_PER_MINUTE,
+    );
+    expect({ open, sweep }).toEqual({ open: 85, sweep: 10 });
+    expect(open * OPEN_ORDER_EVENT_SOURCE.maxConcurrency + sweep).toBeLessThanOrEqual(
+      ALPACA_REQUESTS_PER_MINUTE,
+    );
+  });
+
+  it('stays under the limit for any account size and sweep interval', () => {
+    for (const n of [0, 5, 50, 500, 5000]) {
+      for (const interval of [1, 5, 60]) {
+        const b = brokerRequestBudgets(n, interval);
+        expect(b.openOrder).toBeGreaterThanOrEqual(1);
+        expect(b.openOrder * OPEN_ORDER_EVENT_SOURCE.maxConcurrency + b.exitEvaluator).toBeLessThanOrEqual(
+          ALPACA_REQUESTS_PER_MINUTE,
+        );
+      }
     }
   });
 });

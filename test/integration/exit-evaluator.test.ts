@@ -95,6 +95,28 @@ describe('exit evaluator sweeps', () => {
     });
   });
 
+  it('an open that fills after the sweep read the broker is not mistaken for one closed by hand', async () => {
+    p.sim.setFillMode('manual');
+    await loadOpenOrderHandler(p)(
+      sqsEvent([sqsRecord(recommendationBody({ recommendation_id: 'race', num_contracts: 2 }))]),
+      lambdaContext,
+    );
+    const orderId = String(p.sim.orders(KEY_ID)[0].id);
+    await sweep(); // warm container; the order is still working, the position pending
+    expect((await p.table.store.get('main', 'race'))!.state).toBe('pending');
+    // The positions read answers at once (nothing held yet); the open-orders read is slow, and the fill
+    // lands in between: the order is no longer open, and the positions snapshot predates the fill.
+    p.sim.injectFault({ method: 'GET', path: '/v2/orders', delayMs: 300 });
+    setTimeout(() => p.sim.fillOrder(orderId, { price: 2.1 }), 100);
+    const r = await sweep();
+    expect(r.closed).toEqual([]);
+    expect(await p.table.store.get('main', 'race')).toMatchObject({ state: 'open', quantity: 2 });
+    // The next sweep sees the broker's position and agrees with it.
+    const r2 = await sweep();
+    expect(r2.alerts).toEqual([]);
+    expect(brokerQty(FUTURE_SYMBOL)).toBe(2);
+  });
+
   it('closes an unfilled, cancelled open as not_filled', async () => {
     p.sim.setFillMode('manual');
     await loadOpenOrderHandler(p)(

@@ -1,0 +1,46 @@
+/**
+ * Issue 6, bounded: the reliability model (model.ts) for a few hundred random days through the real
+ * handlers, dynalite and the Alpaca simulator. `npm run soak` runs the same model for much longer.
+ * Override with MODEL_RUNS / MODEL_MAX_COMMANDS / MODEL_SEED.
+ */
+import { checkModel, formatFigures, startWorld, type World } from './model';
+
+const RUNS = Number(process.env.MODEL_RUNS ?? 200);
+const MAX_COMMANDS = Number(process.env.MODEL_MAX_COMMANDS ?? 25);
+const SEED = process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : undefined;
+
+let world: World;
+beforeAll(async () => {
+  world = await startWorld();
+});
+afterAll(async () => {
+  await world?.close();
+});
+
+it(`holds every invariant over ${RUNS} random days of up to ${MAX_COMMANDS} steps`, async () => {
+  const started = Date.now();
+  await checkModel(world, { numRuns: RUNS, maxCommands: MAX_COMMANDS, seed: SEED });
+  const f = world.figures;
+  if (process.env.MODEL_PRINT) console.log(formatFigures(f, Date.now() - started));
+  expect(f.runs).toBeGreaterThanOrEqual(RUNS);
+  expect(f.steps).toBeGreaterThan(RUNS * 3);
+  expect({
+    duplicates: f.duplicates,
+    oversells: f.oversells,
+    unintendedShorts: f.unintendedShorts,
+    intentViolations: f.intentViolations,
+    lost: f.lost,
+    divergences: f.divergences,
+  }).toEqual({
+    duplicates: 0,
+    oversells: 0,
+    unintendedShorts: 0,
+    intentViolations: 0,
+    lost: 0,
+    divergences: 0,
+  });
+  // The model really exercised what it claims to.
+  expect(f.openingOrders).toBeGreaterThan(0);
+  expect(f.closingOrders).toBeGreaterThan(0);
+  expect(Object.values(f.faults).every((n) => n > 0)).toBe(true);
+}, 300_000);

@@ -1,0 +1,160 @@
+/**
+ * Fixed days for the reliability model: the hard cases the random search exercises, pinned so they run on
+ * every `npm test` whatever the seed, and the place where every shrunk counter-example the model or the
+ * soak finds is pasted (as the JSON list of actions fast-check prints) before it is fixed.
+ *
+ * Plus the checker's own tests: the invariant checks must fail when the broker sees an unsafe order.
+ */
+import { MODEL_SECRET, Run, SYMBOLS, runScenario, startWorld, type Action, type World } from './model';
+
+let world: World;
+beforeAll(async () => {
+  world = await startWorld();
+});
+afterAll(async () => {
+  await world?.close();
+});
+
+const DAYS: Record<string, Action[]> = {
+  'a lost reply on the opening POST, the same recommendation delivered twice at once': [
+    { t: 'recommend', symbol: 0, action: 'BUY', qty: 2, order: 'market', partial: false },
+    { t: 'duplicate', pick: 3 },
+    { t: 'fault', kind: 'lostReply', target: 0, times: 1 },
+    { t: 'deliverBoth', max: 1 },
+    { t: 'sweep', concurrent: 2 },
+  ],
+  'a slow opening reply past the timeout: the broker acts after the client gave up': [
+    { t: 'recommend', symbol: 1, action: 'BUY', qty: 3, order: 'market', partial: false },
+    { t: 'fault', kind: 'slowReply', target: 0, times: 2 },
+    { t: 'deliver', container: 1, max: 10 },
+    { t: 'deliver', container: 0, max: 10 },
+    { t: 'sweep', concurrent: 1 },
+  ],
+  'an exit answered 500 after the broker placed it, then the position reduced by hand': [
+    { t: 'price', symbol: 0, factor: 0.5 },
+    { t: 'fault', kind: 'http500AfterAction', target: 0, times: 1 },
+    { t: 'sweep', concurrent: 1 },
+    { t: 'outside', kind: 'reduceByHand', symbol: 0 },
+    { t: 'sweep', concurrent: 3 },
+  ],
+  'flatten while a short is assigned and a contract expires': [
+    { t: 'outside', kind: 'assignShort', symbol: 2 },
+    { t: 'outside', kind: 'expireContract', symbol: 1 },
+    { t: 'flatten', on: true },
+    { t: 'sweep', concurrent: 2 },
+    { t: 'sweep', concurrent: 1 },
+  ],
+  'partial fills, an expired opening order, and a stop while the lookups are throttled': [
+    { t: 'fillMode', manual: true },
+    { t: 'recommend', symbol: 0, action: 'BUY', qty: 5, order: 'restingLimit', partial: true },
+    { t: 'deliver', container: 0, max: 10 },
+    { t: 'fill', pick: 0, fraction: 0.5 },
+    { t: 'expireOrder', pick: 0 },
+    { t: 'fault', kind: 'http429', target: 1, times: 3 },
+    { t: 'price', symbol: 0, factor: 0.5 },
+    { t: 'sweep', concurrent: 2 },
+    { t: 'fillMode', manual: false },
+    { t: 'sweep', concurrent: 1 },
+  ],
+  'kill switch between two deliveries of a batch with invalid messages': [
+    { t: 'recommend', symbol: 2, action: 'SELL', qty: 1, order: 'limit', partial: false },
+    { t: 'invalid', kind: 4 },
+    { t: 'killSwitch', enabled: false },
+    { t: 'deliver', container: 0, max: 10 },
+    { t: 'killSwitch', enabled: true },
+    { t: 'deliver', container: 1, max: 10 },
+  ],
+  'positions closed by hand while their exits rest': [
+    { t: 'fillMode', manual: true },
+    { t: 'price', symbol: 0, factor: 1.8 },
+    { t: 'sweep', concurrent: 1 },
+    { t: 'outside', kind: 'closeByHand', symbol: 0 },
+    { t: 'outside', kind: 'closeByHand', symbol: 0 },
+    { t: 'fillMode', manual: false },
+    { t: 'sweep', concurrent: 2 },
+  ],
+};
+
+/**
+ * Shrunk counter-examples found by the model or the soak. Each fails until the bug it shows is fixed.
+ *
+ * Found by `npx tsx scripts/soak.ts --runs 1500 --max-commands 40 --seed 20260601` (run 1146, shrunk 12
+ * times), reproduces every time: the short put's exit POST is slow (the broker acts after the client's
+ * timeout), the lookup right after finds nothing yet, and three concurrent sweeps (claim lease 0) each
+ * resend the same exit step from `learnExit` without claiming the resend and against their sweep-start
+ * broker snapshot. The first resend fills; the other two are sent while the broker holds nothing
+ * (`closing buy 2 … while the broker holds 0`): only the broker's client_order_id uniqueness stops them.
+ */
+const COUNTER_EXAMPLES: Record<string, Action[]> = {
+  'soak seed 20260601: a slow exit POST, then three sweeps at once all resend the same step': [
+    { t: 'price', symbol: 2, factor: 1.2 },
+    { t: 'fault', kind: 'slowReply', target: 0, times: 1 },
+    { t: 'fault', kind: 'lostReply', target: 5, times: 2 },
+    { t: 'sweep', concurrent: 2 },
+    { t: 'sweep', concurrent: 3 },
+  ],
+};
+
+describe('shrunk counter-examples', () => {
+  it.each(Object.entries(COUNTER_EXAMPLES))('%s', async (_name, actions) => {
+    await runScenario(world, actions);
+  });
+});
+
+describe('pinned days', () => {
+  it.each(Object.entries(DAYS))('%s', async (_name, actions) => {
+    const f = await runScenario(world, actions);
+    expect(f.steps).toBeGreaterThanOrEqual(actions.length);
+  });
+});
+
+describe('the checker can fail', () => {
+  async function post(run: Run, order: Record<string, unknown>) {
+    await fetch(`${world.sim.url}/v2/orders`, {
+      method: 'POST',
+      headers: {
+        'APCA-API-KEY-ID': run.keyId,
+        'APCA-API-SECRET-KEY': MODEL_SECRET,
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify({ type: 'market', time_in_force: 'day', ...order }),
+    });
+  }
+
+  it('flags an intent-free SELL with no long behind it (it opened a short)', async () => {
+    const run = new Run(world);
+    await post(run, {
+      symbol: SYMBOLS[0],
+      qty: '1',
+      side: 'sell',
+      client_order_id: `ops-${run.account}-x1-ghost`,
+    });
+    expect(() => run.checkInvariants()).toThrow(/short: closing order .* was taken as sell_to_open/);
+  });
+
+  it('flags a closing order that carries a position_intent', async () => {
+    const run = new Run(world);
+    await post(run, {
+      symbol: SYMBOLS[0],
+      qty: '1',
+      side: 'buy',
+      position_intent: 'buy_to_close',
+      client_order_id: `ops-${run.account}-x1-ghost`,
+    });
+    expect(() => run.checkInvariants()).toThrow(/intent: closing order .* carries position_intent/);
+  });
+
+  it('flags an order on the underlying ticker', async () => {
+    const run = new Run(world);
+    await post(run, { symbol: 'GOOGL', qty: '1', side: 'sell', client_order_id: `ops-${run.account}-x1-r1` });
+    expect(() => run.checkInvariants()).toThrow(/closing order .* on GOOGL/);
+  });
+
+  it('flags a table that disagrees with the broker after convergence', async () => {
+    const run = new Run(world);
+    world.sim.setPosition(run.keyId, SYMBOLS[1], 4, 1.5); // a position nobody recorded
+    await expect(run.converge()).rejects.toThrow(
+      /divergence: GOOGL271217C00350000\|long: table tracks 0, broker holds 4/,
+    );
+  });
+});
