@@ -30,7 +30,13 @@ export interface BuiltBundle {
 
 /** The stack's NodejsFunction bundling options as esbuild build options (fails on an option it can't map). */
 export function esbuildOptionsOfStack(): BuildOptions {
-  const { minify, sourceMap, target, format, externalModules, ...rest } = PIPELINE_BUNDLING;
+  const { minify, sourceMap, target, format, externalModules, esbuildArgs, ...rest } = PIPELINE_BUNDLING;
+  const alias: Record<string, string> = {};
+  for (const [arg, value] of Object.entries(esbuildArgs)) {
+    const m = /^--alias:(.+)$/.exec(arg);
+    if (!m) throw new Error(`bench: map the esbuild argument ${arg} first`);
+    alias[m[1]] = String(value);
+  }
   if (Object.keys(rest).length) {
     throw new Error(`bench: map these bundling options to esbuild first: ${Object.keys(rest).join(', ')}`);
   }
@@ -42,6 +48,7 @@ export function esbuildOptionsOfStack(): BuildOptions {
     target,
     format: (format as OutputFormat) === OutputFormat.ESM ? 'esm' : 'cjs',
     external: [...externalModules],
+    alias,
   };
 }
 

@@ -1,4 +1,5 @@
-import { z, formatZodError } from './zod';
+import * as z from 'zod/mini';
+import { formatZodError } from './zod';
 import { exitPlanSchema, resolveExitPlan, type ExitPlan } from './exit-plan';
 import { ConfigError } from './errors';
 import { accountProfilesSchema, resolveProfile } from './strategy-profiles';

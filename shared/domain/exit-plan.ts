@@ -1,4 +1,6 @@
-import { z } from './zod';
+import * as z from 'zod/mini';
+// English messages for every schema: configured once in ./zod.
+import './zod';
 
 const fraction01Inclusive = z.number().check(z.gt(0), z.lte(1));
 

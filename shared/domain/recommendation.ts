@@ -1,4 +1,5 @@
-import { z, formatZodError } from './zod';
+import * as z from 'zod/mini';
+import { formatZodError } from './zod';
 import { exitPlanSchema } from './exit-plan';
 import { parseOccSymbol, type OccSymbol } from './occ';
 import { InvalidRecommendationError } from './errors';

@@ -6,7 +6,8 @@
  * Three profiles are built in ({@link BUILTIN_PROFILES}); an account may override any of their fields or
  * add its own profiles ({@link accountProfilesSchema}), merged by {@link resolveProfile}.
  */
-import { z, formatZodError } from './zod';
+import * as z from 'zod/mini';
+import { formatZodError } from './zod';
 import { exitPlanSchema, resolveExitPlan, type ExitPlan, type ExitPlanInput } from './exit-plan';
 import { daysUntil, minutesOfDay, newYorkTime } from './market-time';
 import { ConfigError, InvalidRecommendationError } from './errors';

@@ -1,13 +1,13 @@
 /**
- * The project's zod: `zod/mini` (same validation as full zod, a fraction of the bundle size — see
- * docs/BENCHMARKS.md) with English messages, plus a formatter that turns issues into one readable line.
+ * The project's zod setup. Schemas import `zod/mini` directly (`import * as z from 'zod/mini'`): the same
+ * validation as full zod, and a namespace import esbuild can tree-shake (re-exporting the namespace from here
+ * kept all of zod and every locale in the bundle: 432 KB, see docs/BENCHMARKS.md). This module loads the
+ * English messages only, once, and turns issues into one readable line.
  */
 import * as z from 'zod/mini';
-import { en } from 'zod/locales';
+import en from 'zod/v4/locales/en.cjs';
 
 z.config(en());
-
-export { z };
 
 /** `path.to.field: message; other: message` — specific enough to act on from a log line or DLQ entry. */
 export function formatZodError(error: z.core.$ZodError): string {
