@@ -5,17 +5,26 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ACCOUNT_DIMENSION, METRIC_NAMESPACE } from './metric-names';
-import type { MetricsSink } from './observability';
+import type { Log, MetricsSink } from './observability';
 
 export function createLogger(serviceName: string, account: string): Logger {
   return new Logger({ serviceName, persistentKeys: { account } });
 }
 
-export function createMetrics(serviceName: string, account: string): Metrics {
+/** Metrics for one function and account; its own warnings (e.g. nothing to publish) go to `log`. */
+export function createMetrics(serviceName: string, account: string, log: Log): Metrics {
+  const text = (args: unknown[]) =>
+    args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
   return new Metrics({
     namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRIC_NAMESPACE,
     serviceName,
     defaultDimensions: { [ACCOUNT_DIMENSION]: account },
+    logger: {
+      debug: () => undefined,
+      info: (...a: unknown[]) => log.info(text(a)),
+      warn: (...a: unknown[]) => log.warn(text(a)),
+      error: (...a: unknown[]) => log.error(text(a)),
+    },
   });
 }
 

@@ -16,7 +16,7 @@ export function createExitEvaluatorHandler(
 ): ExitEvaluatorHandler {
   const config = loadRuntimeConfig(env);
   const logger = overrides.log ?? createLogger('exit-evaluator', config.accountName);
-  const metrics = createMetrics('exit-evaluator', config.accountName);
+  const metrics = createMetrics('exit-evaluator', config.accountName, logger);
   const sink = metricsSink(metrics);
   const deps = overrides.deps ?? lazy(() => buildPipelineDeps(env, config));
 

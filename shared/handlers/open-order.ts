@@ -26,7 +26,7 @@ export function createOpenOrderHandler(
 ): OpenOrderHandler {
   const config = loadRuntimeConfig(env);
   const logger = overrides.log ?? createLogger('open-order', config.accountName);
-  const metrics = createMetrics('open-order', config.accountName);
+  const metrics = createMetrics('open-order', config.accountName, logger);
   const sink = metricsSink(metrics);
   const deps = overrides.deps ?? lazy(() => buildPipelineDeps(env, config));
 
