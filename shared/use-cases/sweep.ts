@@ -42,6 +42,12 @@ export interface SweepDeps {
   readonly claimLeaseMs?: number;
   /** Positions processed concurrently. @default 8 */
   readonly concurrency?: number;
+  /**
+   * Order lookups (learning fills of orders no longer open) one sweep may make. The rest wait for the next
+   * sweep, so a burst of fills never pushes a sweep past its request budget or its timeout, and the open
+   * positions' exits are still evaluated. @default 20
+   */
+  readonly maxLookupsPerSweep?: number;
 }
 
 /** What one sweep did, for logs, tests and the local view. */
@@ -112,7 +118,9 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
   ctx.init(brokerPositions, openOrders, clock);
 
   // 1. Learn fills and resolve claims (opens and exits in flight).
-  const learned = (await ctx.forEach(live, (p) => ctx.learn(p))).filter(
+  // Exit steps in flight first: when lookups run short, finishing closes matters more than learning opens.
+  const byUrgency = [...live].sort((a, b) => learnRank(a) - learnRank(b));
+  const learned = (await ctx.forEach(byUrgency, (p) => ctx.learn(p))).filter(
     (p): p is Position => p !== null && p.state !== 'closed',
   );
 
@@ -155,6 +163,7 @@ class SweepContext {
   /** Contracts per symbol the broker still lets this sweep close (decremented as orders go out). */
   private availableBySymbol = new Map<string, number>();
   private clock!: MarketClock;
+  private lookups = 0;
   /** Positions whose record changed while learning fills in this sweep (not reconciled until the next). */
   private readonly changedInLearn = new Set<string>();
 
@@ -170,6 +179,13 @@ class SweepContext {
       this.availableBySymbol.set(p.symbol, Math.max(0, Math.min(p.qty, p.qty_available)));
     }
     for (const o of orders) this.openOrderByClientId.set(o.client_order_id, o);
+  }
+
+  /** Takes one order lookup from this sweep's allowance; false when it is spent (try next sweep). */
+  private takeLookup(): boolean {
+    if (this.lookups >= (this.deps.maxLookupsPerSweep ?? 20)) return false;
+    this.lookups++;
+    return true;
   }
 
   private get lease(): number {
@@ -233,7 +249,7 @@ class SweepContext {
   /** A claim whose opening order was never recorded: resolve it once the claiming delivery is surely gone. */
   private async learnSubmitting(p: Position): Promise<Position | null> {
     const age = this.now().getTime() - Date.parse(p.created_at);
-    if (age < this.lease) return p;
+    if (age < this.lease || !this.takeLookup()) return p;
     const order = await this.deps.broker.getOrderByClientOrderId(p.open_client_order_id);
     if (order) return this.applyOpenOrder(p, order);
     // The open path refuses a recommendation older than max age, so after max age + lease nothing will send it.
@@ -244,6 +260,7 @@ class SweepContext {
 
   private async learnPendingOpen(p: Position): Promise<Position | null> {
     const working = this.openOrderByClientId.get(p.open_client_order_id);
+    if (!working && !this.takeLookup()) return p;
     const order = working ?? (await this.deps.broker.getOrderByClientOrderId(p.open_client_order_id));
     if (!order) {
       // Recorded as pending but unknown to the broker: should not happen; flag for an operator.
@@ -299,7 +316,7 @@ class SweepContext {
     const pe = p.pending_exit;
     if (!pe) return this.deps.store.replace(p, { ...p, state: 'open', updated_at: this.now().toISOString() });
     const working = this.openOrderByClientId.get(pe.client_order_id);
-    if (working) return p;
+    if (working || !this.takeLookup()) return p;
     const order = await this.deps.broker.getOrderByClientOrderId(pe.client_order_id);
     if (order) {
       if (!TERMINAL_ORDER_STATUSES.has(order.status)) return p;
@@ -704,6 +721,10 @@ async function fetchQuotes(
 ): Promise<{ requested: ReadonlySet<string>; quotes: ReadonlyMap<string, OptionQuote> }> {
   const quotes = symbols.length ? await marketData.getOptionQuotes(symbols) : new Map<string, OptionQuote>();
   return { requested: new Set(symbols), quotes };
+}
+
+function learnRank(p: Position): number {
+  return p.state === 'closing' || p.pending_exit ? 0 : p.state === 'open' ? 2 : 1;
 }
 
 function samePosition(a: Position, b: Position): boolean {

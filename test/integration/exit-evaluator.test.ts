@@ -117,6 +117,34 @@ describe('exit evaluator sweeps', () => {
     expect(brokerQty(FUTURE_SYMBOL)).toBe(2);
   });
 
+  it('a burst of fills is learned 20 lookups per sweep, and open positions are still evaluated meanwhile', async () => {
+    await open({ recommendation_id: 'held', option_symbol: SYMBOL_B, exit_plan: { stop_loss_pct: 0.25 } });
+    p.sim.setFillMode('manual');
+    const bodies = Array.from({ length: 25 }, (_, i) =>
+      recommendationBody({ recommendation_id: `burst-${i}`, num_contracts: 1 }),
+    );
+    const handler = loadOpenOrderHandler(p);
+    for (let i = 0; i < bodies.length; i += 10) {
+      const res = await handler(sqsEvent(bodies.slice(i, i + 10).map((b) => sqsRecord(b))), lambdaContext);
+      expect(res.batchItemFailures).toEqual([]);
+    }
+    for (const o of p.sim.orders(KEY_ID))
+      if (o.status !== 'filled') p.sim.fillOrder(String(o.id), { price: 2.1 });
+    mid(SYMBOL_B, 1.0); // the already-open position's stop fires in the same sweep
+
+    const lookupsBefore = p.sim.requestsTo('GET', '/v2/orders:by_client_order_id').length;
+    const r1 = await sweep();
+    expect(
+      p.sim.requestsTo('GET', '/v2/orders:by_client_order_id').length - lookupsBefore,
+    ).toBeLessThanOrEqual(20);
+    expect(r1.ordersSent).toEqual([expect.objectContaining({ position_id: 'held', reason: 'stop_loss' })]);
+    const live = await p.table.store.listLive('main');
+    expect(live.filter((x) => x.position_id.startsWith('burst-') && x.state === 'open')).toHaveLength(20);
+    await sweep();
+    const after = await p.table.store.listLive('main');
+    expect(after.filter((x) => x.position_id.startsWith('burst-') && x.state === 'open')).toHaveLength(25);
+  });
+
   it('closes an unfilled, cancelled open as not_filled', async () => {
     p.sim.setFillMode('manual');
     await loadOpenOrderHandler(p)(
