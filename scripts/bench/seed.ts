@@ -5,7 +5,7 @@
  */
 import type { AlpacaSim } from '../../local/alpaca-sim';
 import { resolveExitPlan } from '../../shared/domain/exit-plan';
-import type { Position } from '../../shared/domain/position';
+import { FRESH_EXIT_STATE, type Position } from '../../shared/domain/position';
 import type { PositionStore } from '../../shared/ports';
 
 /** Contracts held per seeded position. */
@@ -48,17 +48,7 @@ export function seedPosition(
     entry_time: opened,
     entry_underlying_price: null,
     exit_plan: resolveExitPlan({ stop_loss_pct: 0.5, take_profit_pct: 1.0, trailing_stop_pct: 0.2 }),
-    peak_price: null,
-    trailing_stop_price: null,
-    breakeven_active: false,
-    partial_exits_done: [],
-    exit_seq: 0,
-    pending_exit: null,
-    realized_pnl: 0,
-    exit_price: null,
-    close_reason: null,
-    closed_at: null,
-    flags: [],
+    ...FRESH_EXIT_STATE,
     created_at: opened,
     updated_at: opened,
     version: 1,

@@ -101,6 +101,24 @@ export interface Position {
   readonly version: number;
 }
 
+/**
+ * The exit bookkeeping every new position starts with: no trailing state, no exit step taken, nothing
+ * realized, no flags. (Frozen; records get fresh arrays whenever these fields change.)
+ */
+export const FRESH_EXIT_STATE = Object.freeze({
+  peak_price: null,
+  trailing_stop_price: null,
+  breakeven_active: false,
+  partial_exits_done: Object.freeze([]) as readonly number[],
+  exit_seq: 0,
+  pending_exit: null,
+  realized_pnl: 0,
+  exit_price: null,
+  close_reason: null,
+  closed_at: null,
+  flags: Object.freeze([]) as readonly string[],
+} satisfies Partial<Position>);
+
 /** Per-share gain as a fraction of entry, signed for the side (a short gains when the price falls). */
 export function gainFraction(side: PositionSide, entryPrice: number, price: number): number {
   const g = (price - entryPrice) / entryPrice;

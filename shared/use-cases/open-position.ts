@@ -1,6 +1,6 @@
 import type { AccountConfig } from '../domain/account-config';
 import { buildOpenOrder } from '../domain/orders';
-import type { Position } from '../domain/position';
+import { FRESH_EXIT_STATE, type Position } from '../domain/position';
 import { parseRecommendation, type Recommendation } from '../domain/recommendation';
 import {
   checkContractLimits,
@@ -286,17 +286,7 @@ function newPosition(plan: PlannedOpen, account: AccountConfig, now: Date): Posi
     selection: plan.selection,
     sizing: plan.sizing,
     time_rules: plan.time_rules,
-    peak_price: null,
-    trailing_stop_price: null,
-    breakeven_active: false,
-    partial_exits_done: [],
-    exit_seq: 0,
-    pending_exit: null,
-    realized_pnl: 0,
-    exit_price: null,
-    close_reason: null,
-    closed_at: null,
-    flags: [],
+    ...FRESH_EXIT_STATE,
     created_at: iso,
     updated_at: iso,
     version: 0,

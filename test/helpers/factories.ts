@@ -3,7 +3,7 @@
  * fields a test is about.
  */
 import type { ExitPlan } from '../../shared/domain/exit-plan';
-import type { Position } from '../../shared/domain/position';
+import { FRESH_EXIT_STATE, type Position } from '../../shared/domain/position';
 import type { OptionQuote } from '../../shared/ports';
 
 /** The instant factories treat as "now" (a Monday, 11:00 in New York). */
@@ -53,17 +53,7 @@ export function makePosition(overrides: Partial<Position> = {}): Position {
     entry_time: entryTime,
     entry_underlying_price: null,
     exit_plan: makeExitPlan(),
-    peak_price: null,
-    trailing_stop_price: null,
-    breakeven_active: false,
-    partial_exits_done: [],
-    exit_seq: 0,
-    pending_exit: null,
-    realized_pnl: 0,
-    exit_price: null,
-    close_reason: null,
-    closed_at: null,
-    flags: [],
+    ...FRESH_EXIT_STATE,
     created_at: entryTime,
     updated_at: entryTime,
     version: 1,
