@@ -189,6 +189,14 @@ export class AccountPipeline extends Construct {
     });
     grantAlpacaSecret(openOrder.function, secret);
     grantPositionsTable(openOrder.function, props.table, props.liveIndexName);
+    // Transient failures (429, 5xx, market closed) come back on a schedule that fits the recommendation's
+    // age limit instead of after the full visibility timeout (shared/domain/retry-schedule.ts). The
+    // ChangeMessageVisibility permission comes with the event source's consume grant below.
+    openOrder.function.addEnvironment('RECOMMENDATIONS_QUEUE_URL', queue.queueUrl);
+    openOrder.function.addEnvironment(
+      'RECOMMENDATIONS_MAX_RECEIVE_COUNT',
+      String(RECOMMENDATIONS_MAX_RECEIVE_COUNT),
+    );
     // Grants this function consume access to this queue only. Batch size, window and concurrency keep
     // the account inside Alpaca's 200 requests/minute: see broker-rate-budget.ts for the arithmetic.
     openOrder.function.addEventSource(

@@ -16,6 +16,13 @@ export interface RuntimeConfig {
    * default 120). Must exceed the function timeout; the queue's visibility timeout exceeds both.
    */
   readonly claimLeaseMs: number;
+  /**
+   * The recommendations queue (`RECOMMENDATIONS_QUEUE_URL`, optional): when set, the open-order function
+   * brings transiently failed messages back on a schedule that fits the recommendation's age limit.
+   */
+  readonly recommendationsQueueUrl: string | null;
+  /** The queue's redrive maxReceiveCount (`RECOMMENDATIONS_MAX_RECEIVE_COUNT`, default 3). */
+  readonly maxReceiveCount: number;
 }
 
 /** Parses the shared part of the environment. Throws {@link ConfigError} naming the bad variable. */
@@ -42,7 +49,21 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
       `CLAIM_LEASE_SECONDS must be a number of seconds from 0 to 3600, got "${leaseRaw}"`,
     );
   }
-  return { accountName, account, positionsTable, claimLeaseMs: lease * 1000 };
+  const receivesRaw = env.RECOMMENDATIONS_MAX_RECEIVE_COUNT?.trim();
+  const maxReceiveCount = receivesRaw ? Number(receivesRaw) : 3;
+  if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
+    throw new ConfigError(
+      `RECOMMENDATIONS_MAX_RECEIVE_COUNT must be a whole number from 1 to 1000, got "${receivesRaw}"`,
+    );
+  }
+  return {
+    accountName,
+    account,
+    positionsTable,
+    claimLeaseMs: lease * 1000,
+    recommendationsQueueUrl: env.RECOMMENDATIONS_QUEUE_URL?.trim() || null,
+    maxReceiveCount,
+  };
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {

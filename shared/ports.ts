@@ -163,3 +163,8 @@ export interface PositionStore {
   recordRejection(rejection: RejectionRecord): Promise<void>;
   listRejections(account: string): Promise<RejectionRecord[]>;
 }
+
+/** Makes a failed queue message come back after a chosen delay (SQS ChangeMessageVisibility). */
+export interface RetryScheduler {
+  retryIn(receiptHandle: string, seconds: number): Promise<void>;
+}

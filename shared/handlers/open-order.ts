@@ -8,7 +8,13 @@ import { loadRuntimeConfig } from '../config';
 import { createLogger, createMetrics, metricsSink } from '../powertools';
 import { buildPipelineDeps, lazy, type PipelineDeps } from '../wiring';
 import { BrokerSnapshot } from '../use-cases/broker-snapshot';
-import { handleRecommendationRecord, symbolsOfBatch } from '../use-cases/handle-recommendation-record';
+import {
+  handleRecommendationRecord,
+  symbolsOfBatch,
+  type RetryOptions,
+} from '../use-cases/handle-recommendation-record';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SqsRetryScheduler } from '../adapters/sqs-retry-scheduler';
 import type { Log } from '../observability';
 
 export type OpenOrderHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
@@ -29,6 +35,15 @@ export function createOpenOrderHandler(
   const metrics = createMetrics('open-order', config.accountName, logger);
   const sink = metricsSink(metrics);
   const deps = overrides.deps ?? lazy(() => buildPipelineDeps(env, config));
+  const retry: RetryOptions | undefined = config.recommendationsQueueUrl
+    ? {
+        scheduler: new SqsRetryScheduler(
+          new SQSClient(env.AWS_ENDPOINT_URL_SQS ? { endpoint: env.AWS_ENDPOINT_URL_SQS } : {}),
+          config.recommendationsQueueUrl,
+        ),
+        maxReceiveCount: config.maxReceiveCount,
+      }
+    : undefined;
 
   return async (event, context) => {
     // A BatchProcessor holds the batch it is working on: one per invocation, so concurrent invocations of
@@ -37,17 +52,21 @@ export function createOpenOrderHandler(
     const { broker, marketData, store } = await deps();
     const snapshot = new BrokerSnapshot(broker, marketData, symbolsOfBatch(event.Records));
     const recordHandler = (record: SQSRecord) =>
-      handleRecommendationRecord(record, {
-        account: config.account,
-        broker,
-        marketData,
-        store,
-        snapshot,
-        now: () => new Date(),
-        log: logger,
-        metrics: sink,
-        claimLeaseMs: config.claimLeaseMs,
-      });
+      handleRecommendationRecord(
+        record,
+        {
+          account: config.account,
+          broker,
+          marketData,
+          store,
+          snapshot,
+          now: () => new Date(),
+          log: logger,
+          metrics: sink,
+          claimLeaseMs: config.claimLeaseMs,
+        },
+        retry,
+      );
     try {
       return await processPartialResponse(event, recordHandler, processor, {
         ...(context ? { context } : {}),

@@ -2,6 +2,15 @@ import type { SQSRecord } from 'aws-lambda';
 import { openPosition, type OpenOutcome, type OpenPositionDeps } from './open-position';
 import { InvalidRecommendationError, PipelineError, RiskLimitError, isTransient } from '../domain/errors';
 import { Metric } from '../metric-names';
+import { retryDelaySeconds } from '../domain/retry-schedule';
+import type { RetryScheduler } from '../ports';
+
+/** How a transiently failed message is brought back sooner than the queue's visibility timeout. */
+export interface RetryOptions {
+  readonly scheduler: RetryScheduler;
+  /** The queue's redrive maxReceiveCount. */
+  readonly maxReceiveCount: number;
+}
 
 /**
  * One SQS record of the open-order function. Success acknowledges the message; a throw puts it in
@@ -12,6 +21,7 @@ import { Metric } from '../metric-names';
 export async function handleRecommendationRecord(
   record: SQSRecord,
   deps: OpenPositionDeps,
+  retry?: RetryOptions,
 ): Promise<OpenOutcome> {
   const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
   const sent = Number(record.attributes?.SentTimestamp);
@@ -40,7 +50,24 @@ export async function handleRecommendationRecord(
         ? err.recommendationId
         : undefined;
     if (isTransient(err)) {
-      deps.log.warn(`Recommendation will be retried: ${(err as Error).message}`, { ...context, reason });
+      const delay = retry
+        ? retryDelaySeconds({
+            ageSeconds: ageSeconds(record, deps.now()),
+            maxAgeSeconds: deps.account.limits.max_recommendation_age_minutes * 60,
+            receiveCount,
+            maxReceiveCount: retry.maxReceiveCount,
+          })
+        : null;
+      deps.log.warn(`Recommendation will be retried: ${(err as Error).message}`, {
+        ...context,
+        reason,
+        retry_in_seconds: delay,
+      });
+      if (retry && delay !== null) {
+        await retry.scheduler
+          .retryIn(record.receiptHandle, delay)
+          .catch((e) => deps.log.warn('Could not reschedule the retry', { ...context, error: String(e) }));
+      }
     } else {
       deps.log.error(`Recommendation refused (${reason}): ${(err as Error).message}`, {
         ...context,
@@ -63,6 +90,18 @@ export async function handleRecommendationRecord(
     }
     throw err;
   }
+}
+
+/** Seconds since the message's `created_at` (when the body has a valid one) or since SQS received it. */
+function ageSeconds(record: SQSRecord, now: Date): number | null {
+  let origin = Number(record.attributes?.SentTimestamp);
+  try {
+    const created = (JSON.parse(record.body) as { created_at?: unknown })?.created_at;
+    if (typeof created === 'string' && !Number.isNaN(Date.parse(created))) origin = Date.parse(created);
+  } catch {
+    // An unparsable body is never transient; nothing to schedule.
+  }
+  return Number.isFinite(origin) && origin > 0 ? Math.max(0, (now.getTime() - origin) / 1000) : null;
 }
 
 /** Option symbols named by the batch's bodies (best effort), so one snapshot call serves the whole batch. */

@@ -11,7 +11,12 @@ import {
   sustainableRecommendationsPerMinute,
   sweepRequestsPerMinute,
 } from '../../lib/broker-rate-budget';
-import { ALPACA_DATA_API_URL, ALPACA_PAPER_API_URL, sweepTimeout } from '../../lib/account-pipeline';
+import {
+  ALPACA_DATA_API_URL,
+  ALPACA_PAPER_API_URL,
+  RECOMMENDATIONS_MAX_RECEIVE_COUNT,
+  sweepTimeout,
+} from '../../lib/account-pipeline';
 import { METRIC_NAMESPACE } from '../../shared/metric-names';
 import {
   actionsOf,
@@ -173,6 +178,18 @@ describe('functions', () => {
       );
       expect(JSON.parse(env.ACCOUNT_CONFIG as string)).toMatchObject({ name: 'main', paper: true });
     }
+  });
+});
+
+describe('retry schedule of transient failures', () => {
+  it("gives the open-order function its own queue's URL and the redrive count, and the right to change visibility", () => {
+    const env = environmentOf(template, logicalId(main.openOrderFunction));
+    expect(env.RECOMMENDATIONS_QUEUE_URL).toEqual({ Ref: logicalId(main.queue) });
+    expect(env.RECOMMENDATIONS_MAX_RECEIVE_COUNT).toBe(String(RECOMMENDATIONS_MAX_RECEIVE_COUNT));
+    const sqs = statementsOfRole(template, roleIdOf(main.openOrderFunction)).filter((st) =>
+      actionsOf(st).includes('sqs:ChangeMessageVisibility'),
+    );
+    expect(sqs.map((st) => st.Resource)).toEqual([arnOf(main.queue)]);
   });
 });
 
