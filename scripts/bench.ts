@@ -463,8 +463,8 @@ ${markdownTable(
 ## The floors
 
 - **Broker calls per sweep:** 1 positions call + 1 open-orders call + 1 clock call + ⌈N/100⌉ option-snapshot calls
-  (100 symbols a call) + one call per order actually sent. A sweep that learns a fill of an order that is no longer
-  open adds one order lookup per such order.
+  (100 symbols a call) + one call per order actually sent. A sweep that has orders to learn (opens or exits that ended since the last sweep) adds one listing of
+  closed orders (paged by 500); a per-order lookup is only the fallback for an order the listing lacks.
 - **Table reads per sweep:** one Query page (1 MB) of the sparse live-positions index per page of live positions,
   plus one read of the account's control item. Closed positions are not in the index, so closed history is never
   read.

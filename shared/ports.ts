@@ -85,6 +85,12 @@ export interface Broker {
   /** The broker's position in one symbol, read now; null when nothing is held. */
   getPosition(symbol: string): Promise<BrokerPosition | null>;
   listOpenOrders(): Promise<BrokerOrder[]>;
+  /**
+   * Orders that ended (filled, canceled, expired, rejected, ...) submitted after `afterIso` (exclusive),
+   * oldest first, across pages (bounded: an order past the last page is simply absent, so callers must
+   * treat absence as "unknown", never as "no such order").
+   */
+  listClosedOrders(afterIso: string): Promise<BrokerOrder[]>;
 }
 
 /** Filters for an option chain request. Dates `YYYY-MM-DD`, strikes per share. */

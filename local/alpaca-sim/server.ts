@@ -72,6 +72,8 @@ export interface SimFault {
   readonly method?: string;
   /** Exact pathname (`/v2/orders`) or a RegExp tested against the pathname (any if omitted). */
   readonly path?: string | RegExp;
+  /** Query parameters the request must carry with exactly these values (any query if omitted). */
+  readonly query?: Readonly<Record<string, string>>;
   /** Answer this status (with `body`, `headers`) instead of the real answer. */
   readonly status?: number;
   /** Body of the injected answer. @default `{ code, message }` naming the fault */
@@ -433,11 +435,12 @@ class AlpacaSimServer implements AlpacaSim {
     });
   }
 
-  private takeFault(method: string, path: string): SimFault | null {
+  private takeFault(method: string, path: string, query: URLSearchParams): SimFault | null {
     const i = this.faults.findIndex(
       ({ fault: f }) =>
         (f.method === undefined || f.method.toUpperCase() === method) &&
-        (f.path === undefined || (typeof f.path === 'string' ? f.path === path : f.path.test(path))),
+        (f.path === undefined || (typeof f.path === 'string' ? f.path === path : f.path.test(path))) &&
+        (f.query === undefined || Object.entries(f.query).every(([k, v]) => query.get(k) === v)),
     );
     if (i < 0) return null;
     const active = this.faults[i];
@@ -536,7 +539,7 @@ class AlpacaSimServer implements AlpacaSim {
       return;
     }
 
-    const fault = this.takeFault(method, path);
+    const fault = this.takeFault(method, path, url.searchParams);
     if (fault) entry.faulted = true;
     if (fault?.delayMs) await this.sleep(fault.delayMs);
     if (fault && fault.status !== undefined && !fault.afterAction && !fault.lostReply) {

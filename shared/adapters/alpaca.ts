@@ -90,6 +90,10 @@ export interface OptionChainEntry {
 /** Max symbols Alpaca accepts in one snapshots call. */
 export const MAX_SNAPSHOT_SYMBOLS = 100;
 
+/** Page size and page cap of {@link AlpacaAdapter.listClosedOrders}. */
+const CLOSED_ORDER_PAGE = 500;
+export const MAX_CLOSED_ORDER_PAGES = 10;
+
 const OPENING_INTENTS = new Set(['buy_to_open', 'sell_to_open']);
 const OCC_RE = /^([A-Z]{1,5}[A-Z0-9]?)(\d{2})(\d{2})(\d{2})([CP])(\d{8})$/;
 
@@ -231,6 +235,36 @@ export class AlpacaAdapter implements Broker, MarketData {
       this.orders.getAllOrders({ status: 'open', limit: 500, direction: 'asc' }),
     );
     return list.map(toBrokerOrder);
+  }
+
+  /**
+   * `GET /v2/orders?status=closed&after=…&direction=asc&limit=500`, following pages: each next page starts
+   * 1 ms before the last order's `created_at` (`after` is exclusive and the parsed time is cut to
+   * milliseconds, so orders sharing that instant are read again and deduplicated by id). At most
+   * {@link MAX_CLOSED_ORDER_PAGES} pages; orders past them are absent (callers fall back to per-order lookups).
+   */
+  async listClosedOrders(afterIso: string): Promise<BrokerOrder[]> {
+    const out: BrokerOrder[] = [];
+    const seen = new Set<string>();
+    let after = new Date(afterIso).toISOString();
+    for (let page = 0; page < MAX_CLOSED_ORDER_PAGES; page++) {
+      const list = await this.call({ method: 'GET', path: '/v2/orders' }, () =>
+        this.orders.getAllOrders({ status: 'closed', after, direction: 'asc', limit: CLOSED_ORDER_PAGE }),
+      );
+      let added = 0;
+      for (const o of list.map(toBrokerOrder)) {
+        if (seen.has(o.id)) continue;
+        seen.add(o.id);
+        out.push(o);
+        added++;
+      }
+      const last = list.length ? toBrokerOrder(list[list.length - 1]).created_at : '';
+      if (list.length < CLOSED_ORDER_PAGE || added === 0 || !last) break;
+      const next = new Date(Date.parse(last) - 1).toISOString();
+      if (next <= after) break; // a full page within one millisecond: no way forward
+      after = next;
+    }
+    return out;
   }
 
   /** `GET /v2/positions`, normalised (absolute quantities, `side`). */

@@ -40,7 +40,13 @@ export interface PendingExit {
   readonly reason: ExitReason;
   /** Index into `exit_plan.partial_exits` when reason is `partial_exit`. */
   readonly partial_level?: number | null;
+  /** When this step's claim was last taken or renewed (a resend renews it). */
   readonly claimed_at: string;
+  /**
+   * When this step was first claimed; a resend keeps it. The sweep lists closed orders from here on.
+   * Records written before it existed lack it: read `claimed_at` instead.
+   */
+  readonly first_claimed_at?: string;
 }
 
 /** The position record, as stored (snake_case, like the messages). */

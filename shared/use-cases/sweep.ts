@@ -43,9 +43,11 @@ export interface SweepDeps {
   /** Positions processed concurrently. @default 8 */
   readonly concurrency?: number;
   /**
-   * Order lookups (learning fills of orders no longer open) one sweep may make. The rest wait for the next
-   * sweep, so a burst of fills never pushes a sweep past its request budget or its timeout, and the open
-   * positions' exits are still evaluated. @default 20
+   * Order lookups (learning fills of orders no longer open) one sweep may make. Orders that ended are
+   * normally learned from one listing of closed orders per sweep; a lookup is only the fallback for an
+   * order the listing did not contain (or when the listing failed). The rest wait for the next sweep, so
+   * a burst of fills never pushes a sweep past its request budget or its timeout, and the open positions'
+   * exits are still evaluated. @default 20
    */
   readonly maxLookupsPerSweep?: number;
 }
@@ -106,16 +108,29 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
   ]).then((symbols) => fetchQuotes(deps.marketData, symbols));
   // Awaited in step 3; until then a failure must not surface as an unhandled rejection.
   prefetched.catch(() => undefined);
-  const [live, brokerPositions, openOrders, clock, control] = await Promise.all([
+  // Orders that ended since the oldest step in flight, in one listing (paged), asked for only when some
+  // live position has an order to learn. A failed listing costs nothing but lookups: learning falls back
+  // to the capped per-order lookups.
+  const closedRead = liveRead
+    .then((rows) => {
+      const after = closedListingAfter(rows, deps.now(), deps.claimLeaseMs ?? 120_000);
+      return after === null ? null : deps.broker.listClosedOrders(after);
+    })
+    .catch((err: unknown) => {
+      deps.log.warn(`Listing closed orders failed; falling back to per-order lookups: ${String(err)}`);
+      return null;
+    });
+  const [live, brokerPositions, openOrders, clock, control, closedOrders] = await Promise.all([
     liveRead,
     heldRead,
     deps.broker.listOpenOrders(),
     deps.broker.getClock(),
     deps.store.getControl(deps.account.name),
+    closedRead,
   ]);
   report.livePositions = live.length;
   report.marketOpen = clock.isOpen;
-  ctx.init(brokerPositions, openOrders, clock);
+  ctx.init(brokerPositions, openOrders, clock, closedOrders ?? []);
 
   // 1. Learn fills and resolve claims (opens and exits in flight).
   // Exit steps in flight first: when lookups run short, finishing closes matters more than learning opens.
@@ -160,6 +175,8 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
 class SweepContext {
   private brokerBySymbol = new Map<string, BrokerPosition>();
   private openOrderByClientId = new Map<string, BrokerOrder>();
+  /** Orders that ended, from this sweep's closed-order listing (empty when none was needed or it failed). */
+  private closedOrderByClientId = new Map<string, BrokerOrder>();
   /** Contracts per symbol the broker still lets this sweep close (decremented as orders go out). */
   private availableBySymbol = new Map<string, number>();
   private clock!: MarketClock;
@@ -172,13 +189,30 @@ class SweepContext {
     private readonly report: Mutable<SweepReport>,
   ) {}
 
-  init(positions: BrokerPosition[], orders: BrokerOrder[], clock: MarketClock): void {
+  init(
+    positions: BrokerPosition[],
+    orders: BrokerOrder[],
+    clock: MarketClock,
+    closedOrders: readonly BrokerOrder[] = [],
+  ): void {
     this.clock = clock;
     for (const p of positions) {
       this.brokerBySymbol.set(p.symbol, p);
       this.availableBySymbol.set(p.symbol, Math.max(0, Math.min(p.qty, p.qty_available)));
     }
     for (const o of orders) this.openOrderByClientId.set(o.client_order_id, o);
+    for (const o of closedOrders) {
+      if (o.client_order_id && TERMINAL_ORDER_STATUSES.has(o.status))
+        this.closedOrderByClientId.set(o.client_order_id, o);
+    }
+  }
+
+  /**
+   * What this sweep already knows of an order without asking: the open-orders read first, then the
+   * closed-order listing. `undefined` means unknown (never "no such order": only a lookup can say that).
+   */
+  private knownOrder(clientOrderId: string): BrokerOrder | undefined {
+    return this.openOrderByClientId.get(clientOrderId) ?? this.closedOrderByClientId.get(clientOrderId);
   }
 
   /** Takes one order lookup from this sweep's allowance; false when it is spent (try next sweep). */
@@ -249,7 +283,10 @@ class SweepContext {
   /** A claim whose opening order was never recorded: resolve it once the claiming delivery is surely gone. */
   private async learnSubmitting(p: Position): Promise<Position | null> {
     const age = this.now().getTime() - Date.parse(p.created_at);
-    if (age < this.lease || !this.takeLookup()) return p;
+    if (age < this.lease) return p;
+    const known = this.knownOrder(p.open_client_order_id);
+    if (known) return this.applyOpenOrder(p, known);
+    if (!this.takeLookup()) return p;
     const order = await this.deps.broker.getOrderByClientOrderId(p.open_client_order_id);
     if (order) return this.applyOpenOrder(p, order);
     // The open path refuses a recommendation older than max age, so after max age + lease nothing will send it.
@@ -259,9 +296,9 @@ class SweepContext {
   }
 
   private async learnPendingOpen(p: Position): Promise<Position | null> {
-    const working = this.openOrderByClientId.get(p.open_client_order_id);
-    if (!working && !this.takeLookup()) return p;
-    const order = working ?? (await this.deps.broker.getOrderByClientOrderId(p.open_client_order_id));
+    const known = this.knownOrder(p.open_client_order_id);
+    if (!known && !this.takeLookup()) return p;
+    const order = known ?? (await this.deps.broker.getOrderByClientOrderId(p.open_client_order_id));
     if (!order) {
       // Recorded as pending but unknown to the broker: should not happen; flag for an operator.
       this.alert('open_order_missing', p.option_symbol, `opening order ${p.open_client_order_id} not found`);
@@ -316,7 +353,10 @@ class SweepContext {
     const pe = p.pending_exit;
     if (!pe) return this.deps.store.replace(p, { ...p, state: 'open', updated_at: this.now().toISOString() });
     const working = this.openOrderByClientId.get(pe.client_order_id);
-    if (working || !this.takeLookup()) return p;
+    if (working) return p;
+    const listed = this.closedOrderByClientId.get(pe.client_order_id);
+    if (listed) return this.applyExitFill(p, pe, listed);
+    if (!this.takeLookup()) return p;
     const order = await this.deps.broker.getOrderByClientOrderId(pe.client_order_id);
     if (order) {
       if (!TERMINAL_ORDER_STATUSES.has(order.status)) return p;
@@ -335,7 +375,11 @@ class SweepContext {
    * that contract is read again: the sweep's opening snapshot may predate a fill (safety rule 3).
    */
   private async resendExit(p: Position, pe: PendingExit): Promise<void> {
-    const renewed: PendingExit = { ...pe, claimed_at: this.now().toISOString() };
+    const renewed: PendingExit = {
+      ...pe,
+      claimed_at: this.now().toISOString(),
+      first_claimed_at: pe.first_claimed_at ?? pe.claimed_at,
+    };
     const claimed = await this.deps.store.replace(p, {
       ...p,
       pending_exit: renewed,
@@ -550,6 +594,7 @@ class SweepContext {
       reason,
       partial_level: decision.partialLevel ?? null,
       claimed_at: now.toISOString(),
+      first_claimed_at: now.toISOString(),
     };
     this.deps.log.info(`Exit rule fired for ${p.position_id}: ${decision.detail}`, { reason, qty });
     // The claim: only one sweep can move this version to `closing` for step `seq` (safety rule 5).
@@ -721,6 +766,28 @@ async function fetchQuotes(
 ): Promise<{ requested: ReadonlySet<string>; quotes: ReadonlyMap<string, OptionQuote> }> {
   const quotes = symbols.length ? await marketData.getOptionQuotes(symbols) : new Map<string, OptionQuote>();
   return { requested: new Set(symbols), quotes };
+}
+
+/** Margin for the difference between this clock (claims) and the broker's (orders' `created_at`). */
+const CLOCK_SKEW_MARGIN_MS = 60_000;
+
+/**
+ * Where this sweep's closed-order listing starts: the earliest time an order still to be learned can have
+ * been submitted (a pending open's or a lapsed claim's `created_at`, an exit step's first claim), minus the
+ * clock-skew margin. null when no live position has such an order (no listing at all).
+ */
+function closedListingAfter(live: readonly Position[], now: Date, leaseMs: number): string | null {
+  let earliest = Infinity;
+  for (const p of live) {
+    let since: string | undefined;
+    if (p.state === 'pending') since = p.created_at;
+    else if (p.state === 'submitting') {
+      if (now.getTime() - Date.parse(p.created_at) >= leaseMs) since = p.created_at;
+    } else if (p.pending_exit) since = p.pending_exit.first_claimed_at ?? p.pending_exit.claimed_at;
+    const t = since === undefined ? NaN : Date.parse(since);
+    if (Number.isFinite(t)) earliest = Math.min(earliest, t);
+  }
+  return earliest === Infinity ? null : new Date(earliest - CLOCK_SKEW_MARGIN_MS).toISOString();
 }
 
 function learnRank(p: Position): number {

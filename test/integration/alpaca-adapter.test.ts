@@ -106,6 +106,58 @@ describe('orders and positions', () => {
     expect(await broker.listOpenOrders()).toEqual([]);
   });
 
+  it('lists closed orders after a time, oldest first: filled and cancelled, never open ones', async () => {
+    await sim.close();
+    let now = Date.parse('2027-03-01T15:00:00.000Z');
+    sim = await startTestSim({ now: () => new Date(now) });
+    const broker = adapterFor(sim);
+    await broker.submitOrder(openOrder({ client_order_id: 'old' })); // filled, but before `after`
+    now += 10_000;
+    await broker.submitOrder(openOrder({ client_order_id: 'filled' }));
+    now += 1_000;
+    const cancelled = await broker.submitOrder(
+      openOrder({ client_order_id: 'cancelled', type: 'limit', limit_price: 1 }),
+    );
+    await broker.cancelOrder(cancelled.id);
+    now += 1_000;
+    await broker.submitOrder(openOrder({ client_order_id: 'resting', type: 'limit', limit_price: 1 }));
+    const closed = await broker.listClosedOrders('2027-03-01T15:00:05.000Z');
+    expect(closed.map((o) => [o.client_order_id, o.status, o.filled_qty])).toEqual([
+      ['filled', 'filled', 2],
+      ['cancelled', 'canceled', 0],
+    ]);
+    expect(closed[0]).toMatchObject({ filled_avg_price: 2.1, side: 'buy' });
+    const [req] = sim.requestsTo('GET', '/v2/orders').filter((r) => r.query.status === 'closed');
+    expect(req.query).toMatchObject({
+      status: 'closed',
+      after: '2027-03-01T15:00:05.000Z',
+      direction: 'asc',
+      limit: '500',
+    });
+  });
+
+  it('pages closed orders past 500 (orders sharing a millisecond at a page edge are kept once)', async () => {
+    await sim.close();
+    const t0 = Date.parse('2027-03-01T15:00:00.000Z');
+    let now = t0;
+    sim = await startTestSim({ now: () => new Date(now), rateLimitPerMinute: null });
+    const broker = adapterFor(sim);
+    const n = 1_100;
+    for (let i = 0; i < n; i++) {
+      now = t0 + 1_000 + Math.floor(i / 2); // two orders per millisecond
+      await broker.submitOrder(
+        openOrder({ client_order_id: `c${i}`, qty: 1, type: 'limit', limit_price: 0.01 }),
+      );
+    }
+    for (const o of sim.orders(KEY_ID)) sim.cancelOrder(String(o.id));
+    const closed = await broker.listClosedOrders(new Date(t0).toISOString());
+    expect(closed).toHaveLength(n);
+    expect(new Set(closed.map((o) => o.id)).size).toBe(n);
+    const times = closed.map((o) => o.created_at);
+    expect([...times].sort()).toEqual(times);
+    expect(sim.requestsTo('GET', '/v2/orders').filter((r) => r.query.status === 'closed')).toHaveLength(3);
+  });
+
   it('normalises positions: absolute qty and qty_available, side from the sign', async () => {
     const broker = adapterFor(sim);
     sim.setPosition(KEY_ID, CALL, 4, 1.25);

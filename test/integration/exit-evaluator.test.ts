@@ -106,7 +106,7 @@ describe('exit evaluator sweeps', () => {
     expect((await p.table.store.get('main', 'race'))!.state).toBe('pending');
     // The positions read answers at once (nothing held yet); the open-orders read is slow, and the fill
     // lands in between: the order is no longer open, and the positions snapshot predates the fill.
-    p.sim.injectFault({ method: 'GET', path: '/v2/orders', delayMs: 300 });
+    p.sim.injectFault({ method: 'GET', path: '/v2/orders', query: { status: 'open' }, delayMs: 300 });
     setTimeout(() => p.sim.fillOrder(orderId, { price: 2.1 }), 100);
     const r = await sweep();
     expect(r.closed).toEqual([]);
@@ -117,7 +117,8 @@ describe('exit evaluator sweeps', () => {
     expect(brokerQty(FUTURE_SYMBOL)).toBe(2);
   });
 
-  it('a burst of fills is learned 20 lookups per sweep, and open positions are still evaluated meanwhile', async () => {
+  /** 25 pending opens whose orders all filled, plus an open position whose stop fires at once. */
+  async function burstOfFills() {
     await open({ recommendation_id: 'held', option_symbol: SYMBOL_B, exit_plan: { stop_loss_pct: 0.25 } });
     p.sim.setFillMode('manual');
     const bodies = Array.from({ length: 25 }, (_, i) =>
@@ -131,18 +132,50 @@ describe('exit evaluator sweeps', () => {
     for (const o of p.sim.orders(KEY_ID))
       if (o.status !== 'filled') p.sim.fillOrder(String(o.id), { price: 2.1 });
     mid(SYMBOL_B, 1.0); // the already-open position's stop fires in the same sweep
+  }
+  const lookups = () => p.sim.requestsTo('GET', '/v2/orders:by_client_order_id').length;
+  const closedListings = () =>
+    p.sim.requestsTo('GET', '/v2/orders').filter((r) => r.query.status === 'closed').length;
+  const burstOpen = async () =>
+    (await p.table.store.listLive('main')).filter(
+      (x) => x.position_id.startsWith('burst-') && x.state === 'open',
+    ).length;
 
-    const lookupsBefore = p.sim.requestsTo('GET', '/v2/orders:by_client_order_id').length;
+  it('a burst of fills is learned in one sweep from one closed-order listing, open positions evaluated too', async () => {
+    await burstOfFills();
+    const [lookupsBefore, listingsBefore] = [lookups(), closedListings()];
     const r1 = await sweep();
-    expect(
-      p.sim.requestsTo('GET', '/v2/orders:by_client_order_id').length - lookupsBefore,
-    ).toBeLessThanOrEqual(20);
+    expect(closedListings() - listingsBefore).toBe(1);
+    expect(lookups() - lookupsBefore).toBe(0);
     expect(r1.ordersSent).toEqual([expect.objectContaining({ position_id: 'held', reason: 'stop_loss' })]);
-    const live = await p.table.store.listLive('main');
-    expect(live.filter((x) => x.position_id.startsWith('burst-') && x.state === 'open')).toHaveLength(20);
+    const held = (await p.table.store.get('main', 'held'))!.pending_exit!;
+    expect(held.first_claimed_at).toBe(held.claimed_at);
+    expect(await burstOpen()).toBe(25);
+    for (let i = 0; i < 25; i++)
+      expect(await p.table.store.get('main', `burst-${i}`)).toMatchObject({ quantity: 1, entry_price: 2.1 });
+  });
+
+  it('a failed closed-order listing falls back to 20 lookups per sweep; open positions still evaluated', async () => {
+    await burstOfFills();
+    // The listing fails through its retries (1 try + 2 retries); the open-orders read is untouched.
+    p.sim.injectFault({
+      method: 'GET',
+      path: '/v2/orders',
+      query: { status: 'closed' },
+      status: 500,
+      times: 3,
+    });
+    const lookupsBefore = lookups();
+    const r1 = await sweep();
+    expect(r1.errors).toEqual([]);
+    expect(lookups() - lookupsBefore).toBe(20);
+    expect(r1.ordersSent).toEqual([expect.objectContaining({ position_id: 'held', reason: 'stop_loss' })]);
+    expect(await burstOpen()).toBe(20);
+    // The next sweep's listing answers: the rest are learned without a lookup.
+    const lookupsMid = lookups();
     await sweep();
-    const after = await p.table.store.listLive('main');
-    expect(after.filter((x) => x.position_id.startsWith('burst-') && x.state === 'open')).toHaveLength(25);
+    expect(lookups() - lookupsMid).toBe(0);
+    expect(await burstOpen()).toBe(25);
   });
 
   it('closes an unfilled, cancelled open as not_filled', async () => {
@@ -369,6 +402,31 @@ describe('exit evaluator sweeps', () => {
     });
     expect(p.sim.orders(KEY_ID).filter((o) => o.side === 'sell')).toHaveLength(1);
     expect(brokerQty(FUTURE_SYMBOL)).toBe(0);
+  });
+
+  it('a resent exit step keeps its first claim time, and the closed listing starts from it', async () => {
+    await open({ recommendation_id: 'resent', exit_plan: { stop_loss_pct: 0.25 } });
+    mid(FUTURE_SYMBOL, 1.0);
+    p.sim.injectFault({ method: 'POST', path: '/v2/orders', status: 500 });
+    await sweep(); // claimed, the send fails before the broker acts
+    const first = (await p.table.store.get('main', 'resent'))!.pending_exit!;
+    expect(first.first_claimed_at).toBe(first.claimed_at);
+    p.sim.injectFault({ method: 'POST', path: '/v2/orders', status: 500 });
+    await sweep(); // never reached the broker: the claim is renewed and the step resent (fails again)
+    const renewed = (await p.table.store.get('main', 'resent'))!.pending_exit!;
+    expect(renewed.claimed_at).not.toBe(first.claimed_at);
+    expect(renewed.first_claimed_at).toBe(first.claimed_at);
+    const r3 = await sweep(); // resent once more
+    expect(r3.ordersSent).toHaveLength(1);
+    const lookupsBefore = lookups();
+    await sweep(); // the fill is learned from the closed listing
+    expect(lookups() - lookupsBefore).toBe(0);
+    expect(await p.table.store.get('main', 'resent')).toMatchObject({ state: 'closed' });
+    const listings = p.sim.requestsTo('GET', '/v2/orders').filter((r) => r.query.status === 'closed');
+    expect(listings.length).toBeGreaterThan(0);
+    const margin = Date.parse(first.claimed_at) - 60_000;
+    for (const r of listings.slice(-2)) expect(Date.parse(r.query.after)).toBe(margin);
+    expect(p.sim.orders(KEY_ID).filter((o) => o.side === 'sell')).toHaveLength(1);
   });
 
   it('a lost reply on the exit order is looked up, not sent again', async () => {
