@@ -3,6 +3,8 @@
  * (no holidays, no early closes); whether the market is open *now* is a switch the tests control, so a
  * test never depends on the hour it runs at.
  */
+import { addDays, newYorkTime } from '../../shared/domain/market-time';
+
 const NY_OFFSET = new Intl.DateTimeFormat('en-US', {
   timeZone: 'America/New_York',
   timeZoneName: 'shortOffset',
@@ -39,18 +41,6 @@ export function nyDateTime(date: string, hhmm: string): string {
   return `${date}T${hhmm}:00${offset}`;
 }
 
-/** New York calendar date of an instant. */
-export function nyDate(d: Date): string {
-  const p = Object.fromEntries(NY_PARTS.formatToParts(d).map((x) => [x.type, x.value]));
-  return `${p.year}-${p.month}-${p.day}`;
-}
-
-function addDays(date: string, days: number): string {
-  const d = new Date(`${date}T12:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
-
 function isWeekday(date: string): boolean {
   const day = new Date(`${date}T12:00:00Z`).getUTCDay();
   return day !== 0 && day !== 6;
@@ -71,7 +61,7 @@ function nextTradingDay(date: string): string {
 
 /** Next core-session open and close after `now`. */
 function nextSession(now: Date): { nextOpen: string; nextClose: string; isMarketDay: boolean } {
-  const today = nyDate(now);
+  const today = newYorkTime(now).date;
   const isMarketDay = isWeekday(today);
   const t = now.getTime();
   const open = (d: string) => nyDateTime(d, '09:30');
@@ -113,7 +103,7 @@ export function clockV3(now: Date, isOpen: boolean): Record<string, unknown> {
 }
 
 function range(now: Date, start?: string | null, end?: string | null): [string, string] {
-  const from = start ? start.slice(0, 10) : nyDate(now);
+  const from = start ? start.slice(0, 10) : newYorkTime(now).date;
   const to = end ? end.slice(0, 10) : addDays(from, 30);
   return [from, to];
 }

@@ -29,6 +29,12 @@ export function daysUntil(date: string, now: Date): number {
   return Math.round((Date.UTC(y2, m2 - 1, d2) - Date.UTC(y1, m1 - 1, d1)) / 86_400_000);
 }
 
+/** The calendar date `days` after `date` (`YYYY-MM-DD`; negative goes back). */
+export function addDays(date: string, days: number): string {
+  const [y, m, d] = date.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}
+
 /** `HH:MM` to minutes since midnight. */
 export function minutesOfDay(hhmm: string): number {
   const [h, m] = hhmm.split(':').map(Number);

@@ -70,9 +70,24 @@ export function checkContractLimits(order: ContractRiskInput, account: AccountCo
 
 /** Minutes since `created_at` (or, without it, since SQS received the message); null when neither is known. */
 export function recommendationAgeMinutes(rec: Recommendation, now: Date, sentAt?: Date): number | null {
-  const origin = rec.created_at ? Date.parse(rec.created_at) : sentAt?.getTime();
-  if (origin === undefined || Number.isNaN(origin)) return null;
-  return Math.max(0, (now.getTime() - origin) / 60_000);
+  const seconds = messageAgeSeconds(rec.created_at, sentAt?.getTime(), now);
+  return seconds === null ? null : seconds / 60;
+}
+
+/**
+ * Seconds since a message's `created_at` when it has a valid one, else since SQS received it (`sentAtMs`);
+ * null when neither is known. The one definition of a recommendation's age: the age limit and the retry
+ * schedule both use it.
+ */
+export function messageAgeSeconds(
+  createdAt: string | null | undefined,
+  sentAtMs: number | undefined,
+  now: Date,
+): number | null {
+  const created = createdAt ? Date.parse(createdAt) : NaN;
+  const origin = Number.isNaN(created) ? sentAtMs : created;
+  if (origin === undefined || !Number.isFinite(origin) || origin <= 0) return null;
+  return Math.max(0, (now.getTime() - origin) / 1000);
 }
 
 /**

@@ -3,6 +3,7 @@ import { openPosition, type OpenOutcome, type OpenPositionDeps } from './open-po
 import { InvalidRecommendationError, PipelineError, RiskLimitError, isTransient } from '../domain/errors';
 import { Metric } from '../metric-names';
 import { retryDelaySeconds } from '../domain/retry-schedule';
+import { messageAgeSeconds } from '../domain/risk';
 import type { RetryScheduler } from '../ports';
 
 /** How a transiently failed message is brought back sooner than the queue's visibility timeout. */
@@ -92,16 +93,16 @@ export async function handleRecommendationRecord(
   }
 }
 
-/** Seconds since the message's `created_at` (when the body has a valid one) or since SQS received it. */
+/** The message's age (see {@link messageAgeSeconds}), reading `created_at` from the body when it can. */
 function ageSeconds(record: SQSRecord, now: Date): number | null {
-  let origin = Number(record.attributes?.SentTimestamp);
+  let createdAt: string | undefined;
   try {
     const created = (JSON.parse(record.body) as { created_at?: unknown })?.created_at;
-    if (typeof created === 'string' && !Number.isNaN(Date.parse(created))) origin = Date.parse(created);
+    if (typeof created === 'string') createdAt = created;
   } catch {
-    // An unparsable body is never transient; nothing to schedule.
+    // An unparsable body is never transient; the send time still gives an age.
   }
-  return Number.isFinite(origin) && origin > 0 ? Math.max(0, (now.getTime() - origin) / 1000) : null;
+  return messageAgeSeconds(createdAt, Number(record.attributes?.SentTimestamp), now);
 }
 
 /** Option symbols named by the batch's bodies (best effort), so one snapshot call serves the whole batch. */

@@ -2,7 +2,7 @@ import type { AccountConfig } from '../domain/account-config';
 import { selectContract, type ChainContract } from '../domain/contract-selection';
 import { InvalidRecommendationError, RiskLimitError, TransientError } from '../domain/errors';
 import { resolveExitPlan, type ExitPlan } from '../domain/exit-plan';
-import { newYorkTime } from '../domain/market-time';
+import { addDays, newYorkTime } from '../domain/market-time';
 import { parseOccSymbol, type OccSymbol } from '../domain/occ';
 import type { Position } from '../domain/position';
 import type { Recommendation } from '../domain/recommendation';
@@ -242,9 +242,4 @@ function toChainContract(e: OptionChainEntry): ChainContract {
     ...(e.openInterest !== null ? { openInterest: e.openInterest } : {}),
     ...(e.delta !== null ? { delta: e.delta } : {}),
   };
-}
-
-function addDays(date: string, days: number): string {
-  const [y, m, d] = date.split('-').map(Number);
-  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
 }

@@ -14,15 +14,12 @@ import {
   KEY_ID,
   type Pipeline,
 } from '../helpers/pipeline';
-import { newYorkTime } from '../../shared/domain/market-time';
+import { addDays, newYorkTime } from '../../shared/domain/market-time';
 import { formatOccSymbol } from '../../shared/domain/occ';
 
 let p: Pipeline;
 const today = newYorkTime(new Date()).date;
-const addDays = (d: number) => {
-  const [y, m, dd] = today.split('-').map(Number);
-  return new Date(Date.UTC(y, m - 1, dd + d)).toISOString().slice(0, 10);
-};
+const inDays = (d: number) => addDays(today, d);
 
 beforeEach(async () => {
   p = await startPipeline({
@@ -33,7 +30,7 @@ beforeEach(async () => {
   p.sim.addChain({
     underlying: 'GOOGL',
     underlyingPrice: 200,
-    expiries: [addDays(3), addDays(14), addDays(21), addDays(45)],
+    expiries: [inDays(3), inDays(14), inDays(21), inDays(45)],
     strikes: [190, 195, 197.5, 200, 202.5, 205, 207.5, 210, 215],
   });
 });
@@ -53,7 +50,7 @@ describe('contract selection through the open path', () => {
     expect(res.batchItemFailures).toEqual([]);
 
     // 21 days sits nearest the 7-30 range's midpoint; 202.5 is nearest 1.5% out of the money (203).
-    const expected = formatOccSymbol({ root: 'GOOGL', expiry: addDays(21), type: 'call', strike: 202.5 });
+    const expected = formatOccSymbol({ root: 'GOOGL', expiry: inDays(21), type: 'call', strike: 202.5 });
     const [order] = sentOrders(p.sim);
     expect(order).toMatchObject({ symbol: expected, side: 'buy', position_intent: 'buy_to_open' });
 
@@ -73,7 +70,7 @@ describe('contract selection through the open path', () => {
         close_before_expiry_days: 2,
       }),
     });
-    expect(pos!.selection).toMatchObject({ strike: 202.5, expiry: addDays(21) });
+    expect(pos!.selection).toMatchObject({ strike: 202.5, expiry: inDays(21) });
     expect(pos!.sizing).toMatchObject({ source: 'sized', contracts: Number(order.qty) });
   });
 
@@ -106,7 +103,7 @@ describe('contract selection through the open path', () => {
     p.sim.addChain({
       underlying: 'GOOGL',
       underlyingPrice: 200,
-      expiries: [addDays(30)],
+      expiries: [inDays(30)],
       strikes: [190, 195, 200],
       openInterest: 10,
     });
@@ -129,7 +126,7 @@ describe('contract selection through the open path', () => {
     p.sim.addChain({
       underlying: 'GOOGL',
       underlyingPrice: 200,
-      expiries: [addDays(21)],
+      expiries: [inDays(21)],
       strikes: [200, 202.5, 205],
     });
     const res = await loadOpenOrderHandler(p)(
