@@ -12,21 +12,33 @@ const NY_PARTS = new Intl.DateTimeFormat('en-US', {
   hourCycle: 'h23',
 });
 
+/** The last answer of {@link newYorkTime}, by UTC minute: a sweep asks for the same instant per position. */
+let lastNewYorkTime: { utcMinute: number; date: string; minuteOfDay: number } | null = null;
+
 /** The New York calendar date and minute of day of an instant. */
 export function newYorkTime(now: Date): { date: string; minuteOfDay: number } {
-  const parts = Object.fromEntries(NY_PARTS.formatToParts(now).map((p) => [p.type, p.value]));
-  return {
-    date: `${parts.year}-${parts.month}-${parts.day}`,
-    minuteOfDay: Number(parts.hour) * 60 + Number(parts.minute),
-  };
+  // Since 1883 New York's offset from UTC has been a whole number of hours, changing on the hour, so the
+  // date and the minute of day depend only on the UTC minute. (Earlier instants are not cached.)
+  const utcMinute = Math.floor(now.getTime() / 60_000);
+  if (lastNewYorkTime?.utcMinute !== utcMinute || utcMinute < 0) {
+    const parts = Object.fromEntries(NY_PARTS.formatToParts(now).map((p) => [p.type, p.value]));
+    lastNewYorkTime = {
+      utcMinute,
+      date: `${parts.year}-${parts.month}-${parts.day}`,
+      minuteOfDay: Number(parts.hour) * 60 + Number(parts.minute),
+    };
+  }
+  return { date: lastNewYorkTime.date, minuteOfDay: lastNewYorkTime.minuteOfDay };
 }
 
 /** Whole days from today's New York date to `date` (`YYYY-MM-DD`): 0 on that day, negative after. */
 export function daysUntil(date: string, now: Date): number {
-  const today = newYorkTime(now).date;
-  const [y1, m1, d1] = today.split('-').map(Number);
-  const [y2, m2, d2] = date.split('-').map(Number);
-  return Math.round((Date.UTC(y2, m2 - 1, d2) - Date.UTC(y1, m1 - 1, d1)) / 86_400_000);
+  return Math.round((utcMidnight(date) - utcMidnight(newYorkTime(now).date)) / 86_400_000);
+}
+
+/** Epoch ms of `YYYY-MM-DD` at 00:00 UTC (a day number, ×86,400,000). */
+function utcMidnight(date: string): number {
+  return Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)));
 }
 
 /** The calendar date `days` after `date` (`YYYY-MM-DD`; negative goes back). */
