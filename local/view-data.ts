@@ -5,8 +5,9 @@
  */
 import { QueryCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { resolveAlpacaEndpoints } from '../shared/adapters/alpaca-endpoints';
-import { readStoredExitPlan, type ExitPlan } from '../shared/domain/exit-plan';
-import { LIVE_STATES, normalizeStoredPosition, type Position } from '../shared/domain/position';
+import type { ExitPlan } from '../shared/domain/exit-plan';
+import { LIVE_STATES, type Position } from '../shared/domain/position';
+import { positionFromItem } from '../shared/adapters/dynamo-position-store';
 import { positionPk } from '../shared/table-schema';
 import type { AlpacaSim } from './alpaca-sim';
 import type { SweepStats } from './sweep-schedule';
@@ -191,9 +192,7 @@ export async function listAllPositions(stack: LocalStack, account: string): Prom
     items.push(...(out.Items ?? []));
     start = out.LastEvaluatedKey;
   } while (start);
-  return items
-    .map((i) => normalizeStoredPosition(i, readStoredExitPlan))
-    .sort((a, b) => b.created_at.localeCompare(a.created_at));
+  return items.map(positionFromItem).sort((a, b) => b.created_at.localeCompare(a.created_at));
 }
 
 /** The exit rules a position still has, in a few characters each. */

@@ -60,7 +60,7 @@ export class DynamoPositionStore implements PositionStore {
         }),
       ),
     );
-    return out.Item ? fromItem(out.Item) : null;
+    return out.Item ? positionFromItem(out.Item) : null;
   }
 
   async replace(prev: Position, next: Position): Promise<Position> {
@@ -97,7 +97,7 @@ export class DynamoPositionStore implements PositionStore {
       KeyConditionExpression: 'live_account = :a',
       ExpressionAttributeValues: { ':a': account },
     });
-    return items.map(fromItem);
+    return items.map(positionFromItem);
   }
 
   async countLive(account: string): Promise<number> {
@@ -208,29 +208,67 @@ export class DynamoPositionStore implements PositionStore {
   }
 }
 
+/**
+ * A position item: the whole record as one JSON string in `record`, beside what DynamoDB itself reads
+ * (the keys; `live_account`, the sparse live-positions index key; `version`, the conditional writes'
+ * guard) and copies of a few fields for people browsing the table (state, ticker, option_symbol, side,
+ * quantity, updated_at), rewritten with every write and never read back.
+ *
+ * Why one string: a sweep reads every live item every minute, and the SDK decodes one string attribute
+ * several times faster than forty typed ones (docs/BENCHMARKS.md). Items written before this format, one
+ * attribute per field, are still read ({@link positionFromItem}) and take this format when next written.
+ */
 function toItem(p: Position): Record<string, unknown> {
   return {
     pk: positionPk(p.account),
     sk: positionSk(p.position_id),
     // Present only while live: this is what keeps the live-positions index sparse.
     ...(LIVE_STATES.has(p.state) ? { live_account: p.account } : {}),
-    ...p,
+    version: p.version,
+    state: p.state,
+    ticker: p.ticker,
+    option_symbol: p.option_symbol,
+    side: p.side,
+    quantity: p.quantity,
+    updated_at: p.updated_at,
+    record: JSON.stringify(p),
   };
 }
 
-// normalizeStoredPosition copies only the Position's own fields, so the key attributes (pk, sk,
-// live_account) are left behind without copying the item first: a sweep reads every live item.
-function fromItem(item: Record<string, unknown>): Position {
-  return normalizeStoredPosition(item, readExitPlanCached);
+/**
+ * The position an item holds, in either format: `record` (a JSON string, {@link toItem}) or one attribute
+ * per field (items written before it). The item's `version` attribute wins: the conditional writes test it.
+ * normalizeStoredPosition copies only the Position's own fields, so the key attributes are left behind.
+ * @throws Error when `record` is not a JSON object (a hand edit gone wrong): never guessed around.
+ */
+export function positionFromItem(item: Record<string, unknown>): Position {
+  if (typeof item.record !== 'string') return normalizeStoredPosition(item, readExitPlanCached);
+  let record: unknown;
+  try {
+    record = JSON.parse(item.record);
+  } catch (err) {
+    throw new Error(`position item ${String(item.pk)} ${String(item.sk)}: record is not valid JSON`, {
+      cause: err,
+    });
+  }
+  if (!record || typeof record !== 'object' || Array.isArray(record)) {
+    throw new Error(`position item ${String(item.pk)} ${String(item.sk)}: record is not a JSON object`);
+  }
+  return normalizeStoredPosition({ ...record, version: item.version }, (plan) =>
+    readExitPlanCached(plan, true),
+  );
 }
 
 /** Parsed exit plans by their stored JSON: a sweep reads many positions opened with the same plan. */
 const planCache = new Map<string, ExitPlan>();
 const PLAN_CACHE_MAX = 256;
 
-/** {@link readStoredExitPlan}, validated once per distinct stored plan; each caller gets its own copy. */
-function readExitPlanCached(stored: unknown): ExitPlan {
-  const key = plainJsonKey(stored);
+/**
+ * {@link readStoredExitPlan}, validated once per distinct stored plan; each caller gets its own copy.
+ * `fromJson`: the plan was just parsed from JSON, so plain `JSON.stringify` identifies it exactly.
+ */
+function readExitPlanCached(stored: unknown, fromJson = false): ExitPlan {
+  const key = fromJson ? (JSON.stringify(stored) ?? null) : plainJsonKey(stored);
   let plan = key === null ? undefined : planCache.get(key);
   if (!plan) {
     plan = readStoredExitPlan(stored);

@@ -2,7 +2,7 @@ import { startTestTable, type TestTable } from '../helpers/dynamo';
 import { ConcurrentUpdateError } from '../../shared/domain/errors';
 import { resolveExitPlan } from '../../shared/domain/exit-plan';
 import type { Position } from '../../shared/domain/position';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 
 let t: TestTable;
 beforeAll(async () => {
@@ -103,6 +103,91 @@ describe('DynamoPositionStore against dynalite', () => {
     });
     expect(p.exit_plan.stop_loss_pct).toBe(0.3);
     expect(p.exit_plan.take_profit_pct).toBe(1);
+  });
+
+  it('writes a position as one JSON record beside the keys, the version and a few copies for people', async () => {
+    const p = position('f1', {
+      state: 'open',
+      exit_plan: resolveExitPlan({ partial_exits: [{ gain_pct: 0.5, fraction: 0.5 }] }),
+      partial_exits_done: [0],
+      peak_price: 2.4,
+    });
+    await t.store.claim(p);
+    const doc = DynamoDBDocumentClient.from(t.client);
+    const { Item } = await doc.send(
+      new GetCommand({ TableName: t.tableName, Key: { pk: 'ACCT#main', sk: 'POS#f1' } }),
+    );
+    expect(Object.keys(Item!).sort()).toEqual(
+      [
+        'live_account',
+        'option_symbol',
+        'pk',
+        'quantity',
+        'record',
+        'side',
+        'sk',
+        'state',
+        'ticker',
+        'updated_at',
+        'version',
+      ].sort(),
+    );
+    expect(Item).toMatchObject({ live_account: 'main', version: 0, state: 'open', quantity: 5 });
+    expect(JSON.parse(Item!.record as string)).toEqual(p);
+    // Read back, every field round-trips (numbers exactly, nested plan and bookkeeping included).
+    expect(await t.store.get('main', 'f1')).toMatchObject(p);
+  });
+
+  it('rewrites a legacy item (one attribute per field, no version) in the record format, conditionally', async () => {
+    const doc = DynamoDBDocumentClient.from(t.client);
+    await doc.send(
+      new PutCommand({
+        TableName: t.tableName,
+        Item: {
+          pk: 'ACCT#legacy2',
+          sk: 'POS#old-2',
+          live_account: 'legacy2',
+          account: 'legacy2',
+          position_id: 'old-2',
+          ticker: 'GOOGL',
+          option_symbol: 'GOOGL271217C00340000',
+          side: 'long',
+          state: 'open',
+          quantity: 3,
+          entry_price: 2.5,
+          exit_plan: { stop_loss_pct: 0.3 },
+        },
+      }),
+    );
+    const [legacy] = await t.store.listLive('legacy2');
+    expect(legacy.version).toBe(0);
+    const next = await t.store.replace(legacy, { ...legacy, peak_price: 2.7 });
+    expect(next.version).toBe(1);
+    const { Item } = await doc.send(
+      new GetCommand({ TableName: t.tableName, Key: { pk: 'ACCT#legacy2', sk: 'POS#old-2' } }),
+    );
+    expect(typeof Item!.record).toBe('string');
+    expect(Item!.exit_plan).toBeUndefined();
+    const [reread] = await t.store.listLive('legacy2');
+    expect(reread).toEqual(next);
+    expect(reread.exit_plan.stop_loss_pct).toBe(0.3);
+    // A stale writer still holding version 0 loses, in the new format as in the old.
+    await expect(t.store.replace(legacy, { ...legacy, quantity: 1 })).rejects.toBeInstanceOf(
+      ConcurrentUpdateError,
+    );
+  });
+
+  it('refuses to guess at a record that is not JSON (a hand edit gone wrong), naming the item', async () => {
+    const doc = DynamoDBDocumentClient.from(t.client);
+    await doc.send(
+      new PutCommand({
+        TableName: t.tableName,
+        Item: { pk: 'ACCT#broken', sk: 'POS#b1', live_account: 'broken', version: 3, record: '{"account":' },
+      }),
+    );
+    await expect(t.store.listLive('broken')).rejects.toThrow(
+      'position item ACCT#broken POS#b1: record is not valid JSON',
+    );
   });
 
   it('stores the kill switch and rejections', async () => {
