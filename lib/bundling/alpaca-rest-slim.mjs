@@ -12,6 +12,7 @@ import { AssetsApi } from '../../node_modules/@alpacahq/alpaca-trade-api/src/tra
 import { Configuration as DataConfiguration } from '../../node_modules/@alpacahq/alpaca-trade-api/src/market-data/runtime';
 import { OptionApi } from '../../node_modules/@alpacahq/alpaca-trade-api/src/market-data/apis/OptionApi';
 import { StockApi } from '../../node_modules/@alpacahq/alpaca-trade-api/src/market-data/apis/StockApi';
+import { OptionSnapshotsRespFromJSON } from '../../node_modules/@alpacahq/alpaca-trade-api/src/market-data/models/OptionSnapshotsResp';
 import { ApiError } from '../../node_modules/@alpacahq/alpaca-trade-api/src/errors';
 
 export const trading = {
@@ -22,5 +23,10 @@ export const trading = {
   ClockApi,
   AssetsApi,
 };
-export const marketData = { Configuration: DataConfiguration, OptionApi, StockApi };
+export const marketData = {
+  Configuration: DataConfiguration,
+  OptionApi,
+  StockApi,
+  OptionSnapshotsRespFromJSON,
+};
 export const errors = { ApiError };

@@ -298,7 +298,7 @@ export class AlpacaAdapter implements Broker, MarketData {
     const pages = await Promise.all(
       chunks.map((chunk) =>
         this.collectSnapshots('/v1beta1/options/snapshots', (pageToken) =>
-          this.options.optionSnapshots({ symbols: chunk.join(','), pageToken }),
+          this.options.optionSnapshotsRaw({ symbols: chunk.join(','), pageToken }),
         ),
       ),
     );
@@ -319,7 +319,7 @@ export class AlpacaAdapter implements Broker, MarketData {
   async getOptionChain(underlying: string, filters: OptionChainFilters = {}): Promise<OptionChainEntry[]> {
     const day = (d?: string) => (d === undefined ? undefined : new Date(`${d}T00:00:00Z`));
     const snaps = await this.collectSnapshots('/v1beta1/options/snapshots/{underlying}', (pageToken) =>
-      this.options.optionChain({
+      this.options.optionChainRaw({
         underlyingSymbol: underlying,
         type: filters.type,
         strikePriceGte: filters.strikePriceGte,
@@ -398,15 +398,24 @@ export class AlpacaAdapter implements Broker, MarketData {
     }
   }
 
+  /**
+   * Every page of a snapshots endpoint. The SDK's `value()` parses market data with lossless-json, so
+   * that 64-bit trade ids keep every digit; the adapter reads only prices, sizes, times and greeks from
+   * snapshots (all exact as doubles), so it parses the body with the native `JSON.parse` instead: several
+   * times faster on a sweep's 100-symbol pages, and the same values through the SDK's own model mapping.
+   */
   private async collectSnapshots(
     path: string,
-    page: (pageToken: string | undefined) => Promise<marketData.OptionSnapshotsResp>,
+    page: (pageToken: string | undefined) => Promise<{ raw: Response }>,
   ): Promise<Map<string, marketData.OptionSnapshot>> {
     const out = new Map<string, marketData.OptionSnapshot>();
     const seen = new Set<string>();
     let pageToken: string | undefined;
     for (;;) {
-      const r = await this.call({ method: 'GET', path }, () => page(pageToken));
+      const r = await this.call({ method: 'GET', path }, async () => {
+        const text = await (await page(pageToken)).raw.text();
+        return marketData.OptionSnapshotsRespFromJSON(text === '' ? {} : JSON.parse(text));
+      });
       for (const [symbol, snap] of Object.entries(r.snapshots ?? {})) out.set(symbol, snap);
       const next = r.nextPageToken ?? undefined;
       if (!next || seen.has(next)) return out;

@@ -2,6 +2,8 @@
  * The Alpaca adapter against the simulator over HTTP, through the real SDK: parsing, error mapping,
  * the retry rules per verb, batching of snapshots, and the endpoint resolution with the paper/live guard.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { AlpacaSim } from '../../local/alpaca-sim';
 import {
   ALPACA_DATA_URL,
@@ -374,6 +376,38 @@ describe('market data', () => {
     const quotes = await adapterFor(sim).getOptionQuotes(symbols.slice(0, 100));
     expect(quotes.size).toBe(100);
     expect(sim.requestsTo('GET', '/v1beta1/options/snapshots')).toHaveLength(3);
+  });
+
+  it('reads quotes from a snapshot body as Alpaca writes it, 64-bit trade ids included', async () => {
+    // Alpaca's ids can exceed 2^53 (why the SDK parses market data with lossless-json); the adapter parses
+    // snapshot bodies with JSON.parse, which is exact for every field it reads. The body is raw text here,
+    // since a JavaScript value cannot hold such an id.
+    const body =
+      '{"snapshots":{"SPY271217C00600000":{"latestQuote":{"ap":2.35,"as":12,"ax":"C","bp":2.25,"bs":7,' +
+      '"bx":"C","c":"A","t":"2026-11-25T15:59:58.123456789Z"},"latestTrade":{"c":"I","i":18446744073709551615,' +
+      '"p":2.3,"s":1,"t":"2026-11-25T15:59:00.5Z","x":"C"}}},"next_page_token":null}';
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const adapter = adapterFor(sim, { dataBaseUrl: `http://127.0.0.1:${port}` });
+      const quotes = await adapter.getOptionQuotes(['SPY271217C00600000']);
+      expect(quotes.get('SPY271217C00600000')).toMatchObject({
+        bid: 2.25,
+        ask: 2.35,
+        bidSize: 7,
+        askSize: 12,
+        lastPrice: 2.3,
+      });
+      expect(Date.parse(quotes.get('SPY271217C00600000')!.quoteTime)).toBe(
+        Date.parse('2026-11-25T15:59:58.123Z'),
+      );
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('returns an option chain with quotes, delta, volume and open interest', async () => {
