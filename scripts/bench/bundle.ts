@@ -122,3 +122,20 @@ export function timeRequire(
   }
   return times;
 }
+
+/** Milliseconds to `require` these modules (from this repo's node_modules) in a fresh `node`, once per run. */
+export function timeRequireModules(modules: readonly string[], runs: number): number[] {
+  const script =
+    'const t=process.hrtime.bigint();for(const m of JSON.parse(process.argv[1]))require(m);' +
+    'process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))';
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = spawnSync(process.execPath, ['-e', script, JSON.stringify(modules)], {
+      env: { PATH: process.env.PATH ?? '', NODE_PATH: join(ROOT, 'node_modules') },
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) throw new Error(`loading ${modules.join(', ')} failed: ${r.stderr}`);
+    times.push(Number(r.stdout));
+  }
+  return times;
+}
