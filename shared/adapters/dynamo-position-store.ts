@@ -90,14 +90,38 @@ export class DynamoPositionStore implements PositionStore {
     return stored;
   }
 
+  /**
+   * Every live position of the account: a query of the sparse live-positions index that asks only for the
+   * record, its version and the keys (the sweep reads every live item every minute; the copies for people
+   * are not decoded). An item in the older one-attribute-per-field format has no `record`, so it is read
+   * whole by its key instead.
+   */
   async listLive(account: string): Promise<Position[]> {
     const items = await this.queryAll({
       TableName: this.tableName,
       IndexName: POSITIONS_TABLE_SCHEMA.liveIndex.indexName,
       KeyConditionExpression: 'live_account = :a',
+      ProjectionExpression: 'pk, sk, #v, #r',
+      ExpressionAttributeNames: { '#v': 'version', '#r': 'record' },
       ExpressionAttributeValues: { ':a': account },
     });
-    return items.map(positionFromItem);
+    return Promise.all(
+      items.map(async (item) => {
+        if (typeof item.record === 'string') return positionFromItem(item);
+        const whole = await this.guard(
+          this.doc.send(
+            new GetCommand({
+              TableName: this.tableName,
+              Key: { pk: item.pk, sk: item.sk },
+              ConsistentRead: true,
+            }),
+          ),
+        );
+        // Gone or closed since the query: not live any more.
+        const p = whole.Item ? positionFromItem(whole.Item) : null;
+        return p && LIVE_STATES.has(p.state) ? p : null;
+      }),
+    ).then((positions) => positions.filter((p): p is Position => p !== null));
   }
 
   async countLive(account: string): Promise<number> {
@@ -264,7 +288,8 @@ const planCache = new Map<string, ExitPlan>();
 const PLAN_CACHE_MAX = 256;
 
 /**
- * {@link readStoredExitPlan}, validated once per distinct stored plan; each caller gets its own copy.
+ * {@link readStoredExitPlan}, validated once per distinct stored plan. Its answer is frozen, so positions
+ * opened with the same plan share one object.
  * `fromJson`: the plan was just parsed from JSON, so plain `JSON.stringify` identifies it exactly.
  */
 function readExitPlanCached(stored: unknown, fromJson = false): ExitPlan {
@@ -276,7 +301,7 @@ function readExitPlanCached(stored: unknown, fromJson = false): ExitPlan {
     if (planCache.size >= PLAN_CACHE_MAX) planCache.clear();
     planCache.set(key, plan);
   }
-  return { ...plan, partial_exits: plan.partial_exits?.map((level) => ({ ...level })) ?? null };
+  return plan;
 }
 
 /**

@@ -79,11 +79,30 @@ export function resolveExitPlan(...layers: Array<ExitPlanInput | undefined | nul
   return out as unknown as ExitPlan;
 }
 
-/** Reads an exit plan stored by any version of the pipeline; missing fields take the system defaults. */
+/**
+ * Reads an exit plan stored by any version of the pipeline; missing fields take the system defaults.
+ * The answer is frozen and remembered as read ({@link isReadExitPlan}), so the exit rules need not
+ * validate it again for every position on every sweep.
+ */
 export function readStoredExitPlan(stored: unknown): ExitPlan {
-  if (!stored || typeof stored !== 'object') return resolveExitPlan();
+  if (!stored || typeof stored !== 'object') return sealPlan(resolveExitPlan());
   const parsed = exitPlanSchema.safeParse(
     Object.fromEntries(Object.entries(stored).filter(([k]) => (EXIT_PLAN_KEYS as string[]).includes(k))),
   );
-  return parsed.success ? resolveExitPlan(parsed.data) : resolveExitPlan();
+  return sealPlan(parsed.success ? resolveExitPlan(parsed.data) : resolveExitPlan());
+}
+
+/** Plans {@link readStoredExitPlan} returned: complete, valid and frozen (so they stay valid). */
+const READ_PLANS = new WeakSet<object>();
+
+function sealPlan(plan: ExitPlan): ExitPlan {
+  for (const level of plan.partial_exits ?? []) Object.freeze(level);
+  if (plan.partial_exits) Object.freeze(plan.partial_exits);
+  READ_PLANS.add(Object.freeze(plan));
+  return plan;
+}
+
+/** Whether `value` is a plan {@link readStoredExitPlan} returned (and so needs no validation). */
+export function isReadExitPlan(value: unknown): value is ExitPlan {
+  return typeof value === 'object' && value !== null && READ_PLANS.has(value);
 }

@@ -4,7 +4,7 @@
  * guarded order and persists the returned trailing state.
  */
 import type { OptionQuote } from '../ports';
-import { SYSTEM_EXIT_DEFAULTS, exitPlanSchema, type ExitPlan } from './exit-plan';
+import { SYSTEM_EXIT_DEFAULTS, exitPlanSchema, isReadExitPlan, type ExitPlan } from './exit-plan';
 import { daysUntil } from './market-time';
 import { parseOccSymbol } from './occ';
 import { evaluateProfileTimeRules, profileTimeRulesSchema } from './strategy-profiles';
@@ -455,6 +455,8 @@ function advanceState(
 
 /** Each field on its own: a valid stored value wins, a missing or invalid one takes the system default. */
 function readPlan(raw: unknown): ExitPlan {
+  // A plan the store read (every position a sweep evaluates) is complete, valid and frozen already.
+  if (isReadExitPlan(raw)) return raw;
   const stored = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
   const out: Record<string, unknown> = { ...SYSTEM_EXIT_DEFAULTS };
   const present: Record<string, unknown> = {};

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { ExitPlan } from '../../shared/domain/exit-plan';
+import { isReadExitPlan, readStoredExitPlan, type ExitPlan } from '../../shared/domain/exit-plan';
 import { evaluateExit, type ExitEvaluation, type MarkMode } from '../../shared/domain/exit-rules';
 import { formatOccSymbol } from '../../shared/domain/occ';
 import { gainFraction, type Position, type PositionSide } from '../../shared/domain/position';
@@ -155,6 +155,25 @@ describe('evaluateExit properties', () => {
             expect(decision.qty).toBeGreaterThanOrEqual(1);
             expect(decision.qty).toBeLessThanOrEqual(position.quantity);
           }
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it('decides the same whether the plan was read by the store (trusted, frozen) or is a plain copy', () => {
+    fc.assert(
+      fc.property(
+        positionArb.chain((p) => fc.tuple(fc.constant(p), anyQuoteArb(p.option_symbol), markModeArb)),
+        ([position, quote, mark]) => {
+          const read = readStoredExitPlan(position.exit_plan);
+          expect(isReadExitPlan(read)).toBe(true);
+          expect(Object.isFrozen(read)).toBe(true);
+          const plainCopy = JSON.parse(JSON.stringify(read)) as ExitPlan;
+          expect(isReadExitPlan(plainCopy)).toBe(false);
+          expect(evaluateExit({ ...position, exit_plan: read }, quote, NOW, { mark })).toEqual(
+            evaluateExit({ ...position, exit_plan: plainCopy }, quote, NOW, { mark }),
+          );
         },
       ),
       RUNS,
