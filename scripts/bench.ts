@@ -488,7 +488,9 @@ ${markdownTable(
 ## The floors
 
 - **Broker calls per sweep:** 1 positions call + 1 open-orders call + 1 clock call + ⌈N/100⌉ option-snapshot calls
-  (100 symbols a call) + one call per order actually sent. A sweep that has orders to learn (opens or exits that ended since the last sweep) adds one listing of
+  (100 symbols a call) + one call per order actually sent. A warm container asks for the last sweep's contracts'
+  quotes together with the other reads; a contract opened since that sweep is quoted once the lists arrive
+  (one more snapshot call per 100 such contracts). A sweep that has orders to learn (opens or exits that ended since the last sweep) adds one listing of
   closed orders (paged by 500); a per-order lookup is only the fallback for an order the listing lacks.
 - **Table reads per sweep:** one Query page (1 MB) of the sparse live-positions index per page of live positions,
   plus one read of the account's control item. Closed positions are not in the index, so closed history is never
@@ -519,7 +521,8 @@ ${markdownTable(
 - **Sweep wall time ratio.** A sweep of 10 is two round trips (table and broker reads in parallel, then the
   quotes). A sweep of 1,000 makes the same round trips plus CPU work in one thread: decoding the
   live-positions page, 1,000 broker positions and 1,000 snapshots, and evaluating 1,000 positions. What
-  brought the ratio under 3 (4.09 before): each position item holds its record as one JSON string (the SDK
+  brought the ratio under 3 (4.09 before): a warm container asks for the last sweep's quotes at once,
+  together with the other reads, instead of after the first list arrives; each position item holds its record as one JSON string (the SDK
   decodes one string attribute about 2.5 times faster than ~40 typed ones); snapshot bodies are parsed
   with \`JSON.parse\` instead of the SDK's lossless-json (exact for every field read); New York time is
   computed once per UTC minute, not once per position; an exit plan is validated in one parse instead

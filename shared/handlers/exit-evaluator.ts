@@ -20,10 +20,12 @@ export function createExitEvaluatorHandler(
   const sink = metricsSink(metrics);
   const deps = overrides.deps ?? lazy(() => buildPipelineDeps(env, config));
 
+  // What the last sweep of this container quoted: the next one asks for those quotes at once.
+  let expectedSymbols: readonly string[] = [];
   return async () => {
     const { broker, marketData, store } = await deps();
     try {
-      return await runSweep({
+      const report = await runSweep({
         account: config.account,
         broker,
         marketData,
@@ -32,7 +34,10 @@ export function createExitEvaluatorHandler(
         log: logger,
         metrics: sink,
         claimLeaseMs: config.claimLeaseMs,
+        expectedSymbols,
       });
+      expectedSymbols = report.quotedSymbols;
+      return report;
     } finally {
       metrics.publishStoredMetrics();
     }

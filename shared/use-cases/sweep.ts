@@ -50,6 +50,13 @@ export interface SweepDeps {
    * exits are still evaluated. @default 20
    */
   readonly maxLookupsPerSweep?: number;
+  /**
+   * The contracts the previous sweep in this container quoted ({@link SweepReport.quotedSymbols}). Their
+   * quotes are asked for at once, in parallel with the table and broker reads instead of after the first
+   * of them: positions change little from one minute to the next. A contract not among them is quoted once
+   * the lists arrive; a quote no longer needed is ignored. @default none (quotes wait for the first list)
+   */
+  readonly expectedSymbols?: readonly string[];
 }
 
 /** What one sweep did, for logs, tests and the local view. */
@@ -69,6 +76,8 @@ export interface SweepReport {
   readonly conflicts: number;
   readonly errors: Array<{ position_id: string; error: string }>;
   readonly durationMs: number;
+  /** The contracts of the open positions this sweep evaluated (the next sweep's `expectedSymbols`). */
+  readonly quotedSymbols: string[];
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -92,20 +101,24 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
     conflicts: 0,
     errors: [],
     durationMs: 0,
+    quotedSymbols: [],
   };
   const ctx = new SweepContext(deps, report);
 
   // Every read that depends on nothing else starts at once: the table's live positions and kill switch,
-  // the broker's positions, open orders and clock. Quotes need only symbols, so they are asked for as soon
-  // as the first of two lists arrives: the table's open positions, or the broker's option holdings (only a
-  // contract the broker holds can be evaluated: reconcile closes the others without a quote). Either list
-  // covers the positions that will be evaluated; step 3 fetches any it missed.
+  // the broker's positions, open orders and clock. Quotes need only symbols: a warm container asks at once
+  // for those the last sweep quoted (`expectedSymbols`); otherwise they are asked for as soon as the first
+  // of two lists arrives: the table's open positions, or the broker's option holdings (only a contract the
+  // broker holds can be evaluated: reconcile closes the others without a quote). Either list covers the
+  // positions that will be evaluated; step 3 fetches any the prefetch missed.
   const liveRead = deps.store.listLive(deps.account.name);
   const heldRead = deps.broker.listPositions();
-  const prefetched = Promise.race([
-    liveRead.then(openSymbols),
-    heldRead.then((held) => [...new Set(held.filter(isOption).map((h) => h.symbol))]),
-  ]).then((symbols) => fetchQuotes(deps.marketData, symbols));
+  const prefetched = deps.expectedSymbols?.length
+    ? fetchQuotes(deps.marketData, deps.expectedSymbols)
+    : Promise.race([
+        liveRead.then(openSymbols),
+        heldRead.then((held) => [...new Set(held.filter(isOption).map((h) => h.symbol))]),
+      ]).then((symbols) => fetchQuotes(deps.marketData, symbols));
   // Awaited in step 3; until then a failure must not surface as an unhandled rejection.
   prefetched.catch(() => undefined);
   // Orders that ended since the oldest step in flight, in one listing (paged), asked for only when some
@@ -147,7 +160,8 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
   const open = positions.filter((p) => p.state === 'open');
   const first = await prefetched;
   const quotes = new Map(first.quotes);
-  const missing = openSymbols(open).filter((s) => !first.requested.has(s));
+  report.quotedSymbols = openSymbols(open);
+  const missing = report.quotedSymbols.filter((s) => !first.requested.has(s));
   if (missing.length)
     for (const [s, q] of (await fetchQuotes(deps.marketData, missing)).quotes) quotes.set(s, q);
 

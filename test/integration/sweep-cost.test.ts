@@ -84,3 +84,67 @@ describe('sweep cost: table reads do not grow with closed history', () => {
     expect(after.itemsRead).toBe(before.itemsRead);
   });
 });
+
+describe('sweep cost: a warm container asks for the last sweep’s quotes at once', () => {
+  const LATENCY_MS = 150;
+  let env: BenchEnv;
+  beforeAll(async () => {
+    env = await startBenchEnv({ latencyMs: LATENCY_MS, rateLimitPerMinute: null });
+    await seedOpenPositions(env, 30);
+    // The table answers queries later than the broker answers (as a slow page would), so that the first
+    // sweep's quotes wait for the broker's positions list: the control for the warm sweep below.
+    env.dynamo.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'QueryCommand') await new Promise((r) => setTimeout(r, 2 * LATENCY_MS));
+        return next(args);
+      },
+      { step: 'initialize', name: 'slowQueries' },
+    );
+  });
+  afterAll(() => env.close());
+
+  /** Milliseconds from the broker-positions request to the first snapshot request of the last sweep. */
+  function snapshotDelayOfLastSweep(): number {
+    const positions = env.sim.requestsTo('GET', '/v2/positions').at(-1)!;
+    const snapshots = env.sim
+      .requestsTo('GET', '/v1beta1/options/snapshots')
+      .filter((r) => r.time >= positions.time)
+      .map((r) => Date.parse(r.time));
+    return Math.min(...snapshots) - Date.parse(positions.time);
+  }
+
+  it('the first sweep of a container asks for quotes only once a list has arrived', async () => {
+    const { report } = await env.sweep();
+    expect(report.held).toHaveLength(30);
+    expect(snapshotDelayOfLastSweep()).toBeGreaterThanOrEqual(LATENCY_MS);
+  });
+
+  it('the next sweep asks for the same contracts’ quotes together with the lists, in the same number of calls', async () => {
+    const { report, broker } = await env.sweep();
+    expect(report.held).toHaveLength(30);
+    expect(snapshotDelayOfLastSweep()).toBeLessThan(LATENCY_MS / 2);
+    expect(broker.total).toBe(sweepBrokerFloor(30, 0));
+  });
+
+  it('a contract opened since is quoted once the lists arrive; one closed since is dropped', async () => {
+    const [gone] = await env.store.listLive(env.account);
+    env.sim.removePosition(env.keyId, gone.option_symbol);
+    const [added] = await seedOpenPositions(env, 1, 'added-');
+    // The added contract is seedSymbol(0), already held: give it its own contract and a take-profit quote.
+    const symbol = 'SPY271217C00999000';
+    env.sim.removePosition(env.keyId, added.option_symbol);
+    await env.store.replace(added, { ...added, option_symbol: symbol });
+    env.sim.setPosition(env.keyId, symbol, 2, 2.0);
+    env.sim.setQuote(symbol, { bid: 4.5, ask: 4.6 });
+
+    const { report, broker } = await env.sweep();
+    expect(report.closed.map((c) => c.position_id)).toContain(gone.position_id);
+    expect(report.ordersSent).toEqual([
+      expect.objectContaining({ position_id: added.position_id, reason: 'take_profit', qty: 2 }),
+    ]);
+    expect(report.quotedSymbols).toContain(symbol);
+    expect(report.quotedSymbols).not.toContain(gone.option_symbol);
+    // The prefetch (last sweep's 30 contracts) plus one call for the contract it lacked.
+    expect(calls(broker, SWEEP_PATHS.snapshots)).toBe(2);
+  });
+});
