@@ -343,7 +343,7 @@ export class AccountPipeline extends Construct {
       [
         'UntrackedPositionAlarm',
         Metric.UntrackedPosition,
-        'the broker holds a contract the positions table does not know',
+        'the broker holds a contract the positions table does not know (or whose record cannot be read)',
       ],
       [
         'BrokerQtyMismatchAlarm',

@@ -161,7 +161,10 @@ export interface PositionStore {
    * (version + 1). Throws ConcurrentUpdateError when someone else changed it first.
    */
   replace(prev: Position, next: Position): Promise<Position>;
-  /** The account's live positions (submitting, pending, open, closing), via the sparse index. */
+  /**
+   * The account's live positions (submitting, pending, open, closing), via the sparse index.
+   * Throws UnreadableRecordsError (carrying the readable ones) when some records cannot be read.
+   */
   listLive(account: string): Promise<Position[]>;
   countLive(account: string): Promise<number>;
   getControl(account: string): Promise<AccountControl | null>;

@@ -9,7 +9,7 @@ import {
 import type { AccountControl, PositionStore, RejectionRecord } from '../ports';
 import { LIVE_STATES, normalizeStoredPosition, type Position } from '../domain/position';
 import { readStoredExitPlan, type ExitPlan } from '../domain/exit-plan';
-import { ConcurrentUpdateError, TransientError } from '../domain/errors';
+import { ConcurrentUpdateError, TransientError, UnreadableRecordsError } from '../domain/errors';
 import { POSITIONS_TABLE_SCHEMA, positionPk, positionSk } from '../table-schema';
 
 const CONTROL_SK = 'CONTROL';
@@ -95,6 +95,7 @@ export class DynamoPositionStore implements PositionStore {
    * record, its version and the keys (the sweep reads every live item every minute; the copies for people
    * are not decoded). An item in the older one-attribute-per-field format has no `record`, so it is read
    * whole by its key instead.
+   * @throws UnreadableRecordsError when some items cannot be read, carrying those that could.
    */
   async listLive(account: string): Promise<Position[]> {
     const items = await this.queryAll({
@@ -105,9 +106,17 @@ export class DynamoPositionStore implements PositionStore {
       ExpressionAttributeNames: { '#v': 'version', '#r': 'record' },
       ExpressionAttributeValues: { ':a': account },
     });
-    return Promise.all(
+    const unreadable: Array<{ key: string; reason: string }> = [];
+    const positions = await Promise.all(
       items.map(async (item) => {
-        if (typeof item.record === 'string') return positionFromItem(item);
+        if (typeof item.record === 'string') {
+          try {
+            return positionFromItem(item);
+          } catch (err) {
+            unreadable.push({ key: `${String(item.pk)} ${String(item.sk)}`, reason: (err as Error).message });
+            return null;
+          }
+        }
         const whole = await this.guard(
           this.doc.send(
             new GetCommand({
@@ -121,7 +130,10 @@ export class DynamoPositionStore implements PositionStore {
         const p = whole.Item ? positionFromItem(whole.Item) : null;
         return p && LIVE_STATES.has(p.state) ? p : null;
       }),
-    ).then((positions) => positions.filter((p): p is Position => p !== null));
+    );
+    const readable = positions.filter((p): p is Position => p !== null);
+    if (unreadable.length) throw new UnreadableRecordsError(readable, unreadable);
+    return readable;
   }
 
   async countLive(account: string): Promise<number> {

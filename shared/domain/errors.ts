@@ -98,3 +98,21 @@ export class ConcurrentUpdateError extends PipelineError {
     this.name = 'ConcurrentUpdateError';
   }
 }
+
+/**
+ * Some live position items could not be read (a record that is not JSON: a hand edit gone wrong). Carries
+ * the positions that could, so a sweep manages those and alerts on the rest instead of stopping every exit.
+ */
+export class UnreadableRecordsError<T = unknown> extends PipelineError {
+  constructor(
+    readonly readable: T[],
+    readonly unreadable: ReadonlyArray<{ readonly key: string; readonly reason: string }>,
+  ) {
+    super(
+      `${unreadable.length} position item(s) could not be read: ` +
+        unreadable.map((u) => `${u.key} (${u.reason})`).join('; '),
+      { reason: 'unreadable_records', transient: false },
+    );
+    this.name = 'UnreadableRecordsError';
+  }
+}

@@ -13,6 +13,7 @@ import {
   ConcurrentUpdateError,
   DuplicateClientOrderIdError,
   PipelineError,
+  UnreadableRecordsError,
 } from '../domain/errors';
 import type {
   Broker,
@@ -111,7 +112,13 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
   // of two lists arrives: the table's open positions, or the broker's option holdings (only a contract the
   // broker holds can be evaluated: reconcile closes the others without a quote). Either list covers the
   // positions that will be evaluated; step 3 fetches any the prefetch missed.
-  const liveRead = deps.store.listLive(deps.account.name);
+  // An unreadable record stops only itself: the others are managed, and it is alerted on below.
+  let unreadable: ReadonlyArray<{ key: string; reason: string }> = [];
+  const liveRead = deps.store.listLive(deps.account.name).catch((err: unknown) => {
+    if (!(err instanceof UnreadableRecordsError)) throw err;
+    unreadable = err.unreadable;
+    return err.readable as Position[];
+  });
   const heldRead = deps.broker.listPositions();
   const prefetched = deps.expectedSymbols?.length
     ? fetchQuotes(deps.marketData, deps.expectedSymbols)
@@ -144,6 +151,7 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
   report.livePositions = live.length;
   report.marketOpen = clock.isOpen;
   ctx.init(brokerPositions, openOrders, clock, closedOrders ?? []);
+  for (const u of unreadable) ctx.alertUnreadable(u.key, u.reason);
 
   // 1. Learn fills and resolve claims (opens and exits in flight).
   // Exit steps in flight first: when lookups run short, finishing closes matters more than learning opens.
@@ -747,12 +755,21 @@ class SweepContext {
     });
   }
 
+  /** A live record that cannot be read: the pipeline cannot manage that position until someone fixes it. */
+  alertUnreadable(key: string, reason: string): void {
+    this.alert(
+      'unreadable_record',
+      key,
+      `${reason}; this position is not managed until the item is repaired`,
+    );
+  }
+
   private alert(kind: string, symbol: string, detail: string): void {
     this.report.alerts.push({ kind, symbol, detail });
     const metric =
       kind === 'unexpected_short'
         ? Metric.UnexpectedShort
-        : kind === 'untracked_position'
+        : kind === 'untracked_position' || kind === 'unreadable_record'
           ? Metric.UntrackedPosition
           : kind === 'broker_qty_mismatch'
             ? Metric.BrokerQtyMismatch

@@ -473,6 +473,31 @@ describe('exit evaluator sweeps', () => {
     expect(sentOrders(p.sim)).toEqual([]);
   });
 
+  it('a record that cannot be read is alerted on; every other position is still managed', async () => {
+    await open({ recommendation_id: 'ok', num_contracts: 2, exit_plan: { stop_loss_pct: 0.25 } });
+    // A hand edit gone wrong: the record of another held contract is no longer JSON.
+    p.sim.setPosition(KEY_ID, SYMBOL_B, 3, 2.0);
+    await DynamoDBDocumentClient.from(p.table.client).send(
+      new PutCommand({
+        TableName: p.table.tableName,
+        Item: { pk: 'ACCT#main', sk: 'POS#broken', live_account: 'main', version: 4, record: '{"acc' },
+      }),
+    );
+    mid(FUTURE_SYMBOL, 1.5);
+    const r = await sweep();
+    expect(r.errors).toEqual([]);
+    expect(r.ordersSent).toEqual([expect.objectContaining({ position_id: 'ok', reason: 'stop_loss' })]);
+    expect(r.alerts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'unreadable_record', symbol: 'ACCT#main POS#broken' }),
+        // Its contract is held and now unknown to the pipeline: never traded, alerted on.
+        expect.objectContaining({ kind: 'untracked_position', symbol: SYMBOL_B }),
+      ]),
+    );
+    expect(exitOrders().map((o) => o.symbol)).toEqual([FUTURE_SYMBOL]);
+    expect(brokerQty(SYMBOL_B)).toBe(3);
+  });
+
   it('a legacy record (no original_quantity, peak_price, ...) is read and closed by its rules', async () => {
     p.sim.setPosition(KEY_ID, FUTURE_SYMBOL, 3, 2.0);
     await DynamoDBDocumentClient.from(p.table.client).send(

@@ -1,5 +1,5 @@
 import { startTestTable, type TestTable } from '../helpers/dynamo';
-import { ConcurrentUpdateError } from '../../shared/domain/errors';
+import { ConcurrentUpdateError, UnreadableRecordsError } from '../../shared/domain/errors';
 import { resolveExitPlan } from '../../shared/domain/exit-plan';
 import type { Position } from '../../shared/domain/position';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -185,9 +185,17 @@ describe('DynamoPositionStore against dynalite', () => {
         Item: { pk: 'ACCT#broken', sk: 'POS#b1', live_account: 'broken', version: 3, record: '{"account":' },
       }),
     );
-    await expect(t.store.listLive('broken')).rejects.toThrow(
+    await t.store.claim(position('fine', { account: 'broken' }));
+    const err = await t.store.listLive('broken').then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UnreadableRecordsError);
+    expect((err as UnreadableRecordsError<Position>).message).toContain(
       'position item ACCT#broken POS#b1: record is not valid JSON',
     );
+    // The readable positions come with it, so a sweep can still manage them.
+    expect((err as UnreadableRecordsError<Position>).readable.map((x) => x.position_id)).toEqual(['fine']);
   });
 
   it('stores the kill switch and rejections', async () => {
