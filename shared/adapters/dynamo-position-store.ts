@@ -267,8 +267,19 @@ function toItem(p: Position): Record<string, unknown> {
     side: p.side,
     quantity: p.quantity,
     updated_at: p.updated_at,
-    record: JSON.stringify(p),
+    record: recordJson(p),
   };
+}
+
+/**
+ * The record as JSON without its top-level nulls: a missing field reads back as null (see
+ * normalizeStoredPosition), and a page of the live index then holds more positions. Nulls inside keep
+ * their meaning (an exit plan's `null` turns a rule off, where a missing field takes the default).
+ */
+function recordJson(p: Position): string {
+  return JSON.stringify(p, function (this: unknown, _key: string, value: unknown) {
+    return this === p && value === null ? undefined : value;
+  });
 }
 
 /**

@@ -108,9 +108,12 @@ describe('DynamoPositionStore against dynalite', () => {
   it('writes a position as one JSON record beside the keys, the version and a few copies for people', async () => {
     const p = position('f1', {
       state: 'open',
-      exit_plan: resolveExitPlan({ partial_exits: [{ gain_pct: 0.5, fraction: 0.5 }] }),
+      // A rule turned off (null) must stay off: only top-level nulls are left out of the record.
+      exit_plan: resolveExitPlan({ stop_loss_pct: null, partial_exits: [{ gain_pct: 0.5, fraction: 0.5 }] }),
       partial_exits_done: [0],
       peak_price: 2.4,
+      open_limit_price: null,
+      close_reason: null,
     });
     await t.store.claim(p);
     const doc = DynamoDBDocumentClient.from(t.client);
@@ -133,7 +136,12 @@ describe('DynamoPositionStore against dynalite', () => {
       ].sort(),
     );
     expect(Item).toMatchObject({ live_account: 'main', version: 0, state: 'open', quantity: 5 });
-    expect(JSON.parse(Item!.record as string)).toEqual(p);
+    const record = JSON.parse(Item!.record as string) as Record<string, unknown>;
+    expect(record).not.toHaveProperty('open_limit_price');
+    expect(record).not.toHaveProperty('close_reason');
+    expect(record.exit_plan).toEqual(p.exit_plan);
+    expect((record.exit_plan as Record<string, unknown>).stop_loss_pct).toBeNull();
+    expect({ ...record, open_limit_price: null, close_reason: null }).toEqual(p);
     // Read back, every field round-trips (numbers exactly, nested plan and bookkeeping included).
     expect(await t.store.get('main', 'f1')).toMatchObject(p);
   });
