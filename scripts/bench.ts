@@ -525,8 +525,8 @@ ${markdownTable(
   together with the other reads, instead of after the first list arrives; each position item holds its record as one JSON string (the SDK
   decodes one string attribute about 2.5 times faster than ~40 typed ones); snapshot bodies are parsed
   with \`JSON.parse\` instead of the SDK's lossless-json (exact for every field read); New York time is
-  computed once per UTC minute, not once per position; an exit plan is validated in one parse instead
-  of one per field. Run \`node --cpu-prof\` on the bundle to see the split.
+  computed once per UTC minute, not once per position; the exit rules trust the (frozen) exit plans the
+  store validated instead of validating each field again. Run \`node --cpu-prof\` on the bundle to see the split.
 - **Every position writing.** One conditional Put per changed position, at most 8 in flight; against dynalite
   (one process, about 1,000–1,500 writes/s here) the write rate bounds this case.
 

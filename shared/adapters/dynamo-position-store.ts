@@ -93,45 +93,32 @@ export class DynamoPositionStore implements PositionStore {
   /**
    * Every live position of the account: a query of the sparse live-positions index that asks only for the
    * record, its version and the keys (the sweep reads every live item every minute; the copies for people
-   * are not decoded). An item in the older one-attribute-per-field format has no `record`, so it is read
-   * whole by its key instead.
+   * are not decoded). Items in the older one-attribute-per-field format have no `record`: when the query
+   * meets one, it is run again for whole items.
    * @throws UnreadableRecordsError when some items cannot be read, carrying those that could.
    */
   async listLive(account: string): Promise<Position[]> {
-    const items = await this.queryAll({
+    const query: QueryCommandInput = {
       TableName: this.tableName,
       IndexName: POSITIONS_TABLE_SCHEMA.liveIndex.indexName,
       KeyConditionExpression: 'live_account = :a',
+      ExpressionAttributeValues: { ':a': account },
+    };
+    let items = await this.queryAll({
+      ...query,
       ProjectionExpression: 'pk, sk, #v, #r',
       ExpressionAttributeNames: { '#v': 'version', '#r': 'record' },
-      ExpressionAttributeValues: { ':a': account },
     });
+    if (items.some((item) => typeof item.record !== 'string')) items = await this.queryAll(query);
+    const readable: Position[] = [];
     const unreadable: Array<{ key: string; reason: string }> = [];
-    const positions = await Promise.all(
-      items.map(async (item) => {
-        if (typeof item.record === 'string') {
-          try {
-            return positionFromItem(item);
-          } catch (err) {
-            unreadable.push({ key: `${String(item.pk)} ${String(item.sk)}`, reason: (err as Error).message });
-            return null;
-          }
-        }
-        const whole = await this.guard(
-          this.doc.send(
-            new GetCommand({
-              TableName: this.tableName,
-              Key: { pk: item.pk, sk: item.sk },
-              ConsistentRead: true,
-            }),
-          ),
-        );
-        // Gone or closed since the query: not live any more.
-        const p = whole.Item ? positionFromItem(whole.Item) : null;
-        return p && LIVE_STATES.has(p.state) ? p : null;
-      }),
-    );
-    const readable = positions.filter((p): p is Position => p !== null);
+    for (const item of items) {
+      try {
+        readable.push(positionFromItem(item));
+      } catch (err) {
+        unreadable.push({ key: `${String(item.pk)} ${String(item.sk)}`, reason: (err as Error).message });
+      }
+    }
     if (unreadable.length) throw new UnreadableRecordsError(readable, unreadable);
     return readable;
   }

@@ -459,13 +459,9 @@ function readPlan(raw: unknown): ExitPlan {
   if (isReadExitPlan(raw)) return raw;
   const stored = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
   const out: Record<string, unknown> = { ...SYSTEM_EXIT_DEFAULTS };
-  const present: Record<string, unknown> = {};
-  for (const key of PLAN_KEYS) if (stored[key] !== undefined) present[key] = stored[key];
-  // The schema has no rule across fields, so when every present field is valid (a record this pipeline
-  // wrote), one parse of them all gives what a parse per field would; a sweep evaluates every position.
-  const whole = exitPlanSchema.safeParse(present);
-  for (const key of Object.keys(present) as Array<keyof ExitPlan>) {
-    const parsed = whole.success ? whole : exitPlanSchema.safeParse({ [key]: present[key] });
+  for (const key of PLAN_KEYS) {
+    if (stored[key] === undefined) continue;
+    const parsed = exitPlanSchema.safeParse({ [key]: stored[key] });
     if (parsed.success) out[key] = parsed.data[key] ?? null;
   }
   const partials = out.partial_exits as ExitPlan['partial_exits'];
