@@ -225,6 +225,8 @@ export class Figures {
   closingOrders = 0;
   partialFills = 0;
   brokerDedupedResends = 0;
+  /** Closing orders a hand close overtook while they were in flight (see racedByHand). */
+  closesRacedByHand = 0;
   deadLettered = 0;
   rejectionsRecorded = 0;
   // Violations: every one must stay 0.
@@ -332,6 +334,10 @@ export class Run {
   private recSeq = 0;
   private checkedRequests = 0;
   private slowFaults = false;
+  /** When each change outside the pipeline happened, and to which contract (wall time, ms). */
+  private readonly outsideLog: Array<{ symbol: string; at: number }> = [];
+  /** Closing orders already counted as raced by a hand close (checks run after every step). */
+  private readonly racedCounted = new Map<string, { symbol: string; qty: number }>();
   private readonly violations: string[] = [];
 
   constructor(private readonly world: World) {
@@ -543,6 +549,7 @@ export class Run {
         const symbol = String(pos.symbol);
         const held = Number(pos.qty);
         this.figures.outside[a.kind]++;
+        this.outsideLog.push({ symbol, at: Date.now() });
         switch (a.kind) {
           case 'closeByHand':
             sim.removePosition(this.keyId, symbol);
@@ -691,16 +698,24 @@ export class Run {
     for (const [rec, n] of opensByRec)
       if (n > 1) this.violation('duplicate', `${n} opening orders for ${rec}`);
     // 3. No short the pipeline did not open as a short; nothing at all on the underlying's ticker.
+    //    A closing order that a change made by hand overtook in flight (sent while the broker held the
+    //    contract, reaching it after the hand close) is counted apart: no intent-free close can prevent
+    //    that, and the sweep alerts on the short it leaves. Any other closing order taken as an opening
+    //    one is a violation.
     const soldToOpen = new Map<string, number>();
     for (const o of sim.orders(this.keyId)) {
-      if (String(o.client_order_id).startsWith(prefixOpen) && o.position_intent === 'sell_to_open') {
+      const cid = String(o.client_order_id);
+      if (cid.startsWith(prefixOpen) && o.position_intent === 'sell_to_open') {
         soldToOpen.set(String(o.symbol), (soldToOpen.get(String(o.symbol)) ?? 0) + Number(o.filled_qty));
       }
-      if (exitRe.test(String(o.client_order_id)) && String(o.position_intent).endsWith('_to_open')) {
-        this.violation(
-          'short',
-          `closing order ${String(o.client_order_id)} was taken as ${String(o.position_intent)}`,
-        );
+      if (exitRe.test(cid) && String(o.position_intent).endsWith('_to_open')) {
+        if (this.racedByHand(cid, String(o.symbol))) {
+          soldToOpen.set(String(o.symbol), (soldToOpen.get(String(o.symbol)) ?? 0) + Number(o.filled_qty));
+          if (!this.racedCounted.has(cid)) this.figures.closesRacedByHand++;
+          this.racedCounted.set(cid, { symbol: String(o.symbol), qty: Number(o.filled_qty) });
+        } else {
+          this.violation('short', `closing order ${cid} was taken as ${String(o.position_intent)}`);
+        }
       }
     }
     for (const p of sim.positions(this.keyId)) {
@@ -734,6 +749,25 @@ export class Run {
     }[kind] as 'duplicates';
     this.figures[key]++;
     this.violations.push(`${kind}: ${detail}`);
+  }
+
+  /**
+   * Whether a change made by hand to `symbol` happened while the closing order `cid` was in flight: after
+   * the broker received the request and before it acted on it (a slow-reply fault holds a request
+   * SLOW_REPLY_MS before acting; any other request is acted on as it arrives, leaving no window).
+   */
+  private racedByHand(cid: string, symbol: string): boolean {
+    const sent = this.sim.requests.find(
+      (r) =>
+        r.method === 'POST' &&
+        r.path === '/v2/orders' &&
+        r.status === 200 &&
+        (r.body as Record<string, unknown> | undefined)?.client_order_id === cid,
+    );
+    if (!sent) return false;
+    const from = Date.parse(sent.time);
+    const to = from + (sent.faulted ? SLOW_REPLY_MS + 20 : 0);
+    return this.outsideLog.some((x) => x.symbol === symbol && x.at >= from && x.at <= to);
   }
 
   /**
@@ -801,6 +835,13 @@ export class Run {
     for (const b of sim.positions(this.keyId)) {
       const qty = Number(b.qty);
       held.set(`${String(b.symbol)}|${qty < 0 ? 'short' : 'long'}`, Math.abs(qty));
+    }
+    // A short left by a closing order a hand close overtook is the operator's (the sweep alerts, never
+    // trades it): it is not the table's to track.
+    for (const { symbol, qty } of this.racedCounted.values()) {
+      const k = `${symbol}|short`;
+      if (held.has(k)) held.set(k, Math.max(0, held.get(k)! - qty));
+      if (held.get(k) === 0) held.delete(k);
     }
     for (const k of new Set([...tracked.keys(), ...held.keys()])) {
       if ((tracked.get(k) ?? 0) !== (held.get(k) ?? 0)) {
@@ -950,6 +991,7 @@ export function formatFigures(f: Figures, elapsedMs: number): string {
     ...OUTSIDE_KINDS.map((k) => `| outside the pipeline: ${k} | ${f.outside[k]} |`),
     `| dead-lettered messages / rejections recorded | ${f.deadLettered} / ${f.rejectionsRecorded} |`,
     `| resends refused by the broker as duplicate client_order_id | ${f.brokerDedupedResends} |`,
+    `| closing orders overtaken in flight by a hand close (a short, alerted) | ${f.closesRacedByHand} |`,
     `| **duplicates** | ${f.duplicates} |`,
     `| **oversells** | ${f.oversells} |`,
     `| **unintended shorts** | ${f.unintendedShorts} |`,
