@@ -168,7 +168,7 @@ async function main(): Promise<void> {
           'sweep',
           `N=${n}: table calls per sweep`,
           `${median(measured.map((m) => m.table.reads))} reads, ${median(measured.map((m) => m.table.writes))} writes`,
-          '1 page per MB + control; no writes',
+          '1 page per MB + control; 2 writes: the lease',
           null,
         );
       }
@@ -518,8 +518,9 @@ ${markdownTable(
 - **Table reads per sweep:** one Query page (1 MB) of the sparse live-positions index per page of live positions,
   plus one read of the account's control item. Closed positions are not in the index, so closed history is never
   read.
-- **Table writes per sweep:** none at steady prices; one conditional Put per position whose state changes
-  (trailing peak, claim of an exit step, the order id, the fill).
+- **Table writes per sweep:** the account's sweep lease, taken (a conditional Put) and given back (a
+  conditional Delete); beyond that, none at steady prices, and one conditional Put per position whose state
+  changes (trailing peak, claim of an exit step, the order id, the fill).
 - **Open path:** one broker call per recommendation (the order); the clock, account and one quote snapshot are
   shared by the whole batch. Two table writes (the claim, then the order id) and the reads of the duplicate check,
   the open-positions count and the control item.

@@ -171,6 +171,14 @@ export interface PositionStore {
   putControl(account: string, control: AccountControl): Promise<void>;
   recordRejection(rejection: RejectionRecord): Promise<void>;
   listRejections(account: string): Promise<RejectionRecord[]>;
+  /**
+   * Takes the account's sweep lease for `owner` until `untilMs` (epoch ms) if nobody holds it or the
+   * holder's lease ran out before `nowMs`; false when another sweep holds it. One sweep at a time acts for
+   * an account, so the broker snapshot it reads after taking the lease includes every order sent before.
+   */
+  acquireSweepLease(account: string, owner: string, nowMs: number, untilMs: number): Promise<boolean>;
+  /** Gives the lease back if `owner` still holds it (a lease that ran out and was taken over is left). */
+  releaseSweepLease(account: string, owner: string): Promise<void>;
 }
 
 /** Makes a failed queue message come back after a chosen delay (SQS ChangeMessageVisibility). */

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -13,6 +14,8 @@ import { ConcurrentUpdateError, TransientError, UnreadableRecordsError } from '.
 import { POSITIONS_TABLE_SCHEMA, positionPk, positionSk } from '../table-schema';
 
 const CONTROL_SK = 'CONTROL';
+/** The account's sweep lease: at most one sweep acts for an account at a time. */
+const SWEEP_LEASE_SK = 'SWEEP_LEASE';
 const REJECTION_PREFIX = 'REJ#';
 
 /**
@@ -173,6 +176,50 @@ export class DynamoPositionStore implements PositionStore {
         }),
       ),
     );
+  }
+
+  async acquireSweepLease(account: string, owner: string, nowMs: number, untilMs: number): Promise<boolean> {
+    try {
+      await this.guard(
+        this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              pk: positionPk(account),
+              sk: SWEEP_LEASE_SK,
+              owner,
+              lease_until: untilMs,
+              acquired_at: new Date(nowMs).toISOString(),
+            },
+            ConditionExpression: 'attribute_not_exists(pk) OR lease_until < :now',
+            ExpressionAttributeValues: { ':now': nowMs },
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  async releaseSweepLease(account: string, owner: string): Promise<void> {
+    try {
+      await this.guard(
+        this.doc.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: { pk: positionPk(account), sk: SWEEP_LEASE_SK },
+            // OWNER is a DynamoDB reserved word.
+            ConditionExpression: '#o = :o',
+            ExpressionAttributeNames: { '#o': 'owner' },
+            ExpressionAttributeValues: { ':o': owner },
+          }),
+        ),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
   }
 
   async recordRejection(rejection: RejectionRecord): Promise<void> {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AccountConfig } from '../domain/account-config';
 import { evaluateExit, type ExitDecision } from '../domain/exit-rules';
 import { buildCloseOrder, closableQty, exitClientOrderId } from '../domain/orders';
@@ -58,7 +59,15 @@ export interface SweepDeps {
    * the lists arrive; a quote no longer needed is ignored. @default none (quotes wait for the first list)
    */
   readonly expectedSymbols?: readonly string[];
+  /**
+   * How long this sweep's lease lasts: longer than the sweep can run (on Lambda, the invocation's
+   * remaining time plus a margin), so that it never runs out while the sweep still acts. A sweep that
+   * dies without giving it back blocks the next ones only until then. @default 60000
+   */
+  readonly sweepLeaseMs?: number;
 }
+
+const DEFAULT_SWEEP_LEASE_MS = 60_000;
 
 /** What one sweep did, for logs, tests and the local view. */
 export interface SweepReport {
@@ -79,15 +88,18 @@ export interface SweepReport {
   readonly durationMs: number;
   /** The contracts of the open positions this sweep evaluated (the next sweep's `expectedSymbols`). */
   readonly quotedSymbols: string[];
+  /** Why this sweep did nothing (another sweep of the account held the lease); null when it ran. */
+  readonly skipped: string | null;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
- * One sweep for one account: read live positions (a query), ask the broker once for positions, open orders
- * and the clock, learn fills, reconcile with the broker, evaluate exit rules, and send guarded,
- * intent-free closing orders. Every record change is conditional on the version read, so concurrent sweeps
- * never act twice on the same step (safety rule 5).
+ * One sweep for one account: take the account's sweep lease (or do nothing when another sweep holds it),
+ * read live positions (a query), ask the broker once for positions, open orders and the clock, learn
+ * fills, reconcile with the broker, evaluate exit rules, and send guarded, intent-free closing orders.
+ * Every record change is also conditional on the version read, so even sweeps that overlapped (a lease
+ * that ran out) never act twice on the same step (safety rule 5).
  */
 export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
   const started = Date.now();
@@ -103,7 +115,56 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
     errors: [],
     durationMs: 0,
     quotedSymbols: [],
+    skipped: null,
   };
+
+  // One sweep at a time acts for an account (the lease), and it reads the broker only once it holds it,
+  // so its snapshot includes every order an earlier sweep sent: two sweeps can never each spend the same
+  // contracts (two positions on one contract, the broker holding less than both). The conditional write
+  // on each record's version stays as the second line of defence (rule 5).
+  const owner = randomUUID();
+  const nowMs = deps.now().getTime();
+  const leased = await deps.store.acquireSweepLease(
+    deps.account.name,
+    owner,
+    nowMs,
+    nowMs + (deps.sweepLeaseMs ?? DEFAULT_SWEEP_LEASE_MS),
+  );
+  if (!leased) {
+    report.skipped = 'another sweep of this account holds the sweep lease';
+    report.durationMs = Date.now() - started;
+    deps.log.info(`Sweep skipped: ${report.skipped}`);
+    return report;
+  }
+  let openCount = 0;
+  try {
+    openCount = await sweepHoldingLease(deps, report);
+  } finally {
+    await deps.store
+      .releaseSweepLease(deps.account.name, owner)
+      .catch((err: unknown) =>
+        deps.log.warn(`Releasing the sweep lease failed (it runs out): ${String(err)}`),
+      );
+  }
+
+  report.durationMs = Date.now() - started;
+  deps.metrics.durationMs(Metric.SweepDuration, report.durationMs);
+  deps.metrics.count(Metric.OpenPositions, openCount);
+  deps.log.info('Sweep finished', {
+    live: report.livePositions,
+    market_open: report.marketOpen,
+    orders_sent: report.ordersSent.length,
+    closed: report.closed.length,
+    alerts: report.alerts.length,
+    conflicts: report.conflicts,
+    errors: report.errors.length,
+    duration_ms: report.durationMs,
+  });
+  return report;
+}
+
+/** The sweep proper, once the lease is held; returns how many positions were open. */
+async function sweepHoldingLease(deps: SweepDeps, report: Mutable<SweepReport>): Promise<number> {
   const ctx = new SweepContext(deps, report);
 
   // Every read that depends on nothing else starts at once: the table's live positions and kill switch,
@@ -178,20 +239,7 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
     ctx.evaluateAndAct(p, quotes.get(p.option_symbol), control?.flatten === true),
   );
 
-  report.durationMs = Date.now() - started;
-  deps.metrics.durationMs(Metric.SweepDuration, report.durationMs);
-  deps.metrics.count(Metric.OpenPositions, open.length);
-  deps.log.info('Sweep finished', {
-    live: report.livePositions,
-    market_open: report.marketOpen,
-    orders_sent: report.ordersSent.length,
-    closed: report.closed.length,
-    alerts: report.alerts.length,
-    conflicts: report.conflicts,
-    errors: report.errors.length,
-    duration_ms: report.durationMs,
-  });
-  return report;
+  return open.length;
 }
 
 class SweepContext {

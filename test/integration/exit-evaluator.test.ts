@@ -376,6 +376,61 @@ describe('exit evaluator sweeps', () => {
     expect(p.sim.positions(KEY_ID)).toEqual([]);
   });
 
+  it('two positions on one contract, the broker holding less than both, three sweeps at once: never sold more than held', async () => {
+    // Found by the soak (seed 20261127, run 768; the shrunk case is in regressions.test.ts): concurrent
+    // sweeps each spent their own snapshot of the contract on a different position, and together sold
+    // more than the broker held, opening a short.
+    await open({ recommendation_id: 'two-a', num_contracts: 4, exit_plan: { stop_loss_pct: 0.25 } });
+    // The second opening order has filled, but no sweep has learned it yet: the table still says pending.
+    const res = await loadOpenOrderHandler(p)(
+      sqsEvent([
+        sqsRecord(
+          recommendationBody({
+            recommendation_id: 'two-b',
+            num_contracts: 1,
+            exit_plan: { stop_loss_pct: 0.25 },
+          }),
+        ),
+      ]),
+      lambdaContext,
+    );
+    expect(res.batchItemFailures).toEqual([]);
+    expect((await p.table.store.get('main', 'two-b'))!.state).toBe('pending');
+    expect(brokerQty(FUTURE_SYMBOL)).toBe(5);
+    p.sim.setPosition(KEY_ID, FUTURE_SYMBOL, 4, 2.1); // one contract sold by hand
+    mid(FUTURE_SYMBOL, 1.0);
+    const sweeps = [loadSweepHandler(p), loadSweepHandler(p), loadSweepHandler(p)];
+    const reports = await Promise.all(sweeps.map((s) => s()));
+    for (let i = 0; i < 3; i++) await sweep();
+    expect(p.sim.positions(KEY_ID).filter((x) => Number(x.qty) < 0)).toEqual([]);
+    const sold = exitOrders().reduce((n, o) => n + Number(o.qty), 0);
+    expect(sold).toBe(4);
+    expect(brokerQty(FUTURE_SYMBOL)).toBe(0);
+    // How: one sweep acted; the others found the account's sweep lease taken and did nothing.
+    expect(reports.filter((r) => r.skipped === null)).toHaveLength(1);
+    expect(reports.filter((r) => r.skipped !== null).flatMap((r) => r.ordersSent)).toEqual([]);
+  });
+
+  it('a sweep lease left by a sweep that died blocks others only until it runs out', async () => {
+    await open({ recommendation_id: 'lease', exit_plan: { stop_loss_pct: 0.25 } });
+    mid(FUTURE_SYMBOL, 1.0);
+    const now = Date.now();
+    // A sweep that died holding the lease for another minute.
+    expect(await p.table.store.acquireSweepLease('main', 'dead-sweep', now, now + 60_000)).toBe(true);
+    const blocked = await sweep();
+    expect(blocked.skipped).toMatch(/holds the sweep lease/);
+    expect(exitOrders()).toEqual([]);
+    // Only its owner gives a lease back.
+    await p.table.store.releaseSweepLease('main', 'someone-else');
+    expect((await sweep()).skipped).not.toBeNull();
+    // A minute on, the dead sweep's lease has run out, and anyone may take it: here a lease that has
+    // already run out by the real clock replaces it, standing for the time that passed.
+    expect(await p.table.store.acquireSweepLease('main', 'stand-in', now + 61_000, now - 1)).toBe(true);
+    const ran = await sweep();
+    expect(ran.skipped).toBeNull();
+    expect(ran.ordersSent).toEqual([expect.objectContaining({ position_id: 'lease', reason: 'stop_loss' })]);
+  });
+
   it('broker 500s and 429s, then recovery: closed exactly once', async () => {
     await open({ recommendation_id: 'flaky', exit_plan: { stop_loss_pct: 0.25 } });
     mid(FUTURE_SYMBOL, 1.0);

@@ -44,9 +44,10 @@ describe('sweep cost: broker calls', () => {
     expect(broker.total).toBe(sweepBrokerFloor(250, 0));
   });
 
-  it('a sweep at steady prices writes nothing to the table', async () => {
+  it('a sweep at steady prices writes nothing to the table but its lease (taken, then given back)', async () => {
     const { table } = await env.sweep();
-    expect(table.writes).toBe(0);
+    expect(table.writes).toBe(2);
+    expect(table.byCommand).toMatchObject({ PutItemCommand: 1, DeleteItemCommand: 1 });
   });
 
   it('a sweep that closes positions adds exactly one broker call per order sent', async () => {
