@@ -273,7 +273,7 @@ async function main(): Promise<void> {
         'sweep (all write)',
         `N=${n}: every peak moves: writes; wall time (in-process), median of ${RUNS}`,
         `${median(writes)} writes; ${fmt(median(times), 1)} ms (${range(times)})`,
-        `N conditional writes, ≤ 8 in flight`,
+        `N conditional writes (+ the lease's 2), ≤ 8 in flight`,
         null,
       );
     } finally {
