@@ -559,6 +559,14 @@ class SweepContext {
         const inFlux = group.filter((p) => !settled.includes(p));
         out.push(...inFlux);
         if (settled.length === 0) continue;
+        // A position on this contract changed in this sweep's learning step (an open that filled, an exit
+        // that ended) after the broker was read: whether the snapshot already counts that change is
+        // unknown, so no record is brought down against it now. The next sweep compares a consistent
+        // snapshot; meanwhile every order stays bounded by what the broker confirmed.
+        if (group.some((p) => this.changedInLearn.has(p.position_id))) {
+          out.push(...settled);
+          continue;
+        }
         const held = broker && broker.side === side ? broker.qty : 0;
         const fluxQty = inFlux.reduce((s, p) => s + p.quantity, 0);
         let budget = Math.max(0, held - fluxQty);

@@ -93,6 +93,15 @@ const COUNTER_EXAMPLES: Record<string, Action[]> = {
     { t: 'sweep', concurrent: 2 },
     { t: 'sweep', concurrent: 3 },
   ],
+  'model seed -201173820: an opening order lands between the sweep reading the broker and its closed-order listing':
+    [
+      { t: 'fault', kind: 'slowReply', target: 3, times: 1 },
+      { t: 'fault', kind: 'slowReply', target: 0, times: 1 },
+      { t: 'recommend', symbol: 0, action: 'BUY', qty: 1, order: 'market', partial: false },
+      { t: 'deliverBoth', max: 1 },
+      { t: 'sweep', concurrent: 1 },
+      { t: 'invalid', kind: 0 },
+    ],
   'soak seed 20261127 (run 768): a second position on a held contract, one contract sold by hand, flatten, three sweeps at once':
     [
       { t: 'recommend', symbol: 2, action: 'SELL', qty: 1, order: 'market', partial: false },
