@@ -158,8 +158,8 @@ describe('the checker can fail', () => {
     });
   }
 
-  it('flags an intent-free SELL with no long behind it (it opened a short)', async () => {
-    const run = new Run(world);
+  /** An intent-free closing SELL of 1 with no long behind it: the checker must call it a short. */
+  async function expectGhostSellFlagged(run: Run) {
     await post(run, {
       symbol: SYMBOLS[0],
       qty: '1',
@@ -167,6 +167,11 @@ describe('the checker can fail', () => {
       client_order_id: `ops-${run.account}-x1-ghost`,
     });
     expect(() => run.checkInvariants()).toThrow(/short: closing order .* was taken as sell_to_open/);
+  }
+
+  it('flags an intent-free SELL with no long behind it (it opened a short)', async () => {
+    const run = new Run(world);
+    await expectGhostSellFlagged(run);
   });
 
   it('flags a SELL that opened a short even after a hand close, when the close was not in its flight', async () => {
@@ -174,13 +179,7 @@ describe('the checker can fail', () => {
     world.sim.setPosition(run.keyId, SYMBOLS[0], 1, 2.0);
     await run.step({ t: 'outside', kind: 'closeByHand', symbol: 0 });
     expect(world.sim.positions(run.keyId)).toEqual([]);
-    await post(run, {
-      symbol: SYMBOLS[0],
-      qty: '1',
-      side: 'sell',
-      client_order_id: `ops-${run.account}-x1-ghost`,
-    });
-    expect(() => run.checkInvariants()).toThrow(/short: closing order .* was taken as sell_to_open/);
+    await expectGhostSellFlagged(run);
   });
 
   it('flags a closing order that carries a position_intent', async () => {
