@@ -225,13 +225,8 @@ describe('npm start (the CLI process)', () => {
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ops-local-cli-'));
     const child = spawn(
       process.execPath,
-      [
-        path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
-        path.join(ROOT, 'local', 'start.ts'),
-        '--no-view',
-        '--state-dir',
-        stateDir,
-      ],
+      // Exactly what `npm start` runs (package.json): node itself with tsx as a loader, no relaying parent.
+      ['--import', 'tsx', path.join(ROOT, 'local', 'start.ts'), '--no-view', '--state-dir', stateDir],
       { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
