@@ -19,6 +19,8 @@ export const limitsSchema = z.strictObject({
   max_recommendation_age_minutes: z._default(z.number().check(z.gt(0), z.lte(1440)), 5),
   /** Optional time-of-day window for new openings (America/New_York); off by default. */
   entry_window: z._default(z.nullable(z.strictObject({ start: hhmm, end: hhmm })), null),
+  /** A resting limit open still unfilled after this many minutes is cancelled (its filled part is kept). */
+  entry_order_timeout_minutes: z._default(z.number().check(z.gt(0), z.lte(1440)), 15),
 });
 
 /** How the exit evaluator prices positions and sends its orders. */
@@ -30,6 +32,15 @@ export const exitExecutionSchema = z.strictObject({
   limit_slippage_pct: z._default(z.number().check(z.gte(0), z.lte(1)), 0.05),
   /** A quote older than this (seconds) is stale: it never triggers an exit by itself. */
   max_quote_age_seconds: z._default(z.int().check(z.gte(1), z.lte(86_400)), 120),
+  /**
+   * A spread wider than this fraction of the mid makes every exit a limit at the executable side (bid for a
+   * long, ask for a short), never market. `null` turns the guard off.
+   */
+  max_spread_pct: z._default(z.nullable(z.number().check(z.gt(0), z.lte(10))), 0.3),
+  /** A working exit limit not filled after this many seconds is replaced at the current executable price. */
+  reprice_after_seconds: z._default(z.int().check(z.gte(1), z.lte(3600)), 60),
+  /** After this many replacements a working exit limit goes out as market (while the market is open). */
+  max_reprices: z._default(z.int().check(z.gte(0), z.lte(100)), 3),
 });
 
 /**
