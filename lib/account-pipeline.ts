@@ -24,7 +24,16 @@ import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { AccountConfig } from '../shared/domain/account-config';
 import { ConfigError } from '../shared/domain/errors';
-import { ACCOUNT_DIMENSION, METRIC_NAMESPACE, Metric, type MetricName } from '../shared/metric-names';
+import {
+  ACCOUNT_DIMENSION,
+  ALERT_METRICS,
+  METRIC_NAMESPACE,
+  Metric,
+  type MetricName,
+} from '../shared/metric-names';
+
+/** A metric some sweep alert counts in: each has an alarm. */
+type AlertMetric = (typeof ALERT_METRICS)[keyof typeof ALERT_METRICS];
 import {
   ALPACA_REQUESTS_PER_MINUTE,
   OPEN_ORDER_EVENT_SOURCE,
@@ -334,31 +343,64 @@ export class AccountPipeline extends Construct {
       sweepThresholdMs,
       { evaluationPeriods: 3, datapointsToAlarm: 2 },
     );
-    const alerts: Array<[string, MetricName, string]> = [
-      [
+    // One alarm per alert metric (the typed list in shared/metric-names.ts): a sweep that "succeeds" while
+    // failing every position still pages someone.
+    const alerts: Record<AlertMetric, [id: string, description: string, perSweep?: boolean]> = {
+      [Metric.UnexpectedShort]: [
         'UnexpectedShortAlarm',
-        Metric.UnexpectedShort,
         'the broker holds a short position the pipeline never opened',
       ],
-      [
+      [Metric.UntrackedPosition]: [
         'UntrackedPositionAlarm',
-        Metric.UntrackedPosition,
         'the broker holds a contract the positions table does not know (or whose record cannot be read)',
       ],
-      [
+      [Metric.BrokerQtyMismatch]: [
         'BrokerQtyMismatchAlarm',
-        Metric.BrokerQtyMismatch,
         'the broker holds less than the positions table says',
       ],
-      [
+      [Metric.ClosedOutsidePipeline]: [
         'ClosedOutsidePipelineAlarm',
-        Metric.ClosedOutsidePipeline,
         'a position was closed outside the pipeline',
       ],
-    ];
-    for (const [id, metric, description] of alerts) {
-      alarm(id, description, this.accountMetric(metric, 'SUM', fiveMinutes), 1);
+      [Metric.CloseBlocked]: [
+        'CloseBlockedAlarm',
+        'an exit rule fired but the broker confirms nothing available to close (no order sent)',
+      ],
+      [Metric.ExitRejected]: ['ExitRejectedAlarm', 'the broker refused an exit order'],
+      [Metric.ClosingStuck]: [
+        'ClosingStuckAlarm',
+        'a position has been closing for 3 sweep intervals with no working order at the broker',
+      ],
+      [Metric.BrokerSnapshotSuspect]: [
+        'BrokerSnapshotSuspectAlarm',
+        'a broker positions read was not trusted (every tracked contract missing at once, or a partial reply)',
+      ],
+      [Metric.OpenOrderMissing]: [
+        'OpenOrderMissingAlarm',
+        'a pending opening order is unknown to the broker',
+      ],
+      // Counted once per sweep: it alarms after 3 sweeps in a row, not on one bad read.
+      [Metric.QuoteFeedDown]: [
+        'QuoteFeedDownAlarm',
+        'the option quote feed failed or was stale for 3 sweeps in a row (price rules wait; time rules still act)',
+        true,
+      ],
+    };
+    for (const [metric, [id, description, perSweep]] of Object.entries(alerts)) {
+      if (perSweep) {
+        alarm(id, description, this.accountMetric(metric as AlertMetric, 'SUM', interval), 1, {
+          evaluationPeriods: 3,
+          datapointsToAlarm: 3,
+        });
+      } else alarm(id, description, this.accountMetric(metric as AlertMetric, 'SUM', fiveMinutes), 1);
     }
+    alarm(
+      'SweepPositionErrorsAlarm',
+      'sweeps keep failing on some positions (each error is left for the next sweep)',
+      this.accountMetric(Metric.SweepPositionErrors, 'SUM', fiveMinutes),
+      1,
+      { evaluationPeriods: 3, datapointsToAlarm: 2 },
+    );
     return alarms;
   }
 

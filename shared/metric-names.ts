@@ -29,6 +29,41 @@ export const Metric = {
   SweepDuration: 'sweep_duration_ms',
   /** Open positions seen by a sweep. */
   OpenPositions: 'open_positions',
+  /** Alert: an exit rule fired but the broker confirms nothing available to close (no order sent). */
+  CloseBlocked: 'close_blocked',
+  /** Alert: the broker refused an exit order. */
+  ExitRejected: 'exit_rejected',
+  /** Alert: the quote read failed, or every position the sweep evaluated had no usable quote. */
+  QuoteFeedDown: 'quote_feed_down',
+  /** Alert: a position has been `closing` with no working order at the broker for 3 sweep intervals. */
+  ClosingStuck: 'closing_stuck',
+  /** Alert: a broker snapshot was not trusted (every tracked contract missing at once, or a partial reply). */
+  BrokerSnapshotSuspect: 'broker_snapshot_suspect',
+  /** Alert: a pending open's order is unknown to the broker. */
+  OpenOrderMissing: 'open_order_missing',
+  /** Per-position errors a sweep caught and left for the next sweep (the sweep itself "succeeded"). */
+  SweepPositionErrors: 'sweep_position_errors',
 } as const;
 
 export type MetricName = (typeof Metric)[keyof typeof Metric];
+
+/**
+ * Every alert a sweep can raise. Each kind is counted in one metric (its own, except `unreadable_record`,
+ * which an operator handles like an untracked position) and every such metric has an alarm.
+ */
+export const ALERT_METRICS = {
+  unexpected_short: Metric.UnexpectedShort,
+  untracked_position: Metric.UntrackedPosition,
+  unreadable_record: Metric.UntrackedPosition,
+  broker_qty_mismatch: Metric.BrokerQtyMismatch,
+  closed_outside_pipeline: Metric.ClosedOutsidePipeline,
+  close_blocked: Metric.CloseBlocked,
+  exit_rejected: Metric.ExitRejected,
+  quote_feed_down: Metric.QuoteFeedDown,
+  closing_stuck: Metric.ClosingStuck,
+  broker_snapshot_suspect: Metric.BrokerSnapshotSuspect,
+  open_order_missing: Metric.OpenOrderMissing,
+} as const satisfies Record<string, MetricName>;
+
+/** The kinds of alert a sweep raises (see {@link ALERT_METRICS}). */
+export type AlertKind = keyof typeof ALERT_METRICS;

@@ -86,6 +86,12 @@ export interface Broker {
   getPosition(symbol: string): Promise<BrokerPosition | null>;
   listOpenOrders(): Promise<BrokerOrder[]>;
   /**
+   * `DELETE /v2/orders/{id}`: asks the broker to cancel. Cancelling is asynchronous at Alpaca: look the
+   * order up to learn when it ended (and what filled meanwhile). BrokerRejectedError (422) when the order
+   * can no longer be cancelled (already filled, cancelled, ...).
+   */
+  cancelOrder(orderId: string): Promise<void>;
+  /**
    * Orders that ended (filled, canceled, expired, rejected, ...) submitted after `afterIso` (exclusive),
    * oldest first, across pages (bounded: an order past the last page is simply absent, so callers must
    * treat absence as "unknown", never as "no such order").
@@ -151,6 +157,13 @@ export interface RejectionRecord {
   readonly at: string;
 }
 
+/** A record the sweep closed as `closed_outside_pipeline`, by contract. */
+export interface ClosedOutsideNote {
+  readonly symbol: string;
+  readonly position_id: string;
+  readonly closed_at: string;
+}
+
 /** Position persistence. Every state change is a single-item conditional write on `version`. */
 export interface PositionStore {
   /** Creates the record only if no record exists for (account, position_id). */
@@ -177,6 +190,13 @@ export interface PositionStore {
    * an account, so the broker snapshot it reads after taking the lease includes every order sent before.
    */
   acquireSweepLease(account: string, owner: string, nowMs: number, untilMs: number): Promise<boolean>;
+  /**
+   * Remembers that a record was closed as `closed_outside_pipeline` on `symbol` (the latest one per
+   * contract), so a sweep that finds the contract back at the broker can name the record.
+   */
+  noteClosedOutside(account: string, note: ClosedOutsideNote): Promise<void>;
+  /** The latest {@link noteClosedOutside} for the contract, or null. */
+  findClosedOutside(account: string, symbol: string): Promise<ClosedOutsideNote | null>;
   /** Gives the lease back if `owner` still holds it (a lease that ran out and was taken over is left). */
   releaseSweepLease(account: string, owner: string): Promise<void>;
 }

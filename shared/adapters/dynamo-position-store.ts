@@ -7,7 +7,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { AccountControl, PositionStore, RejectionRecord } from '../ports';
+import type { AccountControl, ClosedOutsideNote, PositionStore, RejectionRecord } from '../ports';
 import { LIVE_STATES, normalizeStoredPosition, type Position } from '../domain/position';
 import { readStoredExitPlan, type ExitPlan } from '../domain/exit-plan';
 import { ConcurrentUpdateError, TransientError, UnreadableRecordsError } from '../domain/errors';
@@ -17,6 +17,8 @@ const CONTROL_SK = 'CONTROL';
 /** The account's sweep lease: at most one sweep acts for an account at a time. */
 const SWEEP_LEASE_SK = 'SWEEP_LEASE';
 const REJECTION_PREFIX = 'REJ#';
+/** The latest record closed as closed_outside_pipeline, per contract. */
+const OUTSIDE_PREFIX = 'OUTSIDE#';
 
 /**
  * {@link PositionStore} on DynamoDB. Single-item conditional writes only (no transactions: they are
@@ -220,6 +222,31 @@ export class DynamoPositionStore implements PositionStore {
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
     }
+  }
+
+  async noteClosedOutside(account: string, note: ClosedOutsideNote): Promise<void> {
+    await this.guard(
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: positionPk(account), sk: `${OUTSIDE_PREFIX}${note.symbol}`, ...note },
+        }),
+      ),
+    );
+  }
+
+  async findClosedOutside(account: string, symbol: string): Promise<ClosedOutsideNote | null> {
+    const out = await this.guard(
+      this.doc.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { pk: positionPk(account), sk: `${OUTSIDE_PREFIX}${symbol}` },
+        }),
+      ),
+    );
+    if (!out.Item) return null;
+    const { symbol: sym, position_id, closed_at } = out.Item as Record<string, string>;
+    return { symbol: sym, position_id, closed_at };
   }
 
   async recordRejection(rejection: RejectionRecord): Promise<void> {

@@ -47,6 +47,18 @@ export interface PendingExit {
    * Records written before it existed lack it: read `claimed_at` instead.
    */
   readonly first_claimed_at?: string;
+  /**
+   * Set when the last send of this step ended with a definite broker answer and the broker has no order
+   * with this id (5xx or 429 before acceptance, connection refused): the next sweep looks it up and sends
+   * again at once with the same id. Unset: the outcome is unknown (timeout, crash), so the claim lease guards it.
+   */
+  readonly send_failed_at?: string | null;
+  /** `market` or `limit`, once sent. */
+  readonly order_type?: 'market' | 'limit' | null;
+  /** Per share, for a limit. */
+  readonly limit_price?: number | null;
+  /** When the broker acknowledged the order (the reprice timer starts here). */
+  readonly placed_at?: string | null;
 }
 
 /** The position record, as stored (snake_case, like the messages). */
@@ -99,6 +111,13 @@ export interface Position {
   readonly sizing?: Record<string, unknown> | null;
   /** The profile's time rules (close by, no overnight, expiry day), applied by the sweep. */
   readonly time_rules?: ProfileTimeRules | null;
+  /** How many times the working exit limit was cancelled to be repriced (reset when an exit fills). */
+  readonly exit_reprices?: number;
+  /**
+   * When a sweep first found this position's contract missing from a broker snapshot in which every
+   * tracked contract was missing (one empty read is not trusted: it is confirmed by a later sweep).
+   */
+  readonly missing_since?: string | null;
   /** Operator attention flags, e.g. `broker_qty_below_table`. */
   readonly flags: readonly string[];
   readonly created_at: string;
@@ -187,6 +206,8 @@ export function normalizeStoredPosition(
     selection: (item.selection as Record<string, unknown> | undefined) ?? null,
     sizing: (item.sizing as Record<string, unknown> | undefined) ?? null,
     time_rules: (item.time_rules as ProfileTimeRules | undefined) ?? null,
+    exit_reprices: num(item.exit_reprices) ?? 0,
+    missing_since: str(item.missing_since),
     flags: Array.isArray(item.flags) ? item.flags.filter((x): x is string => typeof x === 'string') : [],
     created_at: createdAt,
     updated_at: str(item.updated_at) ?? createdAt,

@@ -4,7 +4,7 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { POSITIONS_TABLE_SCHEMA } from '../../shared/table-schema';
-import { Metric } from '../../shared/metric-names';
+import { ALERT_METRICS, Metric } from '../../shared/metric-names';
 import { logicalId, pipelineOf, synthesize } from './synth';
 
 const { stack, template } = synthesize();
@@ -168,9 +168,18 @@ describe('alarms', () => {
     }
   });
 
-  it('are eleven per account', () => {
-    expect(main.alarms).toHaveLength(11);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 22);
+  it('are eighteen per account', () => {
+    expect(main.alarms).toHaveLength(18);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 36);
+  });
+
+  it('every metric a sweep alert counts in has an alarm on it (one per alert kind, a typed list)', () => {
+    const alarms = template.findResources('AWS::CloudWatch::Alarm');
+    const text = JSON.stringify(alarms);
+    for (const metric of new Set(Object.values(ALERT_METRICS))) {
+      expect(text).toContain(`SUM(${metric})`);
+    }
+    expect(text).toContain('SUM(sweep_position_errors)');
   });
 });
 

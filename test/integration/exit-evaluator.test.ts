@@ -324,6 +324,12 @@ describe('exit evaluator sweeps', () => {
     await open({ recommendation_id: 'hand', exit_plan: { stop_loss_pct: 0.25 } });
     p.sim.removePosition(KEY_ID, FUTURE_SYMBOL);
     mid(FUTURE_SYMBOL, 1.0); // the stop would fire
+    // Its only contract missing means the whole read lacks every tracked contract: one read is not trusted.
+    const first = await sweep();
+    // (The stop is due, but nothing is held: close_blocked, no order.)
+    expect(first.alerts.map((a) => a.kind).sort()).toEqual(['broker_snapshot_suspect', 'close_blocked']);
+    expect(exitOrders()).toEqual([]);
+    expect(await p.table.store.get('main', 'hand')).toMatchObject({ state: 'open' });
     const r = await sweep();
     expect(r.alerts).toEqual(
       expect.arrayContaining([expect.objectContaining({ kind: 'closed_outside_pipeline' })]),

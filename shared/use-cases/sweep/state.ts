@@ -1,0 +1,250 @@
+import type { AccountConfig } from '../../domain/account-config';
+import type { CloseReason, ExitReason, Position } from '../../domain/position';
+import { ConcurrentUpdateError, PipelineError } from '../../domain/errors';
+import type {
+  Broker,
+  BrokerOrder,
+  BrokerPosition,
+  MarketClock,
+  MarketData,
+  PositionStore,
+} from '../../ports';
+import { TERMINAL_ORDER_STATUSES } from '../../ports';
+import type { Log, MetricsSink } from '../../observability';
+import { ALERT_METRICS, Metric, type AlertKind } from '../../metric-names';
+import { ExitBudget } from './exit-budget';
+
+export interface SweepDeps {
+  readonly account: AccountConfig;
+  readonly broker: Broker;
+  readonly marketData: MarketData;
+  readonly store: PositionStore;
+  readonly now: () => Date;
+  readonly log: Log;
+  readonly metrics: MetricsSink;
+  /**
+   * A claimed step (open or exit) whose outcome is unknown (a timeout, a crashed sweep) is only resumed
+   * once the claim is older than this: younger claims may belong to a sweep or delivery still running. A
+   * step whose send ended with a definite broker answer is resumed by the next sweep at once. @default 120000
+   */
+  readonly claimLeaseMs?: number;
+  /** Positions processed concurrently. @default 8 */
+  readonly concurrency?: number;
+  /**
+   * Order lookups (learning fills of orders no longer open, confirming a contract is gone) one sweep may
+   * make. Orders that ended are normally learned from one listing of closed orders per sweep; a lookup is
+   * only the fallback. The rest wait for the next sweep, so a burst of fills never pushes a sweep past its
+   * request budget or its timeout, and the open positions' exits are still evaluated. @default 20
+   */
+  readonly maxLookupsPerSweep?: number;
+  /**
+   * The contracts the previous sweep in this container quoted ({@link SweepReport.quotedSymbols}). Their
+   * quotes are asked for at once, in parallel with the table and broker reads. @default none
+   */
+  readonly expectedSymbols?: readonly string[];
+  /**
+   * How long this sweep's lease lasts: longer than the sweep can run (on Lambda, the invocation's
+   * remaining time plus a margin). A sweep that dies without giving it back blocks the next ones only
+   * until then. @default 60000
+   */
+  readonly sweepLeaseMs?: number;
+}
+
+/** What one sweep did, for logs, tests and the local view. */
+export interface SweepReport {
+  readonly livePositions: number;
+  readonly marketOpen: boolean;
+  readonly ordersSent: Array<{
+    position_id: string;
+    client_order_id: string;
+    qty: number;
+    reason: ExitReason;
+  }>;
+  /** Working orders this sweep cancelled (to reprice, to make room for a bigger step, or on timeout). */
+  readonly cancelled: Array<{ position_id: string; client_order_id: string; why: string }>;
+  readonly closed: Array<{ position_id: string; reason: CloseReason }>;
+  readonly alerts: Array<{ kind: AlertKind; symbol: string; detail: string }>;
+  readonly held: Array<{ position_id: string; reason: string }>;
+  readonly wouldClose: Array<{ position_id: string; reason: ExitReason; qty: number }>;
+  readonly conflicts: number;
+  readonly errors: Array<{ position_id: string; error: string }>;
+  readonly durationMs: number;
+  /** The contracts this sweep quoted (the next sweep's `expectedSymbols`). */
+  readonly quotedSymbols: string[];
+  /** True when the quote read failed (price rules waited; time rules still acted). */
+  readonly quoteFeedFailed: boolean;
+  /** Why this sweep did nothing (another sweep of the account held the lease); null when it ran. */
+  readonly skipped: string | null;
+}
+
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+export function emptyReport(): Mutable<SweepReport> {
+  return {
+    livePositions: 0,
+    marketOpen: false,
+    ordersSent: [],
+    cancelled: [],
+    closed: [],
+    alerts: [],
+    held: [],
+    wouldClose: [],
+    conflicts: 0,
+    errors: [],
+    durationMs: 0,
+    quotedSymbols: [],
+    quoteFeedFailed: false,
+    skipped: null,
+  };
+}
+
+/**
+ * What one sweep knows and has spent: the broker snapshot it read (positions, working orders, orders that
+ * ended), the per-contract exit budget, its lookups allowance, and the report it fills. The learn,
+ * reconcile and act modules share it; nothing outlives the sweep.
+ */
+export class SweepState {
+  readonly brokerBySymbol = new Map<string, BrokerPosition>();
+  readonly openOrderByClientId = new Map<string, BrokerOrder>();
+  /** Orders that ended, from this sweep's closed-order listing (empty when none was needed or it failed). */
+  readonly closedOrderByClientId = new Map<string, BrokerOrder>();
+  budget = new ExitBudget([]);
+  clock!: MarketClock;
+  private lookups = 0;
+  /** Positions whose record changed while learning fills in this sweep (not reconciled until the next). */
+  readonly changedInLearn = new Set<string>();
+  /** Exit steps the broker never saw, due to be sent again (same id) in the act phase. */
+  readonly resendDue = new Set<string>();
+  /** Position id → its exit order working at the broker. */
+  readonly workingExit = new Map<string, BrokerOrder>();
+  /** Position id → its opening order still working at the broker. */
+  readonly workingOpen = new Map<string, BrokerOrder>();
+  /** Evaluations that needed a price, and how many of them had no usable quote. */
+  priced = 0;
+  unpriced = 0;
+
+  constructor(
+    readonly deps: SweepDeps,
+    readonly report: Mutable<SweepReport>,
+  ) {}
+
+  init(
+    positions: BrokerPosition[],
+    orders: BrokerOrder[],
+    clock: MarketClock,
+    closedOrders: readonly BrokerOrder[] = [],
+  ): void {
+    this.clock = clock;
+    this.budget = new ExitBudget(positions);
+    for (const p of positions) this.brokerBySymbol.set(p.symbol, p);
+    for (const o of orders) this.openOrderByClientId.set(o.client_order_id, o);
+    for (const o of closedOrders) {
+      if (o.client_order_id && TERMINAL_ORDER_STATUSES.has(o.status))
+        this.closedOrderByClientId.set(o.client_order_id, o);
+    }
+  }
+
+  get account(): AccountConfig {
+    return this.deps.account;
+  }
+
+  get leaseMs(): number {
+    return this.deps.claimLeaseMs ?? 120_000;
+  }
+
+  now(): Date {
+    return this.deps.now();
+  }
+
+  nowIso(): string {
+    return this.deps.now().toISOString();
+  }
+
+  /**
+   * What this sweep already knows of an order without asking: the open-orders read first, then the
+   * closed-order listing. `undefined` means unknown (never "no such order": only a lookup can say that).
+   */
+  knownOrder(clientOrderId: string): BrokerOrder | undefined {
+    return this.openOrderByClientId.get(clientOrderId) ?? this.closedOrderByClientId.get(clientOrderId);
+  }
+
+  /** Takes one order lookup from this sweep's allowance; false when it is spent (try next sweep). */
+  takeLookup(): boolean {
+    if (this.lookups >= (this.deps.maxLookupsPerSweep ?? 20)) return false;
+    this.lookups++;
+    return true;
+  }
+
+  /** A fresh read of one contract: the snapshot and the exit budget follow it. */
+  async rereadContract(symbol: string): Promise<BrokerPosition | null> {
+    const held = await this.deps.broker.getPosition(symbol);
+    if (held) this.brokerBySymbol.set(symbol, held);
+    else this.brokerBySymbol.delete(symbol);
+    this.budget.refresh(symbol, held);
+    return held;
+  }
+
+  /** Runs `fn` over items with bounded concurrency; a failure is recorded (and counted) for that position only. */
+  async forEach<T>(items: Position[], fn: (p: Position) => Promise<T>): Promise<Array<T | null>> {
+    const out: Array<T | null> = new Array(items.length).fill(null);
+    let next = 0;
+    const worker = async () => {
+      while (next < items.length) {
+        const i = next++;
+        try {
+          out[i] = await fn(items[i]);
+        } catch (err) {
+          this.positionFailed(items[i], err);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.deps.concurrency ?? 8, items.length) }, worker));
+    return out;
+  }
+
+  private positionFailed(p: Position, err: unknown): void {
+    if (err instanceof ConcurrentUpdateError) {
+      this.report.conflicts++;
+      this.deps.log.info(`Position ${p.position_id} changed under this sweep; left to the other writer`);
+      return;
+    }
+    this.report.errors.push({ position_id: p.position_id, error: String((err as Error).message ?? err) });
+    this.deps.metrics.count(Metric.SweepPositionErrors);
+    this.deps.log.warn(`Position ${p.position_id} left for the next sweep: ${(err as Error).message}`, {
+      position_id: p.position_id,
+      transient: err instanceof PipelineError ? err.transient : true,
+    });
+  }
+
+  async close(p: Position, reason: CloseReason, exitPrice: number | null, why: string): Promise<Position> {
+    const now = this.nowIso();
+    const stored = await this.deps.store.replace(p, {
+      ...p,
+      state: 'closed',
+      close_reason: reason,
+      closed_at: now,
+      exit_price: exitPrice ?? p.exit_price ?? null,
+      pending_exit: null,
+      flags: reason === 'closed_outside_pipeline' ? [...new Set([...p.flags, why])] : [...p.flags],
+      updated_at: now,
+    });
+    this.noteClosed(stored, reason);
+    return stored;
+  }
+
+  noteClosed(p: Position, reason: CloseReason): void {
+    this.report.closed.push({ position_id: p.position_id, reason });
+    this.deps.metrics.count(Metric.PositionsClosed, 1, { reason });
+    this.deps.log.info(`Position ${p.position_id} closed: ${reason}`, {
+      position_id: p.position_id,
+      option_symbol: p.option_symbol,
+      realized_pnl: p.realized_pnl,
+    });
+  }
+
+  alert(kind: AlertKind, symbol: string, detail: string): void {
+    this.report.alerts.push({ kind, symbol, detail });
+    this.deps.metrics.count(ALERT_METRICS[kind]);
+    this.deps.log.warn(`ALERT ${kind} ${symbol}: ${detail}`, { alert: kind, symbol, detail });
+  }
+}
