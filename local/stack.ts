@@ -9,9 +9,11 @@ import * as path from 'node:path';
 import { OPEN_ORDER_EVENT_SOURCE } from '../lib/broker-rate-budget';
 import { OPEN_ORDER_TIMEOUT, RECOMMENDATIONS_MAX_RECEIVE_COUNT } from '../lib/account-pipeline';
 import { DynamoPositionStore } from '../shared/adapters/dynamo-position-store';
+import { systemClock } from '../shared/adapters/system-clock';
 import type { AccountConfig } from '../shared/domain/account-config';
 import { createExitEvaluatorHandler } from '../shared/handlers/exit-evaluator';
 import { createOpenOrderHandler } from '../shared/handlers/open-order';
+import type { Clock } from '../shared/ports';
 import { accountEnvironment, LOCAL_AWS_ENV, readCdkAccounts } from './accounts';
 import { startAlpacaSim, type AlpacaSim } from './alpaca-sim';
 import { createPositionsTable, startLocalDynamo, type LocalDynamo } from './dynamo';
@@ -65,6 +67,8 @@ export interface LocalStackOptions {
    * info, debug; with the view also log). @default none
    */
   readonly consoleToLog?: ReadonlyArray<'log' | 'info' | 'warn' | 'error' | 'debug'>;
+  /** The one clock of the stack: the handlers, the simulator's broker time and its listed expiries. @default the wall clock */
+  readonly now?: Clock;
 }
 
 /** One running account pipeline. */
@@ -119,6 +123,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     opts.accounts ?? [],
   );
   const stateDir = opts.stateDir ?? DEFAULT_STATE_DIR;
+  const now = opts.now ?? systemClock;
   const settings = {
     seed: opts.seed ?? 1,
     sweepSeconds: opts.sweepSeconds ?? 5,
@@ -165,6 +170,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         seed: settings.seed,
         marketOpen: true,
         latencyMs: opts.simulatorLatencyMs ?? 0,
+        now,
       });
       sim = started;
       cleanups.push(() => started.close());
@@ -172,7 +178,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         const keys = simulatorKeys(name);
         started.addAccount(keys.keyId, keys.secretKey, { cash: 100_000 });
       }
-      seedLocalMarket(started);
+      seedLocalMarket(started, now());
       // The simulator logs every request (tests and the demo read it); in a long session keep the newest.
       const trim = setInterval(() => {
         if (started.requests.length > 20_000) started.requests.splice(0, started.requests.length - 10_000);
@@ -205,9 +211,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       });
       // One handler per concurrent batch, as Lambda runs each concurrent invocation in its own container.
       const openOrderHandlers = Array.from({ length: OPEN_ORDER_EVENT_SOURCE.maxConcurrency }, () =>
-        createOpenOrderHandler(env, { log: log.forService('open-order', name) }),
+        createOpenOrderHandler(env, { log: log.forService('open-order', name), now }),
       );
-      const exitEvaluator = createExitEvaluatorHandler(env, { log: log.forService('exit-evaluator', name) });
+      const exitEvaluator = createExitEvaluatorHandler(env, {
+        log: log.forService('exit-evaluator', name),
+        now,
+      });
       const counters = { invocations: 0, records: 0, failed: 0 };
       const runner: SqsRunner = startSqsRunner({
         client: sqs.client,
@@ -252,7 +261,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     if (opts.writeState !== false) {
       writeStateFile(statePath, {
         pid: process.pid,
-        startedAt: new Date().toISOString(),
+        startedAt: now().toISOString(),
         broker: broker.kind,
         sqsEndpoint: sqs.endpoint,
         dynamoEndpoint: dynamo.endpoint,

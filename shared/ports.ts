@@ -4,75 +4,31 @@
  */
 import type { OrderRequest } from './domain/orders';
 import type { Position } from './domain/position';
+import type {
+  BrokerAccount,
+  BrokerOrder,
+  BrokerPosition,
+  MarketClock,
+  OptionChainEntry,
+  OptionQuote,
+} from './domain/broker-types';
 
-/** Broker order, numbers parsed. */
-export interface BrokerOrder {
-  readonly id: string;
-  readonly client_order_id: string;
-  readonly symbol: string;
-  readonly qty: number;
-  readonly filled_qty: number;
-  /** Per share; null until something filled. */
-  readonly filled_avg_price: number | null;
-  readonly side: 'buy' | 'sell';
-  readonly type: string;
-  readonly position_intent: string | null;
-  readonly time_in_force: string;
-  readonly limit_price: number | null;
-  /** new, accepted, pending_new, partially_filled, filled, canceled, expired, rejected, ... */
-  readonly status: string;
-  readonly created_at: string;
-  readonly filled_at: string | null;
-}
+// The broker's value types are domain types; re-exported so adapters and use cases keep one import.
+export type {
+  BrokerAccount,
+  BrokerOrder,
+  BrokerPosition,
+  MarketClock,
+  OptionChainEntry,
+  OptionQuote,
+} from './domain/broker-types';
+export { TERMINAL_ORDER_STATUSES } from './domain/broker-types';
 
-/** Terminal order statuses: nothing more will fill. */
-export const TERMINAL_ORDER_STATUSES: ReadonlySet<string> = new Set([
-  'filled',
-  'canceled',
-  'expired',
-  'rejected',
-  'done_for_day',
-  'replaced',
-]);
-
-/** Broker position, normalised: `qty` and `qty_available` are absolute contract counts; `side` gives the sign. */
-export interface BrokerPosition {
-  readonly symbol: string;
-  readonly side: 'long' | 'short';
-  readonly qty: number;
-  /** Held minus what open orders reserve. */
-  readonly qty_available: number;
-  readonly avg_entry_price: number;
-  readonly asset_class: string;
-}
-
-export interface MarketClock {
-  readonly isOpen: boolean;
-  /** Broker's current time (ISO). */
-  readonly timestamp: string;
-  readonly nextOpen: string | null;
-  readonly nextClose: string | null;
-}
-
-export interface BrokerAccount {
-  readonly status: string;
-  readonly tradingBlocked: boolean;
-  /** Dollars available for option purchases. */
-  readonly optionsBuyingPower: number;
-  readonly buyingPower: number;
-}
-
-export interface OptionQuote {
-  readonly symbol: string;
-  /** Per share. */
-  readonly bid: number;
-  readonly ask: number;
-  readonly bidSize: number;
-  readonly askSize: number;
-  /** When the quote was made (ISO). */
-  readonly quoteTime: string;
-  readonly lastPrice: number | null;
-}
+/**
+ * The time source of handlers and use cases: production passes the wall clock
+ * (`shared/adapters/system-clock.ts`), tests a clock they set, so no decision reads the machine's date.
+ */
+export type Clock = () => Date;
 
 /** Trading API. Errors: TransientError (429/5xx/timeouts), BrokerRejectedError, DuplicateClientOrderIdError. */
 export interface Broker {
@@ -108,20 +64,6 @@ export interface OptionChainFilters {
   readonly strikePriceLte?: number;
   /** Also read open interest (extra calls). @default false */
   readonly includeOpenInterest?: boolean;
-}
-
-/** One contract of a chain. Prices per share; null when unknown. */
-export interface OptionChainEntry {
-  readonly symbol: string;
-  readonly expiry: string;
-  readonly type: 'call' | 'put';
-  readonly strike: number;
-  readonly bid: number | null;
-  readonly ask: number | null;
-  readonly quoteTime: string | null;
-  readonly delta: number | null;
-  readonly volume: number | null;
-  readonly openInterest: number | null;
 }
 
 /** Options market data. */

@@ -18,7 +18,7 @@ import { AlpacaAdapter } from '../../shared/adapters/alpaca';
 import { DynamoPositionStore } from '../../shared/adapters/dynamo-position-store';
 import { createExitEvaluatorHandler } from '../../shared/handlers/exit-evaluator';
 import { createOpenOrderHandler } from '../../shared/handlers/open-order';
-import type { Log } from '../../shared/observability';
+import { SILENT_LOG } from '../../shared/observability';
 import type { SweepReport } from '../../shared/use-cases/sweep';
 import {
   brokerCallCursor,
@@ -29,7 +29,6 @@ import {
 } from './counters';
 
 /** Drops every log line (the benchmark measures the work, not the logging). */
-export const SILENT_LOG: Log = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export const BENCH_KEY_ID = 'PKBENCH';
 export const BENCH_SECRET = 'bench-secret';

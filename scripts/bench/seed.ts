@@ -5,6 +5,8 @@
  */
 import type { AlpacaSim } from '../../local/alpaca-sim';
 import { resolveExitPlan } from '../../shared/domain/exit-plan';
+import { addDays, newYorkTime } from '../../shared/domain/market-time';
+import { formatOccSymbol } from '../../shared/domain/occ';
 import { FRESH_EXIT_STATE, type Position } from '../../shared/domain/position';
 import type { PositionStore } from '../../shared/ports';
 
@@ -13,9 +15,18 @@ export const SEED_QTY = 2;
 /** Entry price per share of every seeded position; quotes are set around it so no exit rule fires. */
 export const SEED_ENTRY = 2.0;
 
-/** A distinct OCC symbol per index: SPY calls expiring 2027-12-17, strikes 100.000, 100.500, ... */
-export function seedSymbol(index: number): string {
-  return `SPY271217C${String(100_000 + index * 500).padStart(8, '0')}`;
+/** Days from the seeding clock to the seeded contracts' expiry: far enough that no expiry rule fires. */
+const SEED_EXPIRY_DAYS = 400;
+/** The default seeding clock: read once, so a run that crosses midnight keeps naming the same contracts. */
+const LOADED_AT = new Date();
+
+/**
+ * A distinct OCC symbol per index: SPY calls expiring {@link SEED_EXPIRY_DAYS} days after `now` (New York
+ * date), strikes 100.000, 100.500, ... Derived from the clock so a run at any date seeds live contracts.
+ */
+export function seedSymbol(index: number, now: Date = LOADED_AT): string {
+  const expiry = addDays(newYorkTime(now).date, SEED_EXPIRY_DAYS);
+  return formatOccSymbol({ root: 'SPY', expiry, type: 'call', strike: 100 + index * 0.5 });
 }
 
 /**

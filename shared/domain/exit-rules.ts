@@ -3,7 +3,7 @@
  * contracts, and why. It sends nothing and reads no clock; the exit use case turns a decision into a
  * guarded order and persists the returned trailing state.
  */
-import type { OptionQuote } from '../ports';
+import type { OptionQuote } from './broker-types';
 import { SYSTEM_EXIT_DEFAULTS, exitPlanSchema, isReadExitPlan, type ExitPlan } from './exit-plan';
 import { daysUntil } from './market-time';
 import { parseOccSymbol } from './occ';

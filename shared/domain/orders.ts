@@ -1,5 +1,5 @@
 import type { Position, PositionSide } from './position';
-import type { BrokerPosition } from '../ports';
+import type { BrokerPosition } from './broker-types';
 
 /** Alpaca accepts these four; this project only ever *sends* the two opening ones. */
 export type OpeningIntent = 'buy_to_open' | 'sell_to_open';

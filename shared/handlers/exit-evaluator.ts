@@ -8,6 +8,7 @@ import { createLogger, createMetrics, metricsSink } from '../powertools';
 import { buildPipelineDeps, lazy } from '../wiring';
 import { runSweep, type SweepReport } from '../use-cases/sweep';
 import type { HandlerOverrides } from './open-order';
+import { systemClock } from '../adapters/system-clock';
 
 /** Lambda's context, as far as the sweep needs it. */
 type InvocationContext = Pick<Context, 'getRemainingTimeInMillis'>;
@@ -26,6 +27,7 @@ export function createExitEvaluatorHandler(
   const metrics = createMetrics('exit-evaluator', config.accountName, logger);
   const sink = metricsSink(metrics);
   const deps = overrides.deps ?? lazy(() => buildPipelineDeps(env, config));
+  const now = overrides.now ?? systemClock;
 
   // What the last sweep of this container quoted: the next one asks for those quotes at once.
   let expectedSymbols: readonly string[] = [];
@@ -37,7 +39,7 @@ export function createExitEvaluatorHandler(
         broker,
         marketData,
         store,
-        now: () => new Date(),
+        now,
         log: logger,
         metrics: sink,
         claimLeaseMs: config.claimLeaseMs,

@@ -16,6 +16,8 @@ import {
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SqsRetryScheduler } from '../adapters/sqs-retry-scheduler';
 import type { Log } from '../observability';
+import type { Clock } from '../ports';
+import { systemClock } from '../adapters/system-clock';
 
 export type OpenOrderHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
 
@@ -23,6 +25,8 @@ export interface HandlerOverrides {
   /** Adapters to use instead of building them from the environment (local mode's in-process stand-ins). */
   readonly deps?: () => Promise<PipelineDeps>;
   readonly log?: Log;
+  /** The time every decision of this handler reads. @default the wall clock ({@link systemClock}) */
+  readonly now?: Clock;
 }
 
 /** Parses the environment now (a bad one throws here, at cold start) and returns the handler. */
@@ -35,6 +39,7 @@ export function createOpenOrderHandler(
   const metrics = createMetrics('open-order', config.accountName, logger);
   const sink = metricsSink(metrics);
   const deps = overrides.deps ?? lazy(() => buildPipelineDeps(env, config));
+  const now = overrides.now ?? systemClock;
   const retry: RetryOptions | undefined = config.recommendationsQueueUrl
     ? {
         scheduler: new SqsRetryScheduler(
@@ -60,7 +65,7 @@ export function createOpenOrderHandler(
           marketData,
           store,
           snapshot,
-          now: () => new Date(),
+          now,
           log: logger,
           metrics: sink,
           claimLeaseMs: config.claimLeaseMs,

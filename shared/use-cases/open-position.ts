@@ -15,7 +15,7 @@ import {
   PipelineError,
   TransientError,
 } from '../domain/errors';
-import type { Broker, BrokerOrder, MarketData, PositionStore } from '../ports';
+import type { Broker, BrokerOrder, Clock, MarketData, PositionStore } from '../ports';
 import { TERMINAL_ORDER_STATUSES } from '../ports';
 import type { Log, MetricsSink } from '../observability';
 import { Metric } from '../metric-names';
@@ -37,7 +37,7 @@ export interface OpenPositionDeps {
   readonly marketData: MarketData;
   readonly store: PositionStore;
   readonly snapshot: BrokerSnapshot;
-  readonly now: () => Date;
+  readonly now: Clock;
   readonly log: Log;
   readonly metrics: MetricsSink;
   /**

@@ -5,14 +5,14 @@
 import { marketData, trading } from '@alpacahq/alpaca-trade-api/rest';
 import { startAlpacaSim, type AlpacaSim, type AlpacaSimOptions } from '../../local/alpaca-sim';
 import { AlpacaAdapter, type AlpacaAdapterOptions } from '../../shared/adapters/alpaca';
+import { FUTURE_SYMBOL as CALL } from './recommendations';
 
 /** The test account's key pair. */
 export const KEY_ID = 'PKTEST0001';
 export const SECRET = 'test-secret-0001';
 
-/** Option symbols used across the tests. */
-export const CALL = 'GOOGL271217C00340000';
-export const PUT = 'GOOGL271217P00300000';
+/** Option symbols used across the tests (the same as the recommendation builders'). */
+export { FUTURE_SYMBOL as CALL, FUTURE_PUT as PUT } from './recommendations';
 
 /** Starts a simulator with the test account (100k cash) and a quote on CALL (bid 2.00 / ask 2.10). */
 export async function startTestSim(opts: AlpacaSimOptions = {}): Promise<AlpacaSim> {

@@ -5,12 +5,13 @@
 import type { ExitPlan } from '../../shared/domain/exit-plan';
 import { FRESH_EXIT_STATE, type Position } from '../../shared/domain/position';
 import type { OptionQuote } from '../../shared/ports';
+import { contractFor } from './contracts';
 
 /** The instant factories treat as "now" (a Monday, 11:00 in New York). */
 export const FACTORY_NOW = new Date('2026-06-01T15:00:00.000Z');
 
-/** Option symbol of the default position: GOOGL, expiring 2027-12-17, call, strike 340. */
-export const FACTORY_OPTION_SYMBOL = 'GOOGL271217C00340000';
+/** Option symbol of the default position: a GOOGL 340 call expiring 564 days after {@link FACTORY_NOW}. */
+export const FACTORY_OPTION_SYMBOL = contractFor('GOOGL', 564, 'C', 340, FACTORY_NOW);
 
 /** An exit plan with every rule off; override the fields a test is about. */
 export function makeExitPlan(overrides: Partial<ExitPlan> = {}): ExitPlan {

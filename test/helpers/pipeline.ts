@@ -8,8 +8,9 @@ import { startAlpacaSim, type AlpacaSim } from '../../local/alpaca-sim';
 import { startTestTable, type TestTable } from './dynamo';
 import type { SweepReport } from '../../shared/use-cases/sweep';
 
-export const KEY_ID = 'PKTEST';
-export const SECRET = 'secret';
+import { KEY_ID, SECRET } from './alpaca-sim';
+
+export { KEY_ID, SECRET };
 
 export interface Pipeline {
   readonly sim: AlpacaSim;
@@ -125,6 +126,11 @@ export const lambdaContext = {
   awsRequestId: 'req',
   getRemainingTimeInMillis: () => 30_000,
 } as unknown as Context;
+
+/** Contracts of `symbol` the simulator's account holds now (0 when none). */
+export function brokerQty(sim: AlpacaSim, symbol: string, keyId = KEY_ID): number {
+  return Number(sim.positions(keyId).find((x) => x.symbol === symbol)?.qty ?? 0);
+}
 
 /** Orders the simulator received on POST /v2/orders, as the client SENT them (raw bodies). */
 export function sentOrders(sim: AlpacaSim): Array<Record<string, unknown>> {

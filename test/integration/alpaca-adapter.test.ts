@@ -19,6 +19,7 @@ import {
 } from '../../shared/domain/errors';
 import { buildCloseOrder, type OrderRequest } from '../../shared/domain/orders';
 import { CALL, KEY_ID, PUT, adapterFor, rejectionOf, startTestSim } from '../helpers/alpaca-sim';
+import { contractFor, expiryIn } from '../helpers/contracts';
 
 let sim: AlpacaSim;
 
@@ -194,7 +195,7 @@ describe('orders and positions', () => {
       },
     ]);
     expect(await broker.getPosition(PUT)).toMatchObject({ side: 'short', qty: 2 });
-    expect(await broker.getPosition('GOOGL271217C00999000')).toBeNull();
+    expect(await broker.getPosition(contractFor('GOOGL', 400, 'C', 999))).toBeNull();
   });
 
   it('reads the clock and the account as numbers', async () => {
@@ -414,20 +415,23 @@ describe('market data', () => {
     sim.addChain({
       underlying: 'SPY',
       underlyingPrice: 600,
-      expiries: ['2027-01-15', '2027-03-19'],
+      expiries: [expiryIn(45), expiryIn(108)],
       strikes: [590, 600, 610],
       openInterest: 777,
     });
     const chain = await adapterFor(sim).getOptionChain('SPY', {
       type: 'call',
-      expirationDateLte: '2027-02-01',
+      expirationDateLte: expiryIn(62),
       strikePriceGte: 595,
       includeOpenInterest: true,
     });
-    expect(chain.map((c) => c.symbol)).toEqual(['SPY270115C00600000', 'SPY270115C00610000']);
+    expect(chain.map((c) => c.symbol)).toEqual([
+      contractFor('SPY', 45, 'C', 600),
+      contractFor('SPY', 45, 'C', 610),
+    ]);
     expect(chain[0]).toMatchObject({
       underlying: 'SPY',
-      expiry: '2027-01-15',
+      expiry: expiryIn(45),
       type: 'call',
       strike: 600,
       volume: 100,

@@ -14,6 +14,7 @@ import {
   sdkFor,
   startTestSim,
 } from '../helpers/alpaca-sim';
+import { contractFor, expiryIn } from '../helpers/contracts';
 
 let sim: AlpacaSim;
 let sdk: ReturnType<typeof sdkFor>;
@@ -207,24 +208,33 @@ describe('order rules', () => {
 
 describe('expiry and symbols', () => {
   it('refuses new openings after 3:30 pm ET on expiration day, still accepts a close', async () => {
-    await start({ now: () => new Date('2027-12-17T20:45:00Z') }); // 15:45 New York (EST)
+    const simNow = new Date('2027-12-17T20:45:00Z'); // 15:45 New York (EST)
+    const expiring = contractFor('GOOGL', 0, 'C', 340, simNow);
+    await start({ now: () => simNow });
+    sim.setQuote(expiring, { bid: 2, ask: 2.1 });
     const err = await apiError(
-      sdk.orders.postOrder({ postOrderRequest: orderBody({ side: 'buy', positionIntent: 'buy_to_open' }) }),
+      sdk.orders.postOrder({
+        postOrderRequest: orderBody({ side: 'buy', positionIntent: 'buy_to_open', symbol: expiring }),
+      }),
     );
     expect(err.status).toBe(422);
-    expect(err.message).toBe(`contract ${CALL} expires soon, unable to open new positions`);
-    sim.setPosition(KEY_ID, CALL, 1, 1);
+    expect(err.message).toBe(`contract ${expiring} expires soon, unable to open new positions`);
+    sim.setPosition(KEY_ID, expiring, 1, 1);
     await expect(
-      sdk.orders.postOrder({ postOrderRequest: orderBody({ side: 'sell' }) }),
+      sdk.orders.postOrder({ postOrderRequest: orderBody({ side: 'sell', symbol: expiring }) }),
     ).resolves.toMatchObject({
       positionIntent: 'sell_to_close',
     });
   });
 
   it('refuses orders on an expired contract', async () => {
-    await start({ now: () => new Date('2027-12-20T15:00:00Z') });
-    const err = await apiError(sdk.orders.postOrder({ postOrderRequest: orderBody({ side: 'buy' }) }));
-    expect(err.message).toBe(`asset ${CALL} is not active`);
+    const simNow = new Date('2027-12-20T15:00:00Z');
+    const expired = contractFor('GOOGL', -3, 'C', 340, simNow);
+    await start({ now: () => simNow });
+    const err = await apiError(
+      sdk.orders.postOrder({ postOrderRequest: orderBody({ side: 'buy', symbol: expired }) }),
+    );
+    expect(err.message).toBe(`asset ${expired} is not active`);
   });
 
   it('reproduces the old failure: an intent-free sell on the underlying ticker shorts the STOCK', async () => {
@@ -385,7 +395,7 @@ describe('market data', () => {
     sim.addChain({
       underlying: 'SPY',
       underlyingPrice: 600,
-      expiries: ['2027-01-15', '2027-02-19'],
+      expiries: [expiryIn(45), expiryIn(80)],
       strikes: [580, 600, 620],
       openInterest: 1234,
     });
@@ -396,7 +406,7 @@ describe('market data', () => {
       const r = await sdk.options.optionChain({
         underlyingSymbol: 'SPY',
         type: 'call',
-        expirationDateLte: new Date('2027-01-31T00:00:00Z'),
+        expirationDateLte: new Date(`${expiryIn(60)}T00:00:00Z`),
         pageToken,
       });
       calls.push(...Object.keys(r.snapshots));
@@ -407,7 +417,7 @@ describe('market data', () => {
       }
       pageToken = r.nextPageToken ?? undefined;
     } while (pageToken);
-    expect(calls).toEqual(['SPY270115C00580000', 'SPY270115C00600000', 'SPY270115C00620000']);
+    expect(calls).toEqual([580, 600, 620].map((k) => contractFor('SPY', 45, 'C', k)));
     const contracts = await sdk.assets.getOptionsContracts({
       underlyingSymbols: 'SPY',
       type: 'put',

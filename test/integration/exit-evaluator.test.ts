@@ -15,12 +15,12 @@ import {
   KEY_ID,
   type Pipeline,
 } from '../helpers/pipeline';
-import { FUTURE_PUT, FUTURE_SYMBOL, recommendationBody } from '../helpers/recommendations';
+import { FUTURE_PUT, FUTURE_SYMBOL, futureCall, recommendationBody } from '../helpers/recommendations';
 import type { Position } from '../../shared/domain/position';
 
 let p: Pipeline;
-const SYMBOL_B = 'GOOGL271217C00350000';
-const SYMBOL_C = 'GOOGL271217C00360000';
+const SYMBOL_B = futureCall(350);
+const SYMBOL_C = futureCall(360);
 
 beforeEach(async () => {
   p = await startPipeline({

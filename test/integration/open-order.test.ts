@@ -320,7 +320,7 @@ describe('open-order handler', () => {
         status: 422,
         body: {
           code: 42210000,
-          message: 'contract GOOGL271217C00340000 expires soon, unable to open new positions',
+          message: `contract ${FUTURE_SYMBOL} expires soon, unable to open new positions`,
         },
       });
       const handler = loadOpenOrderHandler(p);

@@ -3,6 +3,7 @@ import { ConcurrentUpdateError, UnreadableRecordsError } from '../../shared/doma
 import { resolveExitPlan } from '../../shared/domain/exit-plan';
 import type { Position } from '../../shared/domain/position';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { FUTURE_SYMBOL } from '../helpers/recommendations';
 
 let t: TestTable;
 beforeAll(async () => {
@@ -19,7 +20,7 @@ function position(id: string, o: Partial<Position> = {}): Position {
     position_id: id,
     recommendation_id: id,
     ticker: 'GOOGL',
-    option_symbol: 'GOOGL271217C00340000',
+    option_symbol: FUTURE_SYMBOL,
     side: 'long',
     state: 'open',
     quantity: 5,
@@ -81,7 +82,7 @@ describe('DynamoPositionStore against dynalite', () => {
           account: 'legacy',
           position_id: 'old-1',
           ticker: 'GOOGL',
-          option_symbol: 'GOOGL271217C00340000',
+          option_symbol: FUTURE_SYMBOL,
           side: 'long',
           state: 'open',
           quantity: 7,
@@ -158,7 +159,7 @@ describe('DynamoPositionStore against dynalite', () => {
           account: 'legacy2',
           position_id: 'old-2',
           ticker: 'GOOGL',
-          option_symbol: 'GOOGL271217C00340000',
+          option_symbol: FUTURE_SYMBOL,
           side: 'long',
           state: 'open',
           quantity: 3,

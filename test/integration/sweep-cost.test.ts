@@ -10,7 +10,8 @@ import {
   type TableCalls,
 } from '../../scripts/bench/counters';
 import { startBenchEnv, type BenchEnv } from '../../scripts/bench/harness';
-import { seedClosedPositions, seedOpenPositions } from '../../scripts/bench/seed';
+import { seedClosedPositions, seedOpenPositions, seedSymbol } from '../../scripts/bench/seed';
+import { contractFor } from '../helpers/contracts';
 
 jest.setTimeout(120_000);
 
@@ -52,7 +53,7 @@ describe('sweep cost: broker calls', () => {
 
   it('a sweep that closes positions adds exactly one broker call per order sent', async () => {
     // Three contracts fall through their 50 % stop (mid 0.95 against entry 2.00).
-    const hit = ['SPY271217C00100000', 'SPY271217C00100500', 'SPY271217C00101000'];
+    const hit = [0, 1, 2].map((i) => seedSymbol(i));
     for (const s of hit) env.sim.setQuote(s, { bid: 0.9, ask: 1.0 });
     const { broker, report } = await env.sweep();
     expect(report.ordersSent.map((o) => o.reason).sort()).toEqual(['stop_loss', 'stop_loss', 'stop_loss']);
@@ -132,7 +133,7 @@ describe('sweep cost: a warm container asks for the last sweep’s quotes at onc
     env.sim.removePosition(env.keyId, gone.option_symbol);
     const [added] = await seedOpenPositions(env, 1, 'added-');
     // The added contract is seedSymbol(0), already held: give it its own contract and a take-profit quote.
-    const symbol = 'SPY271217C00999000';
+    const symbol = contractFor('SPY', 400, 'C', 999);
     env.sim.removePosition(env.keyId, added.option_symbol);
     await env.store.replace(added, { ...added, option_symbol: symbol });
     env.sim.setPosition(env.keyId, symbol, 2, 2.0);

@@ -13,8 +13,9 @@ import { createExitEvaluatorHandler } from '../../shared/handlers/exit-evaluator
 import { AlpacaAdapter } from '../../shared/adapters/alpaca';
 import type { Position } from '../../shared/domain/position';
 import type { Broker, PositionStore } from '../../shared/ports';
-import type { Log } from '../../shared/observability';
+import { SILENT_LOG as SILENT } from '../../shared/observability';
 import {
+  brokerQty,
   KEY_ID,
   SECRET,
   sentOrders,
@@ -24,8 +25,6 @@ import {
   type Pipeline,
 } from '../helpers/pipeline';
 import { FUTURE_SYMBOL, recommendationBody } from '../helpers/recommendations';
-
-const SILENT: Log = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** Thrown where the process "dies": not a PipelineError, so nothing downstream treats it as a known failure. */
 class SimulatedCrash extends Error {
@@ -111,7 +110,7 @@ async function deliver(handler: ReturnType<typeof openHandler>, id: string, n: n
 }
 
 const ordersFor = (cid: string) => p.sim.orders(KEY_ID).filter((o) => o.client_order_id === cid);
-const brokerQty = () => Number(p.sim.positions(KEY_ID).find((x) => x.symbol === FUTURE_SYMBOL)?.qty ?? 0);
+const heldQty = () => brokerQty(p.sim, FUTURE_SYMBOL);
 
 /** The open converged: one order, one open position of 3 matching the broker. */
 async function expectOpenConverged(id: string) {
@@ -121,7 +120,7 @@ async function expectOpenConverged(id: string) {
     sentOrders(p.sim).filter((o) => o.client_order_id === `ops-main-o-${id}`).length,
   ).toBeGreaterThanOrEqual(1);
   expect(await store.get('main', id)).toMatchObject({ state: 'open', quantity: 3 });
-  expect(brokerQty()).toBe(3);
+  expect(heldQty()).toBe(3);
 }
 
 describe('open path', () => {
@@ -202,7 +201,7 @@ describe('exit path', () => {
       close_reason: 'stop_loss',
       quantity: 0,
     });
-    expect(brokerQty()).toBe(0);
+    expect(heldQty()).toBe(0);
     for (const o of sentOrders(p.sim).filter((x) => x.client_order_id === exitCid)) {
       expect(o).not.toHaveProperty('position_intent');
       expect(o).toMatchObject({ symbol: FUTURE_SYMBOL, side: 'sell', qty: '3' });

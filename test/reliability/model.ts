@@ -22,9 +22,10 @@ import { createOpenOrderHandler, type OpenOrderHandler } from '../../shared/hand
 import { PipelineError } from '../../shared/domain/errors';
 import type { Log } from '../../shared/observability';
 import type { PipelineDeps } from '../../shared/wiring';
+import { RELIABILITY_CONTRACTS } from '../helpers/contracts';
 
 /** The contracts of the model. SELL recommendations only use the put (shorts are opened only there). */
-export const SYMBOLS = ['GOOGL271217C00340000', 'GOOGL271217C00350000', 'GOOGL271217P00300000'] as const;
+export const SYMBOLS = RELIABILITY_CONTRACTS;
 const PUT_INDEX = 2;
 const START_MID = [2.0, 1.5, 3.0];
 export const MODEL_SECRET = 'model-secret';

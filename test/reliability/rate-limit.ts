@@ -18,10 +18,10 @@ import { TransientError } from '../../shared/domain/errors';
 import type { Broker } from '../../shared/ports';
 import { buildPipelineDeps, lazy } from '../../shared/wiring';
 import { brokerRequestBudgets, OPEN_ORDER_EVENT_SOURCE } from '../../lib/broker-rate-budget';
-import type { Log } from '../../shared/observability';
+import { SILENT_LOG as SILENT } from '../../shared/observability';
+import { RELIABILITY_CONTRACTS } from '../helpers/contracts';
 
-const SYMBOLS = ['GOOGL271217C00340000', 'GOOGL271217C00350000', 'GOOGL271217P00300000'];
-const SILENT: Log = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const SYMBOLS = RELIABILITY_CONTRACTS;
 
 /** Options of {@link runBurst}. */
 export interface BurstOptions {

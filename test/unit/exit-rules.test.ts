@@ -11,6 +11,7 @@ import {
 } from '../../shared/domain/exit-rules';
 import type { Position, PositionSide } from '../../shared/domain/position';
 import type { OptionQuote } from '../../shared/ports';
+import { contractFor } from '../helpers/contracts';
 import {
   FACTORY_NOW,
   FACTORY_OPTION_SYMBOL,
@@ -596,7 +597,12 @@ describe('evaluateExit: unusable quotes never trigger a price rule', () => {
     ['negative bid', 'bad_quote', makeQuote({ bid: -1, ask: 1.0 }), {}],
     ['zero bid priced bid_ask for a long', 'bad_quote', makeQuote({ bid: 0, ask: 1.0 }), { mark: 'bid_ask' }],
     ['unparsable quote time', 'bad_quote', makeQuoteAt(1.0, { quoteTime: 'yesterday' }), {}],
-    ['quote for another symbol', 'bad_quote', makeQuoteAt(1.0, { symbol: 'GOOGL271217P00340000' }), {}],
+    [
+      'quote for another symbol',
+      'bad_quote',
+      makeQuoteAt(1.0, { symbol: contractFor('GOOGL', 564, 'P', 340, FACTORY_NOW) }),
+      {},
+    ],
   ])('%s → hold %s', (_name, reason, quote, execution) => {
     const result = evaluateExit(positionWith('long', plan), quote, NOW, execution);
 
@@ -619,7 +625,7 @@ describe('evaluateExit: unusable quotes never trigger a price rule', () => {
 });
 
 describe('evaluateExit: priority when several rules fire', () => {
-  const expiringToday = 'GOOGL260601C00340000'; // FACTORY_NOW's New York date
+  const expiringToday = contractFor('GOOGL', 0, 'C', 340, FACTORY_NOW); // expires on FACTORY_NOW's New York date
 
   it.each<[string, Partial<ExitPlan>, Partial<Position>, number | undefined, string]>([
     ['stop_loss beats trailing_stop', { stop_loss_pct: 0.25, trailing_stop_pct: 0.1 }, {}, 1.5, 'stop_loss'],

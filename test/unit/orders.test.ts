@@ -6,15 +6,11 @@ import {
   exitClientOrderId,
   openClientOrderId,
 } from '../../shared/domain/orders';
-import { parseRecommendation } from '../../shared/domain/recommendation';
 import type { BrokerPosition } from '../../shared/ports';
-import { recommendationBody, FUTURE_SYMBOL } from '../helpers/recommendations';
+import { parsedRecommendation, FUTURE_SYMBOL } from '../helpers/recommendations';
 
 const NOW = new Date('2026-11-24T15:02:00Z');
-const rec = (o: Record<string, unknown> = {}) => {
-  const r = parseRecommendation(recommendationBody(o), NOW);
-  return { ...r, option_symbol: r.option_symbol!, num_contracts: r.num_contracts! };
-};
+const rec = (o: Record<string, unknown> = {}) => parsedRecommendation(o, NOW);
 const held = (o: Partial<BrokerPosition> = {}): BrokerPosition => ({
   symbol: FUTURE_SYMBOL,
   side: 'long',

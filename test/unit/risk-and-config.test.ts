@@ -1,16 +1,12 @@
 import { parseAccountConfig, parseAccountList } from '../../shared/domain/account-config';
 import { checkDynamicLimits, checkTradingWindow } from '../../shared/domain/risk';
-import { parseRecommendation } from '../../shared/domain/recommendation';
 import { resolveExitPlan, SYSTEM_EXIT_DEFAULTS } from '../../shared/domain/exit-plan';
 import { loadRuntimeConfig } from '../../shared/config';
 import { ConfigError, RiskLimitError, TransientError } from '../../shared/domain/errors';
-import { recommendationBody } from '../helpers/recommendations';
+import { parsedRecommendation } from '../helpers/recommendations';
 
 const NOW = new Date('2026-11-24T15:02:00Z');
-const rec = (o: Record<string, unknown> = {}) => {
-  const r = parseRecommendation(recommendationBody(o), NOW);
-  return { ...r, num_contracts: r.num_contracts! };
-};
+const rec = (o: Record<string, unknown> = {}) => parsedRecommendation(o, NOW);
 const account = parseAccountConfig({
   name: 'main',
   limits: { max_open_positions: 2, max_premium_per_position: 1000 },
