@@ -4,7 +4,12 @@
  * reproduces; each failed on the code before the fix. Real handlers, dynalite, the Alpaca simulator over
  * HTTP; every closing order's raw body is checked (no position_intent, recorded symbol, reducing side).
  */
-import { KEY_ID, type PipelineOptions } from '../helpers/pipeline';
+import { KEY_ID, SECRET, type PipelineOptions } from '../helpers/pipeline';
+import { AlpacaAdapter } from '../../shared/adapters/alpaca';
+import { parseAccountConfig } from '../../shared/domain/account-config';
+import { Metric } from '../../shared/metric-names';
+import { SILENT_LOG } from '../../shared/observability';
+import { runSweep } from '../../shared/use-cases/sweep';
 import { startExitHarness, type ExitHarness } from '../helpers/exit-harness';
 import { FUTURE_PUT, FUTURE_SYMBOL } from '../helpers/recommendations';
 
@@ -277,5 +282,45 @@ describe('10. limit opens that never fill', () => {
     await h.sweep();
     expect(await h.get('pf')).toMatchObject({ state: 'closed', close_reason: 'stop_loss' });
     expect(h.brokerQty(FUTURE_SYMBOL)).toBe(0);
+  });
+});
+
+describe('9. per-position errors and alerts are counted in metrics (their alarms page)', () => {
+  it('a sweep that "succeeds" while failing a position still counts sweep_position_errors; each alert its metric', async () => {
+    await start({ claimLeaseSeconds: 120 });
+    await h.open({ recommendation_id: 'm', num_contracts: 1, exit_plan: { stop_loss_pct: 0.25 } });
+    const counted: Record<string, number> = {};
+    const broker = new AlpacaAdapter({
+      keyId: KEY_ID,
+      secretKey: SECRET,
+      tradingBaseUrl: h.p.sim.url,
+      dataBaseUrl: h.p.sim.url,
+      retryPolicy: { baseDelayMs: 1, maxDelayMs: 2, totalWaitMs: 10 },
+    });
+    const sweepCounting = () =>
+      runSweep({
+        account: parseAccountConfig(JSON.parse(h.p.env.ACCOUNT_CONFIG)),
+        broker,
+        marketData: broker,
+        store: h.p.table.store,
+        now: () => new Date(),
+        log: SILENT_LOG,
+        metrics: {
+          count: (name, value = 1) => void (counted[name] = (counted[name] ?? 0) + value),
+          durationMs: () => undefined,
+        },
+      });
+    h.mid(FUTURE_SYMBOL, 1.0);
+    h.p.sim.injectFault({ method: 'POST', path: '/v2/orders', status: 503 });
+    h.p.sim.injectFault({ method: 'GET', path: '/v2/orders:by_client_order_id', status: 503, times: 10 });
+    const report = await sweepCounting();
+    expect(report.errors).toHaveLength(1);
+    expect(counted[Metric.SweepPositionErrors]).toBe(1);
+    h.p.sim.clearFaults();
+    // A contract nobody tracks appears: untracked_position, counted in the metric its alarm watches.
+    h.p.sim.setPosition(KEY_ID, FUTURE_PUT, 1, 3.0);
+    const r2 = await sweepCounting();
+    expect(kinds(r2)).toContain('untracked_position');
+    expect(counted[Metric.UntrackedPosition]).toBe(1);
   });
 });

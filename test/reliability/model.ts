@@ -20,6 +20,10 @@ import { BrokerRateLimiter } from '../../shared/adapters/rate-limiter';
 import { createExitEvaluatorHandler } from '../../shared/handlers/exit-evaluator';
 import { createOpenOrderHandler, type OpenOrderHandler } from '../../shared/handlers/open-order';
 import { PipelineError } from '../../shared/domain/errors';
+import { parseAccountConfig, type AccountConfig } from '../../shared/domain/account-config';
+import { evaluateExit } from '../../shared/domain/exit-rules';
+import { addDays, newYorkTime } from '../../shared/domain/market-time';
+import type { ExitReason } from '../../shared/domain/position';
 import type { Log } from '../../shared/observability';
 import type { PipelineDeps } from '../../shared/wiring';
 import { RELIABILITY_CONTRACTS } from '../helpers/contracts';
@@ -31,6 +35,23 @@ const START_MID = [2.0, 1.5, 3.0];
 export const MODEL_SECRET = 'model-secret';
 /** Same value as the stack's RECOMMENDATIONS_MAX_RECEIVE_COUNT: receives before SQS moves a message to the DLQ. */
 export const MAX_RECEIVE_COUNT = 3;
+/** The max-hold rule some recommendations carry (minutes of the model's clock). */
+const MAX_HOLD_MINUTES = 20;
+/** Each step takes this long on the model's clock (so timestamps move on); a `tick` takes longer. */
+const STEP_MS = 1_000;
+/** Sweeps after the last fault within which every due stop must be flat (liveness, rule 7). */
+export const LIVENESS_SWEEPS = 3;
+/** A `tick` never moves the model's day past this New York minute (15:40): the session stays open. */
+const LAST_TICK_MINUTE = 15 * 60 + 40;
+/** Exit reasons that protect a position (the liveness invariant's "due stop, expiry or time rule"). */
+const PROTECTIVE: ReadonlySet<ExitReason> = new Set([
+  'stop_loss',
+  'trailing_stop',
+  'breakeven',
+  'max_hold',
+  'expiry',
+  'time_rule',
+]);
 /** The model's adapter gives up on a reply after this long ("slow replies past the timeout"). */
 const CLIENT_TIMEOUT_MS = 120;
 const SLOW_REPLY_MS = 200;
@@ -64,8 +85,12 @@ export type Action =
       /** market, marketable limit (at the ask/bid), or a limit that rests. */
       readonly order: 'market' | 'limit' | 'restingLimit';
       readonly partial: boolean;
+      /** Adds a max-hold rule (20 minutes of the model's clock) to the exit plan. */
+      readonly maxHold?: boolean;
     }
   | { readonly t: 'duplicate'; readonly pick: number }
+  /** The model's clock moves on (quotes are re-stamped: a market that keeps quoting). */
+  | { readonly t: 'tick'; readonly minutes: number }
   | { readonly t: 'invalid'; readonly kind: number }
   | { readonly t: 'deliver'; readonly container: 0 | 1; readonly max: number }
   | { readonly t: 'deliverBoth'; readonly max: number }
@@ -110,16 +135,19 @@ export function actionArbitrary(): fc.Arbitrary<Action> {
           qty: fc.integer({ min: 1, max: 5 }),
           order: fc.constantFrom('market', 'market', 'limit', 'restingLimit'),
           partial: fc.boolean(),
+          maxHold: fc.boolean(),
         })
-        .map(({ symbol, sell, qty, order, partial }): Action => ({
+        .map(({ symbol, sell, qty, order, partial, maxHold }): Action => ({
           t: 'recommend',
           symbol: sell ? PUT_INDEX : symbol,
           action: sell ? 'SELL' : 'BUY',
           qty,
           order: order as 'market' | 'limit' | 'restingLimit',
           partial,
+          maxHold,
         })),
     },
+    { weight: 2, arbitrary: fc.constantFrom(1, 2, 5, 15).map((minutes): Action => ({ t: 'tick', minutes })) },
     { weight: 2, arbitrary: fc.nat({ max: 20 }).map((pick): Action => ({ t: 'duplicate', pick })) },
     {
       weight: 1,
@@ -188,6 +216,7 @@ function validRecommendation(
   order: 'market' | 'limit',
   partial: boolean,
   limitPrice?: number,
+  maxHold = false,
 ): Record<string, unknown> {
   return {
     recommendation_id: id,
@@ -202,6 +231,7 @@ function validRecommendation(
       take_profit_pct: 0.6,
       trailing_stop_pct: 0.2,
       ...(partial ? { partial_exits: [{ gain_pct: 0.15, fraction: 0.5 }] } : {}),
+      ...(maxHold ? { max_hold_minutes: MAX_HOLD_MINUTES } : {}),
     },
   };
 }
@@ -237,6 +267,10 @@ export class Figures {
   intentViolations = 0;
   lost = 0;
   divergences = 0;
+  /** Positions whose protective exit was due when the last fault ended (liveness checked on each). */
+  dueAtFaultEnd = 0;
+  clockTicks = 0;
+  liveness = 0;
 
   merge(o: Figures): void {
     for (const [k, v] of Object.entries(o) as Array<[keyof Figures, unknown]>) {
@@ -257,13 +291,18 @@ export interface World {
   readonly dynamo: LocalDynamo;
   readonly tableName: string;
   readonly figures: Figures;
+  /** The model's clock: handlers, use cases and the simulator all read it (a seed replays the same day). */
+  readonly clock: { ms: number };
+  readonly now: () => Date;
   runCounter: number;
   close(): Promise<void>;
 }
 
 /** Starts one simulator (no built-in rate limit: the model injects its own 429s) and one dynalite. */
 export async function startWorld(): Promise<World> {
-  const sim = await startAlpacaSim({ rateLimitPerMinute: null });
+  const clock = { ms: modelDayStart() };
+  const now = () => new Date(clock.ms);
+  const sim = await startAlpacaSim({ rateLimitPerMinute: null, now });
   const dynamo = await startLocalDynamo();
   const tableName = `reliability-${process.pid}`;
   await createPositionsTable(dynamo.client, tableName);
@@ -272,12 +311,28 @@ export async function startWorld(): Promise<World> {
     dynamo,
     tableName,
     figures: new Figures(),
+    clock,
+    now,
     runCounter: 0,
     close: async () => {
       await sim.close();
       await dynamo.close();
     },
   };
+}
+
+/**
+ * 10:00 New York time on the first weekday from today (wall clock): every run starts its day there, so the
+ * clock-dependent rules (max hold, the session's close) behave the same on every replay of a seed that day.
+ */
+export function modelDayStart(): number {
+  let date = newYorkTime(new Date()).date;
+  while ([0, 6].includes(new Date(`${date}T12:00:00Z`).getUTCDay())) date = addDays(date, 1);
+  for (const offset of ['-04:00', '-05:00']) {
+    const t = Date.parse(`${date}T10:00:00${offset}`);
+    if (newYorkTime(new Date(t)).minuteOfDay === 600) return t;
+  }
+  throw new Error(`no 10:00 New York time on ${date}`);
 }
 
 class InvariantViolation extends Error {
@@ -340,12 +395,14 @@ export class Run {
   /** Closing orders already counted as raced by a hand close (checks run after every step). */
   private readonly racedCounted = new Map<string, { symbol: string; qty: number }>();
   private readonly violations: string[] = [];
+  private readonly config: AccountConfig;
 
   constructor(private readonly world: World) {
     const n = ++world.runCounter;
     this.account = `r${n}`;
     this.keyId = `PKMODEL${n}`;
     const sim = world.sim;
+    world.clock.ms = modelDayStart();
     sim.reset();
     sim.addAccount(this.keyId, MODEL_SECRET, { cash: 1_000_000, optionsBuyingPower: 1_000_000 });
     SYMBOLS.forEach((_s, i) => this.setMid(i, START_MID[i]));
@@ -372,8 +429,11 @@ export class Run {
       POSITIONS_TABLE: world.tableName,
       CLAIM_LEASE_SECONDS: '0',
     };
+    this.config = parseAccountConfig(JSON.parse(this.env.ACCOUNT_CONFIG));
     // Two open-order "containers" (the event source's maxConcurrency is 2).
-    this.openers = [0, 1].map(() => createOpenOrderHandler(this.env, { deps: this.deps, log: this.log }));
+    this.openers = [0, 1].map(() =>
+      createOpenOrderHandler(this.env, { deps: this.deps, log: this.log, now: world.now }),
+    );
   }
 
   private get sim(): AlpacaSim {
@@ -424,6 +484,7 @@ export class Run {
   async step(a: Action): Promise<void> {
     this.figures.steps++;
     this.figures.actions[a.t] = (this.figures.actions[a.t] ?? 0) + 1;
+    this.world.clock.ms += STEP_MS;
     await this.apply(a);
     this.checkInvariants();
   }
@@ -449,6 +510,7 @@ export class Run {
             a.order === 'market' ? 'market' : 'limit',
             a.partial,
             limit,
+            a.maxHold ?? false,
           ),
         );
         this.recBodies.push(body);
@@ -486,6 +548,16 @@ export class Run {
       case 'price':
         this.setMid(a.symbol, this.mid(a.symbol) * a.factor);
         return;
+      case 'tick': {
+        const room = LAST_TICK_MINUTE - newYorkTime(this.world.now()).minuteOfDay;
+        const minutes = Math.max(0, Math.min(a.minutes, room));
+        if (minutes === 0) return;
+        this.world.clock.ms += minutes * 60_000;
+        this.figures.clockTicks++;
+        // The market keeps quoting: the same mids, stamped now.
+        SYMBOLS.forEach((_s, i) => this.setMid(i, this.mid(i)));
+        return;
+      }
       case 'fillMode':
         sim.setFillMode(a.manual ? 'manual' : 'immediate');
         return;
@@ -589,7 +661,13 @@ export class Run {
   }
 
   private enqueue(body: string, recId: string | null) {
-    this.queue.push({ messageId: `m-${++this.msgSeq}`, body, recId, receiveCount: 0, sentAt: new Date() });
+    this.queue.push({
+      messageId: `m-${++this.msgSeq}`,
+      body,
+      recId,
+      receiveCount: 0,
+      sentAt: this.world.now(),
+    });
   }
 
   private takeBatch(max: number): QueuedMessage[] {
@@ -618,7 +696,11 @@ export class Run {
 
   private async sweepOnce() {
     // A fresh handler per sweep: concurrent sweeps are separate containers.
-    const sweep = createExitEvaluatorHandler(this.env, { deps: this.deps, log: this.log });
+    const sweep = createExitEvaluatorHandler(this.env, {
+      deps: this.deps,
+      log: this.log,
+      now: this.world.now,
+    });
     try {
       await sweep();
     } catch (err) {
@@ -737,10 +819,11 @@ export class Run {
   }
 
   private violation(
-    kind: 'intent' | 'duplicate' | 'short' | 'oversell' | 'lost' | 'divergence',
+    kind: 'intent' | 'duplicate' | 'short' | 'oversell' | 'lost' | 'divergence' | 'liveness',
     detail: string,
   ) {
     const key = {
+      liveness: 'liveness',
       intent: 'intentViolations',
       duplicate: 'duplicates',
       short: 'unintendedShorts',
@@ -783,8 +866,7 @@ export class Run {
     sim.setFillMode('immediate');
     await this.store.putControl(this.account, { trading_enabled: true, flatten: false });
     for (let i = 0; i < 10 && this.queue.length > 0; i++) await this.deliver((i % 2) as 0 | 1, 10);
-    await this.sweepOnce();
-    await this.sweepOnce();
+    await this.checkLiveness();
     sim.expireDayOrders();
     await this.sweepOnce();
     await this.sweepOnce();
@@ -853,6 +935,61 @@ export class Run {
       }
     }
     if (this.violations.length > 0) throw new InvariantViolation(this.violations.join('\n'));
+  }
+
+  /**
+   * Liveness (safety rule 7): the faults have ended and the market is open. Every position whose stop,
+   * max hold, expiry or time rule is due now is closed within {@link LIVENESS_SWEEPS} sweeps (one sweep
+   * interval apart on the model's clock), and no position is left `closing` without a working order.
+   */
+  private async checkLiveness(): Promise<void> {
+    const now = this.world.now();
+    const due: string[] = [];
+    for (const p of (await this.allPositions()).values()) {
+      if (!['open', 'closing', 'pending'].includes(p.state) || p.quantity < 1) continue;
+      const q = this.sim.market.quotes.get(p.option_symbol);
+      const quote = q && {
+        symbol: p.option_symbol,
+        bid: q.bid,
+        ask: q.ask,
+        bidSize: 1,
+        askSize: 1,
+        quoteTime: now.toISOString(),
+        lastPrice: null,
+      };
+      const ev = evaluateExit(
+        { ...p, state: 'open', pending_exit: null },
+        quote,
+        now,
+        this.config.exit_execution,
+      );
+      if (ev.decision.action === 'close' && PROTECTIVE.has(ev.decision.reason)) due.push(p.position_id);
+    }
+    this.figures.dueAtFaultEnd += due.length;
+    for (let i = 0; i < LIVENESS_SWEEPS; i++) {
+      this.world.clock.ms += this.config.sweep_interval_minutes * 60_000;
+      SYMBOLS.forEach((_s, k) => this.setMid(k, this.mid(k)));
+      await this.sweepOnce();
+    }
+    const after = await this.allPositions();
+    for (const id of due) {
+      const p = after.get(id);
+      if (p && p.state !== 'closed') {
+        this.violation(
+          'liveness',
+          `position ${id} (${p.option_symbol}) had a protective exit due when the faults ended; still ${p.state} with ${p.quantity} after ${LIVENESS_SWEEPS} sweeps`,
+        );
+      }
+    }
+    const working = new Set(this.openSimOrders().map((o) => String(o.client_order_id)));
+    for (const p of after.values()) {
+      if (p.state === 'closing' && !(p.pending_exit && working.has(p.pending_exit.client_order_id))) {
+        this.violation(
+          'liveness',
+          `position ${p.position_id} still closing with no working order after ${LIVENESS_SWEEPS} sweeps`,
+        );
+      }
+    }
   }
 
   private async allPositions() {
@@ -999,6 +1136,8 @@ export function formatFigures(f: Figures, elapsedMs: number): string {
     `| **intent violations** | ${f.intentViolations} |`,
     `| **messages lost** | ${f.lost} |`,
     `| **table/broker divergences after convergence** | ${f.divergences} |`,
+    `| positions with a protective exit due when the faults ended / model clock ticks | ${f.dueAtFaultEnd} / ${f.clockTicks} |`,
+    `| **liveness violations** (a due stop not flat within ${LIVENESS_SWEEPS} sweeps, or closing with no working order) | ${f.liveness} |`,
     `| wall time | ${(elapsedMs / 1000).toFixed(1)} s |`,
   ];
   return ['| figure | value |', '| --- | --- |', ...lines].join('\n');
