@@ -228,7 +228,7 @@ describe('8. one empty or partial positions read abandons nothing', () => {
 });
 
 describe('9. failed exits raise alerts that have alarms', () => {
-  it('a stop the broker refuses is exit_rejected; one with nothing to sell is close_blocked', async () => {
+  it('a stop the broker refuses is alerted exit_rejected (an alarmed metric), and the position stays managed', async () => {
     await start();
     await h.open({ recommendation_id: 'x', num_contracts: 1, exit_plan: { stop_loss_pct: 0.25 } });
     h.mid(FUTURE_SYMBOL, 1.0);
@@ -240,6 +240,10 @@ describe('9. failed exits raise alerts that have alarms', () => {
     });
     const r = await h.sweep();
     expect(kinds(r)).toContain('exit_rejected');
+    // The step is over; the next sweep decides again and the stop goes out.
+    expect(await h.get('x')).toMatchObject({ state: 'open', pending_exit: null });
+    const r2 = await h.sweep();
+    expect(r2.ordersSent).toEqual([expect.objectContaining({ position_id: 'x', reason: 'stop_loss' })]);
   });
 });
 
