@@ -161,7 +161,7 @@ describe('order rules', () => {
     ['fractional qty', { qty: '1.5' }, 'qty must be integer for options trading'],
     ['bracket order', { orderClass: 'bracket' as const }, 'complex orders not supported for options trading'],
     ['oco order', { orderClass: 'oco' as const }, 'complex orders not supported for options trading'],
-    ['gtc', { timeInForce: 'gtc' as const }, 'only day orders are supported for options trading'],
+    ['ioc', { timeInForce: 'ioc' as const }, 'only day and gtc orders are supported for options trading'],
     [
       'trailing stop',
       { type: 'trailing_stop' as const, trailPercent: '5' },
