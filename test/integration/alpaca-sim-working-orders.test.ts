@@ -5,7 +5,8 @@
  */
 import { errors } from '@alpacahq/alpaca-trade-api/rest';
 import type { AlpacaSim } from '../../local/alpaca-sim';
-import { KEY_ID, orderBody, rejectionOf, sdkFor, startTestSim } from '../helpers/alpaca-sim';
+import { BrokerRejectedError } from '../../shared/domain/errors';
+import { KEY_ID, adapterFor, orderBody, rejectionOf, sdkFor, startTestSim } from '../helpers/alpaca-sim';
 
 /** New York's calendar date at an instant, `YYYY-MM-DD`. */
 function nyDate(d: Date): string {
@@ -424,5 +425,22 @@ describe('options stop and stop_limit orders', () => {
       time_in_force: 'gtc',
     });
     expect(req.body).not.toHaveProperty('position_intent');
+  });
+});
+
+describe('through the project adapter', () => {
+  it('sees qty_available net of a resting stop, and a cancel after the stop filled is a 422 rejection', async () => {
+    const broker = adapterFor(sim);
+    sim.setPosition(KEY_ID, SYM, 3, 2);
+    const stop = await restingStop('2');
+    const pos = (await broker.listPositions()).find((p) => p.symbol === SYM);
+    expect(pos).toMatchObject({ qty: 3, qty_available: 1, side: 'long' });
+    const open = await broker.listOpenOrders();
+    expect(open.map((o) => [o.id, o.type, o.time_in_force])).toEqual([[stop.id, 'stop', 'gtc']]);
+    sim.setQuote(SYM, { bid: 1.4, ask: 1.5 });
+    const err = await rejectionOf(broker.cancelOrder(stop.id!));
+    expect(err).toBeInstanceOf(BrokerRejectedError);
+    expect(err).toMatchObject({ status: 422, code: 42210000 });
+    expect((err as Error).message).toContain('order is already in "filled" state');
   });
 });
