@@ -3,8 +3,6 @@
  * (no holidays, no early closes); whether the market is open *now* is a switch the tests control, so a
  * test never depends on the hour it runs at.
  */
-import { addDays, newYorkTime } from '../../shared/domain/market-time';
-
 const NY_OFFSET = new Intl.DateTimeFormat('en-US', {
   timeZone: 'America/New_York',
   timeZoneName: 'shortOffset',
@@ -19,6 +17,18 @@ const NY_PARTS = new Intl.DateTimeFormat('en-US', {
   second: '2-digit',
   hourCycle: 'h23',
 });
+
+/** New York's calendar date (`YYYY-MM-DD`) and minute of the day at an instant (DST from the tz database). */
+export function newYorkClock(d: Date): { date: string; minuteOfDay: number } {
+  const p = Object.fromEntries(NY_PARTS.formatToParts(d).map((x) => [x.type, x.value]));
+  return { date: `${p.year}-${p.month}-${p.day}`, minuteOfDay: Number(p.hour) * 60 + Number(p.minute) };
+}
+
+/** The calendar date `n` days after `date` (`YYYY-MM-DD`). */
+export function addDays(date: string, n: number): string {
+  const t = Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)) + n);
+  return new Date(t).toISOString().slice(0, 10);
+}
 
 /** `-05:00` or `-04:00`: New York's UTC offset at an instant. */
 function nyOffset(d: Date): string {
@@ -61,7 +71,7 @@ function nextTradingDay(date: string): string {
 
 /** Next core-session open and close after `now`. */
 function nextSession(now: Date): { nextOpen: string; nextClose: string; isMarketDay: boolean } {
-  const today = newYorkTime(now).date;
+  const today = newYorkClock(now).date;
   const isMarketDay = isWeekday(today);
   const t = now.getTime();
   const open = (d: string) => nyDateTime(d, '09:30');
@@ -103,7 +113,7 @@ export function clockV3(now: Date, isOpen: boolean): Record<string, unknown> {
 }
 
 function range(now: Date, start?: string | null, end?: string | null): [string, string] {
-  const from = start ? start.slice(0, 10) : newYorkTime(now).date;
+  const from = start ? start.slice(0, 10) : newYorkClock(now).date;
   const to = end ? end.slice(0, 10) : addDays(from, 30);
   return [from, to];
 }

@@ -3,9 +3,9 @@
  * /work/shared/ALPACA-OPTIONS.md, each rejection with Alpaca's HTTP status, `code` and message text.
  * No HTTP here: the server turns a thrown {@link SimHttpError} into a response.
  */
-import { newYorkTime } from '../../shared/domain/market-time';
-import { parseOccSymbol } from '../../shared/domain/occ';
+import { newYorkClock } from './clock';
 import { cents, type SimMarket } from './market';
+import { parseOcc } from './occ';
 import {
   ALPACA_CODES,
   SimHttpError,
@@ -179,8 +179,8 @@ export function acceptOrder(
   const b = asObject(body);
   const symbol = str(b.symbol)?.trim().toUpperCase();
   if (!symbol) throw invalid('symbol is required');
-  const occ = parseOccSymbol(symbol);
-  const isOption = occ.ok;
+  const occ = parseOcc(symbol);
+  const isOption = occ !== null;
 
   const orderClass = str(b.order_class) ?? '';
   if (orderClass !== '' && orderClass !== 'simple') {
@@ -222,7 +222,7 @@ export function acceptOrder(
       `position intent mismatch, inferred: ${inferred}, specified: ${specified}`,
     );
   }
-  if (occ.ok) checkExpiry(symbol, occ.value.expiry, inferred, ctx.now);
+  if (occ) checkExpiry(symbol, occ.expiry, inferred, ctx.now);
   checkFunds(account, market, { symbol, isOption, intent: inferred, terms, exceptId: undefined });
 
   const order = newOrder(account, market, {
@@ -240,7 +240,7 @@ export function acceptOrder(
 }
 
 function checkExpiry(symbol: string, expiry: string, intent: PositionIntent, now: Date): void {
-  const { date, minuteOfDay } = newYorkTime(now);
+  const { date, minuteOfDay } = newYorkClock(now);
   if (expiry < date) {
     throw new SimHttpError(422, ALPACA_CODES.unprocessable, `asset ${symbol} is not active`);
   }
@@ -590,7 +590,7 @@ export function positionJson(
   market: SimMarket,
   p: SimPosition,
 ): Record<string, unknown> {
-  const isOption = parseOccSymbol(p.symbol).ok;
+  const isOption = parseOcc(p.symbol) !== null;
   const multiplier = isOption ? FILL_MULTIPLIER : 1;
   const q = market.quotes.get(p.symbol);
   const current =

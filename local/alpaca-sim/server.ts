@@ -5,9 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { newYorkTime } from '../../shared/domain/market-time';
-import { parseOccSymbol } from '../../shared/domain/occ';
-import { calendarV3, clockV3, legacyCalendar, legacyClock } from './clock';
+import { calendarV3, clockV3, legacyCalendar, legacyClock, newYorkClock } from './clock';
 import {
   ALPACA_CODES,
   SimHttpError,
@@ -37,6 +35,7 @@ import {
   type SimQuote,
   type SimQuoteInput,
 } from './market';
+import { parseOcc } from './occ';
 
 /** How accepted orders fill: `immediate` (when marketable) or only through `fillOrder` (`manual`). */
 export type FillMode = 'immediate' | 'manual';
@@ -330,8 +329,8 @@ class AlpacaSimServer implements AlpacaSim {
     for (const a of this.accounts.values()) {
       for (const o of a.orders) {
         if (!isOpenOrder(o)) continue;
-        const occ = parseOccSymbol(o.symbol);
-        const contractEnds = occ.ok && occ.value.expiry <= today;
+        const occ = parseOcc(o.symbol);
+        const contractEnds = occ !== null && occ.expiry <= today;
         if (o.timeInForce === 'day' || contractEnds) endOrder(o, 'expired', this.now());
       }
     }
@@ -823,9 +822,8 @@ class AlpacaSimServer implements AlpacaSim {
     // Quoted OCC symbols of this underlying that were never registered as contracts are part of the chain too.
     const type = q.get('type');
     for (const s of this.market.quotes.keys()) {
-      const p = parseOccSymbol(s);
-      if (!p.ok || p.value.underlying !== underlying || this.market.contracts.has(s)) continue;
-      const v = p.value;
+      const v = parseOcc(s);
+      if (!v || v.underlying !== underlying || this.market.contracts.has(s)) continue;
       const sGte = q.get('strike_price_gte');
       const sLte = q.get('strike_price_lte');
       const eGte = q.get('expiration_date_gte');
@@ -922,5 +920,5 @@ export async function startAlpacaSim(opts: AlpacaSimOptions = {}): Promise<Alpac
 }
 
 function newYorkDate(d: Date): string {
-  return newYorkTime(d).date;
+  return newYorkClock(d).date;
 }
