@@ -444,3 +444,84 @@ describe('through the project adapter', () => {
     expect((err as Error).message).toContain('order is already in "filled" state');
   });
 });
+
+describe('replace: stops and partial fills', () => {
+  it('ratcheting a stop sell up to or above the bid triggers the new order at once', async () => {
+    sim.setPosition(KEY_ID, SYM, 1, 2);
+    const stop = await restingStop('1', '1.50');
+    const up = await sdk.orders.patchOrderByOrderId({
+      orderId: stop.id!,
+      patchOrderRequest: { stopPrice: '1.80' },
+    });
+    expect(order(up.id!).status).toBe('new');
+    const through = await sdk.orders.patchOrderByOrderId({
+      orderId: up.id!,
+      patchOrderRequest: { stopPrice: '2.00' }, // the bid is 2.00: at the stop
+    });
+    expect(order(through.id!)).toMatchObject({ status: 'filled', filled_avg_price: '2' });
+    expect(order(up.id!).status).toBe('replaced');
+    expect(position()).toBeUndefined();
+  });
+
+  it('a day stop replaced to gtc survives the close', async () => {
+    sim.setPosition(KEY_ID, SYM, 1, 2);
+    const day = await restingStop('1', '1.50', { timeInForce: 'day' });
+    const gtc = await sdk.orders.patchOrderByOrderId({
+      orderId: day.id!,
+      patchOrderRequest: { timeInForce: 'gtc' },
+    });
+    expect(gtc.timeInForce).toBe('gtc');
+    sim.expireDayOrders();
+    expect(order(gtc.id!).status).toBe('new');
+  });
+
+  it('a partly filled order is replaced by one for its unfilled qty unless the body names a qty', async () => {
+    sim.setFillMode('manual');
+    sim.setPosition(KEY_ID, SYM, 5, 2);
+    const limit = await sdk.orders.postOrder({
+      postOrderRequest: orderBody({ symbol: SYM, side: 'sell', qty: '5', type: 'limit', limitPrice: '2.50' }),
+    });
+    sim.fillOrder(limit.id!, { qty: 2, price: 2.5 });
+    expect(position()).toMatchObject({ qty: '3', qty_available: '0' });
+    const next = await sdk.orders.patchOrderByOrderId({
+      orderId: limit.id!,
+      patchOrderRequest: { limitPrice: '2.40' },
+    });
+    expect(next.qty).toBe('3');
+    expect(order(limit.id!)).toMatchObject({ status: 'replaced', filled_qty: '2' });
+    const err = await apiError(
+      sdk.orders.patchOrderByOrderId({ orderId: next.id!, patchOrderRequest: { qty: '4' } }),
+    );
+    expect(err.message).toBe('insufficient qty available for order (requested: 4, available: 3)');
+  });
+
+  it('replacing a buy_to_open checks buying power with the old reservation released', async () => {
+    sim.setAccount(KEY_ID, { optionsBuyingPower: 1000 });
+    const buy = await sdk.orders.postOrder({
+      postOrderRequest: orderBody({
+        symbol: SYM,
+        side: 'buy',
+        qty: '4',
+        type: 'limit',
+        limitPrice: '2.00',
+        positionIntent: 'buy_to_open',
+      }),
+    });
+    expect(order(buy.id!).status).toBe('new'); // ask 2.10 above the limit: resting, reserving $800
+    const up = await sdk.orders.patchOrderByOrderId({
+      orderId: buy.id!,
+      patchOrderRequest: { limitPrice: '2.05' },
+    });
+    expect(up.positionIntent).toBe('buy_to_open');
+    const err = await apiError(
+      sdk.orders.patchOrderByOrderId({
+        orderId: up.id!,
+        patchOrderRequest: { qty: '5', limitPrice: '2.05' },
+      }),
+    );
+    expect([err.status, err.message]).toEqual([
+      403,
+      'insufficient options buying power for order (required: 1025.00, available: 1000.00)',
+    ]);
+  });
+});
