@@ -12,4 +12,22 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // The simulator is an independent oracle: it must not share the production code it is used to test.
+    files: ['local/alpaca-sim/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/shared', '**/shared/**'],
+              message:
+                'local/alpaca-sim is an independent oracle: no import from shared/ (write it fresh here).',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

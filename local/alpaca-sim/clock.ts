@@ -1,9 +1,9 @@
 /**
- * Clock and calendar answers of the simulator. Every weekday is a trading day 09:30-16:00 New York time
- * (no holidays, no early closes); whether the market is open *now* is a switch the tests control, so a
- * test never depends on the hour it runs at.
+ * Clock and calendar answers of the simulator, and its New York time. Sessions follow the NYSE calendar
+ * of `calendar.ts` (holidays closed, 13:00 early closes); whether the market is open *now* is a switch the
+ * tests control, so a test never depends on the hour it runs at.
  */
-import { addDays, newYorkTime } from '../../shared/domain/market-time';
+import { coreClose, isTradingDay } from './calendar';
 
 const NY_OFFSET = new Intl.DateTimeFormat('en-US', {
   timeZone: 'America/New_York',
@@ -19,6 +19,18 @@ const NY_PARTS = new Intl.DateTimeFormat('en-US', {
   second: '2-digit',
   hourCycle: 'h23',
 });
+
+/** New York's calendar date (`YYYY-MM-DD`) and minute of the day at an instant (DST from the tz database). */
+export function newYorkClock(d: Date): { date: string; minuteOfDay: number } {
+  const p = Object.fromEntries(NY_PARTS.formatToParts(d).map((x) => [x.type, x.value]));
+  return { date: `${p.year}-${p.month}-${p.day}`, minuteOfDay: Number(p.hour) * 60 + Number(p.minute) };
+}
+
+/** The calendar date `n` days after `date` (`YYYY-MM-DD`). */
+export function addDays(date: string, n: number): string {
+  const t = Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)) + n);
+  return new Date(t).toISOString().slice(0, 10);
+}
 
 /** `-05:00` or `-04:00`: New York's UTC offset at an instant. */
 function nyOffset(d: Date): string {
@@ -41,31 +53,31 @@ export function nyDateTime(date: string, hhmm: string): string {
   return `${date}T${hhmm}:00${offset}`;
 }
 
-function isWeekday(date: string): boolean {
-  const day = new Date(`${date}T12:00:00Z`).getUTCDay();
-  return day !== 0 && day !== 6;
-}
-
-/** Trading days (weekdays) from `start` to `end` inclusive. */
+/** Trading days (NYSE calendar) from `start` to `end` inclusive. */
 export function tradingDays(start: string, end: string): string[] {
   const out: string[] = [];
-  for (let d = start; d <= end && out.length < 5000; d = addDays(d, 1)) if (isWeekday(d)) out.push(d);
+  for (let d = start; d <= end && out.length < 5000; d = addDays(d, 1)) if (isTradingDay(d)) out.push(d);
   return out;
 }
 
 function nextTradingDay(date: string): string {
   let d = addDays(date, 1);
-  while (!isWeekday(d)) d = addDays(d, 1);
+  while (!isTradingDay(d)) d = addDays(d, 1);
   return d;
+}
+
+/** The post-market session ends four hours after the core close (20:00, or 17:00 on an early close). */
+function postEnd(date: string): string {
+  return coreClose(date) === '13:00' ? '17:00' : '20:00';
 }
 
 /** Next core-session open and close after `now`. */
 function nextSession(now: Date): { nextOpen: string; nextClose: string; isMarketDay: boolean } {
-  const today = newYorkTime(now).date;
-  const isMarketDay = isWeekday(today);
+  const today = newYorkClock(now).date;
+  const isMarketDay = isTradingDay(today);
   const t = now.getTime();
   const open = (d: string) => nyDateTime(d, '09:30');
-  const close = (d: string) => nyDateTime(d, '16:00');
+  const close = (d: string) => nyDateTime(d, coreClose(d));
   const nextOpenDay = isMarketDay && t < Date.parse(open(today)) ? today : nextTradingDay(today);
   const nextCloseDay = isMarketDay && t < Date.parse(close(today)) ? today : nextTradingDay(today);
   return { nextOpen: open(nextOpenDay), nextClose: close(nextCloseDay), isMarketDay };
@@ -103,7 +115,7 @@ export function clockV3(now: Date, isOpen: boolean): Record<string, unknown> {
 }
 
 function range(now: Date, start?: string | null, end?: string | null): [string, string] {
-  const from = start ? start.slice(0, 10) : newYorkTime(now).date;
+  const from = start ? start.slice(0, 10) : newYorkClock(now).date;
   const to = end ? end.slice(0, 10) : addDays(from, 30);
   return [from, to];
 }
@@ -114,9 +126,9 @@ export function legacyCalendar(now: Date, start?: string | null, end?: string | 
   return tradingDays(from, to).map((date) => ({
     date,
     open: '09:30',
-    close: '16:00',
+    close: coreClose(date),
     session_open: '0400',
-    session_close: '2000',
+    session_close: postEnd(date).replace(':', ''),
     settlement_date: nextTradingDay(date),
   }));
 }
@@ -131,9 +143,9 @@ export function calendarV3(now: Date, start?: string | null, end?: string | null
       pre_start: nyDateTime(date, '04:00'),
       pre_end: nyDateTime(date, '09:30'),
       core_start: nyDateTime(date, '09:30'),
-      core_end: nyDateTime(date, '16:00'),
-      post_start: nyDateTime(date, '16:00'),
-      post_end: nyDateTime(date, '20:00'),
+      core_end: nyDateTime(date, coreClose(date)),
+      post_start: nyDateTime(date, coreClose(date)),
+      post_end: nyDateTime(date, postEnd(date)),
       settlement_date: nextTradingDay(date),
     })),
   };

@@ -3,36 +3,22 @@
  * /work/shared/ALPACA-OPTIONS.md, each rejection with Alpaca's HTTP status, `code` and message text.
  * No HTTP here: the server turns a thrown {@link SimHttpError} into a response.
  */
-import { newYorkTime } from '../../shared/domain/market-time';
-import { parseOccSymbol } from '../../shared/domain/occ';
+import { newYorkClock } from './clock';
 import { cents, type SimMarket } from './market';
+import { parseOcc } from './occ';
+import {
+  ALPACA_CODES,
+  SimHttpError,
+  invalid,
+  parseTerms,
+  str,
+  stopTriggered,
+  type OrderTerms,
+  type SimOrderType,
+  type SimTimeInForce,
+} from './order-terms';
 
-/** An error answer: HTTP status plus Alpaca's `{ code, message }` body. */
-export class SimHttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: number | undefined,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SimHttpError';
-  }
-}
-
-/** Alpaca's error codes, as the real API uses them. */
-export const ALPACA_CODES = {
-  /** 400/422 input validation (bad field, duplicate client_order_id...). */
-  invalidInput: 40010001,
-  /** 400 malformed body. */
-  malformedBody: 40010000,
-  unauthorized: 40110000,
-  /** 403 insufficient qty / buying power. */
-  forbidden: 40310000,
-  notFound: 40410000,
-  /** 422 unprocessable: position intent mismatch, market closed, not cancelable. */
-  unprocessable: 42210000,
-  rateLimited: 42910000,
-} as const;
+export { ALPACA_CODES, SimHttpError } from './order-terms';
 
 export type PositionIntent = 'buy_to_open' | 'buy_to_close' | 'sell_to_open' | 'sell_to_close';
 
@@ -51,9 +37,17 @@ export interface SimOrder {
   /** Sum of fill qty x price (per share), to compute `filled_avg_price`. */
   filledValue: number;
   readonly side: 'buy' | 'sell';
-  readonly type: 'market' | 'limit';
-  readonly timeInForce: 'day';
+  readonly type: SimOrderType;
+  readonly timeInForce: SimTimeInForce;
   readonly limitPrice: number | null;
+  readonly stopPrice: number | null;
+  /** A stop / stop_limit whose stop price the quote reached: it now works as a market / limit order. */
+  triggered: boolean;
+  /** Set when a `PATCH` replaced this order (status `replaced`). */
+  replacedAt: string | null;
+  replacedBy: string | null;
+  /** The id of the order this one replaced. */
+  readonly replaces: string | null;
   /** As the broker saw it: specified, or inferred from the position when omitted. */
   readonly positionIntent: PositionIntent;
   /** Whether the client sent `position_intent` (the request log has the raw body too). */
@@ -129,10 +123,11 @@ export function newAccount(keyId: string, secret: string, opts: SimAccountOption
   };
 }
 
-/** Qty of a symbol reserved by open closing orders (`held_for_orders`). */
-export function heldForOrders(account: SimAccount, symbol: string): number {
+/** Qty of a symbol reserved by open closing orders (`held_for_orders`), optionally leaving one order out. */
+export function heldForOrders(account: SimAccount, symbol: string, exceptId?: string): number {
   let held = 0;
   for (const o of account.orders) {
+    if (o.id === exceptId) continue;
     if (o.symbol === symbol && isOpenOrder(o) && o.positionIntent.endsWith('_to_close')) {
       held += o.qty - o.filledQty;
     }
@@ -146,15 +141,28 @@ export function inferIntent(side: 'buy' | 'sell', positionQty: number): Position
   return positionQty < 0 ? 'buy_to_close' : 'buy_to_open';
 }
 
-function str(v: unknown): string | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return undefined;
+/** What the caller knows of the moment: the broker's clock and whether the market is open. */
+export interface OrderContext {
+  readonly now: Date;
+  readonly marketOpen: boolean;
 }
 
-function invalid(message: string): SimHttpError {
-  return new SimHttpError(422, ALPACA_CODES.invalidInput, message);
+function asObject(body: unknown): Record<string, unknown> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new SimHttpError(400, ALPACA_CODES.malformedBody, 'request body format is invalid');
+  }
+  return body as Record<string, unknown>;
+}
+
+/** A client_order_id from the body (checked: string, <= 128 chars, never used before) or a fresh one. */
+function clientOrderIdOf(account: SimAccount, raw: unknown): string {
+  if (raw !== undefined && raw !== null && typeof raw !== 'string') {
+    throw invalid('client_order_id must be a string');
+  }
+  const cid = raw ?? crypto.randomUUID();
+  if (cid.length > 128) throw invalid('client_order_id must be no more than 128 characters');
+  if (account.usedClientOrderIds.has(cid)) throw invalid('client_order_id must be unique');
+  return cid;
 }
 
 /**
@@ -166,16 +174,13 @@ export function acceptOrder(
   account: SimAccount,
   market: SimMarket,
   body: unknown,
-  ctx: { now: Date; marketOpen: boolean },
+  ctx: OrderContext,
 ): SimOrder {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new SimHttpError(400, ALPACA_CODES.malformedBody, 'request body format is invalid');
-  }
-  const b = body as Record<string, unknown>;
+  const b = asObject(body);
   const symbol = str(b.symbol)?.trim().toUpperCase();
   if (!symbol) throw invalid('symbol is required');
-  const occ = parseOccSymbol(symbol);
-  const isOption = occ.ok;
+  const occ = parseOcc(symbol);
+  const isOption = occ !== null;
 
   const orderClass = str(b.order_class) ?? '';
   if (orderClass !== '' && orderClass !== 'simple') {
@@ -187,63 +192,13 @@ export function acceptOrder(
 
   const side = str(b.side);
   if (side !== 'buy' && side !== 'sell') throw invalid('side must be buy or sell');
-
-  const type = str(b.type);
-  if (type === undefined) throw invalid('type is required');
-  if (type !== 'market' && type !== 'limit') {
-    if (['stop', 'stop_limit', 'trailing_stop'].includes(type)) {
-      throw invalid(isOption ? 'invalid order type for options trading' : `order type ${type} not supported`);
-    }
-    throw invalid(`invalid order type: ${type}`);
-  }
-
-  const tif = str(b.time_in_force);
-  if (tif === undefined) throw invalid('time_in_force is required');
-  if (tif !== 'day') throw invalid('only day orders are supported for options trading');
-  if (b.extended_hours === true || b.extended_hours === 'true') {
-    throw invalid('extended hours orders are not supported for options trading');
-  }
-
-  if (b.notional !== undefined && b.notional !== null) {
-    throw invalid('notional orders are not supported for options trading');
-  }
-  const qtyRaw = str(b.qty);
-  if (qtyRaw === undefined) throw invalid('qty is required');
-  const qtyNum = Number(qtyRaw);
-  if (!Number.isFinite(qtyNum)) throw invalid(`invalid qty: ${qtyRaw}`);
-  if (!Number.isInteger(qtyNum)) throw invalid('qty must be integer for options trading');
-  if (qtyNum <= 0) throw invalid('qty must be > 0');
-
-  let limitPrice: number | null = null;
-  if (type === 'limit') {
-    const lp = str(b.limit_price);
-    if (lp === undefined) throw invalid('limit_price is required for limit orders');
-    limitPrice = Number(lp);
-    if (!Number.isFinite(limitPrice) || limitPrice <= 0) throw invalid(`invalid limit_price: ${lp}`);
-    if (Math.abs(limitPrice * 100 - Math.round(limitPrice * 100)) > 1e-6) {
-      throw invalid(
-        `invalid limit_price ${lp}. sub-penny increment does not fulfill minimum pricing criteria`,
-      );
-    }
-  } else if (b.limit_price !== undefined && b.limit_price !== null) {
-    throw invalid('limit_price must not be specified for market orders');
-  }
-  if (b.stop_price !== undefined && b.stop_price !== null)
-    throw invalid('stop_price is only for stop orders');
-
-  const cidRaw = b.client_order_id;
-  if (cidRaw !== undefined && cidRaw !== null && typeof cidRaw !== 'string') {
-    throw invalid('client_order_id must be a string');
-  }
-  const clientOrderId = cidRaw ?? crypto.randomUUID();
-  if (clientOrderId.length > 128) throw invalid('client_order_id must be no more than 128 characters');
-  if (account.usedClientOrderIds.has(clientOrderId)) throw invalid('client_order_id must be unique');
+  const terms = parseTerms(b, isOption);
+  const clientOrderId = clientOrderIdOf(account, b.client_order_id);
 
   if (account.status !== 'ACTIVE' || account.tradingBlocked) {
     throw new SimHttpError(403, ALPACA_CODES.forbidden, 'account is not authorized to trade');
   }
-
-  if (type === 'market' && !ctx.marketOpen) {
+  if (terms.type === 'market' && !ctx.marketOpen) {
     throw new SimHttpError(
       422,
       ALPACA_CODES.unprocessable,
@@ -267,67 +222,118 @@ export function acceptOrder(
       `position intent mismatch, inferred: ${inferred}, specified: ${specified}`,
     );
   }
+  if (occ) checkExpiry(symbol, occ.expiry, inferred, ctx.now);
+  checkFunds(account, market, { symbol, isOption, intent: inferred, terms, exceptId: undefined });
 
-  if (occ.ok) {
-    const { date, minuteOfDay } = newYorkTime(ctx.now);
-    if (occ.value.expiry < date) {
-      throw new SimHttpError(422, ALPACA_CODES.unprocessable, `asset ${symbol} is not active`);
-    }
-    if (inferred.endsWith('_to_open') && occ.value.expiry === date && minuteOfDay >= 15 * 60 + 30) {
-      throw new SimHttpError(
-        422,
-        ALPACA_CODES.unprocessable,
-        `contract ${symbol} expires soon, unable to open new positions`,
-      );
-    }
+  const order = newOrder(account, market, {
+    clientOrderId,
+    symbol,
+    isOption,
+    side,
+    terms,
+    positionIntent: inferred,
+    intentSpecified: specified !== undefined,
+    replaces: null,
+    now: ctx.now,
+  });
+  return order;
+}
+
+function checkExpiry(symbol: string, expiry: string, intent: PositionIntent, now: Date): void {
+  const { date, minuteOfDay } = newYorkClock(now);
+  if (expiry < date) {
+    throw new SimHttpError(422, ALPACA_CODES.unprocessable, `asset ${symbol} is not active`);
   }
+  if (intent.endsWith('_to_open') && expiry === date && minuteOfDay >= 15 * 60 + 30) {
+    throw new SimHttpError(
+      422,
+      ALPACA_CODES.unprocessable,
+      `contract ${symbol} expires soon, unable to open new positions`,
+    );
+  }
+}
 
-  if (inferred.endsWith('_to_close')) {
+/**
+ * The 403s: a close beyond the qty available (held minus what other open closing orders hold), a
+ * buy_to_open beyond options buying power. `exceptId` leaves out the order being replaced: its hold is
+ * released by the replacement.
+ */
+function checkFunds(
+  account: SimAccount,
+  market: SimMarket,
+  o: {
+    symbol: string;
+    isOption: boolean;
+    intent: PositionIntent;
+    terms: OrderTerms;
+    exceptId: string | undefined;
+  },
+): void {
+  const qty = o.terms.qty;
+  if (o.intent.endsWith('_to_close')) {
     // A close may never go through zero: asking for more than is available is refused, not flipped.
-    const available = Math.max(0, Math.abs(held) - heldForOrders(account, symbol));
-    if (qtyNum > available) {
+    const held = Math.abs(account.positions.get(o.symbol)?.qty ?? 0);
+    const available = Math.max(0, held - heldForOrders(account, o.symbol, o.exceptId));
+    if (qty > available) {
       throw new SimHttpError(
         403,
         ALPACA_CODES.forbidden,
-        `insufficient qty available for order (requested: ${qtyNum}, available: ${available})`,
+        `insufficient qty available for order (requested: ${qty}, available: ${available})`,
       );
     }
   }
-
-  if (inferred === 'buy_to_open') {
-    const q = market.quotes.get(symbol);
-    const price = limitPrice ?? (q && q.ask > 0 ? q.ask : null);
-    const multiplier = isOption ? FILL_MULTIPLIER : 1;
-    if (price !== null) {
-      const required = cents(price * qtyNum * multiplier);
-      const available = cents(account.optionsBuyingPower - reservedForBuys(account, market));
-      if (required > available) {
-        throw new SimHttpError(
-          403,
-          ALPACA_CODES.forbidden,
-          `insufficient options buying power for order (required: ${required.toFixed(2)}, available: ${available.toFixed(2)})`,
-        );
-      }
-    }
+  if (o.intent !== 'buy_to_open') return;
+  const q = market.quotes.get(o.symbol);
+  const price = o.terms.limitPrice ?? o.terms.stopPrice ?? (q && q.ask > 0 ? q.ask : null);
+  if (price === null) return;
+  const required = cents(price * qty * (o.isOption ? FILL_MULTIPLIER : 1));
+  const available = cents(account.optionsBuyingPower - reservedForBuys(account, market, o.exceptId));
+  if (required > available) {
+    throw new SimHttpError(
+      403,
+      ALPACA_CODES.forbidden,
+      `insufficient options buying power for order (required: ${required.toFixed(2)}, available: ${available.toFixed(2)})`,
+    );
   }
+}
 
-  const now = ctx.now.toISOString();
+function newOrder(
+  account: SimAccount,
+  market: SimMarket,
+  o: {
+    clientOrderId: string;
+    symbol: string;
+    isOption: boolean;
+    side: 'buy' | 'sell';
+    terms: OrderTerms;
+    positionIntent: PositionIntent;
+    intentSpecified: boolean;
+    replaces: string | null;
+    now: Date;
+  },
+): SimOrder {
+  const now = o.now.toISOString();
   const order: SimOrder = {
     id: crypto.randomUUID(),
-    clientOrderId,
+    clientOrderId: o.clientOrderId,
     keyId: account.keyId,
-    symbol,
-    assetId: market.assetId(symbol),
-    assetClass: isOption ? 'us_option' : 'us_equity',
-    qty: qtyNum,
+    symbol: o.symbol,
+    assetId: market.assetId(o.symbol),
+    assetClass: o.isOption ? 'us_option' : 'us_equity',
+    qty: o.terms.qty,
     filledQty: 0,
     filledValue: 0,
-    side,
-    type,
-    timeInForce: 'day',
-    limitPrice,
-    positionIntent: inferred,
-    intentSpecified: specified !== undefined,
+    side: o.side,
+    type: o.terms.type,
+    timeInForce: o.terms.timeInForce,
+    limitPrice: o.terms.limitPrice,
+    stopPrice: o.terms.stopPrice,
+    triggered: false,
+    replacedAt: null,
+    replacedBy: null,
+    replaces: o.replaces,
+    positionIntent: o.positionIntent,
+    intentSpecified: o.intentSpecified,
     status: 'accepted',
     createdAt: now,
     updatedAt: now,
@@ -336,20 +342,102 @@ export function acceptOrder(
     expiredAt: null,
     failedAt: null,
   };
-  account.usedClientOrderIds.add(clientOrderId);
+  account.usedClientOrderIds.add(o.clientOrderId);
   account.orders.push(order);
   return order;
 }
 
-/** Dollars reserved by open buy-to-open orders (limit price, else the current ask). */
-function reservedForBuys(account: SimAccount, market: SimMarket): number {
+/** 422 `order is already in "filled" state` (Alpaca's text) for an order that is no longer open. */
+export function notOpenError(order: SimOrder): SimHttpError {
+  return new SimHttpError(422, ALPACA_CODES.unprocessable, `order is already in "${order.status}" state`);
+}
+
+const REPLACE_FIELDS = ['qty', 'limit_price', 'stop_price', 'time_in_force', 'client_order_id'] as const;
+
+/**
+ * `PATCH /v2/orders/{id}`: a NEW order (new id, `replaces` = the old id) with the old one's terms
+ * overridden by the body, checked as a new submission with the old order's hold released; the old order
+ * becomes `replaced` (`replaced_by` = the new id). Without `qty` the new order takes the old one's
+ * unfilled qty. 422 when the old order is no longer open.
+ */
+export function replaceOrder(
+  account: SimAccount,
+  market: SimMarket,
+  old: SimOrder,
+  body: unknown,
+  ctx: OrderContext,
+): SimOrder {
+  const b = asObject(body);
+  if (!isOpenOrder(old)) throw notOpenError(old);
+  if (!REPLACE_FIELDS.some((f) => b[f] !== undefined && b[f] !== null)) {
+    throw invalid(`a replace needs at least one of ${REPLACE_FIELDS.join(', ')}`);
+  }
+  const isOption = old.assetClass === 'us_option';
+  const terms = parseTerms(
+    {
+      type: old.type,
+      time_in_force: b.time_in_force ?? old.timeInForce,
+      qty: b.qty ?? old.qty - old.filledQty,
+      limit_price: b.limit_price ?? old.limitPrice,
+      stop_price: b.stop_price ?? old.stopPrice,
+    },
+    isOption,
+  );
+  const clientOrderId = clientOrderIdOf(account, b.client_order_id);
+  if (terms.type === 'market' && !ctx.marketOpen) {
+    throw new SimHttpError(
+      422,
+      ALPACA_CODES.unprocessable,
+      'options market orders are only allowed during market hours',
+    );
+  }
+  checkFunds(account, market, {
+    symbol: old.symbol,
+    isOption,
+    intent: old.positionIntent,
+    terms,
+    exceptId: old.id,
+  });
+  const order = newOrder(account, market, {
+    clientOrderId,
+    symbol: old.symbol,
+    isOption,
+    side: old.side,
+    terms,
+    positionIntent: old.positionIntent,
+    intentSpecified: old.intentSpecified,
+    replaces: old.id,
+    now: ctx.now,
+  });
+  const ts = ctx.now.toISOString();
+  old.status = 'replaced';
+  old.replacedAt = ts;
+  old.replacedBy = order.id;
+  old.updatedAt = ts;
+  return order;
+}
+
+/** Dollars reserved by open buy-to-open orders (limit, else stop price, else the current ask). */
+function reservedForBuys(account: SimAccount, market: SimMarket, exceptId?: string): number {
   let reserved = 0;
   for (const o of account.orders) {
-    if (!isOpenOrder(o) || o.positionIntent !== 'buy_to_open') continue;
-    const px = o.limitPrice ?? market.quotes.get(o.symbol)?.ask ?? 0;
+    if (o.id === exceptId || !isOpenOrder(o) || o.positionIntent !== 'buy_to_open') continue;
+    const px = o.limitPrice ?? o.stopPrice ?? market.quotes.get(o.symbol)?.ask ?? 0;
     reserved += px * (o.qty - o.filledQty) * (o.assetClass === 'us_option' ? FILL_MULTIPLIER : 1);
   }
   return reserved;
+}
+
+/**
+ * Triggers an untriggered stop / stop_limit whose stop price the current quote reached. Returns whether
+ * it triggered now. The caller evaluates only while the market is open (options trade core hours only).
+ */
+export function evaluateStop(order: SimOrder, market: SimMarket, now: Date): boolean {
+  if (order.stopPrice === null || order.triggered || !isOpenOrder(order)) return false;
+  if (!stopTriggered(order.side, order.stopPrice, market.quotes.get(order.symbol))) return false;
+  order.triggered = true;
+  order.updatedAt = now.toISOString();
+  return true;
 }
 
 /**
@@ -419,8 +507,12 @@ export function applyFill(
   }
 }
 
-/** The price an order fills at now (ask for buys, bid for sells, only when marketable), or null. */
+/**
+ * The price an order fills at now (ask for buys, bid for sells, only when marketable), or null. A stop
+ * fills only once triggered, then as a market order (`stop`) or a limit at its limit price (`stop_limit`).
+ */
 export function marketablePrice(order: SimOrder, market: SimMarket): number | null {
+  if (order.stopPrice !== null && !order.triggered) return null;
   const q = market.quotes.get(order.symbol);
   if (!q) return null;
   if (order.side === 'buy') {
@@ -433,7 +525,7 @@ export function marketablePrice(order: SimOrder, market: SimMarket): number | nu
 
 /** Ends an open order (`canceled`, `expired`, `rejected`). */
 export function endOrder(order: SimOrder, status: 'canceled' | 'expired' | 'rejected', now: Date): void {
-  if (!isOpenOrder(order)) throw new SimHttpError(422, ALPACA_CODES.unprocessable, 'order is not cancelable');
+  if (!isOpenOrder(order)) throw notOpenError(order);
   const ts = now.toISOString();
   order.status = status;
   order.updatedAt = ts;
@@ -462,9 +554,9 @@ export function orderJson(o: SimOrder): Record<string, unknown> {
     expired_at: o.expiredAt,
     canceled_at: o.canceledAt,
     failed_at: o.failedAt,
-    replaced_at: null,
-    replaced_by: null,
-    replaces: null,
+    replaced_at: o.replacedAt,
+    replaced_by: o.replacedBy,
+    replaces: o.replaces,
     asset_id: o.assetId,
     symbol: o.symbol,
     asset_class: o.assetClass,
@@ -479,7 +571,7 @@ export function orderJson(o: SimOrder): Record<string, unknown> {
     position_intent: o.positionIntent,
     time_in_force: o.timeInForce,
     limit_price: num(o.limitPrice),
-    stop_price: null,
+    stop_price: num(o.stopPrice),
     status: o.status,
     extended_hours: false,
     legs: null,
@@ -498,7 +590,7 @@ export function positionJson(
   market: SimMarket,
   p: SimPosition,
 ): Record<string, unknown> {
-  const isOption = parseOccSymbol(p.symbol).ok;
+  const isOption = parseOcc(p.symbol) !== null;
   const multiplier = isOption ? FILL_MULTIPLIER : 1;
   const q = market.quotes.get(p.symbol);
   const current =

@@ -1,6 +1,7 @@
 /**
  * The Alpaca simulator: an in-memory, loopback-only HTTP stand-in for Alpaca's trading and options
- * market-data APIs that implements the options order rules of /work/shared/ALPACA-OPTIONS.md.
+ * market-data APIs that implements the options order rules of the team's ALPACA-OPTIONS.md (README.md
+ * here lists each rule with its source). Self-contained: it imports nothing from the project's shared/.
  * Used by the integration tests and by local mode.
  */
 export { startAlpacaSim } from './server';
@@ -8,6 +9,10 @@ export type { AlpacaSim, AlpacaSimOptions, FillMode, SimFault, SimRequestLogEntr
 export { ALPACA_CODES, inferIntent } from './engine';
 export type { PositionIntent, SimAccountOptions, SimAccountSettings } from './engine';
 export { blackScholes, mulberry32 } from './market';
+export { formatOcc, parseOcc } from './occ';
+export type { SimOccSymbol } from './occ';
+export { coreClose, isTradingDay } from './calendar';
+export type { SimOrderType, SimTimeInForce } from './order-terms';
 export type {
   RandomWalkOptions,
   SimChainInput,

@@ -2,7 +2,7 @@
  * The simulator's market: quotes, last trades, option contracts (with greeks, volume and open interest),
  * stock prices, and a seeded random walk that moves them. Pure state and arithmetic, no HTTP.
  */
-import { formatOccSymbol, parseOccSymbol } from '../../shared/domain/occ';
+import { formatOcc, parseOcc } from './occ';
 
 /** A two-sided quote, per share. */
 export interface SimQuote {
@@ -160,9 +160,8 @@ export class SimMarket {
   }
 
   addContract(input: SimContractInput): SimContract {
-    const parsed = parseOccSymbol(input.symbol);
-    if (!parsed.ok) throw new Error(`addContract: ${parsed.error}`);
-    const c = parsed.value;
+    const c = parseOcc(input.symbol);
+    if (!c) throw new Error(`addContract: ${input.symbol} is not an OCC option symbol`);
     const contract: SimContract = {
       symbol: c.symbol,
       underlying: c.underlying,
@@ -198,7 +197,7 @@ export class SimMarket {
       for (const strike of input.strikes) {
         for (const type of input.types ?? (['call', 'put'] as const)) {
           const g = blackScholes(type, input.underlyingPrice, strike, years, rate, iv);
-          const symbol = formatOccSymbol({ root: input.underlying, expiry, type, strike });
+          const symbol = formatOcc(input.underlying, expiry, type, strike);
           const half = Math.max(0.01, cents((g.price * spreadPct) / 2));
           const mid = Math.max(g.price, 0.02);
           out.push(

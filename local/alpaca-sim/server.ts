@@ -5,8 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { parseOccSymbol } from '../../shared/domain/occ';
-import { calendarV3, clockV3, legacyCalendar, legacyClock } from './clock';
+import { calendarV3, clockV3, legacyCalendar, legacyClock, newYorkClock } from './clock';
 import {
   ALPACA_CODES,
   SimHttpError,
@@ -14,11 +13,13 @@ import {
   acceptOrder,
   applyFill,
   endOrder,
+  evaluateStop,
   isOpenOrder,
   marketablePrice,
   newAccount,
   orderJson,
   positionJson,
+  replaceOrder,
   type SimAccount,
   type SimAccountOptions,
   type SimAccountSettings,
@@ -34,6 +35,7 @@ import {
   type SimQuote,
   type SimQuoteInput,
 } from './market';
+import { parseOcc } from './occ';
 
 /** How accepted orders fill: `immediate` (when marketable) or only through `fillOrder` (`manual`). */
 export type FillMode = 'immediate' | 'manual';
@@ -136,8 +138,13 @@ export interface AlpacaSim {
   cancelOrder(orderId: string): void;
   expireOrder(orderId: string): void;
   rejectOrder(orderId: string): void;
-  /** Ends the trading day: every open (day) order expires. */
+  /**
+   * Ends the trading day (the close): every open `day` order expires; `gtc` orders rest on, except those
+   * on an option contract that expires today or earlier (they expire with it).
+   */
   expireDayOrders(): void;
+  /** A clock tick: re-evaluates stop triggers and fills against the current quotes and `now()`. */
+  tick(): void;
   /** Sets a position as if changed outside the pipeline (by hand, assignment, expiry). 0 removes it. */
   setPosition(keyId: string, symbol: string, signedQty: number, avgPrice: number): void;
   removePosition(keyId: string, symbol: string): void;
@@ -318,9 +325,19 @@ class AlpacaSimServer implements AlpacaSim {
   }
 
   expireDayOrders(): void {
+    const today = newYorkDate(this.now());
     for (const a of this.accounts.values()) {
-      for (const o of a.orders) if (isOpenOrder(o)) endOrder(o, 'expired', this.now());
+      for (const o of a.orders) {
+        if (!isOpenOrder(o)) continue;
+        const occ = parseOcc(o.symbol);
+        const contractEnds = occ !== null && occ.expiry <= today;
+        if (o.timeInForce === 'day' || contractEnds) endOrder(o, 'expired', this.now());
+      }
     }
+  }
+
+  tick(): void {
+    this.processFills();
   }
 
   setPosition(keyId: string, symbol: string, signedQty: number, avgPrice: number): void {
@@ -410,11 +427,18 @@ class AlpacaSimServer implements AlpacaSim {
     return px > 0 ? px : null;
   }
 
-  /** Immediate mode: fills every open order that is marketable now, oldest first. */
+  /**
+   * Whenever prices move or the clock ticks: triggers the stops the quotes reached (while the market is
+   * open, in any fill mode), then, in immediate mode, fills every open order that is marketable, oldest first.
+   */
   private processFills(): void {
-    if (this.fillMode !== 'immediate' || !this.marketOpen) return;
+    if (!this.marketOpen) return;
+    const now = this.now();
     for (const account of this.accounts.values()) {
-      for (const order of account.orders) this.tryFill(account, order);
+      for (const order of account.orders) {
+        evaluateStop(order, this.market, now);
+        this.tryFill(account, order);
+      }
     }
   }
 
@@ -624,6 +648,7 @@ class AlpacaSimServer implements AlpacaSim {
         endOrder(o, 'canceled', now);
         return { status: 204 };
       }
+      if (method === 'PATCH') return { status: 200, body: this.replace(a, o, body) };
     }
     if ((r = m(/^\/v2\/positions\/([^/]+)$/))) {
       const symbol = r[1].toUpperCase();
@@ -653,9 +678,19 @@ class AlpacaSimServer implements AlpacaSim {
 
   private submit(a: SimAccount, body: unknown): Record<string, unknown> {
     const order = acceptOrder(a, this.market, body, { now: this.now(), marketOpen: this.marketOpen });
-    // Alpaca answers with the order as accepted; fills happen right after and show on the next read.
+    return this.afterAccept(a, order);
+  }
+
+  private replace(a: SimAccount, old: SimOrder, body: unknown): Record<string, unknown> {
+    const order = replaceOrder(a, this.market, old, body, { now: this.now(), marketOpen: this.marketOpen });
+    return this.afterAccept(a, order);
+  }
+
+  /** Alpaca answers with the order as accepted; triggers and fills happen right after, seen on the next read. */
+  private afterAccept(a: SimAccount, order: SimOrder): Record<string, unknown> {
     const answer = orderJson(order);
-    if (this.fillMode === 'immediate' && this.marketOpen) {
+    if (this.marketOpen) {
+      evaluateStop(order, this.market, this.now());
       this.tryFill(a, order);
     }
     if (isOpenOrder(order) && order.status === 'accepted') order.status = 'new';
@@ -787,9 +822,8 @@ class AlpacaSimServer implements AlpacaSim {
     // Quoted OCC symbols of this underlying that were never registered as contracts are part of the chain too.
     const type = q.get('type');
     for (const s of this.market.quotes.keys()) {
-      const p = parseOccSymbol(s);
-      if (!p.ok || p.value.underlying !== underlying || this.market.contracts.has(s)) continue;
-      const v = p.value;
+      const v = parseOcc(s);
+      if (!v || v.underlying !== underlying || this.market.contracts.has(s)) continue;
       const sGte = q.get('strike_price_gte');
       const sLte = q.get('strike_price_lte');
       const eGte = q.get('expiration_date_gte');
@@ -883,4 +917,8 @@ export async function startAlpacaSim(opts: AlpacaSimOptions = {}): Promise<Alpac
   const sim = new AlpacaSimServer(opts);
   await sim.listen();
   return sim;
+}
+
+function newYorkDate(d: Date): string {
+  return newYorkClock(d).date;
 }

@@ -162,7 +162,7 @@ describe('order rules', () => {
     ['fractional qty', { qty: '1.5' }, 'qty must be integer for options trading'],
     ['bracket order', { orderClass: 'bracket' as const }, 'complex orders not supported for options trading'],
     ['oco order', { orderClass: 'oco' as const }, 'complex orders not supported for options trading'],
-    ['gtc', { timeInForce: 'gtc' as const }, 'only day orders are supported for options trading'],
+    ['ioc', { timeInForce: 'ioc' as const }, 'only day and gtc orders are supported for options trading'],
     [
       'trailing stop',
       { type: 'trailing_stop' as const, trailPercent: '5' },
@@ -441,7 +441,14 @@ describe('market data', () => {
       start: new Date('2026-11-23T00:00:00Z'),
       end: new Date('2026-11-29T00:00:00Z'),
     });
-    expect(cal.calendar).toHaveLength(5);
+    // Thanksgiving week: Thursday closed, Friday closes at 13:00 New York (18:00 UTC), as at the NYSE.
+    expect(cal.calendar.map((d) => d.date.toISOString().slice(0, 10))).toEqual([
+      '2026-11-23',
+      '2026-11-24',
+      '2026-11-25',
+      '2026-11-27',
+    ]);
+    expect(cal.calendar[3].coreEnd.toISOString()).toBe('2026-11-27T18:00:00.000Z');
     const legacyCal = await sdk.calendar.legacyCalendar({
       start: new Date('2026-11-23T00:00:00Z'),
       end: new Date('2026-11-24T00:00:00Z'),
