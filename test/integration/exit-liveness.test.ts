@@ -9,7 +9,7 @@ import { AlpacaAdapter } from '../../shared/adapters/alpaca';
 import { parseAccountConfig } from '../../shared/domain/account-config';
 import { Metric } from '../../shared/metric-names';
 import { SILENT_LOG } from '../../shared/observability';
-import { runSweep } from '../../shared/use-cases/sweep';
+import { runSweep, type SweepReport } from '../../shared/use-cases/sweep';
 import { startExitHarness, type ExitHarness } from '../helpers/exit-harness';
 import { FUTURE_PUT, FUTURE_SYMBOL } from '../helpers/recommendations';
 
@@ -65,23 +65,28 @@ describe('1. one exit budget for every path that sends', () => {
 describe('2. a market-data outage blocks no rule that needs no price', () => {
   it('with every snapshot read failing, a due max-hold exit still goes out; price rules wait; alerted', async () => {
     await start();
-    await h.open({
-      recommendation_id: 'hold',
-      num_contracts: 2,
-      exit_plan: { stop_loss_pct: 0.25, max_hold_minutes: 0.05 },
-    });
     const other = await h.open({
       recommendation_id: 'price',
       num_contracts: 1,
       option_symbol: FUTURE_PUT,
       ticker: 'GOOGL',
     });
-    await sleep(3100);
+    await h.submit({
+      recommendation_id: 'hold',
+      num_contracts: 2,
+      exit_plan: { stop_loss_pct: 0.25, max_hold_minutes: 0.05 },
+    });
     h.p.sim.injectFault({ method: 'GET', path: SNAPSHOTS, status: 503, times: 1000 });
     h.p.sim.setQuote(FUTURE_PUT, { bid: 0.5, ask: 0.6 }); // the stop would fire, if it could be seen
-    h.coldSweeps(); // a cold container (no prefetch from the last sweep)
-    const r = await h.sweep();
-    expect(r.quoteFeedFailed).toBe(true);
+    // Sweeps during the outage (cold containers: no prefetch) until the 3 s max hold is due.
+    const reports: SweepReport[] = [];
+    for (let i = 0; i < 30 && !reports.some((x) => x.ordersSent.length > 0); i++) {
+      h.coldSweeps();
+      reports.push(await h.sweep());
+      await sleep(500);
+    }
+    const r = reports[reports.length - 1];
+    expect(reports.every((x) => x.quoteFeedFailed)).toBe(true);
     expect(kinds(r)).toContain('quote_feed_down');
     expect(r.ordersSent).toEqual([expect.objectContaining({ position_id: 'hold', reason: 'max_hold' })]);
     expect(await h.get(other.position_id)).toMatchObject({ state: 'open' });
