@@ -47,6 +47,7 @@ export class RiskLimitError extends PipelineError {
  * the dead-letter queue instead of being acknowledged as a duplicate. Never retried.
  */
 export class RecommendationRefusedError extends PipelineError {
+  /** `message` is the first refusal's own message, so every delivery reports the same why. */
   constructor(
     message: string,
     readonly recommendationId: string,

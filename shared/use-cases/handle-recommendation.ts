@@ -66,6 +66,8 @@ export async function recordRefusal(
     ...context,
     reason,
     recommendation_id: id,
+    // Refused again: an earlier delivery was refused (or its order rejected) for this reason.
+    ...(err instanceof RecommendationRefusedError ? { refused_before: true } : {}),
   });
   deps.metrics.count(Metric.RecommendationsRejected, 1, { reason: reason.split(':')[0] });
   await deps.store

@@ -78,6 +78,9 @@ export async function openPosition(
 
   const existing = await deps.store.get(account.name, rec.recommendation_id);
   if (existing && existing.state !== 'submitting') return alreadyDecided(existing, msg.messageId, deps);
+  // A redelivery of a recommendation refused before any claim (a risk limit, a contract not found) stays
+  // refused even if the limit no longer applies: the refusal was reported; the message goes to the DLQ.
+  if (!existing && msg.receiveCount > 1) await refuseIfRefusedBefore(rec.recommendation_id, deps);
   if (existing) {
     const claimedAt = Date.parse(existing.created_at);
     if (now.getTime() - claimedAt < (deps.claimLeaseMs ?? 120_000)) {
@@ -154,6 +157,12 @@ async function alreadyDecided(
   return { kind: 'duplicate', position };
 }
 
+/** Throws {@link RecommendationRefusedError} when an earlier delivery recorded a refusal of this recommendation. */
+async function refuseIfRefusedBefore(recommendationId: string, deps: OpenPositionDeps): Promise<void> {
+  const earlier = await deps.store.getRejection(deps.account.name, recommendationId);
+  if (earlier) throw new RecommendationRefusedError(earlier.detail, recommendationId, earlier.reason);
+}
+
 /** Throws {@link RecommendationRefusedError} when `p` records a refused open; returns `p` otherwise. */
 function refuseIfRefused(p: Position): Position {
   if (p.state !== 'closed' || (p.close_reason !== 'open_rejected' && p.close_reason !== 'not_sent')) return p;
@@ -162,11 +171,7 @@ function refuseIfRefused(p: Position): Position {
     reason: p.close_reason === 'open_rejected' ? 'broker_rejected' : 'not_sent',
     detail: p.flags.at(-1) ?? `closed as ${p.close_reason}`,
   };
-  throw new RecommendationRefusedError(
-    `recommendation ${p.recommendation_id} was refused (${refusal.reason}): ${refusal.detail}`,
-    p.recommendation_id,
-    refusal.reason,
-  );
+  throw new RecommendationRefusedError(refusal.detail, p.recommendation_id, refusal.reason);
 }
 
 /**

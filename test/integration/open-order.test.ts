@@ -442,6 +442,20 @@ describe('open-order handler', () => {
       });
     });
 
+    it('a recommendation refused by a risk limit before any claim stays refused on redelivery after the limit lifts', async () => {
+      await p.table.store.putControl('main', { trading_enabled: false, flatten: false });
+      const body = recommendationBody({ recommendation_id: 'risk-refused' });
+      expect(await deliver(body, 'rk', [1])).toEqual([['rk']]);
+      await p.table.store.putControl('main', { trading_enabled: true, flatten: false });
+
+      expect(await deliver(body, 'rk', [2, 3])).toEqual([['rk'], ['rk']]);
+      expect(sentOrders(p.sim)).toHaveLength(0);
+      expect(await p.table.store.get('main', 'risk-refused')).toBeNull();
+      expect(await p.table.store.listRejections('main')).toEqual([
+        expect.objectContaining({ key: 'risk-refused', reason: 'risk_limit:kill_switch', receive_count: 3 }),
+      ]);
+    });
+
     it('an accepted open that expired unfilled is still a duplicate on redelivery: acknowledged, no second order', async () => {
       p.sim.setFillMode('manual');
       const body = recommendationBody({
