@@ -15,6 +15,7 @@ import {
 } from '../helpers/pipeline';
 import { FUTURE_PUT, FUTURE_SYMBOL, recommendationBody } from '../helpers/recommendations';
 import { badMessages } from '../helpers/bad-messages';
+import { formatOccSymbol } from '../../shared/domain/occ';
 
 let p: Pipeline;
 
@@ -339,6 +340,16 @@ describe('open-order handler', () => {
   });
 
   describe('a refused recommendation is refused on every delivery (issue 12 item 3)', () => {
+    // A contract two months out from the clock, so these tests hold at any date.
+    const symbol = formatOccSymbol({
+      root: 'GOOGL',
+      expiry: new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10),
+      type: 'call',
+      strike: 340,
+    });
+    const bodyOf = (o: Record<string, unknown>) => recommendationBody({ option_symbol: symbol, ...o });
+    beforeEach(() => p.sim.setQuote(symbol, { bid: 2.0, ask: 2.1 }));
+
     /** Delivers `body` as message `id` for the given receive counts; returns the failed ids per delivery. */
     async function deliver(body: string, id: string, receiveCounts: number[]): Promise<string[][]> {
       const out: string[][] = [];
@@ -360,7 +371,7 @@ describe('open-order handler', () => {
         status: 403,
         body: { code: 40310000, message: 'insufficient options buying power' },
       });
-      const body = recommendationBody({ recommendation_id: 'refused-3x' });
+      const body = bodyOf({ recommendation_id: 'refused-3x' });
       expect(await deliver(body, 'rf', [1, 2, 3])).toEqual([['rf'], ['rf'], ['rf']]);
       expect(sentOrders(p.sim)).toHaveLength(1); // the refused one; the redeliveries send nothing
       expect(await p.table.store.get('main', 'refused-3x')).toMatchObject({
@@ -375,12 +386,12 @@ describe('open-order handler', () => {
     it('an order the broker rejected after accepting the POST (found by lookup) is refused on every delivery', async () => {
       await p.close();
       p = await startPipeline({ claimLeaseSeconds: 0 });
-      p.sim.setQuote(FUTURE_SYMBOL, { bid: 2.0, ask: 2.1 });
+      p.sim.setQuote(symbol, { bid: 2.0, ask: 2.1 });
       p.sim.setFillMode('manual');
       // The POST reaches the broker but its reply is lost, and the lookup fails: the claim stays `submitting`.
       p.sim.injectFault({ method: 'POST', path: '/v2/orders', lostReply: true });
       p.sim.injectFault({ method: 'GET', path: '/v2/orders:by_client_order_id', status: 500, times: 10 });
-      const body = recommendationBody({ recommendation_id: 'async-rej' });
+      const body = bodyOf({ recommendation_id: 'async-rej' });
       expect(await deliver(body, 'ar', [1])).toEqual([['ar']]);
       p.sim.clearFaults();
       p.sim.rejectOrder(String(p.sim.orders(KEY_ID)[0].id));
@@ -400,10 +411,10 @@ describe('open-order handler', () => {
     it('a resumed claim refused by a risk limit stays refused when the limit no longer applies', async () => {
       await p.close();
       p = await startPipeline({ claimLeaseSeconds: 0 });
-      p.sim.setQuote(FUTURE_SYMBOL, { bid: 2.0, ask: 2.1 });
+      p.sim.setQuote(symbol, { bid: 2.0, ask: 2.1 });
       // A 503 before acceptance leaves the claim `submitting` with nothing at the broker.
       p.sim.injectFault({ method: 'POST', path: '/v2/orders', status: 503 });
-      const body = recommendationBody({ recommendation_id: 'resumed-refused' });
+      const body = bodyOf({ recommendation_id: 'resumed-refused' });
       expect(await deliver(body, 'rr', [1])).toEqual([['rr']]);
       await p.table.store.putControl('main', { trading_enabled: false, flatten: false });
       expect(await deliver(body, 'rr', [2])).toEqual([['rr']]);
@@ -422,11 +433,11 @@ describe('open-order handler', () => {
     it('an order the broker rejected, learned by the sweep (recorded not_filled), is refused on redelivery', async () => {
       await p.close();
       p = await startPipeline({ claimLeaseSeconds: 0 });
-      p.sim.setQuote(FUTURE_SYMBOL, { bid: 2.0, ask: 2.1 });
+      p.sim.setQuote(symbol, { bid: 2.0, ask: 2.1 });
       p.sim.setFillMode('manual');
       p.sim.injectFault({ method: 'POST', path: '/v2/orders', lostReply: true });
       p.sim.injectFault({ method: 'GET', path: '/v2/orders:by_client_order_id', status: 500, times: 10 });
-      const body = recommendationBody({ recommendation_id: 'sweep-rej' });
+      const body = bodyOf({ recommendation_id: 'sweep-rej' });
       expect(await deliver(body, 'sr', [1])).toEqual([['sr']]);
       p.sim.clearFaults();
       p.sim.rejectOrder(String(p.sim.orders(KEY_ID)[0].id));
@@ -444,7 +455,7 @@ describe('open-order handler', () => {
 
     it('a recommendation refused by a risk limit before any claim stays refused on redelivery after the limit lifts', async () => {
       await p.table.store.putControl('main', { trading_enabled: false, flatten: false });
-      const body = recommendationBody({ recommendation_id: 'risk-refused' });
+      const body = bodyOf({ recommendation_id: 'risk-refused' });
       expect(await deliver(body, 'rk', [1])).toEqual([['rk']]);
       await p.table.store.putControl('main', { trading_enabled: true, flatten: false });
 
@@ -458,7 +469,7 @@ describe('open-order handler', () => {
 
     it('an accepted open that expired unfilled is still a duplicate on redelivery: acknowledged, no second order', async () => {
       p.sim.setFillMode('manual');
-      const body = recommendationBody({
+      const body = bodyOf({
         recommendation_id: 'acc-exp',
         order_type: 'limit',
         limit_price: 1.5,
