@@ -125,6 +125,8 @@ export interface PositionStore {
   getControl(account: string): Promise<AccountControl | null>;
   putControl(account: string, control: AccountControl): Promise<void>;
   recordRejection(rejection: RejectionRecord): Promise<void>;
+  /** The refusal recorded under `key` (a recommendation_id, or `msg:<messageId>`), if any. */
+  getRejection(account: string, key: string): Promise<RejectionRecord | null>;
   listRejections(account: string): Promise<RejectionRecord[]>;
   /**
    * Takes the account's sweep lease for `owner` until `untilMs` (epoch ms) if nobody holds it or the

@@ -264,6 +264,21 @@ export class DynamoPositionStore implements PositionStore {
     );
   }
 
+  async getRejection(account: string, key: string): Promise<RejectionRecord | null> {
+    const out = await this.guard(
+      this.doc.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { pk: positionPk(account), sk: `${REJECTION_PREFIX}${key}` },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    if (!out.Item) return null;
+    const { pk: _pk, sk: _sk, ...rest } = out.Item;
+    return rest as unknown as RejectionRecord;
+  }
+
   async listRejections(account: string): Promise<RejectionRecord[]> {
     const items = await this.queryAll({
       TableName: this.tableName,

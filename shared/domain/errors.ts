@@ -41,6 +41,23 @@ export class RiskLimitError extends PipelineError {
   }
 }
 
+/**
+ * A recommendation whose open was refused before (the broker rejected its order, or its claim was closed
+ * unsent): every delivery of it is refused again with the first refusal's reason, so the message reaches
+ * the dead-letter queue instead of being acknowledged as a duplicate. Never retried.
+ */
+export class RecommendationRefusedError extends PipelineError {
+  /** `message` is the first refusal's own message, so every delivery reports the same why. */
+  constructor(
+    message: string,
+    readonly recommendationId: string,
+    reason: string,
+  ) {
+    super(message, { reason, transient: false });
+    this.name = 'RecommendationRefusedError';
+  }
+}
+
 /** Try again later: the market is closed, the broker throttled us or failed, a reply was lost. */
 export class TransientError extends PipelineError {
   constructor(message: string, opts: { reason?: string; cause?: unknown } = {}) {

@@ -82,6 +82,12 @@ export interface ExitEvaluation {
   readonly mark: number | null;
   /** Gain at `mark` as a fraction of entry, signed for the side; null without a mark. */
   readonly gain: number | null;
+  /**
+   * The price a close would get now (bid for a long, ask for a short), per share: what take profit, partial
+   * exits, the trailing peak and breakeven activation are judged on. Null without a usable quote or when
+   * that side is empty.
+   */
+  readonly executable: number | null;
 }
 
 /** Exit fields of a position with the derived values older records lack. */
@@ -208,7 +214,11 @@ export function readExitFields(position: Position): ExitFields {
  * Only an `open` position with a whole quantity ≥ 1, a positive entry price and no exit in flight is
  * evaluated. Priority when several rules fire: stop_loss / breakeven stop, trailing_stop, expiry,
  * max_hold, take_profit, partial_exit. During `min_hold_minutes` only the stop (stop_loss / breakeven)
- * may fire. Price rules need a usable quote (see {@link checkQuote}); expiry and max_hold do not.
+ * may fire. Price rules need a usable quote (see {@link checkQuote}); expiry, max_hold and the profile's
+ * time rules do not. The stops (stop_loss, breakeven stop, trailing stop) fire on the mark (`execution.mark`);
+ * take profit, partial exits, the trailing peak and breakeven activation are judged on the executable side
+ * (bid for a long, ask for a short) whatever the mark mode, so no exit fires on a price the position cannot
+ * realize.
  *
  * @throws TypeError when `now` is an invalid Date (a caller bug, not a data problem).
  */
@@ -238,6 +248,7 @@ export function evaluateExit(
     stateChanged: false,
     mark: null,
     gain: null,
+    executable: null,
   });
 
   if (position.state !== 'open') return hold('not_open', `state is ${String(position.state)}`);
@@ -257,13 +268,22 @@ export function evaluateExit(
   const check = checkQuote(position.option_symbol, side, quote, now, pricing);
   const mark = check.ok ? check.mark : null;
   const gain = mark === null ? null : gainFraction(side, entry, mark);
+  // Profit is judged on what a close would get: a wide spread's mid (0.50 / 16.00 → 8.25) is not a price
+  // the position can realize. Stops stay on the mark (protection first).
+  const executable = check.ok && quote ? markPrice(side, quote, 'bid_ask') : null;
+  const profit = executable === null ? null : gainFraction(side, entry, executable);
   // State only moves on a usable price: a stale or broken quote must not drag the peak or arm a stop.
-  const state = mark === null || gain === null ? stored : advanceState(side, entry, mark, gain, plan, stored);
+  const state =
+    executable === null || profit === null
+      ? stored
+      : advanceState(side, entry, executable, profit, plan, stored);
   const stateChanged =
     state.peak_price !== stored.peak_price ||
     state.trailing_stop_price !== stored.trailing_stop_price ||
     state.breakeven_active !== stored.breakeven_active;
   const prices = mark === null ? '' : ` (mark ${px(mark)}, entry ${px(entry)})`;
+  const profitPrices =
+    executable === null ? '' : ` (${side === 'long' ? 'bid' : 'ask'} ${px(executable)}, entry ${px(entry)})`;
 
   type Candidate = { reason: RuleExitReason; qty: number; detail: string; partialLevel?: number };
   const stops: Candidate[] = [];
@@ -352,18 +372,18 @@ export function evaluateExit(
     }
   }
 
-  if (gain !== null && plan.take_profit_pct !== null && gain >= plan.take_profit_pct - EPS) {
+  if (profit !== null && plan.take_profit_pct !== null && profit >= plan.take_profit_pct - EPS) {
     others.push({
       reason: 'take_profit',
       qty: quantity,
-      detail: `gain ${pct(gain)} >= take profit ${pct(plan.take_profit_pct)}${prices}`,
+      detail: `gain ${pct(profit)} >= take profit ${pct(plan.take_profit_pct)}${profitPrices}`,
     });
   }
 
-  if (gain !== null && plan.partial_exits !== null) {
+  if (profit !== null && plan.partial_exits !== null) {
     const level = plan.partial_exits
       .map((l, index) => ({ ...l, index }))
-      .filter((l) => !fields.partialExitsDone.has(l.index) && gain >= l.gain_pct - EPS)
+      .filter((l) => !fields.partialExitsDone.has(l.index) && profit >= l.gain_pct - EPS)
       .sort((a, b) => a.gain_pct - b.gain_pct || a.index - b.index)[0];
     if (level) {
       const qty = partialExitQty(level.fraction, fields.originalQuantity, quantity);
@@ -372,8 +392,8 @@ export function evaluateExit(
         qty,
         partialLevel: level.index,
         detail:
-          `gain ${pct(gain)} >= partial level ${level.index} at ${pct(level.gain_pct)}: close ${qty} of ${quantity} ` +
-          `(${level.fraction} of original ${fields.originalQuantity})${prices}`,
+          `gain ${pct(profit)} >= partial level ${level.index} at ${pct(level.gain_pct)}: close ${qty} of ${quantity} ` +
+          `(${level.fraction} of original ${fields.originalQuantity})${profitPrices}`,
       });
     }
   }
@@ -396,6 +416,7 @@ export function evaluateExit(
       stateChanged,
       mark,
       gain,
+      executable,
     };
   }
 
@@ -420,10 +441,13 @@ export function evaluateExit(
   } else {
     decision = { action: 'hold', reason: 'no_rule_fired', detail: `gain ${pct(gain ?? 0)}${prices}${tail}` };
   }
-  return { decision, state, stateChanged, mark, gain };
+  return { decision, state, stateChanged, mark, gain, executable };
 }
 
-/** Moves the trailing and breakeven state for one usable mark. Never loosens a stop. */
+/**
+ * Moves the trailing and breakeven state for one usable executable price (bid for a long, ask for a short):
+ * a peak or an activation the position could not realize is no peak. Never loosens a stop.
+ */
 function advanceState(
   side: PositionSide,
   entry: number,

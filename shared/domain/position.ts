@@ -61,6 +61,12 @@ export interface PendingExit {
   readonly placed_at?: string | null;
 }
 
+/** A refused open's reason (stable, e.g. `broker_rejected`, `risk_limit:kill_switch`) and message. */
+export interface OpenRefusal {
+  readonly reason: string;
+  readonly detail: string;
+}
+
 /** The position record, as stored (snake_case, like the messages). */
 export interface Position {
   readonly account: string;
@@ -103,6 +109,11 @@ export interface Position {
   readonly exit_price?: number | null;
   readonly close_reason?: CloseReason | null;
   readonly closed_at?: string | null;
+  /**
+   * Why the open was refused (`open_rejected`, `not_sent`): the permanent error's reason and message. Every
+   * redelivery of the recommendation is refused with it.
+   */
+  readonly refusal?: OpenRefusal | null;
   /** Strategy profile that chose or sized the position (null: the message named both). */
   readonly strategy?: string | null;
   /** Why this contract won (contract selection's inputs and score), when the account picked it. */
@@ -202,6 +213,8 @@ export function normalizeStoredPosition(
     exit_price: num(item.exit_price),
     close_reason: (str(item.close_reason) as CloseReason | null) ?? null,
     closed_at: str(item.closed_at),
+    // Only refused opens carry it (records read back equal the ones written).
+    ...readRefusal(item.refusal),
     strategy: str(item.strategy),
     selection: (item.selection as Record<string, unknown> | undefined) ?? null,
     sizing: (item.sizing as Record<string, unknown> | undefined) ?? null,
@@ -213,4 +226,12 @@ export function normalizeStoredPosition(
     updated_at: str(item.updated_at) ?? createdAt,
     version: num(item.version) ?? 0,
   };
+}
+
+function readRefusal(v: unknown): { refusal?: OpenRefusal } {
+  if (v === null || typeof v !== 'object') return {};
+  const { reason, detail } = v as Record<string, unknown>;
+  return typeof reason === 'string'
+    ? { refusal: { reason, detail: typeof detail === 'string' ? detail : '' } }
+    : {};
 }

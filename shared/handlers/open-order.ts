@@ -8,11 +8,8 @@ import { loadRuntimeConfig } from '../config';
 import { createLogger, createMetrics, metricsSink } from '../powertools';
 import { buildPipelineDeps, lazy, type PipelineDeps } from '../wiring';
 import { BrokerSnapshot } from '../use-cases/broker-snapshot';
-import {
-  handleRecommendationRecord,
-  symbolsOfBatch,
-  type RetryOptions,
-} from '../use-cases/handle-recommendation-record';
+import { handleRecommendationRecord, symbolsOfBatch } from './recommendation-record';
+import type { RetryOptions } from '../use-cases/handle-recommendation';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SqsRetryScheduler } from '../adapters/sqs-retry-scheduler';
 import type { Log } from '../observability';

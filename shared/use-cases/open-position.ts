@@ -1,7 +1,7 @@
 import type { AccountConfig } from '../domain/account-config';
 import { buildOpenOrder } from '../domain/orders';
-import { FRESH_EXIT_STATE, type Position } from '../domain/position';
-import { parseRecommendation, type Recommendation } from '../domain/recommendation';
+import { FRESH_EXIT_STATE, type OpenRefusal, type Position } from '../domain/position';
+import type { Recommendation } from '../domain/recommendation';
 import {
   checkContractLimits,
   checkDynamicLimits,
@@ -13,6 +13,7 @@ import {
   BrokerRejectedError,
   DuplicateClientOrderIdError,
   PipelineError,
+  RecommendationRefusedError,
   TransientError,
 } from '../domain/errors';
 import type { Broker, BrokerOrder, Clock, MarketData, PositionStore } from '../ports';
@@ -22,13 +23,17 @@ import { Metric } from '../metric-names';
 import type { BrokerSnapshot } from './broker-snapshot';
 import { planFromClaim, planOpen, type PlannedOpen } from './plan-open';
 
-/** One SQS message, as the open path needs it. */
-export interface IncomingRecommendation {
-  readonly body: string | undefined;
+/** The facts of one delivery of a recommendation (the queue's, not the message's). */
+export interface Delivery {
   readonly messageId: string;
-  /** When SQS first received the message (SentTimestamp). */
-  readonly sentAt?: Date;
+  /** 1 on the first delivery; SQS's ApproximateReceiveCount. */
   readonly receiveCount: number;
+  /** When the queue first received the message (SentTimestamp), when known. */
+  readonly sentAt?: Date;
+  /** The handle a retry scheduler needs to bring the message back sooner. */
+  readonly receiptHandle: string;
+  /** The body's beginning, kept with a refusal for an operator. */
+  readonly bodyExcerpt: string;
 }
 
 export interface OpenPositionDeps {
@@ -64,22 +69,18 @@ export type OpenOutcome =
  * Throws a permanent PipelineError (dead-letter) or a transient one (retry).
  */
 export async function openPosition(
-  msg: IncomingRecommendation,
+  rec: Recommendation,
+  msg: Delivery,
   deps: OpenPositionDeps,
 ): Promise<OpenOutcome> {
   const now = deps.now();
-  const rec = parseRecommendation(msg.body, now);
   const account = deps.account;
 
   const existing = await deps.store.get(account.name, rec.recommendation_id);
-  if (existing && existing.state !== 'submitting') {
-    deps.log.info('Duplicate delivery: recommendation already handled', {
-      recommendation_id: rec.recommendation_id,
-      state: existing.state,
-      message_id: msg.messageId,
-    });
-    return { kind: 'duplicate', position: existing };
-  }
+  if (existing && existing.state !== 'submitting') return alreadyDecided(existing, msg.messageId, deps);
+  // A redelivery of a recommendation refused before any claim (a risk limit, a contract not found) stays
+  // refused even if the limit no longer applies: the refusal was reported; the message goes to the DLQ.
+  if (!existing && msg.receiveCount > 1) await refuseIfRefusedBefore(rec.recommendation_id, deps);
   if (existing) {
     const claimedAt = Date.parse(existing.created_at);
     if (now.getTime() - claimedAt < (deps.claimLeaseMs ?? 120_000)) {
@@ -89,7 +90,7 @@ export async function openPosition(
       );
     }
     const recovered = await recoverFromBroker(existing, deps);
-    if (recovered) return { kind: 'recovered', position: recovered };
+    if (recovered) return { kind: 'recovered', position: refuseIfRefused(recovered) };
   }
 
   let plan: PlannedOpen;
@@ -98,7 +99,7 @@ export async function openPosition(
   } catch (err) {
     // A resumed claim that can no longer be sent must not stay `submitting` forever.
     if (existing && err instanceof PipelineError && !err.transient) {
-      await closeClaim(existing, 'not_sent', err.message, deps);
+      await closeClaim(existing, 'not_sent', err, deps);
     }
     throw err;
   }
@@ -109,7 +110,7 @@ export async function openPosition(
     const result = await deps.store.claim(fresh);
     if (!result.claimed) {
       // Another delivery claimed it between our read and our write.
-      if (result.existing.state !== 'submitting') return { kind: 'duplicate', position: result.existing };
+      if (result.existing.state !== 'submitting') return alreadyDecided(result.existing, msg.messageId, deps);
       throw new TransientError(
         `recommendation ${rec.recommendation_id} was claimed concurrently; will retry`,
         {
@@ -131,10 +132,67 @@ export async function openPosition(
   } catch (err) {
     brokerOrder = await afterFailedSubmit(err, claim, deps);
   }
+  const position = refuseIfRefused(await recordOrder(claim, brokerOrder, deps));
   if (plan.action === 'BUY') deps.snapshot.spend(premiumDollars(order.qty, plan.price_per_share));
-  const position = await recordOrder(claim, brokerOrder, deps);
   deps.metrics.count(Metric.OrdersOpened);
   return { kind: existing ? 'recovered' : 'opened', position };
+}
+
+/**
+ * A delivery of a recommendation already decided. A refused one is refused again, with its first reason (so
+ * the message reaches the dead-letter queue, never acknowledged as a duplicate); an accepted one is a
+ * duplicate and acknowledged without a second order.
+ */
+async function alreadyDecided(
+  existing: Position,
+  messageId: string,
+  deps: OpenPositionDeps,
+): Promise<OpenOutcome> {
+  const position = refuseIfRefused(await learnLateRejection(existing, deps));
+  deps.log.info('Duplicate delivery: recommendation already handled', {
+    recommendation_id: position.recommendation_id,
+    state: position.state,
+    message_id: messageId,
+  });
+  return { kind: 'duplicate', position };
+}
+
+/** Throws {@link RecommendationRefusedError} when an earlier delivery recorded a refusal of this recommendation. */
+async function refuseIfRefusedBefore(recommendationId: string, deps: OpenPositionDeps): Promise<void> {
+  const earlier = await deps.store.getRejection(deps.account.name, recommendationId);
+  if (earlier) throw new RecommendationRefusedError(earlier.detail, recommendationId, earlier.reason);
+}
+
+/** Throws {@link RecommendationRefusedError} when `p` records a refused open; returns `p` otherwise. */
+function refuseIfRefused(p: Position): Position {
+  if (p.state !== 'closed' || (p.close_reason !== 'open_rejected' && p.close_reason !== 'not_sent')) return p;
+  // Records closed before `refusal` existed, or by the sweep (a claim that never reached the broker).
+  const refusal = p.refusal ?? {
+    reason: p.close_reason === 'open_rejected' ? 'broker_rejected' : 'not_sent',
+    detail: p.flags.at(-1) ?? `closed as ${p.close_reason}`,
+  };
+  throw new RecommendationRefusedError(refusal.detail, p.recommendation_id, refusal.reason);
+}
+
+/**
+ * A record closed unfilled may hide an order the broker rejected after accepting the POST (the sweep records
+ * any unfilled end as `not_filled`): look the order up once and record the rejection as a refusal.
+ */
+async function learnLateRejection(p: Position, deps: OpenPositionDeps): Promise<Position> {
+  if (p.state !== 'closed' || p.close_reason !== 'not_filled' || p.quantity !== 0) return p;
+  const order = await deps.broker.getOrderByClientOrderId(p.open_client_order_id);
+  if (order?.status !== 'rejected') return p;
+  return deps.store.replace(p, {
+    ...p,
+    close_reason: 'open_rejected',
+    refusal: rejectedRefusal(order),
+    updated_at: deps.now().toISOString(),
+  });
+}
+
+/** The refusal of an order the broker answered with status `rejected`. */
+function rejectedRefusal(order: BrokerOrder): OpenRefusal {
+  return { reason: 'broker_rejected', detail: `the broker rejected order ${order.id} (status rejected)` };
 }
 
 /**
@@ -143,7 +201,7 @@ export async function openPosition(
  */
 async function checkRisk(
   rec: Recommendation,
-  msg: IncomingRecommendation,
+  msg: Delivery,
   existing: Position | null,
   deps: OpenPositionDeps,
   now: Date,
@@ -199,7 +257,7 @@ async function afterFailedSubmit(
   }
   if (err instanceof BrokerRejectedError) {
     deps.metrics.count(Metric.BrokerRejections);
-    await closeClaim(claim, 'open_rejected', err.message, deps);
+    await closeClaim(claim, 'open_rejected', err, deps);
   }
   throw err;
 }
@@ -230,6 +288,18 @@ async function recordOrder(claim: Position, order: BrokerOrder, deps: OpenPositi
   }
   if (order.status === 'filled') {
     next = { ...next, state: 'open', original_quantity: filled };
+  } else if (order.status === 'rejected' && filled === 0) {
+    // Refused after the POST was accepted: a refusal like a 4xx, not an unfilled accepted order.
+    deps.metrics.count(Metric.BrokerRejections);
+    const refusal = rejectedRefusal(order);
+    next = {
+      ...next,
+      state: 'closed',
+      close_reason: 'open_rejected',
+      refusal,
+      closed_at: now,
+      flags: [...next.flags, refusal.detail],
+    };
   } else if (terminal && filled === 0) {
     next = { ...next, state: 'closed', close_reason: 'not_filled', closed_at: now };
   } else if (terminal) {
@@ -240,10 +310,11 @@ async function recordOrder(claim: Position, order: BrokerOrder, deps: OpenPositi
   return deps.store.replace(claim, next);
 }
 
+/** Closes a claim whose open was refused, keeping the refusal for every later delivery. */
 async function closeClaim(
   claim: Position,
   reason: 'not_sent' | 'open_rejected',
-  detail: string,
+  err: PipelineError,
   deps: OpenPositionDeps,
 ) {
   const now = deps.now().toISOString();
@@ -252,9 +323,10 @@ async function closeClaim(
       ...claim,
       state: 'closed',
       close_reason: reason,
+      refusal: { reason: err.reason, detail: err.message.slice(0, 1000) },
       closed_at: now,
       updated_at: now,
-      flags: [...claim.flags, detail.slice(0, 200)],
+      flags: [...claim.flags, err.message.slice(0, 200)],
     })
     .catch((e) => deps.log.warn('Could not close the claim', { error: String(e) }));
 }

@@ -253,14 +253,15 @@ describe('exit evaluator sweeps', () => {
     });
     mid(FUTURE_SYMBOL, 3.0);
     await sweep();
+    // The peak is what a close could get (the bid, 2.95), not the mid: the stop trails it by 20%.
     expect(await p.table.store.get('main', 'ts')).toMatchObject({
       state: 'open',
-      peak_price: 3.0,
-      trailing_stop_price: 2.4,
+      peak_price: 2.95,
+      trailing_stop_price: 2.36,
     });
     mid(FUTURE_SYMBOL, 2.6); // inside the 20% trail
     expect((await sweep()).ordersSent).toEqual([]);
-    expect(await p.table.store.get('main', 'ts')).toMatchObject({ state: 'open', peak_price: 3.0 });
+    expect(await p.table.store.get('main', 'ts')).toMatchObject({ state: 'open', peak_price: 2.95 });
     mid(FUTURE_SYMBOL, 2.35);
     expect((await sweep()).ordersSent).toEqual([expect.objectContaining({ reason: 'trailing_stop' })]);
     await sweep();

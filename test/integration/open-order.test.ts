@@ -5,6 +5,7 @@
 import {
   lambdaContext,
   loadOpenOrderHandler,
+  loadSweepHandler,
   sentOrders,
   sqsEvent,
   sqsRecord,
@@ -14,6 +15,7 @@ import {
 } from '../helpers/pipeline';
 import { FUTURE_PUT, FUTURE_SYMBOL, recommendationBody } from '../helpers/recommendations';
 import { badMessages } from '../helpers/bad-messages';
+import { formatOccSymbol } from '../../shared/domain/occ';
 
 let p: Pipeline;
 
@@ -334,6 +336,155 @@ describe('open-order handler', () => {
         close_reason: 'open_rejected',
       });
       expect(await p.table.store.countLive('main')).toBe(0);
+    });
+  });
+
+  describe('a refused recommendation is refused on every delivery (issue 12 item 3)', () => {
+    // A contract two months out from the clock, so these tests hold at any date.
+    const symbol = formatOccSymbol({
+      root: 'GOOGL',
+      expiry: new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10),
+      type: 'call',
+      strike: 340,
+    });
+    const bodyOf = (o: Record<string, unknown>) => recommendationBody({ option_symbol: symbol, ...o });
+    beforeEach(() => p.sim.setQuote(symbol, { bid: 2.0, ask: 2.1 }));
+
+    /** Delivers `body` as message `id` for the given receive counts; returns the failed ids per delivery. */
+    async function deliver(body: string, id: string, receiveCounts: number[]): Promise<string[][]> {
+      const out: string[][] = [];
+      for (const receiveCount of receiveCounts) {
+        // A fresh container each time, as SQS redelivery may land anywhere.
+        const res = await loadOpenOrderHandler(p)(
+          sqsEvent([sqsRecord(body, { messageId: id, receiveCount })]),
+          lambdaContext,
+        );
+        out.push(res.batchItemFailures.map((f) => f.itemIdentifier));
+      }
+      return out;
+    }
+
+    it('a broker-refused open fails its first, second and third delivery, with its reason, and never resends', async () => {
+      p.sim.injectFault({
+        method: 'POST',
+        path: '/v2/orders',
+        status: 403,
+        body: { code: 40310000, message: 'insufficient options buying power' },
+      });
+      const body = bodyOf({ recommendation_id: 'refused-3x' });
+      expect(await deliver(body, 'rf', [1, 2, 3])).toEqual([['rf'], ['rf'], ['rf']]);
+      expect(sentOrders(p.sim)).toHaveLength(1); // the refused one; the redeliveries send nothing
+      expect(await p.table.store.get('main', 'refused-3x')).toMatchObject({
+        state: 'closed',
+        close_reason: 'open_rejected',
+      });
+      const [rejection] = await p.table.store.listRejections('main');
+      expect(rejection).toMatchObject({ key: 'refused-3x', reason: 'broker_rejected', receive_count: 3 });
+      expect(rejection.detail).toMatch(/insufficient options buying power/);
+    });
+
+    it('an order the broker rejected after accepting the POST (found by lookup) is refused on every delivery', async () => {
+      await p.close();
+      p = await startPipeline({ claimLeaseSeconds: 0 });
+      p.sim.setQuote(symbol, { bid: 2.0, ask: 2.1 });
+      p.sim.setFillMode('manual');
+      // The POST reaches the broker but its reply is lost, and the lookup fails: the claim stays `submitting`.
+      p.sim.injectFault({ method: 'POST', path: '/v2/orders', lostReply: true });
+      p.sim.injectFault({ method: 'GET', path: '/v2/orders:by_client_order_id', status: 500, times: 10 });
+      const body = bodyOf({ recommendation_id: 'async-rej' });
+      expect(await deliver(body, 'ar', [1])).toEqual([['ar']]);
+      p.sim.clearFaults();
+      p.sim.rejectOrder(String(p.sim.orders(KEY_ID)[0].id));
+
+      expect(await deliver(body, 'ar', [2, 3])).toEqual([['ar'], ['ar']]);
+      expect(sentOrders(p.sim)).toHaveLength(1);
+      expect(await p.table.store.get('main', 'async-rej')).toMatchObject({
+        state: 'closed',
+        close_reason: 'open_rejected',
+      });
+      expect((await p.table.store.listRejections('main'))[0]).toMatchObject({
+        key: 'async-rej',
+        reason: 'broker_rejected',
+      });
+    });
+
+    it('a resumed claim refused by a risk limit stays refused when the limit no longer applies', async () => {
+      await p.close();
+      p = await startPipeline({ claimLeaseSeconds: 0 });
+      p.sim.setQuote(symbol, { bid: 2.0, ask: 2.1 });
+      // A 503 before acceptance leaves the claim `submitting` with nothing at the broker.
+      p.sim.injectFault({ method: 'POST', path: '/v2/orders', status: 503 });
+      const body = bodyOf({ recommendation_id: 'resumed-refused' });
+      expect(await deliver(body, 'rr', [1])).toEqual([['rr']]);
+      await p.table.store.putControl('main', { trading_enabled: false, flatten: false });
+      expect(await deliver(body, 'rr', [2])).toEqual([['rr']]);
+      expect(await p.table.store.get('main', 'resumed-refused')).toMatchObject({ close_reason: 'not_sent' });
+
+      await p.table.store.putControl('main', { trading_enabled: true, flatten: false });
+      expect(await deliver(body, 'rr', [3])).toEqual([['rr']]);
+      expect(sentOrders(p.sim)).toHaveLength(1); // only the 503'd attempt
+      expect((await p.table.store.listRejections('main'))[0]).toMatchObject({
+        key: 'resumed-refused',
+        reason: 'risk_limit:kill_switch',
+        receive_count: 3,
+      });
+    });
+
+    it('an order the broker rejected, learned by the sweep (recorded not_filled), is refused on redelivery', async () => {
+      await p.close();
+      p = await startPipeline({ claimLeaseSeconds: 0 });
+      p.sim.setQuote(symbol, { bid: 2.0, ask: 2.1 });
+      p.sim.setFillMode('manual');
+      p.sim.injectFault({ method: 'POST', path: '/v2/orders', lostReply: true });
+      p.sim.injectFault({ method: 'GET', path: '/v2/orders:by_client_order_id', status: 500, times: 10 });
+      const body = bodyOf({ recommendation_id: 'sweep-rej' });
+      expect(await deliver(body, 'sr', [1])).toEqual([['sr']]);
+      p.sim.clearFaults();
+      p.sim.rejectOrder(String(p.sim.orders(KEY_ID)[0].id));
+      await loadSweepHandler(p)();
+      expect(await p.table.store.get('main', 'sweep-rej')).toMatchObject({ state: 'closed' });
+
+      expect(await deliver(body, 'sr', [2, 3])).toEqual([['sr'], ['sr']]);
+      expect(sentOrders(p.sim)).toHaveLength(1);
+      expect(await p.table.store.get('main', 'sweep-rej')).toMatchObject({ close_reason: 'open_rejected' });
+      expect((await p.table.store.listRejections('main'))[0]).toMatchObject({
+        key: 'sweep-rej',
+        reason: 'broker_rejected',
+      });
+    });
+
+    it('a recommendation refused by a risk limit before any claim stays refused on redelivery after the limit lifts', async () => {
+      await p.table.store.putControl('main', { trading_enabled: false, flatten: false });
+      const body = bodyOf({ recommendation_id: 'risk-refused' });
+      expect(await deliver(body, 'rk', [1])).toEqual([['rk']]);
+      await p.table.store.putControl('main', { trading_enabled: true, flatten: false });
+
+      expect(await deliver(body, 'rk', [2, 3])).toEqual([['rk'], ['rk']]);
+      expect(sentOrders(p.sim)).toHaveLength(0);
+      expect(await p.table.store.get('main', 'risk-refused')).toBeNull();
+      expect(await p.table.store.listRejections('main')).toEqual([
+        expect.objectContaining({ key: 'risk-refused', reason: 'risk_limit:kill_switch', receive_count: 3 }),
+      ]);
+    });
+
+    it('an accepted open that expired unfilled is still a duplicate on redelivery: acknowledged, no second order', async () => {
+      p.sim.setFillMode('manual');
+      const body = bodyOf({
+        recommendation_id: 'acc-exp',
+        order_type: 'limit',
+        limit_price: 1.5,
+      });
+      expect(await deliver(body, 'ae', [1])).toEqual([[]]);
+      p.sim.expireOrder(String(p.sim.orders(KEY_ID)[0].id));
+      // The sweep learns the expiry and closes the record as not filled.
+      await loadSweepHandler(p)();
+      expect(await p.table.store.get('main', 'acc-exp')).toMatchObject({
+        state: 'closed',
+        close_reason: 'not_filled',
+      });
+      expect(await deliver(body, 'ae', [2])).toEqual([[]]);
+      expect(sentOrders(p.sim)).toHaveLength(1);
+      expect(await p.table.store.listRejections('main')).toEqual([]);
     });
   });
 

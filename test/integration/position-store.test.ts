@@ -224,5 +224,18 @@ describe('DynamoPositionStore against dynalite', () => {
     expect(await t.store.listRejections('main')).toEqual([
       expect.objectContaining({ key: 'r1', reason: 'schema' }),
     ]);
+    // One rejection by key (a redelivery's check), without the table's own keys; none for another key.
+    expect(await t.store.getRejection('main', 'r1')).toEqual({
+      account: 'main',
+      key: 'r1',
+      reason: 'schema',
+      detail: 'num_contracts: too small',
+      message_id: 'm1',
+      body_excerpt: '{}',
+      receive_count: 1,
+      at: '2026-11-24T15:00:00Z',
+    });
+    expect(await t.store.getRejection('main', 'r2')).toBeNull();
+    expect(await t.store.getRejection('tiny', 'r1')).toBeNull();
   });
 });

@@ -180,6 +180,38 @@ describe('evaluateExit properties', () => {
     );
   });
 
+  it('never takes profit, a partial exit, a peak or breakeven on a price the close cannot get (bid / ask)', () => {
+    fc.assert(
+      fc.property(
+        positionArb.chain((p) => fc.tuple(fc.constant(p), goodQuoteArb(p.option_symbol), markModeArb)),
+        ([position, quote, mark]) => {
+          const result = evaluateExit(position, quote, NOW, { mark });
+          const side = position.side;
+          const executable = side === 'long' ? quote.bid : quote.ask;
+          const realizable = gainFraction(side, position.entry_price as number, executable);
+          const plan = readStoredExitPlan(position.exit_plan);
+          const d = result.decision;
+          if (d.action === 'close' && d.reason === 'take_profit') {
+            expect(realizable).toBeGreaterThanOrEqual((plan.take_profit_pct as number) - 1e-9);
+          }
+          if (d.action === 'close' && d.reason === 'partial_exit') {
+            // partialLevel indexes the plan as stored (partial_exits_done does too).
+            const level = position.exit_plan.partial_exits![d.partialLevel!];
+            expect(realizable).toBeGreaterThanOrEqual(level.gain_pct - 1e-9);
+          }
+          if (result.state.breakeven_active && position.breakeven_active !== true) {
+            expect(realizable).toBeGreaterThanOrEqual((plan.breakeven_at_pct as number) - 1e-9);
+          }
+          const peak = result.state.peak_price;
+          if (peak !== null && peak !== position.peak_price && peak !== position.entry_price) {
+            expect(peak).toBe(executable);
+          }
+        },
+      ),
+      RUNS,
+    );
+  });
+
   it('never closes on a price rule, or moves the trailing state, on a missing/stale/crossed/bad quote', () => {
     fc.assert(
       fc.property(

@@ -1,9 +1,12 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseAccountConfig, parseAccountList } from '../../shared/domain/account-config';
 import { checkDynamicLimits, checkTradingWindow } from '../../shared/domain/risk';
 import { resolveExitPlan, SYSTEM_EXIT_DEFAULTS } from '../../shared/domain/exit-plan';
 import { loadRuntimeConfig } from '../../shared/config';
 import { ConfigError, RiskLimitError, TransientError } from '../../shared/domain/errors';
 import { parsedRecommendation } from '../helpers/recommendations';
+import { REPO_ROOT } from '../../local/accounts';
 
 const NOW = new Date('2026-11-24T15:02:00Z');
 const rec = (o: Record<string, unknown> = {}) => parsedRecommendation(o, NOW);
@@ -114,6 +117,77 @@ describe('account configuration', () => {
       loadRuntimeConfig({ ACCOUNT_NAME: 'main', POSITIONS_TABLE: 't', ACCOUNT_CONFIG: '{"name":"tiny"}' }),
     ).toThrow(/does not match ACCOUNT_NAME/);
     expect(loadRuntimeConfig({ ACCOUNT_NAME: 'main', POSITIONS_TABLE: 't' }).account.paper).toBe(true);
+  });
+});
+
+describe('exit liveness configuration (issue 12): exit_execution spread / reprice fields, entry order timeout', () => {
+  const STATED_EXIT_EXECUTION = {
+    mark: 'mid',
+    order_type: 'market',
+    limit_slippage_pct: 0.05,
+    max_quote_age_seconds: 120,
+    max_spread_pct: 0.3,
+    reprice_after_seconds: 60,
+    max_reprices: 3,
+  };
+
+  it('defaults: max_spread_pct 0.3, reprice_after_seconds 60, max_reprices 3, entry_order_timeout_minutes 15', () => {
+    const a = parseAccountConfig({ name: 'main' });
+    expect(a.exit_execution).toEqual(STATED_EXIT_EXECUTION);
+    expect(a.limits.entry_order_timeout_minutes).toBe(15);
+  });
+
+  it('a partial exit_execution keeps the other defaults; max_spread_pct null turns the guard off', () => {
+    const a = parseAccountConfig({ name: 'main', exit_execution: { max_spread_pct: null, max_reprices: 0 } });
+    expect(a.exit_execution).toEqual({ ...STATED_EXIT_EXECUTION, max_spread_pct: null, max_reprices: 0 });
+    const b = parseAccountConfig({ name: 'main', limits: { entry_order_timeout_minutes: 2.5 } });
+    expect(b.limits.entry_order_timeout_minutes).toBe(2.5);
+  });
+
+  it.each([
+    [{ exit_execution: { max_spread_pct: 0 } }, /exit_execution.max_spread_pct/],
+    [{ exit_execution: { max_spread_pct: 11 } }, /exit_execution.max_spread_pct/],
+    [{ exit_execution: { reprice_after_seconds: 0 } }, /exit_execution.reprice_after_seconds/],
+    [{ exit_execution: { reprice_after_seconds: 1.5 } }, /exit_execution.reprice_after_seconds/],
+    [{ exit_execution: { max_reprices: -1 } }, /exit_execution.max_reprices/],
+    [{ limits: { entry_order_timeout_minutes: 0 } }, /limits.entry_order_timeout_minutes/],
+    [{ limits: { entry_order_timeout_minutes: 1441 } }, /limits.entry_order_timeout_minutes/],
+  ])('refuses an out-of-range value %j, naming the field', (over, msg) => {
+    expect(() => parseAccountConfig({ name: 'main', ...over })).toThrow(msg);
+  });
+
+  it('still refuses unknown fields beside the new ones (typo protection)', () => {
+    expect(() => parseAccountConfig({ name: 'main', exit_execution: { max_spread: 0.3 } })).toThrow(
+      /Unrecognized key: "max_spread"/,
+    );
+    expect(() => parseAccountConfig({ name: 'main', limits: { entry_order_timeout: 15 } })).toThrow(
+      /Unrecognized key: "entry_order_timeout"/,
+    );
+  });
+
+  it("cdk.json's main account spells them out at their defaults (and still validates)", () => {
+    const cdk = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as {
+      context: { accounts: Array<Record<string, Record<string, unknown>>> };
+    };
+    const main = cdk.context.accounts.find((a) => (a.name as unknown) === 'main')!;
+    expect(main.exit_execution).toEqual(STATED_EXIT_EXECUTION);
+    expect(main.limits.entry_order_timeout_minutes).toBe(15);
+    expect(() => parseAccountList(cdk.context.accounts)).not.toThrow();
+  });
+
+  it("README's account table states each new field with the schema's default", () => {
+    const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    const defaults = parseAccountConfig({ name: 'main' });
+    const stated = (field: string) =>
+      new RegExp(`^\\| \`${field.replace(/\./g, '\\.')}\` \\| ([^|]+) \\|`, 'm').exec(readme)?.[1].trim();
+    expect(stated('exit_execution.max_spread_pct')).toBe(String(defaults.exit_execution.max_spread_pct));
+    expect(stated('exit_execution.reprice_after_seconds')).toBe(
+      String(defaults.exit_execution.reprice_after_seconds),
+    );
+    expect(stated('exit_execution.max_reprices')).toBe(String(defaults.exit_execution.max_reprices));
+    expect(stated('limits.entry_order_timeout_minutes')).toBe(
+      String(defaults.limits.entry_order_timeout_minutes),
+    );
   });
 });
 

@@ -1,0 +1,126 @@
+import { openPosition, type Delivery, type OpenOutcome, type OpenPositionDeps } from './open-position';
+import {
+  InvalidRecommendationError,
+  PipelineError,
+  RecommendationRefusedError,
+  RiskLimitError,
+  isTransient,
+} from '../domain/errors';
+import { Metric } from '../metric-names';
+import type { Recommendation } from '../domain/recommendation';
+import { retryDelaySeconds } from '../domain/retry-schedule';
+import { messageAgeSeconds } from '../domain/risk';
+import type { RetryScheduler } from '../ports';
+
+/** How a transiently failed message is brought back sooner than the queue's visibility timeout. */
+export interface RetryOptions {
+  readonly scheduler: RetryScheduler;
+  /** The queue's redrive maxReceiveCount. */
+  readonly maxReceiveCount: number;
+}
+
+/**
+ * One delivery of a parsed recommendation. Success acknowledges the message; a throw puts it in
+ * `batchItemFailures`. A permanent refusal is logged with its specific reason, recorded in the table (so the
+ * dead-letter path keeps the why), and rethrown so the queue's redrive moves the message to the DLQ after
+ * maxReceiveCount — never silently acknowledged. A transient failure is rethrown to be retried, sooner than
+ * the visibility timeout when `retry` is given.
+ */
+export async function handleRecommendation(
+  rec: Recommendation,
+  delivery: Delivery,
+  deps: OpenPositionDeps,
+  retry?: RetryOptions,
+): Promise<OpenOutcome> {
+  try {
+    const outcome = await openPosition(rec, delivery, deps);
+    deps.log.info(`Recommendation ${outcome.position.recommendation_id}: ${outcome.kind}`, {
+      ...logContext(delivery),
+      recommendation_id: outcome.position.recommendation_id,
+      state: outcome.position.state,
+      order_id: outcome.position.open_order_id,
+    });
+    return outcome;
+  } catch (err) {
+    if (isTransient(err)) await scheduleRetry(err, rec, delivery, deps, retry);
+    else await recordRefusal(err, delivery, deps, rec.recommendation_id);
+    throw err;
+  }
+}
+
+/**
+ * Logs, counts and records a permanent refusal of one delivery (a message that cannot be parsed, a risk
+ * limit, a broker rejection). The record is keyed by the recommendation_id when one is known, else by the
+ * SQS message id. Never throws: the caller rethrows the refusal itself.
+ */
+export async function recordRefusal(
+  err: unknown,
+  delivery: Delivery,
+  deps: Pick<OpenPositionDeps, 'account' | 'store' | 'log' | 'metrics' | 'now'>,
+  recommendationId?: string,
+): Promise<void> {
+  const reason = err instanceof PipelineError ? err.reason : 'unexpected_error';
+  const id = recommendationId ?? recommendationIdOf(err);
+  const context = logContext(delivery);
+  deps.log.error(`Recommendation refused (${reason}): ${(err as Error).message}`, {
+    ...context,
+    reason,
+    recommendation_id: id,
+    // Refused again: an earlier delivery was refused (or its order rejected) for this reason.
+    ...(err instanceof RecommendationRefusedError ? { refused_before: true } : {}),
+  });
+  deps.metrics.count(Metric.RecommendationsRejected, 1, { reason: reason.split(':')[0] });
+  await deps.store
+    .recordRejection({
+      account: deps.account.name,
+      key: id ?? `msg:${delivery.messageId}`,
+      reason,
+      detail: (err as Error).message.slice(0, 2000),
+      message_id: delivery.messageId,
+      body_excerpt: delivery.bodyExcerpt,
+      receive_count: delivery.receiveCount,
+      at: deps.now().toISOString(),
+    })
+    .catch((e) => deps.log.warn('Could not record the rejection', { ...context, error: String(e) }));
+}
+
+/** Logs a transient failure and asks the queue to bring the message back after the retry schedule's delay. */
+async function scheduleRetry(
+  err: unknown,
+  rec: Recommendation,
+  delivery: Delivery,
+  deps: OpenPositionDeps,
+  retry: RetryOptions | undefined,
+): Promise<void> {
+  const context = logContext(delivery);
+  const delay = retry
+    ? retryDelaySeconds({
+        ageSeconds: messageAgeSeconds(rec.created_at, delivery.sentAt?.getTime(), deps.now()),
+        maxAgeSeconds: deps.account.limits.max_recommendation_age_minutes * 60,
+        receiveCount: delivery.receiveCount,
+        maxReceiveCount: retry.maxReceiveCount,
+      })
+    : null;
+  deps.log.warn(`Recommendation will be retried: ${(err as Error).message}`, {
+    ...context,
+    reason: err instanceof PipelineError ? err.reason : 'unexpected_error',
+    retry_in_seconds: delay,
+  });
+  if (retry && delay !== null) {
+    await retry.scheduler
+      .retryIn(delivery.receiptHandle, delay)
+      .catch((e) => deps.log.warn('Could not reschedule the retry', { ...context, error: String(e) }));
+  }
+}
+
+function recommendationIdOf(err: unknown): string | undefined {
+  return err instanceof InvalidRecommendationError ||
+    err instanceof RiskLimitError ||
+    err instanceof RecommendationRefusedError
+    ? err.recommendationId
+    : undefined;
+}
+
+function logContext(delivery: Delivery) {
+  return { message_id: delivery.messageId, receive_count: delivery.receiveCount };
+}
