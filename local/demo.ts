@@ -8,6 +8,7 @@
  */
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Position } from '../shared/domain/position';
+import { roundToCents } from '../shared/domain/money';
 import { localExpiries } from './market';
 import { sendMessages, validateMessage, type InputMessage } from './inject';
 import type { LocalStack } from './stack';
@@ -231,8 +232,8 @@ export async function runDemo(
     say(`${s.account}/${s.id}: open, ${opened.quantity} × ${opened.option_symbol} at ${opened.entry_price}`);
     let last: Position | null = opened;
     for (const step of s.steps) {
-      const mid = round2(opened.entry_price! * step.mid);
-      sim.setQuote(opened.option_symbol, { bid: round2(mid - 0.05), ask: round2(mid + 0.05) });
+      const mid = roundToCents(opened.entry_price! * step.mid);
+      sim.setQuote(opened.option_symbol, { bid: roundToCents(mid - 0.05), ask: roundToCents(mid + 0.05) });
       last = await waitFor(
         () => store.get(s.account, s.id),
         (p) => !!p && step.until(p),
@@ -365,5 +366,3 @@ async function waitFor<T>(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
-
-const round2 = (x: number) => Math.round(x * 100) / 100;

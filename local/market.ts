@@ -31,7 +31,7 @@ export const LOCAL_UNDERLYINGS: readonly LocalUnderlying[] = [
 const EXPIRY_OFFSETS_DAYS = [1, 21, 45] as const;
 
 /** `YYYY-MM-DD` of `days` from `now`, moved forward to a weekday. */
-export function expiryAfter(now: Date, days: number): string {
+function expiryAfter(now: Date, days: number): string {
   const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + days));
   while (d.getUTCDay() === 0 || d.getUTCDay() === 6) d.setUTCDate(d.getUTCDate() + 1);
   return d.toISOString().slice(0, 10);

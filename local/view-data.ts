@@ -7,6 +7,7 @@ import { QueryCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { resolveAlpacaEndpoints } from '../shared/adapters/alpaca-endpoints';
 import type { ExitPlan } from '../shared/domain/exit-plan';
 import { LIVE_STATES, type Position } from '../shared/domain/position';
+import { roundToCents } from '../shared/domain/money';
 import { positionFromItem } from '../shared/adapters/dynamo-position-store';
 import { positionPk } from '../shared/table-schema';
 import type { AlpacaSim } from './alpaca-sim';
@@ -71,7 +72,7 @@ export interface BrokerReader {
 }
 
 /** Reads the simulator directly (no requests, so the request log and rate limit stay the pipeline's). */
-export function simulatorReader(sim: AlpacaSim, keyId: string): BrokerReader {
+function simulatorReader(sim: AlpacaSim, keyId: string): BrokerReader {
   return {
     async marks(symbols) {
       const out = new Map<string, number>();
@@ -224,7 +225,7 @@ export function positionRow(p: Position, mark: number | null): PositionRow {
   const entry = p.entry_price ?? null;
   const sign = p.side === 'long' ? 1 : -1;
   const unrealized = live && entry !== null && mark !== null ? (mark - entry) * p.quantity * 100 * sign : 0;
-  const pnl = entry === null ? null : Math.round((p.realized_pnl + unrealized) * 100) / 100;
+  const pnl = entry === null ? null : roundToCents(p.realized_pnl + unrealized);
   return {
     id: p.position_id,
     symbol: p.option_symbol,

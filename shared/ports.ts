@@ -14,15 +14,7 @@ import type {
 } from './domain/broker-types';
 
 // The broker's value types are domain types; re-exported so adapters and use cases keep one import.
-export type {
-  BrokerAccount,
-  BrokerOrder,
-  BrokerPosition,
-  MarketClock,
-  OptionChainEntry,
-  OptionQuote,
-} from './domain/broker-types';
-export { TERMINAL_ORDER_STATUSES } from './domain/broker-types';
+export * from './domain/broker-types';
 
 /**
  * The time source of handlers and use cases: production passes the wall clock

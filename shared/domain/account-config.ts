@@ -8,7 +8,7 @@ import { accountProfilesSchema, resolveProfile } from './strategy-profiles';
 const hhmm = z.string().check(z.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24h, America/New_York)'));
 
 /** Risk limits, checked before any opening order. Defaults are deliberately small. */
-export const limitsSchema = z.strictObject({
+const limitsSchema = z.strictObject({
   /** The kill switch: false stops every new opening order for the account. */
   trading_enabled: z._default(z.boolean(), true),
   max_contracts_per_order: z._default(z.int().check(z.gte(1), z.lte(10_000)), 10),
@@ -47,7 +47,7 @@ export const exitExecutionSchema = z.strictObject({
  * One account, as users write it in `cdk.json` (`accounts` context) and as each function receives it in
  * `ACCOUNT_CONFIG`. Every field but `name` is optional; unknown fields are refused (typo protection).
  */
-export const accountConfigSchema = z.strictObject({
+const accountConfigSchema = z.strictObject({
   /** Lowercase identifier, used in resource names and client_order_ids. */
   name: z
     .string()

@@ -57,7 +57,7 @@ export const SELECTION_FILTERS = [
 export type SelectionFilter = (typeof SELECTION_FILTERS)[number];
 
 /** Weights of the ranking score; see {@link selectContract}. */
-export const SCORE_WEIGHTS = Object.freeze({
+const SCORE_WEIGHTS = Object.freeze({
   /** Points per percentage point of spot between the contract's moneyness and the target. */
   moneynessPerPctPoint: 1,
   /** Points per 100% of spread-to-mid (so a 10% spread costs 1 point). */

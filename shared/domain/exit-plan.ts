@@ -5,7 +5,7 @@ import './zod';
 const fraction01Inclusive = z.number().check(z.gt(0), z.lte(1));
 
 /** One partial-exit level: at `gain_pct` gain, close `fraction` of the ORIGINAL quantity. */
-export const partialExitSchema = z.strictObject({
+const partialExitSchema = z.strictObject({
   gain_pct: z.number().check(z.gt(0), z.lte(100)),
   fraction: fraction01Inclusive,
 });

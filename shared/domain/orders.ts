@@ -1,5 +1,6 @@
 import type { Position, PositionSide } from './position';
 import type { BrokerPosition } from './broker-types';
+import { roundToCents } from './money';
 
 /** Alpaca accepts these four; this project only ever *sends* the two opening ones. */
 export type OpeningIntent = 'buy_to_open' | 'sell_to_open';
@@ -104,7 +105,7 @@ export function buildCloseOrder(args: {
   const available = closableQty(args.position, args.broker);
   const qty = Math.min(Math.floor(args.wantedQty), available);
   if (qty < 1) return { ok: false, reason: 'broker_holds_nothing' };
-  const limit = args.limitPrice != null && args.limitPrice > 0 ? roundPrice(args.limitPrice) : null;
+  const limit = args.limitPrice != null && args.limitPrice > 0 ? roundToCents(args.limitPrice) : null;
   // No position_intent here, on purpose: a closing intent is rejected as "position intent mismatch"
   // whenever Alpaca's inference differs, and we only send after confirming the position exists.
   return {
@@ -120,9 +121,4 @@ export function buildCloseOrder(args: {
       client_order_id: args.clientOrderId,
     },
   };
-}
-
-/** Rounds a per-share price to whole cents. */
-export function roundPrice(price: number): number {
-  return Math.round(price * 100) / 100;
 }

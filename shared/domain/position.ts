@@ -1,5 +1,6 @@
 import type { ExitPlan } from './exit-plan';
 import type { ProfileTimeRules } from './strategy-profiles';
+import { roundToCents } from './money';
 
 /** Long positions were opened with BUY (`buy_to_open`), shorts with SELL (`sell_to_open`). */
 export type PositionSide = 'long' | 'short';
@@ -164,7 +165,7 @@ export function gainFraction(side: PositionSide, entryPrice: number, price: numb
 /** Dollars realized by closing `qty` contracts at `exitPrice` (per share). */
 export function realizedPnl(side: PositionSide, entryPrice: number, exitPrice: number, qty: number): number {
   const perShare = side === 'long' ? exitPrice - entryPrice : entryPrice - exitPrice;
-  return Math.round(perShare * qty * 100 * 100) / 100;
+  return roundToCents(perShare * qty * 100);
 }
 
 /**

@@ -6,7 +6,7 @@ import { InvalidRecommendationError } from './errors';
 import { daysUntil } from './market-time';
 
 /** Largest SQS body we accept; anything bigger is refused before JSON parsing. */
-export const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
 
 const RECOMMENDATION_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -14,7 +14,7 @@ const RECOMMENDATION_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
  * The recommendation message: one JSON object per SQS message body (the public contract, see README).
  * Unknown fields are refused so that a typo never silently drops a rule.
  */
-export const recommendationSchema = z
+const recommendationSchema = z
   .strictObject({
     recommendation_id: z
       .string()

@@ -15,8 +15,8 @@ export interface RetryScheduleInput {
   readonly maxReceiveCount: number;
 }
 
-export const MIN_RETRY_DELAY_SECONDS = 5;
-export const MAX_RETRY_DELAY_SECONDS = 900;
+const MIN_RETRY_DELAY_SECONDS = 5;
+const MAX_RETRY_DELAY_SECONDS = 900;
 
 /**
  * Seconds until the message should be delivered again, or null to leave the queue's visibility timeout

@@ -3,6 +3,7 @@ import type { Recommendation } from './recommendation';
 import { RiskLimitError, TransientError } from './errors';
 import { daysUntil, minutesOfDay, newYorkTime } from './market-time';
 import type { OccSymbol } from './occ';
+import { roundToCents } from './money';
 
 /** What the message checks need besides the recommendation: when it was sent (SQS) and the current time. */
 export interface MessageRiskInput {
@@ -69,7 +70,7 @@ export function checkContractLimits(order: ContractRiskInput, account: AccountCo
 }
 
 /** Minutes since `created_at` (or, without it, since SQS received the message); null when neither is known. */
-export function recommendationAgeMinutes(rec: Recommendation, now: Date, sentAt?: Date): number | null {
+function recommendationAgeMinutes(rec: Recommendation, now: Date, sentAt?: Date): number | null {
   const seconds = messageAgeSeconds(rec.created_at, sentAt?.getTime(), now);
   return seconds === null ? null : seconds / 60;
 }
@@ -163,5 +164,5 @@ export function checkDynamicLimits(input: DynamicRiskInput): void {
 
 /** Dollars: contracts x price per share x 100 shares per contract. */
 export function premiumDollars(contracts: number, pricePerShare: number): number {
-  return Math.round(contracts * pricePerShare * 100 * 100) / 100;
+  return roundToCents(contracts * pricePerShare * 100);
 }

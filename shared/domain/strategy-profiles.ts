@@ -78,7 +78,7 @@ const timeRulesShape = z.strictObject({
 });
 
 /** Contract-selection targets and quality filters of a profile. */
-export const profileSelectionSchema = selectionShape.check(
+const profileSelectionSchema = selectionShape.check(
   z.refine((s) => s.dte_min <= s.dte_max, { message: 'dte_min must be <= dte_max', path: ['dte_min'] }),
   z.refine((s) => s.delta_min === null || s.delta_max === null || s.delta_min <= s.delta_max, {
     message: 'delta_min must be <= delta_max',
@@ -87,7 +87,7 @@ export const profileSelectionSchema = selectionShape.check(
 );
 
 /** Position sizing of a profile. */
-export const profileSizingSchema = sizingShape;
+const profileSizingSchema = sizingShape;
 
 /**
  * Profile-level time rules: exit rules that need the exchange's clock rather than prices. They use New
@@ -232,7 +232,7 @@ export const BUILTIN_PROFILES: Readonly<Record<BuiltinProfileName, ProfileDefini
  * overrides that profile field by field; under a new name it either `extends` another profile (built-in
  * or the account's own) or gives every section in full. Whole profiles are validated after merging.
  */
-export const profileOverrideSchema = z.strictObject({
+const profileOverrideSchema = z.strictObject({
   /** The profile this one starts from; default: the built-in of the same name, if any. */
   extends: z.optional(profileName),
   description: z.optional(z.string().check(z.maxLength(200))),
@@ -268,12 +268,12 @@ export const accountProfilesSchema = z.record(profileName, profileOverrideSchema
 export type AccountProfiles = Readonly<Record<string, ProfileOverride>>;
 
 /** True when `name` is a built-in profile. */
-export function isBuiltinProfileName(name: string): name is BuiltinProfileName {
+function isBuiltinProfileName(name: string): name is BuiltinProfileName {
   return Object.prototype.hasOwnProperty.call(BUILTIN_PROFILES, name);
 }
 
 /** The names a recommendation's `strategy` may use for this account, sorted. */
-export function profileNames(accountProfiles?: AccountProfiles | null): string[] {
+function profileNames(accountProfiles?: AccountProfiles | null): string[] {
   return [...new Set([...Object.keys(BUILTIN_PROFILES), ...Object.keys(accountProfiles ?? {})])].sort();
 }
 

@@ -42,7 +42,7 @@ export interface PlannedOpen {
 }
 
 /** The profile a recommendation uses: its `strategy`, else the account's default when one is needed. */
-export function profileFor(rec: Recommendation, account: AccountConfig): StrategyProfile | null {
+function profileFor(rec: Recommendation, account: AccountConfig): StrategyProfile | null {
   const needsProfile = rec.instrument_type !== undefined || rec.num_contracts === undefined;
   const name = rec.strategy ?? (needsProfile ? account.default_strategy : null);
   return name ? resolveProfile(name, account.strategy_profiles) : null;

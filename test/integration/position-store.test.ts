@@ -13,6 +13,29 @@ afterAll(async () => {
   await t.close();
 });
 
+/** Writes a record the way the first release did: one attribute per field, no version, no newer fields. */
+async function putLegacyItem(account: string, positionId: string, quantity: number): Promise<void> {
+  await DynamoDBDocumentClient.from(t.client).send(
+    new PutCommand({
+      TableName: t.tableName,
+      Item: {
+        pk: `ACCT#${account}`,
+        sk: `POS#${positionId}`,
+        live_account: account,
+        account,
+        position_id: positionId,
+        ticker: 'GOOGL',
+        option_symbol: FUTURE_SYMBOL,
+        side: 'long',
+        state: 'open',
+        quantity,
+        entry_price: 2.5,
+        exit_plan: { stop_loss_pct: 0.3 },
+      },
+    }),
+  );
+}
+
 function position(id: string, o: Partial<Position> = {}): Position {
   const now = '2026-11-24T15:00:00.000Z';
   return {
@@ -71,26 +94,7 @@ describe('DynamoPositionStore against dynalite', () => {
   });
 
   it('reads a legacy record lacking newer fields with derived values', async () => {
-    const doc = DynamoDBDocumentClient.from(t.client);
-    await doc.send(
-      new PutCommand({
-        TableName: t.tableName,
-        Item: {
-          pk: 'ACCT#legacy',
-          sk: 'POS#old-1',
-          live_account: 'legacy',
-          account: 'legacy',
-          position_id: 'old-1',
-          ticker: 'GOOGL',
-          option_symbol: FUTURE_SYMBOL,
-          side: 'long',
-          state: 'open',
-          quantity: 7,
-          entry_price: 2.5,
-          exit_plan: { stop_loss_pct: 0.3 },
-        },
-      }),
-    );
+    await putLegacyItem('legacy', 'old-1', 7);
     const [p] = await t.store.listLive('legacy');
     expect(p).toMatchObject({
       quantity: 7,
@@ -148,31 +152,12 @@ describe('DynamoPositionStore against dynalite', () => {
   });
 
   it('rewrites a legacy item (one attribute per field, no version) in the record format, conditionally', async () => {
-    const doc = DynamoDBDocumentClient.from(t.client);
-    await doc.send(
-      new PutCommand({
-        TableName: t.tableName,
-        Item: {
-          pk: 'ACCT#legacy2',
-          sk: 'POS#old-2',
-          live_account: 'legacy2',
-          account: 'legacy2',
-          position_id: 'old-2',
-          ticker: 'GOOGL',
-          option_symbol: FUTURE_SYMBOL,
-          side: 'long',
-          state: 'open',
-          quantity: 3,
-          entry_price: 2.5,
-          exit_plan: { stop_loss_pct: 0.3 },
-        },
-      }),
-    );
+    await putLegacyItem('legacy2', 'old-2', 3);
     const [legacy] = await t.store.listLive('legacy2');
     expect(legacy.version).toBe(0);
     const next = await t.store.replace(legacy, { ...legacy, peak_price: 2.7 });
     expect(next.version).toBe(1);
-    const { Item } = await doc.send(
+    const { Item } = await DynamoDBDocumentClient.from(t.client).send(
       new GetCommand({ TableName: t.tableName, Key: { pk: 'ACCT#legacy2', sk: 'POS#old-2' } }),
     );
     expect(typeof Item!.record).toBe('string');
