@@ -74,7 +74,7 @@ async function main(argv: readonly string[], io: Io): Promise<void> {
     throw new LabUsageError(`give exactly one of --trades and --from-table\n${USAGE}`);
   if (a.fill !== 'next_open' && a.fill !== 'trigger')
     throw new LabUsageError(`--fill must be next_open or trigger`);
-  if (!/^\d+(Min|Hour|Day)$/.test(a.timeframe))
+  if (!/^\d+(Min|T|Hour|H|Day|D|Week|W|Month|M)$/.test(a.timeframe))
     throw new LabUsageError(`--timeframe must look like 1Min, 5Min, 1Hour, 1Day`);
 
   const account = loadAccount(a.account);

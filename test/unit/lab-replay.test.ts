@@ -7,7 +7,8 @@ import { addDays } from '../../shared/domain/market-time';
 import { addBarsResponse, BarsInputError, parseBarsResponses, type LabBar } from '../../shared/lab/bars';
 import { LabInputError, parsePlans, parseTrades, resolveLabPlan } from '../../shared/lab/inputs';
 import { barPath, replayTrade, type LabTrade } from '../../shared/lab/replay';
-import { runLab } from '../../shared/lab/run-lab';
+import { runLab, summarize } from '../../shared/lab/run-lab';
+import { formatLabTable } from '../../shared/lab/format';
 import { makeExitPlan } from '../helpers/factories';
 import type { ExitPlan } from '../../shared/domain/exit-plan';
 
@@ -261,6 +262,66 @@ describe('lab inputs', () => {
     expect(result.plans.map((p) => [p.plan, p.trades, p.total_pnl, p.exits_by_reason])).toEqual([
       ['a', 1, 300, { end_of_data: 1 }],
       ['b', 1, 300, { take_profit: 1 }],
+    ]);
+  });
+});
+
+describe('lab totals', () => {
+  const result = (id: string, steps: Array<[string, number, string]>) => ({
+    trade_id: id,
+    option_symbol: SYMBOL,
+    side: 'long' as const,
+    plan: 'p',
+    entry_time: t(0),
+    entry_price: 2,
+    qty: 1,
+    hold_minutes: 30,
+    pnl: steps.reduce((a, [, pnl]) => a + pnl, 0),
+    steps: steps.map(([time, pnl, reason]) => ({
+      option_symbol: SYMBOL,
+      trade_id: id,
+      plan: 'p',
+      reason: reason as 'stop_loss',
+      decided_at: time,
+      exit_time: time,
+      qty: 1,
+      exit_price: 2,
+      pnl,
+      detail: '',
+    })),
+  });
+
+  it('win rate, average, worst, max drawdown of the equity curve (in exit-time order), exits by reason', () => {
+    const s = summarize('p', [
+      result('a', [[t(1), 100, 'take_profit']]),
+      result('b', [
+        [t(2), 50, 'partial_exit'],
+        [t(5), 25, 'trailing_stop'],
+      ]),
+      result('c', [[t(3), -300, 'stop_loss']]),
+    ]);
+    expect(s.equity.map((e) => e.equity)).toEqual([100, 150, -150, -125]);
+    expect(s).toMatchObject({
+      trades: 3,
+      total_pnl: -125,
+      win_rate: 2 / 3,
+      avg_pnl: -41.67,
+      worst_pnl: -300,
+      max_drawdown: 300,
+      avg_hold_minutes: 30,
+      exits_by_reason: { take_profit: 1, partial_exit: 1, trailing_stop: 1, stop_loss: 1 },
+    });
+    const table = formatLabTable({ plans: [s], results: [], skipped: [], fill: 'next_open' });
+    expect(table.split('\n')[1].split(/ {2,}/)).toEqual([
+      'p',
+      '3',
+      '-125.00',
+      '67%',
+      '-41.67',
+      '-300.00',
+      '300.00',
+      '30 min',
+      'partial_exit 1, stop_loss 1, take_profit 1, trailing_stop 1',
     ]);
   });
 });
