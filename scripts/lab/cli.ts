@@ -16,11 +16,13 @@ import { LabInputError, parsePlans, parseTrades, tradesFromPositions } from '../
 import type { FillMode, LabTrade } from '../../shared/lab/replay';
 import { runLab } from '../../shared/lab/run-lab';
 import { readCdkAccounts } from '../../local/accounts';
+import { localDynamoClient } from '../../local/dynamo';
+import { DEFAULT_STATE_DIR, readStateFile, STATE_FILE_NAME } from '../../local/state-file';
 import { buildHtmlReport } from './report-html';
 
 export const USAGE = `usage: npm run lab -- --plans plans.json (--trades trades.json | --from-table --from YYYY-MM-DD --to YYYY-MM-DD)
        [--bars bars.json ...] [--account NAME|account.json] [--timeframe 1Min] [--fill next_open|trigger]
-       [--json out.json] [--html report.html] [--table NAME] [--endpoint URL]
+       [--json out.json] [--html report.html] [--local | --table NAME [--endpoint URL]]
 Without --bars, bars are fetched from Alpaca with APCA_API_KEY_ID / APCA_API_SECRET_KEY and cached in .lab-cache/.`;
 
 /** A problem with the command line or its files: printed without a stack, exit code 2. */
@@ -64,6 +66,7 @@ async function main(argv: readonly string[], io: Io): Promise<void> {
       html: { type: 'string' },
       table: { type: 'string' },
       endpoint: { type: 'string' },
+      local: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -110,17 +113,22 @@ function loadAccount(arg: string | undefined): AccountConfig {
 
 async function tableTrades(
   account: AccountConfig,
-  a: { from?: string; to?: string; table?: string; endpoint?: string },
+  a: { from?: string; to?: string; table?: string; endpoint?: string; local?: boolean },
   env: NodeJS.ProcessEnv,
 ): Promise<LabTrade[]> {
   const day = /^\d{4}-\d{2}-\d{2}$/;
   if (!a.from || !a.to || !day.test(a.from) || !day.test(a.to)) {
     throw new LabUsageError('--from-table needs --from YYYY-MM-DD and --to YYYY-MM-DD');
   }
-  const table = a.table ?? env.POSITIONS_TABLE;
-  if (!table) throw new LabUsageError('--from-table needs --table NAME (or POSITIONS_TABLE)');
-  const endpoint = a.endpoint ?? env.AWS_ENDPOINT_URL_DYNAMODB;
-  const store = new DynamoPositionStore(new DynamoDBClient(endpoint ? { endpoint } : {}), table);
+  // --local: the table of the running `npm start` (its state file names the endpoint and the table).
+  const local = a.local ? localStack() : null;
+  const table = a.table ?? local?.tableName ?? env.POSITIONS_TABLE;
+  if (!table) throw new LabUsageError('--from-table needs --table NAME (or POSITIONS_TABLE), or --local');
+  const endpoint = a.endpoint ?? local?.dynamoEndpoint ?? env.AWS_ENDPOINT_URL_DYNAMODB;
+  const client = local
+    ? localDynamoClient(local.dynamoEndpoint)
+    : new DynamoDBClient(endpoint ? { endpoint } : {});
+  const store = new DynamoPositionStore(client, table);
   return tradesFromPositions(await store.listPositions(account.name), a.from, a.to);
 }
 
@@ -156,6 +164,17 @@ async function fetchBars(trades: readonly LabTrade[], timeframe: string, io: Io)
     `bars: ${pages.length} symbol-day(s), ${fetcher.requests} request(s) to Alpaca (the rest from .lab-cache/)`,
   );
   return parseBarsResponses(pages);
+}
+
+function localStack(): ReturnType<typeof readStateFile> {
+  const file = path.join(DEFAULT_STATE_DIR, STATE_FILE_NAME);
+  if (!fs.existsSync(file))
+    throw new LabUsageError(`--local: no running local stack (${file} is missing): start \`npm start\``);
+  try {
+    return readStateFile(file);
+  } catch (err) {
+    throw new LabUsageError(`--local: ${(err as Error).message}`);
+  }
 }
 
 function readJson(file: string): unknown {
