@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseAccountConfig, type AccountConfig } from '../../shared/domain/account-config';
+import { ConfigError } from '../../shared/domain/errors';
 import { parseOccSymbol } from '../../shared/domain/occ';
 import { OptionBarsFetcher, type BarsRequest } from '../../shared/adapters/alpaca-bars';
 import { DynamoPositionStore } from '../../shared/adapters/dynamo-position-store';
@@ -40,7 +41,12 @@ export async function runLabCli(argv: readonly string[], io: Io): Promise<number
     await main(argv, io);
     return 0;
   } catch (err) {
-    if (err instanceof LabUsageError || err instanceof LabInputError || err instanceof BarsInputError) {
+    if (
+      err instanceof LabUsageError ||
+      err instanceof LabInputError ||
+      err instanceof BarsInputError ||
+      err instanceof ConfigError
+    ) {
       io.err(`lab: ${err.message}`);
       return 2;
     }
@@ -50,27 +56,7 @@ export async function runLabCli(argv: readonly string[], io: Io): Promise<number
 }
 
 async function main(argv: readonly string[], io: Io): Promise<void> {
-  const { values: a } = parseArgs({
-    args: [...argv],
-    options: {
-      trades: { type: 'string' },
-      'from-table': { type: 'boolean', default: false },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      bars: { type: 'string', multiple: true },
-      plans: { type: 'string' },
-      account: { type: 'string' },
-      timeframe: { type: 'string', default: '1Min' },
-      fill: { type: 'string', default: 'next_open' },
-      json: { type: 'string' },
-      html: { type: 'string' },
-      table: { type: 'string' },
-      endpoint: { type: 'string' },
-      local: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
+  const { values: a } = parseCommandLine(argv);
   if (a.help) return io.out(USAGE);
   if (!a.plans) throw new LabUsageError(`--plans is required\n${USAGE}`);
   if (!a.trades === !a['from-table'])
@@ -89,7 +75,8 @@ async function main(argv: readonly string[], io: Io): Promise<void> {
 
   const result = runLab({ account, trades, plans, bars, fill: a.fill as FillMode });
   io.out(
-    `account ${account.name} · ${trades.length} trade(s) · ${plans.length} plan(s) · ${a.timeframe} bars`,
+    `account ${account.name} · ${trades.length} trade(s) · ${plans.length} plan(s) · ` +
+      (a.bars?.length ? `bars from ${a.bars.length} file(s)` : `${a.timeframe} bars from Alpaca`),
   );
   io.out(formatLabTable(result));
   if (a.json) {
@@ -99,6 +86,35 @@ async function main(argv: readonly string[], io: Io): Promise<void> {
   if (a.html) {
     fs.writeFileSync(a.html, await buildHtmlReport(result, bars, `Exit-plan lab · ${account.name}`));
     io.out(`wrote ${a.html}`);
+  }
+}
+
+function parseCommandLine(argv: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...argv],
+      options: {
+        trades: { type: 'string' },
+        'from-table': { type: 'boolean', default: false },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        bars: { type: 'string', multiple: true },
+        plans: { type: 'string' },
+        account: { type: 'string' },
+        timeframe: { type: 'string', default: '1Min' },
+        fill: { type: 'string', default: 'next_open' },
+        json: { type: 'string' },
+        html: { type: 'string' },
+        table: { type: 'string' },
+        endpoint: { type: 'string' },
+        local: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+  } catch (err) {
+    // Unknown options and missing values: a usage problem, not a crash.
+    throw new LabUsageError(`${(err as Error).message}\n${USAGE}`);
   }
 }
 

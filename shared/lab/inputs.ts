@@ -8,7 +8,7 @@ import type { AccountConfig } from '../domain/account-config';
 import { exitPlanSchema, type ExitPlan } from '../domain/exit-plan';
 import { parseOccSymbol } from '../domain/occ';
 import type { Position } from '../domain/position';
-import { resolveProfile } from '../domain/strategy-profiles';
+import { resolveProfile, type StrategyProfile } from '../domain/strategy-profiles';
 import { openExitPlan } from '../use-cases/plan-open';
 import type { LabTrade } from './replay';
 
@@ -100,19 +100,20 @@ export function parsePlans(raw: unknown, source: string): LabPlanInput[] {
  * account's `exit_defaults` over the system defaults — the open path's own merge ({@link openExitPlan}).
  */
 export function resolveLabPlan(account: AccountConfig, trade: LabTrade, plan: LabPlanInput): ExitPlan {
-  let profile = null;
-  if (trade.strategy) {
-    try {
-      profile = resolveProfile(trade.strategy, account.strategy_profiles);
-    } catch (err) {
-      throw new LabInputError(`${trade.id}: strategy "${trade.strategy}": ${(err as Error).message}`);
-    }
-  }
-  return openExitPlan(account, profile, plan.exit_plan);
+  return openExitPlan(account, profileOf(account, trade), plan.exit_plan);
 }
 
 /** The profile's time rules a trade from a trades file gets (a position from the table carries its own). */
 export function labTimeRules(account: AccountConfig, trade: LabTrade): LabTrade['time_rules'] {
   if (trade.time_rules !== undefined) return trade.time_rules;
-  return trade.strategy ? resolveProfile(trade.strategy, account.strategy_profiles).time_rules : null;
+  return profileOf(account, trade)?.time_rules ?? null;
+}
+
+function profileOf(account: AccountConfig, trade: LabTrade): StrategyProfile | null {
+  if (!trade.strategy) return null;
+  try {
+    return resolveProfile(trade.strategy, account.strategy_profiles);
+  } catch (err) {
+    throw new LabInputError(`${trade.id}: strategy "${trade.strategy}": ${(err as Error).message}`);
+  }
 }

@@ -72,6 +72,27 @@ describe('npm run lab', () => {
       err: expect.stringMatching(/bars\.json: bars\.SPY: not an OCC option symbol/),
     });
 
+    const unknown = await cli(['--trades', path.join(EX, 'trades.json'), '--plan', 'x.json']);
+    expect(unknown).toMatchObject({ code: 2, err: expect.stringMatching(/Unknown option '--plan'/) });
+
+    const trades = path.join(dir, 'trades.json');
+    const entry = {
+      option_symbol: 'SPY261218C00600000',
+      side: 'long',
+      entry_time: '2026-11-20T14:35:00Z',
+      qty: 1,
+    };
+    fs.writeFileSync(trades, JSON.stringify([entry, { ...entry, strategy: 'yolo' }]));
+    const strategy = await cli([
+      '--trades',
+      trades,
+      '--plans',
+      path.join(EX, 'plans.json'),
+      '--bars',
+      path.join(EX, 'synthetic-bars.json'),
+    ]);
+    expect(strategy).toMatchObject({ code: 2, err: expect.stringMatching(/trade-2: strategy "yolo"/) });
+
     const noKeys = await cli([
       '--trades',
       path.join(EX, 'trades.json'),
