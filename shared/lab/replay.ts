@@ -17,7 +17,7 @@
  *   a rule: the data ran out).
  */
 import { evaluateExit, type ExitPricing } from '../domain/exit-rules';
-import type { ExitPlan } from '../domain/exit-plan';
+import { readStoredExitPlan, type ExitPlan } from '../domain/exit-plan';
 import { newYorkTime } from '../domain/market-time';
 import { FRESH_EXIT_STATE, realizedPnl, type ExitReason, type Position } from '../domain/position';
 import type { ProfileTimeRules } from '../domain/strategy-profiles';
@@ -129,12 +129,13 @@ export function replayTrade(trade: LabTrade, bars: readonly LabBar[], opts: Repl
   for (let i = first; i < bars.length && pos.quantity > 0; i++) {
     const bar = bars[i];
     const now = new Date(bar.tMs);
-    const sessionClose = regularSessionClose(now);
+    // Only a profile's time rules read the session close; computing it costs time-zone conversions.
+    const sessionClose = trade.time_rules ? regularSessionClose(now) : null;
     for (const price of barPath(bar, trade.side)) {
       const ev = evaluateExit(pos, quoteAt(trade.option_symbol, price, bar.t), now, opts.execution ?? {}, {
         sessionClose,
       });
-      pos = { ...pos, ...ev.state };
+      if (ev.stateChanged) pos = { ...pos, ...ev.state };
       if (ev.decision.action === 'hold') continue;
       const { qty, reason, partialLevel, detail } = ev.decision;
       step(reason as LabExitReason, qty, bar, fillOf(bars, i, price, opts.fill ?? 'next_open'), detail);
@@ -196,6 +197,16 @@ function quoteAt(symbol: string, price: number, time: string): OptionQuote {
  */
 function regularSessionClose(now: Date): Date | null {
   const { date } = newYorkTime(now);
+  const known = sessionCloses.get(date);
+  if (known !== undefined) return known;
+  const close = findSessionClose(date);
+  sessionCloses.set(date, close);
+  return close;
+}
+
+const sessionCloses = new Map<string, Date | null>();
+
+function findSessionClose(date: string): Date | null {
   const day = new Date(`${date}T12:00:00Z`).getUTCDay();
   if (day === 0 || day === 6) return null;
   // 16:00 New York is 21:00 UTC in winter (EST) and 20:00 UTC in summer (EDT).
@@ -224,7 +235,8 @@ function openPosition(trade: LabTrade, entry: number, plan: ExitPlan): Position 
     open_order_type: 'market',
     entry_price: entry,
     entry_time: trade.entry_time,
-    exit_plan: plan,
+    // As the store reads it back for the sweep: validated once and sealed, so no evaluation re-validates it.
+    exit_plan: readStoredExitPlan(plan),
     strategy: trade.strategy ?? null,
     time_rules: trade.time_rules ?? null,
     ...FRESH_EXIT_STATE,
