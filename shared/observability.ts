@@ -15,5 +15,8 @@ export interface MetricsSink {
   durationMs(name: string, ms: number): void;
 }
 
+/** A metrics sink that drops everything (tools and tests that don't look at metrics). */
+export const NO_METRICS: MetricsSink = { count: () => undefined, durationMs: () => undefined };
+
 /** A log that drops everything (benchmarks and tests that don't read the log). */
 export const SILENT_LOG: Log = { info: () => undefined, warn: () => undefined, error: () => undefined };

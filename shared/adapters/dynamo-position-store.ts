@@ -279,6 +279,19 @@ export class DynamoPositionStore implements PositionStore {
     return rest as unknown as RejectionRecord;
   }
 
+  /**
+   * Every position of the account, in any state (live or closed): the exit-plan lab's `--from-table`.
+   * Not on the PositionStore port: the pipeline itself never reads closed positions back.
+   */
+  async listPositions(account: string): Promise<Position[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': positionPk(account), ':p': positionSk('') },
+    });
+    return items.map(positionFromItem);
+  }
+
   async listRejections(account: string): Promise<RejectionRecord[]> {
     const items = await this.queryAll({
       TableName: this.tableName,

@@ -1,7 +1,7 @@
 import type { AccountConfig } from '../domain/account-config';
 import { selectContract, type ChainContract } from '../domain/contract-selection';
 import { InvalidRecommendationError, RiskLimitError, TransientError } from '../domain/errors';
-import { resolveExitPlan, type ExitPlan } from '../domain/exit-plan';
+import { resolveExitPlan, type ExitPlan, type ExitPlanInput } from '../domain/exit-plan';
 import { addDays, newYorkTime } from '../domain/market-time';
 import { parseOccSymbol, type OccSymbol } from '../domain/occ';
 import type { Position } from '../domain/position';
@@ -46,6 +46,21 @@ function profileFor(rec: Recommendation, account: AccountConfig): StrategyProfil
   const needsProfile = rec.instrument_type !== undefined || rec.num_contracts === undefined;
   const name = rec.strategy ?? (needsProfile ? account.default_strategy : null);
   return name ? resolveProfile(name, account.strategy_profiles) : null;
+}
+
+/**
+ * The exit plan a position opens with: the recommendation's `exit_plan` over the profile's (when one is
+ * used) over the account's `exit_defaults` over the system defaults. The exit-plan lab resolves its plans
+ * with this same function, so a plan means the same thing there as in production.
+ */
+export function openExitPlan(
+  account: Pick<AccountConfig, 'exit_defaults'>,
+  profile: Pick<StrategyProfile, 'exit_plan'> | null,
+  exitPlan: ExitPlanInput | null | undefined,
+): ExitPlan {
+  return profile
+    ? mergeProfileExitPlan(profile, account.exit_defaults, exitPlan)
+    : resolveExitPlan(account.exit_defaults, exitPlan);
 }
 
 /**
@@ -167,9 +182,7 @@ export async function planOpen(
     order_type: rec.order_type,
     limit_price: rec.limit_price ?? null,
     price_per_share: price,
-    exit_plan: profile
-      ? mergeProfileExitPlan(profile, account.exit_defaults, rec.exit_plan)
-      : resolveExitPlan(account.exit_defaults, rec.exit_plan),
+    exit_plan: openExitPlan(account, profile, rec.exit_plan),
     strategy: profile?.name ?? null,
     time_rules: profile?.time_rules ?? null,
     selection,

@@ -1,0 +1,208 @@
+/**
+ * `npm run lab -- [options]`: replay trades under several exit plans through the sweep's own exit rules
+ * and compare them. See the README's "Compare exit plans".
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { parseAccountConfig, type AccountConfig } from '../../shared/domain/account-config';
+import { ConfigError } from '../../shared/domain/errors';
+import { parseOccSymbol } from '../../shared/domain/occ';
+import { OptionBarsFetcher, type BarsRequest } from '../../shared/adapters/alpaca-bars';
+import { DynamoPositionStore } from '../../shared/adapters/dynamo-position-store';
+import { BarsInputError, parseBarsResponses, type BarsBySymbol } from '../../shared/lab/bars';
+import { formatLabTable, labJson } from '../../shared/lab/format';
+import { LabInputError, parsePlans, parseTrades, tradesFromPositions } from '../../shared/lab/inputs';
+import type { FillMode, LabTrade } from '../../shared/lab/replay';
+import { runLab } from '../../shared/lab/run-lab';
+import { readCdkAccounts } from '../../local/accounts';
+import { localDynamoClient } from '../../local/dynamo';
+import { DEFAULT_STATE_DIR, readStateFile, STATE_FILE_NAME } from '../../local/state-file';
+import { buildHtmlReport } from './report-html';
+
+export const USAGE = `usage: npm run lab -- --plans plans.json (--trades trades.json | --from-table --from YYYY-MM-DD --to YYYY-MM-DD)
+       [--bars bars.json ...] [--account NAME|account.json] [--timeframe 1Min] [--fill next_open|trigger]
+       [--json out.json] [--html report.html] [--local | --table NAME [--endpoint URL]]
+Without --bars, bars are fetched from Alpaca with APCA_API_KEY_ID / APCA_API_SECRET_KEY and cached in .lab-cache/.`;
+
+/** A problem with the command line or its files: printed without a stack, exit code 2. */
+export class LabUsageError extends Error {}
+
+interface Io {
+  out(line: string): void;
+  err(line: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Runs the CLI; returns the exit code (0 ok, 2 bad input, 1 anything else). Never calls process.exit. */
+export async function runLabCli(argv: readonly string[], io: Io): Promise<number> {
+  try {
+    await main(argv, io);
+    return 0;
+  } catch (err) {
+    if (
+      err instanceof LabUsageError ||
+      err instanceof LabInputError ||
+      err instanceof BarsInputError ||
+      err instanceof ConfigError
+    ) {
+      io.err(`lab: ${err.message}`);
+      return 2;
+    }
+    io.err(`lab: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return 1;
+  }
+}
+
+async function main(argv: readonly string[], io: Io): Promise<void> {
+  const { values: a } = parseCommandLine(argv);
+  if (a.help) return io.out(USAGE);
+  if (!a.plans) throw new LabUsageError(`--plans is required\n${USAGE}`);
+  if (!a.trades === !a['from-table'])
+    throw new LabUsageError(`give exactly one of --trades and --from-table\n${USAGE}`);
+  if (a.fill !== 'next_open' && a.fill !== 'trigger')
+    throw new LabUsageError(`--fill must be next_open or trigger`);
+  if (!/^\d+(Min|T|Hour|H|Day|D|Week|W|Month|M)$/.test(a.timeframe))
+    throw new LabUsageError(`--timeframe must look like 1Min, 5Min, 1Hour, 1Day`);
+
+  const account = loadAccount(a.account);
+  const plans = parsePlans(readJson(a.plans), a.plans);
+  const trades = a.trades ? parseTrades(readJson(a.trades), a.trades) : await tableTrades(account, a, io.env);
+  const bars = a.bars?.length
+    ? parseBarsResponses(a.bars.map((f) => ({ source: f, raw: readJson(f) })))
+    : await fetchBars(trades, a.timeframe, io);
+
+  const result = runLab({ account, trades, plans, bars, fill: a.fill as FillMode });
+  io.out(
+    `account ${account.name} · ${trades.length} trade(s) · ${plans.length} plan(s) · ` +
+      (a.bars?.length ? `bars from ${a.bars.length} file(s)` : `${a.timeframe} bars from Alpaca`),
+  );
+  io.out(formatLabTable(result));
+  if (a.json) {
+    fs.writeFileSync(a.json, `${JSON.stringify(labJson(result), null, 2)}\n`);
+    io.out(`wrote ${a.json}`);
+  }
+  if (a.html) {
+    fs.writeFileSync(a.html, await buildHtmlReport(result, bars, `Exit-plan lab · ${account.name}`));
+    io.out(`wrote ${a.html}`);
+  }
+}
+
+function parseCommandLine(argv: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...argv],
+      options: {
+        trades: { type: 'string' },
+        'from-table': { type: 'boolean', default: false },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        bars: { type: 'string', multiple: true },
+        plans: { type: 'string' },
+        account: { type: 'string' },
+        timeframe: { type: 'string', default: '1Min' },
+        fill: { type: 'string', default: 'next_open' },
+        json: { type: 'string' },
+        html: { type: 'string' },
+        table: { type: 'string' },
+        endpoint: { type: 'string' },
+        local: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+  } catch (err) {
+    // Unknown options and missing values: a usage problem, not a crash.
+    throw new LabUsageError(`${(err as Error).message}\n${USAGE}`);
+  }
+}
+
+/** `--account`: a name from cdk.json (default `main`), or a JSON file with one account object. */
+function loadAccount(arg: string | undefined): AccountConfig {
+  if (arg && arg.endsWith('.json')) return parseAccountConfig(readJson(arg), arg);
+  const name = arg ?? 'main';
+  const found = readCdkAccounts().find((x) => x.name === name);
+  if (!found) throw new LabUsageError(`--account ${name}: no such account in cdk.json`);
+  return found.config;
+}
+
+async function tableTrades(
+  account: AccountConfig,
+  a: { from?: string; to?: string; table?: string; endpoint?: string; local?: boolean },
+  env: NodeJS.ProcessEnv,
+): Promise<LabTrade[]> {
+  const day = /^\d{4}-\d{2}-\d{2}$/;
+  if (!a.from || !a.to || !day.test(a.from) || !day.test(a.to)) {
+    throw new LabUsageError('--from-table needs --from YYYY-MM-DD and --to YYYY-MM-DD');
+  }
+  // --local: the table of the running `npm start` (its state file names the endpoint and the table).
+  const local = a.local ? localStack() : null;
+  const table = a.table ?? local?.tableName ?? env.POSITIONS_TABLE;
+  if (!table) throw new LabUsageError('--from-table needs --table NAME (or POSITIONS_TABLE), or --local');
+  const endpoint = a.endpoint ?? local?.dynamoEndpoint ?? env.AWS_ENDPOINT_URL_DYNAMODB;
+  const client = local
+    ? localDynamoClient(local.dynamoEndpoint)
+    : new DynamoDBClient(endpoint ? { endpoint } : {});
+  const store = new DynamoPositionStore(client, table);
+  return tradesFromPositions(await store.listPositions(account.name), a.from, a.to);
+}
+
+/** Each trade's symbol from its entry day to its expiry (or today), through the on-disk cache. */
+async function fetchBars(trades: readonly LabTrade[], timeframe: string, io: Io): Promise<BarsBySymbol> {
+  const keyId = io.env.APCA_API_KEY_ID;
+  const secretKey = io.env.APCA_API_SECRET_KEY;
+  if (!keyId || !secretKey) {
+    throw new LabUsageError(
+      'without --bars the lab fetches bars from Alpaca: set APCA_API_KEY_ID and APCA_API_SECRET_KEY',
+    );
+  }
+  const requests = new Map<string, BarsRequest>();
+  for (const t of trades) {
+    const occ = parseOccSymbol(t.option_symbol);
+    if (!occ.ok) continue;
+    const from = t.entry_time.slice(0, 10);
+    const prev = requests.get(t.option_symbol);
+    requests.set(t.option_symbol, {
+      symbol: t.option_symbol,
+      from: prev && prev.from < from ? prev.from : from,
+      to: occ.value.expiry,
+    });
+  }
+  const fetcher = new OptionBarsFetcher({
+    keyId,
+    secretKey,
+    ...(io.env.APCA_API_DATA_URL ? { dataBaseUrl: io.env.APCA_API_DATA_URL } : {}),
+    cacheDir: path.resolve('.lab-cache'),
+  });
+  const pages = await fetcher.fetch([...requests.values()], timeframe);
+  io.out(
+    `bars: ${pages.length} symbol-day(s), ${fetcher.requests} request(s) to Alpaca (the rest from .lab-cache/)`,
+  );
+  return parseBarsResponses(pages);
+}
+
+function localStack(): ReturnType<typeof readStateFile> {
+  const file = path.join(DEFAULT_STATE_DIR, STATE_FILE_NAME);
+  if (!fs.existsSync(file))
+    throw new LabUsageError(`--local: no running local stack (${file} is missing): start \`npm start\``);
+  try {
+    return readStateFile(file);
+  } catch (err) {
+    throw new LabUsageError(`--local: ${(err as Error).message}`);
+  }
+}
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new LabUsageError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new LabUsageError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+}

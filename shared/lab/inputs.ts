@@ -1,0 +1,119 @@
+/**
+ * The exit-plan lab's other inputs: trades (a JSON list, or the positions the pipeline opened) and the
+ * plans to compare, resolved exactly as the open path resolves a recommendation's `exit_plan`.
+ */
+import * as z from 'zod/mini';
+import { formatZodError } from '../domain/zod';
+import type { AccountConfig } from '../domain/account-config';
+import { exitPlanSchema, type ExitPlan } from '../domain/exit-plan';
+import { parseOccSymbol } from '../domain/occ';
+import type { Position } from '../domain/position';
+import { resolveProfile, type StrategyProfile } from '../domain/strategy-profiles';
+import { openExitPlan } from '../use-cases/plan-open';
+import type { LabTrade } from './replay';
+
+/** Bad trades or plans input: the message names the file and the entry. */
+export class LabInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LabInputError';
+  }
+}
+
+const isoWithZone = z
+  .string()
+  .check(
+    z.refine(
+      (s) => !Number.isNaN(Date.parse(s)) && /[zZ]|[+-]\d\d:?\d\d$/.test(s),
+      'expected ISO 8601 with a zone',
+    ),
+  );
+
+/** One entry of a `--trades` file. */
+export const labTradeSchema = z.strictObject({
+  option_symbol: z.string(),
+  side: z.enum(['long', 'short']),
+  entry_time: isoWithZone,
+  entry_price: z.optional(z.nullable(z.number().check(z.gt(0)))),
+  qty: z.int().check(z.gte(1), z.lte(100_000)),
+  /** The strategy profile it opened under (its exit-plan layer and time rules), as in a recommendation. */
+  strategy: z.optional(z.nullable(z.string())),
+});
+
+/** Validates a `--trades` file's content (a JSON array); `source` names the file in errors. */
+export function parseTrades(raw: unknown, source: string): LabTrade[] {
+  if (!Array.isArray(raw)) throw new LabInputError(`${source}: expected a JSON array of trades`);
+  return raw.map((entry, i) => {
+    const where = `${source}: [${i}]`;
+    const parsed = labTradeSchema.safeParse(entry);
+    if (!parsed.success) throw new LabInputError(`${where}: ${formatZodError(parsed.error)}`);
+    const occ = parseOccSymbol(parsed.data.option_symbol);
+    if (!occ.ok) throw new LabInputError(`${where}: option_symbol: ${occ.error}`);
+    return { id: `trade-${i + 1}`, ...parsed.data };
+  });
+}
+
+/**
+ * The positions the pipeline actually opened (any state, with an entry price and time), entered between
+ * `from` and `to` (New York calendar days are approximated by UTC dates of `entry_time`), as lab trades.
+ */
+export function tradesFromPositions(positions: readonly Position[], from: string, to: string): LabTrade[] {
+  return positions
+    .filter((p) => p.entry_time && typeof p.entry_price === 'number' && p.entry_price > 0)
+    .filter((p) => p.entry_time!.slice(0, 10) >= from && p.entry_time!.slice(0, 10) <= to)
+    .sort((a, b) => a.entry_time!.localeCompare(b.entry_time!))
+    .map((p) => ({
+      id: p.position_id,
+      option_symbol: p.option_symbol,
+      side: p.side,
+      entry_time: p.entry_time!,
+      entry_price: p.entry_price,
+      qty: Math.max(p.original_quantity, p.quantity),
+      strategy: p.strategy ?? null,
+      time_rules: p.time_rules ?? null,
+    }));
+}
+
+/** A `--plans` entry: its name and its `exit_plan` input, validated with the recommendation's schema. */
+export interface LabPlanInput {
+  readonly name: string;
+  readonly exit_plan: z.infer<typeof exitPlanSchema>;
+}
+
+/** Validates a `--plans` file: `{ "name": exit_plan, ... }`; an unknown field names the plan and field. */
+export function parsePlans(raw: unknown, source: string): LabPlanInput[] {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new LabInputError(`${source}: expected an object { "plan name": exit_plan, ... }`);
+  }
+  const entries = Object.entries(raw as Record<string, unknown>);
+  if (entries.length === 0) throw new LabInputError(`${source}: no plans`);
+  return entries.map(([name, plan]) => {
+    const parsed = exitPlanSchema.safeParse(plan);
+    if (!parsed.success)
+      throw new LabInputError(`${source}: plan "${name}": ${formatZodError(parsed.error)}`);
+    return { name, exit_plan: parsed.data };
+  });
+}
+
+/**
+ * The plan a trade replays under: `plan` over the trade's strategy profile (when it has one) over the
+ * account's `exit_defaults` over the system defaults — the open path's own merge ({@link openExitPlan}).
+ */
+export function resolveLabPlan(account: AccountConfig, trade: LabTrade, plan: LabPlanInput): ExitPlan {
+  return openExitPlan(account, profileOf(account, trade), plan.exit_plan);
+}
+
+/** The profile's time rules a trade from a trades file gets (a position from the table carries its own). */
+export function labTimeRules(account: AccountConfig, trade: LabTrade): LabTrade['time_rules'] {
+  if (trade.time_rules !== undefined) return trade.time_rules;
+  return profileOf(account, trade)?.time_rules ?? null;
+}
+
+function profileOf(account: AccountConfig, trade: LabTrade): StrategyProfile | null {
+  if (!trade.strategy) return null;
+  try {
+    return resolveProfile(trade.strategy, account.strategy_profiles);
+  } catch (err) {
+    throw new LabInputError(`${trade.id}: strategy "${trade.strategy}": ${(err as Error).message}`);
+  }
+}
