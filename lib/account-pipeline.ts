@@ -113,7 +113,8 @@ export interface AccountPipelineProps {
 /**
  * Everything one account needs: its recommendations queue and DLQ, the open-order function they
  * trigger, the exit evaluator and its schedule, alarms and a dashboard. Each function may read this
- * account's secret, use the positions table and (open-order) consume this account's queue: nothing else.
+ * account's secret, use this account's items of the positions table and (open-order) consume this
+ * account's queue: nothing else.
  */
 export class AccountPipeline extends Construct {
   /** Recommendations for this account; producers send here. */
@@ -188,7 +189,7 @@ export class AccountPipeline extends Construct {
       logRetention: props.logRetention,
     });
     grantAlpacaSecret(openOrder.function, secret);
-    grantPositionsTable(openOrder.function, props.table, props.liveIndexName);
+    grantPositionsTable(openOrder.function, props.table, props.liveIndexName, account.name);
     // Transient failures (429, 5xx, market closed) come back on a schedule that fits the recommendation's
     // age limit instead of after the full visibility timeout (shared/domain/retry-schedule.ts). The
     // ChangeMessageVisibility permission comes with the event source's consume grant below.
@@ -222,7 +223,7 @@ export class AccountPipeline extends Construct {
       logRetention: props.logRetention,
     });
     grantAlpacaSecret(exitEvaluator.function, secret);
-    grantPositionsTable(exitEvaluator.function, props.table, props.liveIndexName);
+    grantPositionsTable(exitEvaluator.function, props.table, props.liveIndexName, account.name);
     // A throttled or failed sweep is not worth running late: the next one is at most an interval away.
     exitEvaluator.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: interval });
     new Rule(this, 'SweepSchedule', {

@@ -11,7 +11,7 @@ import type { AccountControl, PositionStore, RejectionRecord } from '../ports';
 import { LIVE_STATES, normalizeStoredPosition, type Position } from '../domain/position';
 import { readStoredExitPlan, type ExitPlan } from '../domain/exit-plan';
 import { ConcurrentUpdateError, TransientError, UnreadableRecordsError } from '../domain/errors';
-import { POSITIONS_TABLE_SCHEMA, positionPk, positionSk } from '../table-schema';
+import { POSITIONS_TABLE_SCHEMA, liveIndexPk, positionPk, positionSk } from '../table-schema';
 
 const CONTROL_SK = 'CONTROL';
 /** The account's sweep lease: at most one sweep acts for an account at a time. */
@@ -105,7 +105,7 @@ export class DynamoPositionStore implements PositionStore {
       TableName: this.tableName,
       IndexName: POSITIONS_TABLE_SCHEMA.liveIndex.indexName,
       KeyConditionExpression: 'live_account = :a',
-      ExpressionAttributeValues: { ':a': account },
+      ExpressionAttributeValues: { ':a': liveIndexPk(account) },
     };
     let items = await this.queryAll({
       ...query,
@@ -136,7 +136,7 @@ export class DynamoPositionStore implements PositionStore {
             TableName: this.tableName,
             IndexName: POSITIONS_TABLE_SCHEMA.liveIndex.indexName,
             KeyConditionExpression: 'live_account = :a',
-            ExpressionAttributeValues: { ':a': account },
+            ExpressionAttributeValues: { ':a': liveIndexPk(account) },
             Select: 'COUNT',
             ExclusiveStartKey: startKey,
           }),
@@ -293,7 +293,7 @@ function toItem(p: Position): Record<string, unknown> {
     pk: positionPk(p.account),
     sk: positionSk(p.position_id),
     // Present only while live: this is what keeps the live-positions index sparse.
-    ...(LIVE_STATES.has(p.state) ? { live_account: p.account } : {}),
+    ...(LIVE_STATES.has(p.state) ? { live_account: liveIndexPk(p.account) } : {}),
     version: p.version,
     state: p.state,
     ticker: p.ticker,
