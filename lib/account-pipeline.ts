@@ -245,7 +245,7 @@ export class AccountPipeline extends Construct {
   /** A Metrics Insights query over one of the pipeline's metrics for this account, whatever its other dimensions. */
   private accountMetric(
     metric: MetricName,
-    stat: 'SUM' | 'MAX' | 'AVG',
+    stat: 'SUM' | 'MAX' | 'MIN' | 'AVG',
     period: Duration,
     groupBy?: string,
   ): MathExpression {
@@ -428,6 +428,32 @@ export class AccountPipeline extends Construct {
         width: 8,
       }),
       new AlarmStatusWidget({ title: 'Alarms', alarms: [...this.alarms], width: 8, height: 6 }),
+    );
+    // P&L and exposure, per account. The report (`npm run report`) has the same figures from the table.
+    const hour = Duration.hours(1);
+    dashboard.addWidgets(
+      new GraphWidget({
+        title: 'P&L ($)',
+        left: [
+          this.accountMetric(Metric.RealizedPnl, 'SUM', hour),
+          // The lowest the day's P&L went in each interval: what a daily loss limit watches.
+          this.accountMetric(Metric.DayPnl, 'MIN', interval),
+        ],
+        leftAnnotations: [{ value: 0 }],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Positions closed by reason',
+        left: [this.accountMetric(Metric.PositionsClosed, 'SUM', hour, 'reason')],
+        stacked: true,
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Open exposure',
+        left: [this.accountMetric(Metric.OpenPositions, 'MAX', interval)],
+        right: [this.accountMetric(Metric.OpenPremium, 'MAX', interval)],
+        width: 8,
+      }),
     );
     return dashboard;
   }
