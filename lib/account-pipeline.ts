@@ -122,7 +122,8 @@ export interface AccountPipelineProps {
 /**
  * Everything one account needs: its recommendations queue and DLQ, the open-order function they
  * trigger, the exit evaluator and its schedule, alarms and a dashboard. Each function may read this
- * account's secret, use the positions table and (open-order) consume this account's queue: nothing else.
+ * account's secret, use this account's items of the positions table and (open-order) consume this
+ * account's queue: nothing else.
  */
 export class AccountPipeline extends Construct {
   /** Recommendations for this account; producers send here. */
@@ -197,7 +198,7 @@ export class AccountPipeline extends Construct {
       logRetention: props.logRetention,
     });
     grantAlpacaSecret(openOrder.function, secret);
-    grantPositionsTable(openOrder.function, props.table, props.liveIndexName);
+    grantPositionsTable(openOrder.function, props.table, props.liveIndexName, account.name);
     // Transient failures (429, 5xx, market closed) come back on a schedule that fits the recommendation's
     // age limit instead of after the full visibility timeout (shared/domain/retry-schedule.ts). The
     // ChangeMessageVisibility permission comes with the event source's consume grant below.
@@ -231,7 +232,7 @@ export class AccountPipeline extends Construct {
       logRetention: props.logRetention,
     });
     grantAlpacaSecret(exitEvaluator.function, secret);
-    grantPositionsTable(exitEvaluator.function, props.table, props.liveIndexName);
+    grantPositionsTable(exitEvaluator.function, props.table, props.liveIndexName, account.name);
     // A throttled or failed sweep is not worth running late: the next one is at most an interval away.
     exitEvaluator.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: interval });
     new Rule(this, 'SweepSchedule', {
@@ -253,7 +254,7 @@ export class AccountPipeline extends Construct {
   /** A Metrics Insights query over one of the pipeline's metrics for this account, whatever its other dimensions. */
   private accountMetric(
     metric: MetricName,
-    stat: 'SUM' | 'MAX' | 'AVG',
+    stat: 'SUM' | 'MAX' | 'MIN' | 'AVG',
     period: Duration,
     groupBy?: string,
   ): MathExpression {
@@ -469,6 +470,32 @@ export class AccountPipeline extends Construct {
         width: 8,
       }),
       new AlarmStatusWidget({ title: 'Alarms', alarms: [...this.alarms], width: 8, height: 6 }),
+    );
+    // P&L and exposure, per account. The report (`npm run report`) has the same figures from the table.
+    const hour = Duration.hours(1);
+    dashboard.addWidgets(
+      new GraphWidget({
+        title: 'P&L ($)',
+        left: [
+          this.accountMetric(Metric.RealizedPnl, 'SUM', hour),
+          // The lowest the day's P&L went in each interval: what a daily loss limit watches.
+          this.accountMetric(Metric.DayPnl, 'MIN', interval),
+        ],
+        leftAnnotations: [{ value: 0 }],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Positions closed by reason',
+        left: [this.accountMetric(Metric.PositionsClosed, 'SUM', hour, 'reason')],
+        stacked: true,
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Open exposure',
+        left: [this.accountMetric(Metric.OpenPositions, 'MAX', interval)],
+        right: [this.accountMetric(Metric.OpenPremium, 'MAX', interval)],
+        width: 8,
+      }),
     );
     return dashboard;
   }

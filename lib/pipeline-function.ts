@@ -14,6 +14,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { METRIC_NAMESPACE } from '../shared/metric-names';
+import { liveIndexPk, positionPk } from '../shared/table-schema';
 
 /** Properties of {@link PipelineFunction}. */
 export interface PipelineFunctionProps {
@@ -142,15 +143,33 @@ const TABLE_ITEM_ACTIONS = [
 ];
 
 /**
- * Lets `fn` read and write items of the positions table (including its kill-switch item) and query the
- * `indexName` index, and tells it the table's name in `POSITIONS_TABLE`. Scoped to that one index rather
- * than `table/index/*`, which is what `ITable.grantReadWriteData` would add.
+ * Lets `fn` read and write the positions table's items of account `account` only, and query that
+ * account's partition of the `indexName` index; tells it the table's name in `POSITIONS_TABLE`.
+ *
+ * Both statements carry `dynamodb:LeadingKeys`: on the table the partition key must be `ACCT#<account>`
+ * (positions, kill switch, sweep lease, rejections: shared/table-schema.ts), on the index `<account>`.
+ * `ForAllValues` also covers BatchGetItem/BatchWriteItem, where every key of the batch must match. Scan,
+ * which has no leading key (and would pass a `ForAllValues` test on an empty set), is not granted. Scoped
+ * to that one index rather than `table/index/*`, which is what `ITable.grantReadWriteData` would add.
  */
-export function grantPositionsTable(fn: LambdaFunction, table: ITable, indexName: string): void {
+export function grantPositionsTable(
+  fn: LambdaFunction,
+  table: ITable,
+  indexName: string,
+  account: string,
+): void {
   fn.addToRolePolicy(
     new PolicyStatement({
       actions: TABLE_ITEM_ACTIONS,
-      resources: [table.tableArn, `${table.tableArn}/index/${indexName}`],
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [positionPk(account)] } },
+    }),
+  );
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['dynamodb:Query'],
+      resources: [`${table.tableArn}/index/${indexName}`],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [liveIndexPk(account)] } },
     }),
   );
   fn.addEnvironment('POSITIONS_TABLE', table.tableName);

@@ -43,6 +43,21 @@ export const Metric = {
   OpenOrderMissing: 'open_order_missing',
   /** Per-position errors a sweep caught and left for the next sweep (the sweep itself "succeeded"). */
   SweepPositionErrors: 'sweep_position_errors',
+  /**
+   * Dollars realized (signed) by each position the sweep closes, partial exits included: summed over a
+   * period it is that period's realized P&L. Dashboard only: the sweep does not emit it yet.
+   */
+  RealizedPnl: 'realized_pnl',
+  /**
+   * The account's P&L of the New York trading day so far, dollars: realized since the day began plus
+   * unrealized at the sweep's marks. A level, published once per sweep. Dashboard only: not emitted yet.
+   */
+  DayPnl: 'day_pnl',
+  /**
+   * Entry premium of the live positions, dollars (entry price × contracts held × 100, longs and shorts):
+   * a level, published once per sweep. Dashboard only: not emitted yet.
+   */
+  OpenPremium: 'open_premium',
 } as const;
 
 export type MetricName = (typeof Metric)[keyof typeof Metric];

@@ -11,7 +11,7 @@ import type { AccountControl, ClosedOutsideNote, PositionStore, RejectionRecord 
 import { LIVE_STATES, normalizeStoredPosition, type Position } from '../domain/position';
 import { readStoredExitPlan, type ExitPlan } from '../domain/exit-plan';
 import { ConcurrentUpdateError, TransientError, UnreadableRecordsError } from '../domain/errors';
-import { POSITIONS_TABLE_SCHEMA, positionPk, positionSk } from '../table-schema';
+import { POSITIONS_TABLE_SCHEMA, liveIndexPk, positionPk, positionSk } from '../table-schema';
 
 const CONTROL_SK = 'CONTROL';
 /** The account's sweep lease: at most one sweep acts for an account at a time. */
@@ -19,6 +19,8 @@ const SWEEP_LEASE_SK = 'SWEEP_LEASE';
 const REJECTION_PREFIX = 'REJ#';
 /** The latest record closed as closed_outside_pipeline, per contract. */
 const OUTSIDE_PREFIX = 'OUTSIDE#';
+/** The sort key prefix of position items (`positionSk`). */
+const POSITION_PREFIX = positionSk('');
 
 /**
  * {@link PositionStore} on DynamoDB. Single-item conditional writes only (no transactions: they are
@@ -107,7 +109,7 @@ export class DynamoPositionStore implements PositionStore {
       TableName: this.tableName,
       IndexName: POSITIONS_TABLE_SCHEMA.liveIndex.indexName,
       KeyConditionExpression: 'live_account = :a',
-      ExpressionAttributeValues: { ':a': account },
+      ExpressionAttributeValues: { ':a': liveIndexPk(account) },
     };
     let items = await this.queryAll({
       ...query,
@@ -115,17 +117,40 @@ export class DynamoPositionStore implements PositionStore {
       ExpressionAttributeNames: { '#v': 'version', '#r': 'record' },
     });
     if (items.some((item) => typeof item.record !== 'string')) items = await this.queryAll(query);
-    const readable: Position[] = [];
-    const unreadable: Array<{ key: string; reason: string }> = [];
-    for (const item of items) {
-      try {
-        readable.push(positionFromItem(item));
-      } catch (err) {
-        unreadable.push({ key: `${String(item.pk)} ${String(item.sk)}`, reason: (err as Error).message });
-      }
-    }
-    if (unreadable.length) throw new UnreadableRecordsError(readable, unreadable);
-    return readable;
+    return readPositions(items);
+  }
+
+  /**
+   * The account's position records, live and closed, for reports: one paged Query of the account's
+   * partition (`pk = ACCT#<account>`, `sk` beginning `POS#`; its kill-switch, lease and rejection items
+   * are not read). Never a Scan, and never another account's items.
+   *
+   * `closedSince` (an ISO instant) leaves out positions that closed before it, with a filter on the
+   * item's `closed_at` copy (written once a position closes, {@link toItem}). DynamoDB still reads, and
+   * bills, the whole partition (about one read unit per 8 KB, eventually consistent): the filter trims what
+   * crosses the network and is parsed. Items written before the copy existed are returned whatever their
+   * age; the caller filters by the record's own dates anyway.
+   * @throws UnreadableRecordsError when some items cannot be read, carrying those that could.
+   */
+  async listPositions(account: string, opts: { closedSince?: string } = {}): Promise<Position[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :pos)',
+      ...(opts.closedSince
+        ? {
+            // Items of the one-attribute-per-field format hold `closed_at: null` while open.
+            FilterExpression:
+              'attribute_not_exists(closed_at) OR attribute_type(closed_at, :null) OR closed_at >= :since',
+            ExpressionAttributeValues: {
+              ':pk': positionPk(account),
+              ':pos': POSITION_PREFIX,
+              ':null': 'NULL',
+              ':since': opts.closedSince,
+            },
+          }
+        : { ExpressionAttributeValues: { ':pk': positionPk(account), ':pos': POSITION_PREFIX } }),
+    });
+    return readPositions(items);
   }
 
   async countLive(account: string): Promise<number> {
@@ -138,7 +163,7 @@ export class DynamoPositionStore implements PositionStore {
             TableName: this.tableName,
             IndexName: POSITIONS_TABLE_SCHEMA.liveIndex.indexName,
             KeyConditionExpression: 'live_account = :a',
-            ExpressionAttributeValues: { ':a': account },
+            ExpressionAttributeValues: { ':a': liveIndexPk(account) },
             Select: 'COUNT',
             ExclusiveStartKey: startKey,
           }),
@@ -279,19 +304,6 @@ export class DynamoPositionStore implements PositionStore {
     return rest as unknown as RejectionRecord;
   }
 
-  /**
-   * Every position of the account, in any state (live or closed): the exit-plan lab's `--from-table`.
-   * Not on the PositionStore port: the pipeline itself never reads closed positions back.
-   */
-  async listPositions(account: string): Promise<Position[]> {
-    const items = await this.queryAll({
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-      ExpressionAttributeValues: { ':pk': positionPk(account), ':p': positionSk('') },
-    });
-    return items.map(positionFromItem);
-  }
-
   async listRejections(account: string): Promise<RejectionRecord[]> {
     const items = await this.queryAll({
       TableName: this.tableName,
@@ -334,10 +346,29 @@ export class DynamoPositionStore implements PositionStore {
 }
 
 /**
+ * The positions `items` hold.
+ * @throws UnreadableRecordsError when some cannot be read, carrying those that could.
+ */
+function readPositions(items: readonly Record<string, unknown>[]): Position[] {
+  const readable: Position[] = [];
+  const unreadable: Array<{ key: string; reason: string }> = [];
+  for (const item of items) {
+    try {
+      readable.push(positionFromItem(item));
+    } catch (err) {
+      unreadable.push({ key: `${String(item.pk)} ${String(item.sk)}`, reason: (err as Error).message });
+    }
+  }
+  if (unreadable.length) throw new UnreadableRecordsError(readable, unreadable);
+  return readable;
+}
+
+/**
  * A position item: the whole record as one JSON string in `record`, beside what DynamoDB itself reads
  * (the keys; `live_account`, the sparse live-positions index key; `version`, the conditional writes'
  * guard) and copies of a few fields for people browsing the table (state, ticker, option_symbol, side,
- * quantity, updated_at), rewritten with every write and never read back.
+ * quantity, updated_at, and closed_at once closed), rewritten with every write. Only `closed_at` is ever
+ * read, by the report's filter ({@link DynamoPositionStore.listPositions}); the record stays the truth.
  *
  * Why one string: a sweep reads every live item every minute, and the SDK decodes one string attribute
  * about 2.5 times faster than forty typed ones (docs/BENCHMARKS.md). Items written before this format, one
@@ -348,7 +379,7 @@ function toItem(p: Position): Record<string, unknown> {
     pk: positionPk(p.account),
     sk: positionSk(p.position_id),
     // Present only while live: this is what keeps the live-positions index sparse.
-    ...(LIVE_STATES.has(p.state) ? { live_account: p.account } : {}),
+    ...(LIVE_STATES.has(p.state) ? { live_account: liveIndexPk(p.account) } : {}),
     version: p.version,
     state: p.state,
     ticker: p.ticker,
@@ -356,6 +387,8 @@ function toItem(p: Position): Record<string, unknown> {
     side: p.side,
     quantity: p.quantity,
     updated_at: p.updated_at,
+    // Once closed: what the report's query filters on (listPositions), and a date to browse by.
+    ...(p.state === 'closed' && p.closed_at ? { closed_at: p.closed_at } : {}),
     record: recordJson(p),
   };
 }

@@ -17,7 +17,9 @@ import {
   RECOMMENDATIONS_MAX_RECEIVE_COUNT,
   sweepTimeout,
 } from '../../lib/account-pipeline';
+import type { PositionsTable } from '../../lib/positions-table';
 import { METRIC_NAMESPACE } from '../../shared/metric-names';
+import { liveIndexPk, positionPk } from '../../shared/table-schema';
 import {
   actionsOf,
   arnOf,
@@ -34,6 +36,7 @@ const tiny = pipelineOf(stack, 'tiny');
 const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const propsOf = (construct: IConstruct) => resources[logicalId(construct)].Properties;
 const roleIdOf = (fn: { role?: IConstruct }) => logicalId(fn.role as IConstruct);
+const positionsTable = (stack.node.findChild('Positions') as PositionsTable).table;
 
 describe('recommendations queue and DLQ', () => {
   it('encrypts both queues at rest (SSE-SQS)', () => {
@@ -303,23 +306,72 @@ describe('least privilege', () => {
     expect(mainSweep.flatMap(actionsOf).filter((a) => a.startsWith('sqs:'))).toEqual([]);
   });
 
+  const tableArn = arnOf(positionsTable);
+  const indexArn = { 'Fn::Join': ['', [tableArn, '/index/live-positions']] };
+  const dynamoOf = (statements: typeof all) =>
+    statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+
   it('lets both use the table and its live-positions index, without Scan or table administration', () => {
     for (const statements of [mainOpen, mainSweep]) {
-      const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
-      expect(dynamo).toHaveLength(1);
-      expect(actionsOf(dynamo[0])).toEqual(
+      const dynamo = dynamoOf(statements);
+      expect(dynamo).toHaveLength(2);
+      const onTable = dynamo.find((s) => text(s.Resource) === text(tableArn));
+      expect(actionsOf(onTable!)).toEqual(
         expect.arrayContaining([
           'dynamodb:GetItem',
           'dynamodb:PutItem',
           'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
           'dynamodb:Query',
         ]),
       );
-      expect(actionsOf(dynamo[0])).not.toContain('dynamodb:Scan');
-      expect(actionsOf(dynamo[0])).not.toContain('dynamodb:DeleteTable');
-      expect(text(dynamo[0].Resource)).toContain('/index/live-positions');
-      expect(text(dynamo[0].Resource)).not.toContain('/index/*');
+      for (const s of dynamo) {
+        expect(actionsOf(s)).not.toContain('dynamodb:Scan');
+        expect(actionsOf(s)).not.toContain('dynamodb:DeleteTable');
+        expect(text(s.Resource)).not.toContain('/index/*');
+      }
+      const onIndex = dynamo.find((s) => text(s.Resource) === text(indexArn));
+      expect(actionsOf(onIndex!)).toEqual(['dynamodb:Query']);
     }
+  });
+
+  it("limits main's roles to main's items: LeadingKeys ACCT#main on the table, main on the index", () => {
+    for (const statements of [mainOpen, mainSweep]) {
+      const dynamo = dynamoOf(statements);
+      expect(dynamo.map((s) => ({ Resource: s.Resource, Condition: s.Condition }))).toEqual(
+        expect.arrayContaining([
+          {
+            Resource: tableArn,
+            Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['ACCT#main'] } },
+          },
+          {
+            Resource: indexArn,
+            Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['main'] } },
+          },
+        ]),
+      );
+      // Every statement that reaches the table or index is conditioned: none grants the whole table.
+      for (const s of dynamo) expect(s.Condition).toBeDefined();
+    }
+  });
+
+  it("limits tiny's roles to tiny's items, and never names main's keys", () => {
+    const tinyStatements = [
+      ...statementsOfRole(template, roleIdOf(tiny.openOrderFunction)),
+      ...statementsOfRole(template, roleIdOf(tiny.exitEvaluatorFunction)),
+    ];
+    const keys = dynamoOf(tinyStatements).flatMap(
+      (s) => s.Condition?.['ForAllValues:StringEquals']?.['dynamodb:LeadingKeys'] as string[],
+    );
+    expect(keys.sort()).toEqual(['ACCT#tiny', 'ACCT#tiny', 'tiny', 'tiny']);
+    expect(text(tinyStatements)).not.toContain('ACCT#main');
+  });
+
+  it('matches the key values the position store writes (table-schema is the one definition)', () => {
+    const leading = dynamoOf(mainSweep).flatMap(
+      (s) => s.Condition?.['ForAllValues:StringEquals']?.['dynamodb:LeadingKeys'] as string[],
+    );
+    expect(leading.sort()).toEqual([positionPk('main'), liveIndexPk('main')].sort());
   });
 
   it('lets each function write only its own log group', () => {

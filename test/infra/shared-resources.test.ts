@@ -206,6 +206,26 @@ describe('dashboards', () => {
     expect(bodyOf('main')).not.toContain(logicalId(tiny.deadLetterQueue));
   });
 
+  it('show realized and day P&L, positions closed by reason, open positions and open premium per account', () => {
+    // `SELECT <stat>(<metric>) FROM "OpsPipeline" WHERE account = '<account>'`, quotes escaped in the body.
+    const query = (stat: string, metric: string, account: string) =>
+      new RegExp(
+        `SELECT ${stat}\\(${metric}\\) FROM [\\\\"]+OpsPipeline[\\\\"]+ WHERE account = '${account}'`,
+      );
+    for (const account of ['main', 'tiny']) {
+      const body = bodyOf(account);
+      expect(body).toMatch(query('SUM', Metric.RealizedPnl, account));
+      expect(body).toMatch(query('MIN', Metric.DayPnl, account));
+      expect(body).toMatch(
+        new RegExp(`${query('SUM', Metric.PositionsClosed, account).source} GROUP BY reason`),
+      );
+      expect(body).toMatch(query('MAX', Metric.OpenPositions, account));
+      expect(body).toMatch(query('MAX', Metric.OpenPremium, account));
+      expect(body).toContain('Positions closed by reason');
+      expect(body).toContain('Open exposure');
+    }
+  });
+
   it('list the account’s alarms', () => {
     for (const alarm of main.alarms) expect(bodyOf('main')).toContain(logicalId(alarm));
     expect(bodyOf('main')).not.toContain(logicalId(tiny.alarms[0]));

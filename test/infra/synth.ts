@@ -61,6 +61,7 @@ interface PolicyStatementJson {
   Effect: string;
   Action: string | string[];
   Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
 }
 
 /** Every statement of every inline policy attached to the role with logical ID `roleId`. */

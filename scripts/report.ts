@@ -1,0 +1,225 @@
+/**
+ * `npm run report -- [--account NAME] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format table|csv|json]`
+ *
+ * The account's P&L journal from the positions table (shared/domain/pnl-report.ts): positions opened and
+ * closed, realized P&L by New York trading day and by exit reason, win rate, average hold, largest loss,
+ * fees (not recorded yet, said so) and the open exposure now.
+ *
+ * Where it reads: `--table NAME` or `POSITIONS_TABLE` → that DynamoDB table with the standard AWS
+ * credentials, region and endpoint variables; otherwise the running local stack (`npm start`), found
+ * through `.local/state.json`. It only reads: one Query of the account's partition, never a Scan.
+ *
+ * Exit status: 0 printed; 1 the table could not be read, or some records could not (the report then
+ * leaves them out and says so on stderr); 2 usage error or no table to read.
+ */
+import * as path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { localDynamoClient } from '../local/dynamo';
+import { DEFAULT_STATE_DIR, readStateFile, STATE_FILE_NAME, type LocalStackState } from '../local/state-file';
+import { DynamoPositionStore } from '../shared/adapters/dynamo-position-store';
+import { UnreadableRecordsError } from '../shared/domain/errors';
+import { newYorkTime } from '../shared/domain/market-time';
+import { buildPnlReport, type PnlReport } from '../shared/domain/pnl-report';
+import type { Position } from '../shared/domain/position';
+import { REPORT_FORMATS, renderCsv, renderJson, renderTable, type ReportFormat } from './report/format';
+
+const USAGE = `Usage: npm run report -- [--account NAME] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format table|csv|json]
+
+  --account NAME   the account to report on (default main)
+  --from DAY       first New York trading day included (default: the first record)
+  --to DAY         last New York trading day included (default: today in New York)
+  --format F       table (default), csv (one row per position closed in the range) or json (everything)
+  --table NAME     read this DynamoDB table (AWS credentials, region and endpoint from the environment);
+                   default POSITIONS_TABLE, else the running local stack (npm start)
+  --state PATH     the local stack's state file (default .local/state.json, written by npm start)
+  --help           this text
+
+Realized P&L counts on the New York day a position closed, under its close reason. Fees are not recorded
+by the pipeline yet: P&L is before fees.`;
+
+/** A bad command line: the message says what, the usage follows. */
+export class ReportUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReportUsageError';
+  }
+}
+
+/** Parsed command line. */
+export interface ReportArgs {
+  readonly account: string;
+  readonly from: string | null;
+  readonly to: string | null;
+  readonly format: ReportFormat;
+  readonly table: string | null;
+  readonly statePath: string;
+  readonly help: boolean;
+}
+
+/** `YYYY-MM-DD` that names a real calendar day. */
+function isCalendarDay(s: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const [y, m, d] = s.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d)).toISOString().slice(0, 10) === s;
+}
+
+/**
+ * Reads the command line; `env` supplies `POSITIONS_TABLE`.
+ * @throws ReportUsageError naming the bad flag or value.
+ */
+export function parseReportArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): ReportArgs {
+  let account = 'main';
+  let from: string | null = null;
+  let to: string | null = null;
+  let format: ReportFormat = 'table';
+  let table: string | null = env.POSITIONS_TABLE || null;
+  let statePath = path.join(DEFAULT_STATE_DIR, STATE_FILE_NAME);
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new ReportUsageError(`${a} needs a value`);
+      return v;
+    };
+    const day = (): string => {
+      const v = value();
+      if (!isCalendarDay(v)) throw new ReportUsageError(`${a} needs a day as YYYY-MM-DD, got "${v}"`);
+      return v;
+    };
+    if (a === '--account') account = value();
+    else if (a === '--from') from = day();
+    else if (a === '--to') to = day();
+    else if (a === '--format') {
+      const v = value();
+      if (!(REPORT_FORMATS as readonly string[]).includes(v)) {
+        throw new ReportUsageError(`--format must be one of ${REPORT_FORMATS.join(', ')}, got "${v}"`);
+      }
+      format = v as ReportFormat;
+    } else if (a === '--table') table = value();
+    else if (a === '--state') statePath = value();
+    else if (a === '--help' || a === '-h') help = true;
+    else throw new ReportUsageError(`unknown argument "${a}"`);
+  }
+  if (!/^[a-z][a-z0-9-]{0,31}$/.test(account)) {
+    throw new ReportUsageError(`--account must be an account name (a-z, 0-9, -), got "${account}"`);
+  }
+  if (from && to && from > to) throw new ReportUsageError(`--from ${from} is after --to ${to}`);
+  return { account, from, to, format, table, statePath, help };
+}
+
+/** Where the records are read: a store, a description for the report's header, and how to let go. */
+interface Source {
+  readonly store: DynamoPositionStore;
+  readonly description: string;
+  close(): void;
+}
+
+function openSource(args: ReportArgs, env: NodeJS.ProcessEnv): Source {
+  if (args.table) {
+    // The SDK reads the region, credentials and AWS_ENDPOINT_URL_DYNAMODB from the environment itself.
+    const client = new DynamoDBClient({});
+    const endpoint = env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL;
+    return {
+      store: new DynamoPositionStore(client, args.table),
+      description: `table ${args.table}${endpoint ? ` at ${endpoint}` : ' (AWS)'}`,
+      close: () => client.destroy(),
+    };
+  }
+  let state: LocalStackState;
+  try {
+    state = readStateFile(args.statePath);
+  } catch (e) {
+    throw new Error(
+      'no positions table to read: set POSITIONS_TABLE (or pass --table) for a table in AWS, or start the ' +
+        `local stack with \`npm start\` (${(e as Error).message.split(':')[0]})`,
+      { cause: e },
+    );
+  }
+  if (!state.accounts[args.account]) {
+    throw new ReportUsageError(
+      `the local stack runs no account "${args.account}" (it runs: ${Object.keys(state.accounts).join(', ')})`,
+    );
+  }
+  const client = localDynamoClient(state.dynamoEndpoint);
+  return {
+    store: new DynamoPositionStore(client, state.tableName),
+    description: `the local stack (table ${state.tableName})`,
+    close: () => client.destroy(),
+  };
+}
+
+/** What a run printed, for tests. */
+export interface ReportRun {
+  readonly exitCode: number;
+  readonly report: PnlReport | null;
+}
+
+/** Runs the CLI; `out`/`err` receive its lines. Never calls process.exit. */
+export async function runReport(
+  argv: readonly string[],
+  io: { out: (text: string) => void; err: (text: string) => void } = {
+    out: (t) => console.log(t),
+    err: (t) => console.error(t),
+  },
+  deps: { env?: NodeJS.ProcessEnv; now?: Date } = {},
+): Promise<ReportRun> {
+  const env = deps.env ?? process.env;
+  const now = deps.now ?? new Date();
+  let args: ReportArgs;
+  let source: Source;
+  try {
+    args = parseReportArgs(argv, env);
+    if (args.help) {
+      io.out(USAGE);
+      return { exitCode: 0, report: null };
+    }
+    source = openSource(args, env);
+  } catch (e) {
+    const usage = e instanceof ReportUsageError ? `\n\n${USAGE}` : '';
+    io.err(`report: ${(e as Error).message}${usage}`);
+    return { exitCode: 2, report: null };
+  }
+
+  let exitCode = 0;
+  try {
+    let positions: Position[];
+    try {
+      // Positions closed before the range are left out at the table; those of the day before `from` in
+      // UTC terms still arrive and are dropped by the report's own New York day test.
+      positions = await source.store.listPositions(args.account, {
+        closedSince: args.from ? `${args.from}T00:00:00.000Z` : undefined,
+      });
+    } catch (e) {
+      if (!(e instanceof UnreadableRecordsError)) throw e;
+      io.err(`report: ${e.message}; the report leaves them out`);
+      positions = e.readable as Position[];
+      exitCode = 1;
+    }
+    const range = { from: args.from, to: args.to ?? newYorkTime(now).date };
+    const report = buildPnlReport(args.account, positions, range, now);
+    if (args.format === 'json') io.out(renderJson(report));
+    else if (args.format === 'csv') io.out(renderCsv(report));
+    else io.out(renderTable(report, source.description));
+    return { exitCode, report };
+  } catch (e) {
+    io.err(`report: cannot read the positions table (${source.description}): ${(e as Error).message}`);
+    return { exitCode: 1, report: null };
+  } finally {
+    source.close();
+  }
+}
+
+if (require.main === module) {
+  // The SDK's notice that its 2027 releases need Node 22 is noise in a CLI's output (engines: Node 20).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  runReport(process.argv.slice(2)).then(
+    (r) => {
+      process.exitCode = r.exitCode;
+    },
+    (e: unknown) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,266 @@
+/**
+ * The account's P&L journal, computed from its position records alone (pure: records and a clock in, a
+ * report out). Days are New York trading days; money is in dollars, summed in integer cents.
+ *
+ * What counts where:
+ * - A position is *opened* on the New York day of its fill (`entry_time`, else `created_at`); a record that
+ *   never filled (`not_filled`, `not_sent`, `open_rejected`) is counted apart, by reason.
+ * - A position's realized P&L (partial exits included) counts on the day it *closed*, under its
+ *   `close_reason`. Positions closed outside the pipeline have no booked P&L: they are listed, but left out
+ *   of the win rate, the average hold and the largest loss.
+ * - Fees are not recorded by the pipeline yet: the report says so instead of showing a made-up zero.
+ * - Open exposure is *now*, whatever the range: the entry premium of every live position.
+ */
+import { newYorkTime } from './market-time';
+import { LIVE_STATES, type Position } from './position';
+
+/** Inclusive range of New York trading days (`YYYY-MM-DD`); `from: null` is the first record. */
+export interface ReportRange {
+  readonly from: string | null;
+  readonly to: string;
+}
+
+/** Closed positions grouped by day or by reason. */
+export interface PnlGroup {
+  readonly key: string;
+  readonly closed: number;
+  readonly won: number;
+  readonly lost: number;
+  readonly realized_pnl_usd: number;
+}
+
+/** One position closed in the range: a line of the journal. */
+export interface JournalRow {
+  /** New York day it closed. */
+  readonly day: string;
+  readonly position_id: string;
+  readonly ticker: string;
+  readonly option_symbol: string;
+  readonly side: 'long' | 'short';
+  /** Contracts it opened with. */
+  readonly contracts: number;
+  readonly entry_time: string | null;
+  /** Per share. */
+  readonly entry_price: number | null;
+  readonly closed_at: string;
+  /** Per share, the last exit fill. */
+  readonly exit_price: number | null;
+  readonly close_reason: string;
+  readonly realized_pnl_usd: number;
+  readonly hold_minutes: number | null;
+}
+
+/** Positions that never filled, by close reason. */
+export interface NeverFilled {
+  readonly count: number;
+  readonly by_reason: Readonly<Record<string, number>>;
+}
+
+/** The live positions now. Premiums are entry price × contracts held × 100, dollars. */
+export interface OpenExposure {
+  readonly positions: number;
+  readonly contracts: number;
+  /** Paid for long positions: what they can lose. */
+  readonly long_premium_usd: number;
+  /** Received for short positions. */
+  readonly short_premium_usd: number;
+  /** Live records with no fill yet (submitting, pending): no premium to count. */
+  readonly awaiting_fill: number;
+  /** Realized by partial exits of positions still live (not in the closed totals). */
+  readonly partial_realized_pnl_usd: number;
+}
+
+/** What `npm run report` prints. */
+export interface PnlReport {
+  readonly account: string;
+  readonly range: ReportRange;
+  readonly generated_at: string;
+  readonly opened: { readonly count: number; readonly contracts: number; readonly premium_usd: number };
+  readonly never_filled: NeverFilled;
+  readonly closed: {
+    readonly count: number;
+    readonly realized_pnl_usd: number;
+    readonly won: number;
+    readonly lost: number;
+    readonly flat: number;
+    /** won / (closed with booked P&L); null when there is none. */
+    readonly win_rate: number | null;
+    readonly average_hold_minutes: number | null;
+    readonly largest_loss: JournalRow | null;
+    readonly largest_win: JournalRow | null;
+    /** Closed outside the pipeline: no P&L booked, left out of the rates above. */
+    readonly outside_pipeline: number;
+  };
+  readonly by_day: readonly PnlGroup[];
+  readonly by_reason: readonly PnlGroup[];
+  readonly fees: { readonly recorded: false; readonly amount_usd: null; readonly note: string };
+  readonly open_now: OpenExposure;
+  readonly journal: readonly JournalRow[];
+}
+
+/** Close reasons of a record that never filled: nothing was held, so it is no trade. */
+const NEVER_FILLED_REASONS: ReadonlySet<string> = new Set(['not_filled', 'not_sent', 'open_rejected']);
+
+export const FEES_NOTE =
+  'not recorded: the pipeline does not book fees yet, so realized P&L is before fees and regulatory charges';
+
+const cents = (usd: number): number => Math.round(usd * 100);
+const usd = (c: number): number => c / 100;
+
+/** The New York day of an ISO instant, or null when it does not parse. */
+function dayOf(iso: string | null | undefined): string | null {
+  if (!iso) return null;
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? newYorkTime(new Date(ms)).date : null;
+}
+
+const inRange = (day: string | null, r: ReportRange): day is string =>
+  day !== null && (r.from === null || day >= r.from) && day <= r.to;
+
+function filled(p: Position): boolean {
+  return typeof p.entry_price === 'number' && !NEVER_FILLED_REASONS.has(p.close_reason ?? '');
+}
+
+function journalRow(p: Position, day: string): JournalRow {
+  const opened = Date.parse(p.entry_time ?? p.created_at);
+  const closed = Date.parse(p.closed_at ?? '');
+  const hold = Number.isFinite(opened) && Number.isFinite(closed) ? (closed - opened) / 60_000 : null;
+  return {
+    day,
+    position_id: p.position_id,
+    ticker: p.ticker,
+    option_symbol: p.option_symbol,
+    side: p.side,
+    contracts: p.original_quantity,
+    entry_time: p.entry_time ?? null,
+    entry_price: p.entry_price ?? null,
+    closed_at: p.closed_at ?? '',
+    exit_price: p.exit_price ?? null,
+    close_reason: p.close_reason ?? 'unknown',
+    realized_pnl_usd: usd(cents(p.realized_pnl)),
+    hold_minutes: hold === null ? null : Math.round(hold * 10) / 10,
+  };
+}
+
+/** Sums journal rows by `keyOf`, in key order. */
+function groupBy(rows: readonly JournalRow[], keyOf: (r: JournalRow) => string): PnlGroup[] {
+  const groups = new Map<string, { closed: number; won: number; lost: number; cents: number }>();
+  for (const r of rows) {
+    const g = groups.get(keyOf(r)) ?? { closed: 0, won: 0, lost: 0, cents: 0 };
+    g.closed += 1;
+    g.cents += cents(r.realized_pnl_usd);
+    if (r.realized_pnl_usd > 0) g.won += 1;
+    else if (r.realized_pnl_usd < 0) g.lost += 1;
+    groups.set(keyOf(r), g);
+  }
+  return [...groups]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, g]) => ({ key, closed: g.closed, won: g.won, lost: g.lost, realized_pnl_usd: usd(g.cents) }));
+}
+
+/** The live positions' exposure now. */
+export function openExposure(positions: readonly Position[]): OpenExposure {
+  let count = 0;
+  let contracts = 0;
+  let longCents = 0;
+  let shortCents = 0;
+  let awaiting = 0;
+  let partialCents = 0;
+  for (const p of positions) {
+    if (!LIVE_STATES.has(p.state)) continue;
+    count += 1;
+    partialCents += cents(p.realized_pnl);
+    if (typeof p.entry_price !== 'number' || p.quantity <= 0) {
+      awaiting += 1;
+      continue;
+    }
+    contracts += p.quantity;
+    const premium = cents(p.entry_price * p.quantity * 100);
+    if (p.side === 'long') longCents += premium;
+    else shortCents += premium;
+  }
+  return {
+    positions: count,
+    contracts,
+    long_premium_usd: usd(longCents),
+    short_premium_usd: usd(shortCents),
+    awaiting_fill: awaiting,
+    partial_realized_pnl_usd: usd(partialCents),
+  };
+}
+
+/**
+ * The journal of `account` over `range`, from every position record of the account (other accounts'
+ * records are ignored). `now` stamps the report; open exposure is what is live in `positions`.
+ */
+export function buildPnlReport(
+  account: string,
+  positions: readonly Position[],
+  range: ReportRange,
+  now: Date,
+): PnlReport {
+  const mine = positions.filter((p) => p.account === account);
+  let openedCount = 0;
+  let openedContracts = 0;
+  let openedCents = 0;
+  const neverFilled: Record<string, number> = {};
+  const journal: JournalRow[] = [];
+  for (const p of mine) {
+    if (filled(p)) {
+      if (inRange(dayOf(p.entry_time ?? p.created_at), range)) {
+        openedCount += 1;
+        openedContracts += p.original_quantity;
+        openedCents += cents(p.entry_price! * p.original_quantity * 100);
+      }
+      const closedDay = p.state === 'closed' ? dayOf(p.closed_at) : null;
+      if (inRange(closedDay, range)) journal.push(journalRow(p, closedDay));
+    } else if (p.state === 'closed' && inRange(dayOf(p.closed_at ?? p.created_at), range)) {
+      const reason = p.close_reason ?? 'unknown';
+      neverFilled[reason] = (neverFilled[reason] ?? 0) + 1;
+    }
+  }
+  journal.sort(
+    (a, b) => a.closed_at.localeCompare(b.closed_at) || a.position_id.localeCompare(b.position_id),
+  );
+  return {
+    account,
+    range,
+    generated_at: now.toISOString(),
+    opened: { count: openedCount, contracts: openedContracts, premium_usd: usd(openedCents) },
+    never_filled: {
+      count: Object.values(neverFilled).reduce((a, b) => a + b, 0),
+      by_reason: neverFilled,
+    },
+    closed: closedSummary(journal),
+    by_day: groupBy(journal, (r) => r.day),
+    by_reason: groupBy(journal, (r) => r.close_reason),
+    fees: { recorded: false, amount_usd: null, note: FEES_NOTE },
+    open_now: openExposure(mine),
+    journal,
+  };
+}
+
+function closedSummary(journal: readonly JournalRow[]): PnlReport['closed'] {
+  // A position closed outside the pipeline has no booked exit: its P&L is unknown, not zero.
+  const booked = journal.filter((r) => r.close_reason !== 'closed_outside_pipeline');
+  const won = booked.filter((r) => r.realized_pnl_usd > 0).length;
+  const lost = booked.filter((r) => r.realized_pnl_usd < 0).length;
+  const holds = booked.map((r) => r.hold_minutes).filter((h): h is number => h !== null);
+  const byPnl = [...booked].sort((a, b) => a.realized_pnl_usd - b.realized_pnl_usd);
+  const worst = byPnl[0];
+  const best = byPnl[byPnl.length - 1];
+  return {
+    count: journal.length,
+    realized_pnl_usd: usd(journal.reduce((sum, r) => sum + cents(r.realized_pnl_usd), 0)),
+    won,
+    lost,
+    flat: booked.length - won - lost,
+    win_rate: booked.length ? Math.round((won / booked.length) * 10_000) / 10_000 : null,
+    average_hold_minutes: holds.length
+      ? Math.round((holds.reduce((a, b) => a + b, 0) / holds.length) * 10) / 10
+      : null,
+    largest_loss: worst && worst.realized_pnl_usd < 0 ? worst : null,
+    largest_win: best && best.realized_pnl_usd > 0 ? best : null,
+    outside_pipeline: journal.length - booked.length,
+  };
+}
