@@ -12,6 +12,7 @@ import { LocalModeError, selectBrokerMode } from './mode';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { renderDemoSummary, runDemo } from './demo';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from './stack';
+import { StackRunningError } from './state-file';
 import { startLiveView } from './view';
 
 /** Options of `npm start`, parsed. */
@@ -205,7 +206,8 @@ if (require.main === module) {
       setTimeout(() => process.exit(code), 3000).unref();
     },
     (err: unknown) => {
-      console.error(err instanceof LocalModeError ? `npm start: ${err.message}` : err);
+      const known = err instanceof LocalModeError || err instanceof StackRunningError;
+      console.error(known ? `npm start: ${err.message}` : err);
       process.exitCode = 1;
       setTimeout(() => process.exit(1), 3000).unref();
     },
