@@ -16,6 +16,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoPositionStore } from '../shared/adapters/dynamo-position-store';
 import type { AccountControl, PositionStore } from '../shared/ports';
 import { LOCAL_AWS_ENV } from './accounts';
+import { adviseNodeVersion } from './node-version';
 import { DEFAULT_STATE_DIR, readStateFile, STATE_FILE_NAME } from './state-file';
 
 export const CONTROL_USAGE = `Usage: npx tsx local/control.ts --account NAME (--status | --disable | --enable | --flatten)
@@ -95,14 +96,10 @@ export function resolveControlTarget(args: ControlArgs, env: NodeJS.ProcessEnv =
       accounts: null,
     };
   }
-  let state;
-  try {
-    state = readStateFile(args.statePath);
-  } catch (err) {
-    throw new Error(
-      `${(err as Error).message}\n(against AWS, give the table: --table TABLE, e.g. the stack's PositionsTableName output)`,
-    );
-  }
+  const state = readStateFile(
+    args.statePath,
+    "or, against AWS, give the table: --table TABLE (the stack's PositionsTableName output)",
+  );
   return {
     table: state.tableName,
     // The local stand-in accepts any credentials; these keep the SDK from looking for real ones.
@@ -174,8 +171,8 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-  // The SDK's Node-version notice is not this command's business (see README, Node version).
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // npm start gives the Node version advice once; the SDK's seven lines on every command are noise.
+  adviseNodeVersion(null);
   main().then(
     (code) => {
       process.exitCode = code;

@@ -21,6 +21,7 @@ import { blackScholes, mulberry32 } from './alpaca-sim/market';
 import { LOCAL_UNDERLYINGS } from './market';
 import { localSqsClient } from './sqs-server';
 import { formatContracts, listLocalContracts, listLocalRejections } from './inject-lookups';
+import { adviseNodeVersion } from './node-version';
 import { DEFAULT_STATE_DIR, readStateFile, STATE_FILE_NAME } from './state-file';
 
 /** A message to validate and send, with where it came from (for the report). */
@@ -494,8 +495,8 @@ function readStdin(): Promise<string> {
 }
 
 if (require.main === module) {
-  // The SDK's notice that its 2027 releases need Node 22 is noise in a CLI's report (engines: Node 20).
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // npm start gives the Node version advice once; the SDK's seven lines on every command are noise.
+  adviseNodeVersion(null);
   // `| head -1` closes the pipe early: that is not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);

@@ -44,13 +44,16 @@ export function removeStateFile(file: string, pid = process.pid): void {
  * Reads the state of a running stack. Throws with what to do when there is none, or when the process
  * that wrote it is gone (a stack killed with SIGKILL leaves its file behind).
  */
-export function readStateFile(file: string): LocalStackState {
+export function readStateFile(
+  file: string,
+  otherwise = 'or send to a real queue with --queue-url',
+): LocalStackState {
   let state: LocalStackState;
   try {
     state = JSON.parse(fs.readFileSync(file, 'utf8')) as LocalStackState;
   } catch {
     throw new Error(
-      `No running local stack found (${file} is missing): start one with \`npm start\`, or send to a real queue with --queue-url`,
+      `No running local stack found (${file} is missing): start one with \`npm start\`, ${otherwise}`,
     );
   }
   if (!isAlive(state.pid)) {

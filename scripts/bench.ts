@@ -10,6 +10,9 @@
  *   its own, the simulator in this one), as on Lambda.
  * - Every timing is the median of at least 5 runs (the machine is shared: quote medians and ratios).
  */
+import { adviseNodeVersion } from '../local/node-version';
+// Before any AWS SDK client exists: one line of Node advice instead of the SDK's seven.
+adviseNodeVersion();
 import { execSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';

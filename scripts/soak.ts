@@ -13,6 +13,9 @@
  * regressions.test.ts). --minutes only skips the runs that would start after the limit: the same seed
  * replays the same runs with or without it.
  */
+import { adviseNodeVersion } from '../local/node-version';
+// Before any AWS SDK client exists: one line of Node advice instead of the SDK's seven.
+adviseNodeVersion();
 import { checkModel, formatFigures, startWorld, type Figures, type World } from '../test/reliability/model';
 import { runBurst } from '../test/reliability/rate-limit';
 import fc from 'fast-check';

@@ -328,7 +328,7 @@ describe('local mode', () => {
 
     const none = await control(['--account', 'main', '--status', '--state', path.join(dir, 'nothing.json')]);
     expect(none.code).toBe(1);
-    expect(none.stderr).toMatch(/No running local stack found .*npm start.*\n.*--table TABLE/);
+    expect(none.stderr).toMatch(/No running local stack found .*npm start.*--table TABLE/);
   }, 30_000);
 
   it('a second stack on the same state directory refuses to start, naming the running one', async () => {
