@@ -72,6 +72,7 @@ const USAGE = `Usage: npm run inject -- [FILE...] [--sample N] [--account NAME] 
                   instead of the local stack's
   --state PATH    the local stack's state file (default .local/state.json, written by npm start)
   --send-invalid  send refused messages too (to rehearse the DLQ path); they are still reported
+  --help          this text
 
 A message without created_at gets the time of sending. One older than the account's
 max_recommendation_age_minutes is sent, with a warning: the function refuses it as stale.
