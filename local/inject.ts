@@ -62,7 +62,9 @@ interface InjectArgs {
   readonly rejections: boolean;
 }
 
-const USAGE = `Usage: npm run inject -- [FILE...] [--sample N] [--account NAME] [--queue-url URL] [--state PATH] [--send-invalid]
+const USAGE = `Usage: npm run inject -- [FILE...] [--sample N] [--seed S] [--account NAME] [--queue-url URL] [--state PATH] [--send-invalid]
+       npm run inject -- --list-contracts [TICKER] [--type call|put] [--min-days N] [--plain] [--account NAME]
+       npm run inject -- --rejections [--account NAME]
 
   FILE            a JSON object, a JSON array of objects, or JSON lines ("-" reads stdin)
   --sample N      also send N generated, valid recommendations (instrument_type + swing_trade profile)
