@@ -5,10 +5,15 @@
  * Alpaca allows 200 requests/minute per API key, and each account has its own key, so the budget is per
  * account. Two things spend it:
  *
- * 1. The sweep (exit evaluator), once per `sweep_interval_minutes`:
- *      3 (clock, account, positions) + ⌈N/100⌉ (open-orders pages) + orders sent
+ * 1. The sweep (exit evaluator), once per `sweep_interval_minutes` (shared/use-cases/sweep.ts):
+ *      3 (clock, positions, open orders) + ⌈N/100⌉ (option quote snapshots, 100 symbols a call)
+ *      + orders sent
+ *    plus, only in a sweep that has fills to learn, one listing of closed orders (paged by 500) and, as a
+ *    fallback, a lookup by client_order_id for an order the listing lacks (docs/BENCHMARKS.md, floors).
  *    N ≤ max_open_positions and, in the worst case, every position exits in the same run, so
  *      per run ≤ 3 + max(1, ⌈N/100⌉) + N.   `main` (N = 5, every minute): 3 + 1 + 5 = 9 requests/minute.
+ *    The occasional closed-orders listing is not in this figure: the 20 requests/minute left unallocated
+ *    under the limit (180 of 200, below) cover it.
  *
  * 2. Opening orders (open-order), per SQS batch of b ≤ B recommendations:
  *      b (one order each) + 3 amortised per batch (clock, account, one quote snapshot)

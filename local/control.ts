@@ -1,50 +1,119 @@
 /**
  * Operator CLI for an account's runtime controls (the kill switch), read by the functions at run time:
  *
- *   npx tsx local/control.ts --account main --status  [--table T]
+ *   npx tsx local/control.ts --account main --status
  *   npx tsx local/control.ts --account main --disable [--reason "why"]   stop new openings at once
  *   npx tsx local/control.ts --account main --enable                     allow openings again (ends flatten)
  *   npx tsx local/control.ts --account main --flatten [--reason "why"]   stop openings AND close everything
  *                                                                        through the guarded exit path
  *
- * The table comes from --table or POSITIONS_TABLE; the DynamoDB endpoint and credentials from the standard
- * AWS variables (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_DYNAMODB for a local stand-in).
+ * Which table: `--table` (or POSITIONS_TABLE) names a DynamoDB table reached with the standard AWS variables
+ * (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_DYNAMODB); without either, the running `npm start` is used,
+ * found through `.local/state.json` as `npm run inject` finds it.
  */
+import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoPositionStore } from '../shared/adapters/dynamo-position-store';
 import type { AccountControl, PositionStore } from '../shared/ports';
+import { LOCAL_AWS_ENV } from './accounts';
+import { adviseNodeVersion } from './node-version';
+import { DEFAULT_STATE_DIR, readStateFile, STATE_FILE_NAME } from './state-file';
 
-const USAGE =
-  'usage: control.ts --account NAME (--status | --disable | --enable | --flatten) [--reason TEXT] [--table TABLE]';
+export const CONTROL_USAGE = `Usage: npx tsx local/control.ts --account NAME (--status | --disable | --enable | --flatten)
+                               [--reason TEXT] [--table TABLE | --state PATH]
+
+  --status         print the account's switch (never set: trading enabled)
+  --disable        stop new openings at once (the sweep keeps managing exits)
+  --enable         allow openings again (also ends a flatten)
+  --flatten        stop openings AND close every position through the guarded exit path
+  --reason TEXT    stored with the switch, shown in the live view
+  --table TABLE    a DynamoDB table (default POSITIONS_TABLE), with the standard AWS credentials and region;
+                   without it (and without POSITIONS_TABLE) the running npm start's table is used
+  --state PATH     the local stack's state file (default .local/state.json, written by npm start)`;
 
 type Command = 'status' | 'disable' | 'enable' | 'flatten';
 
-/** Parsed arguments. Throws with the usage on anything unexpected. */
-export function parseControlArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}) {
+/** Parsed arguments: a named table, or the local stack (`table` absent). */
+export interface ControlArgs {
+  readonly account: string;
+  readonly table?: string;
+  readonly statePath: string;
+  readonly reason?: string;
+  readonly command: Command;
+}
+
+/**
+ * Parsed arguments, or `'help'` for `--help`. Throws with the usage on anything unexpected. Without
+ * `--table` and POSITIONS_TABLE, `table` is left out: the caller uses the running local stack.
+ */
+export function parseControlArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): ControlArgs | 'help' {
   let account: string | undefined;
-  let table = env.POSITIONS_TABLE;
+  let table = env.POSITIONS_TABLE || undefined;
+  let statePath = path.join(DEFAULT_STATE_DIR, STATE_FILE_NAME);
   let reason: string | undefined;
   const commands: Command[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
       const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value\n${USAGE}`);
+      if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value\n\n${CONTROL_USAGE}`);
       return v;
     };
-    if (a === '--account') account = value();
+    if (a === '--help' || a === '-h') return 'help';
+    else if (a === '--account') account = value();
     else if (a === '--table') table = value();
+    else if (a === '--state') statePath = value();
     else if (a === '--reason') reason = value();
     else if (['--status', '--disable', '--enable', '--flatten'].includes(a))
       commands.push(a.slice(2) as Command);
-    else throw new Error(`unknown argument ${a}\n${USAGE}`);
+    else throw new Error(`unknown argument ${a}\n\n${CONTROL_USAGE}`);
   }
   if (!account || !/^[a-z][a-z0-9-]{0,31}$/.test(account))
-    throw new Error(`--account NAME is required\n${USAGE}`);
-  if (!table) throw new Error(`--table TABLE (or POSITIONS_TABLE) is required\n${USAGE}`);
+    throw new Error(`--account NAME is required\n\n${CONTROL_USAGE}`);
   if (commands.length !== 1)
-    throw new Error(`exactly one of --status, --disable, --enable, --flatten\n${USAGE}`);
-  return { account, table, reason, command: commands[0] };
+    throw new Error(`exactly one of --status, --disable, --enable, --flatten\n\n${CONTROL_USAGE}`);
+  return { account, ...(table ? { table } : {}), statePath, reason, command: commands[0] };
+}
+
+/** Where the command acts: a named table (AWS or a stand-in), or the running local stack's. */
+export interface ControlTarget {
+  readonly table: string;
+  readonly client: DynamoDBClient;
+  /** `AWS` or `local stack (pid N)`, for the report. */
+  readonly where: string;
+  /** Accounts the local stack runs (null for a named table: any account may have a switch). */
+  readonly accounts: readonly string[] | null;
+}
+
+/** The table and client for parsed arguments; throws a message saying what to do when none is found. */
+export function resolveControlTarget(args: ControlArgs, env: NodeJS.ProcessEnv = process.env): ControlTarget {
+  if (args.table) {
+    const endpoint = env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL;
+    return {
+      table: args.table,
+      client: new DynamoDBClient(endpoint ? { endpoint } : {}),
+      where: endpoint ? endpoint : 'AWS',
+      accounts: null,
+    };
+  }
+  const state = readStateFile(
+    args.statePath,
+    "or, against AWS, give the table: --table TABLE (the stack's PositionsTableName output)",
+  );
+  return {
+    table: state.tableName,
+    // The local stand-in accepts any credentials; these keep the SDK from looking for real ones.
+    client: new DynamoDBClient({
+      endpoint: state.dynamoEndpoint,
+      region: LOCAL_AWS_ENV.AWS_REGION,
+      credentials: {
+        accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID,
+        secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY,
+      },
+    }),
+    where: `local stack (pid ${state.pid})`,
+    accounts: Object.keys(state.accounts),
+  };
 }
 
 /** Applies one command; returns the control as stored afterwards (null: never set, trading enabled). */
@@ -76,18 +145,41 @@ export async function runControl(
   return store.getControl(args.account);
 }
 
-async function main() {
+async function main(): Promise<number> {
   const args = parseControlArgs(process.argv.slice(2), process.env);
-  const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL;
-  const store = new DynamoPositionStore(new DynamoDBClient(endpoint ? { endpoint } : {}), args.table);
-  const control = await runControl(store, args);
-  const shown = control ?? { trading_enabled: true, flatten: false, note: 'never set (defaults)' };
-  console.log(JSON.stringify({ account: args.account, table: args.table, ...shown }, null, 2));
+  if (args === 'help') {
+    console.log(CONTROL_USAGE);
+    return 0;
+  }
+  const target = resolveControlTarget(args);
+  if (target.accounts && !target.accounts.includes(args.account)) {
+    throw new Error(
+      `the local stack runs no account "${args.account}" (it runs: ${target.accounts.join(', ')})`,
+    );
+  }
+  try {
+    const store = new DynamoPositionStore(target.client, target.table);
+    const control = await runControl(store, args);
+    const shown = control ?? { trading_enabled: true, flatten: false, note: 'never set (defaults)' };
+    console.log(
+      JSON.stringify({ account: args.account, table: target.table, where: target.where, ...shown }, null, 2),
+    );
+    return 0;
+  } finally {
+    target.client.destroy();
+  }
 }
 
 if (require.main === module) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : String(err));
-    process.exit(1);
-  });
+  // npm start gives the Node version advice once; the SDK's seven lines on every command are noise.
+  adviseNodeVersion(null);
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(`control: ${err instanceof Error ? err.message : String(err)}`);
+      process.exitCode = 1;
+    },
+  );
 }

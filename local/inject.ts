@@ -1,5 +1,7 @@
 /**
  * `npm run inject -- [files...] [--sample N] [--account NAME] [--queue-url URL] [--state PATH] [--send-invalid]`
+ * `npm run inject -- --list-contracts [TICKER] [--type call|put] [--min-days N] [--plain]`
+ * `npm run inject -- --rejections [--account NAME]`
  *
  * Validates recommendations with the schema the open-order function uses (`parseRecommendation`), reports
  * every refused one with its reason, and sends the valid ones, 10 per SendMessageBatch, to the account's
@@ -18,6 +20,8 @@ import { readCdkAccounts } from './accounts';
 import { blackScholes, mulberry32 } from './alpaca-sim/market';
 import { LOCAL_UNDERLYINGS } from './market';
 import { localSqsClient } from './sqs-server';
+import { formatContracts, listLocalContracts, listLocalRejections } from './inject-lookups';
+import { adviseNodeVersion } from './node-version';
 import { DEFAULT_STATE_DIR, readStateFile, STATE_FILE_NAME } from './state-file';
 
 /** A message to validate and send, with where it came from (for the report). */
@@ -52,9 +56,15 @@ interface InjectArgs {
   readonly sendInvalid: boolean;
   readonly seed?: number;
   readonly help: boolean;
+  /** `--list-contracts [TICKER]`: list instead of sending (ticker '' = every underlying). */
+  readonly listContracts?: { ticker: string; type?: 'call' | 'put'; minDays?: number; plain: boolean };
+  /** `--rejections`: print the account's rejections instead of sending. */
+  readonly rejections: boolean;
 }
 
-const USAGE = `Usage: npm run inject -- [FILE...] [--sample N] [--account NAME] [--queue-url URL] [--state PATH] [--send-invalid]
+const USAGE = `Usage: npm run inject -- [FILE...] [--sample N] [--seed S] [--account NAME] [--queue-url URL] [--state PATH] [--send-invalid]
+       npm run inject -- --list-contracts [TICKER] [--type call|put] [--min-days N] [--plain] [--account NAME]
+       npm run inject -- --rejections [--account NAME]
 
   FILE            a JSON object, a JSON array of objects, or JSON lines ("-" reads stdin)
   --sample N      also send N generated, valid recommendations (instrument_type + swing_trade profile)
@@ -63,7 +73,19 @@ const USAGE = `Usage: npm run inject -- [FILE...] [--sample N] [--account NAME] 
   --queue-url URL send to this real SQS queue (AWS credentials and region from the environment)
                   instead of the local stack's
   --state PATH    the local stack's state file (default .local/state.json, written by npm start)
-  --send-invalid  send refused messages too (to rehearse the DLQ path); they are still reported`;
+  --send-invalid  send refused messages too (to rehearse the DLQ path); they are still reported
+  --help          this text
+
+A message without created_at gets the time of sending. One older than the account's
+max_recommendation_age_minutes is sent, with a warning: the function refuses it as stale.
+
+Look-ups in the running local stack (nothing is sent):
+  --list-contracts [TICKER]  the contracts the simulator lists (all underlyings: a summary), with quotes;
+                             per expiry, calls then puts, nearest the money first
+    --type call|put          only calls or puts
+    --min-days N             only expiries at least N days away
+    --plain                  one symbol per line (for scripts)
+  --rejections               every refusal the pipeline recorded for --account (the view shows the newest 8)`;
 
 class UsageError extends Error {}
 
@@ -76,6 +98,11 @@ function parseArgs(argv: readonly string[]): InjectArgs {
   let sendInvalid = false;
   let seed: number | undefined;
   let help = false;
+  let listContracts: InjectArgs['listContracts'];
+  let rejections = false;
+  let type: 'call' | 'put' | undefined;
+  let minDays: number | undefined;
+  let plain = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -94,12 +121,37 @@ function parseArgs(argv: readonly string[]): InjectArgs {
     else if (a === '--state') statePath = value();
     else if (a === '--send-invalid') sendInvalid = true;
     else if (a === '--help' || a === '-h') help = true;
+    else if (a === '--list-contracts') {
+      const next = argv[i + 1];
+      const ticker = next !== undefined && !next.startsWith('-') ? (i++, next.toUpperCase()) : '';
+      if (ticker && !/^[A-Z]{1,6}$/.test(ticker))
+        throw new UsageError(`--list-contracts: "${next}" is not a ticker`);
+      listContracts = { ticker, plain: false };
+    } else if (a === '--type') {
+      const v = value().toLowerCase();
+      if (v !== 'call' && v !== 'put') throw new UsageError('--type needs call or put');
+      type = v;
+    } else if (a === '--min-days') {
+      minDays = Number(value());
+      if (!Number.isInteger(minDays) || minDays < 0)
+        throw new UsageError('--min-days needs a whole number ≥ 0');
+    } else if (a === '--plain') plain = true;
+    else if (a === '--rejections') rejections = true;
     else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
     else files.push(a);
   }
-  if (!help && files.length === 0 && sample === 0)
-    throw new UsageError('nothing to send: give a FILE or --sample N');
-  return { files, sample, account, queueUrl, statePath, sendInvalid, seed, help };
+  if (listContracts) {
+    if (files.length > 0 || sample > 0 || rejections)
+      throw new UsageError('--list-contracts only lists: give no FILE, --sample or --rejections with it');
+    listContracts = { ...listContracts, type, minDays, plain };
+  } else if (type || minDays !== undefined || plain) {
+    throw new UsageError('--type, --min-days and --plain go with --list-contracts');
+  } else if (rejections && (files.length > 0 || sample > 0)) {
+    throw new UsageError('--rejections only lists: give no FILE or --sample with it');
+  }
+  if (!help && !listContracts && !rejections && files.length === 0 && sample === 0)
+    throw new UsageError('nothing to send: give a FILE or --sample N (or --list-contracts, --rejections)');
+  return { files, sample, account, queueUrl, statePath, sendInvalid, seed, help, listContracts, rejections };
 }
 
 /**
@@ -197,6 +249,7 @@ export async function runInject(
     io.out(USAGE);
     return nothing(0);
   }
+  if (args.listContracts || args.rejections) return lookUp(args, io);
 
   // Where to send: a real queue, or the running local stack's queue for the account.
   let queueUrl: string;
@@ -250,9 +303,17 @@ export async function runInject(
     const now = new Date();
     const refused: Refusal[] = [];
     const toSend: InputMessage[] = [];
-    for (const m of messages) {
+    const maxAge = readCdkAccounts().find((a) => a.name === args.account)?.config.limits
+      .max_recommendation_age_minutes;
+    const warnings: string[] = [];
+    for (const original of messages) {
+      const m = withCreatedAt(original, now);
       const r = validateMessage(m, now);
       if (r) refused.push(r);
+      else {
+        const stale = staleWarning(m, now, maxAge, args.account);
+        if (stale) warnings.push(stale);
+      }
       if (!r || args.sendInvalid) toSend.push(m);
     }
     io.out(
@@ -262,6 +323,7 @@ export async function runInject(
     for (const r of refused) {
       io.out(`  refused ${r.source}${r.recommendationId ? ` (${r.recommendationId})` : ''}: ${r.message}`);
     }
+    for (const w of warnings) io.out(`  warning ${w}`);
 
     const { sent, failed } = await sendMessages(client, queueUrl, toSend);
     for (const f of failed) io.err(`  not sent ${f.source}: ${f.error}`);
@@ -272,6 +334,12 @@ export async function runInject(
       io.out(`  sent ${m.source}${id ? ` (${id})` : ''}: message ${m.messageId}`);
     }
     if (sent.length > shown) io.out(`  … and ${sent.length - shown} more`);
+    if (sent.length > 0 && target === 'local stack') {
+      io.out(
+        `the pipeline's own refusals (risk limits, age, no contract) show in the live view, and all of them with: ` +
+          `npm run inject -- --rejections${args.account === 'main' ? '' : ` --account ${args.account}`}`,
+      );
+    }
     return { exitCode: refused.length > 0 || failed.length > 0 ? 1 : 0, sent, refused, queueUrl };
   } catch (e) {
     io.err(`inject: ${(e as Error).message}`);
@@ -279,6 +347,104 @@ export async function runInject(
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * The message with `created_at` set to `now` when it is a JSON object without one, so its age is the
+ * time of sending (as the function would take from SQS) and is visible in the message.
+ */
+export function withCreatedAt(m: InputMessage, now: Date): InputMessage {
+  try {
+    const obj = JSON.parse(m.body) as unknown;
+    if (obj && typeof obj === 'object' && !Array.isArray(obj) && !('created_at' in obj)) {
+      return { ...m, body: JSON.stringify({ ...obj, created_at: now.toISOString() }) };
+    }
+  } catch {
+    // Not JSON: validation reports it.
+  }
+  return m;
+}
+
+/** A warning when the message's created_at is older than the account accepts (the function refuses it). */
+export function staleWarning(
+  m: InputMessage,
+  now: Date,
+  maxAgeMinutes: number | undefined,
+  account: string,
+): string | null {
+  if (maxAgeMinutes === undefined) return null;
+  try {
+    const { created_at, recommendation_id } = JSON.parse(m.body) as Record<string, unknown>;
+    const at = typeof created_at === 'string' ? Date.parse(created_at) : NaN;
+    const ageMinutes = (now.getTime() - at) / 60_000;
+    if (!(ageMinutes > maxAgeMinutes)) return null;
+    const age = ageMinutes < 120 ? `${Math.round(ageMinutes)} min` : `${Math.round(ageMinutes / 60)} h`;
+    return (
+      `${m.source}${typeof recommendation_id === 'string' ? ` (${recommendation_id})` : ''}: created_at is ${age} old; ` +
+      `account ${account} refuses recommendations older than ${maxAgeMinutes} min (remove created_at to send it as new)`
+    );
+  } catch {
+    return null;
+  }
+}
+
+/** `--list-contracts` and `--rejections`: read the running local stack, print, send nothing. */
+async function lookUp(
+  args: InjectArgs,
+  io: { out: (line: string) => void; err: (line: string) => void },
+): Promise<InjectResult> {
+  const done = (exitCode: number): InjectResult => ({ exitCode, sent: [], refused: [], queueUrl: null });
+  try {
+    const state = readStateFile(args.statePath);
+    if (!state.accounts[args.account]) {
+      throw new Error(
+        `the local stack runs no account "${args.account}" (it runs: ${Object.keys(state.accounts).join(', ')})`,
+      );
+    }
+    if (args.rejections) {
+      for (const line of await listLocalRejections(state, args.account)) io.out(line);
+      return done(0);
+    }
+    const l = args.listContracts!;
+    const contracts = await listLocalContracts(state, args.account, {
+      ...(l.ticker ? { ticker: l.ticker } : {}),
+      type: l.type,
+      minDays: l.minDays,
+    });
+    if (l.ticker || l.plain) {
+      if (l.ticker && contracts.length === 0 && !l.type && l.minDays === undefined) {
+        io.err(
+          `inject: the local market lists no contracts on ${l.ticker}; npm run inject -- --list-contracts shows the underlyings`,
+        );
+        return done(1);
+      }
+      for (const line of formatContracts(contracts, l.plain)) io.out(line);
+      return done(0);
+    }
+    for (const line of summarizeUnderlyings(contracts)) io.out(line);
+    return done(0);
+  } catch (e) {
+    io.err(`inject: ${(e as Error).message}`);
+    return done(2);
+  }
+}
+
+/** Without a ticker: per underlying, its expiries, strike range and count (the full list is long). */
+function summarizeUnderlyings(
+  contracts: readonly { underlying: string; expiry: string; days: number; strike: number }[],
+): string[] {
+  const by = new Map<string, typeof contracts>();
+  for (const c of contracts) by.set(c.underlying, [...(by.get(c.underlying) ?? []), c]);
+  const lines = [...by].map(([u, cs]) => {
+    const expiries = [...new Set(cs.map((c) => `${c.expiry} (${c.days} d)`))].join(', ');
+    const strikes = cs.map((c) => c.strike);
+    return `  ${u.padEnd(6)} ${cs.length} contracts · strikes ${Math.min(...strikes)}–${Math.max(...strikes)} · expiries ${expiries}`;
+  });
+  return [
+    'the local market lists:',
+    ...lines,
+    'every contract of one: npm run inject -- --list-contracts TICKER [--type call|put] [--min-days N] [--plain]',
+  ];
 }
 
 function recommendationIdOf(body: string | undefined): string | undefined {
@@ -332,8 +498,13 @@ function readStdin(): Promise<string> {
 }
 
 if (require.main === module) {
-  // The SDK's notice that its 2027 releases need Node 22 is noise in a CLI's report (engines: Node 20).
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // npm start gives the Node version advice once; the SDK's seven lines on every command are noise.
+  adviseNodeVersion(null);
+  // `| head -1` closes the pipe early: that is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   runInject(process.argv.slice(2)).then(
     (r) => {
       process.exitCode = r.exitCode;

@@ -21,9 +21,16 @@ import { routeConsoleToLog } from './console-capture';
 import { openFileLog, type FileLog } from './file-log';
 import { seedLocalMarket } from './market';
 import { accountsToRun, brokerEnvironment, selectBrokerMode, simulatorKeys, type BrokerMode } from './mode';
+import { checkPaperAccess } from './paper-check';
 import { startLocalSqs, type LocalSqs } from './sqs-server';
 import { startSqsRunner, type BatchResult, type SqsRunner } from './sqs-runner';
-import { DEFAULT_STATE_DIR, removeStateFile, STATE_FILE_NAME, writeStateFile } from './state-file';
+import {
+  acquireStateDirLock,
+  DEFAULT_STATE_DIR,
+  removeStateFile,
+  STATE_FILE_NAME,
+  writeStateFile,
+} from './state-file';
 import { startSweepSchedule, type SweepSchedule } from './sweep-schedule';
 
 /** The table's name in local mode. */
@@ -60,6 +67,8 @@ export interface LocalStackOptions {
   readonly echoLog?: (line: string) => void;
   /** @default `<repo>/cdk.json` */
   readonly cdkJsonPath?: string;
+  /** Where the start-up check of paper keys goes (tests: a local server). @default Alpaca's paper host */
+  readonly paperTradingUrl?: string;
   /** Latency the simulator adds to each request. @default 0 */
   readonly simulatorLatencyMs?: number;
   /**
@@ -124,6 +133,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   );
   const stateDir = opts.stateDir ?? DEFAULT_STATE_DIR;
   const now = opts.now ?? systemClock;
+  // Paper keys are checked once, before anything starts: a refused key or no network stops here with one
+  // message instead of every sweep failing with `fetch failed`.
+  const paperAccess =
+    broker.kind === 'paper'
+      ? await checkPaperAccess({ ...broker, tradingBaseUrl: opts.paperTradingUrl })
+      : null;
   const settings = {
     seed: opts.seed ?? 1,
     sweepSeconds: opts.sweepSeconds ?? 5,
@@ -138,6 +153,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     );
   }
 
+  // One stack per state directory: a second one would overwrite the first's state.json (which the inject
+  // and control CLIs read) and interleave its log. Taken before anything starts; released by stop().
+  const releaseLock = opts.writeState !== false ? acquireStateDirLock(stateDir) : () => undefined;
+
   // The handlers' DynamoDB clients take credentials and region from process.env. Metrics stay off so
   // Powertools prints no EMF JSON over the terminal; in its dev mode its warnings go through the global
   // console, which `consoleToLog` can route to the log file.
@@ -145,7 +164,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
 
   const log = openFileLog(path.join(stateDir, 'ops-pipeline.log'), { echo: opts.echoLog });
   const stackLog = log.forService('local');
-  const cleanups: Array<() => Promise<void>> = [];
+  const cleanups: Array<() => Promise<void>> = [async () => releaseLock()];
   if (opts.consoleToLog?.length) {
     const restore = routeConsoleToLog(log, opts.consoleToLog);
     cleanups.push(async () => restore());
@@ -280,6 +299,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       dynamodb: dynamo.endpoint,
       simulator: sim?.url ?? null,
       accounts: names,
+      ...(paperAccess ? { paperAccount: paperAccess } : {}),
       ...settings,
     });
 

@@ -7,11 +7,13 @@
  *   APCA_API_KEY_ID=… APCA_API_SECRET_KEY=… npm start      Alpaca's PAPER API with your keys
  */
 import { LocalModeError, selectBrokerMode } from './mode';
-// The SDK's notice that releases from 2027 need Node 22 would print over the view on every start; the
-// project runs on Node 20 (package.json engines) until then.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+import { adviseNodeVersion, nodeVersionNote } from './node-version';
+// The SDK's seven-line notice that its 2027 releases need Node 22 would print over the view; main() prints
+// one line instead, before the view starts (so it is also there when the view ends).
+adviseNodeVersion(null);
 import { renderDemoSummary, runDemo } from './demo';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from './stack';
+import { StackRunningError } from './state-file';
 import { startLiveView } from './view';
 
 /** Options of `npm start`, parsed. */
@@ -135,6 +137,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const options = stackOptionsFor(args, process.env);
+  const note = nodeVersionNote();
+  if (note) console.log(note);
   if (args.demo && process.env.APCA_API_KEY_ID) {
     console.log('--demo always runs on the local simulator; your APCA_* keys are not used.');
   }
@@ -205,7 +209,8 @@ if (require.main === module) {
       setTimeout(() => process.exit(code), 3000).unref();
     },
     (err: unknown) => {
-      console.error(err instanceof LocalModeError ? `npm start: ${err.message}` : err);
+      const known = err instanceof LocalModeError || err instanceof StackRunningError;
+      console.error(known ? `npm start: ${err.message}` : err);
       process.exitCode = 1;
       setTimeout(() => process.exit(1), 3000).unref();
     },

@@ -44,13 +44,16 @@ export function removeStateFile(file: string, pid = process.pid): void {
  * Reads the state of a running stack. Throws with what to do when there is none, or when the process
  * that wrote it is gone (a stack killed with SIGKILL leaves its file behind).
  */
-export function readStateFile(file: string): LocalStackState {
+export function readStateFile(
+  file: string,
+  otherwise = 'or send to a real queue with --queue-url',
+): LocalStackState {
   let state: LocalStackState;
   try {
     state = JSON.parse(fs.readFileSync(file, 'utf8')) as LocalStackState;
   } catch {
     throw new Error(
-      `No running local stack found (${file} is missing): start one with \`npm start\`, or send to a real queue with --queue-url`,
+      `No running local stack found (${file} is missing): start one with \`npm start\`, ${otherwise}`,
     );
   }
   if (!isAlive(state.pid)) {
@@ -59,6 +62,52 @@ export function readStateFile(file: string): LocalStackState {
     );
   }
   return state;
+}
+
+/** The lock file one `npm start` holds in its state directory while it runs. */
+export const LOCK_FILE_NAME = 'npm-start.pid';
+
+/** Another `npm start` holds the state directory. */
+export class StackRunningError extends Error {
+  constructor(
+    readonly pid: number,
+    dir: string,
+  ) {
+    super(
+      `another npm start is already running (pid ${pid}, state in ${dir}): stop it first (Ctrl-C in its ` +
+        `terminal, or kill ${pid}), or give this one its own --state-dir DIR`,
+    );
+    this.name = 'StackRunningError';
+  }
+}
+
+/**
+ * Takes the state directory for this process: creates `npm-start.pid` exclusively, so two stacks started
+ * at once cannot both win. A lock left by a process that is gone (SIGKILL) is taken over. Returns the
+ * release function; throws {@link StackRunningError} naming the running process.
+ */
+export function acquireStateDirLock(dir: string, pid = process.pid): () => void {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, LOCK_FILE_NAME);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, `${pid}\n`, { flag: 'wx' });
+      return () => {
+        try {
+          if (Number(fs.readFileSync(file, 'utf8').trim()) === pid) fs.unlinkSync(file);
+        } catch {
+          // Already gone.
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number(fs.readFileSync(file, 'utf8').trim());
+    if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) throw new StackRunningError(holder, dir);
+    // Left by a process that died without cleaning up: take it over (once).
+    fs.rmSync(file, { force: true });
+  }
+  throw new Error(`could not take ${file}: another npm start is starting at the same moment`);
 }
 
 function isAlive(pid: number): boolean {

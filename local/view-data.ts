@@ -6,6 +6,7 @@
 import { QueryCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { resolveAlpacaEndpoints } from '../shared/adapters/alpaca-endpoints';
 import type { ExitPlan } from '../shared/domain/exit-plan';
+import type { AccountControl } from '../shared/ports';
 import { LIVE_STATES, type Position } from '../shared/domain/position';
 import { roundToCents } from '../shared/domain/money';
 import { positionFromItem } from '../shared/adapters/dynamo-position-store';
@@ -56,7 +57,12 @@ export interface AccountView {
   readonly dlq: number;
   readonly positions: readonly PositionRow[];
   readonly orders: readonly OrderRow[];
+  /** The newest rejections (at most the view's limit), newest first. */
   readonly rejections: readonly RejectionRow[];
+  /** How many rejections the table holds for the account in all. */
+  readonly rejectionsTotal: number;
+  /** The run-time kill switch (null: never set, trading enabled). */
+  readonly control: AccountControl | null;
   readonly sweeps: Readonly<
     Pick<SweepStats, 'runs' | 'failures' | 'throttled' | 'lastDurationMs' | 'lastError'>
   >;
@@ -247,15 +253,16 @@ export async function collectAccountView(
   limits: { positions: number; orders: number; rejections: number } = {
     positions: 10,
     orders: 6,
-    rejections: 3,
+    rejections: 8,
   },
 ): Promise<AccountView> {
-  const [all, queue, dlq, rejections, orders] = await Promise.all([
+  const [all, queue, dlq, rejections, orders, control] = await Promise.all([
     listAllPositions(stack, account.name),
     stack.sqs.depth(account.queueUrl),
     stack.sqs.depth(account.dlqUrl),
     account.store.listRejections(account.name),
     reader.recentOrders(limits.orders).catch(() => [] as OrderRow[]),
+    account.store.getControl(account.name),
   ]);
   const live = all.filter((p) => LIVE_STATES.has(p.state));
   const closed = all
@@ -275,6 +282,8 @@ export async function collectAccountView(
       .sort((a, b) => b.at.localeCompare(a.at))
       .slice(0, limits.rejections)
       .map((r) => ({ at: r.at, key: r.key, reason: r.reason, detail: r.detail })),
+    rejectionsTotal: rejections.length,
+    control,
     sweeps: { ...account.sweep.stats },
     openOrder: { ...account.openOrder },
   };

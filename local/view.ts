@@ -3,6 +3,7 @@
  * library). {@link renderView} is pure, so the same text goes to the terminal, to docs and to tests.
  */
 import * as path from 'node:path';
+import type { AccountControl } from '../shared/ports';
 import type { AccountView, OrderRow, PositionRow } from './view-data';
 import { collectAccountView, readerFor } from './view-data';
 import type { LocalStack } from './stack';
@@ -82,19 +83,33 @@ export function renderView(header: ViewHeader, accounts: readonly AccountView[])
         `sweeps ${s.runs}${s.lastDurationMs !== null ? ` (last ${s.lastDurationMs} ms)` : ''}` +
         `${s.failures ? `, ${s.failures} failed` : ''}${s.throttled ? `, ${s.throttled} throttled` : ''}`,
     );
+    out.push(`  trading ${switchState(a.control)}`);
     if (s.lastError) out.push(`  last sweep error: ${s.lastError}`);
     out.push(...(a.positions.length > 0 ? textTable(a.positions, POSITION_COLUMNS) : ['  no positions yet']));
     out.push(`  last orders`);
     out.push(...(a.orders.length > 0 ? textTable(a.orders, ORDER_COLUMNS, '    ') : ['    none']));
     if (a.rejections.length > 0) {
-      out.push('  recent rejections');
+      const total = a.rejectionsTotal ?? a.rejections.length;
+      out.push(
+        total > a.rejections.length
+          ? `  recent rejections (newest ${a.rejections.length} of ${total}; all: npm run inject -- --rejections${a.name === 'main' ? '' : ` --account ${a.name}`})`
+          : '  recent rejections',
+      );
       for (const r of a.rejections) {
         const detail = r.detail.startsWith(`${r.reason}:`) ? r.detail : `${r.reason}: ${r.detail}`;
-        out.push(`    ${clock(r.at)}  ${r.key}  ${truncate(detail, 110)}`);
+        out.push(`    ${clock(r.at)}  ${r.key}  ${truncate(detail, 160)}`);
       }
     }
   }
   return out.join('\n');
+}
+
+/** The kill switch as the view shows it. */
+export function switchState(c: AccountControl | null | undefined): string {
+  if (!c) return 'enabled';
+  const why = c.reason ? `: ${c.reason}` : '';
+  if (c.flatten) return `FLATTENING (openings stopped; the sweep closes every position)${why}`;
+  return c.trading_enabled ? `enabled${why}` : `DISABLED (no new openings)${why}`;
 }
 
 function truncate(s: string, n: number): string {

@@ -205,6 +205,140 @@ describe('local mode', () => {
     expect(marks.get(googlCall(185))).toBeGreaterThan(0);
   });
 
+  it('inject --list-contracts lists what the simulator serves; a named contract picked from it opens', async () => {
+    const lines: string[] = [];
+    const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
+    const base = ['--state', stack.statePath];
+
+    const listed = await runInject(
+      ['--list-contracts', 'GOOGL', '--type', 'call', '--min-days', '7', '--plain', ...base],
+      io,
+    );
+
+    expect(listed.exitCode).toBe(0);
+    const expiry = localExpiries(new Date())[1];
+    const listedCalls = [...stack.sim!.market.contracts.values()].filter(
+      (c) => c.underlying === 'GOOGL' && c.type === 'call' && c.expiry >= expiry,
+    );
+    expect([...lines].sort()).toEqual(listedCalls.map((c) => c.symbol).sort());
+    expect(lines[0]).toBe(googlCall(180)); // nearest the money (GOOGL at 180), nearest expiry first
+    lines.length = 0;
+    expect((await runInject(['--list-contracts', ...base], io)).exitCode).toBe(0);
+    expect(lines.join('\n')).toMatch(/INTC +\d+ contracts/);
+    lines.length = 0;
+    expect((await runInject(['--list-contracts', 'TSLA', ...base], io)).exitCode).toBe(1);
+    expect(lines.join('\n')).toContain('lists no contracts on TSLA');
+
+    const file = path.join(dir, 'named.json');
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        recommendation_id: 'lm-named',
+        ticker: 'GOOGL',
+        option_symbol: googlCall(180),
+        action: 'BUY',
+        num_contracts: 1,
+      }),
+    );
+    lines.length = 0;
+    const sent = await runInject([file, ...base], io);
+    expect(sent.exitCode).toBe(0);
+    await eventually(
+      'the named contract opened',
+      () => stack.account('main').store.get('main', 'lm-named'),
+      (p) => p?.state === 'open',
+    );
+  });
+
+  it('inject warns when created_at is older than the account accepts; --rejections lists every refusal', async () => {
+    const lines: string[] = [];
+    const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
+    const file = path.join(dir, 'old.json');
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        recommendation_id: 'lm-old',
+        ticker: 'GOOGL',
+        option_symbol: googlCall(185),
+        action: 'BUY',
+        num_contracts: 1,
+        created_at: new Date(Date.now() - 3 * 3600_000).toISOString(),
+      }),
+    );
+
+    await runInject([file, '--state', stack.statePath], io);
+
+    expect(lines.join('\n')).toContain(
+      'warning old.json (lm-old): created_at is 3 h old; account main refuses recommendations older than 5 min',
+    );
+    await eventually(
+      'the stale message refused',
+      async () => (await stack.account('main').store.listRejections('main')).map((r) => r.key),
+      (keys) => keys.includes('lm-old'),
+    );
+    lines.length = 0;
+    expect((await runInject(['--rejections', '--state', stack.statePath], io)).exitCode).toBe(0);
+    expect(lines[0]).toMatch(/^\d+ rejection\(s\) recorded for account main, newest first$/);
+    expect(lines.join('\n')).toMatch(/lm-old +risk_limit:max_age: /);
+  });
+
+  it('the kill switch as the README writes it (no --table) acts on the running stack, and the view shows it', async () => {
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && k !== 'POSITIONS_TABLE'),
+    );
+    const control = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [
+            path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+            path.join(ROOT, 'local', 'control.ts'),
+            ...args,
+          ],
+          { cwd: ROOT, env, timeout: 15_000 },
+          (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+
+    const off = await control([
+      '--account',
+      'main',
+      '--disable',
+      '--reason',
+      'lunch',
+      '--state',
+      stack.statePath,
+    ]);
+    expect(off.stderr).toBe('');
+    expect(off.code).toBe(0);
+    expect(JSON.parse(off.stdout)).toMatchObject({
+      account: 'main',
+      trading_enabled: false,
+      reason: 'lunch',
+    });
+    expect(await stack.account('main').store.getControl('main')).toMatchObject({ trading_enabled: false });
+    expect(await renderStack(stack)).toContain('trading DISABLED (no new openings): lunch');
+
+    expect((await control(['--account', 'main', '--enable', '--state', stack.statePath])).code).toBe(0);
+    expect(await renderStack(stack)).toMatch(/■ main .*\n {2}trading enabled\n/);
+
+    const help = await control(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: npx tsx local\/control\.ts --account NAME/);
+
+    const none = await control(['--account', 'main', '--status', '--state', path.join(dir, 'nothing.json')]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/No running local stack found .*npm start.*--table TABLE/);
+  }, 30_000);
+
+  it('a second stack on the same state directory refuses to start, naming the running one', async () => {
+    await expect(startLocalStack({ broker: { kind: 'simulator' }, stateDir: dir })).rejects.toThrow(
+      `another npm start is already running (pid ${process.pid}, state in ${dir})`,
+    );
+    // The first one is untouched.
+    expect(JSON.parse(fs.readFileSync(stack.statePath, 'utf8'))).toMatchObject({ pid: process.pid });
+  });
+
   it('stop() closes everything: every port refuses connections and the state file is gone', async () => {
     const ports = [...stack.ports];
     expect(ports).toHaveLength(3);
@@ -217,7 +351,8 @@ describe('local mode', () => {
       await expect(connect(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     }
     expect(fs.existsSync(stack.statePath)).toBe(false);
-  });
+    expect(fs.existsSync(path.join(dir, 'npm-start.pid'))).toBe(false);
+  }, 60_000); // closing fauxqs and dynalite takes seconds on a loaded machine
 });
 
 describe('npm start (the CLI process)', () => {

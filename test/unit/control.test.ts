@@ -23,7 +23,7 @@ describe('parseControlArgs', () => {
   it('reads the account, the command and the table (flag or POSITIONS_TABLE)', () => {
     expect(
       parseControlArgs(['--account', 'main', '--disable', '--reason', 'halt'], { POSITIONS_TABLE: 't' }),
-    ).toEqual({
+    ).toMatchObject({
       account: 'main',
       table: 't',
       reason: 'halt',
@@ -39,11 +39,24 @@ describe('parseControlArgs', () => {
     [['--disable', '--table', 't'], '--account NAME is required'],
     [['--account', 'main', '--table', 't'], 'exactly one of'],
     [['--account', 'main', '--disable', '--enable', '--table', 't'], 'exactly one of'],
-    [['--account', 'main', '--disable'], '--table TABLE'],
     [['--account', 'Main!', '--disable', '--table', 't'], '--account NAME is required'],
     [['--account', 'main', '--nuke', '--table', 't'], 'unknown argument --nuke'],
   ])('refuses %j', (argv, message) => {
     expect(() => parseControlArgs(argv)).toThrow(message);
+  });
+
+  it('without --table or POSITIONS_TABLE leaves the table to the running local stack', () => {
+    const args = parseControlArgs(['--account', 'main', '--disable'], {});
+    expect(args).not.toHaveProperty('table');
+    expect(args).toMatchObject({
+      command: 'disable',
+      statePath: expect.stringMatching(/\.local\/state\.json$/),
+    });
+  });
+
+  it('--help asks for the usage, whatever else is given', () => {
+    expect(parseControlArgs(['--help'])).toBe('help');
+    expect(parseControlArgs(['--account', 'main', '-h'])).toBe('help');
   });
 });
 

@@ -1,5 +1,12 @@
 /** The inject CLI's input handling and validation, and the sample generator (pure; no queue). */
-import { readMessages, sampleRecommendations, validateMessage } from '../../local/inject';
+import {
+  readMessages,
+  runInject,
+  sampleRecommendations,
+  staleWarning,
+  validateMessage,
+  withCreatedAt,
+} from '../../local/inject';
 import { readCdkAccounts } from '../../local/accounts';
 import { badMessages } from '../helpers/bad-messages';
 import { recommendation } from '../helpers/recommendations';
@@ -80,5 +87,51 @@ describe('sampleRecommendations', () => {
       maxPremiumPerPosition: tiny.config.limits.max_premium_per_position,
     });
     expect(new Set(samples.map((s) => s.ticker))).toEqual(new Set(['INTC']));
+  });
+});
+
+describe('created_at', () => {
+  it('is filled in with the time of sending when absent, and kept when present', () => {
+    const filled = withCreatedAt({ source: 'a.json', body: '{"recommendation_id":"r"}' }, NOW);
+    expect(JSON.parse(filled.body)).toEqual({ recommendation_id: 'r', created_at: NOW.toISOString() });
+    const kept = { source: 'b.json', body: '{"created_at":"2026-11-24T14:59:00Z"}' };
+    expect(withCreatedAt(kept, NOW)).toBe(kept);
+    const notJson = { source: 'c.json', body: 'nope' };
+    expect(withCreatedAt(notJson, NOW)).toBe(notJson);
+  });
+
+  it('older than the account accepts gives a warning naming the age and the limit', () => {
+    const old = { source: 'r.json', body: '{"recommendation_id":"r1","created_at":"2026-11-24T14:00:00Z"}' };
+    expect(staleWarning(old, NOW, 5, 'main')).toBe(
+      'r.json (r1): created_at is 60 min old; account main refuses recommendations older than 5 min (remove created_at to send it as new)',
+    );
+    expect(staleWarning(old, NOW, 90, 'main')).toBeNull();
+  });
+});
+
+describe('inject arguments', () => {
+  const run = async (argv: string[]) => {
+    const lines: string[] = [];
+    const r = await runInject(argv, { out: (l) => lines.push(l), err: (l) => lines.push(l) });
+    return { code: r.exitCode, text: lines.join('\n') };
+  };
+
+  it.each([
+    [['--list-contracts', 'GOOGL', 'recs.json'], '--list-contracts only lists'],
+    [['--plain', '--sample', '1'], '--type, --min-days and --plain go with --list-contracts'],
+    [['--list-contracts', '--type', 'straddle'], '--type needs call or put'],
+    [['--rejections', '--sample', '2'], '--rejections only lists'],
+    [[], 'nothing to send'],
+  ])('refuses %j with a usage error (exit 2)', async (argv, message) => {
+    const r = await run(argv);
+    expect(r.code).toBe(2);
+    expect(r.text).toContain(message);
+    expect(r.text).toContain('Usage: npm run inject');
+  });
+
+  it('says no stack runs when listing contracts without npm start', async () => {
+    const r = await run(['--list-contracts', '--state', '/nonexistent/state.json']);
+    expect(r.code).toBe(2);
+    expect(r.text).toContain('No running local stack found');
   });
 });

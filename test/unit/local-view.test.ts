@@ -1,7 +1,7 @@
 /** The live view's text, from plain values. */
 import { resolveExitPlan } from '../../shared/domain/exit-plan';
 import { describeRules, positionRow } from '../../local/view-data';
-import { renderView } from '../../local/view';
+import { renderView, switchState } from '../../local/view';
 import { makePosition as position } from '../helpers/factories';
 
 describe('positionRow', () => {
@@ -109,6 +109,8 @@ describe('renderView', () => {
               detail: 'schema: action: invalid',
             },
           ],
+          rejectionsTotal: 12,
+          control: { trading_enabled: false, flatten: false, reason: 'manual stop' },
           sweeps: { runs: 7, failures: 0, throttled: 0, lastDurationMs: 12, lastError: null },
           openOrder: { invocations: 2, records: 3, failed: 1 },
         },
@@ -120,5 +122,18 @@ describe('renderView', () => {
     expect(text).toMatch(/14:59:00 +sell +2 +GOOGL271217C00340000 +— +filled +ops-main-x1-p1/);
     expect(text).toMatch(/14:58:00 +buy +2 +GOOGL271217C00340000 +buy_to_open +filled +ops-main-o-p1/);
     expect(text).toContain('14:57:00  bad-1  schema: action: invalid');
+    expect(text).toContain('  trading DISABLED (no new openings): manual stop');
+    expect(text).toContain('recent rejections (newest 1 of 12; all: npm run inject -- --rejections)');
+  });
+});
+
+describe('switchState', () => {
+  it('shows enabled, disabled with its reason, and flattening', () => {
+    expect(switchState(null)).toBe('enabled');
+    expect(switchState({ trading_enabled: true, flatten: false })).toBe('enabled');
+    expect(switchState({ trading_enabled: false, flatten: false, reason: 'halt' })).toBe(
+      'DISABLED (no new openings): halt',
+    );
+    expect(switchState({ trading_enabled: false, flatten: true })).toMatch(/^FLATTENING/);
   });
 });

@@ -1,0 +1,72 @@
+/**
+ * The documents agree with the code: every alarm has a runbook entry, and every option the README and
+ * docs/LOCAL-MODE.md show for a local command is one the command accepts.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CONTROL_USAGE } from '../../local/control';
+import { START_USAGE } from '../../local/start';
+import { BENCH_USAGE } from '../../scripts/bench/cli';
+import { SOAK_USAGE } from '../../scripts/soak/cli';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const read = (f: string) => fs.readFileSync(path.join(ROOT, f), 'utf8');
+const docs = ['README.md', 'docs/LOCAL-MODE.md', 'docs/RUNBOOK.md'].map((f) => [f, read(f)] as const);
+
+describe('docs/RUNBOOK.md', () => {
+  const runbook = read('docs/RUNBOOK.md');
+  const headings = [...runbook.matchAll(/^### (.+)$/gm)].map((m) => m[1]);
+
+  it('has an entry for every alarm the stack creates', () => {
+    const ids = [...read('lib/account-pipeline.ts').matchAll(/'(\w+Alarm)'/g)].map((m) => m[1]);
+    expect(ids.length).toBeGreaterThanOrEqual(11);
+    for (const id of ids) expect([id, headings.some((h) => h.startsWith(id))]).toEqual([id, true]);
+  });
+
+  it('has an entry for each exit-liveness alert kind', () => {
+    for (const kind of [
+      'exit_rejected',
+      'close_blocked',
+      'quote_feed_stale',
+      'closing_stuck',
+      'sweep_position_errors',
+    ]) {
+      expect([kind, headings.some((h) => h.includes(`\`${kind}\``))]).toEqual([kind, true]);
+    }
+  });
+});
+
+describe('documented command lines', () => {
+  /** Every `--option` on the lines of the docs that run `command`. */
+  const optionsOf = (command: RegExp) => {
+    const found = new Set<string>();
+    for (const [, text] of docs) {
+      for (const line of text.split('\n')) {
+        const m = command.exec(line);
+        if (!m) continue;
+        // Up to the end of the command (a comment, a pipe or another command ends it).
+        const rest = line.slice(m.index + m[0].length).split(/\s#|\||;|&&|`/)[0];
+        for (const o of rest.matchAll(/(?<![\w-])--[a-z][a-z-]*/g)) found.add(o[0]);
+      }
+    }
+    return [...found];
+  };
+
+  it.each([
+    ['npm start', /npm start\b( --)?/, START_USAGE],
+    ['local/control.ts', /local\/control\.ts/, CONTROL_USAGE],
+    ['npm run bench', /npm run bench\b( --)?/, BENCH_USAGE],
+    ['npm run soak', /npm run soak\b( --)?/, SOAK_USAGE],
+  ])('%s: every option shown in the docs is in its usage', (_name, command, usage) => {
+    const shown = optionsOf(command);
+    for (const o of shown) expect([o, usage.includes(o)]).toEqual([o, true]);
+  });
+
+  it('npm run inject: every option shown in the docs is in its usage', () => {
+    const usage = read('local/inject.ts');
+    const shown = optionsOf(/npm run (--silent )?inject\b( --silent)?( --)?/);
+    expect(shown).toEqual(expect.arrayContaining(['--sample', '--list-contracts', '--rejections']));
+    for (const o of shown)
+      expect([o, usage.includes(`  ${o}`) || usage.includes(`[${o}`)]).toEqual([o, true]);
+  });
+});
