@@ -91,18 +91,15 @@ export async function openPosition(
     }
     const recovered = await recoverFromBroker(existing, deps);
     if (recovered) return { kind: 'recovered', position: refuseIfRefused(recovered) };
+    // Refused on an earlier delivery: refused again, even if the limit no longer applies.
+    await refuseIfRefusedBefore(rec.recommendation_id, deps);
   }
 
-  let plan: PlannedOpen;
-  try {
-    plan = await checkRisk(rec, msg, existing, deps, now);
-  } catch (err) {
-    // A resumed claim that can no longer be sent must not stay `submitting` forever.
-    if (existing && err instanceof PipelineError && !err.transient) {
-      await closeClaim(existing, 'not_sent', err, deps);
-    }
-    throw err;
-  }
+  // A resumed claim refused here stays `submitting`: its first POST may still be in flight (a slow request
+  // the lookup above could not see yet), so only the sweep settles it (it looks the order up after the claim
+  // lease, and closes it `not_sent` only after max age + lease). The refusal itself is recorded by the
+  // handler, keyed by recommendation_id, so every later delivery is refused with it.
+  const plan = await checkRisk(rec, msg, existing, deps, now);
 
   let claim = existing;
   if (!claim) {

@@ -418,7 +418,8 @@ describe('open-order handler', () => {
       expect(await deliver(body, 'rr', [1])).toEqual([['rr']]);
       await p.table.store.putControl('main', { trading_enabled: false, flatten: false });
       expect(await deliver(body, 'rr', [2])).toEqual([['rr']]);
-      expect(await p.table.store.get('main', 'resumed-refused')).toMatchObject({ close_reason: 'not_sent' });
+      // The claim stays for the sweep to settle (its first POST could still be in flight): never resent.
+      expect(await p.table.store.get('main', 'resumed-refused')).toMatchObject({ state: 'submitting' });
 
       await p.table.store.putControl('main', { trading_enabled: true, flatten: false });
       expect(await deliver(body, 'rr', [3])).toEqual([['rr']]);
