@@ -28,6 +28,7 @@ const VIOLATIONS = [
   'intentViolations',
   'lost',
   'divergences',
+  'liveness',
 ] as const;
 
 /** Redraws the progress line from the world's figures (merged after every run) until stopped. */
