@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { LOCAL_AWS_ENV } from '../../local/accounts';
 import { startAlpacaSim, type AlpacaSim } from '../../local/alpaca-sim';
 import {
   createPositionsTable,
@@ -122,9 +123,7 @@ export async function startBenchEnv(opts: BenchEnvOptions = {}): Promise<BenchEn
     APCA_API_BASE_URL: sim.url,
     APCA_API_DATA_URL: sim.url,
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
+    ...LOCAL_AWS_ENV,
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
   };

@@ -4,6 +4,7 @@
  * Each `loadOpenOrderHandler()` call is a fresh module instance: a separate "container".
  */
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { LOCAL_AWS_ENV } from '../../local/accounts';
 import { startAlpacaSim, type AlpacaSim } from '../../local/alpaca-sim';
 import { startTestTable, type TestTable } from './dynamo';
 import type { SweepReport } from '../../shared/use-cases/sweep';
@@ -41,9 +42,7 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
     APCA_API_BASE_URL: sim.url,
     APCA_API_DATA_URL: sim.url,
     AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
+    ...LOCAL_AWS_ENV,
     POWERTOOLS_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
     CLAIM_LEASE_SECONDS: String(opts.claimLeaseSeconds ?? 120),

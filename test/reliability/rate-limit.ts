@@ -8,6 +8,7 @@
  */
 import './quiet';
 import type { SQSRecord } from 'aws-lambda';
+import { LOCAL_AWS_ENV } from '../../local/accounts';
 import { startAlpacaSim, type AlpacaSim } from '../../local/alpaca-sim';
 import { createPositionsTable, startLocalDynamo } from '../../local/dynamo';
 import { DynamoPositionStore } from '../../shared/adapters/dynamo-position-store';
@@ -72,9 +73,7 @@ export async function runBurst(opts: BurstOptions): Promise<BurstResult> {
     APCA_API_BASE_URL: sim.url,
     APCA_API_DATA_URL: sim.url,
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
+    ...LOCAL_AWS_ENV,
     BROKER_RATE_WINDOW_MS: String(opts.windowMs),
   };
   const openEnv = { ...base, BROKER_REQUESTS_PER_MINUTE: String(budgets.openOrder) };
