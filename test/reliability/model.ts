@@ -966,10 +966,22 @@ export class Run {
       if (ev.decision.action === 'close' && PROTECTIVE.has(ev.decision.reason)) due.push(p.position_id);
     }
     this.figures.dueAtFaultEnd += due.length;
+    // Exit steps `closing` with no working order at the broker, after each sweep of the window: one that is
+    // so after every sweep is stuck (one whose order just filled or ended is learned by the next sweep).
+    const noOrder: Array<Set<string>> = [];
     for (let i = 0; i < LIVENESS_SWEEPS; i++) {
       this.world.clock.ms += this.config.sweep_interval_minutes * 60_000;
       SYMBOLS.forEach((_s, k) => this.setMid(k, this.mid(k)));
       await this.sweepOnce();
+      const working = new Set(this.openSimOrders().map((o) => String(o.client_order_id)));
+      const now = new Set<string>();
+      for (const p of (await this.allPositions()).values()) {
+        const pe = p.pending_exit;
+        if (p.state === 'closing' && !(pe && working.has(pe.client_order_id))) {
+          now.add(`${p.position_id} step ${pe?.seq ?? '?'}`);
+        }
+      }
+      noOrder.push(now);
     }
     const after = await this.allPositions();
     for (const id of due) {
@@ -981,14 +993,9 @@ export class Run {
         );
       }
     }
-    const working = new Set(this.openSimOrders().map((o) => String(o.client_order_id)));
-    for (const p of after.values()) {
-      if (p.state === 'closing' && !(p.pending_exit && working.has(p.pending_exit.client_order_id))) {
-        this.violation(
-          'liveness',
-          `position ${p.position_id} still closing with no working order after ${LIVENESS_SWEEPS} sweeps`,
-        );
-      }
+    const stuck = [...(noOrder[0] ?? [])].filter((k) => noOrder.every((set) => set.has(k)));
+    for (const k of stuck) {
+      this.violation('liveness', `position ${k} closing with no working order for ${LIVENESS_SWEEPS} sweeps`);
     }
   }
 

@@ -243,3 +243,17 @@ describe('soak finding (seed 20261201): a resumed claim refused by the kill swit
     await expect(runScenario(world, SOAK_20261201)).resolves.toBeDefined();
   }, 120_000);
 });
+
+describe('the liveness checker', () => {
+  it('does not count an exit step that fired in the last sweep of the window (its order filled) as stuck', async () => {
+    // Shrunk by the soak (seed 20261201): a 20-minute max hold fires in the third liveness sweep; the market
+    // order fills at once and the next sweep learns it. Only a step with no order after every sweep is stuck.
+    const actions: Action[] = [
+      { t: 'recommend', symbol: 0, action: 'BUY', qty: 1, order: 'market', partial: false, maxHold: true },
+      { t: 'deliver', container: 0, max: 1 },
+      { t: 'tick', minutes: 2 },
+      { t: 'tick', minutes: 15 },
+    ];
+    await expect(runScenario(world, actions)).resolves.toBeDefined();
+  }, 120_000);
+});
