@@ -4,7 +4,8 @@
  */
 import { daysUntil } from '../market-time';
 import { parseOccSymbol } from '../occ';
-import { evaluateProfileTimeRules, profileTimeRulesSchema } from '../strategy-profiles';
+import { evaluateProfileTimeRules } from '../profile-time-rules';
+import { profileTimeRulesSchema } from '../strategy-profiles';
 import type { Candidate, RuleInput } from './rule-input';
 
 /** A rule's answer: a close, and/or a note on why it was skipped. */
