@@ -108,6 +108,8 @@ export const TRANSITIONS: readonly TransitionRule[] = Object.freeze([
     to: 'open',
     trigger: 'step not sent, rejected, or lost its claim',
   },
+  // A step carried while `open` (records of older versions) is released the same way.
+  { name: 'claimReleased', from: 'open', to: 'open', trigger: 'step not sent, rejected, or lost its claim' },
   {
     name: 'closedOutside',
     from: 'open',

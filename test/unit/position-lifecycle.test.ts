@@ -199,7 +199,8 @@ describe('position lifecycle: illegal transitions are refused', () => {
     ['exitClaimed', 'closing', (p) => exitClaimed(p, step(), {}, LATER)],
     ['exitClaimed', 'closed', (p) => exitClaimed(p, step(), {}, LATER)],
     ['exitEnded', 'pending', (p) => exitEnded(p, step(), filled, LATER)],
-    ['claimReleased', 'open', (p) => claimReleased(p, LATER)],
+    ['claimReleased', 'pending', (p) => claimReleased(p, LATER)],
+    ['claimReleased', 'closed', (p) => claimReleased(p, LATER)],
     ['closedOutside', 'closed', (p) => closedOutside(p, 'why', LATER)],
     ['closedOutside', 'submitting', (p) => closedOutside(p, 'why', LATER)],
   ];
