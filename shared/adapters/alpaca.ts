@@ -6,7 +6,6 @@
  */
 import { marketData, trading } from '@alpacahq/alpaca-trade-api/rest';
 import type { OrderRequest } from '../domain/orders';
-import { TransientError } from '../domain/errors';
 import type {
   Broker,
   BrokerAccount,
@@ -18,6 +17,18 @@ import type {
 } from '../ports';
 import { DEFAULT_RETRY_POLICY, withRetries, type CallSpec, type RetryPolicy } from './alpaca-retry';
 import type { BrokerRateLimiter } from './rate-limiter';
+import {
+  isoOrNull,
+  nullOn404,
+  toChainEntry,
+  type OptionChainEntry,
+  type OptionChainFilters,
+  optionalNumber,
+  requiredNumber,
+  toBrokerOrder,
+  toBrokerPosition,
+  toOptionQuote,
+} from './alpaca-mapping';
 
 export {
   ALPACA_DATA_URL,
@@ -27,6 +38,7 @@ export {
   type AlpacaEndpoints,
 } from './alpaca-endpoints';
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './alpaca-retry';
+export type { OptionChainEntry, OptionChainFilters } from './alpaca-mapping';
 
 /** Options of {@link AlpacaAdapter}. */
 export interface AlpacaAdapterOptions {
@@ -51,42 +63,6 @@ export interface AlpacaAdapterOptions {
   readonly rateLimiter?: BrokerRateLimiter;
 }
 
-/** Filters of {@link AlpacaAdapter.getOptionChain}. Dates `YYYY-MM-DD`, strikes per share. */
-export interface OptionChainFilters {
-  readonly type?: 'call' | 'put';
-  readonly expirationDateGte?: string;
-  readonly expirationDateLte?: string;
-  readonly expirationDate?: string;
-  readonly strikePriceGte?: number;
-  readonly strikePriceLte?: number;
-  readonly rootSymbol?: string;
-  /** Also read open interest from `/v2/options/contracts` (one or more extra calls). @default false */
-  readonly includeOpenInterest?: boolean;
-}
-
-/** One contract of a chain, as contract selection needs it. Prices per share; null when unknown. */
-export interface OptionChainEntry {
-  readonly symbol: string;
-  readonly underlying: string;
-  /** `YYYY-MM-DD`. */
-  readonly expiry: string;
-  readonly type: 'call' | 'put';
-  readonly strike: number;
-  readonly bid: number | null;
-  readonly ask: number | null;
-  readonly bidSize: number | null;
-  readonly askSize: number | null;
-  /** ISO. */
-  readonly quoteTime: string | null;
-  readonly lastPrice: number | null;
-  readonly delta: number | null;
-  readonly impliedVolatility: number | null;
-  /** Today's volume in contracts (the snapshot's daily bar). */
-  readonly volume: number | null;
-  /** Only with `includeOpenInterest`. */
-  readonly openInterest: number | null;
-}
-
 /** Max symbols Alpaca accepts in one snapshots call. */
 export const MAX_SNAPSHOT_SYMBOLS = 100;
 
@@ -95,7 +71,6 @@ const CLOSED_ORDER_PAGE = 500;
 export const MAX_CLOSED_ORDER_PAGES = 10;
 
 const OPENING_INTENTS = new Set(['buy_to_open', 'sell_to_open']);
-const OCC_RE = /^([A-Z]{1,5}[A-Z0-9]?)(\d{2})(\d{2})(\d{2})([CP])(\d{8})$/;
 
 /** Alpaca through the official SDK. One instance per account (key pair); reuse it across invocations. */
 export class AlpacaAdapter implements Broker, MarketData {
@@ -335,26 +310,8 @@ export class AlpacaAdapter implements Broker, MarketData {
     const openInterest = filters.includeOpenInterest ? await this.openInterest(underlying, filters) : null;
     const out: OptionChainEntry[] = [];
     for (const [symbol, s] of snaps) {
-      const m = OCC_RE.exec(symbol);
-      if (!m) continue;
-      const q = s.latestQuote;
-      out.push({
-        symbol,
-        underlying: m[1].replace(/\d$/, ''),
-        expiry: `20${m[2]}-${m[3]}-${m[4]}`,
-        type: m[5] === 'C' ? 'call' : 'put',
-        strike: Number(m[6]) / 1000,
-        bid: q ? optionalNumber(q.bp, 'bp') : null,
-        ask: q ? optionalNumber(q.ap, 'ap') : null,
-        bidSize: q ? optionalNumber(q.bs, 'bs') : null,
-        askSize: q ? optionalNumber(q.as, 'as') : null,
-        quoteTime: q ? isoOrNull(q.t) : null,
-        lastPrice: s.latestTrade ? optionalNumber(s.latestTrade.p, 'p') : null,
-        delta: s.greeks ? optionalNumber(s.greeks.delta, 'delta') : null,
-        impliedVolatility: optionalNumber(s.impliedVolatility, 'impliedVolatility'),
-        volume: s.dailyBar ? optionalNumber(s.dailyBar.v, 'v') : null,
-        openInterest: openInterest?.get(symbol) ?? null,
-      });
+      const entry = toChainEntry(symbol, s, openInterest?.get(symbol) ?? null);
+      if (entry) out.push(entry);
     }
     return out.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
   }
@@ -424,85 +381,4 @@ export class AlpacaAdapter implements Broker, MarketData {
       pageToken = next;
     }
   }
-}
-
-function nullOn404(err: unknown): null {
-  if (err instanceof Error && 'status' in err && (err as { status?: number }).status === 404) return null;
-  throw err;
-}
-
-function badResponse(field: string, value: unknown): TransientError {
-  return new TransientError(`Alpaca sent a non-numeric ${field}: ${JSON.stringify(value)}`, {
-    reason: 'broker_bad_response',
-  });
-}
-
-function optionalNumber(value: unknown, field: string): number | null {
-  if (value === null || value === undefined || value === '') return null;
-  const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isFinite(n)) throw badResponse(field, value);
-  return n;
-}
-
-function requiredNumber(value: unknown, field: string): number {
-  const n = optionalNumber(value, field);
-  if (n === null) throw badResponse(field, value);
-  return n;
-}
-
-function isoOrNull(d: Date | string | null | undefined): string | null {
-  if (d === null || d === undefined) return null;
-  const date = d instanceof Date ? d : new Date(d);
-  return Number.isNaN(date.getTime()) ? null : date.toISOString();
-}
-
-function toBrokerOrder(o: trading.Order): BrokerOrder {
-  const side = o.side === 'sell' ? 'sell' : 'buy';
-  return {
-    id: String(o.id),
-    client_order_id: String(o.clientOrderId ?? ''),
-    symbol: String(o.symbol),
-    qty: requiredNumber(o.qty, 'qty'),
-    filled_qty: optionalNumber(o.filledQty, 'filled_qty') ?? 0,
-    filled_avg_price: optionalNumber(o.filledAvgPrice, 'filled_avg_price'),
-    side,
-    type: String(o.type ?? o.orderType ?? ''),
-    position_intent: o.positionIntent ?? null,
-    time_in_force: String(o.timeInForce),
-    limit_price: optionalNumber(o.limitPrice, 'limit_price'),
-    status: String(o.status),
-    created_at: isoOrNull(o.createdAt) ?? '',
-    filled_at: isoOrNull(o.filledAt),
-  };
-}
-
-function toBrokerPosition(p: trading.Position): BrokerPosition {
-  const signed = requiredNumber(p.qty, 'qty');
-  const side: 'long' | 'short' = p.side === 'short' || (p.side !== 'long' && signed < 0) ? 'short' : 'long';
-  const available = optionalNumber(p.qtyAvailable, 'qty_available');
-  return {
-    symbol: p.symbol,
-    side,
-    qty: Math.abs(signed),
-    // Absent qty_available means we cannot tell what is reserved: report nothing available (safety rule 3).
-    qty_available: available === null ? 0 : Math.abs(available),
-    avg_entry_price: requiredNumber(p.avgEntryPrice, 'avg_entry_price'),
-    asset_class: String(p.assetClass),
-  };
-}
-
-function toOptionQuote(symbol: string, s: marketData.OptionSnapshot): OptionQuote | null {
-  const q = s.latestQuote;
-  if (!q) return null;
-  const quoteTime = isoOrNull(q.t);
-  if (quoteTime === null) return null;
-  return {
-    symbol,
-    bid: requiredNumber(q.bp, 'bp'),
-    ask: requiredNumber(q.ap, 'ap'),
-    bidSize: optionalNumber(q.bs, 'bs') ?? 0,
-    askSize: optionalNumber(q.as, 'as') ?? 0,
-    quoteTime,
-    lastPrice: s.latestTrade ? optionalNumber(s.latestTrade.p, 'p') : null,
-  };
 }

@@ -187,13 +187,6 @@ export function selectContract(input: SelectContractInput): SelectionResult {
     };
   }
 
-  const ny = newYorkTime(now);
-  const sessionClose = input.sessionClose ?? null;
-  const expiringTodayClosed =
-    ny.minuteOfDay >= EXPIRY_DAY_OPEN_CUTOFF_MINUTE_ET ||
-    (sessionClose !== null &&
-      now.getTime() >= sessionClose.getTime() - EXPIRY_DAY_OPEN_CUTOFF_BEFORE_CLOSE_MS);
-
   const toCandidate = (c: ChainContract): Candidate => {
     const mid = (c.bid + c.ask) / 2;
     const signed = (c.strike - underlyingPrice) / underlyingPrice;
@@ -206,7 +199,44 @@ export function selectContract(input: SelectContractInput): SelectionResult {
     };
   };
 
-  const tests: ReadonlyArray<[SelectionFilter, (k: Candidate) => boolean, string]> = [
+  const tests = selectionFilters(input, sel, maxQuoteAgeMs);
+
+  let remaining = chain.map(toCandidate);
+  for (const [filter, passes, why] of tests) {
+    const next = remaining.filter(passes);
+    excluded[filter] = remaining.length - next.length;
+    if (next.length === 0) {
+      return {
+        ok: false,
+        reason: `no ${type} fits the profile: the ${filter} filter excluded the last ${remaining.length} candidate(s) (${why}); excluded per filter: ${SELECTION_FILTERS.map((f) => `${f} ${excluded[f]}`).join(', ')}`,
+        excludedBy: filter,
+        excludedCounts: excluded,
+      };
+    }
+    remaining = next;
+  }
+
+  const ranked = rank(remaining, sel);
+  return winnerOf(ranked, excluded, underlyingPrice, sel);
+}
+
+type FilterTest = [SelectionFilter, (k: Candidate) => boolean, string];
+
+/** The filters in {@link SELECTION_FILTERS} order: each with its test and the why a refusal names. */
+function selectionFilters(
+  input: SelectContractInput,
+  sel: ProfileSelection,
+  maxQuoteAgeMs: number,
+): FilterTest[] {
+  const { type, now } = input;
+  const ny = newYorkTime(now);
+  const sessionClose = input.sessionClose ?? null;
+  const expiringTodayClosed =
+    ny.minuteOfDay >= EXPIRY_DAY_OPEN_CUTOFF_MINUTE_ET ||
+    (sessionClose !== null &&
+      now.getTime() >= sessionClose.getTime() - EXPIRY_DAY_OPEN_CUTOFF_BEFORE_CLOSE_MS);
+
+  return [
     ['type', (k) => k.contract.type === type, `not a ${type}`],
     [
       'dte',
@@ -238,25 +268,19 @@ export function selectContract(input: SelectContractInput): SelectionResult {
       `|delta| outside ${sel.delta_min ?? 0}-${sel.delta_max ?? 1} (or unknown)`,
     ],
   ];
+}
 
-  let remaining = chain.map(toCandidate);
-  for (const [filter, passes, why] of tests) {
-    const next = remaining.filter(passes);
-    excluded[filter] = remaining.length - next.length;
-    if (next.length === 0) {
-      return {
-        ok: false,
-        reason: `no ${type} fits the profile: the ${filter} filter excluded the last ${remaining.length} candidate(s) (${why}); excluded per filter: ${SELECTION_FILTERS.map((f) => `${f} ${excluded[f]}`).join(', ')}`,
-        excludedBy: filter,
-        excludedCounts: excluded,
-      };
-    }
-    remaining = next;
-  }
+interface Ranked {
+  readonly k: Candidate;
+  readonly terms: { readonly moneyness: number; readonly spread: number; readonly dte: number };
+  readonly score: number;
+}
 
+/** The survivors by score, lowest first; equal scores by symbol. */
+function rank(remaining: readonly Candidate[], sel: ProfileSelection): Ranked[] {
   const dteMid = (sel.dte_min + sel.dte_max) / 2;
   const dteHalfWidth = Math.max(1, (sel.dte_max - sel.dte_min) / 2);
-  const ranked = remaining
+  return remaining
     .map((k) => {
       const terms = {
         moneyness: SCORE_WEIGHTS.moneynessPerPctPoint * Math.abs(k.moneyness - sel.moneyness) * 100,
@@ -274,7 +298,15 @@ export function selectContract(input: SelectContractInput): SelectionResult {
             ? 1
             : 0,
     );
+}
 
+/** The winning contract's result, with the inputs and score terms that chose it. */
+function winnerOf(
+  ranked: readonly Ranked[],
+  excluded: Record<SelectionFilter, number>,
+  underlyingPrice: number,
+  sel: ProfileSelection,
+): SelectionResult {
   const best = ranked[0];
   const c = best.k.contract;
   return {

@@ -133,3 +133,22 @@ export class UnreadableRecordsError<T = unknown> extends PipelineError {
     this.name = 'UnreadableRecordsError';
   }
 }
+
+/**
+ * A position record was asked to move between two states the lifecycle does not connect (a bug, never
+ * retried): see `shared/domain/position-lifecycle.ts` for the table.
+ */
+export class IllegalTransitionError extends PipelineError {
+  constructor(
+    readonly transition: string,
+    readonly from: string,
+    readonly to: string,
+    readonly positionId: string,
+  ) {
+    super(`illegal transition ${transition}: ${from} -> ${to} (position ${positionId})`, {
+      reason: 'illegal_transition',
+      transient: false,
+    });
+    this.name = 'IllegalTransitionError';
+  }
+}

@@ -8,7 +8,8 @@ export type PositionSide = 'long' | 'short';
 /**
  * Lifecycle: `submitting` (claimed, order not yet confirmed) → `pending` (order at the broker, not yet
  * filled) → `open` → `closing` (an exit order is out) → `open` again (partial exit) or `closed`.
- * Only live states appear in the live-positions index the sweep queries.
+ * Only live states appear in the live-positions index the sweep queries. The allowed transitions and the
+ * functions that make them are in `position-lifecycle.ts`.
  */
 export type PositionState = 'submitting' | 'pending' | 'open' | 'closing' | 'closed';
 

@@ -81,7 +81,41 @@ export type SizingResult =
  * risk budget does not apply to it: the sender chose the size.
  */
 export function sizePosition(input: SizePositionInput): SizingResult {
-  const { premiumPerShare, optionsBuyingPower, sizing, accountLimits } = input;
+  const refused = invalidInput(input);
+  if (refused) return refused;
+  const { premiumPerShare, sizing, accountLimits } = input;
+  const costUnits = toUnits(premiumPerShare * 100, 'round');
+  const premiumCaps: Array<[SizingCap, number]> = [];
+  if (sizing.max_premium_at_risk !== null)
+    premiumCaps.push(['max_premium_at_risk', sizing.max_premium_at_risk]);
+  premiumCaps.push(['max_premium_per_position', accountLimits.max_premium_per_position]);
+  const costs: Costs = {
+    costUnits,
+    costPerContract: fromUnits(costUnits),
+    price: `${perShare(premiumPerShare)} x 100`,
+    premiumCaps,
+    contractCaps: [
+      ['max_contracts_per_order', accountLimits.max_contracts_per_order],
+      ['max_contracts_per_position', sizing.max_contracts_per_position],
+    ],
+  };
+  const requested = input.requestedContracts ?? null;
+  return requested !== null ? checkRequested(input, requested, costs) : sizeFromBudget(input, costs);
+}
+
+/** What one contract costs and the caps that apply, computed once per sizing. */
+interface Costs {
+  readonly costUnits: number;
+  readonly costPerContract: number;
+  /** `$1.50 x 100`, for reasons. */
+  readonly price: string;
+  readonly premiumCaps: ReadonlyArray<[SizingCap, number]>;
+  readonly contractCaps: ReadonlyArray<[SizingCap, number]>;
+}
+
+/** A refusal of numbers that cannot be sized (price, buying power, confidence); null when they can. */
+function invalidInput(input: SizePositionInput): SizingResult | null {
+  const { premiumPerShare, optionsBuyingPower } = input;
   if (!Number.isFinite(premiumPerShare) || premiumPerShare <= 0) {
     return {
       ok: false,
@@ -100,55 +134,51 @@ export function sizePosition(input: SizePositionInput): SizingResult {
   if (confidence !== null && !(confidence >= 0 && confidence <= 1)) {
     return { ok: false, limit: 'input', reason: `confidence ${confidence} is outside 0-1` };
   }
-  const costUnits = toUnits(premiumPerShare * 100, 'round');
-  const costPerContract = fromUnits(costUnits);
-  const price = `${perShare(premiumPerShare)} x 100`;
+  return null;
+}
 
-  const premiumCaps: Array<[SizingCap, number]> = [];
-  if (sizing.max_premium_at_risk !== null)
-    premiumCaps.push(['max_premium_at_risk', sizing.max_premium_at_risk]);
-  premiumCaps.push(['max_premium_per_position', accountLimits.max_premium_per_position]);
-  const contractCaps: Array<[SizingCap, number]> = [
-    ['max_contracts_per_order', accountLimits.max_contracts_per_order],
-    ['max_contracts_per_position', sizing.max_contracts_per_position],
-  ];
-
-  const requested = input.requestedContracts ?? null;
-  if (requested !== null) {
-    if (!Number.isInteger(requested) || requested < 1) {
-      return { ok: false, limit: 'input', reason: `num_contracts ${requested} is not a whole number >= 1` };
-    }
-    for (const [cap, limit] of contractCaps) {
-      if (requested > limit) {
-        return { ok: false, limit: cap, reason: `num_contracts ${requested} is over ${cap} ${limit}` };
-      }
-    }
-    const totalUnits = costUnits * requested;
-    const total = fromUnits(totalUnits);
-    for (const [cap, limit] of [
-      ...premiumCaps,
-      ['buying_power', optionsBuyingPower] as [SizingCap, number],
-    ]) {
-      if (totalUnits > toUnits(limit, 'floor')) {
-        return {
-          ok: false,
-          limit: cap,
-          reason: `num_contracts ${requested} at ${price} costs ${usd(total)}, over ${cap} ${usd(limit)}`,
-        };
-      }
-    }
-    return {
-      ok: true,
-      contracts: requested,
-      source: 'requested',
-      budget: null,
-      confidenceApplied: null,
-      costPerContract,
-      totalPremium: total,
-      capsApplied: [],
-    };
+/** The sender's `num_contracts`, checked against every cap and the buying power; never shrunk. */
+function checkRequested(input: SizePositionInput, requested: number, costs: Costs): SizingResult {
+  const { costUnits, costPerContract, price, premiumCaps, contractCaps } = costs;
+  if (!Number.isInteger(requested) || requested < 1) {
+    return { ok: false, limit: 'input', reason: `num_contracts ${requested} is not a whole number >= 1` };
   }
+  for (const [cap, limit] of contractCaps) {
+    if (requested > limit) {
+      return { ok: false, limit: cap, reason: `num_contracts ${requested} is over ${cap} ${limit}` };
+    }
+  }
+  const totalUnits = costUnits * requested;
+  const total = fromUnits(totalUnits);
+  for (const [cap, limit] of [
+    ...premiumCaps,
+    ['buying_power', input.optionsBuyingPower] as [SizingCap, number],
+  ]) {
+    if (totalUnits > toUnits(limit, 'floor')) {
+      return {
+        ok: false,
+        limit: cap,
+        reason: `num_contracts ${requested} at ${price} costs ${usd(total)}, over ${cap} ${usd(limit)}`,
+      };
+    }
+  }
+  return {
+    ok: true,
+    contracts: requested,
+    source: 'requested',
+    budget: null,
+    confidenceApplied: null,
+    costPerContract,
+    totalPremium: total,
+    capsApplied: [],
+  };
+}
 
+/** Contracts the risk budget buys, after the premium caps and then the contract caps. */
+function sizeFromBudget(input: SizePositionInput, costs: Costs): SizingResult {
+  const { optionsBuyingPower, sizing } = input;
+  const { costUnits, costPerContract, price, premiumCaps, contractCaps } = costs;
+  const confidence = input.confidence ?? null;
   const capsApplied: AppliedCap[] = [];
   const scaled = sizing.confidence_scaling && confidence !== null;
   let budget = optionsBuyingPower * sizing.risk_budget_pct * (scaled ? confidence : 1);

@@ -4,12 +4,12 @@
  * contract) names a profile in `strategy`; the profile decides which contract and how many.
  *
  * Three profiles are built in ({@link BUILTIN_PROFILES}); an account may override any of their fields or
- * add its own profiles ({@link accountProfilesSchema}), merged by {@link resolveProfile}.
+ * add its own profiles ({@link accountProfilesSchema}), merged by {@link resolveProfile}. The time rules are
+ * applied by `profile-time-rules.ts`.
  */
 import * as z from 'zod/mini';
 import { formatZodError } from './zod';
 import { exitPlanSchema, resolveExitPlan, type ExitPlan, type ExitPlanInput } from './exit-plan';
-import { daysUntil, minutesOfDay, newYorkTime } from './market-time';
 import { ConfigError, InvalidRecommendationError } from './errors';
 
 /** `HH:MM` in the exchange's time zone (America/New_York). */
@@ -354,75 +354,6 @@ export function mergeProfileExitPlan(
     profile.exit_plan,
     recommendationExitPlan,
   );
-}
-
-/** What {@link evaluateProfileTimeRules} decided. */
-export type TimeRuleDecision =
-  | { readonly action: 'hold' }
-  | {
-      readonly action: 'close';
-      readonly rule:
-        | 'no_overnight'
-        | 'expiry_day_close_by_time_et'
-        | 'close_by_time_et'
-        | 'close_minutes_before_session_close';
-      /** Human-readable, for logs and the position's exit reason. */
-      readonly detail: string;
-    };
-
-/**
- * Applies a profile's time rules to an open position. Pure: the caller passes `now` and the broker's
- * close of today's session (`sessionClose`, from its clock/calendar, so early closes count; `null` when
- * today is not a market day). Dates and times are New York's. Rules in order: `no_overnight` (opened on
- * an earlier New York date), `expiry_day_close_by_time_et`, then the earlier of `close_by_time_et` and
- * `close_minutes_before_session_close`.
- */
-export function evaluateProfileTimeRules(args: {
-  rules: ProfileTimeRules;
-  now: Date;
-  sessionClose: Date | null;
-  /** Contract expiry, `YYYY-MM-DD`. */
-  expiry: string;
-  /** When the position was opened (filled). */
-  openedAt: Date;
-}): TimeRuleDecision {
-  const { rules, now, sessionClose, expiry, openedAt } = args;
-  const today = newYorkTime(now);
-  const openedOn = newYorkTime(openedAt).date;
-  if (rules.no_overnight && openedOn < today.date) {
-    return {
-      action: 'close',
-      rule: 'no_overnight',
-      detail: `opened ${openedOn}, now ${today.date} (New York)`,
-    };
-  }
-  if (
-    rules.expiry_day_close_by_time_et !== null &&
-    daysUntil(expiry, now) <= 0 &&
-    today.minuteOfDay >= minutesOfDay(rules.expiry_day_close_by_time_et)
-  ) {
-    return {
-      action: 'close',
-      rule: 'expiry_day_close_by_time_et',
-      detail: `expires ${expiry}; ${rules.expiry_day_close_by_time_et} ET reached`,
-    };
-  }
-  if (rules.close_by_time_et !== null && today.minuteOfDay >= minutesOfDay(rules.close_by_time_et)) {
-    return { action: 'close', rule: 'close_by_time_et', detail: `${rules.close_by_time_et} ET reached` };
-  }
-  if (
-    rules.close_minutes_before_session_close !== null &&
-    sessionClose !== null &&
-    newYorkTime(sessionClose).date === today.date &&
-    now.getTime() >= sessionClose.getTime() - rules.close_minutes_before_session_close * 60_000
-  ) {
-    return {
-      action: 'close',
-      rule: 'close_minutes_before_session_close',
-      detail: `${rules.close_minutes_before_session_close} min before the session close at ${sessionClose.toISOString()}`,
-    };
-  }
-  return { action: 'hold' };
 }
 
 function deepFreeze<T>(value: T): T {

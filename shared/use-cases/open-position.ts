@@ -1,6 +1,7 @@
 import type { AccountConfig } from '../domain/account-config';
 import { buildOpenOrder } from '../domain/orders';
 import { FRESH_EXIT_STATE, type OpenRefusal, type Position } from '../domain/position';
+import { openOrderLearned, openRefused, rejectionLearned } from '../domain/position-lifecycle';
 import type { Recommendation } from '../domain/recommendation';
 import {
   checkContractLimits,
@@ -17,7 +18,6 @@ import {
   TransientError,
 } from '../domain/errors';
 import type { Broker, BrokerOrder, Clock, MarketData, PositionStore } from '../ports';
-import { TERMINAL_ORDER_STATUSES } from '../ports';
 import type { Log, MetricsSink } from '../observability';
 import { Metric } from '../metric-names';
 import type { BrokerSnapshot } from './broker-snapshot';
@@ -179,12 +179,7 @@ async function learnLateRejection(p: Position, deps: OpenPositionDeps): Promise<
   if (p.state !== 'closed' || p.close_reason !== 'not_filled' || p.quantity !== 0) return p;
   const order = await deps.broker.getOrderByClientOrderId(p.open_client_order_id);
   if (order?.status !== 'rejected') return p;
-  return deps.store.replace(p, {
-    ...p,
-    close_reason: 'open_rejected',
-    refusal: rejectedRefusal(order),
-    updated_at: deps.now().toISOString(),
-  });
+  return deps.store.replace(p, rejectionLearned(p, rejectedRefusal(order), deps.now().toISOString()));
 }
 
 /** The refusal of an order the broker answered with status `rejected`. */
@@ -270,41 +265,22 @@ async function recoverFromBroker(claim: Position, deps: OpenPositionDeps): Promi
   return recordOrder(claim, found, deps);
 }
 
+/**
+ * Records the broker's order on the claim through the lifecycle; an order the broker rejected after
+ * accepting the POST is a refusal like a 4xx, not an unfilled accepted order.
+ */
 async function recordOrder(claim: Position, order: BrokerOrder, deps: OpenPositionDeps): Promise<Position> {
   const now = deps.now().toISOString();
-  const filled = order.filled_qty;
-  const terminal = TERMINAL_ORDER_STATUSES.has(order.status);
-  let next: Position = {
-    ...claim,
-    open_order_id: order.id,
-    quantity: filled,
-    updated_at: now,
-  };
-  if (filled > 0 && order.filled_avg_price !== null) {
-    next = { ...next, entry_price: order.filled_avg_price, entry_time: order.filled_at ?? now };
-  }
-  if (order.status === 'filled') {
-    next = { ...next, state: 'open', original_quantity: filled };
-  } else if (order.status === 'rejected' && filled === 0) {
-    // Refused after the POST was accepted: a refusal like a 4xx, not an unfilled accepted order.
+  if (order.status === 'rejected' && order.filled_qty === 0) {
     deps.metrics.count(Metric.BrokerRejections);
     const refusal = rejectedRefusal(order);
-    next = {
-      ...next,
-      state: 'closed',
-      close_reason: 'open_rejected',
-      refusal,
-      closed_at: now,
-      flags: [...next.flags, refusal.detail],
-    };
-  } else if (terminal && filled === 0) {
-    next = { ...next, state: 'closed', close_reason: 'not_filled', closed_at: now };
-  } else if (terminal) {
-    next = { ...next, state: 'open', original_quantity: filled };
-  } else {
-    next = { ...next, state: 'pending' };
+    const fields = { open_order_id: order.id, quantity: 0 };
+    return deps.store.replace(
+      claim,
+      openRefused(claim, 'open_rejected', refusal, refusal.detail, now, fields),
+    );
   }
-  return deps.store.replace(claim, next);
+  return deps.store.replace(claim, openOrderLearned(claim, order, now));
 }
 
 /** Closes a claim whose open was refused, keeping the refusal for every later delivery. */
@@ -315,17 +291,12 @@ async function closeClaim(
   deps: OpenPositionDeps,
 ) {
   const now = deps.now().toISOString();
-  await deps.store
-    .replace(claim, {
-      ...claim,
-      state: 'closed',
-      close_reason: reason,
-      refusal: { reason: err.reason, detail: err.message.slice(0, 1000) },
-      closed_at: now,
-      updated_at: now,
-      flags: [...claim.flags, err.message.slice(0, 200)],
-    })
-    .catch((e) => deps.log.warn('Could not close the claim', { error: String(e) }));
+  const refusal = { reason: err.reason, detail: err.message.slice(0, 1000) };
+  try {
+    await deps.store.replace(claim, openRefused(claim, reason, refusal, err.message.slice(0, 200), now));
+  } catch (e) {
+    deps.log.warn('Could not close the claim', { error: String(e) });
+  }
 }
 
 function newPosition(plan: PlannedOpen, account: AccountConfig, now: Date): Position {

@@ -68,104 +68,30 @@ export function openExitPlan(
  * the message gives `instrument_type`, and sizes it when the message has no `num_contracts`.
  * Refusals are permanent ({@link RiskLimitError} naming the filter or the sizing limit).
  */
-export async function planOpen(
-  rec: Recommendation,
-  deps: {
-    account: AccountConfig;
-    marketData: MarketData;
-    snapshot: BrokerSnapshot;
-    now: Date;
-    clock: MarketClock;
-  },
-): Promise<PlannedOpen> {
-  const { account, now } = deps;
+export async function planOpen(rec: Recommendation, deps: PlanOpenDeps): Promise<PlannedOpen> {
+  const { account } = deps;
   const profile = profileFor(rec, account);
+  let chosen: ChosenContract | null = null;
   let symbol = rec.option_symbol;
   let occ = rec.occ;
-  let selection: Record<string, unknown> | null = null;
-  let marketPrice: number | null = null;
-  let underlying: number | null = null;
-
   if (symbol === undefined || occ === undefined) {
     if (!profile || !rec.instrument_type) {
       throw new InvalidRecommendationError('instrument_type needs a strategy profile', rec.recommendation_id);
     }
-    const type = rec.instrument_type === 'CALL' ? 'call' : 'put';
-    // The account's own minimum days to expiry narrows the profile's range, so selection never picks a
-    // contract the risk check would then refuse.
-    const dteMin = Math.max(profile.selection.dte_min, account.limits.min_days_to_expiry);
-    const selectionProfile = { selection: { ...profile.selection, dte_min: dteMin } };
-    if (dteMin > profile.selection.dte_max) {
-      throw new RiskLimitError(
-        `strategy ${profile.name} wants ${profile.selection.dte_min}-${profile.selection.dte_max} days to expiry; the account's min_days_to_expiry is ${account.limits.min_days_to_expiry}`,
-        'contract_selection:dte',
-        rec.recommendation_id,
-      );
-    }
-    const today = newYorkTime(now).date;
-    const [chain, underlyingPrice] = await Promise.all([
-      deps.marketData.getOptionChain(rec.ticker, {
-        type,
-        expirationDateGte: addDays(today, dteMin),
-        expirationDateLte: addDays(today, profile.selection.dte_max),
-        includeOpenInterest: profile.selection.min_open_interest > 0,
-      }),
-      deps.marketData.getLatestStockPrice(rec.ticker),
-    ]);
-    const result = selectContract({
-      chain: chain.map(toChainContract),
-      underlyingPrice,
-      type,
-      profile: selectionProfile,
-      now,
-      sessionClose: deps.clock.isOpen && deps.clock.nextClose ? new Date(deps.clock.nextClose) : null,
-      maxQuoteAgeSeconds: account.exit_execution.max_quote_age_seconds,
-    });
-    if (!result.ok) {
-      throw new RiskLimitError(
-        `contract selection (${profile.name}): ${result.reason}`,
-        `contract_selection:${result.excludedBy}`,
-        rec.recommendation_id,
-      );
-    }
-    underlying = underlyingPrice;
-    symbol = result.winner.symbol;
-    const parsed = parseOccSymbol(symbol);
-    if (!parsed.ok) throw new TransientError(`chain returned a bad symbol: ${parsed.error}`);
-    occ = parsed.value;
-    marketPrice = rec.action === 'BUY' ? result.winner.ask : result.winner.bid;
-    selection = {
-      ...result.why,
-      score: result.score,
-      candidates: result.candidatesConsidered,
-      excluded: result.excludedCounts,
-    };
+    chosen = await chooseContract(rec, rec.instrument_type, profile, deps);
+    symbol = chosen.symbol;
+    occ = chosen.occ;
   }
 
   const price =
     rec.order_type === 'limit' && rec.limit_price != null
       ? rec.limit_price
-      : (marketPrice ?? (await quotedPrice(rec, symbol, deps.snapshot)));
+      : (chosen?.marketPrice ?? (await quotedPrice(rec, symbol, deps.snapshot)));
 
   let contracts = rec.num_contracts;
   let sizing: Record<string, unknown> | null = null;
   if (profile) {
-    const account_ = await deps.snapshot.account();
-    const sized = sizePosition({
-      premiumPerShare: price,
-      optionsBuyingPower: account_.optionsBuyingPower,
-      sizing: profile.sizing,
-      accountLimits: account.limits,
-      confidence: rec.confidence ?? null,
-      requestedContracts: rec.num_contracts ?? null,
-    });
-    if (!sized.ok) {
-      throw new RiskLimitError(
-        `sizing (${profile.name}): ${sized.reason}`,
-        `sizing:${sized.limit}`,
-        rec.recommendation_id,
-      );
-    }
+    const sized = await sizeOpen(rec, profile, price, deps);
     contracts = sized.contracts;
     sizing = { ...sized };
   }
@@ -185,10 +111,113 @@ export async function planOpen(
     exit_plan: openExitPlan(account, profile, rec.exit_plan),
     strategy: profile?.name ?? null,
     time_rules: profile?.time_rules ?? null,
-    selection,
+    selection: chosen?.selection ?? null,
     sizing,
-    underlying_price: underlying,
+    underlying_price: chosen?.underlying ?? null,
   };
+}
+
+/** What {@link planOpen} reads. */
+interface PlanOpenDeps {
+  account: AccountConfig;
+  marketData: MarketData;
+  snapshot: BrokerSnapshot;
+  now: Date;
+  clock: MarketClock;
+}
+
+/** The contract the account chose from the chain, and why. */
+interface ChosenContract {
+  readonly symbol: string;
+  readonly occ: OccSymbol;
+  /** Ask for a BUY, bid for a SELL, per share. */
+  readonly marketPrice: number;
+  readonly underlying: number;
+  readonly selection: Record<string, unknown>;
+}
+
+/** Picks the contract from the underlying's chain with the profile's selection (narrowed by the account). */
+async function chooseContract(
+  rec: Recommendation,
+  instrumentType: 'CALL' | 'PUT',
+  profile: StrategyProfile,
+  deps: PlanOpenDeps,
+): Promise<ChosenContract> {
+  const { account, now } = deps;
+  const type = instrumentType === 'CALL' ? 'call' : 'put';
+  // The account's own minimum days to expiry narrows the profile's range, so selection never picks a
+  // contract the risk check would then refuse.
+  const dteMin = Math.max(profile.selection.dte_min, account.limits.min_days_to_expiry);
+  const selectionProfile = { selection: { ...profile.selection, dte_min: dteMin } };
+  if (dteMin > profile.selection.dte_max) {
+    throw new RiskLimitError(
+      `strategy ${profile.name} wants ${profile.selection.dte_min}-${profile.selection.dte_max} days to expiry; the account's min_days_to_expiry is ${account.limits.min_days_to_expiry}`,
+      'contract_selection:dte',
+      rec.recommendation_id,
+    );
+  }
+  const today = newYorkTime(now).date;
+  const [chain, underlyingPrice] = await Promise.all([
+    deps.marketData.getOptionChain(rec.ticker, {
+      type,
+      expirationDateGte: addDays(today, dteMin),
+      expirationDateLte: addDays(today, profile.selection.dte_max),
+      includeOpenInterest: profile.selection.min_open_interest > 0,
+    }),
+    deps.marketData.getLatestStockPrice(rec.ticker),
+  ]);
+  const result = selectContract({
+    chain: chain.map(toChainContract),
+    underlyingPrice,
+    type,
+    profile: selectionProfile,
+    now,
+    sessionClose: deps.clock.isOpen && deps.clock.nextClose ? new Date(deps.clock.nextClose) : null,
+    maxQuoteAgeSeconds: account.exit_execution.max_quote_age_seconds,
+  });
+  if (!result.ok) {
+    throw new RiskLimitError(
+      `contract selection (${profile.name}): ${result.reason}`,
+      `contract_selection:${result.excludedBy}`,
+      rec.recommendation_id,
+    );
+  }
+  const symbol = result.winner.symbol;
+  const parsed = parseOccSymbol(symbol);
+  if (!parsed.ok) throw new TransientError(`chain returned a bad symbol: ${parsed.error}`);
+  return {
+    symbol,
+    occ: parsed.value,
+    marketPrice: rec.action === 'BUY' ? result.winner.ask : result.winner.bid,
+    underlying: underlyingPrice,
+    selection: {
+      ...result.why,
+      score: result.score,
+      candidates: result.candidatesConsidered,
+      excluded: result.excludedCounts,
+    },
+  };
+}
+
+/** Sizes (or checks the message's size) with the profile's sizing and the broker's buying power. */
+async function sizeOpen(rec: Recommendation, profile: StrategyProfile, price: number, deps: PlanOpenDeps) {
+  const brokerAccount = await deps.snapshot.account();
+  const sized = sizePosition({
+    premiumPerShare: price,
+    optionsBuyingPower: brokerAccount.optionsBuyingPower,
+    sizing: profile.sizing,
+    accountLimits: deps.account.limits,
+    confidence: rec.confidence ?? null,
+    requestedContracts: rec.num_contracts ?? null,
+  });
+  if (!sized.ok) {
+    throw new RiskLimitError(
+      `sizing (${profile.name}): ${sized.reason}`,
+      `sizing:${sized.limit}`,
+      rec.recommendation_id,
+    );
+  }
+  return sized;
 }
 
 /** The plan a claim already holds (a retry never re-plans). The price is re-read for the risk checks. */

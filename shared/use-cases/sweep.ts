@@ -72,47 +72,8 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
 /** The sweep proper, once the lease is held; returns how many positions were open. */
 async function sweepHoldingLease(deps: SweepDeps, report: Mutable<SweepReport>): Promise<number> {
   const s = new SweepState(deps, report);
-
-  // Every read that depends on nothing else starts at once: the table's live positions and kill switch,
-  // the broker's positions, open orders and clock. Quotes need only symbols: a warm container asks at once
-  // for those the last sweep quoted (`expectedSymbols`); otherwise they are asked for as soon as the first
-  // of two lists arrives (the table's open positions, or the broker's option holdings). Step 3 fetches any
-  // the prefetch missed. A failed quote read is `no_quote` for the positions it concerns: the rules that
-  // need no price still act. An unreadable record stops only itself.
-  let unreadable: ReadonlyArray<{ key: string; reason: string }> = [];
-  const liveRead = deps.store.listLive(deps.account.name).catch((err: unknown) => {
-    if (!(err instanceof UnreadableRecordsError)) throw err;
-    unreadable = err.unreadable;
-    return err.readable as Position[];
-  });
-  const heldRead = deps.broker.listPositions();
-  const prefetched = (
-    deps.expectedSymbols?.length
-      ? fetchQuotes(deps.marketData, deps.expectedSymbols)
-      : Promise.race([
-          liveRead.then(openSymbols),
-          heldRead.then((held) => [...new Set(held.filter(isOption).map((h) => h.symbol))]),
-        ]).then((symbols) => fetchQuotes(deps.marketData, symbols))
-  ).catch((err: unknown) => quoteReadFailed(s, err));
-  // Orders that ended since the oldest step in flight, in one listing (paged), asked for only when some
-  // live position has an order to learn. A failed listing costs nothing but lookups.
-  const closedRead = liveRead
-    .then((rows) => {
-      const after = closedListingAfter(rows, deps.now(), deps.claimLeaseMs ?? 120_000);
-      return after === null ? null : deps.broker.listClosedOrders(after);
-    })
-    .catch((err: unknown) => {
-      deps.log.warn(`Listing closed orders failed; falling back to per-order lookups: ${String(err)}`);
-      return null;
-    });
-  const [live, brokerPositions, openOrders, clock, control, closedOrders] = await Promise.all([
-    liveRead,
-    heldRead,
-    deps.broker.listOpenOrders(),
-    deps.broker.getClock(),
-    deps.store.getControl(deps.account.name),
-    closedRead,
-  ]);
+  const { live, brokerPositions, openOrders, clock, control, closedOrders, unreadable, prefetched } =
+    await readSnapshot(deps, s);
   report.livePositions = live.length;
   report.marketOpen = clock.isOpen;
   s.init(brokerPositions, openOrders, clock, closedOrders ?? []);
@@ -169,6 +130,54 @@ async function sweepHoldingLease(deps: SweepDeps, report: Mutable<SweepReport>):
     );
   }
   return open.length;
+}
+
+/**
+ * The sweep's reads, started together: the table's live positions and kill switch, the broker's positions,
+ * open and recently closed orders and clock, and the quote prefetch (awaited later, in step 3).
+ */
+async function readSnapshot(deps: SweepDeps, s: SweepState) {
+  // Every read that depends on nothing else starts at once: the table's live positions and kill switch,
+  // the broker's positions, open orders and clock. Quotes need only symbols: a warm container asks at once
+  // for those the last sweep quoted (`expectedSymbols`); otherwise they are asked for as soon as the first
+  // of two lists arrives (the table's open positions, or the broker's option holdings). Step 3 fetches any
+  // the prefetch missed. A failed quote read is `no_quote` for the positions it concerns: the rules that
+  // need no price still act. An unreadable record stops only itself.
+  let unreadable: ReadonlyArray<{ key: string; reason: string }> = [];
+  const liveRead = deps.store.listLive(deps.account.name).catch((err: unknown) => {
+    if (!(err instanceof UnreadableRecordsError)) throw err;
+    unreadable = err.unreadable;
+    return err.readable as Position[];
+  });
+  const heldRead = deps.broker.listPositions();
+  const prefetched = (
+    deps.expectedSymbols?.length
+      ? fetchQuotes(deps.marketData, deps.expectedSymbols)
+      : Promise.race([
+          liveRead.then(openSymbols),
+          heldRead.then((held) => [...new Set(held.filter(isOption).map((h) => h.symbol))]),
+        ]).then((symbols) => fetchQuotes(deps.marketData, symbols))
+  ).catch((err: unknown) => quoteReadFailed(s, err));
+  // Orders that ended since the oldest step in flight, in one listing (paged), asked for only when some
+  // live position has an order to learn. A failed listing costs nothing but lookups.
+  const closedRead = liveRead
+    .then((rows) => {
+      const after = closedListingAfter(rows, deps.now(), deps.claimLeaseMs ?? 120_000);
+      return after === null ? null : deps.broker.listClosedOrders(after);
+    })
+    .catch((err: unknown) => {
+      deps.log.warn(`Listing closed orders failed; falling back to per-order lookups: ${String(err)}`);
+      return null;
+    });
+  const [live, brokerPositions, openOrders, clock, control, closedOrders] = await Promise.all([
+    liveRead,
+    heldRead,
+    deps.broker.listOpenOrders(),
+    deps.broker.getClock(),
+    deps.store.getControl(deps.account.name),
+    closedRead,
+  ]);
+  return { live, brokerPositions, openOrders, clock, control, closedOrders, unreadable, prefetched };
 }
 
 type QuoteRead = { requested: ReadonlySet<string>; quotes: ReadonlyMap<string, OptionQuote> };

@@ -4,7 +4,6 @@ import { formatZodError } from '../../shared/domain/zod';
 import {
   BUILTIN_PROFILES,
   accountProfilesSchema,
-  evaluateProfileTimeRules,
   mergeProfileExitPlan,
   profileTimeRulesSchema,
   resolveProfile,
@@ -12,6 +11,7 @@ import {
   type AccountProfiles,
   type ProfileTimeRules,
 } from '../../shared/domain/strategy-profiles';
+import { evaluateProfileTimeRules } from '../../shared/domain/profile-time-rules';
 
 describe('BUILTIN_PROFILES', () => {
   it.each(Object.keys(BUILTIN_PROFILES))('%s is a valid profile', (name) => {

@@ -8,6 +8,7 @@ import { evaluateExit, type ExitDecision } from '../../domain/exit-rules';
 import { priceExitOrder } from '../../domain/exit-pricing';
 import { buildCloseOrder, exitClientOrderId } from '../../domain/orders';
 import type { ExitReason, PendingExit, Position } from '../../domain/position';
+import { claimReleased, exitClaimed } from '../../domain/position-lifecycle';
 import {
   BrokerRejectedError,
   DuplicateClientOrderIdError,
@@ -103,14 +104,7 @@ export async function evaluateAndAct(
   };
   s.deps.log.info(`Exit rule fired for ${p.position_id}: ${decision.detail}`, { reason, qty: decision.qty });
   // The claim: only one sweep can move this version to `closing` for step `seq` (safety rule 5).
-  const claimed = await s.deps.store.replace(p, {
-    ...p,
-    ...trailing,
-    state: 'closing',
-    exit_seq: seq,
-    pending_exit: pe,
-    updated_at: now.toISOString(),
-  });
+  const claimed = await s.deps.store.replace(p, exitClaimed(p, pe, trailing, now.toISOString()));
   await sendStep(s, claimed, pe, quote);
 }
 
@@ -253,13 +247,7 @@ async function afterFailedSend(
     s.deps.metrics.count(Metric.BrokerRejections);
     s.alert('exit_rejected', p.option_symbol, `${pe.reason} exit rejected: ${err.message}`);
     // The step is over (its client_order_id is spent); the position stays open for the next decision.
-    await s.deps.store.replace(p, {
-      ...p,
-      state: 'open',
-      pending_exit: null,
-      flags: [...new Set([...p.flags, 'exit_rejected'])],
-      updated_at: s.nowIso(),
-    });
+    await s.deps.store.replace(p, claimReleased(p, s.nowIso(), 'exit_rejected'));
   }
   throw err;
 }
@@ -277,7 +265,7 @@ function isDefiniteFailure(err: unknown): boolean {
 }
 
 async function releaseClaim(s: SweepState, p: Position): Promise<void> {
-  await s.deps.store.replace(p, { ...p, state: 'open', pending_exit: null, updated_at: s.nowIso() });
+  await s.deps.store.replace(p, claimReleased(p, s.nowIso()));
 }
 
 /**

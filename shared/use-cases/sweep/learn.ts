@@ -3,7 +3,8 @@
  * Nothing is sent here: a step the broker never saw is marked for a resend in the act phase, where the
  * exit budget and the quotes are known.
  */
-import { realizedPnl, type PendingExit, type Position } from '../../domain/position';
+import type { PendingExit, Position } from '../../domain/position';
+import { claimAbandoned, claimReleased, exitEnded, openOrderLearned } from '../../domain/position-lifecycle';
 import { TERMINAL_ORDER_STATUSES, type BrokerOrder } from '../../ports';
 import type { SweepState } from './state';
 
@@ -35,7 +36,7 @@ async function learnSubmitting(s: SweepState, p: Position): Promise<Position | n
   // The open path refuses a recommendation older than max age, so after max age + lease nothing will send it.
   const maxAgeMs = s.account.limits.max_recommendation_age_minutes * 60_000;
   if (age < maxAgeMs + s.leaseMs) return p;
-  return s.close(p, 'not_sent', null, 'claim never reached the broker');
+  return s.close(p, claimAbandoned(p, s.nowIso()));
 }
 
 async function learnPendingOpen(s: SweepState, p: Position): Promise<Position | null> {
@@ -57,41 +58,13 @@ export async function applyOpenOrder(
   p: Position,
   order: BrokerOrder,
 ): Promise<Position | null> {
-  const now = s.nowIso();
-  const filled = order.filled_qty;
-  const terminal = TERMINAL_ORDER_STATUSES.has(order.status);
-  const entry =
-    filled > 0 && order.filled_avg_price !== null
-      ? { entry_price: order.filled_avg_price, entry_time: p.entry_time ?? order.filled_at ?? now }
-      : {};
-  let next: Position;
-  if (terminal && filled === 0) {
-    next = {
-      ...p,
-      open_order_id: order.id,
-      quantity: 0,
-      state: 'closed',
-      close_reason: 'not_filled',
-      closed_at: now,
-    };
-  } else if (terminal) {
-    next = {
-      ...p,
-      ...entry,
-      open_order_id: order.id,
-      quantity: filled,
-      original_quantity: filled,
-      state: 'open',
-    };
-  } else {
-    next = { ...p, ...entry, open_order_id: order.id, quantity: filled, state: 'pending' };
-  }
+  const next = openOrderLearned(p, order, s.nowIso());
   if (samePosition(p, next)) return p;
-  const stored = await s.deps.store.replace(p, { ...next, updated_at: now });
+  const stored = await s.deps.store.replace(p, next);
   if (stored.state === 'closed') s.noteClosed(stored, 'not_filled');
   else if (stored.state === 'open' && p.state !== 'open') {
     s.deps.log.info(
-      `Position ${p.position_id} opened: ${filled} contracts of ${p.option_symbol} at ${order.filled_avg_price}`,
+      `Position ${p.position_id} opened: ${order.filled_qty} contracts of ${p.option_symbol} at ${order.filled_avg_price}`,
     );
   }
   return stored;
@@ -104,7 +77,7 @@ export async function applyOpenOrder(
  */
 async function learnExit(s: SweepState, p: Position): Promise<Position | null> {
   const pe = p.pending_exit;
-  if (!pe) return s.deps.store.replace(p, { ...p, state: 'open', updated_at: s.nowIso() });
+  if (!pe) return s.deps.store.replace(p, claimReleased(p, s.nowIso()));
   const working = s.openOrderByClientId.get(pe.client_order_id);
   if (working) {
     s.workingExit.set(p.position_id, working);
@@ -156,42 +129,19 @@ export async function applyExitFill(
   order: BrokerOrder,
   opts: { repriced?: boolean } = {},
 ): Promise<Position | null> {
-  const now = s.nowIso();
-  const filled = Math.min(order.filled_qty, p.quantity);
-  const price = order.filled_avg_price;
-  const pnl =
-    filled > 0 && price !== null && p.entry_price ? realizedPnl(p.side, p.entry_price, price, filled) : 0;
-  const remaining = p.quantity - filled;
-  const partialDone =
-    pe.reason === 'partial_exit' && pe.partial_level != null && filled > 0
-      ? [...new Set([...p.partial_exits_done, pe.partial_level])]
-      : [...p.partial_exits_done];
-  const base: Position = {
-    ...p,
-    quantity: remaining,
-    realized_pnl: Math.round((p.realized_pnl + pnl) * 100) / 100,
-    exit_price: price ?? p.exit_price ?? null,
-    partial_exits_done: partialDone,
-    pending_exit: null,
-    exit_reprices: opts.repriced ? (p.exit_reprices ?? 0) + 1 : 0,
-    updated_at: now,
-  };
-  if (remaining <= 0) {
-    const stored = await s.deps.store.replace(p, {
-      ...base,
-      state: 'closed',
-      close_reason: pe.reason,
-      closed_at: now,
-    });
+  const next = exitEnded(p, pe, order, s.nowIso(), opts);
+  if (next.state === 'closed') {
+    const stored = await s.deps.store.replace(p, next);
     s.noteClosed(stored, pe.reason);
     return stored;
   }
+  const filled = p.quantity - next.quantity;
   if (filled === 0) {
     s.deps.log.warn(`Exit order ${pe.client_order_id} ended ${order.status} unfilled; position stays open`);
   } else {
-    s.deps.log.info(`Position ${p.position_id} reduced by ${filled} (${pe.reason}); ${remaining} left`);
+    s.deps.log.info(`Position ${p.position_id} reduced by ${filled} (${pe.reason}); ${next.quantity} left`);
   }
-  return s.deps.store.replace(p, { ...base, state: 'open' });
+  return s.deps.store.replace(p, next);
 }
 
 function samePosition(a: Position, b: Position): boolean {

@@ -6,6 +6,7 @@
  * missing at once closes nothing until a later sweep sees the same.
  */
 import type { Position, PositionSide } from '../../domain/position';
+import { closedOutside } from '../../domain/position-lifecycle';
 import type { BrokerPosition } from '../../ports';
 import type { SweepState } from './state';
 
@@ -98,7 +99,7 @@ async function missingContract(
       return s.deps.store.replace(p, { ...p, missing_since: now, updated_at: now });
     }
     s.alert('closed_outside_pipeline', symbol, `table had ${p.quantity} ${side}; broker holds none for it`);
-    const stored = await s.close(p, 'closed_outside_pipeline', null, 'broker holds none');
+    const stored = await s.close(p, closedOutside(p, 'broker holds none', s.nowIso()));
     await s.deps.store
       .noteClosedOutside(p.account, { symbol, position_id: p.position_id, closed_at: now })
       .catch((err: unknown) => s.deps.log.warn(`Could not note the outside close: ${String(err)}`));
@@ -130,7 +131,7 @@ async function bringDown(
     if (keep === 0) {
       // Held for others on this contract, none for this one (the snapshot lists the contract).
       s.alert('closed_outside_pipeline', symbol, `table had ${p.quantity} ${side}; broker holds none for it`);
-      return s.close(p, 'closed_outside_pipeline', null, 'broker holds none');
+      return s.close(p, closedOutside(p, 'broker holds none', s.nowIso()));
     }
     s.alert('broker_qty_mismatch', symbol, `table had ${p.quantity} ${side}; broker confirms ${keep}`);
     return s.deps.store.replace(p, {

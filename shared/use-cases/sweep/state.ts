@@ -216,19 +216,12 @@ export class SweepState {
     });
   }
 
-  async close(p: Position, reason: CloseReason, exitPrice: number | null, why: string): Promise<Position> {
-    const now = this.nowIso();
-    const stored = await this.deps.store.replace(p, {
-      ...p,
-      state: 'closed',
-      close_reason: reason,
-      closed_at: now,
-      exit_price: exitPrice ?? p.exit_price ?? null,
-      pending_exit: null,
-      flags: reason === 'closed_outside_pipeline' ? [...new Set([...p.flags, why])] : [...p.flags],
-      updated_at: now,
-    });
-    this.noteClosed(stored, reason);
+  /** Stores `next` (a record a lifecycle transition closed) and reports the close. */
+  async close(p: Position, next: Position): Promise<Position> {
+    if (next.state !== 'closed' || !next.close_reason)
+      throw new Error(`close: ${p.position_id} is not closed`);
+    const stored = await this.deps.store.replace(p, next);
+    this.noteClosed(stored, next.close_reason);
     return stored;
   }
 

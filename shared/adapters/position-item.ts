@@ -1,0 +1,136 @@
+/**
+ * How a position is stored in a DynamoDB item: the item encoding ({@link toItem}) and decoding
+ * ({@link positionFromItem}, {@link readPositions}), with the exit-plan cache that decoding uses.
+ */
+import { LIVE_STATES, normalizeStoredPosition, type Position } from '../domain/position';
+import { readStoredExitPlan, type ExitPlan } from '../domain/exit-plan';
+import { UnreadableRecordsError } from '../domain/errors';
+import { liveIndexPk, positionPk, positionSk } from '../table-schema';
+
+/**
+ * The positions `items` hold.
+ * @throws UnreadableRecordsError when some cannot be read, carrying those that could.
+ */
+export function readPositions(items: readonly Record<string, unknown>[]): Position[] {
+  const readable: Position[] = [];
+  const unreadable: Array<{ key: string; reason: string }> = [];
+  for (const item of items) {
+    try {
+      readable.push(positionFromItem(item));
+    } catch (err) {
+      unreadable.push({ key: `${String(item.pk)} ${String(item.sk)}`, reason: (err as Error).message });
+    }
+  }
+  if (unreadable.length) throw new UnreadableRecordsError(readable, unreadable);
+  return readable;
+}
+
+/**
+ * A position item: the whole record as one JSON string in `record`, beside what DynamoDB itself reads
+ * (the keys; `live_account`, the sparse live-positions index key; `version`, the conditional writes'
+ * guard) and copies of a few fields for people browsing the table (state, ticker, option_symbol, side,
+ * quantity, updated_at, and closed_at once closed), rewritten with every write. Only `closed_at` is ever
+ * read, by the report's filter (`DynamoPositionStore.listPositions`); the record stays the truth.
+ *
+ * Why one string: a sweep reads every live item every minute, and the SDK decodes one string attribute
+ * about 2.5 times faster than forty typed ones (docs/BENCHMARKS.md). Items written before this format, one
+ * attribute per field, are still read ({@link positionFromItem}) and take this format when next written.
+ */
+export function toItem(p: Position): Record<string, unknown> {
+  return {
+    pk: positionPk(p.account),
+    sk: positionSk(p.position_id),
+    // Present only while live: this is what keeps the live-positions index sparse.
+    ...(LIVE_STATES.has(p.state) ? { live_account: liveIndexPk(p.account) } : {}),
+    version: p.version,
+    state: p.state,
+    ticker: p.ticker,
+    option_symbol: p.option_symbol,
+    side: p.side,
+    quantity: p.quantity,
+    updated_at: p.updated_at,
+    // Once closed: what the report's query filters on (listPositions), and a date to browse by.
+    ...(p.state === 'closed' && p.closed_at ? { closed_at: p.closed_at } : {}),
+    record: recordJson(p),
+  };
+}
+
+/**
+ * The record as JSON without its top-level nulls: a missing field reads back as null (see
+ * normalizeStoredPosition), and a page of the live index then holds more positions. Nulls inside keep
+ * their meaning (an exit plan's `null` turns a rule off, where a missing field takes the default).
+ */
+function recordJson(p: Position): string {
+  return JSON.stringify(p, function (this: unknown, _key: string, value: unknown) {
+    return this === p && value === null ? undefined : value;
+  });
+}
+
+/**
+ * The position an item holds, in either format: `record` (a JSON string, {@link toItem}) or one attribute
+ * per field (items written before it). The item's `version` attribute wins: the conditional writes test it.
+ * normalizeStoredPosition copies only the Position's own fields, so the key attributes are left behind.
+ * @throws Error when `record` is not a JSON object (a hand edit gone wrong): never guessed around.
+ */
+export function positionFromItem(item: Record<string, unknown>): Position {
+  if (typeof item.record !== 'string') return normalizeStoredPosition(item, readExitPlanCached);
+  let record: unknown;
+  try {
+    record = JSON.parse(item.record);
+  } catch (err) {
+    throw new Error(`position item ${String(item.pk)} ${String(item.sk)}: record is not valid JSON`, {
+      cause: err,
+    });
+  }
+  if (!record || typeof record !== 'object' || Array.isArray(record)) {
+    throw new Error(`position item ${String(item.pk)} ${String(item.sk)}: record is not a JSON object`);
+  }
+  return normalizeStoredPosition({ ...record, version: item.version }, (plan) =>
+    readExitPlanCached(plan, true),
+  );
+}
+
+/** Parsed exit plans by their stored JSON: a sweep reads many positions opened with the same plan. */
+const planCache = new Map<string, ExitPlan>();
+const PLAN_CACHE_MAX = 256;
+
+/**
+ * {@link readStoredExitPlan}, validated once per distinct stored plan. Its answer is frozen, so positions
+ * opened with the same plan share one object.
+ * `fromJson`: the plan was just parsed from JSON, so plain `JSON.stringify` identifies it exactly.
+ */
+function readExitPlanCached(stored: unknown, fromJson = false): ExitPlan {
+  const key = fromJson ? (JSON.stringify(stored) ?? null) : plainJsonKey(stored);
+  let plan = key === null ? undefined : planCache.get(key);
+  if (!plan) {
+    plan = readStoredExitPlan(stored);
+    if (key === null) return plan;
+    if (planCache.size >= PLAN_CACHE_MAX) planCache.clear();
+    planCache.set(key, plan);
+  }
+  return plan;
+}
+
+/**
+ * A key that identifies `value` exactly, or null when JSON would not (a Set, a non-finite number, ...):
+ * such a value is parsed every time instead of risking two different values sharing a cache entry.
+ */
+function plainJsonKey(value: unknown): string | null {
+  let plain = true;
+  let key: string | undefined;
+  try {
+    key = JSON.stringify(value, (_k, v: unknown) => {
+      if (typeof v === 'number' && !Number.isFinite(v)) plain = false;
+      else if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+        const proto = Object.getPrototypeOf(v) as unknown;
+        if (proto !== Object.prototype && proto !== null) plain = false;
+      } else if (typeof v === 'undefined' || typeof v === 'function' || typeof v === 'symbol') {
+        plain = false;
+      }
+      return v;
+    });
+  } catch {
+    return null;
+  }
+  return plain && key !== undefined ? key : null;
+}
