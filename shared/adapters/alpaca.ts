@@ -186,14 +186,6 @@ export class AlpacaAdapter implements Broker, MarketData {
     return o === null ? null : toBrokerOrder(o);
   }
 
-  /** `GET /v2/orders/{id}`; null on 404. */
-  async getOrder(orderId: string): Promise<BrokerOrder | null> {
-    const o = await this.call({ method: 'GET', path: '/v2/orders/{id}' }, () =>
-      this.orders.getOrderByOrderID({ orderId }).catch(nullOn404),
-    );
-    return o === null ? null : toBrokerOrder(o);
-  }
-
   /** `DELETE /v2/orders/{id}`. Retried only on 429. A filled/canceled order is a BrokerRejectedError (422). */
   async cancelOrder(orderId: string): Promise<void> {
     await this.call({ method: 'DELETE', path: '/v2/orders/{id}' }, async () => {
