@@ -393,7 +393,7 @@ export class Run {
   /** When each change outside the pipeline happened, and to which contract (wall time, ms). */
   private readonly outsideLog: Array<{ symbol: string; at: number }> = [];
   /** Closing orders already counted as raced by a hand close (checks run after every step). */
-  private readonly racedCounted = new Map<string, { symbol: string; qty: number }>();
+  private readonly racedCounted = new Map<string, { symbol: string; side: 'long' | 'short'; qty: number }>();
   private readonly violations: string[] = [];
   private readonly config: AccountConfig;
 
@@ -795,7 +795,9 @@ export class Run {
         if (this.racedByHand(cid, String(o.symbol))) {
           soldToOpen.set(String(o.symbol), (soldToOpen.get(String(o.symbol)) ?? 0) + Number(o.filled_qty));
           if (!this.racedCounted.has(cid)) this.figures.closesRacedByHand++;
-          this.racedCounted.set(cid, { symbol: String(o.symbol), qty: Number(o.filled_qty) });
+          // The overtaken close opened a position on its own side: a SELL a short, a BUY (closing a short) a long.
+          const side = o.side === 'buy' ? 'long' : 'short';
+          this.racedCounted.set(cid, { symbol: String(o.symbol), side, qty: Number(o.filled_qty) });
         } else {
           this.violation('short', `closing order ${cid} was taken as ${String(o.position_intent)}`);
         }
@@ -919,10 +921,10 @@ export class Run {
       const qty = Number(b.qty);
       held.set(`${String(b.symbol)}|${qty < 0 ? 'short' : 'long'}`, Math.abs(qty));
     }
-    // A short left by a closing order a hand close overtook is the operator's (the sweep alerts, never
-    // trades it): it is not the table's to track.
-    for (const { symbol, qty } of this.racedCounted.values()) {
-      const k = `${symbol}|short`;
+    // A position left by a closing order a hand close overtook (a short from a SELL, a long from the BUY that
+    // closed a short) is the operator's (the sweep alerts, never trades it): it is not the table's to track.
+    for (const { symbol, side, qty } of this.racedCounted.values()) {
+      const k = `${symbol}|${side}`;
       if (held.has(k)) held.set(k, Math.max(0, held.get(k)! - qty));
       if (held.get(k) === 0) held.delete(k);
     }
