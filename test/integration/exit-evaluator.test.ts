@@ -11,19 +11,19 @@ import {
   sentOrders,
   sqsEvent,
   sqsRecord,
-  startPipeline,
   KEY_ID,
   type Pipeline,
 } from '../helpers/pipeline';
+import { startExitHarness, type ExitHarness } from '../helpers/exit-harness';
 import { FUTURE_PUT, FUTURE_SYMBOL, futureCall, recommendationBody } from '../helpers/recommendations';
-import type { Position } from '../../shared/domain/position';
 
+let h: ExitHarness;
 let p: Pipeline;
 const SYMBOL_B = futureCall(350);
 const SYMBOL_C = futureCall(360);
 
 beforeEach(async () => {
-  p = await startPipeline({
+  h = await startExitHarness({
     claimLeaseSeconds: 0,
     account: {
       name: 'main',
@@ -31,53 +31,21 @@ beforeEach(async () => {
       exit_defaults: { close_before_expiry_days: 1 },
     },
   });
+  p = h.p;
   for (const s of [FUTURE_SYMBOL, SYMBOL_B, SYMBOL_C]) p.sim.setQuote(s, { bid: 2.0, ask: 2.1 });
   p.sim.setQuote(FUTURE_PUT, { bid: 3.0, ask: 3.1 });
 });
 afterEach(async () => {
-  expectEveryCloseSafe();
-  await p.close();
+  h.expectEveryCloseSafe();
+  await h.close();
 });
 
-/** Sets a quote with the given mid and a 0.10 spread. */
-function mid(symbol: string, m: number) {
-  p.sim.setQuote(symbol, { bid: round(m - 0.05), ask: round(m + 0.05) });
-}
-const round = (x: number) => Math.round(x * 100) / 100;
-
-async function open(o: Record<string, unknown>): Promise<Position> {
-  const id = String(o.recommendation_id);
-  const res = await loadOpenOrderHandler(p)(sqsEvent([sqsRecord(recommendationBody(o))]), lambdaContext);
-  expect(res.batchItemFailures).toEqual([]);
-  await sweep(); // learns the fill
-  const pos = await p.table.store.get('main', id);
-  expect(pos).toMatchObject({ state: 'open' });
-  return pos!;
-}
-
-let sweepHandler: ReturnType<typeof loadSweepHandler> | undefined;
-async function sweep() {
-  sweepHandler ??= loadSweepHandler(p);
-  return sweepHandler();
-}
-beforeEach(() => (sweepHandler = undefined));
-
-const exitOrders = () => sentOrders(p.sim).filter((o) => /^ops-main-x\d+-/.test(String(o.client_order_id)));
-
-/** Safety rules 1-3 on every closing order the client actually sent. */
-function expectEveryCloseSafe() {
-  for (const o of exitOrders()) {
-    const positionId = String(o.client_order_id).replace(/^ops-main-x\d+-/, '');
-    expect(o).not.toHaveProperty('position_intent');
-    const opening = sentOrders(p.sim).find((x) => x.client_order_id === `ops-main-o-${positionId}`);
-    expect(opening).toBeDefined();
-    expect(o.symbol).toBe(opening!.symbol);
-    expect(o.side).toBe(opening!.side === 'buy' ? 'sell' : 'buy');
-  }
-}
-
-const brokerQty = (symbol: string) =>
-  Number(p.sim.positions(KEY_ID).find((x) => x.symbol === symbol)?.qty ?? 0);
+// The harness's helpers under the names these tests use.
+const mid = (symbol: string, m: number) => h.mid(symbol, m);
+const open = (o: Record<string, unknown>) => h.open(o);
+const sweep = () => h.sweep();
+const exitOrders = () => h.exitOrders();
+const brokerQty = (symbol: string) => h.brokerQty(symbol);
 
 describe('exit evaluator sweeps', () => {
   it('learns the fill of a pending open: entry price = fill average, quantity = filled', async () => {
