@@ -383,18 +383,26 @@ describe('open-order handler', () => {
       expect(rejection.detail).toMatch(/insufficient options buying power/);
     });
 
-    it('an order the broker rejected after accepting the POST (found by lookup) is refused on every delivery', async () => {
+    /**
+     * A fresh pipeline; the first delivery's POST reaches the broker but its reply is lost and the lookup
+     * fails (the claim stays `submitting`); then the broker rejects the order. Returns the message body.
+     */
+    async function rejectedAfterLostReply(id: string, messageId: string): Promise<string> {
       await p.close();
       p = await startPipeline({ claimLeaseSeconds: 0 });
       p.sim.setQuote(symbol, { bid: 2.0, ask: 2.1 });
       p.sim.setFillMode('manual');
-      // The POST reaches the broker but its reply is lost, and the lookup fails: the claim stays `submitting`.
       p.sim.injectFault({ method: 'POST', path: '/v2/orders', lostReply: true });
       p.sim.injectFault({ method: 'GET', path: '/v2/orders:by_client_order_id', status: 500, times: 10 });
-      const body = bodyOf({ recommendation_id: 'async-rej' });
-      expect(await deliver(body, 'ar', [1])).toEqual([['ar']]);
+      const body = bodyOf({ recommendation_id: id });
+      expect(await deliver(body, messageId, [1])).toEqual([[messageId]]);
       p.sim.clearFaults();
       p.sim.rejectOrder(String(p.sim.orders(KEY_ID)[0].id));
+      return body;
+    }
+
+    it('an order the broker rejected after accepting the POST (found by lookup) is refused on every delivery', async () => {
+      const body = await rejectedAfterLostReply('async-rej', 'ar');
 
       expect(await deliver(body, 'ar', [2, 3])).toEqual([['ar'], ['ar']]);
       expect(sentOrders(p.sim)).toHaveLength(1);
@@ -432,16 +440,7 @@ describe('open-order handler', () => {
     });
 
     it('an order the broker rejected, learned by the sweep (recorded not_filled), is refused on redelivery', async () => {
-      await p.close();
-      p = await startPipeline({ claimLeaseSeconds: 0 });
-      p.sim.setQuote(symbol, { bid: 2.0, ask: 2.1 });
-      p.sim.setFillMode('manual');
-      p.sim.injectFault({ method: 'POST', path: '/v2/orders', lostReply: true });
-      p.sim.injectFault({ method: 'GET', path: '/v2/orders:by_client_order_id', status: 500, times: 10 });
-      const body = bodyOf({ recommendation_id: 'sweep-rej' });
-      expect(await deliver(body, 'sr', [1])).toEqual([['sr']]);
-      p.sim.clearFaults();
-      p.sim.rejectOrder(String(p.sim.orders(KEY_ID)[0].id));
+      const body = await rejectedAfterLostReply('sweep-rej', 'sr');
       await loadSweepHandler(p)();
       expect(await p.table.store.get('main', 'sweep-rej')).toMatchObject({ state: 'closed' });
 
