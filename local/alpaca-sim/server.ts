@@ -449,6 +449,18 @@ class AlpacaSimServer implements AlpacaSim {
     applyFill(account, this.market, order, order.qty - order.filledQty, price, this.now());
   }
 
+  /** Requests held by a `delayMs` fault that have not acted yet. */
+  private delayedInFlight = 0;
+
+  /**
+   * Resolves once every request held by a `delayMs` fault has acted: a test that moves its clock forward
+   * calls this first, since real time passing lets a slow request land (the broker acts within seconds,
+   * never minutes after it was sent).
+   */
+  async settleDelayed(): Promise<void> {
+    while (this.delayedInFlight > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const t = setTimeout(() => {
@@ -565,7 +577,12 @@ class AlpacaSimServer implements AlpacaSim {
 
     const fault = this.takeFault(method, path, url.searchParams);
     if (fault) entry.faulted = true;
-    if (fault?.delayMs) await this.sleep(fault.delayMs);
+    if (fault?.delayMs) {
+      // Held before acting: counted until it acts (or answers), so a test can let late actions land.
+      this.delayedInFlight++;
+      await this.sleep(fault.delayMs);
+      queueMicrotask(() => this.delayedInFlight--);
+    }
     if (fault && fault.status !== undefined && !fault.afterAction && !fault.lostReply) {
       send(fault.status, fault.body ?? faultBody(fault.status), { ...rate.headers, ...fault.headers });
       return;

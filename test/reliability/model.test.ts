@@ -1,13 +1,15 @@
 /**
  * Issue 6, bounded: the reliability model (model.ts) for a few hundred random days through the real
  * handlers, dynalite and the Alpaca simulator. `npm run soak` runs the same model for much longer.
- * Override with MODEL_RUNS / MODEL_MAX_COMMANDS / MODEL_SEED.
+ * Override with MODEL_RUNS / MODEL_MAX_COMMANDS / MODEL_SEED (fixed by default; the soak draws random seeds).
  */
 import { checkModel, formatFigures, startWorld, type World } from './model';
 
 const RUNS = Number(process.env.MODEL_RUNS ?? 200);
 const MAX_COMMANDS = Number(process.env.MODEL_MAX_COMMANDS ?? 25);
-const SEED = process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : undefined;
+// A fixed seed by default: `npm test` checks the same days on every run, so a failure is this change's, not
+// the luck of the draw. `npm run soak` (random seeds) explores; what it finds is pinned in regressions.test.ts.
+const SEED = process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : 20261129;
 
 let world: World;
 beforeAll(async () => {

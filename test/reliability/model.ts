@@ -552,6 +552,9 @@ export class Run {
         const room = LAST_TICK_MINUTE - newYorkTime(this.world.now()).minuteOfDay;
         const minutes = Math.max(0, Math.min(a.minutes, room));
         if (minutes === 0) return;
+        // Minutes pass: a slow request still held by the broker lands in them, before the clock moves (a
+        // request acted on minutes after it was sent is not a broker's behaviour; found by CI seed 368320999).
+        await this.sim.settleDelayed();
         this.world.clock.ms += minutes * 60_000;
         this.figures.clockTicks++;
         // The market keeps quoting: the same mids, stamped now.

@@ -135,6 +135,17 @@ const COUNTER_EXAMPLES: Record<string, Action[]> = {
       { t: 'outside', kind: 'reduceByHand', symbol: 2 },
       { t: 'sweep', concurrent: 3 },
     ],
+  'CI seed 368320999: throttled and slow opening POSTs, a sweep, then the same recommendation delivered again':
+    [
+      { t: 'fault', kind: 'http429', target: 0, times: 3 },
+      { t: 'fault', kind: 'slowReply', target: 0, times: 1 },
+      { t: 'recommend', symbol: 0, action: 'BUY', qty: 1, order: 'market', partial: false, maxHold: false },
+      { t: 'deliver', container: 0, max: 1 },
+      { t: 'deliver', container: 0, max: 1 },
+      { t: 'tick', minutes: 5 },
+      { t: 'sweep', concurrent: 1 },
+      { t: 'duplicate', pick: 0 },
+    ],
 };
 
 describe('a closing order overtaken in flight by a hand close', () => {
