@@ -61,7 +61,7 @@ export const PIPELINE_BUNDLING = {
   format: OutputFormat.CJS,
   // The Lambda Node.js runtime ships AWS SDK v3.
   externalModules: ['@aws-sdk/*'],
-  // The Alpaca SDK's /rest entry is one pre-bundled file (341 KB) esbuild cannot trim: bundle the same
+  // The Alpaca SDK's /rest entry is one pre-bundled file esbuild cannot trim: bundle the same
   // classes from its sources instead (lib/bundling/alpaca-rest-slim.mjs). Proven by test/integration/bundle.test.ts.
   esbuildArgs: { '--alias:@alpacahq/alpaca-trade-api/rest': './lib/bundling/alpaca-rest-slim.mjs' },
 } as const satisfies BundlingOptions;

@@ -350,9 +350,8 @@ export class AlpacaAdapter implements Broker, MarketData {
   /**
    * Every page of a snapshots endpoint. The SDK's `value()` parses market data with lossless-json, so
    * that 64-bit trade ids keep every digit; the adapter reads only prices, sizes, times and greeks from
-   * snapshots (all exact as doubles), so it parses the body with the native `JSON.parse` instead: about 4
-   * times faster on a 100-symbol page (0.21 against 0.84 ms here), and the same values through the SDK's
-   * own model mapping.
+   * snapshots (all exact as doubles), so it parses the body with the native `JSON.parse` instead: several
+   * times faster (docs/BENCHMARKS.md), and the same values through the SDK's own model mapping.
    */
   private async collectSnapshots(
     path: string,

@@ -1,7 +1,7 @@
 /**
  * The project's zod setup. Schemas import `zod/mini` directly (`import * as z from 'zod/mini'`): the same
  * validation as full zod, and a namespace import esbuild can tree-shake (re-exporting the namespace from here
- * kept all of zod and every locale in the bundle: 432 KB, see docs/BENCHMARKS.md). This module loads the
+ * kept all of zod and every locale in the bundle; the sizes are in docs/BENCHMARKS.md). This module loads the
  * English messages only, once, and turns issues into one readable line.
  */
 import * as z from 'zod/mini';
