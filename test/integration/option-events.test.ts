@@ -4,11 +4,13 @@
  * SDK. Every closing order's raw body is checked (no position_intent, recorded symbol, reducing side).
  */
 import { KEY_ID, sentOrders } from '../helpers/pipeline';
+import { adapterFor, startTestSim } from '../helpers/alpaca-sim';
 import { startExitHarness, type ExitHarness } from '../helpers/exit-harness';
 import { FUTURE_PUT, FUTURE_SYMBOL, futureCall } from '../helpers/recommendations';
 import type { SweepReport } from '../../shared/use-cases/sweep';
 
 let h: ExitHarness;
+let running = false;
 async function start(limits: Record<string, unknown> = {}) {
   h = await startExitHarness({
     account: {
@@ -17,11 +19,13 @@ async function start(limits: Record<string, unknown> = {}) {
       exit_defaults: { close_before_expiry_days: 1 },
     },
   });
+  running = true;
   h.p.sim.setQuote(FUTURE_SYMBOL, { bid: 2.0, ask: 2.1 });
   h.p.sim.setQuote(FUTURE_PUT, { bid: 3.0, ask: 3.1 });
 }
 afterEach(async () => {
-  if (!h) return;
+  if (!running) return;
+  running = false;
   h.expectEveryCloseSafe();
   await h.close();
 });
@@ -193,5 +197,30 @@ describe('the activities call', () => {
       ['p1', 'assigned'],
     ]);
     expect(await h.get('stays')).toMatchObject({ state: 'open' });
+  });
+});
+
+describe('the adapter reads the activities through the SDK', () => {
+  it('follows page_token oldest first across pages (150 activities: 2 pages), OPASN/OPEXC/OPEXP/FEE only', async () => {
+    const sim = await startTestSim({ rateLimitPerMinute: null });
+    try {
+      for (let i = 0; i < 75; i++) {
+        sim.setPosition(KEY_ID, FUTURE_PUT, -1, 3);
+        sim.assign(KEY_ID, FUTURE_PUT, { fee: 0.01 }); // OPASN + OPTRD + FEE
+      }
+      const list = await adapterFor(sim).listActivities(new Date(Date.now() - 3600_000).toISOString());
+      expect(list).toHaveLength(150);
+      expect(new Set(list.map((a) => a.type))).toEqual(new Set(['OPASN', 'FEE']));
+      expect(list[0]).toMatchObject({ type: 'OPASN', symbol: FUTURE_PUT, qty: 1, net_amount: 0 });
+      expect(list[1]).toMatchObject({ type: 'FEE', net_amount: -0.01 });
+      const pages = sim.requestsTo('GET', ACTIVITIES);
+      expect(pages.map((r) => [r.query.direction, r.query.page_size, r.query.activity_types])).toEqual([
+        ['asc', '100', 'OPASN,OPEXC,OPEXP,FEE'],
+        ['asc', '100', 'OPASN,OPEXC,OPEXP,FEE'],
+      ]);
+      expect(pages[1].query.page_token).toBe(list[99].id);
+    } finally {
+      await sim.close();
+    }
   });
 });
