@@ -264,6 +264,10 @@ export class Figures {
   closesRacedByHand = 0;
   deadLettered = 0;
   rejectionsRecorded = 0;
+  /** Assignments, exercises and expiries the simulator booked (OPASN, OPEXC, OPEXP activities). */
+  optionEvents = 0;
+  /** Orders flattening delivered shares the broker accepted. */
+  sharesOrders = 0;
   // Violations: every one must stay 0.
   duplicates = 0;
   oversells = 0;
@@ -782,6 +786,7 @@ export class Run {
         }
         if (r.status === 403)
           this.violation('oversell', `shares order ${cid} refused by the broker: insufficient qty`);
+        this.figures.sharesOrders += r.status === 200 ? 1 : 0;
       } else {
         this.violation('intent', `order with a foreign client_order_id ${cid}`);
       }
@@ -1058,6 +1063,9 @@ export class Run {
   /** Folds this run's figures into the world's. */
   finish(): void {
     this.figures.runs = 1;
+    this.figures.optionEvents = this.sim
+      .activities(this.keyId)
+      .filter((a) => ['OPASN', 'OPEXC', 'OPEXP'].includes(String(a.activity_type))).length;
     this.world.figures.merge(this.figures);
   }
 }
@@ -1184,6 +1192,7 @@ export function formatFigures(f: Figures, elapsedMs: number): string {
     `| dead-lettered messages / rejections recorded | ${f.deadLettered} / ${f.rejectionsRecorded} |`,
     `| resends refused by the broker as duplicate client_order_id | ${f.brokerDedupedResends} |`,
     `| closing orders overtaken in flight by a hand close (a short, alerted) | ${f.closesRacedByHand} |`,
+    `| assignments, exercises and expiries booked / orders flattening delivered shares | ${f.optionEvents} / ${f.sharesOrders} |`,
     `| **duplicates** | ${f.duplicates} |`,
     `| **oversells** | ${f.oversells} |`,
     `| **unintended shorts** | ${f.unintendedShorts} |`,
