@@ -59,8 +59,8 @@ export function addActivity(
     date: newYorkClock(now).date,
     at,
     seq: ++seq,
-    price: a.price ?? null,
     ...a,
+    price: a.price ?? null,
   };
   account.activities.push(activity);
   return activity;
