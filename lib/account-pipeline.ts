@@ -380,6 +380,10 @@ export class AccountPipeline extends Construct {
         'OpenOrderMissingAlarm',
         'a pending opening order is unknown to the broker',
       ],
+      [Metric.AssignmentShares]: [
+        'AssignmentSharesAlarm',
+        'an assignment or exercise delivered shares the pipeline does not track (the contract is named)',
+      ],
       // Counted once per sweep: it alarms after 3 sweeps in a row, not on one bad read.
       [Metric.QuoteFeedDown]: [
         'QuoteFeedDownAlarm',

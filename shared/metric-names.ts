@@ -41,6 +41,11 @@ export const Metric = {
   BrokerSnapshotSuspect: 'broker_snapshot_suspect',
   /** Alert: a pending open's order is unknown to the broker. */
   OpenOrderMissing: 'open_order_missing',
+  /**
+   * Alert: shares were delivered by an assignment or exercise the sweep booked (the contract named); they
+   * are not tracked by the pipeline (flattened only with `limits.flatten_assigned_shares`).
+   */
+  AssignmentShares: 'assignment_shares',
   /** Per-position errors a sweep caught and left for the next sweep (the sweep itself "succeeded"). */
   SweepPositionErrors: 'sweep_position_errors',
   /**
@@ -78,6 +83,7 @@ export const ALERT_METRICS = {
   closing_stuck: Metric.ClosingStuck,
   broker_snapshot_suspect: Metric.BrokerSnapshotSuspect,
   open_order_missing: Metric.OpenOrderMissing,
+  assignment_shares: Metric.AssignmentShares,
 } as const satisfies Record<string, MetricName>;
 
 /** The kinds of alert a sweep raises (see {@link ALERT_METRICS}). */

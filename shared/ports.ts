@@ -5,6 +5,7 @@
 import type { OrderRequest } from './domain/orders';
 import type { Position } from './domain/position';
 import type {
+  BrokerActivity,
   BrokerAccount,
   BrokerOrder,
   BrokerPosition,
@@ -45,6 +46,11 @@ export interface Broker {
    * treat absence as "unknown", never as "no such order").
    */
   listClosedOrders(afterIso: string): Promise<BrokerOrder[]>;
+  /**
+   * Non-trade activities OPASN, OPEXC, OPEXP and FEE booked after `afterIso`, oldest first, across a
+   * bounded number of pages (one listing; see `shared/use-cases/sweep/activities.ts` for when it is made).
+   */
+  listActivities(afterIso: string): Promise<BrokerActivity[]>;
 }
 
 /** Filters for an option chain request. Dates `YYYY-MM-DD`, strikes per share. */

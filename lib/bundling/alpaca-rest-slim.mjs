@@ -9,6 +9,7 @@ import { PositionsApi } from '../../node_modules/@alpacahq/alpaca-trade-api/src/
 import { AccountsApi } from '../../node_modules/@alpacahq/alpaca-trade-api/src/trading/apis/AccountsApi';
 import { ClockApi } from '../../node_modules/@alpacahq/alpaca-trade-api/src/trading/apis/ClockApi';
 import { AssetsApi } from '../../node_modules/@alpacahq/alpaca-trade-api/src/trading/apis/AssetsApi';
+import { AccountActivitiesApi } from '../../node_modules/@alpacahq/alpaca-trade-api/src/trading/apis/AccountActivitiesApi';
 import { Configuration as DataConfiguration } from '../../node_modules/@alpacahq/alpaca-trade-api/src/market-data/runtime';
 import { OptionApi } from '../../node_modules/@alpacahq/alpaca-trade-api/src/market-data/apis/OptionApi';
 import { StockApi } from '../../node_modules/@alpacahq/alpaca-trade-api/src/market-data/apis/StockApi';
@@ -22,6 +23,7 @@ export const trading = {
   AccountsApi,
   ClockApi,
   AssetsApi,
+  AccountActivitiesApi,
 };
 export const marketData = {
   Configuration: DataConfiguration,

@@ -6,6 +6,7 @@
 import { newYorkClock } from './clock';
 import { cents, type SimMarket } from './market';
 import { parseOcc } from './occ';
+import type { SimActivity } from './activities';
 import {
   ALPACA_CODES,
   SimHttpError,
@@ -87,6 +88,8 @@ export interface SimAccount extends SimAccountSettings {
   readonly orders: SimOrder[];
   readonly usedClientOrderIds: Set<string>;
   readonly positions: Map<string, SimPosition>;
+  /** Non-trade activities (assignment, exercise, expiry, fees), oldest first. */
+  readonly activities: SimActivity[];
 }
 
 /** Options of `addAccount`. Money in dollars. */
@@ -120,6 +123,7 @@ export function newAccount(keyId: string, secret: string, opts: SimAccountOption
     orders: [],
     usedClientOrderIds: new Set(),
     positions: new Map(),
+    activities: [],
   };
 }
 
@@ -198,7 +202,7 @@ export function acceptOrder(
   if (account.status !== 'ACTIVE' || account.tradingBlocked) {
     throw new SimHttpError(403, ALPACA_CODES.forbidden, 'account is not authorized to trade');
   }
-  if (terms.type === 'market' && !ctx.marketOpen) {
+  if (isOption && terms.type === 'market' && !ctx.marketOpen) {
     throw new SimHttpError(
       422,
       ALPACA_CODES.unprocessable,
@@ -384,7 +388,7 @@ export function replaceOrder(
     isOption,
   );
   const clientOrderId = clientOrderIdOf(account, b.client_order_id);
-  if (terms.type === 'market' && !ctx.marketOpen) {
+  if (isOption && terms.type === 'market' && !ctx.marketOpen) {
     throw new SimHttpError(
       422,
       ALPACA_CODES.unprocessable,
@@ -513,7 +517,9 @@ export function applyFill(
  */
 export function marketablePrice(order: SimOrder, market: SimMarket): number | null {
   if (order.stopPrice !== null && !order.triggered) return null;
-  const q = market.quotes.get(order.symbol);
+  const stock = order.assetClass === 'us_equity' ? market.stockPrices.get(order.symbol) : undefined;
+  // Shares without a quote trade at the last price (`setStockPrice`).
+  const q = market.quotes.get(order.symbol) ?? (stock ? { bid: stock.price, ask: stock.price } : undefined);
   if (!q) return null;
   if (order.side === 'buy') {
     if (!(q.ask > 0)) return null;

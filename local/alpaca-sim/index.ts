@@ -5,7 +5,16 @@
  * Used by the integration tests and by local mode.
  */
 export { startAlpacaSim } from './server';
-export type { AlpacaSim, AlpacaSimOptions, FillMode, SimFault, SimRequestLogEntry } from './server';
+export type {
+  AlpacaSim,
+  AlpacaSimOptions,
+  FillMode,
+  OptionEventOptions,
+  SimFault,
+  SimRequestLogEntry,
+} from './server';
+export { expiryCloseMs } from './activities';
+export type { SimActivityType } from './activities';
 export { ALPACA_CODES, inferIntent } from './engine';
 export type { PositionIntent, SimAccountOptions, SimAccountSettings } from './engine';
 export { blackScholes, mulberry32 } from './market';

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { activityJson, listActivities, expireOption, optionEvent, settleExpiries } from './activities';
 import { calendarV3, clockV3, legacyCalendar, legacyClock, newYorkClock } from './clock';
 import {
   ALPACA_CODES,
@@ -36,6 +37,14 @@ import {
   type SimQuoteInput,
 } from './market';
 import { parseOcc } from './occ';
+
+/** Options of the option events (`assign`, `exercise`, `expireContract`). */
+export interface OptionEventOptions {
+  /** Contracts (default: the whole position). */
+  readonly qty?: number;
+  /** Dollars charged with the event (a FEE activity on the contract). */
+  readonly fee?: number;
+}
 
 /** How accepted orders fill: `immediate` (when marketable) or only through `fillOrder` (`manual`). */
 export type FillMode = 'immediate' | 'manual';
@@ -139,15 +148,38 @@ export interface AlpacaSim {
   expireOrder(orderId: string): void;
   rejectOrder(orderId: string): void;
   /**
-   * Ends the trading day (the close): every open `day` order expires; `gtc` orders rest on, except those
-   * on an option contract that expires today or earlier (they expire with it).
+   * Ends the trading day (the close): option positions expiring today or earlier are settled (see
+   * `settleExpiries`); every open `day` order expires; `gtc` orders rest on, except those on an option
+   * contract that expires today or earlier (they expire with it).
    */
   expireDayOrders(): void;
-  /** A clock tick: re-evaluates stop triggers and fills against the current quotes and `now()`. */
+  /** A clock tick: settles expiries, re-evaluates stop triggers and fills against the quotes and `now()`. */
   tick(): void;
+  /** Resolves once every request held by a `delayMs` fault has acted (call it before moving a test clock). */
+  settleDelayed(): Promise<void>;
   /** Sets a position as if changed outside the pipeline (by hand, assignment, expiry). 0 removes it. */
   setPosition(keyId: string, symbol: string, signedQty: number, avgPrice: number): void;
   removePosition(keyId: string, symbol: string): void;
+  /**
+   * Assigns `qty` (default: all) contracts of a short option position now: the contracts go, 100 shares a
+   * contract are delivered at the strike (a short put: bought; a short call: sold short), and OPASN + OPTRD
+   * activities are written (with a FEE activity when `fee` is given).
+   */
+  assign(keyId: string, symbol: string, opts?: OptionEventOptions): void;
+  /** Exercises a long option position now (OPEXC + OPTRD): a call buys the shares, a put sells them. */
+  exercise(keyId: string, symbol: string, opts?: OptionEventOptions): void;
+  /**
+   * The OCC's expiry processing of one contract now, whatever its date (for tests that cannot wait for
+   * the expiry day's close): OTM expires worthless (OPEXP); ITM by $0.01 or more is exercised / assigned.
+   */
+  expireContract(keyId: string, symbol: string, opts?: OptionEventOptions): void;
+  /**
+   * Runs expiry processing for every account: each option position whose expiry day's close has passed at
+   * `now()` is settled as {@link expireContract}, booked at that close. `tick()` runs it too.
+   */
+  settleExpiries(): void;
+  /** Non-trade activities of an account in Alpaca's REST shape, oldest first. */
+  activities(keyId: string): Record<string, unknown>[];
 
   injectFault(fault: SimFault): void;
   clearFaults(): void;
@@ -328,6 +360,8 @@ class AlpacaSimServer implements AlpacaSim {
 
   expireDayOrders(): void {
     const today = newYorkDate(this.now());
+    // The close settles the option positions expiring today (or earlier) too.
+    for (const a of this.accounts.values()) settleExpiries(a, this.market, this.now(), today);
     for (const a of this.accounts.values()) {
       for (const o of a.orders) {
         if (!isOpenOrder(o)) continue;
@@ -339,6 +373,7 @@ class AlpacaSimServer implements AlpacaSim {
   }
 
   tick(): void {
+    this.settleExpiries();
     this.processFills();
   }
 
@@ -351,6 +386,26 @@ class AlpacaSimServer implements AlpacaSim {
 
   removePosition(keyId: string, symbol: string): void {
     this.account(keyId).positions.delete(symbol);
+  }
+
+  assign(keyId: string, symbol: string, opts: OptionEventOptions = {}): void {
+    optionEvent(this.account(keyId), symbol, 'assign', this.now(), opts);
+  }
+
+  exercise(keyId: string, symbol: string, opts: OptionEventOptions = {}): void {
+    optionEvent(this.account(keyId), symbol, 'exercise', this.now(), opts);
+  }
+
+  expireContract(keyId: string, symbol: string, opts: OptionEventOptions = {}): void {
+    expireOption(this.account(keyId), this.market, symbol, this.now(), opts);
+  }
+
+  settleExpiries(): void {
+    for (const a of this.accounts.values()) settleExpiries(a, this.market, this.now());
+  }
+
+  activities(keyId: string): Record<string, unknown>[] {
+    return this.account(keyId).activities.map(activityJson);
   }
 
   injectFault(fault: SimFault): void {
@@ -645,6 +700,8 @@ class AlpacaSimServer implements AlpacaSim {
         if (!o) throw notFound('order not found');
         return ok(orderJson(o));
       }
+      case 'GET /v2/account/activities':
+        return ok(listActivities(a, q));
       case 'GET /v2/positions':
         return ok([...a.positions.values()].map((p) => positionJson(a, this.market, p)));
       case 'GET /v2/options/contracts':
@@ -655,6 +712,9 @@ class AlpacaSimServer implements AlpacaSim {
         return ok(this.latestQuotes(q));
       case 'GET /v2/stocks/trades/latest':
         return ok(this.latestStockTrades((q.get('symbols') ?? '').split(',').filter(Boolean)));
+    }
+    if ((r = m(/^\/v2\/account\/activities\/([^/]+)$/)) && method === 'GET') {
+      return ok(listActivities(a, q, r[1]));
     }
     if ((r = m(/^\/v3\/calendar\/([^/]+)$/)) && method === 'GET') {
       return ok(calendarV3(now, q.get('start'), q.get('end')));

@@ -9,6 +9,7 @@ import type { OrderRequest } from '../domain/orders';
 import type {
   Broker,
   BrokerAccount,
+  BrokerActivity,
   BrokerOrder,
   BrokerPosition,
   MarketClock,
@@ -17,6 +18,7 @@ import type {
 } from '../ports';
 import { DEFAULT_RETRY_POLICY, withRetries, type CallSpec, type RetryPolicy } from './alpaca-retry';
 import type { BrokerRateLimiter } from './rate-limiter';
+import { listOptionActivities } from './alpaca-activities';
 import {
   isoOrNull,
   nullOn404,
@@ -79,6 +81,7 @@ export class AlpacaAdapter implements Broker, MarketData {
   private readonly accounts: trading.AccountsApi;
   private readonly clock: trading.ClockApi;
   private readonly assets: trading.AssetsApi;
+  private readonly activities: trading.AccountActivitiesApi;
   private readonly options: marketData.OptionApi;
   private readonly stocks: marketData.StockApi;
   private readonly policy: RetryPolicy;
@@ -106,6 +109,7 @@ export class AlpacaAdapter implements Broker, MarketData {
     this.accounts = new trading.AccountsApi(tradingConfig);
     this.clock = new trading.ClockApi(tradingConfig);
     this.assets = new trading.AssetsApi(tradingConfig);
+    this.activities = new trading.AccountActivitiesApi(tradingConfig);
     this.options = new marketData.OptionApi(dataConfig);
     this.stocks = new marketData.StockApi(dataConfig);
     this.rateLimiter = opts.rateLimiter;
@@ -232,6 +236,15 @@ export class AlpacaAdapter implements Broker, MarketData {
       after = next;
     }
     return out;
+  }
+
+  /** `GET /v2/account/activities` (OPASN, OPEXC, OPEXP, FEE), paged: see `alpaca-activities.ts`. */
+  listActivities(afterIso: string): Promise<BrokerActivity[]> {
+    return listOptionActivities(afterIso, (q) =>
+      this.call({ method: 'GET', path: '/v2/account/activities' }, () =>
+        this.activities.getAccountActivities(q),
+      ),
+    );
   }
 
   /** `GET /v2/positions`, normalised (absolute quantities, `side`). */

@@ -21,6 +21,11 @@ const limitsSchema = z.strictObject({
   entry_window: z._default(z.nullable(z.strictObject({ start: hhmm, end: hhmm })), null),
   /** A resting limit open still unfilled after this many minutes is cancelled (its filled part is kept). */
   entry_order_timeout_minutes: z._default(z.number().check(z.gt(0), z.lte(1440)), 15),
+  /**
+   * Shares delivered by an assignment or exercise the sweep books are sold (bought back when short) with an
+   * intent-free market order, never more than the broker confirms held. Off: they are only alerted.
+   */
+  flatten_assigned_shares: z._default(z.boolean(), false),
 });
 
 /** How the exit evaluator prices positions and sends its orders. */

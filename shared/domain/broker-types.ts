@@ -89,3 +89,25 @@ export interface OptionChainEntry {
   readonly volume: number | null;
   readonly openInterest: number | null;
 }
+
+/** The non-trade activity types the pipeline reads: option assignment, exercise, expiry, and fees. */
+export const OPTION_ACTIVITY_TYPES = ['OPASN', 'OPEXC', 'OPEXP', 'FEE'] as const;
+export type BrokerActivityType = (typeof OPTION_ACTIVITY_TYPES)[number];
+
+/** One non-trade activity (`GET /v2/account/activities`), numbers parsed. */
+export interface BrokerActivity {
+  /** Alpaca's id (`YYYYMMDDHHMMSSmmm::uuid`). */
+  readonly id: string;
+  readonly type: BrokerActivityType;
+  /** Booking date, `YYYY-MM-DD`. */
+  readonly date: string;
+  /** The option contract (OPASN/OPEXC/OPEXP; FEE when it names one); null when absent. */
+  readonly symbol: string | null;
+  /**
+   * Signed as Alpaca reports it: the change of the option position (an assigned or expired short of 2
+   * reads +2, an exercised or expired long of 2 reads -2); 0 when absent.
+   */
+  readonly qty: number;
+  /** Dollars, signed (a fee is negative). */
+  readonly net_amount: number;
+}

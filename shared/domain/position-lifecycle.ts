@@ -8,6 +8,7 @@ import { IllegalTransitionError } from './errors';
 import { TERMINAL_ORDER_STATUSES, type BrokerOrder } from './broker-types';
 import {
   realizedPnl,
+  type OptionEventReason,
   type OpenRefusal,
   type PendingExit,
   type Position,
@@ -24,7 +25,8 @@ export type TransitionName =
   | 'exitClaimed'
   | 'exitEnded'
   | 'claimReleased'
-  | 'closedOutside';
+  | 'closedOutside'
+  | 'optionEventBooked';
 
 /** One row of the table: `from` may move to `to` on `trigger`. */
 export interface TransitionRule {
@@ -115,6 +117,12 @@ export const TRANSITIONS: readonly TransitionRule[] = Object.freeze([
     from: 'open',
     to: 'closed',
     trigger: 'broker holds none (closed_outside_pipeline)',
+  },
+  {
+    name: 'optionEventBooked',
+    from: 'open',
+    to: 'closed',
+    trigger: 'the broker assigned, exercised or expired the contracts (assigned, exercised, expired)',
   },
 ] satisfies TransitionRule[]);
 
@@ -289,4 +297,31 @@ function closedRecord(
     flags,
     updated_at: now,
   };
+}
+
+/**
+ * The broker's own event (assignment, exercise, expiry: a non-trade activity) ended every contract the
+ * position held. The option leg is booked at 0 per share: an expired long loses its premium, an expired or
+ * assigned short keeps it; the shares an assignment or exercise delivers at the strike are a separate
+ * position, not this record's P&L. `fees` (dollars, FEE activities on the contract) are recorded apart.
+ */
+export function optionEventBooked(
+  p: Position,
+  reason: OptionEventReason,
+  fees: number,
+  now: string,
+): Position {
+  const pnl = p.entry_price ? realizedPnl(p.side, p.entry_price, 0, p.quantity) : 0;
+  return move('optionEventBooked', p, {
+    ...p,
+    state: 'closed',
+    close_reason: reason,
+    closed_at: now,
+    quantity: 0,
+    realized_pnl: roundToCents(p.realized_pnl + pnl),
+    exit_price: 0,
+    ...(fees > 0 ? { fees: roundToCents((p.fees ?? 0) + fees) } : {}),
+    pending_exit: null,
+    updated_at: now,
+  });
 }

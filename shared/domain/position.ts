@@ -27,8 +27,11 @@ export type ExitReason =
   | 'time_rule'
   | 'flatten';
 
+/** How the broker's own events end an option position (non-trade activities OPASN, OPEXC, OPEXP). */
+export type OptionEventReason = 'assigned' | 'exercised' | 'expired';
+
 export type CloseReason =
-  ExitReason | 'not_filled' | 'not_sent' | 'closed_outside_pipeline' | 'open_rejected';
+  ExitReason | OptionEventReason | 'not_filled' | 'not_sent' | 'closed_outside_pipeline' | 'open_rejected';
 
 /** An exit step in flight: claimed by a conditional write before the order is sent. */
 export interface PendingExit {
@@ -109,6 +112,8 @@ export interface Position {
   /** Dollars, signed: sum over exit fills of (exit - entry) x qty x 100, negated for shorts. */
   readonly realized_pnl: number;
   readonly exit_price?: number | null;
+  /** Dollars of fees the broker booked on the contract (FEE activities), when any were read. */
+  readonly fees?: number;
   readonly close_reason?: CloseReason | null;
   readonly closed_at?: string | null;
   /**
@@ -213,6 +218,8 @@ export function normalizeStoredPosition(
     pending_exit: (item.pending_exit as PendingExit | null | undefined) ?? null,
     realized_pnl: num(item.realized_pnl) ?? 0,
     exit_price: num(item.exit_price),
+    // Only records whose fees were booked carry it (records read back equal the ones written).
+    ...(num(item.fees) === null ? {} : { fees: num(item.fees)! }),
     close_reason: (str(item.close_reason) as CloseReason | null) ?? null,
     closed_at: str(item.closed_at),
     // Only refused opens carry it (records read back equal the ones written).

@@ -47,6 +47,9 @@ it(`holds every invariant over ${RUNS} random days of up to ${MAX_COMMANDS} step
   expect(f.openingOrders).toBeGreaterThan(0);
   expect(f.closingOrders).toBeGreaterThan(0);
   expect(Object.values(f.faults).every((n) => n > 0)).toBe(true);
+  // Assignments and expiries went through the simulator's activities, and delivered shares were flattened.
+  expect(f.optionEvents).toBeGreaterThan(0);
+  expect(f.sharesOrders).toBeGreaterThan(0);
   // Liveness was checked on real cases: stops due when the faults ended, and the model's clock moved.
   expect(f.dueAtFaultEnd).toBeGreaterThan(0);
   expect(f.clockTicks).toBeGreaterThan(0);

@@ -12,7 +12,7 @@
 import './quiet';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import fc from 'fast-check';
-import { startAlpacaSim, type AlpacaSim } from '../../local/alpaca-sim';
+import { parseOcc, startAlpacaSim, type AlpacaSim } from '../../local/alpaca-sim';
 import { createPositionsTable, startLocalDynamo, type LocalDynamo } from '../../local/dynamo';
 import { AlpacaAdapter } from '../../shared/adapters/alpaca';
 import { DynamoPositionStore } from '../../shared/adapters/dynamo-position-store';
@@ -30,6 +30,9 @@ import { RELIABILITY_CONTRACTS } from '../helpers/contracts';
 
 /** The contracts of the model. SELL recommendations only use the put (shorts are opened only there). */
 export const SYMBOLS = RELIABILITY_CONTRACTS;
+/** The contracts' underlying, and its price (the 340 call expires in the money, the others out of it). */
+const UNDERLYING = 'GOOGL';
+const UNDERLYING_PRICE = 345;
 const PUT_INDEX = 2;
 const START_MID = [2.0, 1.5, 3.0];
 export const MODEL_SECRET = 'model-secret';
@@ -70,6 +73,7 @@ export const FAULT_TARGETS = [
   { method: 'GET', path: '/v2/account' },
   { method: 'GET', path: '/v2/clock' },
   { method: 'GET', path: '/v1beta1/options/snapshots' },
+  { method: 'GET', path: '/v2/account/activities' },
 ] as const;
 
 /** Things done outside the pipeline. */
@@ -260,6 +264,10 @@ export class Figures {
   closesRacedByHand = 0;
   deadLettered = 0;
   rejectionsRecorded = 0;
+  /** Assignments, exercises and expiries the simulator booked (OPASN, OPEXC, OPEXP activities). */
+  optionEvents = 0;
+  /** Orders flattening delivered shares the broker accepted. */
+  sharesOrders = 0;
   // Violations: every one must stay 0.
   duplicates = 0;
   oversells = 0;
@@ -406,6 +414,10 @@ export class Run {
     sim.reset();
     sim.addAccount(this.keyId, MODEL_SECRET, { cash: 1_000_000, optionsBuyingPower: 1_000_000 });
     SYMBOLS.forEach((_s, i) => this.setMid(i, START_MID[i]));
+    // The underlying's price decides expiries (the 340 call in the money: exercised or assigned) and fills
+    // the orders that flatten delivered shares.
+    sim.setStockPrice(UNDERLYING, UNDERLYING_PRICE);
+    sim.setQuote(UNDERLYING, { bid: UNDERLYING_PRICE - 0.05, ask: UNDERLYING_PRICE + 0.05 });
     this.store = new DynamoPositionStore(world.dynamo.client, world.tableName);
     const limiter = new BrokerRateLimiter({ requestsPerWindow: null, jitterMs: 5 });
     const broker = new AlpacaAdapter({
@@ -424,7 +436,12 @@ export class Run {
       ACCOUNT_NAME: this.account,
       ACCOUNT_CONFIG: JSON.stringify({
         name: this.account,
-        limits: { max_open_positions: 200, max_contracts_per_order: 10, max_premium_per_position: 100_000 },
+        limits: {
+          max_open_positions: 200,
+          max_contracts_per_order: 10,
+          max_premium_per_position: 100_000,
+          flatten_assigned_shares: true,
+        },
       }),
       POSITIONS_TABLE: world.tableName,
       CLAIM_LEASE_SECONDS: '0',
@@ -618,8 +635,8 @@ export class Run {
         return;
       }
       case 'outside': {
-        // Aimed at something the broker holds (the action's index picks which).
-        const held_ = sim.positions(this.keyId);
+        // Aimed at an option contract the broker holds (the action's index picks which).
+        const held_ = sim.positions(this.keyId).filter((p) => parseOcc(String(p.symbol)) !== null);
         if (held_.length === 0) return;
         const pos = held_[a.symbol % held_.length];
         const symbol = String(pos.symbol);
@@ -634,12 +651,12 @@ export class Run {
             sim.setPosition(this.keyId, symbol, held - Math.sign(held), Number(pos.avg_entry_price));
             return;
           case 'expireContract':
-            // Expired worthless: the position disappears and the contract's working orders end.
-            sim.removePosition(this.keyId, symbol);
-            for (const o of this.openSimOrders()) if (o.symbol === symbol) sim.expireOrder(String(o.id));
+            // The OCC's expiry processing (OPEXP; in the money: OPEXC / OPASN with shares); the contract's
+            // working orders end with it.
+            sim.expireContract(this.keyId, symbol);
             return;
           case 'assignShort':
-            if (held < 0) sim.removePosition(this.keyId, symbol);
+            if (held < 0) sim.assign(this.keyId, symbol); // OPASN, 100 shares a contract delivered
             return;
         }
         return;
@@ -728,6 +745,7 @@ export class Run {
     const sim = this.sim;
     const prefixOpen = `ops-${this.account}-o-`;
     const exitRe = new RegExp(`^ops-${this.account}-x(\\d+)-(.+)$`);
+    const sharesRe = new RegExp(`^ops-${this.account}-sh-(.+)$`);
     const requests = sim.requests;
     const openSymbolByRec = new Map<string, string>();
     for (const o of sim.orders(this.keyId)) {
@@ -760,6 +778,15 @@ export class Run {
         this.figures.closingOrders += r.status === 200 ? 1 : 0;
         if (r.status === 403)
           this.violation('oversell', `closing order ${cid} refused by the broker: insufficient qty`);
+      } else if (sharesRe.test(cid)) {
+        // Shares an assignment or exercise delivered, flattened: intent-free, on the position's underlying.
+        const opened = openSymbolByRec.get(sharesRe.exec(cid)![1]);
+        if ('position_intent' in body || body.symbol !== (opened && parseOcc(opened)?.underlying)) {
+          this.violation('intent', `shares order ${cid} on ${String(body.symbol)} (opened on ${opened})`);
+        }
+        if (r.status === 403)
+          this.violation('oversell', `shares order ${cid} refused by the broker: insufficient qty`);
+        this.figures.sharesOrders += r.status === 200 ? 1 : 0;
       } else {
         this.violation('intent', `order with a foreign client_order_id ${cid}`);
       }
@@ -806,7 +833,25 @@ export class Run {
         }
       }
     }
+    // Shares exist only as delivered by assignments and exercises (OPTRD), and only ever shrink from there.
+    const delivered = { long: 0, short: 0 };
+    for (const a of sim.activities(this.keyId)) {
+      if (a.activity_type !== 'OPTRD') continue;
+      const q = Number(a.qty);
+      if (q > 0) delivered.long += q;
+      else delivered.short -= q;
+    }
     for (const p of sim.positions(this.keyId)) {
+      if (p.symbol === UNDERLYING) {
+        const q = Number(p.qty);
+        if (q > delivered.long || -q > delivered.short) {
+          this.violation(
+            'short',
+            `broker holds ${q} ${UNDERLYING} shares; delivered: +${delivered.long} / -${delivered.short}`,
+          );
+        }
+        continue;
+      }
       if (!(SYMBOLS as readonly string[]).includes(String(p.symbol))) {
         this.violation('short', `position on ${String(p.symbol)}, not a contract the pipeline trades`);
       }
@@ -921,6 +966,8 @@ export class Run {
     }
     const held = new Map<string, number>();
     for (const b of sim.positions(this.keyId)) {
+      // Per option contract: delivered shares are not positions the table tracks (invariant 3 bounds them).
+      if (parseOcc(String(b.symbol)) === null) continue;
       const qty = Number(b.qty);
       held.set(`${String(b.symbol)}|${qty < 0 ? 'short' : 'long'}`, Math.abs(qty));
     }
@@ -1016,6 +1063,9 @@ export class Run {
   /** Folds this run's figures into the world's. */
   finish(): void {
     this.figures.runs = 1;
+    this.figures.optionEvents = this.sim
+      .activities(this.keyId)
+      .filter((a) => ['OPASN', 'OPEXC', 'OPEXP'].includes(String(a.activity_type))).length;
     this.world.figures.merge(this.figures);
   }
 }
@@ -1142,6 +1192,7 @@ export function formatFigures(f: Figures, elapsedMs: number): string {
     `| dead-lettered messages / rejections recorded | ${f.deadLettered} / ${f.rejectionsRecorded} |`,
     `| resends refused by the broker as duplicate client_order_id | ${f.brokerDedupedResends} |`,
     `| closing orders overtaken in flight by a hand close (a short, alerted) | ${f.closesRacedByHand} |`,
+    `| assignments, exercises and expiries booked / orders flattening delivered shares | ${f.optionEvents} / ${f.sharesOrders} |`,
     `| **duplicates** | ${f.duplicates} |`,
     `| **oversells** | ${f.oversells} |`,
     `| **unintended shorts** | ${f.unintendedShorts} |`,

@@ -237,6 +237,12 @@ describe('the checker can fail', () => {
     expect(() => run.checkInvariants()).toThrow(/closing order .* on GOOGL/);
   });
 
+  it('flags shares the broker holds beyond what assignments and exercises delivered', async () => {
+    const run = new Run(world);
+    world.sim.setPosition(run.keyId, 'GOOGL', 100, 300);
+    expect(() => run.checkInvariants()).toThrow(/broker holds 100 GOOGL shares; delivered: \+0 \/ -0/);
+  });
+
   it('flags a table that disagrees with the broker after convergence', async () => {
     const run = new Run(world);
     world.sim.setPosition(run.keyId, SYMBOLS[1], 4, 1.5); // a position nobody recorded
@@ -284,4 +290,38 @@ describe('the checker: a BUY that closed a short, overtaken in flight by a hand 
     // not: then nothing is overtaken. Either way the day must hold every invariant.
     await expect(runScenario(world, actions)).resolves.toBeDefined();
   }, 120_000);
+});
+
+describe("the broker's own events (issue 16): assignment and expiry through the simulator's activities", () => {
+  it('a short call assigned in the money and a long expiring: booked, the short shares bought back once', async () => {
+    const run = new Run(world);
+    try {
+      const day: Action[] = [
+        { t: 'recommend', symbol: 0, action: 'SELL', qty: 2, order: 'market', partial: false },
+        { t: 'recommend', symbol: 1, action: 'BUY', qty: 3, order: 'market', partial: false },
+        { t: 'deliver', container: 0, max: 10 },
+        { t: 'sweep', concurrent: 1 },
+        // The option holdings are [340 call short 2, 350 call long 3]: the first assigned, then the other expires.
+        { t: 'outside', kind: 'assignShort', symbol: 0 },
+        { t: 'outside', kind: 'expireContract', symbol: 0 },
+        { t: 'sweep', concurrent: 2 },
+        { t: 'sweep', concurrent: 1 },
+      ];
+      for (const a of day) await run.step(a);
+      await run.converge();
+      const types = world.sim.activities(run.keyId).map((a) => [a.activity_type, a.qty]);
+      expect(types).toEqual([
+        ['OPASN', '2'],
+        ['OPTRD', '-200'],
+        ['OPEXP', '-3'],
+      ]);
+      const shares = world.sim.orders(run.keyId).filter((o) => /-sh-/.test(String(o.client_order_id)));
+      expect(shares.map((o) => [o.symbol, o.side, o.qty, o.status])).toEqual([
+        ['GOOGL', 'buy', '200', 'filled'],
+      ]);
+      expect(world.sim.positions(run.keyId)).toEqual([]);
+    } finally {
+      run.finish();
+    }
+  });
 });

@@ -9,12 +9,14 @@ import type { Position, PositionSide } from '../../domain/position';
 import { closedOutside } from '../../domain/position-lifecycle';
 import type { BrokerPosition } from '../../ports';
 import type { SweepState } from './state';
+import { OptionEvents } from './activities';
 
 export async function reconcile(s: SweepState, positions: Position[]): Promise<Position[]> {
   const bySymbol = new Map<string, Position[]>();
   for (const p of positions) bySymbol.set(p.option_symbol, [...(bySymbol.get(p.option_symbol) ?? []), p]);
 
   await alertUntracked(s, bySymbol);
+  const events = new OptionEvents(s, positions);
 
   const settledOf = (group: Position[]) =>
     group.filter((p) => p.state === 'open' && !p.pending_exit && !s.changedInLearn.has(p.position_id));
@@ -69,7 +71,8 @@ export async function reconcile(s: SweepState, positions: Position[]): Promise<P
       }
       const broker = s.brokerBySymbol.get(symbol);
       if (missing.has(symbol) && !(broker && broker.side === side)) {
-        out.push(...(await missingContract(s, symbol, side, settled, confirmedGone.has(symbol), allMissing)));
+        const gone = confirmedGone.has(symbol);
+        out.push(...(await missingContract(s, symbol, side, settled, gone, allMissing, events)));
         continue;
       }
       out.push(...(await bringDown(s, symbol, side, settled, inFlux, broker)));
@@ -90,10 +93,15 @@ async function missingContract(
   settled: Position[],
   confirmed: boolean,
   allMissing: boolean,
+  events: OptionEvents,
 ): Promise<Position[]> {
   if (!confirmed) return settled;
   const now = s.nowIso();
-  const closed = await s.forEach(settled, async (p) => {
+  // Assigned, exercised or expired per the broker's activities: booked as such (unreadable: wait a sweep).
+  const booked = await events.book(symbol, side, settled, allMissing);
+  if (booked === null) return settled;
+  const rest = settled.filter((p) => !booked.has(p.position_id));
+  const closed = await s.forEach(rest, async (p) => {
     // Every tracked contract missing at once: confirmed by a later sweep before anything is closed.
     if (allMissing && !p.missing_since) {
       return s.deps.store.replace(p, { ...p, missing_since: now, updated_at: now });

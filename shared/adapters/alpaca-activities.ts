@@ -1,0 +1,72 @@
+/**
+ * Alpaca's non-trade activities (`GET /v2/account/activities`) as {@link BrokerActivity} values: the
+ * listing the sweep reads when an option contract disappeared (assignment, exercise, expiry) and its fees.
+ * Each entry is checked with zod; a malformed one is a transient bad response (the next sweep reads again).
+ */
+import * as z from 'zod/mini';
+import type { trading } from '@alpacahq/alpaca-trade-api/rest';
+import { TransientError } from '../domain/errors';
+import { formatZodError } from '../domain/zod';
+import { OPTION_ACTIVITY_TYPES, type BrokerActivity } from '../domain/broker-types';
+
+/** Page size of the listing (Alpaca's maximum) and the most pages one listing reads. */
+export const ACTIVITY_PAGE_SIZE = 100;
+export const MAX_ACTIVITY_PAGES = 5;
+
+const decimal = z.string().check(z.regex(/^-?\d+(\.\d+)?$/, 'expected a decimal string'));
+
+// The SDK keeps the raw snake_case fields beside its own (and turns `date` into a Date).
+const activitySchema = z.object({
+  id: z.string().check(z.minLength(1)),
+  activity_type: z.enum(OPTION_ACTIVITY_TYPES),
+  date: z.union([z.date(), z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}/, 'expected YYYY-MM-DD'))]),
+  symbol: z.optional(z.nullable(z.string())),
+  qty: z.optional(z.nullable(decimal)),
+  net_amount: z.optional(z.nullable(decimal)),
+});
+
+/** One entry of the listing; throws TransientError (`broker_bad_response`) naming the bad field. */
+export function toBrokerActivity(raw: unknown): BrokerActivity {
+  const r = activitySchema.safeParse(raw);
+  if (!r.success) {
+    throw new TransientError(`Alpaca sent a malformed activity: ${formatZodError(r.error)}`, {
+      reason: 'broker_bad_response',
+    });
+  }
+  const a = r.data;
+  return {
+    id: a.id,
+    type: a.activity_type,
+    date: a.date instanceof Date ? a.date.toISOString().slice(0, 10) : a.date.slice(0, 10),
+    symbol: a.symbol ?? null,
+    qty: a.qty ? Number(a.qty) : 0,
+    net_amount: a.net_amount ? Number(a.net_amount) : 0,
+  };
+}
+
+/**
+ * Every page of the option activities after `afterIso`, oldest first (`direction=asc`, the next page from
+ * the last id), at most {@link MAX_ACTIVITY_PAGES}: activities past them are absent, so callers treat a
+ * missing activity as "unknown", never as "none happened".
+ */
+export async function listOptionActivities(
+  afterIso: string,
+  page: (q: trading.GetAccountActivitiesRequest) => Promise<unknown[]>,
+): Promise<BrokerActivity[]> {
+  const out: BrokerActivity[] = [];
+  let pageToken: string | undefined;
+  for (let i = 0; i < MAX_ACTIVITY_PAGES; i++) {
+    const list = await page({
+      activityTypes: [...OPTION_ACTIVITY_TYPES],
+      after: new Date(afterIso),
+      direction: 'asc',
+      pageSize: ACTIVITY_PAGE_SIZE,
+      ...(pageToken ? { pageToken } : {}),
+    });
+    const parsed = list.map(toBrokerActivity);
+    out.push(...parsed);
+    if (parsed.length < ACTIVITY_PAGE_SIZE) break;
+    pageToken = parsed[parsed.length - 1].id;
+  }
+  return out;
+}
