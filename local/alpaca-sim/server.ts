@@ -183,8 +183,6 @@ export interface AlpacaSim {
 
   injectFault(fault: SimFault): void;
   clearFaults(): void;
-  /** Resolves once every request held by a `delayMs` fault has acted (call before moving a test clock). */
-  settleDelayed(): Promise<void>;
 
   /** Orders of an account in Alpaca's REST shape, oldest first. */
   orders(keyId: string): Record<string, unknown>[];
