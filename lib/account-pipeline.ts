@@ -376,6 +376,10 @@ export class AccountPipeline extends Construct {
         'BrokerSnapshotSuspectAlarm',
         'a broker positions read was not trusted (every tracked contract missing at once, or a partial reply)',
       ],
+      [Metric.DailyLoss]: [
+        'DailyLossAlarm',
+        "the day's loss reached limits.max_daily_loss: the breaker switched openings off until the next trading day",
+      ],
       [Metric.OpenOrderMissing]: [
         'OpenOrderMissingAlarm',
         'a pending opening order is unknown to the broker',

@@ -123,7 +123,14 @@ export async function runControl(
   now: Date = new Date(),
 ): Promise<AccountControl | null> {
   const current = await store.getControl(args.account);
-  const stamp = { updated_at: now.toISOString(), ...(args.reason ? { reason: args.reason } : {}) };
+  // The operator's switch: the daily loss breaker never turns it back on. The day the breaker last tripped
+  // is kept, so an operator who re-enables after it tripped is not overruled again that day.
+  const stamp = {
+    updated_at: now.toISOString(),
+    set_by: 'operator' as const,
+    ...(current?.daily_loss_day ? { daily_loss_day: current.daily_loss_day } : {}),
+    ...(args.reason ? { reason: args.reason } : {}),
+  };
   switch (args.command) {
     case 'status':
       return current;

@@ -21,6 +21,10 @@ const limitsSchema = z.strictObject({
   entry_window: z._default(z.nullable(z.strictObject({ start: hhmm, end: hhmm })), null),
   /** A resting limit open still unfilled after this many minutes is cancelled (its filled part is kept). */
   entry_order_timeout_minutes: z._default(z.number().check(z.gt(0), z.lte(1440)), 15),
+  /** Dollars: the day's loss at which the daily loss breaker switches openings off; `null` = no breaker. */
+  max_daily_loss: z._default(z.nullable(z.number().check(z.gt(0), z.lte(100_000_000))), null),
+  /** With the breaker tripped, also close every position through the guarded exit path. */
+  flatten_on_daily_loss: z._default(z.boolean(), false),
 });
 
 /** How the exit evaluator prices positions and sends its orders. */

@@ -217,6 +217,7 @@ async function checkRisk(
     // A resumed claim is itself in the live index: don't count it against its own limit.
     livePositions: live - (existing ? 1 : 0),
     controlTradingEnabled: control?.trading_enabled,
+    controlSetBy: control?.set_by,
     pricePerShare: plan.price_per_share,
     optionsBuyingPower: brokerAccount.optionsBuyingPower,
   });

@@ -168,9 +168,9 @@ describe('alarms', () => {
     }
   });
 
-  it('are eighteen per account', () => {
-    expect(main.alarms).toHaveLength(18);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 36);
+  it('are nineteen per account (one of them the daily loss breaker)', () => {
+    expect(main.alarms).toHaveLength(19);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 38);
   });
 
   it('every metric a sweep alert counts in has an alarm on it (one per alert kind, a typed list)', () => {
