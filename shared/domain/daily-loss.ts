@@ -37,6 +37,7 @@ export interface DayPnl {
 }
 
 const cents = (usd: number): number => Math.round(usd * 100);
+const dollars = (usd: number): string => `${usd < 0 ? '-' : ''}$${Math.abs(usd).toFixed(2)}`;
 
 /** The New York trading day of `now` (`YYYY-MM-DD`): the day P&L and the breaker are keyed by it. */
 export function tradingDay(now: Date): string {
@@ -144,7 +145,7 @@ export function breakerTrip(input: {
       daily_loss_day: pnl.day,
     },
     reason:
-      `daily_loss: the day's P&L $${pnl.day_pnl_usd.toFixed(2)} reached the limit -$${maxDailyLoss.toFixed(2)}` +
+      `daily_loss: the day's P&L ${dollars(pnl.day_pnl_usd)} reached the limit ${dollars(-maxDailyLoss)}` +
       (input.flattenOnLoss ? '; flattening' : ''),
   };
 }

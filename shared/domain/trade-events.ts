@@ -3,18 +3,17 @@
  * is one JSON message with a short human subject line ({@link tradeEventSubject}).
  */
 
-/** A position's opening order was accepted (filled or still working). */
+/** A position opened: its opening order filled (the contracts held and the average fill price). */
 export interface PositionOpenedEvent {
   readonly type: 'position_opened';
   readonly account: string;
   readonly position_id: string;
   readonly option_symbol: string;
   readonly side: 'long' | 'short';
-  /** Contracts ordered. */
+  /** Contracts held. */
   readonly qty: number;
-  /** Per share: the fill price when the broker filled it at once, else the price the order was planned at. */
+  /** Per share: the average fill price. */
   readonly price: number;
-  readonly filled: boolean;
   readonly at: string;
 }
 

@@ -17,7 +17,7 @@ import {
   RecommendationRefusedError,
   TransientError,
 } from '../domain/errors';
-import type { Broker, BrokerOrder, Clock, MarketData, PositionStore } from '../ports';
+import type { Broker, BrokerOrder, Clock, MarketData, PositionStore, TradeEvents } from '../ports';
 import type { Log, MetricsSink } from '../observability';
 import { Metric } from '../metric-names';
 import type { BrokerSnapshot } from './broker-snapshot';
@@ -41,6 +41,8 @@ export interface OpenPositionDeps {
   readonly broker: Broker;
   readonly marketData: MarketData;
   readonly store: PositionStore;
+  /** Where opens and refusals are announced (best effort). @default none */
+  readonly tradeEvents?: TradeEvents;
   readonly snapshot: BrokerSnapshot;
   readonly now: Clock;
   readonly log: Log;

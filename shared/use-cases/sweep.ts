@@ -8,6 +8,7 @@ import { learn } from './sweep/learn';
 import { reconcile } from './sweep/reconcile';
 import { evaluateAndAct, manageWorking, managePendingOpen, resend } from './sweep/act';
 import { resetDailyLoss, trackDayPnl } from './sweep/daily-loss';
+import { announceOpened } from './sweep/announce';
 
 export type { SweepDeps, SweepReport } from './sweep/state';
 
@@ -94,6 +95,7 @@ async function sweepHoldingLease(deps: SweepDeps, report: Mutable<SweepReport>):
   const learned = (await s.forEach(byUrgency, (p) => learn(s, p))).filter(
     (p): p is Position => p !== null && p.state !== 'closed',
   );
+  announceOpened(s, live, learned);
 
   // 2. Reconcile with the broker before deciding anything.
   const positions = await reconcile(s, learned);

@@ -2,6 +2,7 @@
  * Publishing trade events best effort: a publish that fails or takes longer than a moment is logged and
  * counted ({@link Metric.TradeEventsFailed}), never thrown, so a notification never fails or holds up a trade.
  */
+import type { Position } from '../domain/position';
 import type { TradeEvent } from '../domain/trade-events';
 import { Metric } from '../metric-names';
 import type { Log, MetricsSink } from '../observability';
@@ -40,4 +41,19 @@ export async function emitTradeEvent(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The `position_opened` event of a position that holds what its opening order filled; null before that. */
+export function positionOpenedEvent(p: Position, at: string): TradeEvent | null {
+  if (p.state !== 'open' || typeof p.entry_price !== 'number' || p.quantity <= 0) return null;
+  return {
+    type: 'position_opened',
+    account: p.account,
+    position_id: p.position_id,
+    option_symbol: p.option_symbol,
+    side: p.side,
+    qty: p.quantity,
+    price: p.entry_price,
+    at,
+  };
 }
