@@ -128,6 +128,11 @@ export interface PositionStore {
   countLive(account: string): Promise<number>;
   getControl(account: string): Promise<AccountControl | null>;
   putControl(account: string, control: AccountControl): Promise<void>;
+  /**
+   * Writes `next` only if the control item is still `prev` as read (same `updated_at`; `prev` null: no item),
+   * so an automatic change never overwrites an operator's that landed since. false when it changed.
+   */
+  replaceControl(account: string, prev: AccountControl | null, next: AccountControl): Promise<boolean>;
   recordRejection(rejection: RejectionRecord): Promise<void>;
   /** The refusal recorded under `key` (a recommendation_id, or `msg:<messageId>`), if any. */
   getRejection(account: string, key: string): Promise<RejectionRecord | null>;

@@ -265,6 +265,34 @@ export class DynamoPositionStore implements PositionStore {
     );
   }
 
+  async replaceControl(account: string, prev: AccountControl | null, next: AccountControl): Promise<boolean> {
+    // The item as read: absent, written without a stamp (by hand), or with the stamp it had.
+    const condition =
+      prev === null
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : prev.updated_at === undefined
+          ? { ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(updated_at)' }
+          : {
+              ConditionExpression: 'updated_at = :u',
+              ExpressionAttributeValues: { ':u': prev.updated_at },
+            };
+    try {
+      await this.guard(
+        this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk: positionPk(account), sk: CONTROL_SK, ...next },
+            ...condition,
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
   async acquireSweepLease(account: string, owner: string, nowMs: number, untilMs: number): Promise<boolean> {
     try {
       await this.guard(

@@ -8,6 +8,7 @@ import { newYorkTime } from '../../shared/domain/market-time';
 import { Metric } from '../../shared/metric-names';
 import { SILENT_LOG, type MetricsSink } from '../../shared/observability';
 import { runSweep, type SweepReport } from '../../shared/use-cases/sweep';
+import type { PositionStore } from '../../shared/ports';
 import { runControl } from '../../local/control';
 import { adapterFor } from '../helpers/alpaca-sim';
 import { startExitHarness, type ExitHarness } from '../helpers/exit-harness';
@@ -44,13 +45,17 @@ async function deliver(o: Record<string, unknown>): Promise<string[]> {
 }
 
 /** One sweep through runSweep at `now` (a later trading day), counting metrics into `metrics`. */
-function sweepAt(now: Date, metrics?: MetricsSink): Promise<SweepReport> {
+function sweepAt(
+  now: Date,
+  metrics?: MetricsSink,
+  store: PositionStore = h.p.table.store,
+): Promise<SweepReport> {
   const broker = adapterFor(h.p.sim);
   return runSweep({
     account: parseAccountConfig(JSON.parse(h.p.env.ACCOUNT_CONFIG)),
     broker,
     marketData: broker,
-    store: h.p.table.store,
+    store,
     now: () => now,
     log: SILENT_LOG,
     metrics: metrics ?? { count: () => undefined, durationMs: () => undefined, gauge: () => undefined },
@@ -237,5 +242,35 @@ describe('daily loss breaker', () => {
     const a = (await h.get('a'))!;
     expect(a).toMatchObject({ state: 'closed', close_reason: 'flatten' });
     expect(gauges).toContainEqual([Metric.RealizedPnl, a.realized_pnl]);
+  });
+
+  it('an operator’s change landing while a sweep runs is never overwritten by the breaker', async () => {
+    await start({ max_daily_loss: 300, flatten_on_daily_loss: false });
+    await openLong('a');
+    h.mid(FUTURE_SYMBOL, 0.5); // -$330: this sweep trips...
+    const table = h.p.table.store;
+    // ...but the operator flattens between the sweep's read of the switch and the breaker's write.
+    const racing = new Proxy(table, {
+      get(target, prop, receiver) {
+        if (prop !== 'replaceControl') return Reflect.get(target, prop, receiver) as unknown;
+        return async (...args: Parameters<PositionStore['replaceControl']>) => {
+          await runControl(table, { account: 'main', command: 'flatten', reason: 'operator flatten' });
+          return target.replaceControl(...args);
+        };
+      },
+    });
+    const r = await sweepAt(new Date(), undefined, racing);
+    expect(kinds(r)).not.toContain('daily_loss');
+    expect(await table.getControl('main')).toMatchObject({
+      trading_enabled: false,
+      flatten: true,
+      set_by: 'operator',
+      reason: 'operator flatten',
+    });
+    // The next sweep flattens as the operator asked, and the breaker leaves the operator's switch alone.
+    const next = await h.sweep();
+    expect(next.ordersSent.map((o) => o.reason)).toEqual(['flatten']);
+    expect(kinds(next)).not.toContain('daily_loss');
+    expect(await table.getControl('main')).toMatchObject({ set_by: 'operator', flatten: true });
   });
 });

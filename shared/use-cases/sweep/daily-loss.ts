@@ -27,7 +27,7 @@ export async function resetDailyLoss(
   const verdict = breakerReset(control, s.now(), s.clock.isOpen);
   if (verdict.action !== 'reset') return control;
   try {
-    return await setSwitch(s, verdict);
+    return (await setSwitch(s, control, verdict)) ?? (await s.deps.store.getControl(s.account.name));
   } catch (err) {
     // Openings stay off a sweep longer; the next sweep tries again.
     s.deps.log.warn(`The daily loss breaker could not switch openings back on: ${String(err)}`);
@@ -66,20 +66,28 @@ export async function trackDayPnl(
       control,
     });
     if (verdict.action !== 'trip') return;
-    await setSwitch(s, verdict);
+    // The switch changed since this sweep read it (an operator): theirs stands; the next sweep decides again.
+    if (!(await setSwitch(s, control, verdict))) return;
     s.alert('daily_loss', '*', `${verdict.reason}; openings are off until the next trading day's open`);
   } catch (err) {
     s.deps.log.warn(`The day's P&L could not be computed this sweep: ${String(err)}`);
   }
 }
 
-/** Writes the breaker's switch and announces it. */
+/**
+ * Writes the breaker's switch over `prev` (the control this sweep read) and announces it; null, writing
+ * nothing, when the item changed since it was read.
+ */
 async function setSwitch(
   s: SweepState,
+  prev: AccountControl | null,
   verdict: Extract<BreakerVerdict, { next: unknown }>,
-): Promise<AccountControl> {
+): Promise<AccountControl | null> {
   const control: AccountControl = { ...verdict.next, updated_at: s.nowIso(), reason: verdict.reason };
-  await s.deps.store.putControl(s.account.name, control);
+  if (!(await s.deps.store.replaceControl(s.account.name, prev, control))) {
+    s.deps.log.info('The kill switch changed since this sweep read it; the daily loss breaker leaves it');
+    return null;
+  }
   s.deps.log.warn(`Kill switch set by the daily loss breaker: ${verdict.reason}`, {
     trading_enabled: control.trading_enabled,
     flatten: control.flatten,
