@@ -10,8 +10,9 @@
  *   positions, its kill-switch item (`sk = CONTROL`), its sweep lease (`sk = SWEEP_LEASE`), its
  *   rejections (`sk = REJ#...`) and its days' realized totals (`sk = DAYPNL#<date>`) all sit in partition
  *   `ACCT#<account>`, and its live positions in index partition `<account>`. That is what lets each
- *   function's IAM role be limited to its own account's items with `dynamodb:LeadingKeys` (lib/pipeline-function.ts). Keep it so: an item shared by accounts, or keyed
- *   by anything but these two values, could not be reached under that condition.
+ *   function's IAM role be limited to its own account's items with `dynamodb:LeadingKeys`
+ *   (lib/pipeline-function.ts). Keep it so: an item shared by accounts, or keyed by anything but these two
+ *   values, could not be reached under that condition.
  */
 export const POSITIONS_TABLE_SCHEMA = {
   partitionKey: { name: 'pk', type: 'S' },
