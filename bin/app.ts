@@ -6,6 +6,7 @@
  *   npx cdk synth -c accounts='[{"name":"main"}]'   accounts from the command line (a JSON string)
  *   npx cdk deploy -c allowLive=true                confirms accounts with "paper": false
  *   npx cdk deploy -c alarmEmail=ops@example.com    subscribes an address to the alarm topic
+ *   npx cdk deploy -c tradeEventsEmail=me@example.com  adds a trade events topic, that address subscribed
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -21,12 +22,13 @@ export interface DeployContext {
   readonly accounts: readonly AccountDeployment[];
   readonly allowLive: boolean;
   readonly alarmEmail?: string;
+  readonly tradeEventsEmail?: string;
   readonly positionsTableStream: boolean;
 }
 
 /**
  * Reads and validates the context: `accounts` (a list in cdk.json, or a JSON string from `-c`),
- * `allowLive`, `alarmEmail`, `positionsTableStream`. Throws {@link ConfigError} naming the bad value.
+ * `allowLive`, `alarmEmail`, `tradeEventsEmail`, `positionsTableStream`. Throws {@link ConfigError} naming the bad value.
  */
 export function readDeployContext(app: App): DeployContext {
   let accounts: unknown = app.node.tryGetContext('accounts');
@@ -40,18 +42,22 @@ export function readDeployContext(app: App): DeployContext {
   const configs = parseAccountList(accounts, 'context "accounts"');
   const inputs = accounts as Array<Record<string, unknown>>;
 
-  const alarmEmail: unknown = app.node.tryGetContext('alarmEmail');
-  if (alarmEmail !== undefined && typeof alarmEmail !== 'string') {
-    throw new ConfigError(
-      `Invalid context "alarmEmail": expected a string, got ${JSON.stringify(alarmEmail)}`,
-    );
-  }
   return {
     accounts: configs.map((config, i) => ({ config, input: inputs[i] })),
     allowLive: readBoolean(app, 'allowLive'),
-    alarmEmail: alarmEmail || undefined,
+    alarmEmail: readString(app, 'alarmEmail'),
+    tradeEventsEmail: readString(app, 'tradeEventsEmail'),
     positionsTableStream: readBoolean(app, 'positionsTableStream'),
   };
+}
+
+/** An optional string (an empty one is absent); anything else is refused. */
+function readString(app: App, key: string): string | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value !== undefined && typeof value !== 'string') {
+    throw new ConfigError(`Invalid context "${key}": expected a string, got ${JSON.stringify(value)}`);
+  }
+  return value || undefined;
 }
 
 /** `-c key=true` arrives as the string "true", cdk.json gives a boolean: accept both, refuse anything else. */
@@ -71,6 +77,7 @@ export function buildApp(app: App = new App()): OpsPipelineStack {
     accounts: context.accounts,
     allowLive: context.allowLive,
     alarmEmail: context.alarmEmail,
+    tradeEventsEmail: context.tradeEventsEmail,
     positionsTableStream: context.positionsTableStream,
   });
 }

@@ -20,6 +20,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { TradeEventsTopic } from './trade-events-topic';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { AccountConfig } from '../shared/domain/account-config';
@@ -97,6 +98,11 @@ export interface AccountPipelineProps {
   readonly liveIndexName: string;
   /** Where every alarm notifies. */
   readonly alarmTopic: ITopic;
+  /**
+   * Where both functions publish trade events (TRADE_EVENTS_TOPIC_ARN).
+   * @default - none: trade events go nowhere
+   */
+  readonly tradeEvents?: TradeEventsTopic;
   /**
    * The deploy-time confirmation that an account with `paper: false` may trade real money.
    * @default false
@@ -247,6 +253,12 @@ export class AccountPipeline extends Construct {
     this.deadLetterQueue = deadLetterQueue;
     this.openOrderFunction = openOrder.function;
     this.exitEvaluatorFunction = exitEvaluator.function;
+    if (props.tradeEvents) {
+      for (const fn of [openOrder.function, exitEvaluator.function]) {
+        fn.addEnvironment('TRADE_EVENTS_TOPIC_ARN', props.tradeEvents.topic.topicArn);
+        props.tradeEvents.grantPublish(fn);
+      }
+    }
     this.alarms = this.createAlarms(account, props.alarmTopic);
     this.dashboard = this.createDashboard(account);
   }
@@ -375,6 +387,10 @@ export class AccountPipeline extends Construct {
       [Metric.BrokerSnapshotSuspect]: [
         'BrokerSnapshotSuspectAlarm',
         'a broker positions read was not trusted (every tracked contract missing at once, or a partial reply)',
+      ],
+      [Metric.DailyLoss]: [
+        'DailyLossAlarm',
+        "the day's loss reached limits.max_daily_loss: the breaker switched openings off until the next trading day",
       ],
       [Metric.OpenOrderMissing]: [
         'OpenOrderMissingAlarm',

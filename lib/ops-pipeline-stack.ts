@@ -5,6 +5,7 @@ import type { AccountConfig } from '../shared/domain/account-config';
 import { AccountPipeline } from './account-pipeline';
 import { AlarmTopic } from './alarm-topic';
 import { PositionsTable } from './positions-table';
+import { TradeEventsTopic } from './trade-events-topic';
 
 /** One account to deploy: its validated configuration and the object the user wrote. */
 export interface AccountDeployment {
@@ -28,6 +29,11 @@ export interface OpsPipelineStackProps extends StackProps {
    * @default - no subscription
    */
   readonly alarmEmail?: string;
+  /**
+   * An address subscribed to a topic of trade events (opens, closes, refusals, kill switch changes).
+   * @default - no trade events topic
+   */
+  readonly tradeEventsEmail?: string;
   /**
    * Emit a DynamoDB stream from the positions table.
    * @default false
@@ -64,6 +70,9 @@ export class OpsPipelineStack extends Stack {
 
     const positions = new PositionsTable(this, 'Positions', { stream: props.positionsTableStream });
     const alarms = new AlarmTopic(this, 'Alarms', { email: props.alarmEmail });
+    const tradeEvents = props.tradeEventsEmail
+      ? new TradeEventsTopic(this, 'TradeEvents', { email: props.tradeEventsEmail })
+      : undefined;
 
     const pipelines = new Map<string, AccountPipeline>();
     for (const { config, input } of props.accounts) {
@@ -75,6 +84,7 @@ export class OpsPipelineStack extends Stack {
         table: positions.table,
         liveIndexName: positions.liveIndexName,
         alarmTopic: alarms.topic,
+        tradeEvents,
         allowLive: props.allowLive,
         logRetention: props.logRetention,
       });
@@ -97,6 +107,7 @@ export class OpsPipelineStack extends Stack {
     }
     new CfnOutput(this, 'PositionsTableName', { value: positions.table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
+    if (tradeEvents) new CfnOutput(this, 'TradeEventsTopicArn', { value: tradeEvents.topic.topicArn });
     this.pipelines = pipelines;
   }
 }

@@ -15,6 +15,9 @@ import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoPositionStore } from '../shared/adapters/dynamo-position-store';
 import type { AccountControl, PositionStore } from '../shared/ports';
+import { NO_METRICS } from '../shared/observability';
+import { emitTradeEvent, type TradeEventDeps } from '../shared/use-cases/trade-events';
+import { tradeEventsFromEnv } from '../shared/wiring';
 import { LOCAL_AWS_ENV } from './accounts';
 import { adviseNodeVersion } from './node-version';
 import { DEFAULT_STATE_DIR, readStateFile, STATE_FILE_NAME } from './state-file';
@@ -116,14 +119,25 @@ export function resolveControlTarget(args: ControlArgs, env: NodeJS.ProcessEnv =
   };
 }
 
-/** Applies one command; returns the control as stored afterwards (null: never set, trading enabled). */
+/**
+ * Applies one command; returns the control as stored afterwards (null: never set, trading enabled). A change
+ * is announced as a `kill_switch_changed` trade event when `events` has a topic (best effort).
+ */
 export async function runControl(
   store: PositionStore,
   args: { account: string; command: Command; reason?: string },
   now: Date = new Date(),
+  events?: TradeEventDeps,
 ): Promise<AccountControl | null> {
   const current = await store.getControl(args.account);
-  const stamp = { updated_at: now.toISOString(), ...(args.reason ? { reason: args.reason } : {}) };
+  // The operator's switch: the daily loss breaker never turns it back on. The day the breaker last tripped
+  // is kept, so an operator who re-enables after it tripped is not overruled again that day.
+  const stamp = {
+    updated_at: now.toISOString(),
+    set_by: 'operator' as const,
+    ...(current?.daily_loss_day ? { daily_loss_day: current.daily_loss_day } : {}),
+    ...(args.reason ? { reason: args.reason } : {}),
+  };
   switch (args.command) {
     case 'status':
       return current;
@@ -142,7 +156,19 @@ export async function runControl(
       await store.putControl(args.account, { trading_enabled: false, flatten: true, ...stamp });
       break;
   }
-  return store.getControl(args.account);
+  const stored = await store.getControl(args.account);
+  if (stored && events) {
+    await emitTradeEvent(events, {
+      type: 'kill_switch_changed',
+      account: args.account,
+      trading_enabled: stored.trading_enabled,
+      flatten: stored.flatten,
+      set_by: 'operator',
+      reason: stored.reason ?? `operator: ${args.command}`,
+      at: stamp.updated_at,
+    });
+  }
+  return stored;
 }
 
 async function main(): Promise<number> {
@@ -159,7 +185,9 @@ async function main(): Promise<number> {
   }
   try {
     const store = new DynamoPositionStore(target.client, target.table);
-    const control = await runControl(store, args);
+    // TRADE_EVENTS_TOPIC_ARN (the stack's TradeEventsTopicArn output) announces the change on the topic.
+    const events = { tradeEvents: tradeEventsFromEnv(process.env), log: console, metrics: NO_METRICS };
+    const control = await runControl(store, args, new Date(), events);
     const shown = control ?? { trading_enabled: true, flatten: false, note: 'never set (defaults)' };
     console.log(
       JSON.stringify({ account: args.account, table: target.table, where: target.where, ...shown }, null, 2),

@@ -49,20 +49,24 @@ export const Metric = {
   /** Per-position errors a sweep caught and left for the next sweep (the sweep itself "succeeded"). */
   SweepPositionErrors: 'sweep_position_errors',
   /**
-   * Dollars realized (signed) by each position the sweep closes, partial exits included: summed over a
-   * period it is that period's realized P&L. Dashboard only: the sweep does not emit it yet.
+   * Dollars realized (signed) by each position the sweep closes, its partial exits included (booked when it
+   * closes): summed over a period it is that period's realized P&L.
    */
   RealizedPnl: 'realized_pnl',
   /**
-   * The account's P&L of the New York trading day so far, dollars: realized since the day began plus
-   * unrealized at the sweep's marks. A level, published once per sweep. Dashboard only: not emitted yet.
+   * The account's P&L of the New York trading day so far, dollars: realized by positions closed since the
+   * day began plus unrealized at the sweep's quotes (executable side). A level, published once per sweep.
    */
   DayPnl: 'day_pnl',
   /**
    * Entry premium of the live positions, dollars (entry price × contracts held × 100, longs and shorts):
-   * a level, published once per sweep. Dashboard only: not emitted yet.
+   * a level, published once per sweep.
    */
   OpenPremium: 'open_premium',
+  /** Alert: the day's loss reached `limits.max_daily_loss`; the breaker switched openings off. */
+  DailyLoss: 'daily_loss_breaker',
+  /** Trade events that could not be published (best effort: the trade itself went on). */
+  TradeEventsFailed: 'trade_events_failed',
 } as const;
 
 export type MetricName = (typeof Metric)[keyof typeof Metric];
@@ -84,6 +88,7 @@ export const ALERT_METRICS = {
   broker_snapshot_suspect: Metric.BrokerSnapshotSuspect,
   open_order_missing: Metric.OpenOrderMissing,
   assignment_shares: Metric.AssignmentShares,
+  daily_loss: Metric.DailyLoss,
 } as const satisfies Record<string, MetricName>;
 
 /** The kinds of alert a sweep raises (see {@link ALERT_METRICS}). */

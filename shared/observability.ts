@@ -13,10 +13,16 @@ export interface MetricsSink {
   count(name: string, value?: number, dimensions?: Record<string, string>): void;
   /** Records a millisecond duration. */
   durationMs(name: string, ms: number): void;
+  /** Records a level (dollars, a number of positions...) as it is now: no unit, one value per call. */
+  gauge(name: string, value: number): void;
 }
 
 /** A metrics sink that drops everything (tools and tests that don't look at metrics). */
-export const NO_METRICS: MetricsSink = { count: () => undefined, durationMs: () => undefined };
+export const NO_METRICS: MetricsSink = {
+  count: () => undefined,
+  durationMs: () => undefined,
+  gauge: () => undefined,
+};
 
 /** A log that drops everything (benchmarks and tests that don't read the log). */
 export const SILENT_LOG: Log = { info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -4,6 +4,8 @@
  */
 import type { OrderRequest } from './domain/orders';
 import type { Position } from './domain/position';
+import type { SwitchSetBy } from './domain/daily-loss';
+import type { TradeEvent } from './domain/trade-events';
 import type {
   BrokerActivity,
   BrokerAccount,
@@ -82,6 +84,10 @@ export interface AccountControl {
   readonly flatten: boolean;
   readonly updated_at?: string;
   readonly reason?: string;
+  /** Who set it last: the operator (absent on items written before it existed) or the daily loss breaker. */
+  readonly set_by?: SwitchSetBy;
+  /** The New York trading day the daily loss breaker last tripped; operator changes keep it. */
+  readonly daily_loss_day?: string;
 }
 
 /** Why a message was refused, kept where an operator (and the reconciliation check) can find it. */
@@ -111,9 +117,15 @@ export interface PositionStore {
   get(account: string, positionId: string): Promise<Position | null>;
   /**
    * Replaces `prev` with `next` if the stored version is still `prev.version`; returns the stored record
-   * (version + 1). Throws ConcurrentUpdateError when someone else changed it first.
+   * (version + 1). Throws ConcurrentUpdateError when someone else changed it first. A replace that closes a
+   * filled position also adds its realized P&L to the day's total ({@link getDayRealized}), once.
    */
   replace(prev: Position, next: Position): Promise<Position>;
+  /**
+   * Dollars realized by the account's positions that closed on New York trading day `day` (`YYYY-MM-DD`):
+   * one small item per day, so reading it costs the same whatever the closed history.
+   */
+  getDayRealized(account: string, day: string): Promise<number>;
   /**
    * The account's live positions (submitting, pending, open, closing), via the sparse index.
    * Throws UnreadableRecordsError (carrying the readable ones) when some records cannot be read.
@@ -122,6 +134,11 @@ export interface PositionStore {
   countLive(account: string): Promise<number>;
   getControl(account: string): Promise<AccountControl | null>;
   putControl(account: string, control: AccountControl): Promise<void>;
+  /**
+   * Writes `next` only if the control item is still `prev` as read (same `updated_at`; `prev` null: no item),
+   * so an automatic change never overwrites an operator's that landed since. false when it changed.
+   */
+  replaceControl(account: string, prev: AccountControl | null, next: AccountControl): Promise<boolean>;
   recordRejection(rejection: RejectionRecord): Promise<void>;
   /** The refusal recorded under `key` (a recommendation_id, or `msg:<messageId>`), if any. */
   getRejection(account: string, key: string): Promise<RejectionRecord | null>;
@@ -146,4 +163,12 @@ export interface PositionStore {
 /** Makes a failed queue message come back after a chosen delay (SQS ChangeMessageVisibility). */
 export interface RetryScheduler {
   retryIn(receiptHandle: string, seconds: number): Promise<void>;
+}
+
+/**
+ * Where trade events go (an SNS topic on AWS; nowhere when none is configured). Callers publish best effort
+ * through `emitTradeEvent` (shared/use-cases/trade-events.ts): a failure never fails a trade.
+ */
+export interface TradeEvents {
+  publish(event: TradeEvent): Promise<void>;
 }

@@ -43,5 +43,8 @@ export function metricsSink(metrics: Metrics): MetricsSink {
     durationMs(name, ms) {
       metrics.addMetric(name, MetricUnit.Milliseconds, ms);
     },
+    gauge(name, value) {
+      metrics.addMetric(name, MetricUnit.NoUnit, value);
+    },
   };
 }

@@ -4,18 +4,30 @@
  * (endpoint from the SDK's own AWS_ENDPOINT_URL_DYNAMODB when set). Called once per container.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { AlpacaAdapter } from './adapters/alpaca';
 import { resolveAlpacaEndpoints } from './adapters/alpaca-endpoints';
 import { loadAlpacaCredentials } from './adapters/credentials';
 import { DynamoPositionStore } from './adapters/dynamo-position-store';
 import { rateLimiterFromEnv } from './adapters/rate-limiter';
 import type { RuntimeConfig } from './config';
-import type { Broker, MarketData, PositionStore } from './ports';
+import { SnsTradeEvents } from './adapters/sns-trade-events';
+import type { Broker, MarketData, PositionStore, TradeEvents } from './ports';
 
 export interface PipelineDeps {
   readonly broker: Broker;
   readonly marketData: MarketData;
   readonly store: PositionStore;
+  /** Where trade events go; absent: nowhere (no TRADE_EVENTS_TOPIC_ARN). */
+  readonly tradeEvents?: TradeEvents;
+}
+
+/** The trade events topic named by TRADE_EVENTS_TOPIC_ARN, or undefined when there is none. */
+export function tradeEventsFromEnv(env: NodeJS.ProcessEnv): TradeEvents | undefined {
+  const arn = env.TRADE_EVENTS_TOPIC_ARN;
+  if (!arn) return undefined;
+  // One attempt: a notification that fails is counted and dropped, never retried at a trade's expense.
+  return new SnsTradeEvents(new SNSClient({ maxAttempts: 1 }), arn);
 }
 
 export async function buildPipelineDeps(
@@ -40,7 +52,7 @@ export async function buildPipelineDeps(
     new DynamoDBClient(endpoint ? { endpoint } : {}),
     config.positionsTable,
   );
-  return { broker: alpaca, marketData: alpaca, store };
+  return { broker: alpaca, marketData: alpaca, store, tradeEvents: tradeEventsFromEnv(env) };
 }
 
 /** Memoises an async factory; a failure is not cached (the next invocation tries again). */

@@ -5,12 +5,14 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { AccountControl, ClosedOutsideNote, PositionStore, RejectionRecord } from '../ports';
 import type { Position } from '../domain/position';
 import { ConcurrentUpdateError, TransientError } from '../domain/errors';
 import { positionFromItem, readPositions, toItem } from './position-item';
+import { tradingDay, type SwitchSetBy } from '../domain/daily-loss';
 
 /** Re-exported: local mode's viewer decodes items with it. */
 export { positionFromItem } from './position-item';
@@ -22,6 +24,8 @@ const SWEEP_LEASE_SK = 'SWEEP_LEASE';
 const REJECTION_PREFIX = 'REJ#';
 /** The latest record closed as closed_outside_pipeline, per contract. */
 const OUTSIDE_PREFIX = 'OUTSIDE#';
+/** The realized P&L of the positions that closed on one New York trading day (`DAYPNL#YYYY-MM-DD`). */
+const DAY_PNL_PREFIX = 'DAYPNL#';
 /** The sort key prefix of position items (`positionSk`). */
 const POSITION_PREFIX = positionSk('');
 
@@ -97,7 +101,56 @@ export class DynamoPositionStore implements PositionStore {
       }
       throw err;
     }
+    if (prev.state !== 'closed' && stored.state === 'closed') await this.addToDayRealized(stored);
     return stored;
+  }
+
+  /**
+   * Adds a position that just closed to its day's realized total, once: the item keeps the ids it counted,
+   * and the update is conditional on this id being absent. Records that never held anything (nothing
+   * realized) are left out. The day is the New York day of `closed_at`.
+   */
+  private async addToDayRealized(p: Position): Promise<void> {
+    const realizedCents = Math.round(p.realized_pnl * 100);
+    if (realizedCents === 0) return;
+    const closedAt = Date.parse(p.closed_at ?? p.updated_at);
+    const day = tradingDay(Number.isFinite(closedAt) ? new Date(closedAt) : new Date());
+    try {
+      await this.guard(
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: positionPk(p.account), sk: `${DAY_PNL_PREFIX}${day}` },
+            UpdateExpression: 'ADD realized_cents :c, position_ids :ids SET updated_at = :now',
+            ConditionExpression: 'attribute_not_exists(position_ids) OR NOT contains(position_ids, :id)',
+            ExpressionAttributeValues: {
+              ':c': realizedCents,
+              ':ids': new Set([p.position_id]),
+              ':id': p.position_id,
+              ':now': p.updated_at,
+            },
+          }),
+        ),
+      );
+    } catch (err) {
+      // Counted already (a close written twice cannot happen, but a replayed write can).
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+
+  async getDayRealized(account: string, day: string): Promise<number> {
+    const out = await this.guard(
+      this.doc.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { pk: positionPk(account), sk: `${DAY_PNL_PREFIX}${day}` },
+          ProjectionExpression: 'realized_cents',
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const c = out.Item?.realized_cents;
+    return typeof c === 'number' ? c / 100 : 0;
   }
 
   /**
@@ -194,6 +247,10 @@ export class DynamoPositionStore implements PositionStore {
       flatten: out.Item.flatten === true,
       updated_at: out.Item.updated_at as string | undefined,
       reason: out.Item.reason as string | undefined,
+      ...(out.Item.set_by === 'daily_loss' || out.Item.set_by === 'operator'
+        ? { set_by: out.Item.set_by as SwitchSetBy }
+        : {}),
+      ...(typeof out.Item.daily_loss_day === 'string' ? { daily_loss_day: out.Item.daily_loss_day } : {}),
     };
   }
 
@@ -206,6 +263,34 @@ export class DynamoPositionStore implements PositionStore {
         }),
       ),
     );
+  }
+
+  async replaceControl(account: string, prev: AccountControl | null, next: AccountControl): Promise<boolean> {
+    // The item as read: absent, written without a stamp (by hand), or with the stamp it had.
+    const condition =
+      prev === null
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : prev.updated_at === undefined
+          ? { ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(updated_at)' }
+          : {
+              ConditionExpression: 'updated_at = :u',
+              ExpressionAttributeValues: { ':u': prev.updated_at },
+            };
+    try {
+      await this.guard(
+        this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk: positionPk(account), sk: CONTROL_SK, ...next },
+            ...condition,
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
   }
 
   async acquireSweepLease(account: string, owner: string, nowMs: number, untilMs: number): Promise<boolean> {

@@ -26,6 +26,10 @@ const limitsSchema = z.strictObject({
    * intent-free market order, never more than the broker confirms held. Off: they are only alerted.
    */
   flatten_assigned_shares: z._default(z.boolean(), false),
+  /** Dollars: the day's loss at which the daily loss breaker switches openings off; `null` = no breaker. */
+  max_daily_loss: z._default(z.nullable(z.number().check(z.gt(0), z.lte(100_000_000))), null),
+  /** With the breaker tripped, also close every position through the guarded exit path. */
+  flatten_on_daily_loss: z._default(z.boolean(), false),
 });
 
 /** How the exit evaluator prices positions and sends its orders. */

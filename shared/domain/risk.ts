@@ -122,6 +122,8 @@ export interface DynamicRiskInput {
   readonly livePositions: number;
   /** From the runtime control item (kill switch); undefined when none is stored. */
   readonly controlTradingEnabled: boolean | undefined;
+  /** Who switched it: `daily_loss` (the breaker) refuses as `risk_limit:daily_loss`. */
+  readonly controlSetBy?: string;
   /** Per share: the limit price, or the price a market order would pay (ask for BUY, bid for SELL). */
   readonly pricePerShare: number;
   readonly optionsBuyingPower: number;
@@ -131,6 +133,13 @@ export interface DynamicRiskInput {
 export function checkDynamicLimits(input: DynamicRiskInput): void {
   const { rec, account } = input;
   const id = rec.recommendation_id;
+  if (input.controlTradingEnabled === false && input.controlSetBy === 'daily_loss') {
+    throw new RiskLimitError(
+      `openings are switched off for account ${account.name}: the day's loss reached limits.max_daily_loss`,
+      'daily_loss',
+      id,
+    );
+  }
   if (input.controlTradingEnabled === false) {
     throw new RiskLimitError(
       `trading is switched off for account ${account.name} (kill switch)`,

@@ -32,13 +32,14 @@ export function createExitEvaluatorHandler(
   // What the last sweep of this container quoted: the next one asks for those quotes at once.
   let expectedSymbols: readonly string[] = [];
   return async (_event, context) => {
-    const { broker, marketData, store } = await deps();
+    const { broker, marketData, store, tradeEvents } = await deps();
     try {
       const report = await runSweep({
         account: config.account,
         broker,
         marketData,
         store,
+        tradeEvents,
         now,
         log: logger,
         metrics: sink,

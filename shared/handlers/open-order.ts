@@ -51,7 +51,7 @@ export function createOpenOrderHandler(
     // A BatchProcessor holds the batch it is working on: one per invocation, so concurrent invocations of
     // one handler instance (local mode's pollers) never mix their batchItemFailures.
     const processor = new BatchProcessor(EventType.SQS);
-    const { broker, marketData, store } = await deps();
+    const { broker, marketData, store, tradeEvents } = await deps();
     const snapshot = new BrokerSnapshot(broker, marketData, symbolsOfBatch(event.Records));
     const recordHandler = (record: SQSRecord) =>
       handleRecommendationRecord(
@@ -61,6 +61,7 @@ export function createOpenOrderHandler(
           broker,
           marketData,
           store,
+          tradeEvents,
           snapshot,
           now,
           log: logger,

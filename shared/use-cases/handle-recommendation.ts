@@ -11,6 +11,7 @@ import type { Recommendation } from '../domain/recommendation';
 import { retryDelaySeconds } from '../domain/retry-schedule';
 import { messageAgeSeconds } from '../domain/risk';
 import type { RetryScheduler } from '../ports';
+import { emitTradeEvent, positionOpenedEvent } from './trade-events';
 
 /** How a transiently failed message is brought back sooner than the queue's visibility timeout. */
 export interface RetryOptions {
@@ -40,6 +41,9 @@ export async function handleRecommendation(
       state: outcome.position.state,
       order_id: outcome.position.open_order_id,
     });
+    // Filled at once (or found filled on a retry): opened now. Otherwise the sweep announces the fill it learns.
+    const opened = positionOpenedEvent(outcome.position, deps.now().toISOString());
+    if (opened && outcome.kind !== 'duplicate') await emitTradeEvent(deps, opened);
     return outcome;
   } catch (err) {
     if (isTransient(err)) await scheduleRetry(err, rec, delivery, deps, retry);
@@ -56,7 +60,7 @@ export async function handleRecommendation(
 export async function recordRefusal(
   err: unknown,
   delivery: Delivery,
-  deps: Pick<OpenPositionDeps, 'account' | 'store' | 'log' | 'metrics' | 'now'>,
+  deps: Pick<OpenPositionDeps, 'account' | 'store' | 'log' | 'metrics' | 'now' | 'tradeEvents'>,
   recommendationId?: string,
 ): Promise<void> {
   const reason = err instanceof PipelineError ? err.reason : 'unexpected_error';
@@ -70,18 +74,31 @@ export async function recordRefusal(
     ...(err instanceof RecommendationRefusedError ? { refused_before: true } : {}),
   });
   deps.metrics.count(Metric.RecommendationsRejected, 1, { reason: reason.split(':')[0] });
-  await deps.store
-    .recordRejection({
+  const key = id ?? `msg:${delivery.messageId}`;
+  const detail = (err as Error).message.slice(0, 2000);
+  const at = deps.now().toISOString();
+  await Promise.all([
+    deps.store
+      .recordRejection({
+        account: deps.account.name,
+        key,
+        reason,
+        detail,
+        message_id: delivery.messageId,
+        body_excerpt: delivery.bodyExcerpt,
+        receive_count: delivery.receiveCount,
+        at,
+      })
+      .catch((e) => deps.log.warn('Could not record the rejection', { ...context, error: String(e) })),
+    emitTradeEvent(deps, {
+      type: 'recommendation_refused',
       account: deps.account.name,
-      key: id ?? `msg:${delivery.messageId}`,
+      key,
       reason,
-      detail: (err as Error).message.slice(0, 2000),
-      message_id: delivery.messageId,
-      body_excerpt: delivery.bodyExcerpt,
-      receive_count: delivery.receiveCount,
-      at: deps.now().toISOString(),
-    })
-    .catch((e) => deps.log.warn('Could not record the rejection', { ...context, error: String(e) }));
+      detail: detail.slice(0, 500),
+      at,
+    }),
+  ]);
 }
 
 /** Logs a transient failure and asks the queue to bring the message back after the retry schedule's delay. */

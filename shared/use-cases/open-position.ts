@@ -17,7 +17,7 @@ import {
   RecommendationRefusedError,
   TransientError,
 } from '../domain/errors';
-import type { Broker, BrokerOrder, Clock, MarketData, PositionStore } from '../ports';
+import type { Broker, BrokerOrder, Clock, MarketData, PositionStore, TradeEvents } from '../ports';
 import type { Log, MetricsSink } from '../observability';
 import { Metric } from '../metric-names';
 import type { BrokerSnapshot } from './broker-snapshot';
@@ -41,6 +41,8 @@ export interface OpenPositionDeps {
   readonly broker: Broker;
   readonly marketData: MarketData;
   readonly store: PositionStore;
+  /** Where opens and refusals are announced (best effort). @default none */
+  readonly tradeEvents?: TradeEvents;
   readonly snapshot: BrokerSnapshot;
   readonly now: Clock;
   readonly log: Log;
@@ -217,6 +219,7 @@ async function checkRisk(
     // A resumed claim is itself in the live index: don't count it against its own limit.
     livePositions: live - (existing ? 1 : 0),
     controlTradingEnabled: control?.trading_enabled,
+    controlSetBy: control?.set_by,
     pricePerShare: plan.price_per_share,
     optionsBuyingPower: brokerAccount.optionsBuyingPower,
   });

@@ -7,6 +7,8 @@ import { emptyReport, SweepState, type Mutable, type SweepDeps, type SweepReport
 import { learn } from './sweep/learn';
 import { reconcile } from './sweep/reconcile';
 import { evaluateAndAct, manageWorking, managePendingOpen, resend } from './sweep/act';
+import { resetDailyLoss, trackDayPnl } from './sweep/daily-loss';
+import { announceOpened } from './sweep/announce';
 
 export type { SweepDeps, SweepReport } from './sweep/state';
 
@@ -72,11 +74,13 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
 /** The sweep proper, once the lease is held; returns how many positions were open. */
 async function sweepHoldingLease(deps: SweepDeps, report: Mutable<SweepReport>): Promise<number> {
   const s = new SweepState(deps, report);
-  const { live, brokerPositions, openOrders, clock, control, closedOrders, unreadable, prefetched } =
-    await readSnapshot(deps, s);
+  const snapshot = await readSnapshot(deps, s);
+  const { live, brokerPositions, openOrders, clock, closedOrders, unreadable, prefetched } = snapshot;
   report.livePositions = live.length;
   report.marketOpen = clock.isOpen;
   s.init(brokerPositions, openOrders, clock, closedOrders ?? []);
+  // The daily loss breaker's own switch ends at the next trading day's open (before anything acts).
+  const control = await resetDailyLoss(s, snapshot.control);
   for (const u of unreadable) {
     s.alert(
       'unreadable_record',
@@ -91,6 +95,7 @@ async function sweepHoldingLease(deps: SweepDeps, report: Mutable<SweepReport>):
   const learned = (await s.forEach(byUrgency, (p) => learn(s, p))).filter(
     (p): p is Position => p !== null && p.state !== 'closed',
   );
+  announceOpened(s, live, learned);
 
   // 2. Reconcile with the broker before deciding anything.
   const positions = await reconcile(s, learned);
@@ -118,6 +123,8 @@ async function sweepHoldingLease(deps: SweepDeps, report: Mutable<SweepReport>):
   await s.forEach(working, (p) => manageWorking(s, p, quotes.get(p.option_symbol), flatten));
   await s.forEach(pending, (p) => managePendingOpen(s, p, quotes.get(p.option_symbol), flatten));
   await s.forEach(open, (p) => evaluateAndAct(s, p, quotes.get(p.option_symbol), flatten));
+  await trackDayPnl(s, positions, quotes, control);
+  await Promise.all(s.events);
 
   // The feed is down for this sweep when its read failed, or when every position that needed a price had none.
   if (report.quoteFeedFailed || (s.priced > 0 && s.unpriced === s.priced)) {

@@ -168,9 +168,9 @@ describe('alarms', () => {
     }
   });
 
-  it('are nineteen per account', () => {
-    expect(main.alarms).toHaveLength(19);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 38);
+  it('are twenty per account (the daily loss breaker and assignment shares among them)', () => {
+    expect(main.alarms).toHaveLength(20);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 40);
   });
 
   it('every metric a sweep alert counts in has an alarm on it (one per alert kind, a typed list)', () => {

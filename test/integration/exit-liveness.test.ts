@@ -317,6 +317,7 @@ describe('9. per-position errors and alerts are counted in metrics (their alarms
         metrics: {
           count: (name, value = 1) => void (counted[name] = (counted[name] ?? 0) + value),
           durationMs: () => undefined,
+          gauge: () => undefined,
         },
       });
     h.mid(FUTURE_SYMBOL, 1.0);

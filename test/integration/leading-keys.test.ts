@@ -82,9 +82,12 @@ async function exerciseStore(store: DynamoPositionStore, account: string): Promi
   const open = await store.replace(claimed, { ...claimed, state: 'open' });
   await store.listLive(account);
   await store.countLive(account);
-  await store.replace(open, { ...open, state: 'closed', close_reason: 'take_profit' });
+  // A close that realized something also adds to the day's realized total (its own item).
+  await store.replace(open, { ...open, state: 'closed', close_reason: 'take_profit', realized_pnl: 10 });
+  await store.getDayRealized(account, '2026-06-01');
   await store.getControl(account);
   await store.putControl(account, { trading_enabled: false, flatten: false, reason: 'test' });
+  await store.replaceControl(account, null, { trading_enabled: false, flatten: false }); // refused: exists
   await store.acquireSweepLease(account, 'owner-1', 1_000, 61_000);
   await store.acquireSweepLease(account, 'owner-2', 2_000, 62_000); // refused: held
   await store.releaseSweepLease(account, 'owner-1');
@@ -127,7 +130,7 @@ describe('position store requests stay inside the account’s leading keys', () 
 
     // Every kind of request the store makes was seen, so a new one cannot slip past this test.
     expect(new Set(requests.map((r) => r.command))).toEqual(
-      new Set(['PutItemCommand', 'GetItemCommand', 'QueryCommand', 'DeleteItemCommand']),
+      new Set(['PutItemCommand', 'GetItemCommand', 'QueryCommand', 'DeleteItemCommand', 'UpdateItemCommand']),
     );
     expect(requests.some((r) => leadingKeys(r).resource === 'index')).toBe(true);
     expect(violations(requests, account)).toEqual([]);

@@ -8,11 +8,15 @@ import type {
   MarketClock,
   MarketData,
   PositionStore,
+  TradeEvents,
 } from '../../ports';
 import { TERMINAL_ORDER_STATUSES } from '../../ports';
 import type { Log, MetricsSink } from '../../observability';
 import { ALERT_METRICS, Metric, type AlertKind } from '../../metric-names';
 import { ExitBudget } from './exit-budget';
+import type { TradeEvent } from '../../domain/trade-events';
+import type { DayPnl } from '../../domain/daily-loss';
+import { emitTradeEvent } from '../trade-events';
 
 export interface SweepDeps {
   readonly account: AccountConfig;
@@ -48,6 +52,8 @@ export interface SweepDeps {
    * until then. @default 60000
    */
   readonly sweepLeaseMs?: number;
+  /** Where closes and kill switch changes are announced (best effort). @default none */
+  readonly tradeEvents?: TradeEvents;
 }
 
 /** What one sweep did, for logs, tests and the local view. */
@@ -75,6 +81,8 @@ export interface SweepReport {
   readonly quoteFeedFailed: boolean;
   /** Why this sweep did nothing (another sweep of the account held the lease); null when it ran. */
   readonly skipped: string | null;
+  /** The account's P&L of the trading day at this sweep's quotes; null when it could not be computed. */
+  readonly dayPnl: DayPnl | null;
 }
 
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -95,6 +103,7 @@ export function emptyReport(): Mutable<SweepReport> {
     quotedSymbols: [],
     quoteFeedFailed: false,
     skipped: null,
+    dayPnl: null,
   };
 }
 
@@ -119,6 +128,8 @@ export class SweepState {
   readonly workingExit = new Map<string, BrokerOrder>();
   /** Position id → its opening order still working at the broker. */
   readonly workingOpen = new Map<string, BrokerOrder>();
+  /** Trade events this sweep published, awaited before it ends (each settles within its timeout). */
+  readonly events: Array<Promise<void>> = [];
   /** Evaluations that needed a price, and how many of them had no usable quote. */
   priced = 0;
   unpriced = 0;
@@ -233,6 +244,21 @@ export class SweepState {
       option_symbol: p.option_symbol,
       realized_pnl: p.realized_pnl,
     });
+    if (p.realized_pnl !== 0) this.deps.metrics.gauge(Metric.RealizedPnl, p.realized_pnl);
+    this.emit({
+      type: 'position_closed',
+      account: p.account,
+      position_id: p.position_id,
+      option_symbol: p.option_symbol,
+      reason,
+      realized_pnl: p.realized_pnl,
+      at: this.nowIso(),
+    });
+  }
+
+  /** Publishes a trade event alongside the sweep's work (never fails it; see `emitTradeEvent`). */
+  emit(event: TradeEvent): void {
+    this.events.push(emitTradeEvent(this.deps, event));
   }
 
   alert(kind: AlertKind, symbol: string, detail: string): void {

@@ -1,0 +1,78 @@
+/**
+ * Trade events: what an operator's e-mail, chat or another queue hears about an account's trades. One event
+ * is one JSON message with a short human subject line ({@link tradeEventSubject}).
+ */
+
+/** A position opened: its opening order filled (the contracts held and the average fill price). */
+export interface PositionOpenedEvent {
+  readonly type: 'position_opened';
+  readonly account: string;
+  readonly position_id: string;
+  readonly option_symbol: string;
+  readonly side: 'long' | 'short';
+  /** Contracts held. */
+  readonly qty: number;
+  /** Per share: the average fill price. */
+  readonly price: number;
+  readonly at: string;
+}
+
+/** A position closed (any reason), with what it realized. */
+export interface PositionClosedEvent {
+  readonly type: 'position_closed';
+  readonly account: string;
+  readonly position_id: string;
+  readonly option_symbol: string;
+  readonly reason: string;
+  /** Dollars, partial exits included. */
+  readonly realized_pnl: number;
+  readonly at: string;
+}
+
+/** A recommendation refused for good (it goes to the dead-letter queue). */
+export interface RecommendationRefusedEvent {
+  readonly type: 'recommendation_refused';
+  readonly account: string;
+  /** The recommendation_id, or `msg:<SQS messageId>` when the body had none. */
+  readonly key: string;
+  readonly reason: string;
+  readonly detail: string;
+  readonly at: string;
+}
+
+/** The account's kill switch changed: who changed it and why. */
+export interface KillSwitchChangedEvent {
+  readonly type: 'kill_switch_changed';
+  readonly account: string;
+  readonly trading_enabled: boolean;
+  readonly flatten: boolean;
+  /** `operator` or `daily_loss` (the breaker). */
+  readonly set_by: string;
+  readonly reason: string;
+  readonly at: string;
+}
+
+export type TradeEvent =
+  PositionOpenedEvent | PositionClosedEvent | RecommendationRefusedEvent | KillSwitchChangedEvent;
+
+const usd = (x: number): string => `${x < 0 ? '-' : '+'}$${Math.abs(x).toFixed(2)}`;
+
+/** A short human subject line (SNS caps subjects at 100 characters, ASCII, no line breaks). */
+export function tradeEventSubject(e: TradeEvent): string {
+  let text: string;
+  switch (e.type) {
+    case 'position_opened':
+      text = `[${e.account}] opened ${e.side} ${e.qty} ${e.option_symbol} @ ${e.price.toFixed(2)}`;
+      break;
+    case 'position_closed':
+      text = `[${e.account}] closed ${e.option_symbol} (${e.reason}) ${usd(e.realized_pnl)}`;
+      break;
+    case 'recommendation_refused':
+      text = `[${e.account}] refused ${e.key}: ${e.reason}`;
+      break;
+    case 'kill_switch_changed':
+      text = `[${e.account}] openings ${e.trading_enabled ? 'ON' : 'OFF'}${e.flatten ? ' + flatten' : ''} by ${e.set_by}`;
+      break;
+  }
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
+}

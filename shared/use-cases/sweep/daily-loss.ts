@@ -1,0 +1,105 @@
+/**
+ * The account's view in a sweep: the day's P&L and open exposure as metrics, and the daily loss breaker
+ * (shared/domain/daily-loss.ts) acting on the account's kill switch, the same control item the operator
+ * uses. No broker call: the figures come from the sweep's own reads and one small table item.
+ */
+import {
+  breakerReset,
+  breakerTrip,
+  computeDayPnl,
+  tradingDay,
+  type BreakerVerdict,
+} from '../../domain/daily-loss';
+import { openExposure } from '../../domain/pnl-report';
+import type { Position } from '../../domain/position';
+import { Metric } from '../../metric-names';
+import type { AccountControl, OptionQuote } from '../../ports';
+import type { SweepState } from './state';
+
+/**
+ * At a new trading day's open, switches openings back on when the breaker switched them off on an earlier
+ * day (never an operator's switch). Returns the control this sweep acts under.
+ */
+export async function resetDailyLoss(
+  s: SweepState,
+  control: AccountControl | null,
+): Promise<AccountControl | null> {
+  const verdict = breakerReset(control, s.now(), s.clock.isOpen);
+  if (verdict.action !== 'reset') return control;
+  try {
+    return (await setSwitch(s, control, verdict)) ?? (await s.deps.store.getControl(s.account.name));
+  } catch (err) {
+    // Openings stay off a sweep longer; the next sweep tries again.
+    s.deps.log.warn(`The daily loss breaker could not switch openings back on: ${String(err)}`);
+    return control;
+  }
+}
+
+/**
+ * After acting: publishes the day's P&L and the open exposure, and trips the breaker when the day's loss
+ * reached `limits.max_daily_loss` (openings off, an alert, and the next sweep flattens when configured).
+ * `positions` are this sweep's live records; those it closed are counted through the day's realized total.
+ * A failure here is logged: the positions were managed already.
+ */
+export async function trackDayPnl(
+  s: SweepState,
+  positions: readonly Position[],
+  quotes: ReadonlyMap<string, OptionQuote>,
+  control: AccountControl | null,
+): Promise<void> {
+  try {
+    const closedNow = new Set(s.report.closed.map((c) => c.position_id));
+    const live = positions.filter((p) => !closedNow.has(p.position_id));
+    const now = s.now();
+    const realizedClosedUsd = await s.deps.store.getDayRealized(s.account.name, tradingDay(now));
+    const maxQuoteAgeSeconds = s.account.exit_execution.max_quote_age_seconds;
+    const pnl = computeDayPnl({ now, realizedClosedUsd, live, quotes, maxQuoteAgeSeconds });
+    const exposure = openExposure(live);
+    s.deps.metrics.gauge(Metric.DayPnl, pnl.day_pnl_usd);
+    s.deps.metrics.gauge(Metric.OpenPremium, exposure.long_premium_usd + exposure.short_premium_usd);
+    s.report.dayPnl = pnl;
+    const limits = s.account.limits;
+    const verdict = breakerTrip({
+      maxDailyLoss: limits.max_daily_loss,
+      flattenOnLoss: limits.flatten_on_daily_loss,
+      pnl,
+      control,
+    });
+    if (verdict.action !== 'trip') return;
+    // The switch changed since this sweep read it (an operator): theirs stands; the next sweep decides again.
+    if (!(await setSwitch(s, control, verdict))) return;
+    s.alert('daily_loss', '*', `${verdict.reason}; openings are off until the next trading day's open`);
+  } catch (err) {
+    s.deps.log.warn(`The day's P&L could not be computed this sweep: ${String(err)}`);
+  }
+}
+
+/**
+ * Writes the breaker's switch over `prev` (the control this sweep read) and announces it; null, writing
+ * nothing, when the item changed since it was read.
+ */
+async function setSwitch(
+  s: SweepState,
+  prev: AccountControl | null,
+  verdict: Extract<BreakerVerdict, { next: unknown }>,
+): Promise<AccountControl | null> {
+  const control: AccountControl = { ...verdict.next, updated_at: s.nowIso(), reason: verdict.reason };
+  if (!(await s.deps.store.replaceControl(s.account.name, prev, control))) {
+    s.deps.log.info('The kill switch changed since this sweep read it; the daily loss breaker leaves it');
+    return null;
+  }
+  s.deps.log.warn(`Kill switch set by the daily loss breaker: ${verdict.reason}`, {
+    trading_enabled: control.trading_enabled,
+    flatten: control.flatten,
+  });
+  s.emit({
+    type: 'kill_switch_changed',
+    account: s.account.name,
+    trading_enabled: control.trading_enabled,
+    flatten: control.flatten,
+    set_by: 'daily_loss',
+    reason: verdict.reason,
+    at: control.updated_at!,
+  });
+  return control;
+}

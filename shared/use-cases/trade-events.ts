@@ -1,0 +1,59 @@
+/**
+ * Publishing trade events best effort: a publish that fails or takes longer than a moment is logged and
+ * counted ({@link Metric.TradeEventsFailed}), never thrown, so a notification never fails or holds up a trade.
+ */
+import type { Position } from '../domain/position';
+import type { TradeEvent } from '../domain/trade-events';
+import { Metric } from '../metric-names';
+import type { Log, MetricsSink } from '../observability';
+import type { TradeEvents } from '../ports';
+
+/** Trade events go nowhere (no topic configured). */
+export const NO_TRADE_EVENTS: TradeEvents = { publish: () => Promise.resolve() };
+
+/** How long a trade waits for its event's publish at most. */
+export const TRADE_EVENT_TIMEOUT_MS = 2_000;
+
+/** What {@link emitTradeEvent} needs: the events port (absent: nothing to do), a log and metrics. */
+export interface TradeEventDeps {
+  readonly tradeEvents?: TradeEvents;
+  readonly log: Log;
+  readonly metrics: MetricsSink;
+}
+
+/** Publishes `event`; resolves within `timeoutMs` whatever happens, and never rejects. */
+export async function emitTradeEvent(
+  deps: TradeEventDeps,
+  event: TradeEvent,
+  timeoutMs = TRADE_EVENT_TIMEOUT_MS,
+): Promise<void> {
+  if (!deps.tradeEvents) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    // A synchronous throw of a faulty adapter is a failed publish too.
+    await Promise.race([Promise.resolve().then(() => deps.tradeEvents!.publish(event)), timeout]);
+  } catch (err) {
+    deps.metrics.count(Metric.TradeEventsFailed, 1, { type: event.type });
+    deps.log.warn(`Trade event ${event.type} not published: ${String(err)}`, { trade_event: event.type });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The `position_opened` event of a position that holds what its opening order filled; null before that. */
+export function positionOpenedEvent(p: Position, at: string): TradeEvent | null {
+  if (p.state !== 'open' || typeof p.entry_price !== 'number' || p.quantity <= 0) return null;
+  return {
+    type: 'position_opened',
+    account: p.account,
+    position_id: p.position_id,
+    option_symbol: p.option_symbol,
+    side: p.side,
+    qty: p.quantity,
+    price: p.entry_price,
+    at,
+  };
+}

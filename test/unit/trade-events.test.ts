@@ -1,0 +1,173 @@
+/**
+ * Issue 16, part 4: the SNS publisher against a recorded client (the real SDK client; a middleware records
+ * each request as it would go on the wire and answers in place of AWS), the subject lines, and the best-effort
+ * wrapper: a failing or hanging publish is counted and never thrown.
+ */
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { HttpRequest } from '@smithy/types';
+import { SnsTradeEvents } from '../../shared/adapters/sns-trade-events';
+import { tradeEventSubject, type TradeEvent } from '../../shared/domain/trade-events';
+import { Metric } from '../../shared/metric-names';
+import { SILENT_LOG, type MetricsSink } from '../../shared/observability';
+import { emitTradeEvent } from '../../shared/use-cases/trade-events';
+
+const TOPIC = 'arn:aws:sns:us-east-1:123456789012:trade-events';
+const AT = '2026-06-01T15:00:00.000Z';
+
+const closed: TradeEvent = {
+  type: 'position_closed',
+  account: 'main',
+  position_id: 'rec-1',
+  option_symbol: 'GOOGL271217C00340000',
+  reason: 'stop_loss',
+  realized_pnl: -123.4,
+  at: AT,
+};
+
+/** A real SNS client whose requests are recorded and answered here instead of by AWS. */
+function recordedClient(answer: 'ok' | 'fail' | 'hang' = 'ok') {
+  const requests: HttpRequest[] = [];
+  const client = new SNSClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
+    maxAttempts: 1,
+  });
+  client.middlewareStack.add(
+    () => async (args) => {
+      requests.push(args.request as HttpRequest);
+      if (answer === 'fail')
+        throw Object.assign(new Error('AuthorizationError'), { name: 'AuthorizationError' });
+      if (answer === 'hang') await new Promise(() => undefined);
+      return { response: { statusCode: 200, headers: {} }, output: { MessageId: 'm-1', $metadata: {} } };
+    },
+    { step: 'finalizeRequest', name: 'recordAndAnswer', priority: 'low' },
+  );
+  return { client, requests };
+}
+
+/** The form fields of a recorded request (SNS speaks the query protocol). */
+function fieldsOf(req: HttpRequest): Record<string, string> {
+  return Object.fromEntries(new URLSearchParams(String(req.body)));
+}
+
+describe('SnsTradeEvents', () => {
+  it('publishes one JSON message with the subject line and type/account attributes to the topic', async () => {
+    const { client, requests } = recordedClient();
+    await new SnsTradeEvents(client, TOPIC).publish(closed);
+    expect(requests).toHaveLength(1);
+    const f = fieldsOf(requests[0]);
+    expect(f.Action).toBe('Publish');
+    expect(f.TopicArn).toBe(TOPIC);
+    expect(f.Subject).toBe('[main] closed GOOGL271217C00340000 (stop_loss) -$123.40');
+    expect(JSON.parse(String(f.Message))).toEqual(closed);
+    expect(f).toMatchObject({
+      'MessageAttributes.entry.1.Name': 'type',
+      'MessageAttributes.entry.1.Value.StringValue': 'position_closed',
+      'MessageAttributes.entry.2.Name': 'account',
+      'MessageAttributes.entry.2.Value.StringValue': 'main',
+    });
+    // Signed for SNS in the client's region, one attempt only.
+    expect(requests[0].headers.host).toBe('sns.us-east-1.amazonaws.com');
+    expect(requests[0].headers['amz-sdk-request']).toBe('attempt=1; max=1');
+  });
+
+  it('rejects when SNS refuses (the caller counts it)', async () => {
+    const { client } = recordedClient('fail');
+    await expect(new SnsTradeEvents(client, TOPIC).publish(closed)).rejects.toThrow(/AuthorizationError/);
+  });
+});
+
+describe('tradeEventSubject', () => {
+  it('names the event in a line of at most 100 printable characters', () => {
+    const subjects = [
+      tradeEventSubject({
+        type: 'position_opened',
+        account: 'main',
+        position_id: 'r',
+        option_symbol: 'SPY261218P00400000',
+        side: 'short',
+        qty: 3,
+        price: 1.5,
+        at: AT,
+      }),
+      tradeEventSubject({
+        type: 'recommendation_refused',
+        account: 'main',
+        key: 'x'.repeat(200),
+        reason: 'risk_limit:daily_loss',
+        detail: 'd',
+        at: AT,
+      }),
+      tradeEventSubject({
+        type: 'kill_switch_changed',
+        account: 'main',
+        trading_enabled: false,
+        flatten: true,
+        set_by: 'daily_loss',
+        reason: 'r\nx',
+        at: AT,
+      }),
+    ];
+    expect(subjects[0]).toBe('[main] opened short 3 SPY261218P00400000 @ 1.50');
+    expect(subjects[1]).toHaveLength(100);
+    expect(subjects[2]).toBe('[main] openings OFF + flatten by daily_loss');
+    for (const s of subjects) expect(s).toMatch(/^[\x20-\x7e]{1,100}$/);
+  });
+});
+
+describe('emitTradeEvent (best effort)', () => {
+  function counting() {
+    const counts: Record<string, number> = {};
+    const metrics: MetricsSink = {
+      count: (name, value = 1) => void (counts[name] = (counts[name] ?? 0) + value),
+      durationMs: () => undefined,
+      gauge: () => undefined,
+    };
+    return { counts, metrics };
+  }
+
+  it('a refused publish resolves, counted in trade_events_failed', async () => {
+    const { counts, metrics } = counting();
+    const { client } = recordedClient('fail');
+    await expect(
+      emitTradeEvent({ tradeEvents: new SnsTradeEvents(client, TOPIC), log: SILENT_LOG, metrics }, closed),
+    ).resolves.toBeUndefined();
+    expect(counts[Metric.TradeEventsFailed]).toBe(1);
+  });
+
+  it('a publish that never answers is abandoned after the timeout, counted', async () => {
+    const { counts, metrics } = counting();
+    const { client } = recordedClient('hang');
+    const started = Date.now();
+    await emitTradeEvent(
+      { tradeEvents: new SnsTradeEvents(client, TOPIC, 60_000), log: SILENT_LOG, metrics },
+      closed,
+      100,
+    );
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(counts[Metric.TradeEventsFailed]).toBe(1);
+  });
+
+  it('a publish that throws synchronously is a failure too; no port at all is nothing to do', async () => {
+    const { counts, metrics } = counting();
+    const throwing = {
+      publish: (): Promise<void> => {
+        throw new Error('bad adapter');
+      },
+    };
+    await emitTradeEvent({ tradeEvents: throwing, log: SILENT_LOG, metrics }, closed);
+    await emitTradeEvent({ log: SILENT_LOG, metrics }, closed);
+    expect(counts).toEqual({ [Metric.TradeEventsFailed]: 1 });
+  });
+
+  it('a publish that succeeds counts nothing', async () => {
+    const { counts, metrics } = counting();
+    const { client, requests } = recordedClient();
+    await emitTradeEvent(
+      { tradeEvents: new SnsTradeEvents(client, TOPIC), log: SILENT_LOG, metrics },
+      closed,
+    );
+    expect(requests).toHaveLength(1);
+    expect(counts).toEqual({});
+  });
+});
