@@ -271,6 +271,8 @@ export class Figures {
   // Violations: every one must stay 0.
   duplicates = 0;
   oversells = 0;
+  /** Closing resends that left after their first copy had landed: refused by the broker as duplicate ids. */
+  resendsOfLandedIds = 0;
   unintendedShorts = 0;
   intentViolations = 0;
   lost = 0;
@@ -482,7 +484,11 @@ export class Run {
           const available = Math.abs(Number(pos?.qty_available ?? 0));
           const qty = Number(body.qty);
           const reduces = body.side === 'sell' ? held > 0 : held < 0;
-          if (!reduces || qty > Math.min(Math.abs(held), available)) {
+          // A resend whose first copy landed after the sweep's lookup and fresh read (it was still in flight):
+          // the broker already has this client_order_id and refuses the copy, so nothing is sold twice.
+          const idTaken = this.sim.orders(this.keyId).some((o) => o.client_order_id === body.client_order_id);
+          if (idTaken) this.figures.resendsOfLandedIds++;
+          else if (!reduces || qty > Math.min(Math.abs(held), available)) {
             this.figures.oversells++;
             this.violations.push(
               `oversell: closing ${body.side} ${qty} ${String(body.symbol)} (${String(body.client_order_id)}) while the broker holds ${held} with ${available} available`,
@@ -1192,6 +1198,7 @@ export function formatFigures(f: Figures, elapsedMs: number): string {
     `| dead-lettered messages / rejections recorded | ${f.deadLettered} / ${f.rejectionsRecorded} |`,
     `| resends refused by the broker as duplicate client_order_id | ${f.brokerDedupedResends} |`,
     `| closing orders overtaken in flight by a hand close (a short, alerted) | ${f.closesRacedByHand} |`,
+    `| closing resends that left after their first copy landed (refused as duplicate ids) | ${f.resendsOfLandedIds} |`,
     `| assignments, exercises and expiries booked / orders flattening delivered shares | ${f.optionEvents} / ${f.sharesOrders} |`,
     `| **duplicates** | ${f.duplicates} |`,
     `| **oversells** | ${f.oversells} |`,
