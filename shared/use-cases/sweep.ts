@@ -7,6 +7,7 @@ import { emptyReport, SweepState, type Mutable, type SweepDeps, type SweepReport
 import { learn } from './sweep/learn';
 import { reconcile } from './sweep/reconcile';
 import { evaluateAndAct, manageWorking, managePendingOpen, resend } from './sweep/act';
+import { pollUntilDeadline } from './sweep/poll';
 
 export type { SweepDeps, SweepReport } from './sweep/state';
 
@@ -43,8 +44,12 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
     return report;
   }
   let openCount = 0;
+  let passMs = 0;
   try {
     openCount = await sweepHoldingLease(deps, report);
+    passMs = Date.now() - started;
+    // Still holding the lease: the price-rule polls of a scheduled sweep (sweep/poll.ts).
+    if (deps.poll) await pollUntilDeadline(deps, deps.poll, report);
   } finally {
     await deps.store
       .releaseSweepLease(deps.account.name, owner)
@@ -53,7 +58,8 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
       );
   }
 
-  report.durationMs = Date.now() - started;
+  // The full pass's duration: the polls after it are counted apart (report.polls).
+  report.durationMs = passMs;
   deps.metrics.durationMs(Metric.SweepDuration, report.durationMs);
   deps.metrics.count(Metric.OpenPositions, openCount);
   deps.log.info('Sweep finished', {
@@ -65,6 +71,7 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
     conflicts: report.conflicts,
     errors: report.errors.length,
     duration_ms: report.durationMs,
+    polls: report.polls,
   });
   return report;
 }

@@ -13,6 +13,7 @@ import { TERMINAL_ORDER_STATUSES } from '../../ports';
 import type { Log, MetricsSink } from '../../observability';
 import { ALERT_METRICS, Metric, type AlertKind } from '../../metric-names';
 import { ExitBudget } from './exit-budget';
+import type { PollWindow } from './poll';
 
 export interface SweepDeps {
   readonly account: AccountConfig;
@@ -48,6 +49,8 @@ export interface SweepDeps {
    * until then. @default 60000
    */
   readonly sweepLeaseMs?: number;
+  /** After the full pass, poll the price rules until then (sweep/poll.ts); absent: one pass. */
+  readonly poll?: PollWindow;
 }
 
 /** What one sweep did, for logs, tests and the local view. */
@@ -75,6 +78,8 @@ export interface SweepReport {
   readonly quoteFeedFailed: boolean;
   /** Why this sweep did nothing (another sweep of the account held the lease); null when it ran. */
   readonly skipped: string | null;
+  /** Price-rule polls made after the full pass (sweep/poll.ts); absent when the sweep did not poll. */
+  readonly polls?: number;
 }
 
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
