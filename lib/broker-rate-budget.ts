@@ -24,8 +24,11 @@
  * What is left for opens is 200 − sweep (191/minute for `main`). A recommendation costs 1 + 3/b requests:
  *    - batches full (bursts, b = 10): 1.3 each → ⌊191 / 1.3⌋ = 146 recommendations/minute;
  *    - worst case, every recommendation alone in its batch (b = 1): 4 each → ⌊191 / 4⌋ = 47/minute.
- * The 5 s batching window moves a trickle from the second case towards the first: a poller holds the
- * batch up to 5 s to let more recommendations join it (5 s of latency against a 5-minute staleness limit).
+ * There is no batching window (0 s): a trickle of recommendations is the second case, 47 a minute at
+ * most, far above what a signal producer sends one at a time; a burst fills its batches (what is already
+ * queued when a poller receives comes 10 at a time), the first case. A 5 s window would move a trickle
+ * towards the first case at the price of up to 5 s before every order (issue 15: measured in
+ * docs/BENCHMARKS.md, message sent → order at the broker).
  *
  * 3. The sweep's price-rule polls (`sweep_poll_seconds`, shared/use-cases/sweep/poll.ts): after its full
  *    pass a scheduled sweep asks every p seconds for the quotes of its open positions only (⌈N/100⌉
@@ -50,7 +53,11 @@ export const OPEN_ORDER_REQUESTS_PER_BATCH = 3;
 /** SQS event source settings of the open-order function (see the arithmetic above). */
 export const OPEN_ORDER_EVENT_SOURCE = {
   batchSize: 10,
-  maxBatchingWindowSeconds: 5,
+  /**
+   * No batching window (issue 15): a recommendation is handed over as soon as a poller receives it (up to
+   * 5 s sooner); what is already queued still comes 10 to a batch.
+   */
+  maxBatchingWindowSeconds: 0,
   /** The SQS event source minimum: two batches in flight per account. */
   maxConcurrency: 2,
 } as const;

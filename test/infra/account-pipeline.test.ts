@@ -94,7 +94,7 @@ describe('open-order event source', () => {
       FunctionName: { Ref: logicalId(main.openOrderFunction) },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BatchSize: 10,
-      MaximumBatchingWindowInSeconds: 5,
+      MaximumBatchingWindowInSeconds: 0,
       ScalingConfig: { MaximumConcurrency: 2 },
     });
   });
