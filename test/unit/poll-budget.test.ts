@@ -10,6 +10,7 @@ import {
 } from '../../lib/broker-rate-budget';
 import { parseAccountConfig } from '../../shared/domain/account-config';
 import { pollIntervalMs, pollRequests, pollRequestsPerMinute } from '../../shared/domain/poll-budget';
+import { POLL_END_MARGIN_MS, pollWindowFor, REMAINING_MARGIN_MS } from '../../shared/use-cases/sweep/poll';
 
 describe('poll budget arithmetic', () => {
   it('a poll costs ⌈N/100⌉ snapshot calls plus the 3 reads made when a rule fires', () => {
@@ -66,5 +67,37 @@ describe('sweep_poll_seconds', () => {
   });
   it.each([0, 1, 1.5, 301, '10', -5])('refuses %p, naming the field', (v) => {
     expect(() => parse(v)).toThrow(/sweep_poll_seconds/);
+  });
+});
+
+describe('pollWindowFor: when a sweep polls, and until when', () => {
+  const account = parseAccountConfig({ name: 'main' });
+  const at = Date.parse('2029-03-06T15:00:00Z');
+  const event = (time: string) => ({ 'detail-type': 'Scheduled Event', time });
+
+  it('a scheduled event: until 5 s before the next scheduled sweep (its time + the interval)', () => {
+    expect(pollWindowFor(account, event('2029-03-06T15:00:00Z'), at + 800)).toEqual({
+      deadlineMs: at + 60_000 - POLL_END_MARGIN_MS,
+    });
+    const every5 = parseAccountConfig({ name: 'main', sweep_interval_minutes: 5 });
+    expect(pollWindowFor(every5, event('2029-03-06T15:00:00Z'), at)!.deadlineMs).toBe(at + 295_000);
+  });
+
+  it('never past the invocation’s remaining time less its margin (a late start, a short timeout)', () => {
+    const w = pollWindowFor(account, event('2029-03-06T15:00:00Z'), at + 1_000, 20_000);
+    expect(w).toEqual({ deadlineMs: at + 1_000 + 20_000 - REMAINING_MARGIN_MS });
+    // The Lambda timeout (58 s) does not bind when the invocation starts on time: the schedule does.
+    expect(pollWindowFor(account, event('2029-03-06T15:00:00Z'), at + 500, 58_000)).toEqual({
+      deadlineMs: at + 55_000,
+    });
+  });
+
+  it('one pass: polling off, a direct call, another event, a bad time', () => {
+    const off = parseAccountConfig({ name: 'main', sweep_poll_seconds: null });
+    expect(pollWindowFor(off, event('2029-03-06T15:00:00Z'), at)).toBeNull();
+    expect(pollWindowFor(account, undefined, at)).toBeNull();
+    expect(pollWindowFor(account, {}, at)).toBeNull();
+    expect(pollWindowFor(account, { time: '2029-03-06T15:00:00Z' }, at)).toBeNull();
+    expect(pollWindowFor(account, event('not a time'), at)).toBeNull();
   });
 });
