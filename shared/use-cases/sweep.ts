@@ -31,12 +31,8 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
   // on each record's version stays as the second line of defence (rule 5).
   const owner = randomUUID();
   const nowMs = deps.now().getTime();
-  const leased = await deps.store.acquireSweepLease(
-    deps.account.name,
-    owner,
-    nowMs,
-    nowMs + (deps.sweepLeaseMs ?? DEFAULT_SWEEP_LEASE_MS),
-  );
+  const leaseUntilMs = nowMs + (deps.sweepLeaseMs ?? DEFAULT_SWEEP_LEASE_MS);
+  const leased = await deps.store.acquireSweepLease(deps.account.name, owner, nowMs, leaseUntilMs);
   if (!leased) {
     report.skipped = 'another sweep of this account holds the sweep lease';
     report.durationMs = Date.now() - started;
@@ -49,7 +45,7 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
     openCount = await sweepHoldingLease(deps, report);
     passMs = Date.now() - started;
     // Still holding the lease: the price-rule polls of a scheduled sweep (sweep/poll.ts).
-    if (deps.poll) await pollUntilDeadline(deps, deps.poll, report);
+    if (deps.poll) await pollUntilDeadline(deps, deps.poll, report, leaseUntilMs);
   } finally {
     await deps.store
       .releaseSweepLease(deps.account.name, owner)

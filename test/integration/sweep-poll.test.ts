@@ -4,10 +4,13 @@
  * context), dynalite, the Alpaca simulator over HTTP. The window is shortened by dating the scheduled event
  * back (the sweep ends 5 s before `time` + the 1-minute interval), so each test polls for a few seconds.
  */
-import type { SweepReport } from '../../shared/use-cases/sweep';
+import { AlpacaAdapter } from '../../shared/adapters/alpaca';
+import { parseAccountConfig } from '../../shared/domain/account-config';
+import { SILENT_LOG } from '../../shared/observability';
+import { runSweep, type SweepReport } from '../../shared/use-cases/sweep';
 import { POLL_END_MARGIN_MS } from '../../shared/use-cases/sweep/poll';
 import { startExitHarness, type ExitHarness } from '../helpers/exit-harness';
-import { loadSweepHandler, KEY_ID } from '../helpers/pipeline';
+import { loadSweepHandler, KEY_ID, SECRET } from '../helpers/pipeline';
 import { FUTURE_SYMBOL } from '../helpers/recommendations';
 
 type ScheduledHandler = (
@@ -146,6 +149,32 @@ describe('sweep_poll_seconds: exits within the minute', () => {
     const started = Date.now();
     const report = await container()(scheduled(30_000).event, { getRemainingTimeInMillis: () => 8_000 });
     // Remaining 8 s less the 3 s margin: polls end by 5 s (one poll, 2 s after the pass), not 30 s.
+    expect(Date.now() - started).toBeLessThanOrEqual(5_000);
+    expect(report.polls).toBe(1);
+  });
+
+  it('polls end while the sweep still holds its lease, whatever the window (lease less 5 s)', async () => {
+    await start(2);
+    await h.open({ recommendation_id: 'lease', num_contracts: 1 });
+    const broker = new AlpacaAdapter({
+      keyId: KEY_ID,
+      secretKey: SECRET,
+      tradingBaseUrl: h.p.sim.url,
+      dataBaseUrl: h.p.sim.url,
+    });
+    const started = Date.now();
+    const report = await runSweep({
+      account: parseAccountConfig(JSON.parse(h.p.env.ACCOUNT_CONFIG)),
+      broker,
+      marketData: broker,
+      store: h.p.table.store,
+      now: () => new Date(),
+      log: SILENT_LOG,
+      metrics: { count: () => undefined, durationMs: () => undefined },
+      // A 30 s window, but a 10 s lease: polls stop 5 s before it runs out (one poll, 2 s after the pass).
+      poll: { deadlineMs: started + 30_000 },
+      sweepLeaseMs: 10_000,
+    });
     expect(Date.now() - started).toBeLessThanOrEqual(5_000);
     expect(report.polls).toBe(1);
   });

@@ -32,6 +32,9 @@ export const REMAINING_MARGIN_MS = 3_000;
 /** A poll starts only when this long (or twice the slowest poll so far) is left before the deadline. */
 export const MIN_POLL_BUDGET_MS = 2_000;
 
+/** Polls end at least this long before the sweep lease runs out. */
+export const LEASE_GUARD_MS = 5_000;
+
 /** When and how one invocation polls. */
 export interface PollWindow {
   /** On the sweep's clock (`deps.now`): the time by which every poll has ended. */
@@ -71,26 +74,30 @@ function scheduledTimeOf(event: unknown): number | null {
 }
 
 /**
- * Polls until the window closes (called by the sweep while it still holds the lease, after its full
- * pass). The interval is `sweep_poll_seconds`, stretched by the open-position count (poll-budget.ts). A
- * poll starts only when it can end before the deadline: the budget is twice the slowest poll so far,
- * at least {@link MIN_POLL_BUDGET_MS}. Nothing is polled while the market is closed (nothing would be sent).
+ * Polls until the window closes, or {@link LEASE_GUARD_MS} before the sweep lease (held since before the
+ * full pass, until `leaseUntilMs`) runs out, whichever is first. The interval is `sweep_poll_seconds`,
+ * stretched by the open-position count (poll-budget.ts). A poll starts only when it can end before the
+ * deadline: the budget is twice the slowest poll so far, at least {@link MIN_POLL_BUDGET_MS}. Nothing is
+ * polled while the market is closed (nothing would be sent).
  */
 export async function pollUntilDeadline(
   deps: SweepDeps,
   window: PollWindow,
   report: Mutable<SweepReport>,
+  leaseUntilMs: number,
 ): Promise<void> {
   const configured = deps.account.sweep_poll_seconds;
   if (configured === null || !report.marketOpen) return;
   const sleep = window.sleep ?? realSleep;
+  // Every poll ends while this sweep still holds the lease (rule 5), whatever the window says.
+  const deadlineMs = Math.min(window.deadlineMs, leaseUntilMs - LEASE_GUARD_MS);
   let last = deps.now().getTime();
   let openCount = report.livePositions;
   let slowestMs = 0;
   report.polls = 0;
   for (;;) {
     const startAt = last + pollIntervalMs(configured, openCount);
-    if (startAt + Math.max(MIN_POLL_BUDGET_MS, 2 * slowestMs) > window.deadlineMs) return;
+    if (startAt + Math.max(MIN_POLL_BUDGET_MS, 2 * slowestMs) > deadlineMs) return;
     const wait = startAt - deps.now().getTime();
     if (wait > 0) await sleep(wait);
     last = deps.now().getTime();
