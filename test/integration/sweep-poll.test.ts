@@ -153,6 +153,24 @@ describe('sweep_poll_seconds: exits within the minute', () => {
     expect(report.polls).toBe(1);
   });
 
+  it('a contract closed by hand between polls: the poll sends nothing and alerts nothing; the next full pass reconciles', async () => {
+    await start(2);
+    await h.open({ recommendation_id: 'hand', num_contracts: 2, exit_plan: { stop_loss_pct: 0.25 } });
+    const run = container()(scheduled(5_000).event);
+    await sleep(1_000);
+    h.p.sim.removePosition(KEY_ID, FUTURE_SYMBOL);
+    h.mid(FUTURE_SYMBOL, 1.0);
+    const report = await run;
+    expect(report.polls).toBeGreaterThanOrEqual(1);
+    expect(h.exitOrders()).toEqual([]);
+    expect(report.alerts).toEqual([]);
+    // Reconcile as usual: a read missing every tracked contract is confirmed by a later sweep first.
+    await h.sweep();
+    await h.sweep();
+    expect(await h.get('hand')).toMatchObject({ state: 'closed', close_reason: 'closed_outside_pipeline' });
+    expect(h.exitOrders()).toEqual([]);
+  });
+
   it('polls end while the sweep still holds its lease, whatever the window (lease less 5 s)', async () => {
     await start(2);
     await h.open({ recommendation_id: 'lease', num_contracts: 1 });

@@ -146,12 +146,17 @@ async function pollOnce(deps: SweepDeps, report: Mutable<SweepReport>): Promise<
     deps.broker.getClock(),
   ]);
   if (!clock.isOpen) return 'market_closed';
+  // A contract the broker no longer holds was closed outside the pipeline: the next full pass reconciles
+  // it (closed_outside_pipeline); a poll neither sends nor alerts for it.
+  const heldSymbols = new Set(held.map((h) => h.symbol));
+  const acting = fired.filter((p) => heldSymbols.has(p.option_symbol));
+  if (acting.length === 0) return open.length;
   const s = new SweepState(deps, report);
   s.init(held, orders, clock);
-  deps.log.info(`Poll: a price rule fired for ${fired.length} position(s); acting`, {
-    positions: fired.map((p) => p.position_id),
+  deps.log.info(`Poll: a price rule fired for ${acting.length} position(s); acting`, {
+    positions: acting.map((p) => p.position_id),
   });
-  await s.forEach(fired, (p) => evaluateAndAct(s, p, quotes.get(p.option_symbol), false));
+  await s.forEach(acting, (p) => evaluateAndAct(s, p, quotes.get(p.option_symbol), false));
   return open.length;
 }
 
