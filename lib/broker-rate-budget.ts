@@ -21,10 +21,11 @@
  *    flight at once, so a burst of M recommendations costs M + 3·⌈M/10⌉ requests (100 → 130), drained by
  *    at most two invocations at a time.
  *
- * What is left for opens is 200 − sweep (191/minute for `main`). A recommendation costs 1 + 3/b requests:
- *    - batches full (bursts, b = 10): 1.3 each → ⌊191 / 1.3⌋ = 146 recommendations/minute;
- *    - worst case, every recommendation alone in its batch (b = 1): 4 each → ⌊191 / 4⌋ = 47/minute.
- * There is no batching window (0 s): a trickle of recommendations is the second case, 47 a minute at
+ * What is left for opens is 200 − sweep (191/minute for `main` without polls, 167 with its polls at the
+ * worst, 3. below). A recommendation costs 1 + 3/b requests:
+ *    - batches full (bursts, b = 10): 1.3 each → ⌊191 / 1.3⌋ = 146 recommendations/minute (128 with polls);
+ *    - worst case, every recommendation alone in its batch (b = 1): 4 each → ⌊191 / 4⌋ = 47/minute (41).
+ * There is no batching window (0 s): a trickle of recommendations is the second case, 41 a minute at
  * most, far above what a signal producer sends one at a time; a burst fills its batches (what is already
  * queued when a poller receives comes 10 at a time), the first case. A 5 s window would move a trickle
  * towards the first case at the price of up to 5 s before every order (issue 15: measured in
@@ -92,8 +93,11 @@ export function sustainableRecommendationsPerMinute(
   maxOpenPositions: number,
   intervalMinutes: number,
   recommendationsPerBatch: number,
+  sweepPollSeconds: number | null = null,
 ): number {
-  const left = ALPACA_REQUESTS_PER_MINUTE - sweepRequestsPerMinute(maxOpenPositions, intervalMinutes);
+  const left =
+    ALPACA_REQUESTS_PER_MINUTE -
+    exitEvaluatorRequestsPerMinute(maxOpenPositions, intervalMinutes, sweepPollSeconds);
   const perRecommendation = 1 + OPEN_ORDER_REQUESTS_PER_BATCH / recommendationsPerBatch;
   return Math.max(0, Math.floor(left / perRecommendation));
 }

@@ -7,6 +7,7 @@ import {
   brokerRequestBudgets,
   exitEvaluatorRequestsPerMinute,
   OPEN_ORDER_EVENT_SOURCE,
+  sustainableRecommendationsPerMinute,
 } from '../../lib/broker-rate-budget';
 import { parseAccountConfig } from '../../shared/domain/account-config';
 import { pollIntervalMs, pollRequests, pollRequestsPerMinute } from '../../shared/domain/poll-budget';
@@ -55,6 +56,9 @@ describe('poll budget arithmetic', () => {
     }
     // Without polling the budget is what it was.
     expect(brokerRequestBudgets(5, 1, null)).toEqual({ exitEvaluator: 10, openOrder: 85 });
+    // What `main` can absorb beside its sweep and polls: full batches, and every recommendation alone.
+    expect(sustainableRecommendationsPerMinute(5, 1, 10, 10)).toBe(128);
+    expect(sustainableRecommendationsPerMinute(5, 1, 1, 10)).toBe(41);
   });
 });
 
