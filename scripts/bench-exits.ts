@@ -9,6 +9,9 @@
  * covers minutes of the schedule in well under a second, and the waiting the figures measure is the
  * schedule's, not the machine's. The crossing falls at a random time (uniform over a minute) after a
  * scheduled sweep's start; the latency is the simulator's time stamp of the closing order minus it.
+ *
+ * `-- --bundle`: the same on the BUILT exit-evaluator bundle in real time (scripts/bench/bundled-exits.ts):
+ * one minute, 20 positions crossing at random times in it (BENCH_EXIT_POSITIONS), about 2.5 minutes.
  */
 import { performance } from 'node:perf_hooks';
 import { LOCAL_AWS_ENV } from '../local/accounts';
@@ -18,6 +21,7 @@ import { AlpacaAdapter } from '../shared/adapters/alpaca';
 import { DynamoPositionStore } from '../shared/adapters/dynamo-position-store';
 import { createExitEvaluatorHandler } from '../shared/handlers/exit-evaluator';
 import { SILENT_LOG } from '../shared/observability';
+import { bundledExitLatencies } from './bench/bundled-exits';
 import { seedOpenPositions, seedSymbol } from './bench/seed';
 
 const KEY = 'PKEXITS';
@@ -158,6 +162,22 @@ function pct(sorted: number[], p: number): number {
 async function main(): Promise<void> {
   const started = performance.now();
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  if (process.argv.includes('--bundle')) {
+    const n = Number(process.env.BENCH_EXIT_POSITIONS ?? 20);
+    console.log(
+      `the built bundle, real time: ${n} positions, each crossing its stop at a random time in one minute`,
+    );
+    console.log('| sweep_poll_seconds | p50 | p95 | max | polls in the minute |');
+    console.log('| --- | --- | --- | --- | --- |');
+    for (const poll of [10, null]) {
+      const r = await bundledExitLatencies(poll, n);
+      const l = [...r.latencies].sort((a, b) => a - b);
+      const name = poll ?? 'null (one pass a minute)';
+      console.log(`| ${name} | ${s(pct(l, 50))} | ${s(pct(l, 95))} | ${s(l[l.length - 1])} | ${r.polls} |`);
+    }
+    console.log(`\nrun time ${s(performance.now() - started)}`);
+    return;
+  }
   console.log(`price crossing a stop → closing order at the broker, ${TRIALS} random crossings each`);
   console.log('| sweep_poll_seconds | p50 | p95 | max |');
   console.log('| --- | --- | --- | --- |');
