@@ -39,7 +39,7 @@ import {
   ALPACA_REQUESTS_PER_MINUTE,
   OPEN_ORDER_EVENT_SOURCE,
   brokerRequestBudgets,
-  sweepRequestsPerMinute,
+  exitEvaluatorRequestsPerMinute,
 } from './broker-rate-budget';
 import { PipelineFunction, grantAlpacaSecret, grantPositionsTable } from './pipeline-function';
 
@@ -70,11 +70,12 @@ export const RECOMMENDATIONS_VISIBILITY_TIMEOUT = Duration.seconds(
 export const RECOMMENDATIONS_MAX_RECEIVE_COUNT = 3;
 
 /**
- * The sweep's timeout: 10 s short of its interval (Lambda's 15-minute cap beyond that), so a run always
- * ends before the next one starts.
+ * The sweep's timeout: 2 s short of its interval (Lambda's 15-minute cap beyond that). A polling sweep
+ * stops on its own 5 s before the next one is due, measured from its scheduled time (sweep/poll.ts); the
+ * timeout is the backstop, long enough for the polls to cover the minute.
  */
 export function sweepTimeout(sweepIntervalMinutes: number): Duration {
-  return Duration.seconds(Math.min(900, sweepIntervalMinutes * 60 - 10));
+  return Duration.seconds(Math.min(900, sweepIntervalMinutes * 60 - 2));
 }
 
 /** Where the handlers live, relative to this file. */
@@ -179,7 +180,11 @@ export class AccountPipeline extends Construct {
       APCA_API_DATA_URL: ALPACA_DATA_API_URL,
     };
     // Each function's share of the account's 200 requests/minute (client-side budget per container).
-    const budgets = brokerRequestBudgets(account.limits.max_open_positions, account.sweep_interval_minutes);
+    const budgets = brokerRequestBudgets(
+      account.limits.max_open_positions,
+      account.sweep_interval_minutes,
+      account.sweep_poll_seconds,
+    );
 
     // --- Recommendations → open-order -------------------------------------------------------------
     const deadLetterQueue = new Queue(this, 'RecommendationsDlq', {
@@ -522,15 +527,16 @@ export class AccountPipeline extends Construct {
 
   /** Warns (at synth) when the worst-case sweep would leave less than half of Alpaca's budget for opens. */
   private warnIfSweepCrowdsOutOpens(account: AccountConfig): void {
-    const perMinute = sweepRequestsPerMinute(
+    const perMinute = exitEvaluatorRequestsPerMinute(
       account.limits.max_open_positions,
       account.sweep_interval_minutes,
+      account.sweep_poll_seconds,
     );
     if (perMinute > ALPACA_REQUESTS_PER_MINUTE / 2) {
       Annotations.of(this).addWarningV2(
         'ops-pipeline:sweep-rate',
         `Account "${account.name}": a sweep of ${account.limits.max_open_positions} positions every ` +
-          `${account.sweep_interval_minutes} min can cost ${perMinute} of Alpaca's ${ALPACA_REQUESTS_PER_MINUTE} ` +
+          `${account.sweep_interval_minutes} min (with its polls) can cost ${perMinute} of Alpaca's ${ALPACA_REQUESTS_PER_MINUTE} ` +
           'requests/minute; lengthen sweep_interval_minutes or lower max_open_positions',
       );
     }

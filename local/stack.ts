@@ -255,9 +255,18 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         },
       });
       cleanups.push(() => runner.stop());
+      const sweepMs = settings.sweepSeconds * 1000;
       const sweep = startSweepSchedule({
-        handler: exitEvaluator,
-        intervalMs: settings.sweepSeconds * 1000,
+        // As EventBridge and Lambda do: a scheduled event (its time) and the time left before the next
+        // tick, so a sweep polls the price rules on this schedule's clock (sweep/poll.ts).
+        handler: () => {
+          const startedMs = Date.now();
+          return exitEvaluator(
+            { 'detail-type': 'Scheduled Event', time: now().toISOString() },
+            { getRemainingTimeInMillis: () => Math.max(0, sweepMs - 1000 - (Date.now() - startedMs)) },
+          );
+        },
+        intervalMs: sweepMs,
         log: log.forService('sweep-schedule', name),
       });
       cleanups.push(() => sweep.stop());

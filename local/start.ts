@@ -41,7 +41,7 @@ export const START_USAGE = `Usage: npm start -- [--demo] [--no-view] [--simulato
   --seed N                 seed of the simulator's random walk (default 1)
   --sweep-seconds S        seconds between sweeps (default 5; the demo uses 0.5)
   --visibility-seconds S   visibility timeout of the recommendations queues (default 10)
-  --batch-window-seconds S batching window of the SQS poller (default 5, as deployed)
+  --batch-window-seconds S batching window of the SQS poller (default 0, as deployed)
   --volatility V           random-walk step of option mids (default 0.015 per second)
   --account NAME           run only this account (repeatable; paper mode runs one, default main)
   --state-dir DIR          where state.json (read by npm run inject) and ops-pipeline.log go (default .local)`;

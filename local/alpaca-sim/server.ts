@@ -128,6 +128,8 @@ export interface AlpacaSim {
   /** Quotes, trades, contracts. */
   readonly market: SimMarket;
   close(): Promise<void>;
+  /** Resolves once every request held by a `delayMs` fault has acted (local/alpaca-sim/README.md). */
+  settleDelayed(): Promise<void>;
 
   addAccount(keyId: string, secret: string, opts?: SimAccountOptions): void;
   setAccount(keyId: string, patch: Partial<SimAccountSettings>): void;

@@ -71,6 +71,11 @@ const accountConfigSchema = z.strictObject({
   /** Secrets Manager secret holding `{"APCA_API_KEY_ID": "...", "APCA_API_SECRET_KEY": "..."}`. */
   secret_name: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
   sweep_interval_minutes: z._default(z.int().check(z.gte(1), z.lte(60)), 1),
+  /**
+   * Seconds between the price-rule polls a scheduled sweep makes after its full pass, until shortly before
+   * the next sweep is due (shared/use-cases/sweep/poll.ts); null: one pass per invocation. @default 10
+   */
+  sweep_poll_seconds: z._default(z.nullable(z.int().check(z.gte(2), z.lte(300))), 10),
   limits: z.prefault(limitsSchema, {}),
   exit_defaults: z.prefault(exitPlanSchema, {}),
   exit_execution: z.prefault(exitExecutionSchema, {}),

@@ -1,6 +1,7 @@
 /**
  * The exit-evaluator function, as a factory of the environment (Lambda: lambdas/exit-evaluator/handler.ts;
- * local mode: once per account). One invocation = one sweep of one account.
+ * local mode: once per account). One invocation = one sweep of one account; a scheduled one then polls
+ * the price rules until shortly before the next is due (use-cases/sweep/poll.ts).
  */
 import type { Context } from 'aws-lambda';
 import { loadRuntimeConfig } from '../config';
@@ -9,6 +10,7 @@ import { buildPipelineDeps, lazy } from '../wiring';
 import { runSweep, type SweepReport } from '../use-cases/sweep';
 import type { HandlerOverrides } from './open-order';
 import { systemClock } from '../adapters/system-clock';
+import { pollWindowFor } from '../use-cases/sweep/poll';
 
 /** Lambda's context, as far as the sweep needs it. */
 type InvocationContext = Pick<Context, 'getRemainingTimeInMillis'>;
@@ -18,9 +20,14 @@ export type ExitEvaluatorHandler = (event?: unknown, context?: InvocationContext
 /** Added to the invocation's remaining time: the sweep lease outlives the invocation that holds it. */
 const LEASE_MARGIN_MS = 5_000;
 
+/** The handler's test seams, plus how a polling sweep waits (the reliability model moves its own clock). */
+export interface ExitEvaluatorOverrides extends HandlerOverrides {
+  readonly pollSleep?: (ms: number) => Promise<void>;
+}
+
 export function createExitEvaluatorHandler(
   env: NodeJS.ProcessEnv,
-  overrides: HandlerOverrides = {},
+  overrides: ExitEvaluatorOverrides = {},
 ): ExitEvaluatorHandler {
   const config = loadRuntimeConfig(env);
   const logger = overrides.log ?? createLogger('exit-evaluator', config.accountName);
@@ -31,8 +38,18 @@ export function createExitEvaluatorHandler(
 
   // What the last sweep of this container quoted: the next one asks for those quotes at once.
   let expectedSymbols: readonly string[] = [];
-  return async (_event, context) => {
+  return async (event, context) => {
     const { broker, marketData, store, tradeEvents } = await deps();
+    const startMs = now().getTime();
+    const remainingMs = context?.getRemainingTimeInMillis();
+    const window = pollWindowFor(config.account, event, startMs, remainingMs);
+    // The lease covers the whole invocation, polls included: on Lambda its remaining time bounds both.
+    const leaseMs =
+      remainingMs !== undefined
+        ? remainingMs + LEASE_MARGIN_MS
+        : window
+          ? Math.max(60_000, window.deadlineMs - startMs + LEASE_MARGIN_MS)
+          : undefined;
     try {
       const report = await runSweep({
         account: config.account,
@@ -45,8 +62,8 @@ export function createExitEvaluatorHandler(
         metrics: sink,
         claimLeaseMs: config.claimLeaseMs,
         expectedSymbols,
-        // On Lambda the invocation cannot outlive its remaining time, so neither can the sweep.
-        ...(context ? { sweepLeaseMs: context.getRemainingTimeInMillis() + LEASE_MARGIN_MS } : {}),
+        ...(leaseMs !== undefined ? { sweepLeaseMs: leaseMs } : {}),
+        ...(window ? { poll: { ...window, sleep: overrides.pollSleep } } : {}),
       });
       if (!report.skipped) expectedSymbols = report.quotedSymbols;
       return report;

@@ -52,7 +52,10 @@ export function createOpenOrderHandler(
     // one handler instance (local mode's pollers) never mix their batchItemFailures.
     const processor = new BatchProcessor(EventType.SQS);
     const { broker, marketData, store, tradeEvents } = await deps();
-    const snapshot = new BrokerSnapshot(broker, marketData, symbolsOfBatch(event.Records));
+    const symbols = symbolsOfBatch(event.Records);
+    const snapshot = new BrokerSnapshot(broker, marketData, symbols);
+    // A batch naming contracts is about to open them: its shared reads start at once, together.
+    if (symbols.length > 0) snapshot.prefetch();
     const recordHandler = (record: SQSRecord) =>
       handleRecommendationRecord(
         record,

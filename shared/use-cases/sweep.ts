@@ -9,6 +9,7 @@ import { reconcile } from './sweep/reconcile';
 import { evaluateAndAct, manageWorking, managePendingOpen, resend } from './sweep/act';
 import { resetDailyLoss, trackDayPnl } from './sweep/daily-loss';
 import { announceOpened } from './sweep/announce';
+import { pollUntilDeadline } from './sweep/poll';
 
 export type { SweepDeps, SweepReport } from './sweep/state';
 
@@ -32,12 +33,8 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
   // on each record's version stays as the second line of defence (rule 5).
   const owner = randomUUID();
   const nowMs = deps.now().getTime();
-  const leased = await deps.store.acquireSweepLease(
-    deps.account.name,
-    owner,
-    nowMs,
-    nowMs + (deps.sweepLeaseMs ?? DEFAULT_SWEEP_LEASE_MS),
-  );
+  const leaseUntilMs = nowMs + (deps.sweepLeaseMs ?? DEFAULT_SWEEP_LEASE_MS);
+  const leased = await deps.store.acquireSweepLease(deps.account.name, owner, nowMs, leaseUntilMs);
   if (!leased) {
     report.skipped = 'another sweep of this account holds the sweep lease';
     report.durationMs = Date.now() - started;
@@ -45,8 +42,12 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
     return report;
   }
   let openCount = 0;
+  let passMs = 0;
   try {
     openCount = await sweepHoldingLease(deps, report);
+    passMs = Date.now() - started;
+    // Still holding the lease: the price-rule polls of a scheduled sweep (sweep/poll.ts).
+    if (deps.poll) await pollUntilDeadline(deps, deps.poll, report, leaseUntilMs);
   } finally {
     await deps.store
       .releaseSweepLease(deps.account.name, owner)
@@ -55,7 +56,8 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
       );
   }
 
-  report.durationMs = Date.now() - started;
+  // The full pass's duration: the polls after it are counted apart (report.polls).
+  report.durationMs = passMs;
   deps.metrics.durationMs(Metric.SweepDuration, report.durationMs);
   deps.metrics.count(Metric.OpenPositions, openCount);
   deps.log.info('Sweep finished', {
@@ -67,6 +69,7 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
     conflicts: report.conflicts,
     errors: report.errors.length,
     duration_ms: report.durationMs,
+    polls: report.polls,
   });
   return report;
 }

@@ -94,7 +94,7 @@ describe('open-order event source', () => {
       FunctionName: { Ref: logicalId(main.openOrderFunction) },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BatchSize: 10,
-      MaximumBatchingWindowInSeconds: 5,
+      MaximumBatchingWindowInSeconds: 0,
       ScalingConfig: { MaximumConcurrency: 2 },
     });
   });
@@ -131,7 +131,8 @@ describe('rate budget warning', () => {
 
     const warnings = Annotations.fromStack(big).findWarning('*', Match.stringLikeRegexp('requests/minute'));
     expect(warnings.map((w) => w.id)).toEqual(['/OpsPipeline/Account-big']);
-    expect(warnings[0].entry.data).toMatch(/"big".*205 of Alpaca's 200 requests\/minute/);
+    // 205 for the sweep, 20 for its polls (stretched to 12.5 s at 200 positions: 4 a minute × 5).
+    expect(warnings[0].entry.data).toMatch(/"big".*225 of Alpaca's 200 requests\/minute/);
   });
 });
 
@@ -204,7 +205,8 @@ describe('broker request budget per container (BROKER_REQUESTS_PER_MINUTE)', () 
     const sweep = Number(
       environmentOf(template, logicalId(main.exitEvaluatorFunction)).BROKER_REQUESTS_PER_MINUTE,
     );
-    expect({ open, sweep }).toEqual({ open: 85, sweep: 10 });
+    // The sweep's 9 a minute plus its price-rule polls (every 10 s: 6 × 4), lib/broker-rate-budget.ts.
+    expect({ open, sweep }).toEqual({ open: 73, sweep: 33 });
     expect(open * OPEN_ORDER_EVENT_SOURCE.maxConcurrency + sweep).toBeLessThanOrEqual(
       ALPACA_REQUESTS_PER_MINUTE,
     );
@@ -212,8 +214,13 @@ describe('broker request budget per container (BROKER_REQUESTS_PER_MINUTE)', () 
 
   it('stays under the limit for any account size and sweep interval', () => {
     for (const n of [0, 5, 50, 500, 5000]) {
-      for (const interval of [1, 5, 60]) {
-        const b = brokerRequestBudgets(n, interval);
+      for (const [interval, poll] of [
+        [1, null],
+        [1, 10],
+        [5, 2],
+        [60, 300],
+      ] as const) {
+        const b = brokerRequestBudgets(n, interval, poll);
         expect(b.openOrder).toBeGreaterThanOrEqual(1);
         expect(b.openOrder * OPEN_ORDER_EVENT_SOURCE.maxConcurrency + b.exitEvaluator).toBeLessThanOrEqual(
           ALPACA_REQUESTS_PER_MINUTE,

@@ -91,4 +91,20 @@ describe('the built Lambda bundles', () => {
       entry_price: 2.1,
     });
   });
+
+  it('exit-evaluator: on a scheduled event the bundle polls the price rules and closes a crossing within the window', async () => {
+    // The default sweep_poll_seconds (10): a window of 13 s after the full pass (the next sweep due 5 s later).
+    const time = new Date(Date.now() - 60_000 + 5_000 + 13_000).toISOString();
+    const run = invokeBundle(bundles['exit-evaluator'].file, { 'detail-type': 'Scheduled Event', time });
+    await new Promise((r) => setTimeout(r, 3_000));
+    p.sim.setQuote(FUTURE_SYMBOL, { bid: 0.5, ask: 0.6 }); // through the default 50 % stop (entry 2.10)
+    const report = await run;
+    expect(report.polls).toBe(1);
+    expect(report.ordersSent).toEqual([
+      expect.objectContaining({ position_id: 'bundle-1', reason: 'stop_loss' }),
+    ]);
+    const close = sentOrders(p.sim).find((o) => o.client_order_id === 'ops-main-x1-bundle-1');
+    expect(close).toMatchObject({ side: 'sell', qty: '2', symbol: FUTURE_SYMBOL });
+    expect(close).not.toHaveProperty('position_intent');
+  }, 30_000);
 });

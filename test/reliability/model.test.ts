@@ -53,4 +53,8 @@ it(`holds every invariant over ${RUNS} random days of up to ${MAX_COMMANDS} step
   // Liveness was checked on real cases: stops due when the faults ended, and the model's clock moved.
   expect(f.dueAtFaultEnd).toBeGreaterThan(0);
   expect(f.clockTicks).toBeGreaterThan(0);
+  // Polling (issue 15) ran in some of the days, and polls sent closing orders.
+  expect(f.pollingRuns).toBeGreaterThan(0);
+  expect(f.polls).toBeGreaterThan(0);
+  expect(f.pollClosingOrders).toBeGreaterThan(0);
 }, 600_000);

@@ -25,6 +25,7 @@ import { evaluateExit } from '../../shared/domain/exit-rules';
 import { addDays, newYorkTime } from '../../shared/domain/market-time';
 import type { ExitReason } from '../../shared/domain/position';
 import type { Log } from '../../shared/observability';
+import { POLL_END_MARGIN_MS } from '../../shared/use-cases/sweep/poll';
 import type { PipelineDeps } from '../../shared/wiring';
 import { RELIABILITY_CONTRACTS } from '../helpers/contracts';
 
@@ -57,6 +58,9 @@ const PROTECTIVE: ReadonlySet<ExitReason> = new Set([
 ]);
 /** The model's adapter gives up on a reply after this long ("slow replies past the timeout"). */
 const CLIENT_TIMEOUT_MS = 120;
+/** A polling run's account polls every this many seconds, in a window this long after each full pass. */
+const POLL_SECONDS = 10;
+const POLL_WINDOW_MS = 25_000;
 const SLOW_REPLY_MS = 200;
 
 // ------------------------------------------------------------------------------------------------ actions
@@ -281,6 +285,10 @@ export class Figures {
   dueAtFaultEnd = 0;
   clockTicks = 0;
   liveness = 0;
+  /** Runs whose account polls the price rules (sweep_poll_seconds), the polls made, and their closing orders. */
+  pollingRuns = 0;
+  polls = 0;
+  pollClosingOrders = 0;
 
   merge(o: Figures): void {
     for (const [k, v] of Object.entries(o) as Array<[keyof Figures, unknown]>) {
@@ -400,6 +408,12 @@ export class Run {
   private recSeq = 0;
   private checkedRequests = 0;
   private slowFaults = false;
+  private pollMoves = 0;
+  /** Convergence: no price moves between polls; `settling`: its last sweeps, single passes. */
+  private converging = false;
+  private settling = false;
+  /** The simulator's request count when the running sweep first slept between polls. */
+  private firstPollRequest: number | null = null;
   /** When each change outside the pipeline happened, and to which contract (wall time, ms). */
   private readonly outsideLog: Array<{ symbol: string; at: number }> = [];
   /** Closing orders already counted as raced by a hand close (checks run after every step). */
@@ -407,7 +421,10 @@ export class Run {
   private readonly violations: string[] = [];
   private readonly config: AccountConfig;
 
-  constructor(private readonly world: World) {
+  constructor(
+    private readonly world: World,
+    private readonly polling: RunPolling | null = null,
+  ) {
     const n = ++world.runCounter;
     this.account = `r${n}`;
     this.keyId = `PKMODEL${n}`;
@@ -444,6 +461,7 @@ export class Run {
           max_premium_per_position: 100_000,
           flatten_assigned_shares: true,
         },
+        sweep_poll_seconds: polling ? POLL_SECONDS : null,
       }),
       POSITIONS_TABLE: world.tableName,
       CLAIM_LEASE_SECONDS: '0',
@@ -726,15 +744,50 @@ export class Run {
       deps: this.deps,
       log: this.log,
       now: this.world.now,
+      pollSleep: async (ms) => this.pollSleep(ms),
     });
     try {
-      await sweep();
+      this.firstPollRequest = null;
+      // The final sweeps of convergence are single passes: what they send is learned before the checks.
+      const polls = this.polling && !this.settling;
+      const report = polls ? await sweep(this.scheduledEvent()) : await sweep();
+      this.figures.polls += report.polls ?? 0;
+      if (this.firstPollRequest !== null) {
+        const exitRe = new RegExp(`^ops-${this.account}-x`);
+        this.figures.pollClosingOrders += this.sim.requests
+          .slice(this.firstPollRequest)
+          .filter((r) => r.method === 'POST' && r.path === '/v2/orders' && r.status === 200)
+          .filter((r) =>
+            exitRe.test(String((r.body as { client_order_id?: unknown })?.client_order_id)),
+          ).length;
+      }
     } catch (err) {
       // A sweep whose first reads failed (broker fault) ends; the schedule runs the next one. Anything but a
       // transient failure is a bug.
       if (!(err instanceof PipelineError && err.transient)) throw err;
       this.figures.failedSweeps++;
     }
+  }
+
+  /**
+   * A schedule's event for a polling account, dated so that its window ends {@link POLL_WINDOW_MS} from now
+   * (two polls at 10 s, not a minute of them: the model's steps stay short).
+   */
+  private scheduledEvent() {
+    const time = this.world.now().getTime() - 60_000 + POLL_END_MARGIN_MS + POLL_WINDOW_MS;
+    return { 'detail-type': 'Scheduled Event', time: new Date(time).toISOString() };
+  }
+
+  /** Between polls the model's clock moves on and one contract's price moves (the run's list, in turn). */
+  private async pollSleep(ms: number): Promise<void> {
+    this.firstPollRequest ??= this.sim.requests.length;
+    await this.sim.settleDelayed();
+    this.world.clock.ms += ms;
+    const moves = this.polling!.moves;
+    const k = this.pollMoves % SYMBOLS.length;
+    // Prices stand still while the run converges (the faults have ended; nothing new should fall due).
+    const factor = this.converging ? 1 : moves[this.pollMoves++ % moves.length];
+    SYMBOLS.forEach((_s, i) => this.setMid(i, this.mid(i) * (i === k ? factor : 1)));
   }
 
   private openSimOrders(): Array<Record<string, unknown>> {
@@ -917,6 +970,7 @@ export class Run {
    */
   async converge(): Promise<void> {
     const sim = this.sim;
+    this.converging = true;
     sim.clearFaults();
     if (this.slowFaults) await sleep(SLOW_REPLY_MS + 50); // let late broker actions land
     sim.setFillMode('immediate');
@@ -924,6 +978,7 @@ export class Run {
     for (let i = 0; i < 10 && this.queue.length > 0; i++) await this.deliver((i % 2) as 0 | 1, 10);
     await this.checkLiveness();
     sim.expireDayOrders();
+    this.settling = true;
     await this.sweepOnce();
     await this.sweepOnce();
     await this.sweepOnce();
@@ -1072,6 +1127,7 @@ export class Run {
     this.figures.optionEvents = this.sim
       .activities(this.keyId)
       .filter((a) => ['OPASN', 'OPEXC', 'OPEXP'].includes(String(a.activity_type))).length;
+    this.figures.pollingRuns = this.polling ? 1 : 0;
     this.world.figures.merge(this.figures);
   }
 }
@@ -1116,9 +1172,9 @@ export const MORNING: readonly Action[] = [
 export async function runScenario(
   world: World,
   actions: readonly Action[],
-  opts: { morning?: boolean } = {},
+  opts: { morning?: boolean; polling?: RunPolling | null } = {},
 ): Promise<Figures> {
-  const run = new Run(world);
+  const run = new Run(world, opts.polling ?? null);
   try {
     if (opts.morning ?? true) for (const a of MORNING) await run.step(a);
     for (const a of actions) await run.step(a);
@@ -1127,6 +1183,20 @@ export async function runScenario(
   } finally {
     run.finish();
   }
+}
+
+/** A run whose account polls: the price moves applied between its polls, in turn. */
+export interface RunPolling {
+  readonly moves: readonly number[];
+}
+
+/** Half the runs poll (sweep_poll_seconds 10), each with its own price moves between polls. */
+function runPollingArbitrary(): fc.Arbitrary<RunPolling | null> {
+  const moves = fc.array(fc.constantFrom(0.5, 0.8, 0.95, 1.1, 1.3, 1.7), { minLength: 1, maxLength: 4 });
+  return fc.option(
+    moves.map((m) => ({ moves: m })),
+    { freq: 2 },
+  );
 }
 
 /** fast-check command wrapping one {@link Action}. */
@@ -1163,11 +1233,11 @@ export async function checkModel(world: World, opts: ModelOptions): Promise<void
     { maxCommands: opts.maxCommands, size: 'max' },
   );
   await fc.assert(
-    fc.asyncProperty(commands, async (cmds) => {
+    fc.asyncProperty(commands, runPollingArbitrary(), async (cmds, polling) => {
       let run: Run | undefined;
       try {
         await fc.asyncModelRun(async () => {
-          run = new Run(world);
+          run = new Run(world, polling);
           for (const a of MORNING) await run.step(a);
           return { model: {}, real: run };
         }, cmds);
@@ -1207,6 +1277,7 @@ export function formatFigures(f: Figures, elapsedMs: number): string {
     `| **messages lost** | ${f.lost} |`,
     `| **table/broker divergences after convergence** | ${f.divergences} |`,
     `| positions with a protective exit due when the faults ended / model clock ticks | ${f.dueAtFaultEnd} / ${f.clockTicks} |`,
+    `| runs with price-rule polling / polls / closing orders sent by polls | ${f.pollingRuns} / ${f.polls} / ${f.pollClosingOrders} |`,
     `| **liveness violations** (a due stop not flat within ${LIVENESS_SWEEPS} sweeps, or closing with no working order) | ${f.liveness} |`,
     `| wall time | ${(elapsedMs / 1000).toFixed(1)} s |`,
   ];

@@ -60,7 +60,8 @@ export async function runBurst(opts: BurstOptions): Promise<BurstResult> {
   const keyId = 'PKBURST';
   sim.addAccount(keyId, 'burst-secret', { cash: 1e8, optionsBuyingPower: 1e8 });
   for (const s of SYMBOLS) sim.setQuote(s, { bid: 2.0, ask: 2.1 });
-  const budgets = brokerRequestBudgets(5, 1);
+  // The deployed budgets of `main` (its sweep's share counts its price-rule polls, every 10 s).
+  const budgets = brokerRequestBudgets(5, 1, 10);
   const base = {
     ACCOUNT_NAME: 'main',
     ACCOUNT_CONFIG: JSON.stringify({

@@ -17,6 +17,7 @@ import { ExitBudget } from './exit-budget';
 import type { TradeEvent } from '../../domain/trade-events';
 import type { DayPnl } from '../../domain/daily-loss';
 import { emitTradeEvent } from '../trade-events';
+import type { PollWindow } from './poll';
 
 export interface SweepDeps {
   readonly account: AccountConfig;
@@ -54,6 +55,8 @@ export interface SweepDeps {
   readonly sweepLeaseMs?: number;
   /** Where closes and kill switch changes are announced (best effort). @default none */
   readonly tradeEvents?: TradeEvents;
+  /** After the full pass, poll the price rules until then (sweep/poll.ts); absent: one pass. */
+  readonly poll?: PollWindow;
 }
 
 /** What one sweep did, for logs, tests and the local view. */
@@ -83,6 +86,8 @@ export interface SweepReport {
   readonly skipped: string | null;
   /** The account's P&L of the trading day at this sweep's quotes; null when it could not be computed. */
   readonly dayPnl: DayPnl | null;
+  /** Price-rule polls made after the full pass (sweep/poll.ts); absent when the sweep did not poll. */
+  readonly polls?: number;
 }
 
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
