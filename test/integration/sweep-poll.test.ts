@@ -188,7 +188,7 @@ describe('sweep_poll_seconds: exits within the minute', () => {
       store: h.p.table.store,
       now: () => new Date(),
       log: SILENT_LOG,
-      metrics: { count: () => undefined, durationMs: () => undefined },
+      metrics: { count: () => undefined, durationMs: () => undefined, gauge: () => undefined },
       // A 30 s window, but a 10 s lease: polls stop 5 s before it runs out (one poll, 2 s after the pass).
       poll: { deadlineMs: started + 30_000 },
       sweepLeaseMs: 10_000,
