@@ -1,0 +1,385 @@
+/**
+ * Protective stops resting at the broker (`exit_execution.broker_stop`, issue 14): the sweep's side.
+ *
+ * - learn ({@link learnBrokerStop}): find each position's resting stop among the open orders; a recorded
+ *   stop that is no longer open ended: its fill is learned like any exit (close reason: the stop's rule),
+ *   a cancel the pipeline did not ask for is alerted and the stop placed again.
+ * - keep ({@link keepBrokerStop}): an open position with no resting stop gets one (qty from the exit
+ *   budget, which already nets what working orders hold); one whose stop level moved by a tick or more, or
+ *   whose qty changed, has it replaced (PATCH: a new order, a fresh deterministic id).
+ * - free ({@link freeBrokerStop}): before any other exit is claimed the resting stop is cancelled and the
+ *   cancel confirmed (its contracts go back to the budget); if it filled meanwhile the fill is learned and
+ *   nothing else is sent. The sweep's own stop rule leaves the close to a resting stop that protects at
+ *   least as well, and acts itself when there is none (safety rule 7).
+ */
+import type { ExitDecision } from '../../domain/exit-rules';
+import {
+  brokerStopChange,
+  brokerStopTerms,
+  buildProtectiveStopOrder,
+  protectsAtLeast,
+  type BrokerStop,
+  type BrokerStopTerms,
+} from '../../domain/broker-stop';
+import { stopClientOrderId } from '../../domain/orders';
+import type { ExitReason, Position } from '../../domain/position';
+import { brokerStopFilled } from '../../domain/position-lifecycle';
+import { BrokerRejectedError, DuplicateClientOrderIdError } from '../../domain/errors';
+import { TERMINAL_ORDER_STATUSES, type BrokerOrder, type OptionQuote } from '../../ports';
+import type { SweepState } from './state';
+
+const STOP_REASONS: ReadonlySet<ExitReason> = new Set(['stop_loss', 'trailing_stop', 'breakeven']);
+/** How far a `replaced` chain is followed to find the order that ended (one sweep makes one replacement). */
+const MAX_CHAIN = 3;
+
+/** Per sweep: position id → its resting stops among the open orders, highest seq first. */
+const restingBySweep = new WeakMap<SweepState, Map<string, BrokerOrder[]>>();
+
+/** Whether the account keeps stops at the broker. */
+export function brokerStopsOn(s: SweepState): boolean {
+  return s.account.exit_execution.broker_stop !== null;
+}
+
+function restingIndex(s: SweepState): Map<string, BrokerOrder[]> {
+  let index = restingBySweep.get(s);
+  if (index) return index;
+  index = new Map();
+  const prefix = `ops-${s.account.name}-s`;
+  for (const o of s.openOrderByClientId.values()) {
+    if (!o.client_order_id.startsWith(prefix)) continue;
+    const m = /^(\d+)-(.+)$/.exec(o.client_order_id.slice(prefix.length));
+    if (!m) continue;
+    index.set(m[2], [...(index.get(m[2]) ?? []), o]);
+  }
+  for (const list of index.values()) list.sort((a, b) => seqOf(b) - seqOf(a));
+  restingBySweep.set(s, index);
+  return index;
+}
+
+function seqOf(o: Pick<BrokerOrder, 'client_order_id'>): number {
+  return Number(/-s(\d+)-/.exec(o.client_order_id)?.[1] ?? 0);
+}
+
+/** This position's resting stop working at the broker now (per this sweep's reads and its own acts). */
+export function restingStop(s: SweepState, p: Position): BrokerOrder | undefined {
+  return restingIndex(s).get(p.position_id)?.[0];
+}
+
+function setResting(s: SweepState, p: Position, order: BrokerOrder | undefined): void {
+  const index = restingIndex(s);
+  if (order) index.set(p.position_id, [order]);
+  else index.delete(p.position_id);
+}
+
+function recorded(order: BrokerOrder, reason: BrokerStop['reason'], now: string): BrokerStop {
+  return {
+    seq: seqOf(order),
+    client_order_id: order.client_order_id,
+    order_id: order.id,
+    type: order.type === 'stop_limit' ? 'stop_limit' : 'stop',
+    stop_price: order.stop_price ?? 0,
+    limit_price: order.limit_price,
+    qty: order.qty - order.filled_qty,
+    reason,
+    placed_at: now,
+  };
+}
+
+/**
+ * Step 1 for an `open` position: the record follows the resting stop the broker works, and a recorded
+ * stop that is no longer open is learned (filled: booked; cancelled outside: alerted and cleared). Returns
+ * the position as it is now (closed when the stop closed it).
+ */
+export async function learnBrokerStop(s: SweepState, p: Position): Promise<Position> {
+  const working = restingIndex(s).get(p.position_id) ?? [];
+  const bs = p.broker_stop ?? null;
+  if (working.length === 0 && !bs) return p;
+  if (working.length > 0) {
+    const [top] = working;
+    // A stop filling between the reads, or in part, makes the positions read disagree with the table:
+    // the next sweep compares a consistent snapshot (never `closed_outside_pipeline` for our own fill).
+    const held = s.brokerBySymbol.get(p.option_symbol);
+    if (top.filled_qty > 0 || !held || held.side !== p.side || held.qty < p.quantity) {
+      s.changedInLearn.add(p.position_id);
+    }
+    if (bs && bs.client_order_id === top.client_order_id && bs.order_id === top.id) return p;
+    const seq = Math.max(p.broker_stop_seq ?? 0, seqOf(top));
+    return s.deps.store.replace(p, {
+      ...p,
+      broker_stop: {
+        ...recorded(top, bs?.reason ?? 'stop_loss', s.nowIso()),
+        ...(bs ? { placed_at: bs.placed_at } : {}),
+      },
+      broker_stop_seq: seq,
+      updated_at: s.nowIso(),
+    });
+  }
+  return learnEndedStop(s, p, bs!);
+}
+
+/** A recorded stop that is no longer open: find the order it ended as (following replacements). */
+async function learnEndedStop(s: SweepState, p: Position, bs: BrokerStop): Promise<Position> {
+  let ended: BrokerOrder | null = null;
+  let id = bs.client_order_id;
+  for (let hop = 0; hop < MAX_CHAIN; hop++) {
+    const known = s.knownOrder(id);
+    if (!known && !s.takeLookup()) {
+      s.changedInLearn.add(p.position_id); // unknown yet: never read as a close outside the pipeline
+      return p;
+    }
+    const order = known ?? (await s.deps.broker.getOrderByClientOrderId(id));
+    if (!order) break;
+    ended = order;
+    if (order.status !== 'replaced') break;
+    id = stopClientOrderId(p.account, p.position_id, seqOf(order) + 1);
+  }
+  const now = s.nowIso();
+  if (!ended) {
+    // The placement never reached the broker: cleared, and the same id is used again (a late arrival is
+    // then refused as a duplicate and found).
+    return s.deps.store.replace(p, {
+      ...p,
+      broker_stop: null,
+      broker_stop_seq: Math.max(0, bs.seq - 1),
+      updated_at: now,
+    });
+  }
+  if (!TERMINAL_ORDER_STATUSES.has(ended.status)) {
+    // Working under an id the open-orders read did not list yet: the next sweep sees it there.
+    s.changedInLearn.add(p.position_id);
+    return p;
+  }
+  if (ended.filled_qty > 0) {
+    const next = brokerStopFilled(p, ended, bs.reason, now);
+    const stored = await s.deps.store.replace(p, next);
+    if (stored.state === 'closed') s.noteClosed(stored, bs.reason);
+    else
+      s.deps.log.info(`Resting stop of ${p.position_id} filled ${ended.filled_qty}; ${stored.quantity} left`);
+    return stored;
+  }
+  if (!bs.cancel_requested_at && ended.status !== 'replaced') {
+    s.alert(
+      'broker_stop_missing',
+      p.option_symbol,
+      `resting stop ${ended.client_order_id} of ${p.position_id} ended ${ended.status} without a fill; placed again`,
+    );
+  }
+  return s.deps.store.replace(p, {
+    ...p,
+    broker_stop: null,
+    broker_stop_seq: Math.max(p.broker_stop_seq ?? 0, seqOf(ended)),
+    updated_at: now,
+  });
+}
+
+/**
+ * The act phase, for an `open` position whose rules hold: places the resting stop if it has none, or
+ * replaces it when its level moved by a tick or more or its qty differs. Every contract comes from the exit
+ * budget (a placement takes the position's qty; a bigger replacement takes the difference).
+ */
+export async function keepBrokerStop(s: SweepState, p: Position): Promise<void> {
+  if (!brokerStopsOn(s) || p.state !== 'open' || p.pending_exit || p.quantity < 1) return;
+  const terms = brokerStopTerms(p, trailingOf(p), s.account.exit_execution);
+  if (!terms) return;
+  const working = restingStop(s, p);
+  if (!working) {
+    // A recorded stop the learning step could not resolve yet: wait for it (never two resting stops).
+    if (p.broker_stop) return;
+    await placeStop(s, p, terms);
+    return;
+  }
+  const current = p.broker_stop ?? recorded(working, terms.reason, s.nowIso());
+  const unfilled = working.qty - working.filled_qty;
+  let qty = p.quantity;
+  if (qty > unfilled) qty = unfilled + s.budget.take(p.option_symbol, p.side, qty - unfilled);
+  const change = brokerStopChange({ ...current, qty: unfilled }, terms, qty);
+  if (!change) return;
+  await replaceStop(s, p, working, { ...current, reason: terms.reason }, change, qty - unfilled);
+}
+
+function trailingOf(p: Position) {
+  return {
+    peak_price: p.peak_price ?? null,
+    trailing_stop_price: p.trailing_stop_price ?? null,
+    breakeven_active: p.breakeven_active === true,
+  };
+}
+
+/** Claims the placement on the record (a lost reply is found by its id), then sends it. */
+async function placeStop(s: SweepState, p: Position, terms: BrokerStopTerms): Promise<void> {
+  const qty = s.budget.take(p.option_symbol, p.side, p.quantity);
+  if (qty < 1) {
+    s.deps.log.warn(`No confirmed qty to rest a stop for ${p.position_id}; the sweep's own stop protects it`);
+    return;
+  }
+  const seq = (p.broker_stop_seq ?? 0) + 1;
+  const order = buildProtectiveStopOrder({ position: p, qty, seq, terms });
+  const now = s.nowIso();
+  const claim: BrokerStop = {
+    seq,
+    client_order_id: order.client_order_id,
+    order_id: null,
+    type: terms.type,
+    stop_price: terms.stop_price,
+    limit_price: terms.limit_price,
+    qty,
+    reason: terms.reason,
+    placed_at: now,
+  };
+  const claimed = await s.deps.store.replace(p, {
+    ...p,
+    broker_stop: claim,
+    broker_stop_seq: seq,
+    updated_at: now,
+  });
+  let placed: BrokerOrder | null;
+  try {
+    placed = await s.deps.broker.submitOrder(order);
+  } catch (err) {
+    placed = await afterRefusedStop(s, claimed, claim, qty, err);
+    if (!placed) return;
+  }
+  s.deps.log.info(
+    `Resting ${order.type} ${order.side} ${qty} ${p.option_symbol} at ${order.stop_price} for ${p.position_id}`,
+    { client_order_id: order.client_order_id },
+  );
+  setResting(s, p, TERMINAL_ORDER_STATUSES.has(placed.status) ? undefined : placed);
+  await s.deps.store.replace(claimed, {
+    ...claimed,
+    broker_stop: { ...claim, order_id: placed.id },
+    updated_at: s.nowIso(),
+  });
+}
+
+/** A placement that threw: found (a duplicate id), refused (alerted, cleared), or unknown (left claimed). */
+async function afterRefusedStop(
+  s: SweepState,
+  p: Position,
+  claim: BrokerStop,
+  qty: number,
+  err: unknown,
+): Promise<BrokerOrder | null> {
+  if (err instanceof DuplicateClientOrderIdError) {
+    return s.deps.broker.getOrderByClientOrderId(claim.client_order_id);
+  }
+  if (!(err instanceof BrokerRejectedError)) throw err; // unknown outcome: the next sweep looks it up
+  s.budget.giveBack(p.option_symbol, p.side, qty);
+  s.alert('broker_stop_missing', p.option_symbol, `resting stop of ${p.position_id} refused: ${err.message}`);
+  await s.deps.store.replace(p, { ...p, broker_stop: null, updated_at: s.nowIso() });
+  return null;
+}
+
+async function replaceStop(
+  s: SweepState,
+  p: Position,
+  working: BrokerOrder,
+  current: BrokerStop,
+  change: { stop_price?: number; limit_price?: number; qty?: number },
+  extraQty: number,
+): Promise<void> {
+  const seq = Math.max(p.broker_stop_seq ?? 0, current.seq, seqOf(working)) + 1;
+  const clientOrderId = stopClientOrderId(p.account, p.position_id, seq);
+  let next: BrokerOrder;
+  try {
+    next = await s.deps.broker.replaceOrder(working.id, { ...change, client_order_id: clientOrderId });
+  } catch (err) {
+    if (extraQty > 0) s.budget.giveBack(p.option_symbol, p.side, extraQty);
+    // 422: it filled or ended meanwhile (the next sweep learns it); 403: the qty is not available.
+    if (err instanceof BrokerRejectedError) {
+      s.deps.log.warn(`Replacing the resting stop of ${p.position_id} refused: ${err.message}`);
+      return;
+    }
+    throw err;
+  }
+  if (change.qty !== undefined && change.qty < working.qty - working.filled_qty) {
+    s.budget.freed(p.option_symbol, p.side, working.qty - working.filled_qty - change.qty);
+  }
+  s.deps.log.info(
+    `Resting stop of ${p.position_id} replaced: ${current.stop_price} → ${next.stop_price ?? '?'}, qty ${next.qty}`,
+    { client_order_id: clientOrderId },
+  );
+  setResting(s, p, TERMINAL_ORDER_STATUSES.has(next.status) ? undefined : next);
+  await s.deps.store.replace(p, {
+    ...p,
+    broker_stop: { ...recorded(next, current.reason, s.nowIso()), seq },
+    broker_stop_seq: seq,
+    updated_at: s.nowIso(),
+  });
+}
+
+/**
+ * Before an exit step is claimed: the resting stop must not hold the contracts the step sells. A stop
+ * rule's close is left to a resting stop that protects at least as well (and, for a stop_limit, can still
+ * fill); every other exit cancels it first and waits for the cancel to be confirmed. Returns the position
+ * to act on (contracts freed in the budget), or null when nothing may be sent this sweep.
+ */
+export async function freeBrokerStop(
+  s: SweepState,
+  p: Position,
+  decision: Extract<ExitDecision, { action: 'close' }>,
+  quote: OptionQuote | undefined,
+): Promise<Position | null> {
+  const working = restingStop(s, p);
+  if (!working) return p;
+  if (STOP_REASONS.has(decision.reason) && stopStillWorks(s, p, working, quote)) {
+    s.report.held.push({ position_id: p.position_id, reason: 'broker_stop_working' });
+    return null;
+  }
+  try {
+    await s.deps.broker.cancelOrder(working.id);
+  } catch (err) {
+    if (!(err instanceof BrokerRejectedError)) throw err; // 422: it ended meanwhile; the lookup says how
+  }
+  const after = await s.deps.broker.getOrderByClientOrderId(working.client_order_id);
+  const bs = p.broker_stop ?? recorded(working, 'stop_loss', s.nowIso());
+  if (!after || !TERMINAL_ORDER_STATUSES.has(after.status)) {
+    s.deps.log.info(`Cancel of the resting stop ${working.client_order_id} not confirmed yet; next sweep`);
+    await s.deps.store.replace(p, {
+      ...p,
+      broker_stop: { ...bs, cancel_requested_at: s.nowIso() },
+      updated_at: s.nowIso(),
+    });
+    return null;
+  }
+  setResting(s, p, undefined);
+  if (after.filled_qty > 0) {
+    // It fired before the cancel landed: that is the exit; nothing more is sent on it now.
+    const stored = await s.deps.store.replace(p, brokerStopFilled(p, after, bs.reason, s.nowIso()));
+    if (stored.state === 'closed') s.noteClosed(stored, bs.reason);
+    return null;
+  }
+  s.budget.freed(p.option_symbol, p.side, after.qty - after.filled_qty);
+  s.report.cancelled.push({
+    position_id: p.position_id,
+    client_order_id: after.client_order_id,
+    why: `resting stop freed for ${decision.reason}`,
+  });
+  return s.deps.store.replace(p, {
+    ...p,
+    broker_stop: null,
+    broker_stop_seq: Math.max(p.broker_stop_seq ?? 0, seqOf(after)),
+    updated_at: s.nowIso(),
+  });
+}
+
+/**
+ * True when the resting stop is the stop: at least as protective as the plan's level now, and (for a
+ * stop_limit) its limit still reachable at the executable price, so the sweep sends no second close.
+ */
+function stopStillWorks(
+  s: SweepState,
+  p: Position,
+  working: BrokerOrder,
+  quote: OptionQuote | undefined,
+): boolean {
+  if (working.stop_price == null) return false;
+  const terms = brokerStopTerms(p, trailingOf(p), {
+    broker_stop: working.type === 'stop_limit' ? 'stop_limit' : 'stop',
+    broker_stop_limit_slippage_pct: s.account.exit_execution.broker_stop_limit_slippage_pct,
+  });
+  if (terms && !protectsAtLeast(p.side, working.stop_price, terms.stop_price)) return false;
+  if (working.type !== 'stop_limit' || working.limit_price === null) return true;
+  if (!quote) return true;
+  // A triggered stop_limit whose limit is beyond the executable price will not fill: the sweep closes.
+  return p.side === 'long' ? quote.bid >= working.limit_price : quote.ask <= working.limit_price;
+}
