@@ -273,6 +273,45 @@ describe('(e) a resting stop cancelled outside the pipeline', () => {
   });
 });
 
+describe('the kill switch', () => {
+  it('--flatten cancels each resting stop (confirmed) before closing, and sells no more than held', async () => {
+    await start();
+    await h.open({ recommendation_id: 'f1', num_contracts: 2, exit_plan: { stop_loss_pct: 0.25 } });
+    await h.open({ recommendation_id: 'f2', num_contracts: 1, exit_plan: { stop_loss_pct: 0.4 } });
+    expect(simOrders(STOP_ID).filter((o) => o.status === 'new')).toHaveLength(2);
+    await h.p.table.store.putControl('main', { trading_enabled: false, flatten: true });
+    const r = await h.sweep();
+    expect(r.cancelled.map((c) => c.client_order_id).sort()).toEqual(['ops-main-s1-f1', 'ops-main-s1-f2']);
+    expect(r.ordersSent.map((o) => [o.position_id, o.qty, o.reason]).sort()).toEqual([
+      ['f1', 2, 'flatten'],
+      ['f2', 1, 'flatten'],
+    ]);
+    await h.sweep();
+    expect(await h.get('f1')).toMatchObject({ state: 'closed', close_reason: 'flatten' });
+    expect(await h.get('f2')).toMatchObject({ state: 'closed', close_reason: 'flatten' });
+    expect(h.brokerQty(FUTURE_SYMBOL)).toBe(0);
+    expect(workingStop()).toBeUndefined();
+  });
+});
+
+describe('a partial exit', () => {
+  it('frees the stop, sells its part, and the stop rests again for what is left', async () => {
+    await start();
+    await h.open({
+      recommendation_id: 'p',
+      num_contracts: 4,
+      exit_plan: { stop_loss_pct: 0.25, partial_exits: [{ gain_pct: 0.3, fraction: 0.5 }] },
+    });
+    h.mid(FUTURE_SYMBOL, 2.9); // bid 2.85 >= 2.73
+    const r = await h.sweep();
+    expect(r.ordersSent).toEqual([expect.objectContaining({ qty: 2, reason: 'partial_exit' })]);
+    await h.sweep();
+    expect(await h.get('p')).toMatchObject({ state: 'open', quantity: 2 });
+    expect(workingStop()).toMatchObject({ client_order_id: 'ops-main-s2-p', qty: '2', stop_price: '1.6' });
+    expect(h.brokerQty(FUTURE_SYMBOL)).toBe(2);
+  });
+});
+
 describe('broker_stop off', () => {
   it('places nothing at the broker (today’s behaviour)', async () => {
     await start({});

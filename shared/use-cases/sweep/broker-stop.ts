@@ -69,6 +69,19 @@ function setResting(s: SweepState, p: Position, order: BrokerOrder | undefined):
   const index = restingIndex(s);
   if (order) index.set(p.position_id, [order]);
   else index.delete(p.position_id);
+  // One line per change, with fields the dashboard's "stops resting at the broker" widget reads.
+  s.deps.log.info(
+    order
+      ? `Position ${p.position_id} protected at the broker: ${order.type} at ${String(order.stop_price)}`
+      : `Position ${p.position_id} has no stop resting at the broker`,
+    {
+      position_id: p.position_id,
+      option_symbol: p.option_symbol,
+      broker_stop: order ? 'resting' : 'gone',
+      stop_price: order?.stop_price ?? null,
+      qty: order ? order.qty - order.filled_qty : 0,
+    },
+  );
 }
 
 function recorded(order: BrokerOrder, reason: BrokerStop['reason'], now: string): BrokerStop {
@@ -149,6 +162,7 @@ async function learnEndedStop(s: SweepState, p: Position, bs: BrokerStop): Promi
     s.changedInLearn.add(p.position_id);
     return p;
   }
+  setResting(s, p, undefined);
   if (ended.filled_qty > 0) {
     const next = brokerStopFilled(p, ended, bs.reason, now);
     const stored = await s.deps.store.replace(p, next);
