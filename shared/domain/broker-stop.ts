@@ -28,6 +28,8 @@ export interface BrokerStop {
   readonly qty: number;
   readonly reason: BrokerStopReason;
   readonly placed_at: string;
+  /** Contracts of this order already booked on the position (a stop may fill in parts). */
+  readonly filled_booked?: number;
   /** Set when this pipeline asked the broker to cancel it (to free its contracts for another exit). */
   readonly cancel_requested_at?: string | null;
 }

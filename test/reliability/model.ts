@@ -258,6 +258,10 @@ export class Figures {
   brokerDedupedResends = 0;
   /** Closing orders a hand close overtook while they were in flight (see racedByHand). */
   closesRacedByHand = 0;
+  /** Runs whose account kept stops at the broker (`broker_stop` stop / stop_limit), and those stops. */
+  brokerStopRuns = 0;
+  restingStopsPlaced = 0;
+  restingStopReplacements = 0;
   deadLettered = 0;
   rejectionsRecorded = 0;
   // Violations: every one must stay 0.
@@ -397,7 +401,11 @@ export class Run {
   private readonly violations: string[] = [];
   private readonly config: AccountConfig;
 
-  constructor(private readonly world: World) {
+  constructor(
+    private readonly world: World,
+    /** The account's `exit_execution.broker_stop` (issue 14): drawn at random per run by the model. */
+    readonly brokerStop: 'stop' | 'stop_limit' | null = null,
+  ) {
     const n = ++world.runCounter;
     this.account = `r${n}`;
     this.keyId = `PKMODEL${n}`;
@@ -425,11 +433,13 @@ export class Run {
       ACCOUNT_CONFIG: JSON.stringify({
         name: this.account,
         limits: { max_open_positions: 200, max_contracts_per_order: 10, max_premium_per_position: 100_000 },
+        exit_execution: { broker_stop: brokerStop },
       }),
       POSITIONS_TABLE: world.tableName,
       CLAIM_LEASE_SECONDS: '0',
     };
     this.config = parseAccountConfig(JSON.parse(this.env.ACCOUNT_CONFIG));
+    if (brokerStop) this.figures.brokerStopRuns++;
     // Two open-order "containers" (the event source's maxConcurrency is 2).
     this.openers = [0, 1].map(() =>
       createOpenOrderHandler(this.env, { deps: this.deps, log: this.log, now: world.now }),
@@ -728,6 +738,8 @@ export class Run {
     const sim = this.sim;
     const prefixOpen = `ops-${this.account}-o-`;
     const exitRe = new RegExp(`^ops-${this.account}-x(\\d+)-(.+)$`);
+    // Protective stops resting at the broker (issue 14): closing orders too, under their own step.
+    const stopRe = new RegExp(`^ops-${this.account}-s(\\d+)-(.+)$`);
     const requests = sim.requests;
     const openSymbolByRec = new Map<string, string>();
     for (const o of sim.orders(this.keyId)) {
@@ -736,6 +748,10 @@ export class Run {
     }
     for (; this.checkedRequests < requests.length; this.checkedRequests++) {
       const r = requests[this.checkedRequests];
+      if (r.method === 'PATCH' && r.keyId === this.keyId) {
+        this.checkReplacement(r.rawBody, r.status, stopRe);
+        continue;
+      }
       if (r.method !== 'POST' || r.path !== '/v2/orders' || r.keyId !== this.keyId) continue;
       const body = (r.body ?? {}) as Record<string, unknown>;
       const cid = String(body.client_order_id ?? '');
@@ -745,12 +761,20 @@ export class Run {
         if (body.position_intent !== want)
           this.violation('intent', `opening order ${cid} carries ${String(body.position_intent)}`);
         this.figures.openingOrders += r.status === 200 ? 1 : 0;
-      } else if (exitRe.test(cid)) {
+      } else if (exitRe.test(cid) || stopRe.test(cid)) {
         if ('position_intent' in body || /position_intent/.test(r.rawBody)) {
           this.violation('intent', `closing order ${cid} carries position_intent`);
         }
+        if (stopRe.test(cid)) {
+          this.figures.restingStopsPlaced += r.status === 200 ? 1 : 0;
+          if (body.time_in_force !== 'gtc' || !['stop', 'stop_limit'].includes(String(body.type)))
+            this.violation(
+              'intent',
+              `resting stop ${cid} is ${String(body.type)} ${String(body.time_in_force)}`,
+            );
+        }
         // Rule 2: the symbol recorded at open, never the ticker.
-        const positionId = exitRe.exec(cid)![2];
+        const positionId = (exitRe.exec(cid) ?? stopRe.exec(cid))![2];
         if (openSymbolByRec.get(positionId) !== body.symbol) {
           this.violation(
             'intent',
@@ -794,7 +818,7 @@ export class Run {
       if (cid.startsWith(prefixOpen) && o.position_intent === 'sell_to_open') {
         soldToOpen.set(String(o.symbol), (soldToOpen.get(String(o.symbol)) ?? 0) + Number(o.filled_qty));
       }
-      if (exitRe.test(cid) && String(o.position_intent).endsWith('_to_open')) {
+      if ((exitRe.test(cid) || stopRe.test(cid)) && String(o.position_intent).endsWith('_to_open')) {
         if (this.racedByHand(cid, String(o.symbol))) {
           soldToOpen.set(String(o.symbol), (soldToOpen.get(String(o.symbol)) ?? 0) + Number(o.filled_qty));
           if (!this.racedCounted.has(cid)) this.figures.closesRacedByHand++;
@@ -821,6 +845,18 @@ export class Run {
     if (this.violations.length > 0) {
       throw new InvariantViolation(this.violations.join('\n'));
     }
+  }
+
+  /** A PATCH of a resting stop: intent-free, a stop id, and never refused for insufficient qty. */
+  private checkReplacement(rawBody: string, status: number, stopRe: RegExp): void {
+    const body = JSON.parse(rawBody || '{}') as Record<string, unknown>;
+    const cid = String(body.client_order_id ?? '');
+    if (/position_intent/.test(rawBody))
+      this.violation('intent', `replacement ${cid} carries position_intent`);
+    if (!stopRe.test(cid)) this.violation('intent', `replacement with a foreign client_order_id ${cid}`);
+    if (status === 403)
+      this.violation('oversell', `replacement ${cid} refused by the broker: insufficient qty`);
+    this.figures.restingStopReplacements += status === 200 ? 1 : 0;
   }
 
   private violation(
@@ -1060,9 +1096,9 @@ export const MORNING: readonly Action[] = [
 export async function runScenario(
   world: World,
   actions: readonly Action[],
-  opts: { morning?: boolean } = {},
+  opts: { morning?: boolean; brokerStop?: 'stop' | 'stop_limit' | null } = {},
 ): Promise<Figures> {
-  const run = new Run(world);
+  const run = new Run(world, opts.brokerStop ?? null);
   try {
     if (opts.morning ?? true) for (const a of MORNING) await run.step(a);
     for (const a of actions) await run.step(a);
@@ -1106,12 +1142,14 @@ export async function checkModel(world: World, opts: ModelOptions): Promise<void
     [actionArbitrary().map((a) => new ActionCommand(a) as fc.AsyncCommand<object, Run>)],
     { maxCommands: opts.maxCommands, size: 'max' },
   );
+  // Each day's account keeps its stops at the broker or not (issue 14), drawn with the day.
+  const brokerStop = fc.constantFrom<'stop' | 'stop_limit' | null>(null, 'stop', 'stop_limit');
   await fc.assert(
-    fc.asyncProperty(commands, async (cmds) => {
+    fc.asyncProperty(brokerStop, commands, async (mode, cmds) => {
       let run: Run | undefined;
       try {
         await fc.asyncModelRun(async () => {
-          run = new Run(world);
+          run = new Run(world, mode);
           for (const a of MORNING) await run.step(a);
           return { model: {}, real: run };
         }, cmds);
@@ -1142,6 +1180,7 @@ export function formatFigures(f: Figures, elapsedMs: number): string {
     `| dead-lettered messages / rejections recorded | ${f.deadLettered} / ${f.rejectionsRecorded} |`,
     `| resends refused by the broker as duplicate client_order_id | ${f.brokerDedupedResends} |`,
     `| closing orders overtaken in flight by a hand close (a short, alerted) | ${f.closesRacedByHand} |`,
+    `| runs with stops resting at the broker / stops placed / replaced (PATCH) | ${f.brokerStopRuns} / ${f.restingStopsPlaced} / ${f.restingStopReplacements} |`,
     `| **duplicates** | ${f.duplicates} |`,
     `| **oversells** | ${f.oversells} |`,
     `| **unintended shorts** | ${f.unintendedShorts} |`,

@@ -109,12 +109,12 @@ export async function learnBrokerStop(s: SweepState, p: Position): Promise<Posit
   if (working.length === 0 && !bs) return p;
   if (working.length > 0) {
     const [top] = working;
-    // A stop filling between the reads, or in part, makes the positions read disagree with the table:
-    // the next sweep compares a consistent snapshot (never `closed_outside_pipeline` for our own fill).
+    // A stop filling in part is booked as it goes (the record changed: not reconciled this sweep).
+    if (top.filled_qty > bookedOf(bs, top))
+      return bookStopFill(s, p, top, bs ?? recorded(top, 'stop_loss', s.nowIso()));
     const held = s.brokerBySymbol.get(p.option_symbol);
-    if (top.filled_qty > 0 || !held || held.side !== p.side || held.qty < p.quantity) {
-      s.changedInLearn.add(p.position_id);
-    }
+    const short = !held || held.side !== p.side || held.qty < p.quantity;
+    if (short) return stopOutlived(s, p, top, bs);
     if (bs && bs.client_order_id === top.client_order_id && bs.order_id === top.id) return p;
     const seq = Math.max(p.broker_stop_seq ?? 0, seqOf(top));
     return s.deps.store.replace(p, {
@@ -130,12 +130,71 @@ export async function learnBrokerStop(s: SweepState, p: Position): Promise<Posit
   return learnEndedStop(s, p, bs!);
 }
 
+/**
+ * The positions read shows fewer contracts than the record while its stop rests unfilled: either the stop
+ * filled between the reads (ours: learned), or the contracts went outside the pipeline; then the stop is
+ * cancelled, so it never outlives them, and reconcile judges the record on a later snapshot.
+ */
+async function stopOutlived(
+  s: SweepState,
+  p: Position,
+  top: BrokerOrder,
+  bs: BrokerStop | null,
+): Promise<Position> {
+  const rec = bs ?? recorded(top, 'stop_loss', s.nowIso());
+  if (!s.takeLookup()) {
+    s.changedInLearn.add(p.position_id);
+    return p;
+  }
+  const fresh = await s.deps.broker.getOrderByClientOrderId(top.client_order_id);
+  if (fresh && TERMINAL_ORDER_STATUSES.has(fresh.status)) return learnEndedStop(s, p, rec, fresh);
+  if (fresh && fresh.filled_qty > bookedOf(rec, fresh)) return bookStopFill(s, p, fresh, rec);
+  const ended = await cancelStop(s, p, top, rec);
+  if (!ended) return p;
+  return learnEndedStop(s, p, { ...rec, cancel_requested_at: s.nowIso() }, ended);
+}
+
+/**
+ * Cancels a resting stop and looks it up: the order once it ended (cancelled, or filled before the cancel
+ * landed), or null when the cancel is not confirmed yet (recorded; the next sweep learns the rest).
+ */
+async function cancelStop(
+  s: SweepState,
+  p: Position,
+  working: BrokerOrder,
+  bs: BrokerStop,
+): Promise<BrokerOrder | null> {
+  try {
+    await s.deps.broker.cancelOrder(working.id);
+  } catch (err) {
+    if (!(err instanceof BrokerRejectedError)) throw err; // 422: it ended meanwhile; the lookup says how
+  }
+  const after = await s.deps.broker.getOrderByClientOrderId(working.client_order_id);
+  if (after && TERMINAL_ORDER_STATUSES.has(after.status)) {
+    setResting(s, p, undefined);
+    return after;
+  }
+  s.deps.log.info(`Cancel of the resting stop ${working.client_order_id} not confirmed yet; next sweep`);
+  s.changedInLearn.add(p.position_id);
+  await s.deps.store.replace(p, {
+    ...p,
+    broker_stop: { ...bs, cancel_requested_at: s.nowIso() },
+    updated_at: s.nowIso(),
+  });
+  return null;
+}
+
 /** A recorded stop that is no longer open: find the order it ended as (following replacements). */
-async function learnEndedStop(s: SweepState, p: Position, bs: BrokerStop): Promise<Position> {
+async function learnEndedStop(
+  s: SweepState,
+  p: Position,
+  bs: BrokerStop,
+  first?: BrokerOrder,
+): Promise<Position> {
   let ended: BrokerOrder | null = null;
   let id = bs.client_order_id;
   for (let hop = 0; hop < MAX_CHAIN; hop++) {
-    const known = s.knownOrder(id);
+    const known = hop === 0 && first ? first : s.knownOrder(id);
     if (!known && !s.takeLookup()) {
       s.changedInLearn.add(p.position_id); // unknown yet: never read as a close outside the pipeline
       return p;
@@ -163,15 +222,8 @@ async function learnEndedStop(s: SweepState, p: Position, bs: BrokerStop): Promi
     return p;
   }
   setResting(s, p, undefined);
-  if (ended.filled_qty > 0) {
-    const next = brokerStopFilled(p, ended, bs.reason, now);
-    const stored = await s.deps.store.replace(p, next);
-    if (stored.state === 'closed') s.noteClosed(stored, bs.reason);
-    else
-      s.deps.log.info(`Resting stop of ${p.position_id} filled ${ended.filled_qty}; ${stored.quantity} left`);
-    return stored;
-  }
-  if (!bs.cancel_requested_at && ended.status !== 'replaced') {
+  if (ended.filled_qty > bookedOf(bs, ended)) return bookStopFill(s, p, ended, bs);
+  if (!bs.cancel_requested_at && ended.status !== 'replaced' && ended.filled_qty === 0) {
     s.alert(
       'broker_stop_missing',
       p.option_symbol,
@@ -184,6 +236,43 @@ async function learnEndedStop(s: SweepState, p: Position, bs: BrokerStop): Promi
     broker_stop_seq: Math.max(p.broker_stop_seq ?? 0, seqOf(ended)),
     updated_at: now,
   });
+}
+
+/** Contracts of `order` already booked on the record (a stop fills in parts: each part is booked once). */
+function bookedOf(bs: BrokerStop | null, order: BrokerOrder): number {
+  return bs && bs.client_order_id === order.client_order_id ? (bs.filled_booked ?? 0) : 0;
+}
+
+/**
+ * Books what the resting stop filled since the last sweep, like any exit (its stop's reason, realized P&L
+ * at the order's average price). An order that ended is cleared from the record; one still working stays,
+ * with what is booked, so no part is booked twice.
+ */
+async function bookStopFill(
+  s: SweepState,
+  p: Position,
+  order: BrokerOrder,
+  bs: BrokerStop,
+): Promise<Position> {
+  const delta = order.filled_qty - bookedOf(bs, order);
+  const next = brokerStopFilled(p, { ...order, filled_qty: delta }, bs.reason, s.nowIso());
+  const ended = TERMINAL_ORDER_STATUSES.has(order.status);
+  const stored = await s.deps.store.replace(
+    p,
+    ended || next.state === 'closed'
+      ? { ...next, broker_stop_seq: Math.max(p.broker_stop_seq ?? 0, seqOf(order)) }
+      : {
+          ...next,
+          broker_stop: {
+            ...recorded(order, bs.reason, bs.placed_at),
+            filled_booked: order.filled_qty,
+          },
+          broker_stop_seq: Math.max(p.broker_stop_seq ?? 0, seqOf(order)),
+        },
+  );
+  if (stored.state === 'closed') s.noteClosed(stored, bs.reason);
+  else s.deps.log.info(`Resting stop of ${p.position_id} filled ${delta}; ${stored.quantity} left`);
+  return stored;
 }
 
 /**
@@ -339,27 +428,12 @@ export async function freeBrokerStop(
     s.report.held.push({ position_id: p.position_id, reason: 'broker_stop_working' });
     return null;
   }
-  try {
-    await s.deps.broker.cancelOrder(working.id);
-  } catch (err) {
-    if (!(err instanceof BrokerRejectedError)) throw err; // 422: it ended meanwhile; the lookup says how
-  }
-  const after = await s.deps.broker.getOrderByClientOrderId(working.client_order_id);
   const bs = p.broker_stop ?? recorded(working, 'stop_loss', s.nowIso());
-  if (!after || !TERMINAL_ORDER_STATUSES.has(after.status)) {
-    s.deps.log.info(`Cancel of the resting stop ${working.client_order_id} not confirmed yet; next sweep`);
-    await s.deps.store.replace(p, {
-      ...p,
-      broker_stop: { ...bs, cancel_requested_at: s.nowIso() },
-      updated_at: s.nowIso(),
-    });
-    return null;
-  }
-  setResting(s, p, undefined);
-  if (after.filled_qty > 0) {
+  const after = await cancelStop(s, p, working, bs);
+  if (!after) return null;
+  if (after.filled_qty > bookedOf(bs, after)) {
     // It fired before the cancel landed: that is the exit; nothing more is sent on it now.
-    const stored = await s.deps.store.replace(p, brokerStopFilled(p, after, bs.reason, s.nowIso()));
-    if (stored.state === 'closed') s.noteClosed(stored, bs.reason);
+    await bookStopFill(s, p, after, bs);
     return null;
   }
   s.budget.freed(p.option_symbol, p.side, after.qty - after.filled_qty);
