@@ -1,9 +1,9 @@
 /**
  * Protective stops resting at the broker (`exit_execution.broker_stop`, issue 14): the sweep's side.
  *
- * - learn ({@link learnBrokerStop}): find each position's resting stop among the open orders; a recorded
- *   stop that is no longer open ended: its fill is learned like any exit (close reason: the stop's rule),
- *   a cancel the pipeline did not ask for is alerted and the stop placed again.
+ * - learn ({@link learnBrokerStop}, in `broker-stop-learn.ts`): find each position's resting stop among the
+ *   open orders; a recorded stop that is no longer open ended: its fill is learned like any exit (close
+ *   reason: the stop's rule), a cancel the pipeline did not ask for is alerted and the stop placed again.
  * - keep ({@link keepBrokerStop}): an open position with no resting stop gets one (qty from the exit
  *   budget, which already nets what working orders hold); one whose stop level moved by a tick or more, or
  *   whose qty changed, has it replaced (PATCH: a new order, a fresh deterministic id).
@@ -23,256 +23,31 @@ import {
 } from '../../domain/broker-stop';
 import { stopClientOrderId } from '../../domain/orders';
 import type { ExitReason, Position } from '../../domain/position';
-import { brokerStopFilled } from '../../domain/position-lifecycle';
 import { BrokerRejectedError, DuplicateClientOrderIdError } from '../../domain/errors';
 import { TERMINAL_ORDER_STATUSES, type BrokerOrder, type OptionQuote } from '../../ports';
 import type { SweepState } from './state';
+import {
+  bookStopFill,
+  bookedOf,
+  cancelStop,
+  recorded,
+  restingIndex,
+  seqOf,
+  setResting,
+} from './broker-stop-book';
+
+export { learnBrokerStop } from './broker-stop-learn';
 
 const STOP_REASONS: ReadonlySet<ExitReason> = new Set(['stop_loss', 'trailing_stop', 'breakeven']);
-/** How far a `replaced` chain is followed to find the order that ended (one sweep makes one replacement). */
-const MAX_CHAIN = 3;
-
-/** Per sweep: position id → its resting stops among the open orders, highest seq first. */
-const restingBySweep = new WeakMap<SweepState, Map<string, BrokerOrder[]>>();
 
 /** Whether the account keeps stops at the broker. */
 export function brokerStopsOn(s: SweepState): boolean {
   return s.account.exit_execution.broker_stop !== null;
 }
 
-function restingIndex(s: SweepState): Map<string, BrokerOrder[]> {
-  let index = restingBySweep.get(s);
-  if (index) return index;
-  index = new Map();
-  const prefix = `ops-${s.account.name}-s`;
-  for (const o of s.openOrderByClientId.values()) {
-    if (!o.client_order_id.startsWith(prefix)) continue;
-    const m = /^(\d+)-(.+)$/.exec(o.client_order_id.slice(prefix.length));
-    if (!m) continue;
-    index.set(m[2], [...(index.get(m[2]) ?? []), o]);
-  }
-  for (const list of index.values()) list.sort((a, b) => seqOf(b) - seqOf(a));
-  restingBySweep.set(s, index);
-  return index;
-}
-
-function seqOf(o: Pick<BrokerOrder, 'client_order_id'>): number {
-  return Number(/-s(\d+)-/.exec(o.client_order_id)?.[1] ?? 0);
-}
-
 /** This position's resting stop working at the broker now (per this sweep's reads and its own acts). */
 export function restingStop(s: SweepState, p: Position): BrokerOrder | undefined {
   return restingIndex(s).get(p.position_id)?.[0];
-}
-
-function setResting(s: SweepState, p: Position, order: BrokerOrder | undefined): void {
-  const index = restingIndex(s);
-  if (order) index.set(p.position_id, [order]);
-  else index.delete(p.position_id);
-  // One line per change, with fields the dashboard's "stops resting at the broker" widget reads.
-  s.deps.log.info(
-    order
-      ? `Position ${p.position_id} protected at the broker: ${order.type} at ${String(order.stop_price)}`
-      : `Position ${p.position_id} has no stop resting at the broker`,
-    {
-      position_id: p.position_id,
-      option_symbol: p.option_symbol,
-      broker_stop: order ? 'resting' : 'gone',
-      stop_price: order?.stop_price ?? null,
-      qty: order ? order.qty - order.filled_qty : 0,
-    },
-  );
-}
-
-function recorded(order: BrokerOrder, reason: BrokerStop['reason'], now: string): BrokerStop {
-  return {
-    seq: seqOf(order),
-    client_order_id: order.client_order_id,
-    order_id: order.id,
-    type: order.type === 'stop_limit' ? 'stop_limit' : 'stop',
-    stop_price: order.stop_price ?? 0,
-    limit_price: order.limit_price,
-    qty: order.qty - order.filled_qty,
-    reason,
-    placed_at: now,
-  };
-}
-
-/**
- * Step 1 for an `open` position: the record follows the resting stop the broker works, and a recorded
- * stop that is no longer open is learned (filled: booked; cancelled outside: alerted and cleared). Returns
- * the position as it is now (closed when the stop closed it).
- */
-export async function learnBrokerStop(s: SweepState, p: Position): Promise<Position> {
-  const working = restingIndex(s).get(p.position_id) ?? [];
-  const bs = p.broker_stop ?? null;
-  if (working.length === 0 && !bs) return p;
-  if (working.length > 0) {
-    const [top] = working;
-    // A stop filling in part is booked as it goes (the record changed: not reconciled this sweep).
-    if (top.filled_qty > bookedOf(bs, top))
-      return bookStopFill(s, p, top, bs ?? recorded(top, 'stop_loss', s.nowIso()));
-    const held = s.brokerBySymbol.get(p.option_symbol);
-    const short = !held || held.side !== p.side || held.qty < p.quantity;
-    if (short) return stopOutlived(s, p, top, bs);
-    if (bs && bs.client_order_id === top.client_order_id && bs.order_id === top.id) return p;
-    const seq = Math.max(p.broker_stop_seq ?? 0, seqOf(top));
-    return s.deps.store.replace(p, {
-      ...p,
-      broker_stop: {
-        ...recorded(top, bs?.reason ?? 'stop_loss', s.nowIso()),
-        ...(bs ? { placed_at: bs.placed_at } : {}),
-      },
-      broker_stop_seq: seq,
-      updated_at: s.nowIso(),
-    });
-  }
-  return learnEndedStop(s, p, bs!);
-}
-
-/**
- * The positions read shows fewer contracts than the record while its stop rests unfilled: either the stop
- * filled between the reads (ours: learned), or the contracts went outside the pipeline; then the stop is
- * cancelled, so it never outlives them, and reconcile judges the record on a later snapshot.
- */
-async function stopOutlived(
-  s: SweepState,
-  p: Position,
-  top: BrokerOrder,
-  bs: BrokerStop | null,
-): Promise<Position> {
-  const rec = bs ?? recorded(top, 'stop_loss', s.nowIso());
-  if (!s.takeLookup()) {
-    s.changedInLearn.add(p.position_id);
-    return p;
-  }
-  const fresh = await s.deps.broker.getOrderByClientOrderId(top.client_order_id);
-  if (fresh && TERMINAL_ORDER_STATUSES.has(fresh.status)) return learnEndedStop(s, p, rec, fresh);
-  if (fresh && fresh.filled_qty > bookedOf(rec, fresh)) return bookStopFill(s, p, fresh, rec);
-  const ended = await cancelStop(s, p, top, rec);
-  if (!ended) return p;
-  return learnEndedStop(s, p, { ...rec, cancel_requested_at: s.nowIso() }, ended);
-}
-
-/**
- * Cancels a resting stop and looks it up: the order once it ended (cancelled, or filled before the cancel
- * landed), or null when the cancel is not confirmed yet (recorded; the next sweep learns the rest).
- */
-async function cancelStop(
-  s: SweepState,
-  p: Position,
-  working: BrokerOrder,
-  bs: BrokerStop,
-): Promise<BrokerOrder | null> {
-  try {
-    await s.deps.broker.cancelOrder(working.id);
-  } catch (err) {
-    if (!(err instanceof BrokerRejectedError)) throw err; // 422: it ended meanwhile; the lookup says how
-  }
-  const after = await s.deps.broker.getOrderByClientOrderId(working.client_order_id);
-  if (after && TERMINAL_ORDER_STATUSES.has(after.status)) {
-    setResting(s, p, undefined);
-    return after;
-  }
-  s.deps.log.info(`Cancel of the resting stop ${working.client_order_id} not confirmed yet; next sweep`);
-  s.changedInLearn.add(p.position_id);
-  await s.deps.store.replace(p, {
-    ...p,
-    broker_stop: { ...bs, cancel_requested_at: s.nowIso() },
-    updated_at: s.nowIso(),
-  });
-  return null;
-}
-
-/** A recorded stop that is no longer open: find the order it ended as (following replacements). */
-async function learnEndedStop(
-  s: SweepState,
-  p: Position,
-  bs: BrokerStop,
-  first?: BrokerOrder,
-): Promise<Position> {
-  let ended: BrokerOrder | null = null;
-  let id = bs.client_order_id;
-  for (let hop = 0; hop < MAX_CHAIN; hop++) {
-    const known = hop === 0 && first ? first : s.knownOrder(id);
-    if (!known && !s.takeLookup()) {
-      s.changedInLearn.add(p.position_id); // unknown yet: never read as a close outside the pipeline
-      return p;
-    }
-    const order = known ?? (await s.deps.broker.getOrderByClientOrderId(id));
-    if (!order) break;
-    ended = order;
-    if (order.status !== 'replaced') break;
-    id = stopClientOrderId(p.account, p.position_id, seqOf(order) + 1);
-  }
-  const now = s.nowIso();
-  if (!ended) {
-    // The placement never reached the broker: cleared, and the same id is used again (a late arrival is
-    // then refused as a duplicate and found).
-    return s.deps.store.replace(p, {
-      ...p,
-      broker_stop: null,
-      broker_stop_seq: Math.max(0, bs.seq - 1),
-      updated_at: now,
-    });
-  }
-  if (!TERMINAL_ORDER_STATUSES.has(ended.status)) {
-    // Working under an id the open-orders read did not list yet: the next sweep sees it there.
-    s.changedInLearn.add(p.position_id);
-    return p;
-  }
-  setResting(s, p, undefined);
-  if (ended.filled_qty > bookedOf(bs, ended)) return bookStopFill(s, p, ended, bs);
-  if (!bs.cancel_requested_at && ended.status !== 'replaced' && ended.filled_qty === 0) {
-    s.alert(
-      'broker_stop_missing',
-      p.option_symbol,
-      `resting stop ${ended.client_order_id} of ${p.position_id} ended ${ended.status} without a fill; placed again`,
-    );
-  }
-  return s.deps.store.replace(p, {
-    ...p,
-    broker_stop: null,
-    broker_stop_seq: Math.max(p.broker_stop_seq ?? 0, seqOf(ended)),
-    updated_at: now,
-  });
-}
-
-/** Contracts of `order` already booked on the record (a stop fills in parts: each part is booked once). */
-function bookedOf(bs: BrokerStop | null, order: BrokerOrder): number {
-  return bs && bs.client_order_id === order.client_order_id ? (bs.filled_booked ?? 0) : 0;
-}
-
-/**
- * Books what the resting stop filled since the last sweep, like any exit (its stop's reason, realized P&L
- * at the order's average price). An order that ended is cleared from the record; one still working stays,
- * with what is booked, so no part is booked twice.
- */
-async function bookStopFill(
-  s: SweepState,
-  p: Position,
-  order: BrokerOrder,
-  bs: BrokerStop,
-): Promise<Position> {
-  const delta = order.filled_qty - bookedOf(bs, order);
-  const next = brokerStopFilled(p, { ...order, filled_qty: delta }, bs.reason, s.nowIso());
-  const ended = TERMINAL_ORDER_STATUSES.has(order.status);
-  const stored = await s.deps.store.replace(
-    p,
-    ended || next.state === 'closed'
-      ? { ...next, broker_stop_seq: Math.max(p.broker_stop_seq ?? 0, seqOf(order)) }
-      : {
-          ...next,
-          broker_stop: {
-            ...recorded(order, bs.reason, bs.placed_at),
-            filled_booked: order.filled_qty,
-          },
-          broker_stop_seq: Math.max(p.broker_stop_seq ?? 0, seqOf(order)),
-        },
-  );
-  if (stored.state === 'closed') s.noteClosed(stored, bs.reason);
-  else s.deps.log.info(`Resting stop of ${p.position_id} filled ${delta}; ${stored.quantity} left`);
-  return stored;
 }
 
 /**
