@@ -7,6 +7,7 @@ import { emptyReport, SweepState, type Mutable, type SweepDeps, type SweepReport
 import { learn } from './sweep/learn';
 import { reconcile } from './sweep/reconcile';
 import { evaluateAndAct, manageWorking, managePendingOpen, resend } from './sweep/act';
+import { keepBrokerStops } from './sweep/broker-stop';
 
 export type { SweepDeps, SweepReport } from './sweep/state';
 
@@ -118,6 +119,8 @@ async function sweepHoldingLease(deps: SweepDeps, report: Mutable<SweepReport>):
   await s.forEach(working, (p) => manageWorking(s, p, quotes.get(p.option_symbol), flatten));
   await s.forEach(pending, (p) => managePendingOpen(s, p, quotes.get(p.option_symbol), flatten));
   await s.forEach(open, (p) => evaluateAndAct(s, p, quotes.get(p.option_symbol), flatten));
+  // Protective stops resting at the broker take what the exits left (README "Protective stops at the broker").
+  await keepBrokerStops(s, live, unreadable.length > 0);
 
   // The feed is down for this sweep when its read failed, or when every position that needed a price had none.
   if (report.quoteFeedFailed || (s.priced > 0 && s.unpriced === s.priced)) {

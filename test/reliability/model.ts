@@ -715,7 +715,8 @@ export class Run {
       now: this.world.now,
     });
     try {
-      await sweep();
+      const report = await sweep();
+      if (process.env.MODEL_DEBUG) console.log(JSON.stringify(report));
     } catch (err) {
       // A sweep whose first reads failed (broker fault) ends; the schedule runs the next one. Anything but a
       // transient failure is a bug.

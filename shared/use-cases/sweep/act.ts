@@ -19,7 +19,7 @@ import { TERMINAL_ORDER_STATUSES, type BrokerOrder, type OptionQuote } from '../
 import { Metric } from '../../metric-names';
 import { applyExitFill, applyOpenOrder } from './learn';
 import type { SweepState } from './state';
-import { freeBrokerStop, keepBrokerStop } from './broker-stop';
+import { freeBrokerStop, queueBrokerStop } from './broker-stop';
 
 const QUOTE_PROBLEMS = new Set(['no_quote', 'stale_quote', 'crossed_quote', 'bad_quote']);
 /** Exit reasons that protect a position (they replace a working non-protective step at once). */
@@ -74,7 +74,7 @@ export async function evaluateAndAct(
     const cur = ev.stateChanged
       ? await s.deps.store.replace(p, { ...p, ...trailing, updated_at: now.toISOString() })
       : p;
-    await keepBrokerStop(s, cur);
+    queueBrokerStop(s, cur);
     return;
   }
   const reason: ExitReason = decision.reason;

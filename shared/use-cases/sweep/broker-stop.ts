@@ -50,13 +50,53 @@ export function restingStop(s: SweepState, p: Position): BrokerOrder | undefined
   return restingIndex(s).get(p.position_id)?.[0];
 }
 
-/**
- * The act phase, for an `open` position whose rules hold: places the resting stop if it has none, or
- * replaces it when its level moved by a tick or more or its qty differs. Every contract comes from the exit
- * budget (a placement takes the position's qty; a bigger replacement takes the difference).
- */
-export async function keepBrokerStop(s: SweepState, p: Position): Promise<void> {
+/** Per sweep: the open positions whose rules held, to have their resting stop kept true after the exits. */
+const dueBySweep = new WeakMap<SweepState, Position[]>();
+
+/** The act phase, for an `open` position whose rules hold: its resting stop is kept after every exit. */
+export function queueBrokerStop(s: SweepState, p: Position): void {
   if (!brokerStopsOn(s) || p.state !== 'open' || p.pending_exit || p.quantity < 1) return;
+  dueBySweep.set(s, [...(dueBySweep.get(s) ?? []), p]);
+}
+
+/**
+ * The last act of a sweep, once every exit took its contracts from the budget: resting stops whose position
+ * is gone (closed this sweep, or no longer live) are cancelled, so none outlives its position and holds
+ * contracts another position needs; then each queued position's stop is placed or kept true with what is
+ * left. `live`: the positions this sweep read; `partialRead`: some records were unreadable (then only the
+ * stops of positions closed this sweep count as gone).
+ */
+export async function keepBrokerStops(
+  s: SweepState,
+  live: readonly Position[],
+  partialRead: boolean,
+): Promise<void> {
+  const liveIds = new Set(live.map((p) => p.position_id));
+  const closedIds = new Set(s.report.closed.map((c) => c.position_id));
+  for (const [positionId, orders] of restingIndex(s)) {
+    if (!closedIds.has(positionId) && (partialRead || liveIds.has(positionId))) continue;
+    for (const o of orders) {
+      await s.deps.broker.cancelOrder(o.id).catch((err: unknown) => {
+        if (!(err instanceof BrokerRejectedError)) throw err;
+      });
+      s.report.cancelled.push({
+        position_id: positionId,
+        client_order_id: o.client_order_id,
+        why: 'position gone',
+      });
+    }
+    restingIndex(s).delete(positionId);
+  }
+  const due = dueBySweep.get(s) ?? [];
+  await s.forEach(due, (p) => keepBrokerStop(s, p));
+}
+
+/**
+ * Places the resting stop if the position has none, or replaces it when its level moved by a tick or more
+ * or its qty differs. Every contract comes from the exit budget (a placement takes the position's qty; a
+ * bigger replacement takes the difference).
+ */
+async function keepBrokerStop(s: SweepState, p: Position): Promise<void> {
   const terms = brokerStopTerms(p, trailingOf(p), s.account.exit_execution);
   if (!terms) return;
   const working = restingStop(s, p);
@@ -68,11 +108,25 @@ export async function keepBrokerStop(s: SweepState, p: Position): Promise<void> 
   }
   const current = p.broker_stop ?? recorded(working, terms.reason, s.nowIso());
   const unfilled = working.qty - working.filled_qty;
+  if (!brokerStopChange({ ...current, qty: unfilled }, terms, p.quantity)) return;
+  // Within the request budget: the rest wait for the next sweep (the sweep's own rules still watch them).
+  if (!takeReplacement(s)) return;
   let qty = p.quantity;
   if (qty > unfilled) qty = unfilled + s.budget.take(p.option_symbol, p.side, qty - unfilled);
   const change = brokerStopChange({ ...current, qty: unfilled }, terms, qty);
   if (!change) return;
   await replaceStop(s, p, working, { ...current, reason: terms.reason }, change, qty - unfilled);
+}
+
+/** Replacements (PATCH) one sweep may send; placements, which protect what nothing protects, are not capped. */
+export const MAX_STOP_REPLACEMENTS_PER_SWEEP = 20;
+const replacementsBySweep = new WeakMap<SweepState, number>();
+
+function takeReplacement(s: SweepState): boolean {
+  const n = replacementsBySweep.get(s) ?? 0;
+  if (n >= MAX_STOP_REPLACEMENTS_PER_SWEEP) return false;
+  replacementsBySweep.set(s, n + 1);
+  return true;
 }
 
 function trailingOf(p: Position) {
