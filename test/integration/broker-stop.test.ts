@@ -312,6 +312,32 @@ describe('a partial exit', () => {
   });
 });
 
+describe('the request budget', () => {
+  it('at most 20 replacements a sweep; the rest follow in the next sweep', async () => {
+    await start();
+    const ids = Array.from({ length: 22 }, (_, i) => `r${i}`);
+    for (const id of ids) {
+      await h.submit({
+        recommendation_id: id,
+        num_contracts: 1,
+        exit_plan: { stop_loss_pct: 0.5, trailing_stop_pct: 0.2 },
+      });
+    }
+    await h.sweep();
+    expect(stopPosts()).toHaveLength(22);
+    h.mid(FUTURE_SYMBOL, 2.55); // bid 2.50: every trail 1.70 → 2.00
+    await h.sweep();
+    expect(patches()).toHaveLength(20);
+    await h.sweep();
+    expect(patches()).toHaveLength(22);
+    expect(
+      simOrders(STOP_ID)
+        .filter((o) => o.status === 'new')
+        .map((o) => o.stop_price),
+    ).toEqual(Array.from({ length: 22 }, () => '2'));
+  });
+});
+
 describe('broker_stop off', () => {
   it('places nothing at the broker (today’s behaviour)', async () => {
     await start({});
