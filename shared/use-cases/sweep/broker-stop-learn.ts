@@ -111,7 +111,9 @@ async function learnEndedStop(
     });
   }
   if (!TERMINAL_ORDER_STATUSES.has(ended.status)) {
-    // Working under an id the open-orders read did not list yet: the next sweep sees it there.
+    // Working under an id the open-orders read did not list (it landed after the read): it holds the
+    // contracts like any resting stop, so this sweep's exits free it first; the next sweep syncs the record.
+    restingIndex(s).set(p.position_id, [ended]);
     s.changedInLearn.add(p.position_id);
     return p;
   }

@@ -252,6 +252,12 @@ export async function freeBrokerStop(
   quote: OptionQuote | undefined,
 ): Promise<Position | null> {
   const working = restingStop(s, p);
+  if (!working && p.broker_stop) {
+    // A recorded stop the learning step could not resolve (its lookups ran out): it may be resting and
+    // holding the contracts, so nothing is sent on them until the next sweep resolves it.
+    s.report.held.push({ position_id: p.position_id, reason: 'broker_stop_unresolved' });
+    return null;
+  }
   if (!working) return p;
   if (STOP_REASONS.has(decision.reason) && stopStillWorks(s, p, working, quote)) {
     s.report.held.push({ position_id: p.position_id, reason: 'broker_stop_working' });
