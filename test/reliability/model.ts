@@ -70,6 +70,9 @@ export const FAULT_TARGETS = [
   { method: 'GET', path: '/v2/account' },
   { method: 'GET', path: '/v2/clock' },
   { method: 'GET', path: '/v1beta1/options/snapshots' },
+  // Replacing and cancelling working orders (resting stops, repriced exits, timed-out opens).
+  { method: 'PATCH', path: /^\/v2\/orders\/[^/:]+$/ },
+  { method: 'DELETE', path: /^\/v2\/orders\/[^/:]+$/ },
 ] as const;
 
 /** Things done outside the pipeline. */

@@ -83,7 +83,14 @@ export async function cancelStop(
   try {
     await s.deps.broker.cancelOrder(working.id);
   } catch (err) {
-    if (!(err instanceof BrokerRejectedError)) throw err; // 422: it ended meanwhile; the lookup says how
+    if (!(err instanceof BrokerRejectedError)) {
+      // The cancel may have landed (a lost reply): noted, so the next sweep reads its end as ours.
+      await s.deps.store
+        .replace(p, { ...p, broker_stop: { ...bs, cancel_requested_at: s.nowIso() }, updated_at: s.nowIso() })
+        .catch(() => undefined);
+      throw err;
+    }
+    // 422: it ended meanwhile; the lookup says how.
   }
   const after = await s.deps.broker.getOrderByClientOrderId(working.client_order_id);
   if (after && TERMINAL_ORDER_STATUSES.has(after.status)) {

@@ -216,8 +216,9 @@ async function replaceStop(
     next = await s.deps.broker.replaceOrder(working.id, { ...change, client_order_id: clientOrderId });
   } catch (err) {
     if (extraQty > 0) s.budget.giveBack(p.option_symbol, p.side, extraQty);
-    // 422: it filled or ended meanwhile (the next sweep learns it); 403: the qty is not available.
-    if (err instanceof BrokerRejectedError) {
+    // 422: it filled or ended meanwhile (the next sweep learns it); 403: the qty is not available; a
+    // duplicate id: an earlier attempt landed (the next sweep finds the new order among the open ones).
+    if (err instanceof BrokerRejectedError || err instanceof DuplicateClientOrderIdError) {
       s.deps.log.warn(`Replacing the resting stop of ${p.position_id} refused: ${err.message}`);
       return;
     }
