@@ -209,6 +209,16 @@ describe('resting stops at the broker (issue 14): shrunk counter-examples', () =
         { t: 'deliver', container: 0, max: 1 },
       ],
     ],
+    [
+      'a stop replaced after a hand reduction and a part fill is sized to what the broker holds (no 403)',
+      'stop_limit',
+      [
+        { t: 'price', symbol: 1, factor: 1.2 },
+        { t: 'outside', kind: 'reduceByHand', symbol: 1 },
+        { t: 'fill', pick: 4, fraction: 0.5 },
+        { t: 'sweep', concurrent: 1 },
+      ],
+    ],
   ];
   it.each(cases)('%s', async (_name, mode, actions) => {
     const f = await runScenario(world, actions, { brokerStop: mode });

@@ -108,10 +108,15 @@ async function keepBrokerStop(s: SweepState, p: Position): Promise<void> {
   }
   const current = p.broker_stop ?? recorded(working, terms.reason, s.nowIso());
   const unfilled = working.qty - working.filled_qty;
-  if (!brokerStopChange({ ...current, qty: unfilled }, terms, p.quantity)) return;
+  // Never more than the broker holds (a hand reduction the record does not know yet): a replacement is
+  // checked like a new order, so it is sized as one.
+  const held = s.brokerBySymbol.get(p.option_symbol);
+  const want = Math.min(p.quantity, held && held.side === p.side ? held.qty : 0);
+  if (want < 1) return; // nothing held for it: the learning step cancels such a stop
+  if (!brokerStopChange({ ...current, qty: unfilled }, terms, want)) return;
   // Within the request budget: the rest wait for the next sweep (the sweep's own rules still watch them).
   if (!takeReplacement(s)) return;
-  let qty = p.quantity;
+  let qty = want;
   if (qty > unfilled) qty = unfilled + s.budget.take(p.option_symbol, p.side, qty - unfilled);
   const change = brokerStopChange({ ...current, qty: unfilled }, terms, qty);
   if (!change) return;
