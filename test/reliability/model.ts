@@ -719,6 +719,7 @@ export class Run {
     });
     try {
       const report = await sweep();
+      // MODEL_DEBUG=1 prints every sweep report (replaying a counter-example with runScenario).
       if (process.env.MODEL_DEBUG) console.log(JSON.stringify(report));
     } catch (err) {
       // A sweep whose first reads failed (broker fault) ends; the schedule runs the next one. Anything but a
