@@ -6,6 +6,7 @@ import {
   ComparisonOperator,
   Dashboard,
   GraphWidget,
+  LogQueryWidget,
   MathExpression,
   TextWidget,
   TreatMissingData,
@@ -266,6 +267,7 @@ export class AccountPipeline extends Construct {
     }
     this.alarms = this.createAlarms(account, props.alarmTopic);
     this.dashboard = this.createDashboard(account);
+    this.dashboard.addWidgets(brokerStopWidget(exitEvaluator.logGroup.logGroupName));
   }
 
   /** A Metrics Insights query over one of the pipeline's metrics for this account, whatever its other dimensions. */
@@ -541,4 +543,24 @@ export class AccountPipeline extends Construct {
       );
     }
   }
+}
+
+/**
+ * Which positions are protected at the broker and at what price (`exit_execution.broker_stop`): the
+ * latest resting-stop line the sweep logged for each position, from the exit evaluator's log group.
+ */
+function brokerStopWidget(logGroupName: string): LogQueryWidget {
+  return new LogQueryWidget({
+    title: 'Stops resting at the broker (latest per position)',
+    logGroupNames: [logGroupName],
+    queryLines: [
+      'filter ispresent(broker_stop)',
+      'stats latest(broker_stop) as stop, latest(stop_price) as price, latest(@timestamp) as at by position_id, option_symbol',
+      "filter stop = 'resting'",
+      'sort at desc',
+      'limit 50',
+    ],
+    width: 24,
+    height: 6,
+  });
 }

@@ -28,6 +28,8 @@ export interface PositionRow {
   /** The state, with the close reason once closed (`closed: stop_loss`). */
   readonly state: string;
   readonly rules: string;
+  /** The protective stop resting at the broker (`stop 1.60 x2`), `—` when none. */
+  readonly atBroker: string;
 }
 
 /** One of the last orders at the broker. */
@@ -40,6 +42,8 @@ export interface OrderRow {
   /** `position_intent` the pipeline sent, `—` for a close (sent without one). */
   readonly intent: string;
   readonly status: string;
+  /** The order type, with its stop price for a resting stop (`stop 1.60`). */
+  readonly type: string;
   readonly clientOrderId: string;
 }
 
@@ -164,7 +168,8 @@ export function httpReader(
   };
 }
 
-const EXIT_ORDER_ID = /^ops-[a-z0-9-]+-x\d+-/;
+// Exit steps (`x<n>`) and resting protective stops (`s<n>`) are sent without intent.
+const EXIT_ORDER_ID = /^ops-[a-z0-9-]+-[xs]\d+-/;
 
 function orderRow(o: Record<string, unknown>, sentIntent: string | null): OrderRow {
   const cid = String(o.client_order_id ?? '');
@@ -178,6 +183,10 @@ function orderRow(o: Record<string, unknown>, sentIntent: string | null): OrderR
     symbol: String(o.symbol ?? ''),
     intent,
     status: String(o.status ?? ''),
+    type:
+      o.stop_price != null && o.stop_price !== ''
+        ? `${String(o.type)} ${Number(o.stop_price).toFixed(2)}`
+        : String(o.type ?? ''),
     clientOrderId: cid,
   };
 }
@@ -242,6 +251,10 @@ export function positionRow(p: Position, mark: number | null): PositionRow {
     pnl,
     state: p.state === 'closed' ? `closed: ${p.close_reason ?? '?'}` : p.state,
     rules: live ? describeRules(p.exit_plan, p) : '',
+    atBroker:
+      live && p.broker_stop
+        ? `${p.broker_stop.type} ${p.broker_stop.stop_price.toFixed(2)} x${p.broker_stop.qty}`
+        : '—',
   };
 }
 

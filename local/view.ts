@@ -52,6 +52,7 @@ const POSITION_COLUMNS: Column<PositionRow>[] = [
   { title: 'P&L $', cell: (r) => money(r.pnl), right: true },
   { title: 'STATE', cell: (r) => r.state },
   { title: 'ACTIVE RULES', cell: (r) => r.rules },
+  { title: 'STOP AT BROKER', cell: (r) => r.atBroker },
 ];
 
 const ORDER_COLUMNS: Column<OrderRow>[] = [
@@ -62,6 +63,7 @@ const ORDER_COLUMNS: Column<OrderRow>[] = [
   { title: 'INTENT', cell: (r) => r.intent },
   { title: 'STATUS', cell: (r) => r.status },
   { title: 'CLIENT ORDER ID', cell: (r) => r.clientOrderId },
+  { title: 'TYPE', cell: (r) => r.type },
 ];
 
 /** The whole view as text (no escapes). */

@@ -89,6 +89,9 @@ export const ALERT_METRICS = {
   open_order_missing: Metric.OpenOrderMissing,
   assignment_shares: Metric.AssignmentShares,
   daily_loss: Metric.DailyLoss,
+  // The protective stop resting at the broker was cancelled, expired or refused outside this pipeline's
+  // doing: like an exit rejection, the position depends on the sweep until it is placed again.
+  broker_stop_missing: Metric.ExitRejected,
 } as const satisfies Record<string, MetricName>;
 
 /** The kinds of alert a sweep raises (see {@link ALERT_METRICS}). */

@@ -43,6 +43,12 @@ export interface Broker {
    */
   cancelOrder(orderId: string): Promise<void>;
   /**
+   * `PATCH /v2/orders/{id}`: replaces a working order's terms. The broker answers with a NEW order (new id,
+   * the given `client_order_id`); the old one becomes `replaced`. BrokerRejectedError (422) when the order
+   * is no longer replaceable (filled, cancelled, replaced), or 403 when the new qty is not available.
+   */
+  replaceOrder(orderId: string, change: OrderReplacement): Promise<BrokerOrder>;
+  /**
    * Orders that ended (filled, canceled, expired, rejected, ...) submitted after `afterIso` (exclusive),
    * oldest first, across pages (bounded: an order past the last page is simply absent, so callers must
    * treat absence as "unknown", never as "no such order").
@@ -53,6 +59,15 @@ export interface Broker {
    * bounded number of pages (one listing; see `shared/use-cases/sweep/activities.ts` for when it is made).
    */
   listActivities(afterIso: string): Promise<BrokerActivity[]>;
+}
+
+/** The fields a replacement may change (prices per share, whole contracts). */
+export interface OrderReplacement {
+  readonly qty?: number;
+  readonly stop_price?: number;
+  readonly limit_price?: number;
+  /** The new order's deterministic id (unique forever, like every client_order_id). */
+  readonly client_order_id: string;
 }
 
 /** Filters for an option chain request. Dates `YYYY-MM-DD`, strikes per share. */

@@ -95,6 +95,7 @@ export function toBrokerOrder(o: trading.Order): BrokerOrder {
     position_intent: o.positionIntent ?? null,
     time_in_force: String(o.timeInForce),
     limit_price: optionalNumber(o.limitPrice, 'limit_price'),
+    stop_price: optionalNumber(o.stopPrice, 'stop_price'),
     status: String(o.status),
     created_at: isoOrNull(o.createdAt) ?? '',
     filled_at: isoOrNull(o.filledAt),

@@ -60,7 +60,7 @@ function classify(err: unknown): Classified {
 
 /** A call the adapter makes: verb and path (for error messages and the retry rule). */
 export interface CallSpec {
-  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   readonly path: string;
   /** Set on order submission: a `client_order_id must be unique` 422 becomes DuplicateClientOrderIdError. */
   readonly clientOrderId?: string;

@@ -15,6 +15,7 @@ import type {
   MarketClock,
   MarketData,
   OptionQuote,
+  OrderReplacement,
 } from '../ports';
 import { DEFAULT_RETRY_POLICY, withRetries, type CallSpec, type RetryPolicy } from './alpaca-retry';
 import type { BrokerRateLimiter } from './rate-limiter';
@@ -173,6 +174,7 @@ export class AlpacaAdapter implements Broker, MarketData {
       timeInForce: order.time_in_force,
       clientOrderId: order.client_order_id,
       ...(order.limit_price === undefined ? {} : { limitPrice: String(order.limit_price) }),
+      ...(order.stop_price === undefined ? {} : { stopPrice: String(order.stop_price) }),
       ...(order.position_intent === undefined ? {} : { positionIntent: order.position_intent }),
     };
     const placed = await this.call(
@@ -198,6 +200,27 @@ export class AlpacaAdapter implements Broker, MarketData {
       const r = await this.orders.deleteOrderByOrderIDRaw({ orderId });
       await r.value();
     });
+  }
+
+  /**
+   * `PATCH /v2/orders/{id}` (the SDK's `patchOrderByOrderId`): the new order the broker made. Retried only
+   * on 429; after a TransientError look the new `client_order_id` up before replacing again.
+   */
+  async replaceOrder(orderId: string, change: OrderReplacement): Promise<BrokerOrder> {
+    if (change.qty !== undefined && (!Number.isInteger(change.qty) || change.qty < 1)) {
+      throw new TypeError(`replacement qty must be a positive whole number of contracts, got ${change.qty}`);
+    }
+    const body: trading.PatchOrderRequest = {
+      clientOrderId: change.client_order_id,
+      ...(change.qty === undefined ? {} : { qty: String(change.qty) }),
+      ...(change.stop_price === undefined ? {} : { stopPrice: String(change.stop_price) }),
+      ...(change.limit_price === undefined ? {} : { limitPrice: String(change.limit_price) }),
+    };
+    const placed = await this.call(
+      { method: 'PATCH', path: '/v2/orders/{id}', clientOrderId: change.client_order_id },
+      () => this.orders.patchOrderByOrderId({ orderId, patchOrderRequest: body }),
+    );
+    return toBrokerOrder(placed);
   }
 
   /** `GET /v2/orders?status=open` (up to 500, oldest first). */

@@ -50,6 +50,13 @@ export const exitExecutionSchema = z.strictObject({
   reprice_after_seconds: z._default(z.int().check(z.gte(1), z.lte(3600)), 60),
   /** After this many replacements a working exit limit goes out as market (while the market is open). */
   max_reprices: z._default(z.int().check(z.gte(0), z.lte(100)), 3),
+  /**
+   * A protective order resting at the broker for each open position (README "Protective stops at the
+   * broker"): `null` (default) leaves every stop to the sweep; `stop` or `stop_limit` keep one gtc order there.
+   */
+  broker_stop: z._default(z.nullable(z.enum(['stop', 'stop_limit'])), null),
+  /** For `broker_stop: stop_limit`: the limit sits this fraction beyond the stop price, on the tick grid. */
+  broker_stop_limit_slippage_pct: z._default(z.number().check(z.gte(0), z.lt(1)), 0.1),
 });
 
 /**

@@ -18,6 +18,8 @@ export interface BrokerOrder {
   readonly position_intent: string | null;
   readonly time_in_force: string;
   readonly limit_price: number | null;
+  /** Per share, for `stop` / `stop_limit` (absent or null otherwise). */
+  readonly stop_price?: number | null;
   /** new, accepted, pending_new, partially_filled, filled, canceled, expired, rejected, ... */
   readonly status: string;
   readonly created_at: string;

@@ -14,10 +14,14 @@ export interface OrderRequest {
   /** Whole contracts. */
   readonly qty: number;
   readonly side: 'buy' | 'sell';
-  readonly type: 'market' | 'limit';
-  readonly time_in_force: 'day';
+  /** `stop` / `stop_limit` only for the protective order resting at the broker (`broker-stop.ts`). */
+  readonly type: 'market' | 'limit' | 'stop' | 'stop_limit';
+  /** `gtc` only for the protective order resting at the broker. */
+  readonly time_in_force: 'day' | 'gtc';
   /** Per share. */
   readonly limit_price?: number;
+  /** Per share, for `stop` / `stop_limit`. */
+  readonly stop_price?: number;
   readonly client_order_id: string;
   readonly position_intent?: OpeningIntent;
 }
@@ -33,6 +37,14 @@ export function openClientOrderId(account: string, recommendationId: string): st
 /** Deterministic client_order_id of exit step `seq` of a position. */
 export function exitClientOrderId(account: string, positionId: string, seq: number): string {
   return checkedId(`ops-${account}-x${seq}-${positionId}`);
+}
+
+/**
+ * Deterministic client_order_id of a position's protective stop resting at the broker: `seq` counts its
+ * placements and replacements (1, 2, ...), so every PATCH carries a fresh id derived from the record.
+ */
+export function stopClientOrderId(account: string, positionId: string, seq: number): string {
+  return checkedId(`ops-${account}-s${seq}-${positionId}`);
 }
 
 function checkedId(id: string): string {
@@ -88,7 +100,8 @@ export function closableQty(
 
 /** Result of {@link buildCloseOrder}: an order, or why none may be sent. */
 export type CloseOrderResult =
-  { ok: true; order: OrderRequest; clipped: boolean } | { ok: false; reason: 'broker_holds_nothing' };
+  | { ok: true; order: OrderRequest & { readonly type: 'market' | 'limit' }; clipped: boolean }
+  | { ok: false; reason: 'broker_holds_nothing' };
 
 /**
  * A closing order: intent-free (Alpaca infers the close from the position it holds), on the option symbol

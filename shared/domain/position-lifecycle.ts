@@ -9,6 +9,7 @@ import { TERMINAL_ORDER_STATUSES, type BrokerOrder } from './broker-types';
 import {
   realizedPnl,
   type OptionEventReason,
+  type ExitReason,
   type OpenRefusal,
   type PendingExit,
   type Position,
@@ -26,7 +27,8 @@ export type TransitionName =
   | 'exitEnded'
   | 'claimReleased'
   | 'closedOutside'
-  | 'optionEventBooked';
+  | 'optionEventBooked'
+  | 'brokerStopFilled';
 
 /** One row of the table: `from` may move to `to` on `trigger`. */
 export interface TransitionRule {
@@ -123,6 +125,18 @@ export const TRANSITIONS: readonly TransitionRule[] = Object.freeze([
     from: 'open',
     to: 'closed',
     trigger: 'the broker assigned, exercised or expired the contracts (assigned, exercised, expired)',
+  },
+  {
+    name: 'brokerStopFilled',
+    from: 'open',
+    to: 'open',
+    trigger: 'the protective stop resting at the broker filled in part',
+  },
+  {
+    name: 'brokerStopFilled',
+    from: 'open',
+    to: 'closed',
+    trigger: 'the protective stop resting at the broker filled (its stop reason)',
   },
 ] satisfies TransitionRule[]);
 
@@ -270,6 +284,30 @@ export function claimReleased(p: Position, now: string, flag?: string): Position
     ...(flag ? { flags: [...new Set([...p.flags, flag])] } : {}),
     updated_at: now,
   });
+}
+
+/**
+ * The protective stop resting at the broker ended with fills (it fired while or between sweeps): booked
+ * like any exit, closed with the stop's reason when nothing is left; the record's resting stop is cleared.
+ */
+export function brokerStopFilled(p: Position, order: BrokerOrder, reason: ExitReason, now: string): Position {
+  const filled = Math.min(order.filled_qty, p.quantity);
+  const price = order.filled_avg_price;
+  const pnl =
+    filled > 0 && price !== null && p.entry_price ? realizedPnl(p.side, p.entry_price, price, filled) : 0;
+  const remaining = p.quantity - filled;
+  const base: Position = {
+    ...p,
+    quantity: remaining,
+    realized_pnl: roundToCents(p.realized_pnl + pnl),
+    exit_price: price ?? p.exit_price ?? null,
+    broker_stop: null,
+    updated_at: now,
+  };
+  if (remaining <= 0) {
+    return move('brokerStopFilled', p, { ...base, state: 'closed', close_reason: reason, closed_at: now });
+  }
+  return move('brokerStopFilled', p, { ...base, state: 'open' });
 }
 
 /** The broker holds none of the position's contracts: closed outside the pipeline, flagged with `why`. */

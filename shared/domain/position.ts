@@ -1,6 +1,7 @@
 import type { ExitPlan } from './exit-plan';
 import type { ProfileTimeRules } from './strategy-profiles';
 import { roundToCents } from './money';
+import type { BrokerStop } from './broker-stop';
 
 /** Long positions were opened with BUY (`buy_to_open`), shorts with SELL (`sell_to_open`). */
 export type PositionSide = 'long' | 'short';
@@ -136,6 +137,13 @@ export interface Position {
    * tracked contract was missing (one empty read is not trusted: it is confirmed by a later sweep).
    */
   readonly missing_since?: string | null;
+  /**
+   * The protective stop resting at the broker for this position (`exit_execution.broker_stop`); absent or
+   * null when none is working.
+   */
+  readonly broker_stop?: BrokerStop | null;
+  /** Client ids the resting stop has used (placements and replacements); the next one is this + 1. */
+  readonly broker_stop_seq?: number;
   /** Operator attention flags, e.g. `broker_qty_below_table`. */
   readonly flags: readonly string[];
   readonly created_at: string;
@@ -230,6 +238,11 @@ export function normalizeStoredPosition(
     time_rules: (item.time_rules as ProfileTimeRules | undefined) ?? null,
     exit_reprices: num(item.exit_reprices) ?? 0,
     missing_since: str(item.missing_since),
+    // Only positions that ever had a resting stop carry these (records read back equal the ones written).
+    ...(item.broker_stop && typeof item.broker_stop === 'object'
+      ? { broker_stop: item.broker_stop as BrokerStop }
+      : {}),
+    ...(num(item.broker_stop_seq) !== null ? { broker_stop_seq: num(item.broker_stop_seq)! } : {}),
     flags: Array.isArray(item.flags) ? item.flags.filter((x): x is string => typeof x === 'string') : [],
     created_at: createdAt,
     updated_at: str(item.updated_at) ?? createdAt,

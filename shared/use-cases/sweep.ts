@@ -10,6 +10,7 @@ import { evaluateAndAct, manageWorking, managePendingOpen, resend } from './swee
 import { resetDailyLoss, trackDayPnl } from './sweep/daily-loss';
 import { announceOpened } from './sweep/announce';
 import { pollUntilDeadline } from './sweep/poll';
+import { keepBrokerStops } from './sweep/broker-stop';
 
 export type { SweepDeps, SweepReport } from './sweep/state';
 
@@ -126,6 +127,8 @@ async function sweepHoldingLease(deps: SweepDeps, report: Mutable<SweepReport>):
   await s.forEach(working, (p) => manageWorking(s, p, quotes.get(p.option_symbol), flatten));
   await s.forEach(pending, (p) => managePendingOpen(s, p, quotes.get(p.option_symbol), flatten));
   await s.forEach(open, (p) => evaluateAndAct(s, p, quotes.get(p.option_symbol), flatten));
+  // Protective stops resting at the broker take what the exits left (README "Protective stops at the broker").
+  await keepBrokerStops(s, live, unreadable.length > 0);
   await trackDayPnl(s, positions, quotes, control);
   await Promise.all(s.events);
 

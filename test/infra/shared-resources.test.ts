@@ -206,6 +206,15 @@ describe('dashboards', () => {
     expect(bodyOf('main')).not.toContain(logicalId(tiny.deadLetterQueue));
   });
 
+  it('show which positions are protected at the broker and at what price (the resting-stop log lines)', () => {
+    for (const account of ['main', 'tiny']) {
+      const body = bodyOf(account);
+      expect(body).toContain('Stops resting at the broker');
+      expect(body).toContain('latest(stop_price) as price');
+      expect(body).toContain("filter stop = 'resting'");
+    }
+  });
+
   it('show realized and day P&L, positions closed by reason, open positions and open premium per account', () => {
     // `SELECT <stat>(<metric>) FROM "OpsPipeline" WHERE account = '<account>'`, quotes escaped in the body.
     const query = (stat: string, metric: string, account: string) =>

@@ -18,6 +18,7 @@ import {
   TransientError,
 } from '../../shared/domain/errors';
 import { buildCloseOrder, type OrderRequest } from '../../shared/domain/orders';
+import { buildProtectiveStopOrder } from '../../shared/domain/broker-stop';
 import { CALL, KEY_ID, PUT, adapterFor, rejectionOf, startTestSim } from '../helpers/alpaca-sim';
 import { contractFor, expiryIn } from '../helpers/contracts';
 
@@ -107,6 +108,45 @@ describe('orders and positions', () => {
     expect(open.map((o) => [o.client_order_id, o.status])).toEqual([['resting', 'new']]);
     await broker.cancelOrder(open[0].id);
     expect(await broker.listOpenOrders()).toEqual([]);
+  });
+
+  it('rests a protective gtc stop (no intent), replaces it via PATCH (new id, old one replaced), 422 once it ended', async () => {
+    const broker = adapterFor(sim);
+    sim.setPosition(KEY_ID, CALL, 3, 2);
+    sim.setQuote(CALL, { bid: 2, ask: 2.1 });
+    const order = buildProtectiveStopOrder({
+      position: { account: 'main', position_id: 'pos1', option_symbol: CALL, side: 'long' },
+      qty: 3,
+      seq: 1,
+      terms: { type: 'stop', stop_price: 1.5, limit_price: null, reason: 'stop_loss' },
+    });
+    const placed = await broker.submitOrder(order);
+    expect(placed).toMatchObject({ type: 'stop', stop_price: 1.5, time_in_force: 'gtc' });
+    const [req] = sim.requestsTo('POST', '/v2/orders');
+    expect(JSON.parse(req.rawBody)).toEqual({
+      symbol: CALL,
+      qty: '3',
+      side: 'sell',
+      type: 'stop',
+      time_in_force: 'gtc',
+      stop_price: '1.5',
+      client_order_id: 'ops-main-s1-pos1',
+    });
+    expect((await broker.getPosition(CALL))?.qty_available).toBe(0);
+    const next = await broker.replaceOrder(placed.id, {
+      stop_price: 1.6,
+      client_order_id: 'ops-main-s2-pos1',
+    });
+    expect(next).toMatchObject({ client_order_id: 'ops-main-s2-pos1', stop_price: 1.6, qty: 3 });
+    expect(next.id).not.toBe(placed.id);
+    expect(await broker.getOrderByClientOrderId('ops-main-s1-pos1')).toMatchObject({ status: 'replaced' });
+    const [patch] = sim.requestsTo('PATCH', `/v2/orders/${placed.id}`);
+    expect(JSON.parse(patch.rawBody)).toEqual({ client_order_id: 'ops-main-s2-pos1', stop_price: '1.6' });
+    const err = await rejectionOf(
+      broker.replaceOrder(placed.id, { stop_price: 1.7, client_order_id: 'ops-main-s3-pos1' }),
+    );
+    expect(err).toBeInstanceOf(BrokerRejectedError);
+    expect(err).toMatchObject({ status: 422 });
   });
 
   it('lists closed orders after a time, oldest first: filled and cancelled, never open ones', async () => {

@@ -46,6 +46,9 @@ it(`holds every invariant over ${RUNS} random days of up to ${MAX_COMMANDS} step
   // The model really exercised what it claims to.
   expect(f.openingOrders).toBeGreaterThan(0);
   expect(f.closingOrders).toBeGreaterThan(0);
+  // Stops resting at the broker (issue 14) were part of the days: placed, and replaced as prices moved.
+  expect(f.brokerStopRuns).toBeGreaterThan(0);
+  expect(f.restingStopsPlaced).toBeGreaterThan(0);
   expect(Object.values(f.faults).every((n) => n > 0)).toBe(true);
   // Assignments and expiries went through the simulator's activities, and delivered shares were flattened.
   expect(f.optionEvents).toBeGreaterThan(0);

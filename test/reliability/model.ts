@@ -78,6 +78,9 @@ export const FAULT_TARGETS = [
   { method: 'GET', path: '/v2/clock' },
   { method: 'GET', path: '/v1beta1/options/snapshots' },
   { method: 'GET', path: '/v2/account/activities' },
+  // Replacing and cancelling working orders (resting stops, repriced exits, timed-out opens).
+  { method: 'PATCH', path: /^\/v2\/orders\/[^/:]+$/ },
+  { method: 'DELETE', path: /^\/v2\/orders\/[^/:]+$/ },
 ] as const;
 
 /** Things done outside the pipeline. */
@@ -266,6 +269,10 @@ export class Figures {
   brokerDedupedResends = 0;
   /** Closing orders a hand close overtook while they were in flight (see racedByHand). */
   closesRacedByHand = 0;
+  /** Runs whose account kept stops at the broker (`broker_stop` stop / stop_limit), and those stops. */
+  brokerStopRuns = 0;
+  restingStopsPlaced = 0;
+  restingStopReplacements = 0;
   deadLettered = 0;
   rejectionsRecorded = 0;
   /** Assignments, exercises and expiries the simulator booked (OPASN, OPEXC, OPEXP activities). */
@@ -424,6 +431,8 @@ export class Run {
   constructor(
     private readonly world: World,
     private readonly polling: RunPolling | null = null,
+    /** The account's `exit_execution.broker_stop` (issue 14): drawn at random per run by the model. */
+    readonly brokerStop: 'stop' | 'stop_limit' | null = null,
   ) {
     const n = ++world.runCounter;
     this.account = `r${n}`;
@@ -462,11 +471,13 @@ export class Run {
           flatten_assigned_shares: true,
         },
         sweep_poll_seconds: polling ? POLL_SECONDS : null,
+        exit_execution: { broker_stop: brokerStop },
       }),
       POSITIONS_TABLE: world.tableName,
       CLAIM_LEASE_SECONDS: '0',
     };
     this.config = parseAccountConfig(JSON.parse(this.env.ACCOUNT_CONFIG));
+    if (brokerStop) this.figures.brokerStopRuns++;
     // Two open-order "containers" (the event source's maxConcurrency is 2).
     this.openers = [0, 1].map(() =>
       createOpenOrderHandler(this.env, { deps: this.deps, log: this.log, now: world.now }),
@@ -761,6 +772,8 @@ export class Run {
             exitRe.test(String((r.body as { client_order_id?: unknown })?.client_order_id)),
           ).length;
       }
+      // MODEL_DEBUG=1 prints every sweep report (replaying a counter-example with runScenario).
+      if (process.env.MODEL_DEBUG) console.log(JSON.stringify(report));
     } catch (err) {
       // A sweep whose first reads failed (broker fault) ends; the schedule runs the next one. Anything but a
       // transient failure is a bug.
@@ -805,6 +818,8 @@ export class Run {
     const prefixOpen = `ops-${this.account}-o-`;
     const exitRe = new RegExp(`^ops-${this.account}-x(\\d+)-(.+)$`);
     const sharesRe = new RegExp(`^ops-${this.account}-sh-(.+)$`);
+    // Protective stops resting at the broker (issue 14): closing orders too, under their own step.
+    const stopRe = new RegExp(`^ops-${this.account}-s(\\d+)-(.+)$`);
     const requests = sim.requests;
     const openSymbolByRec = new Map<string, string>();
     for (const o of sim.orders(this.keyId)) {
@@ -813,6 +828,10 @@ export class Run {
     }
     for (; this.checkedRequests < requests.length; this.checkedRequests++) {
       const r = requests[this.checkedRequests];
+      if (r.method === 'PATCH' && r.keyId === this.keyId) {
+        this.checkReplacement(r.rawBody, r.status, stopRe);
+        continue;
+      }
       if (r.method !== 'POST' || r.path !== '/v2/orders' || r.keyId !== this.keyId) continue;
       const body = (r.body ?? {}) as Record<string, unknown>;
       const cid = String(body.client_order_id ?? '');
@@ -822,12 +841,20 @@ export class Run {
         if (body.position_intent !== want)
           this.violation('intent', `opening order ${cid} carries ${String(body.position_intent)}`);
         this.figures.openingOrders += r.status === 200 ? 1 : 0;
-      } else if (exitRe.test(cid)) {
+      } else if (exitRe.test(cid) || stopRe.test(cid)) {
         if ('position_intent' in body || /position_intent/.test(r.rawBody)) {
           this.violation('intent', `closing order ${cid} carries position_intent`);
         }
+        if (stopRe.test(cid)) {
+          this.figures.restingStopsPlaced += r.status === 200 ? 1 : 0;
+          if (body.time_in_force !== 'gtc' || !['stop', 'stop_limit'].includes(String(body.type)))
+            this.violation(
+              'intent',
+              `resting stop ${cid} is ${String(body.type)} ${String(body.time_in_force)}`,
+            );
+        }
         // Rule 2: the symbol recorded at open, never the ticker.
-        const positionId = exitRe.exec(cid)![2];
+        const positionId = (exitRe.exec(cid) ?? stopRe.exec(cid))![2];
         if (openSymbolByRec.get(positionId) !== body.symbol) {
           this.violation(
             'intent',
@@ -880,7 +907,7 @@ export class Run {
       if (cid.startsWith(prefixOpen) && o.position_intent === 'sell_to_open') {
         soldToOpen.set(String(o.symbol), (soldToOpen.get(String(o.symbol)) ?? 0) + Number(o.filled_qty));
       }
-      if (exitRe.test(cid) && String(o.position_intent).endsWith('_to_open')) {
+      if ((exitRe.test(cid) || stopRe.test(cid)) && String(o.position_intent).endsWith('_to_open')) {
         if (this.racedByHand(cid, String(o.symbol))) {
           soldToOpen.set(String(o.symbol), (soldToOpen.get(String(o.symbol)) ?? 0) + Number(o.filled_qty));
           if (!this.racedCounted.has(cid)) this.figures.closesRacedByHand++;
@@ -923,8 +950,20 @@ export class Run {
       }
     }
     if (this.violations.length > 0) {
-      throw new InvariantViolation(this.violations.join('\n'));
+      throw new InvariantViolation(`[broker_stop ${this.brokerStop}] ${this.violations.join('\n')}`);
     }
+  }
+
+  /** A PATCH of a resting stop: intent-free, a stop id, and never refused for insufficient qty. */
+  private checkReplacement(rawBody: string, status: number, stopRe: RegExp): void {
+    const body = JSON.parse(rawBody || '{}') as Record<string, unknown>;
+    const cid = String(body.client_order_id ?? '');
+    if (/position_intent/.test(rawBody))
+      this.violation('intent', `replacement ${cid} carries position_intent`);
+    if (!stopRe.test(cid)) this.violation('intent', `replacement with a foreign client_order_id ${cid}`);
+    if (status === 403)
+      this.violation('oversell', `replacement ${cid} refused by the broker: insufficient qty`);
+    this.figures.restingStopReplacements += status === 200 ? 1 : 0;
   }
 
   private violation(
@@ -1047,7 +1086,8 @@ export class Run {
         );
       }
     }
-    if (this.violations.length > 0) throw new InvariantViolation(this.violations.join('\n'));
+    if (this.violations.length > 0)
+      throw new InvariantViolation(`[broker_stop ${this.brokerStop}] ${this.violations.join('\n')}`);
   }
 
   /**
@@ -1172,9 +1212,13 @@ export const MORNING: readonly Action[] = [
 export async function runScenario(
   world: World,
   actions: readonly Action[],
-  opts: { morning?: boolean; polling?: RunPolling | null } = {},
+  opts: {
+    morning?: boolean;
+    polling?: RunPolling | null;
+    brokerStop?: 'stop' | 'stop_limit' | null;
+  } = {},
 ): Promise<Figures> {
-  const run = new Run(world, opts.polling ?? null);
+  const run = new Run(world, opts.polling ?? null, opts.brokerStop ?? null);
   try {
     if (opts.morning ?? true) for (const a of MORNING) await run.step(a);
     for (const a of actions) await run.step(a);
@@ -1197,6 +1241,13 @@ function runPollingArbitrary(): fc.Arbitrary<RunPolling | null> {
     moves.map((m) => ({ moves: m })),
     { freq: 2 },
   );
+}
+
+/** The `broker_stop` of a day, a function of its actions (FNV-1a of their text): null, stop or stop_limit. */
+export function brokerStopFor(actionsText: string): 'stop' | 'stop_limit' | null {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < actionsText.length; i++) h = Math.imul(h ^ actionsText.charCodeAt(i), 0x01000193);
+  return ([null, 'stop', 'stop_limit'] as const)[(h >>> 0) % 3];
 }
 
 /** fast-check command wrapping one {@link Action}. */
@@ -1235,9 +1286,12 @@ export async function checkModel(world: World, opts: ModelOptions): Promise<void
   await fc.assert(
     fc.asyncProperty(commands, runPollingArbitrary(), async (cmds, polling) => {
       let run: Run | undefined;
+      // Each day's account keeps its stops at the broker or not (issue 14): drawn from the day's actions,
+      // so a seed generates the same days as before the draw existed, and a day always runs the same way.
+      const mode = brokerStopFor([...cmds].map(String).join(','));
       try {
         await fc.asyncModelRun(async () => {
-          run = new Run(world, polling);
+          run = new Run(world, polling, mode);
           for (const a of MORNING) await run.step(a);
           return { model: {}, real: run };
         }, cmds);
@@ -1270,6 +1324,7 @@ export function formatFigures(f: Figures, elapsedMs: number): string {
     `| closing orders overtaken in flight by a hand close (a short, alerted) | ${f.closesRacedByHand} |`,
     `| closing resends that left after their first copy landed (refused as duplicate ids) | ${f.resendsOfLandedIds} |`,
     `| assignments, exercises and expiries booked / orders flattening delivered shares | ${f.optionEvents} / ${f.sharesOrders} |`,
+    `| runs with stops resting at the broker / stops placed / replaced (PATCH) | ${f.brokerStopRuns} / ${f.restingStopsPlaced} / ${f.restingStopReplacements} |`,
     `| **duplicates** | ${f.duplicates} |`,
     `| **oversells** | ${f.oversells} |`,
     `| **unintended shorts** | ${f.unintendedShorts} |`,

@@ -175,6 +175,58 @@ describe('shrunk counter-examples', () => {
   });
 });
 
+describe('resting stops at the broker (issue 14): shrunk counter-examples', () => {
+  // Found by the model with `broker_stop` drawn per day; each failed before its fix.
+  const cases: Array<[string, 'stop' | 'stop_limit', Action[]]> = [
+    [
+      'a hand close under a resting stop: the stop is cancelled, the record closed outside the pipeline',
+      'stop_limit',
+      [
+        { t: 'outside', kind: 'closeByHand', symbol: 0 },
+        { t: 'sweep', concurrent: 1 },
+      ],
+    ],
+    [
+      'a resting stop filled in part (by the model) is booked as it goes: the table follows the broker',
+      'stop_limit',
+      [{ t: 'fill', pick: 0, fraction: 0.3 }],
+    ],
+    [
+      'a stop left by a position closed outside never holds the contracts a due stop needs',
+      'stop_limit',
+      [
+        { t: 'outside', kind: 'closeByHand', symbol: 2 },
+        { t: 'price', symbol: 2, factor: 1.4 },
+        {
+          t: 'recommend',
+          symbol: 2,
+          action: 'SELL',
+          qty: 2,
+          order: 'market',
+          partial: false,
+          maxHold: false,
+        },
+        { t: 'deliver', container: 0, max: 1 },
+      ],
+    ],
+    [
+      'a stop replaced after a hand reduction and a part fill is sized to what the broker holds (no 403)',
+      'stop_limit',
+      [
+        { t: 'price', symbol: 1, factor: 1.2 },
+        { t: 'outside', kind: 'reduceByHand', symbol: 1 },
+        { t: 'fill', pick: 4, fraction: 0.5 },
+        { t: 'sweep', concurrent: 1 },
+      ],
+    ],
+  ];
+  it.each(cases)('%s', async (_name, mode, actions) => {
+    const f = await runScenario(world, actions, { brokerStop: mode });
+    expect(f.brokerStopRuns).toBe(1);
+    expect(f.restingStopsPlaced).toBeGreaterThan(0);
+  });
+});
+
 describe('pinned days', () => {
   it.each(Object.entries(DAYS))('%s', async (_name, actions) => {
     const f = await runScenario(world, actions);

@@ -8,6 +8,19 @@ describe('positionRow', () => {
   it('marks an open long: P&L = realized + (mark - entry) x qty x 100', () => {
     const p = position({ side: 'long', state: 'open', quantity: 2, entry_price: 2.0, realized_pnl: 10 });
     expect(positionRow(p, 2.5)).toMatchObject({ qty: 2, entry: 2, mark: 2.5, pnl: 110, state: 'open' });
+    expect(positionRow(p, 2.5).atBroker).toBe('—');
+    const resting = {
+      seq: 1,
+      client_order_id: 'ops-main-s1-x',
+      order_id: 'o1',
+      type: 'stop' as const,
+      stop_price: 1.6,
+      limit_price: null,
+      qty: 2,
+      reason: 'stop_loss' as const,
+      placed_at: '2026-11-24T15:00:00Z',
+    };
+    expect(positionRow({ ...p, broker_stop: resting }, 2.5).atBroker).toBe('stop 1.60 x2');
   });
 
   it('marks an open short the other way', () => {
@@ -79,6 +92,7 @@ describe('renderView', () => {
               pnl: 100,
               state: 'open',
               rules: 'SL 50%',
+              atBroker: 'stop 1.00 x2',
             },
           ],
           orders: [
@@ -90,6 +104,17 @@ describe('renderView', () => {
               intent: '—',
               status: 'filled',
               clientOrderId: 'ops-main-x1-p1',
+              type: 'market',
+            },
+            {
+              time: '2026-11-24T14:58:30.000Z',
+              side: 'sell',
+              qty: 2,
+              symbol: 'GOOGL271217C00340000',
+              intent: '—',
+              status: 'canceled',
+              clientOrderId: 'ops-main-s1-p1',
+              type: 'stop 1.00',
             },
             {
               time: '2026-11-24T14:58:00.000Z',
@@ -99,6 +124,7 @@ describe('renderView', () => {
               intent: 'buy_to_open',
               status: 'filled',
               clientOrderId: 'ops-main-o-p1',
+              type: 'market',
             },
           ],
           rejections: [
@@ -118,7 +144,11 @@ describe('renderView', () => {
     );
 
     expect(text).toContain('■ main   queue 1 waiting / 2 in flight · DLQ 3');
-    expect(text).toMatch(/p1 +GOOGL271217C00340000 +long +2 +2\.00 +2\.50 +100\.00 +open +SL 50%/);
+    expect(text).toMatch(
+      /p1 +GOOGL271217C00340000 +long +2 +2\.00 +2\.50 +100\.00 +open +SL 50% +stop 1\.00 x2/,
+    );
+    expect(text).toMatch(/STOP AT BROKER/);
+    expect(text).toMatch(/14:58:30 +sell +2 +GOOGL271217C00340000 +— +canceled +ops-main-s1-p1 +stop 1\.00/);
     expect(text).toMatch(/14:59:00 +sell +2 +GOOGL271217C00340000 +— +filled +ops-main-x1-p1/);
     expect(text).toMatch(/14:58:00 +buy +2 +GOOGL271217C00340000 +buy_to_open +filled +ops-main-o-p1/);
     expect(text).toContain('14:57:00  bad-1  schema: action: invalid');

@@ -3,6 +3,7 @@ import type { BrokerOrder } from '../../shared/domain/broker-types';
 import { IllegalTransitionError } from '../../shared/domain/errors';
 import {
   TRANSITIONS,
+  brokerStopFilled,
   claimAbandoned,
   claimReleased,
   closedOutside,
@@ -178,6 +179,31 @@ describe('position lifecycle: the allowed transitions', () => {
     expect(claimReleased(closing(), LATER, 'exit_rejected').flags).toEqual(['exit_rejected']);
   });
 
+  it('open -> closed when the resting stop filled: its reason, P&L, the record’s stop cleared', () => {
+    const resting = {
+      seq: 2,
+      client_order_id: 'ops-main-s2-x',
+      order_id: 'o2',
+      type: 'stop' as const,
+      stop_price: 1.5,
+      limit_price: null,
+      qty: 10,
+      reason: 'trailing_stop' as const,
+      placed_at: NOW,
+    };
+    const p = makePosition({ quantity: 10, entry_price: 2, broker_stop: resting });
+    const o = order({ status: 'filled', filled_qty: 10, filled_avg_price: 1.45, side: 'sell' });
+    expect(brokerStopFilled(p, o, 'trailing_stop', LATER)).toMatchObject({
+      state: 'closed',
+      close_reason: 'trailing_stop',
+      realized_pnl: -550,
+      exit_price: 1.45,
+      broker_stop: null,
+    });
+    const part = brokerStopFilled(p, { ...o, filled_qty: 4 }, 'stop_loss', LATER);
+    expect(part).toMatchObject({ state: 'open', quantity: 6, realized_pnl: -220 });
+  });
+
   it('open -> closed outside the pipeline, flagged with why', () => {
     const next = closedOutside(makePosition(), 'broker holds none', LATER);
     expect(next).toMatchObject({
@@ -203,6 +229,8 @@ describe('position lifecycle: illegal transitions are refused', () => {
     ['claimReleased', 'closed', (p) => claimReleased(p, LATER)],
     ['closedOutside', 'closed', (p) => closedOutside(p, 'why', LATER)],
     ['closedOutside', 'submitting', (p) => closedOutside(p, 'why', LATER)],
+    ['brokerStopFilled', 'closing', (p) => brokerStopFilled(p, filled, 'stop_loss', LATER)],
+    ['brokerStopFilled', 'closed', (p) => brokerStopFilled(p, filled, 'stop_loss', LATER)],
   ];
   it.each(attempts)('%s from %s throws IllegalTransitionError naming both states', (name, from, run) => {
     const p = makePosition({ state: from, pending_exit: step() });

@@ -129,6 +129,8 @@ describe('exit liveness configuration (issue 12): exit_execution spread / repric
     max_spread_pct: 0.3,
     reprice_after_seconds: 60,
     max_reprices: 3,
+    broker_stop: null,
+    broker_stop_limit_slippage_pct: 0.1,
   };
 
   it('defaults: max_spread_pct 0.3, reprice_after_seconds 60, max_reprices 3, entry_order_timeout_minutes 15', () => {
@@ -188,6 +190,43 @@ describe('exit liveness configuration (issue 12): exit_execution spread / repric
     expect(stated('limits.entry_order_timeout_minutes')).toBe(
       String(defaults.limits.entry_order_timeout_minutes),
     );
+  });
+});
+
+describe('protective stops at the broker (issue 14): exit_execution.broker_stop', () => {
+  it('defaults to null (the sweep alone watches stops) and a 0.1 stop_limit slippage', () => {
+    const a = parseAccountConfig({ name: 'main' });
+    expect(a.exit_execution.broker_stop).toBeNull();
+    expect(a.exit_execution.broker_stop_limit_slippage_pct).toBe(0.1);
+  });
+
+  it.each(['stop', 'stop_limit', null])('accepts broker_stop %j', (v) => {
+    const a = parseAccountConfig({ name: 'main', exit_execution: { broker_stop: v } });
+    expect(a.exit_execution.broker_stop).toBe(v);
+  });
+
+  it('keeps a stated slippage', () => {
+    const a = parseAccountConfig({
+      name: 'main',
+      exit_execution: { broker_stop: 'stop_limit', broker_stop_limit_slippage_pct: 0.25 },
+    });
+    expect(a.exit_execution.broker_stop_limit_slippage_pct).toBe(0.25);
+  });
+
+  it.each([
+    [{ broker_stop: 'trailing_stop' }, /exit_execution.broker_stop/],
+    [{ broker_stop: true }, /exit_execution.broker_stop/],
+    [{ broker_stop_limit_slippage_pct: -0.1 }, /exit_execution.broker_stop_limit_slippage_pct/],
+    [{ broker_stop_limit_slippage_pct: 1 }, /exit_execution.broker_stop_limit_slippage_pct/],
+    [{ broker_stops: 'stop' }, /Unrecognized key: "broker_stops"/],
+  ])('refuses %j, naming the field', (exec, msg) => {
+    expect(() => parseAccountConfig({ name: 'main', exit_execution: exec })).toThrow(msg);
+  });
+
+  it("README's account table states both fields with the schema's defaults", () => {
+    const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    expect(readme).toMatch(/^\| `exit_execution\.broker_stop` \| null \|/m);
+    expect(readme).toMatch(/^\| `exit_execution\.broker_stop_limit_slippage_pct` \| 0\.1 \|/m);
   });
 });
 

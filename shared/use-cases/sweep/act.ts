@@ -19,6 +19,7 @@ import { TERMINAL_ORDER_STATUSES, type BrokerOrder, type OptionQuote } from '../
 import { Metric } from '../../metric-names';
 import { applyExitFill, applyOpenOrder } from './learn';
 import type { SweepState } from './state';
+import { freeBrokerStop, queueBrokerStop } from './broker-stop';
 
 const QUOTE_PROBLEMS = new Set(['no_quote', 'stale_quote', 'crossed_quote', 'bad_quote']);
 /** Exit reasons that protect a position (they replace a working non-protective step at once). */
@@ -70,7 +71,10 @@ export async function evaluateAndAct(
       s.unpriced++;
       s.deps.log.warn(`Holding ${p.position_id} (${p.option_symbol}): ${decision.detail}`);
     }
-    if (ev.stateChanged) await s.deps.store.replace(p, { ...p, ...trailing, updated_at: now.toISOString() });
+    const cur = ev.stateChanged
+      ? await s.deps.store.replace(p, { ...p, ...trailing, updated_at: now.toISOString() })
+      : p;
+    queueBrokerStop(s, cur);
     return;
   }
   const reason: ExitReason = decision.reason;
@@ -83,6 +87,10 @@ export async function evaluateAndAct(
     if (ev.stateChanged) await s.deps.store.replace(p, { ...p, ...trailing, updated_at: now.toISOString() });
     return;
   }
+  // A protective stop resting at the broker holds the contracts: freed first (or it is the stop).
+  const freed = await freeBrokerStop(s, p, decision, quote);
+  if (!freed) return;
+  p = freed;
   if (s.budget.available(p.option_symbol, p.side) < 1) {
     s.alert(
       'close_blocked',

@@ -7,6 +7,7 @@ import type { PendingExit, Position } from '../../domain/position';
 import { claimAbandoned, claimReleased, exitEnded, openOrderLearned } from '../../domain/position-lifecycle';
 import { TERMINAL_ORDER_STATUSES, type BrokerOrder } from '../../ports';
 import type { SweepState } from './state';
+import { learnBrokerStop } from './broker-stop';
 
 /** Sweeps a step may stay `closing` with no working order before it is alerted as stuck. */
 const STUCK_AFTER_SWEEPS = 3;
@@ -21,6 +22,7 @@ function learnStep(s: SweepState, p: Position): Promise<Position | null> | Posit
   if (p.state === 'submitting') return learnSubmitting(s, p);
   if (p.state === 'pending') return learnPendingOpen(s, p);
   if (p.state === 'closing' || p.pending_exit) return learnExit(s, p);
+  if (p.state === 'open') return learnBrokerStop(s, p);
   return p;
 }
 
