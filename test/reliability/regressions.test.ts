@@ -5,7 +5,16 @@
  *
  * Plus the checker's own tests: the invariant checks must fail when the broker sees an unsafe order.
  */
-import { MODEL_SECRET, Run, SYMBOLS, runScenario, startWorld, type Action, type World } from './model';
+import {
+  MODEL_SECRET,
+  MORNING,
+  Run,
+  SYMBOLS,
+  runScenario,
+  startWorld,
+  type Action,
+  type World,
+} from './model';
 
 let world: World;
 beforeAll(async () => {
@@ -324,6 +333,70 @@ describe('the liveness checker', () => {
       { t: 'tick', minutes: 15 },
     ];
     await expect(runScenario(world, actions)).resolves.toBeDefined();
+  }, 120_000);
+});
+
+describe('the liveness checker judges exposure, on the final record', () => {
+  // Soak seed 20261202 and two days the broker-stop work found (seed 2026; its first draw): a due stop
+  // whose contracts the broker no longer holds (closed by hand, the stop then buying back another
+  // position's contract) leaves a record waiting for reconcile's confirming read; a partly filled open
+  // whose rest fills at another price moves its entry, so the stop judged on the older record is not due.
+  const DAYS_FLAT: Record<string, Action[]> = {
+    'everything closed by hand, then a short opened on the same contract': [
+      { t: 'outside', kind: 'closeByHand', symbol: 0 },
+      { t: 'outside', kind: 'closeByHand', symbol: 0 },
+      { t: 'outside', kind: 'closeByHand', symbol: 0 },
+      { t: 'price', symbol: 2, factor: 1.8 },
+      { t: 'recommend', symbol: 2, action: 'SELL', qty: 1, order: 'market', partial: false, maxHold: false },
+    ],
+    'a resting SELL filled in part by hand, then the price x1.8': [
+      {
+        t: 'recommend',
+        symbol: 2,
+        action: 'SELL',
+        qty: 3,
+        order: 'restingLimit',
+        partial: false,
+        maxHold: false,
+      },
+      { t: 'deliver', container: 0, max: 1 },
+      { t: 'fill', pick: 0, fraction: 0.3 },
+      { t: 'sweep', concurrent: 1 },
+      { t: 'price', symbol: 2, factor: 1.8 },
+      { t: 'price', symbol: 1, factor: 0.5 },
+    ],
+    'flatten, a short opened on the same contract, a hand close': [
+      { t: 'flatten', on: true },
+      { t: 'sweep', concurrent: 1 },
+      { t: 'recommend', symbol: 2, action: 'SELL', qty: 2, order: 'market', partial: false, maxHold: false },
+      { t: 'deliverBoth', max: 1 },
+      { t: 'price', symbol: 2, factor: 1.8 },
+      { t: 'outside', kind: 'closeByHand', symbol: 0 },
+      { t: 'sweep', concurrent: 1 },
+      { t: 'recommend', symbol: 2, action: 'SELL', qty: 1, order: 'market', partial: false, maxHold: false },
+      { t: 'fill', pick: 0, fraction: 0.3 },
+    ],
+  };
+  it.each(Object.entries(DAYS_FLAT))(
+    '%s',
+    async (_name, actions) => {
+      await expect(runScenario(world, actions)).resolves.toBeDefined();
+    },
+    120_000,
+  );
+
+  it('still flags a due stop the broker holds and no sweep could send (every order POST refused)', async () => {
+    const run = new Run(world);
+    try {
+      for (const a of MORNING) await run.step(a);
+      await run.step({ t: 'price', symbol: 0, factor: 0.5 });
+      world.sim.injectFault({ method: 'POST', path: '/v2/orders', status: 503, times: 1000 });
+      await (run as unknown as { checkLiveness(): Promise<void> }).checkLiveness();
+      expect(() => run.checkInvariants()).toThrow(/liveness: position rec-1 .* had a protective exit due/);
+    } finally {
+      world.sim.clearFaults();
+      run.finish();
+    }
   }, 120_000);
 });
 
