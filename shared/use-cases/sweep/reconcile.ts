@@ -7,6 +7,7 @@
  */
 import type { Position, PositionSide } from '../../domain/position';
 import { closedOutside } from '../../domain/position-lifecycle';
+import { allocateHeld, findMissing, findUntracked } from '../../domain/reconcile-plan';
 import type { BrokerPosition } from '../../ports';
 import type { SweepState } from './state';
 import { OptionEvents } from './activities';
@@ -18,20 +19,10 @@ export async function reconcile(s: SweepState, positions: Position[]): Promise<P
   await alertUntracked(s, bySymbol);
   const events = new OptionEvents(s, positions);
 
-  const settledOf = (group: Position[]) =>
+  const settledOf = (group: readonly Position[]) =>
     group.filter((p) => p.state === 'open' && !p.pending_exit && !s.changedInLearn.has(p.position_id));
   // Contracts tracked by settled positions that the snapshot says the broker does not hold at all.
-  const tracked = new Set<string>();
-  const missing = new Map<string, PositionSide>();
-  for (const [symbol, ours] of bySymbol) {
-    for (const side of ['long', 'short'] as const) {
-      if (settledOf(ours.filter((p) => p.side === side)).length === 0) continue;
-      tracked.add(symbol);
-      const broker = s.brokerBySymbol.get(symbol);
-      if (!broker || broker.side !== side) missing.set(symbol, side);
-    }
-  }
-  const allMissing = missing.size > 0 && missing.size === tracked.size;
+  const { missing, allMissing } = findMissing(bySymbol, s.brokerBySymbol, settledOf);
   if (allMissing) {
     s.alert(
       'broker_snapshot_suspect',
@@ -127,57 +118,41 @@ async function bringDown(
 ): Promise<Position[]> {
   const held = broker && broker.side === side ? broker.qty : 0;
   const fluxQty = inFlux.reduce((n, p) => n + p.quantity, 0);
-  let budget = Math.max(0, held - fluxQty);
-  const sorted = [...settled].sort((a, b) => a.created_at.localeCompare(b.created_at));
-  const adjusted = await s.forEach(sorted, async (p) => {
-    const keep = Math.min(p.quantity, budget);
-    budget -= keep;
-    if (keep === p.quantity) {
-      if (!p.missing_since) return p;
-      return s.deps.store.replace(p, { ...p, missing_since: null, updated_at: s.nowIso() });
-    }
-    if (keep === 0) {
-      // Held for others on this contract, none for this one (the snapshot lists the contract).
-      s.alert('closed_outside_pipeline', symbol, `table had ${p.quantity} ${side}; broker holds none for it`);
-      return s.close(p, closedOutside(p, 'broker holds none', s.nowIso()));
-    }
-    s.alert('broker_qty_mismatch', symbol, `table had ${p.quantity} ${side}; broker confirms ${keep}`);
-    return s.deps.store.replace(p, {
-      ...p,
-      quantity: keep,
-      flags: [...new Set([...p.flags, 'broker_qty_below_table'])],
-      updated_at: s.nowIso(),
-    });
-  });
+  const plan = allocateHeld(settled, held, fluxQty);
+  const keepOf = new Map(plan.map((a) => [a.position.position_id, a.keep]));
+  const adjusted = await s.forEach(
+    plan.map((a) => a.position),
+    async (p) => {
+      const keep = keepOf.get(p.position_id) ?? p.quantity;
+      if (keep === p.quantity) {
+        if (!p.missing_since) return p;
+        return s.deps.store.replace(p, { ...p, missing_since: null, updated_at: s.nowIso() });
+      }
+      if (keep === 0) {
+        // Held for others on this contract, none for this one (the snapshot lists the contract).
+        s.alert(
+          'closed_outside_pipeline',
+          symbol,
+          `table had ${p.quantity} ${side}; broker holds none for it`,
+        );
+        return s.close(p, closedOutside(p, 'broker holds none', s.nowIso()));
+      }
+      s.alert('broker_qty_mismatch', symbol, `table had ${p.quantity} ${side}; broker confirms ${keep}`);
+      return s.deps.store.replace(p, {
+        ...p,
+        quantity: keep,
+        flags: [...new Set([...p.flags, 'broker_qty_below_table'])],
+        updated_at: s.nowIso(),
+      });
+    },
+  );
   return adjusted.filter((p): p is Position => p !== null && p.state !== 'closed');
 }
 
 /** The broker holds what no live record tracks (or more than they track): alert, never trade it. */
 async function alertUntracked(s: SweepState, bySymbol: Map<string, Position[]>): Promise<void> {
-  for (const [symbol, broker] of s.brokerBySymbol) {
-    const ours = bySymbol.get(symbol) ?? [];
-    const sameSide = ours.filter((p) => p.side === broker.side);
-    const tracked = sameSide.reduce((n, p) => n + p.quantity, 0);
-    if (broker.side === 'short' && sameSide.length === 0) {
-      s.alert(
-        'unexpected_short',
-        symbol,
-        `broker holds ${broker.qty} short; the pipeline opened no short here`,
-      );
-    }
-    if (sameSide.length === 0) {
-      s.alert(
-        'untracked_position',
-        symbol,
-        `broker holds ${broker.qty} ${broker.side}; no live position in the table${await closedOutsideNote(s, symbol)}`,
-      );
-    } else if (broker.qty > tracked && !sameSide.some((p) => p.state !== 'open')) {
-      s.alert(
-        'untracked_position',
-        symbol,
-        `broker holds ${broker.qty} ${broker.side}; the table tracks ${tracked}`,
-      );
-    }
+  for (const f of findUntracked(bySymbol, s.brokerBySymbol)) {
+    s.alert(f.kind, f.symbol, f.noRecord ? `${f.detail}${await closedOutsideNote(s, f.symbol)}` : f.detail);
   }
 }
 

@@ -1,0 +1,91 @@
+/**
+ * The decisions of the sweep's reconcile step, pure: records and the broker's positions in, what to do out.
+ * `shared/use-cases/sweep/reconcile.ts` reads the broker again where a decision needs it and applies the
+ * changes (record writes, alerts); nothing here reads or writes anything.
+ */
+import type { BrokerPosition } from './broker-types';
+import type { Position, PositionSide } from './position';
+
+/** Contracts (and the side tracked) the positions read lacks, among those the settled records track. */
+export interface MissingContracts {
+  /** Contracts with at least one settled record. */
+  readonly tracked: ReadonlySet<string>;
+  /** Tracked contracts the read does not list on the tracked side. */
+  readonly missing: ReadonlyMap<string, PositionSide>;
+  /** Every tracked contract missing at once: a suspect read, closed on only once a later sweep agrees. */
+  readonly allMissing: boolean;
+}
+
+/** Which tracked contracts a positions read lacks (`settled`: the records reconcile may adjust). */
+export function findMissing(
+  bySymbol: ReadonlyMap<string, readonly Position[]>,
+  brokerBySymbol: ReadonlyMap<string, BrokerPosition>,
+  settled: (group: readonly Position[]) => readonly Position[],
+): MissingContracts {
+  const tracked = new Set<string>();
+  const missing = new Map<string, PositionSide>();
+  for (const [symbol, ours] of bySymbol) {
+    for (const side of ['long', 'short'] as const) {
+      if (settled(ours.filter((p) => p.side === side)).length === 0) continue;
+      tracked.add(symbol);
+      const broker = brokerBySymbol.get(symbol);
+      if (!broker || broker.side !== side) missing.set(symbol, side);
+    }
+  }
+  return { tracked, missing, allMissing: missing.size > 0 && missing.size === tracked.size };
+}
+
+/** One settled record's share of what the broker holds on its contract and side. */
+export interface Allocation {
+  readonly position: Position;
+  /** Contracts it keeps: its quantity, fewer (brought down), or 0 (none left for it). */
+  readonly keep: number;
+}
+
+/**
+ * Shares what the broker holds on a contract and side among the settled records: records in flux (an order
+ * working) keep theirs first, then the oldest settled records keep their contracts first.
+ */
+export function allocateHeld(settled: readonly Position[], held: number, inFluxQty: number): Allocation[] {
+  let budget = Math.max(0, held - inFluxQty);
+  return [...settled]
+    .sort((a, b) => a.created_at.localeCompare(b.created_at))
+    .map((position) => {
+      const keep = Math.min(position.quantity, budget);
+      budget -= keep;
+      return { position, keep };
+    });
+}
+
+/** An alert reconcile raises about contracts the broker holds beyond the records. */
+export interface UntrackedFinding {
+  readonly kind: 'unexpected_short' | 'untracked_position';
+  readonly symbol: string;
+  readonly detail: string;
+  /** No live record on the contract's side: the operator may want the record closed earlier restored. */
+  readonly noRecord: boolean;
+}
+
+/** What the broker holds that no live record tracks, or more than they track: alerted, never traded. */
+export function findUntracked(
+  bySymbol: ReadonlyMap<string, readonly Position[]>,
+  brokerBySymbol: ReadonlyMap<string, BrokerPosition>,
+): UntrackedFinding[] {
+  const out: UntrackedFinding[] = [];
+  for (const [symbol, broker] of brokerBySymbol) {
+    const sameSide = (bySymbol.get(symbol) ?? []).filter((p) => p.side === broker.side);
+    const tracked = sameSide.reduce((n, p) => n + p.quantity, 0);
+    if (sameSide.length === 0) {
+      if (broker.side === 'short') {
+        const detail = `broker holds ${broker.qty} short; the pipeline opened no short here`;
+        out.push({ kind: 'unexpected_short', symbol, detail, noRecord: false });
+      }
+      const detail = `broker holds ${broker.qty} ${broker.side}; no live position in the table`;
+      out.push({ kind: 'untracked_position', symbol, detail, noRecord: true });
+    } else if (broker.qty > tracked && !sameSide.some((p) => p.state !== 'open')) {
+      const detail = `broker holds ${broker.qty} ${broker.side}; the table tracks ${tracked}`;
+      out.push({ kind: 'untracked_position', symbol, detail, noRecord: false });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,114 @@
+import fc from 'fast-check';
+import type { BrokerPosition } from '../../shared/domain/broker-types';
+import type { Position } from '../../shared/domain/position';
+import { allocateHeld, findMissing, findUntracked } from '../../shared/domain/reconcile-plan';
+import { makePosition } from '../helpers/factories';
+
+const CALL = 'GOOGL280102C00340000';
+const PUT = 'GOOGL280102P00300000';
+
+function pos(id: string, quantity: number, createdAt: string, over: Partial<Position> = {}): Position {
+  return makePosition({
+    position_id: id,
+    quantity,
+    created_at: createdAt,
+    option_symbol: CALL,
+    side: 'long',
+    ...over,
+  });
+}
+
+function held(symbol: string, qty: number, side: 'long' | 'short' = 'long'): BrokerPosition {
+  return { symbol, side, qty, qty_available: qty, avg_entry_price: 1, asset_class: 'us_option' };
+}
+
+const all = (g: readonly Position[]) => g;
+
+describe('allocateHeld', () => {
+  it('lets the oldest record keep its contracts first, whatever order they come in', () => {
+    const young = pos('young', 3, '2026-06-01T15:00:00Z');
+    const old = pos('old', 2, '2026-06-01T14:00:00Z');
+    expect(allocateHeld([young, old], 3, 0).map((a) => [a.position.position_id, a.keep])).toEqual([
+      ['old', 2],
+      ['young', 1],
+    ]);
+  });
+
+  it('serves records with a working order first: only what they leave is shared', () => {
+    const a = pos('a', 2, '2026-06-01T14:00:00Z');
+    expect(allocateHeld([a], 3, 2)[0].keep).toBe(1);
+    expect(allocateHeld([a], 1, 2)[0].keep).toBe(0);
+  });
+
+  it('never hands out more than the broker holds beyond the records in flux, nor more than a record has', () => {
+    const record = fc.record({
+      quantity: fc.integer({ min: 1, max: 20 }),
+      minute: fc.integer({ min: 0, max: 59 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(record, { maxLength: 6 }),
+        fc.integer({ min: 0, max: 60 }),
+        fc.integer({ min: 0, max: 30 }),
+        (records, brokerQty, fluxQty) => {
+          const settled = records.map((r, i) =>
+            pos(`p${i}`, r.quantity, `2026-06-01T14:${String(r.minute).padStart(2, '0')}:00Z`),
+          );
+          const plan = allocateHeld(settled, brokerQty, fluxQty);
+          const total = plan.reduce((n, a) => n + a.keep, 0);
+          const want = settled.reduce((n, p) => n + p.quantity, 0);
+          expect(total).toBe(Math.min(want, Math.max(0, brokerQty - fluxQty)));
+          for (const a of plan) expect(a.keep).toBeLessThanOrEqual(a.position.quantity);
+          // Oldest first: once a record is short, every younger one keeps nothing.
+          const shortAt = plan.findIndex((a) => a.keep < a.position.quantity);
+          if (shortAt >= 0) for (const a of plan.slice(shortAt + 1)) expect(a.keep).toBe(0);
+        },
+      ),
+    );
+  });
+});
+
+describe('findMissing', () => {
+  it('names the tracked contracts the read lacks on their side, and calls an empty read suspect', () => {
+    const bySymbol = new Map([
+      [CALL, [pos('c', 1, '2026-06-01T14:00:00Z')]],
+      [PUT, [pos('p', 1, '2026-06-01T14:00:00Z', { option_symbol: PUT, side: 'short' })]],
+    ]);
+    const partial = findMissing(bySymbol, new Map([[CALL, held(CALL, 1)]]), all);
+    expect([...partial.missing]).toEqual([[PUT, 'short']]);
+    expect(partial.allMissing).toBe(false);
+    // The put held long is not the short the record tracks.
+    const wrongSide = findMissing(bySymbol, new Map([[PUT, held(PUT, 1, 'long')]]), all);
+    expect(wrongSide.allMissing).toBe(true);
+    expect(findMissing(bySymbol, new Map(), all).missing.size).toBe(2);
+  });
+
+  it('leaves out contracts with no settled record', () => {
+    const bySymbol = new Map([[CALL, [pos('c', 1, '2026-06-01T14:00:00Z')]]]);
+    const none = findMissing(bySymbol, new Map(), () => []);
+    expect(none.tracked.size).toBe(0);
+    expect(none.allMissing).toBe(false);
+  });
+});
+
+describe('findUntracked', () => {
+  it('flags a short no record opened (twice: unexpected and untracked) and more than the table tracks', () => {
+    const bySymbol = new Map([[CALL, [pos('c', 2, '2026-06-01T14:00:00Z')]]]);
+    const brokerBySymbol = new Map([
+      [CALL, held(CALL, 3)],
+      [PUT, held(PUT, 1, 'short')],
+    ]);
+    expect(findUntracked(bySymbol, brokerBySymbol).map((f) => [f.kind, f.symbol, f.noRecord])).toEqual([
+      ['untracked_position', CALL, false],
+      ['unexpected_short', PUT, false],
+      ['untracked_position', PUT, true],
+    ]);
+  });
+
+  it('says nothing while a record on the contract is in flux, or when the table tracks all of it', () => {
+    const closing = pos('c', 2, '2026-06-01T14:00:00Z', { state: 'closing' });
+    expect(findUntracked(new Map([[CALL, [closing]]]), new Map([[CALL, held(CALL, 3)]]))).toEqual([]);
+    const open = pos('o', 3, '2026-06-01T14:00:00Z');
+    expect(findUntracked(new Map([[CALL, [open]]]), new Map([[CALL, held(CALL, 3)]]))).toEqual([]);
+  });
+});
