@@ -10,6 +10,7 @@
  * Prints a Markdown section for docs/BENCHMARKS.md. Options: `--sweeps N` (part 2, default 30),
  * `--trials N` (part 1, default 10), `--seed N` (the price walk, default 14).
  */
+import { mulberry32 } from '../local/alpaca-sim';
 import { startBenchEnv, type BenchEnv } from './bench/harness';
 import { seedOpenPositions, seedSymbol } from './bench/seed';
 
@@ -21,18 +22,6 @@ function arg(name: string, fallback: number): number {
   const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} expects a whole number >= 1`);
   return v;
-}
-
-/** A small seeded generator (mulberry32), so a seed replays the same price walk. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
@@ -79,7 +68,7 @@ async function costRun(brokerStop: 'stop' | null, sweeps: number, seed: number) 
   try {
     await seedOpenPositions(e, POSITIONS, 'cost-');
     const first = await e.sweep();
-    const next = rng(seed);
+    const next = mulberry32(seed);
     const mids = Array.from({ length: POSITIONS }, () => 2.05);
     const totals: number[] = [];
     const patches: number[] = [];
