@@ -99,7 +99,9 @@ describe('the built Lambda bundles', () => {
     await new Promise((r) => setTimeout(r, 3_000));
     p.sim.setQuote(FUTURE_SYMBOL, { bid: 0.5, ask: 0.6 }); // through the default 50 % stop (entry 2.10)
     const report = await run;
-    expect(report.polls).toBe(1);
+    // At least the poll that saw the crossing. Not exactly one: the bundle runs in its own process, whose
+    // clock under `faketime` starts again at the faked date, so its window can hold a second poll.
+    expect(report.polls).toBeGreaterThanOrEqual(1);
     expect(report.ordersSent).toEqual([
       expect.objectContaining({ position_id: 'bundle-1', reason: 'stop_loss' }),
     ]);
