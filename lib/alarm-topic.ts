@@ -15,7 +15,18 @@ export interface AlarmTopicProps {
 }
 
 /** A plausible e-mail address; the real check is the confirmation mail. */
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** The KMS key of one of the stack's notification topics (`Key` under `scope`), rotated. */
+export function notificationTopicKey(scope: Construct, description: string): Key {
+  return new Key(scope, 'Key', {
+    description,
+    enableKeyRotation: true,
+    // The key protects notifications in transit through SNS, not stored data: nothing to keep.
+    removalPolicy: RemovalPolicy.DESTROY,
+    pendingWindow: Duration.days(7),
+  });
+}
 
 /**
  * The SNS topic every alarm notifies. Encrypted with its own KMS key, because CloudWatch cannot publish
@@ -32,13 +43,7 @@ export class AlarmTopic extends Construct {
       throw new Error(`AlarmTopic: email must be an e-mail address, got "${props.email}"`);
     }
 
-    const key = new Key(this, 'Key', {
-      description: 'Encrypts the ops-pipeline alarm topic',
-      enableKeyRotation: true,
-      // The key protects notifications in transit through SNS, not stored data: nothing to keep.
-      removalPolicy: RemovalPolicy.DESTROY,
-      pendingWindow: Duration.days(7),
-    });
+    const key = notificationTopicKey(this, 'Encrypts the ops-pipeline alarm topic');
     const cloudWatch = new ServicePrincipal('cloudwatch.amazonaws.com');
     key.addToResourcePolicy(
       new PolicyStatement({

@@ -1,18 +1,15 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { EMAIL, notificationTopicKey } from './alarm-topic';
 
 /** Properties of {@link TradeEventsTopic}. */
 export interface TradeEventsTopicProps {
   /** An address subscribed to the topic (the recipient must confirm the subscription e-mail). */
   readonly email: string;
 }
-
-/** A plausible e-mail address; the real check is the confirmation mail. */
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /**
  * The deployment's topic of trade events (positions opened and closed, recommendations refused, kill switch
@@ -30,13 +27,7 @@ export class TradeEventsTopic extends Construct {
     if (!EMAIL.test(props.email)) {
       throw new Error(`TradeEventsTopic: email must be an e-mail address, got "${props.email}"`);
     }
-    const key = new Key(this, 'Key', {
-      description: 'Encrypts the ops-pipeline trade events topic',
-      enableKeyRotation: true,
-      // The key protects notifications in transit through SNS, not stored data: nothing to keep.
-      removalPolicy: RemovalPolicy.DESTROY,
-      pendingWindow: Duration.days(7),
-    });
+    const key = notificationTopicKey(this, 'Encrypts the ops-pipeline trade events topic');
     const topic = new Topic(this, 'Topic', {
       displayName: 'ops-pipeline trade events',
       masterKey: key,
