@@ -1,11 +1,18 @@
 /**
  * Step 1 of a sweep: learn what happened to the orders in flight (opens and exits) and resolve claims.
- * Nothing is sent here: a step the broker never saw is marked for a resend in the act phase, where the
- * exit budget and the quotes are known.
+ * The decisions are pure (`planLearn` in domain/learn-plan.ts); this module gathers their facts (one
+ * lookup by client order id when a decision asks for it and the sweep's allowance has one left) and
+ * applies them. Nothing is sent here: a step the broker never saw is marked for a resend in the act phase.
  */
 import type { PendingExit, Position } from '../../domain/position';
-import { claimAbandoned, claimReleased, exitEnded, openOrderLearned } from '../../domain/position-lifecycle';
-import { TERMINAL_ORDER_STATUSES, type BrokerOrder } from '../../ports';
+import {
+  exitFillStep,
+  openOrderStep,
+  planLearn,
+  type LearnFacts,
+  type LearnStep,
+} from '../../domain/learn-plan';
+import type { BrokerOrder } from '../../ports';
 import type { SweepState } from './state';
 import { learnBrokerStop } from './broker-stop';
 
@@ -18,140 +25,88 @@ export async function learn(s: SweepState, p: Position): Promise<Position | null
   return learned;
 }
 
-function learnStep(s: SweepState, p: Position): Promise<Position | null> | Position {
-  if (p.state === 'submitting') return learnSubmitting(s, p);
-  if (p.state === 'pending') return learnPendingOpen(s, p);
-  if (p.state === 'closing' || p.pending_exit) return learnExit(s, p);
-  if (p.state === 'open') return learnBrokerStop(s, p);
-  return p;
+async function learnStep(s: SweepState, p: Position): Promise<Position | null> {
+  if (p.state === 'open' && !p.pending_exit) return learnBrokerStop(s, p);
+  const lookedUp = new Map<string, BrokerOrder | null>();
+  for (;;) {
+    const step = planLearn(p, facts(s, lookedUp));
+    if (step.kind !== 'lookup') return applyStep(s, p, step);
+    if (!s.takeLookup()) {
+      if (step.ifSkipped) s.alert(step.ifSkipped.kind, p.option_symbol, step.ifSkipped.detail);
+      return p;
+    }
+    lookedUp.set(step.clientOrderId, await s.deps.broker.getOrderByClientOrderId(step.clientOrderId));
+  }
 }
 
-/** A claim whose opening order was never recorded: resolve it once the claiming delivery is surely gone. */
-async function learnSubmitting(s: SweepState, p: Position): Promise<Position | null> {
-  const age = s.now().getTime() - Date.parse(p.created_at);
-  if (age < s.leaseMs) return p;
-  const known = s.knownOrder(p.open_client_order_id);
-  if (known) return applyOpenOrder(s, p, known);
-  if (!s.takeLookup()) return p;
-  const order = await s.deps.broker.getOrderByClientOrderId(p.open_client_order_id);
-  if (order) return applyOpenOrder(s, p, order);
-  // The open path refuses a recommendation older than max age, so after max age + lease nothing will send it.
-  const maxAgeMs = s.account.limits.max_recommendation_age_minutes * 60_000;
-  if (age < maxAgeMs + s.leaseMs) return p;
-  return s.close(p, claimAbandoned(p, s.nowIso()));
+function facts(s: SweepState, lookedUp: ReadonlyMap<string, BrokerOrder | null>): LearnFacts {
+  return {
+    now: s.now(),
+    leaseMs: s.leaseMs,
+    maxRecommendationAgeMs: s.account.limits.max_recommendation_age_minutes * 60_000,
+    stuckAfterMs: STUCK_AFTER_SWEEPS * s.account.sweep_interval_minutes * 60_000,
+    openOrders: s.openOrderByClientId,
+    endedOrders: s.closedOrderByClientId,
+    lookedUp,
+  };
 }
 
-async function learnPendingOpen(s: SweepState, p: Position): Promise<Position | null> {
-  const known = s.knownOrder(p.open_client_order_id);
-  if (!known && !s.takeLookup()) return p;
-  const order = known ?? (await s.deps.broker.getOrderByClientOrderId(p.open_client_order_id));
-  if (!order) {
-    // Recorded as pending but unknown to the broker: should not happen; flag for an operator.
-    s.alert('open_order_missing', p.option_symbol, `opening order ${p.open_client_order_id} not found`);
+/** Carries out one decision: the write, the working order noted, the alert, the resend marked. */
+async function applyStep(s: SweepState, p: Position, step: LearnStep): Promise<Position | null> {
+  if (step.kind === 'lookup') throw new Error(`learn: ${p.position_id} still needs a lookup`);
+  if (step.kind === 'resend') {
+    s.resendDue.add(p.position_id);
     return p;
   }
-  if (!TERMINAL_ORDER_STATUSES.has(order.status)) s.workingOpen.set(p.position_id, order);
-  return applyOpenOrder(s, p, order);
-}
-
-/** Brings a position in line with its opening order: filled so far, and whether it is over. */
-export async function applyOpenOrder(
-  s: SweepState,
-  p: Position,
-  order: BrokerOrder,
-): Promise<Position | null> {
-  const next = openOrderLearned(p, order, s.nowIso());
-  if (samePosition(p, next)) return p;
-  const stored = await s.deps.store.replace(p, next);
-  if (stored.state === 'closed') s.noteClosed(stored, 'not_filled');
-  else if (stored.state === 'open' && p.state !== 'open') {
-    s.deps.log.info(
-      `Position ${p.position_id} opened: ${order.filled_qty} contracts of ${p.option_symbol} at ${order.filled_avg_price}`,
-    );
+  if (step.working?.kind === 'open') s.workingOpen.set(p.position_id, step.working.order);
+  if (step.working?.kind === 'exit') s.workingExit.set(p.position_id, step.working.order);
+  if (step.kind === 'keep') {
+    if (step.alert) s.alert(step.alert.kind, p.option_symbol, step.alert.detail);
+    return p;
   }
+  const stored = await s.deps.store.replace(p, step.next);
+  if (step.closed) s.noteClosed(stored, step.closed);
+  else logNote(s, p, stored, step.note);
   return stored;
 }
 
-/**
- * An exit step in flight: apply its fill when the order is done; note a working order (the act phase
- * manages it); mark a step the broker never saw for a resend (same id) — at once after a definite broker
- * answer, after the claim lease when the outcome is unknown.
- */
-async function learnExit(s: SweepState, p: Position): Promise<Position | null> {
-  const pe = p.pending_exit;
-  if (!pe) return s.deps.store.replace(p, claimReleased(p, s.nowIso()));
-  const working = s.openOrderByClientId.get(pe.client_order_id);
-  if (working) {
-    s.workingExit.set(p.position_id, working);
-    return p;
-  }
-  const listed = s.closedOrderByClientId.get(pe.client_order_id);
-  if (listed) return applyExitFill(s, p, pe, listed);
-  const unknownOutcome = !pe.send_failed_at;
-  if (unknownOutcome && s.now().getTime() - Date.parse(pe.claimed_at) < s.leaseMs) {
-    noteIfStuck(s, p, pe);
-    return p;
-  }
-  if (!s.takeLookup()) {
-    noteIfStuck(s, p, pe);
-    return p;
-  }
-  const order = await s.deps.broker.getOrderByClientOrderId(pe.client_order_id);
-  if (order) {
-    if (TERMINAL_ORDER_STATUSES.has(order.status)) return applyExitFill(s, p, pe, order);
-    s.workingExit.set(p.position_id, order);
-    return p;
-  }
-  // Claimed but the broker never saw it (crash before send, a refused request, or one lost on the way).
-  s.resendDue.add(p.position_id);
-  return p;
-}
-
-/** A step `closing` for several sweeps with no order at the broker is alerted (it should have been resent). */
-function noteIfStuck(s: SweepState, p: Position, pe: PendingExit): void {
-  const since = Date.parse(pe.first_claimed_at ?? pe.claimed_at);
-  const limitMs = STUCK_AFTER_SWEEPS * s.account.sweep_interval_minutes * 60_000;
-  if (s.now().getTime() - since >= limitMs) {
-    s.alert(
-      'closing_stuck',
-      p.option_symbol,
-      `${p.position_id} has been closing since ${pe.first_claimed_at ?? pe.claimed_at} with no working order`,
+function logNote(
+  s: SweepState,
+  before: Position,
+  after: Position,
+  note: 'opened' | 'reduced' | 'unfilled' | undefined,
+) {
+  const log = s.deps.log;
+  if (note === 'opened') {
+    log.info(
+      `Position ${after.position_id} opened: ${after.quantity} contracts of ${after.option_symbol} at ${after.entry_price}`,
+    );
+  } else if (note === 'unfilled') {
+    const id = before.pending_exit?.client_order_id;
+    log.warn(`Exit order ${id} ended unfilled; position stays open`);
+  } else if (note === 'reduced') {
+    const reason = before.pending_exit?.reason;
+    log.info(
+      `Position ${after.position_id} reduced by ${before.quantity - after.quantity} (${reason}); ${after.quantity} left`,
     );
   }
 }
 
+/** Brings a position in line with its opening order (the act phase calls it for an order it cancelled). */
+export function applyOpenOrder(s: SweepState, p: Position, order: BrokerOrder): Promise<Position | null> {
+  return applyStep(s, p, openOrderStep(p, order, s.nowIso()));
+}
+
 /**
- * The exit order ended (filled, partly filled and cancelled, expired, ...): book what filled and end the
- * step. `repriced`: the order was cancelled by this pipeline to be sent again at a new price.
+ * Books an exit order that ended and ends the step. `repriced`: the order was cancelled by this pipeline
+ * to be sent again at a new price.
  */
-export async function applyExitFill(
+export function applyExitFill(
   s: SweepState,
   p: Position,
   pe: PendingExit,
   order: BrokerOrder,
   opts: { repriced?: boolean } = {},
 ): Promise<Position | null> {
-  const next = exitEnded(p, pe, order, s.nowIso(), opts);
-  if (next.state === 'closed') {
-    const stored = await s.deps.store.replace(p, next);
-    s.noteClosed(stored, pe.reason);
-    return stored;
-  }
-  const filled = p.quantity - next.quantity;
-  if (filled === 0) {
-    s.deps.log.warn(`Exit order ${pe.client_order_id} ended ${order.status} unfilled; position stays open`);
-  } else {
-    s.deps.log.info(`Position ${p.position_id} reduced by ${filled} (${pe.reason}); ${next.quantity} left`);
-  }
-  return s.deps.store.replace(p, next);
-}
-
-function samePosition(a: Position, b: Position): boolean {
-  return (
-    a.state === b.state &&
-    a.quantity === b.quantity &&
-    a.open_order_id === b.open_order_id &&
-    a.entry_price === b.entry_price &&
-    a.original_quantity === b.original_quantity
-  );
+  return applyStep(s, p, exitFillStep(p, pe, order, s.nowIso(), opts));
 }
