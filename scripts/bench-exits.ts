@@ -14,18 +14,12 @@
  * one minute, 20 positions crossing at random times in it (BENCH_EXIT_POSITIONS), about 2.5 minutes.
  */
 import { performance } from 'node:perf_hooks';
-import { LOCAL_AWS_ENV } from '../local/accounts';
-import { startAlpacaSim } from '../local/alpaca-sim';
-import { createPositionsTable, startLocalDynamo } from '../local/dynamo';
-import { AlpacaAdapter } from '../shared/adapters/alpaca';
-import { DynamoPositionStore } from '../shared/adapters/dynamo-position-store';
 import { createExitEvaluatorHandler } from '../shared/handlers/exit-evaluator';
 import { SILENT_LOG } from '../shared/observability';
 import { bundledExitLatencies } from './bench/bundled-exits';
+import { startBenchEnv, type BenchEnv } from './bench/harness';
 import { seedOpenPositions, seedSymbol } from './bench/seed';
 
-const KEY = 'PKEXITS';
-const SECRET = 'exits-secret';
 const MINUTE = 60_000;
 const TRIALS = Number(process.env.BENCH_EXIT_TRIALS ?? 40);
 
@@ -36,43 +30,23 @@ function scaledClock() {
   return { ms, now: () => new Date(ms()), jumpTo: (t: number) => (offset += Math.max(0, t - ms())) };
 }
 
-async function startEnv(pollSeconds: number | null, clock: ReturnType<typeof scaledClock>) {
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  const sim = await startAlpacaSim({ latencyMs: 20, rateLimitPerMinute: null, now: clock.now });
-  sim.addAccount(KEY, SECRET, { cash: 1e9, optionsBuyingPower: 1e9 });
-  const dynamo = await startLocalDynamo();
-  const tableName = `positions-exits-${process.pid}-${pollSeconds ?? 'none'}`;
-  await createPositionsTable(dynamo.client, tableName);
-  const store = new DynamoPositionStore(dynamo.client, tableName);
-  const alpaca = new AlpacaAdapter({
-    keyId: KEY,
-    secretKey: SECRET,
-    tradingBaseUrl: sim.url,
-    dataBaseUrl: sim.url,
+/** The simulator (20 ms a request) and dynalite on `clock`, for one account polling every `pollSeconds`. */
+function startEnv(pollSeconds: number | null, clock: ReturnType<typeof scaledClock>): Promise<BenchEnv> {
+  return startBenchEnv({
+    latencyMs: 20,
+    rateLimitPerMinute: null,
+    now: clock.now,
+    // The bench env's quotes stay fresh for a day: the clock's jumps must not turn them stale.
+    account: { name: 'exits', sweep_poll_seconds: pollSeconds },
   });
-  const account = {
-    name: 'exits',
-    limits: { max_open_positions: 10_000 },
-    sweep_poll_seconds: pollSeconds,
-    // Quotes are set when seeded and at the crossing; the jumps of the clock must not turn them stale.
-    exit_execution: { max_quote_age_seconds: 86_400 },
-  };
-  const env: Record<string, string> = {
-    ACCOUNT_NAME: account.name,
-    ACCOUNT_CONFIG: JSON.stringify(account),
-    POSITIONS_TABLE: tableName,
-    ...LOCAL_AWS_ENV,
-  };
-  return { sim, dynamo, store, alpaca, env, account: account.name };
 }
 
-type Env = Awaited<ReturnType<typeof startEnv>>;
+type Env = BenchEnv;
 
 /** One container of the handler on the scaled clock; `onWait` runs when the clock is about to jump. */
 function handlerOn(e: Env, clock: ReturnType<typeof scaledClock>, onWait: (until: number) => void) {
-  return createExitEvaluatorHandler(e.env, {
-    deps: async () => ({ broker: e.alpaca, marketData: e.alpaca, store: e.store }),
+  return createExitEvaluatorHandler(e.lambdaEnv, {
+    deps: async () => ({ broker: e.alpaca, marketData: e.alpaca, store: e.store, lease: e.store }),
     log: SILENT_LOG,
     now: clock.now,
     pollSleep: async (ms) => {
@@ -101,7 +75,7 @@ async function exitLatencies(pollSeconds: number | null): Promise<number[]> {
   const out: number[] = [];
   try {
     for (let trial = 0; trial < TRIALS; trial++) {
-      await seedOpenPositions({ ...e, keyId: KEY }, 1, `t${trial}-`);
+      await seedOpenPositions(e, 1, `t${trial}-`);
       // A scheduled minute starts; the price crosses at a random time within the next minute.
       let t = Math.ceil((clock.ms() + 1) / MINUTE) * MINUTE;
       clock.jumpTo(t);
@@ -112,7 +86,9 @@ async function exitLatencies(pollSeconds: number | null): Promise<number[]> {
           clock.jumpTo(t);
         }
         await sweep(scheduled(t));
-        const exit = e.sim.orders(KEY).find((o) => String(o.client_order_id).endsWith(`-t${trial}-00000`));
+        const exit = e.sim
+          .orders(e.keyId)
+          .find((o) => String(o.client_order_id).endsWith(`-t${trial}-00000`));
         if (exit && crossing.done) {
           out.push(Date.parse(String(exit.submitted_at ?? exit.created_at)) - crossing.at);
           break;
@@ -122,8 +98,7 @@ async function exitLatencies(pollSeconds: number | null): Promise<number[]> {
       await sweep(scheduled((t += MINUTE))); // learn the fill: the next trial starts from a flat book
     }
   } finally {
-    await e.sim.close();
-    await e.dynamo.close();
+    await e.close();
   }
   return out;
 }
@@ -136,7 +111,7 @@ async function requestsPerMinute(
   const clock = scaledClock();
   const e = await startEnv(pollSeconds, clock);
   try {
-    await seedOpenPositions({ ...e, keyId: KEY }, n);
+    await seedOpenPositions(e, n);
     const sweep = handlerOn(e, clock, () => undefined);
     const t = Math.ceil((clock.ms() + 1) / MINUTE) * MINUTE;
     clock.jumpTo(t);
@@ -144,14 +119,13 @@ async function requestsPerMinute(
     clock.jumpTo(t + MINUTE);
     const from = e.sim.requests.length;
     await sweep(scheduled(t + MINUTE));
-    const mine = e.sim.requests.slice(from).filter((r) => r.keyId === KEY);
+    const mine = e.sim.requests.slice(from).filter((r) => r.keyId === e.keyId);
     return {
       total: mine.length,
       snapshots: mine.filter((r) => r.path === '/v1beta1/options/snapshots').length,
     };
   } finally {
-    await e.sim.close();
-    await e.dynamo.close();
+    await e.close();
   }
 }
 

@@ -159,18 +159,25 @@ export interface PositionStore {
   getRejection(account: string, key: string): Promise<RejectionRecord | null>;
   listRejections(account: string): Promise<RejectionRecord[]>;
   /**
-   * Takes the account's sweep lease for `owner` until `untilMs` (epoch ms) if nobody holds it or the
-   * holder's lease ran out before `nowMs`; false when another sweep holds it. One sweep at a time acts for
-   * an account, so the broker snapshot it reads after taking the lease includes every order sent before.
-   */
-  acquireSweepLease(account: string, owner: string, nowMs: number, untilMs: number): Promise<boolean>;
-  /**
    * Remembers that a record was closed as `closed_outside_pipeline` on `symbol` (the latest one per
    * contract), so a sweep that finds the contract back at the broker can name the record.
    */
   noteClosedOutside(account: string, note: ClosedOutsideNote): Promise<void>;
   /** The latest {@link noteClosedOutside} for the contract, or null. */
   findClosedOutside(account: string, symbol: string): Promise<ClosedOutsideNote | null>;
+}
+
+/**
+ * The account's sweep lease: one sweep at a time acts for an account. Apart from {@link PositionStore}
+ * (which keeps records) although the DynamoDB adapter keeps both in the positions table.
+ */
+export interface SweepLease {
+  /**
+   * Takes the account's sweep lease for `owner` until `untilMs` (epoch ms) if nobody holds it or the
+   * holder's lease ran out before `nowMs`; false when another sweep holds it. One sweep at a time acts for
+   * an account, so the broker snapshot it reads after taking the lease includes every order sent before.
+   */
+  acquireSweepLease(account: string, owner: string, nowMs: number, untilMs: number): Promise<boolean>;
   /** Gives the lease back if `owner` still holds it (a lease that ran out and was taken over is left). */
   releaseSweepLease(account: string, owner: string): Promise<void>;
 }

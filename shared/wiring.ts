@@ -12,12 +12,14 @@ import { DynamoPositionStore } from './adapters/dynamo-position-store';
 import { rateLimiterFromEnv } from './adapters/rate-limiter';
 import type { RuntimeConfig } from './config';
 import { SnsTradeEvents } from './adapters/sns-trade-events';
-import type { Broker, MarketData, PositionStore, TradeEvents } from './ports';
+import type { Broker, MarketData, PositionStore, SweepLease, TradeEvents } from './ports';
 
 export interface PipelineDeps {
   readonly broker: Broker;
   readonly marketData: MarketData;
   readonly store: PositionStore;
+  /** The sweep lease (the DynamoDB store keeps it in the positions table). */
+  readonly lease: SweepLease;
   /** Where trade events go; absent: nowhere (no TRADE_EVENTS_TOPIC_ARN). */
   readonly tradeEvents?: TradeEvents;
 }
@@ -52,7 +54,7 @@ export async function buildPipelineDeps(
     new DynamoDBClient(endpoint ? { endpoint } : {}),
     config.positionsTable,
   );
-  return { broker: alpaca, marketData: alpaca, store, tradeEvents: tradeEventsFromEnv(env) };
+  return { broker: alpaca, marketData: alpaca, store, lease: store, tradeEvents: tradeEventsFromEnv(env) };
 }
 
 /** Memoises an async factory; a failure is not cached (the next invocation tries again). */

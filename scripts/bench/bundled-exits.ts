@@ -9,16 +9,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { LOCAL_AWS_ENV } from '../../local/accounts';
-import { startAlpacaSim } from '../../local/alpaca-sim';
-import { createPositionsTable, startLocalDynamo } from '../../local/dynamo';
-import { DynamoPositionStore } from '../../shared/adapters/dynamo-position-store';
 import { buildBundles } from './bundle';
+import { startBenchEnv } from './harness';
 import { seedOpenPositions, seedSymbol } from './seed';
 
 const ROOT = resolve(__dirname, '../..');
-const KEY = 'PKBUNDLEX';
-const SECRET = 'bundle-exits-secret';
 
 // The child: the minute's scheduled invocation (Lambda's 58 s timeout as remaining time), then, at the next
 // scheduled minute, that one's (a short remaining time: one pass).
@@ -43,15 +38,14 @@ export async function bundledExitLatencies(
   const [bundle] = (await buildBundles(mkdtempSync(join(tmpdir(), 'bench-exits-')))).filter(
     (b) => b.name === 'exit-evaluator',
   );
-  const sim = await startAlpacaSim({ latencyMs: 20, rateLimitPerMinute: null });
-  sim.addAccount(KEY, SECRET, { cash: 1e9, optionsBuyingPower: 1e9 });
-  const dynamo = await startLocalDynamo();
-  const tableName = `positions-bundled-exits-${process.pid}-${pollSeconds ?? 'none'}`;
-  await createPositionsTable(dynamo.client, tableName);
-  const store = new DynamoPositionStore(dynamo.client, tableName);
-  const account = { name: 'bx', limits: { max_open_positions: 1000 }, sweep_poll_seconds: pollSeconds };
+  const e = await startBenchEnv({
+    latencyMs: 20,
+    rateLimitPerMinute: null,
+    account: { name: 'bx', limits: { max_open_positions: 1000 }, sweep_poll_seconds: pollSeconds },
+  });
+  const sim = e.sim;
   try {
-    await seedOpenPositions({ store, sim, keyId: KEY, account: account.name }, n, 'bx-');
+    await seedOpenPositions(e, n, 'bx-');
     const t0 = Date.now() + 2_000;
     const crossings = Array.from({ length: n }, () => t0 + 500 + Math.random() * 59_000);
     const timers = crossings.map((at, i) =>
@@ -60,17 +54,7 @@ export async function bundledExitLatencies(
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
       NODE_PATH: join(ROOT, 'node_modules'),
-      ACCOUNT_NAME: account.name,
-      ACCOUNT_CONFIG: JSON.stringify(account),
-      POSITIONS_TABLE: tableName,
-      APCA_API_KEY_ID: KEY,
-      APCA_API_SECRET_KEY: SECRET,
-      APCA_API_BASE_URL: sim.url,
-      APCA_API_DATA_URL: sim.url,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      ...LOCAL_AWS_ENV,
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
-      POWERTOOLS_METRICS_DISABLED: 'true',
+      ...e.lambdaEnv,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
     await new Promise((r) => setTimeout(r, t0 - Date.now()));
@@ -89,8 +73,7 @@ export async function bundledExitLatencies(
     });
     return { latencies, polls: result.polls };
   } finally {
-    await sim.close();
-    await dynamo.close();
+    await e.close();
   }
 }
 

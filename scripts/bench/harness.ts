@@ -46,6 +46,8 @@ export interface BenchEnvOptions {
    * land on the event loop being measured. @default false (in-process, like the tests)
    */
   readonly dynamoInChildProcess?: boolean;
+  /** The simulator's clock (a bench on a scaled clock passes its own). @default the wall clock */
+  readonly now?: () => Date;
 }
 
 /** What one sweep did and cost. */
@@ -72,6 +74,8 @@ export interface BenchEnv {
   readonly keyId: string;
   /** The store on the counted client (seeding through it is counted too: reset before measuring). */
   readonly store: DynamoPositionStore;
+  /** The Alpaca adapter on the simulator (for a bench that builds its own handler). */
+  readonly alpaca: AlpacaAdapter;
   readonly tableCalls: TableCallCounter;
   /** The Lambda environment of this account (for running a built bundle in a child process). */
   readonly lambdaEnv: Readonly<Record<string, string>>;
@@ -94,6 +98,7 @@ export async function startBenchEnv(opts: BenchEnvOptions = {}): Promise<BenchEn
   const sim = await startAlpacaSim({
     latencyMs: opts.latencyMs ?? 0,
     rateLimitPerMinute: opts.rateLimitPerMinute === undefined ? 200 : opts.rateLimitPerMinute,
+    ...(opts.now ? { now: opts.now } : {}),
   });
   sim.addAccount(BENCH_KEY_ID, BENCH_SECRET, { cash: 1e9, optionsBuyingPower: 1e9 });
   const dynamo = opts.dynamoInChildProcess ? await startDynaliteProcess() : await startLocalDynamo();
@@ -127,7 +132,7 @@ export async function startBenchEnv(opts: BenchEnvOptions = {}): Promise<BenchEn
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
   };
-  const deps = async () => ({ broker: alpaca, marketData: alpaca, store });
+  const deps = async () => ({ broker: alpaca, marketData: alpaca, store, lease: store });
   const sweepHandler = createExitEvaluatorHandler(lambdaEnv, { deps, log: SILENT_LOG });
   const openHandler = createOpenOrderHandler(lambdaEnv, { deps, log: SILENT_LOG });
   const broker = brokerCallCursor(sim, BENCH_KEY_ID);
@@ -139,6 +144,7 @@ export async function startBenchEnv(opts: BenchEnvOptions = {}): Promise<BenchEn
     account: String(accountConfig.name),
     keyId: BENCH_KEY_ID,
     store,
+    alpaca,
     tableCalls,
     lambdaEnv,
     async sweep() {

@@ -4,7 +4,7 @@
  */
 import type { marketData, trading } from '@alpacahq/alpaca-trade-api/rest';
 import { TransientError } from '../domain/errors';
-import type { BrokerOrder, BrokerPosition, OptionQuote } from '../ports';
+import type { BrokerOrder, BrokerPosition, OptionChainEntry, OptionQuote } from '../ports';
 
 const OCC_RE = /^([A-Z]{1,5}[A-Z0-9]?)(\d{2})(\d{2})(\d{2})([CP])(\d{8})$/;
 
@@ -21,28 +21,8 @@ export interface OptionChainFilters {
   readonly includeOpenInterest?: boolean;
 }
 
-/** One contract of a chain, as contract selection needs it. Prices per share; null when unknown. */
-export interface OptionChainEntry {
-  readonly symbol: string;
-  readonly underlying: string;
-  /** `YYYY-MM-DD`. */
-  readonly expiry: string;
-  readonly type: 'call' | 'put';
-  readonly strike: number;
-  readonly bid: number | null;
-  readonly ask: number | null;
-  readonly bidSize: number | null;
-  readonly askSize: number | null;
-  /** ISO. */
-  readonly quoteTime: string | null;
-  readonly lastPrice: number | null;
-  readonly delta: number | null;
-  readonly impliedVolatility: number | null;
-  /** Today's volume in contracts (the snapshot's daily bar). */
-  readonly volume: number | null;
-  /** Only with `includeOpenInterest`. */
-  readonly openInterest: number | null;
-}
+/** One contract of a chain: defined once, in the domain (the MarketData port returns it). */
+export type { OptionChainEntry };
 
 /** A 404 from the SDK as null (not found); any other error is rethrown. */
 export function nullOn404(err: unknown): null {

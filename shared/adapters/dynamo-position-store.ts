@@ -8,7 +8,7 @@ import {
   UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { AccountControl, ClosedOutsideNote, PositionStore, RejectionRecord } from '../ports';
+import type { AccountControl, ClosedOutsideNote, PositionStore, RejectionRecord, SweepLease } from '../ports';
 import type { Position } from '../domain/position';
 import { ConcurrentUpdateError, TransientError } from '../domain/errors';
 import { positionFromItem, readPositions, toItem } from './position-item';
@@ -33,7 +33,7 @@ const POSITION_PREFIX = positionSk('');
  * {@link PositionStore} on DynamoDB. Single-item conditional writes only (no transactions: they are
  * costlier on AWS and not available in the local stand-in).
  */
-export class DynamoPositionStore implements PositionStore {
+export class DynamoPositionStore implements PositionStore, SweepLease {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(

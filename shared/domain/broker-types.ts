@@ -78,17 +78,26 @@ export interface OptionQuote {
   readonly lastPrice: number | null;
 }
 
-/** One contract of a chain. Prices per share; null when unknown. */
+/** One contract of a chain, as contract selection needs it. Prices per share; null when unknown. */
 export interface OptionChainEntry {
   readonly symbol: string;
+  readonly underlying: string;
+  /** `YYYY-MM-DD`. */
   readonly expiry: string;
   readonly type: 'call' | 'put';
   readonly strike: number;
   readonly bid: number | null;
   readonly ask: number | null;
+  readonly bidSize: number | null;
+  readonly askSize: number | null;
+  /** ISO. */
   readonly quoteTime: string | null;
+  readonly lastPrice: number | null;
   readonly delta: number | null;
+  readonly impliedVolatility: number | null;
+  /** Today's volume in contracts (the snapshot's daily bar). */
   readonly volume: number | null;
+  /** Only with `includeOpenInterest`. */
   readonly openInterest: number | null;
 }
 

@@ -39,7 +39,7 @@ export function createExitEvaluatorHandler(
   // What the last sweep of this container quoted: the next one asks for those quotes at once.
   let expectedSymbols: readonly string[] = [];
   return async (event, context) => {
-    const { broker, marketData, store, tradeEvents } = await deps();
+    const { broker, marketData, store, lease, tradeEvents } = await deps();
     const startMs = now().getTime();
     const remainingMs = context?.getRemainingTimeInMillis();
     const window = pollWindowFor(config.account, event, startMs, remainingMs);
@@ -56,6 +56,7 @@ export function createExitEvaluatorHandler(
         broker,
         marketData,
         store,
+        lease,
         tradeEvents,
         now,
         log: logger,

@@ -35,7 +35,7 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
   const owner = randomUUID();
   const nowMs = deps.now().getTime();
   const leaseUntilMs = nowMs + (deps.sweepLeaseMs ?? DEFAULT_SWEEP_LEASE_MS);
-  const leased = await deps.store.acquireSweepLease(deps.account.name, owner, nowMs, leaseUntilMs);
+  const leased = await deps.lease.acquireSweepLease(deps.account.name, owner, nowMs, leaseUntilMs);
   if (!leased) {
     report.skipped = 'another sweep of this account holds the sweep lease';
     report.durationMs = Date.now() - started;
@@ -50,7 +50,7 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
     // Still holding the lease: the price-rule polls of a scheduled sweep (sweep/poll.ts).
     if (deps.poll) await pollUntilDeadline(deps, deps.poll, report, leaseUntilMs);
   } finally {
-    await deps.store
+    await deps.lease
       .releaseSweepLease(deps.account.name, owner)
       .catch((err: unknown) =>
         deps.log.warn(`Releasing the sweep lease failed (it runs out): ${String(err)}`),

@@ -56,6 +56,7 @@ function sweepAt(
     broker,
     marketData: broker,
     store,
+    lease: h.p.table.store,
     now: () => now,
     log: SILENT_LOG,
     metrics: metrics ?? { count: () => undefined, durationMs: () => undefined, gauge: () => undefined },

@@ -312,6 +312,7 @@ describe('9. per-position errors and alerts are counted in metrics (their alarms
         broker,
         marketData: broker,
         store: h.p.table.store,
+        lease: h.p.table.store,
         now: () => new Date(),
         log: SILENT_LOG,
         metrics: {

@@ -101,6 +101,7 @@ async function sweepSteps(trade: LabTrade, bars: ReturnType<typeof flatBars>, in
       broker,
       marketData: broker,
       store: table.store,
+      lease: table.store,
       now: () => now,
       log: QUIET,
       metrics: NO_METRICS,

@@ -188,6 +188,7 @@ describe('sweep_poll_seconds: exits within the minute', () => {
       broker,
       marketData: broker,
       store: h.p.table.store,
+      lease: h.p.table.store,
       now: () => new Date(),
       log: SILENT_LOG,
       metrics: { count: () => undefined, durationMs: () => undefined, gauge: () => undefined },

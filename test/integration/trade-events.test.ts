@@ -28,7 +28,8 @@ afterEach(() => p.close());
 /** Handlers of the pipeline whose adapters are the test's, with `tradeEvents`. */
 function handlers(tradeEvents: TradeEvents) {
   const broker = adapterFor(p.sim);
-  const deps = () => Promise.resolve({ broker, marketData: broker, store: p.table.store, tradeEvents });
+  const deps = () =>
+    Promise.resolve({ broker, marketData: broker, store: p.table.store, lease: p.table.store, tradeEvents });
   const open = createOpenOrderHandler(p.env, { deps, log: SILENT_LOG });
   const sweep = createExitEvaluatorHandler(p.env, { deps, log: SILENT_LOG });
   return {

@@ -87,13 +87,13 @@ afterEach(async () => {
 
 function openHandler(b: Broker = broker, s: PositionStore = store) {
   return createOpenOrderHandler(p.env, {
-    deps: async () => ({ broker: b, marketData: broker, store: s }),
+    deps: async () => ({ broker: b, marketData: broker, store: s, lease: p.table.store }),
     log: SILENT,
   });
 }
 function sweepHandler(b: Broker = broker, s: PositionStore = store) {
   return createExitEvaluatorHandler(p.env, {
-    deps: async () => ({ broker: b, marketData: broker, store: s }),
+    deps: async () => ({ broker: b, marketData: broker, store: s, lease: p.table.store }),
     log: SILENT,
   });
 }

@@ -458,7 +458,7 @@ export class Run {
       fetchImpl: this.checkingFetch(),
       rateLimiter: limiter,
     });
-    const deps: PipelineDeps = { broker, marketData: broker, store: this.store };
+    const deps: PipelineDeps = { broker, marketData: broker, store: this.store, lease: this.store };
     this.deps = async () => deps;
     this.env = {
       ACCOUNT_NAME: this.account,

@@ -8,6 +8,7 @@ import type {
   MarketClock,
   MarketData,
   PositionStore,
+  SweepLease,
   TradeEvents,
 } from '../../ports';
 import { TERMINAL_ORDER_STATUSES } from '../../ports';
@@ -24,6 +25,8 @@ export interface SweepDeps {
   readonly broker: Broker;
   readonly marketData: MarketData;
   readonly store: PositionStore;
+  /** One sweep at a time per account. */
+  readonly lease: SweepLease;
   readonly now: () => Date;
   readonly log: Log;
   readonly metrics: MetricsSink;
