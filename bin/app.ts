@@ -15,7 +15,7 @@ import { ConfigError } from '../shared/domain/errors';
 import { OpsPipelineStack, type AccountDeployment } from '../lib/ops-pipeline-stack';
 
 /** The stack's ID, and its CloudFormation name. */
-export const STACK_ID = 'OpsPipeline';
+const STACK_ID = 'OpsPipeline';
 
 /** Deploy-time settings read from CDK context. */
 export interface DeployContext {
@@ -30,7 +30,7 @@ export interface DeployContext {
  * Reads and validates the context: `accounts` (a list in cdk.json, or a JSON string from `-c`),
  * `allowLive`, `alarmEmail`, `tradeEventsEmail`, `positionsTableStream`. Throws {@link ConfigError} naming the bad value.
  */
-export function readDeployContext(app: App): DeployContext {
+function readDeployContext(app: App): DeployContext {
   let accounts: unknown = app.node.tryGetContext('accounts');
   if (typeof accounts === 'string') {
     try {

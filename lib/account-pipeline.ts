@@ -61,7 +61,7 @@ const MAX_ACCOUNT_CONFIG_JSON_LENGTH = 3000;
  */
 export const OPEN_ORDER_TIMEOUT = Duration.seconds(30);
 /** Lambda's guidance: visibility ≥ 6 × function timeout + batching window, so retries never overlap. */
-export const RECOMMENDATIONS_VISIBILITY_TIMEOUT = Duration.seconds(
+const RECOMMENDATIONS_VISIBILITY_TIMEOUT = Duration.seconds(
   6 * OPEN_ORDER_TIMEOUT.toSeconds() + OPEN_ORDER_EVENT_SOURCE.maxBatchingWindowSeconds,
 );
 /**

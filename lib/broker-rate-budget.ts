@@ -49,7 +49,7 @@ import { pollRequestsPerMinute } from '../shared/domain/poll-budget';
 export const ALPACA_REQUESTS_PER_MINUTE = 200;
 
 /** Broker requests the open-order handler makes once per batch (clock, account, quote snapshot). */
-export const OPEN_ORDER_REQUESTS_PER_BATCH = 3;
+const OPEN_ORDER_REQUESTS_PER_BATCH = 3;
 
 /** SQS event source settings of the open-order function (see the arithmetic above). */
 export const OPEN_ORDER_EVENT_SOURCE = {
@@ -64,7 +64,7 @@ export const OPEN_ORDER_EVENT_SOURCE = {
 } as const;
 
 /** Requests one sweep makes in the worst case: every one of `maxOpenPositions` positions sends an exit. */
-export function sweepRequestsPerRun(maxOpenPositions: number): number {
+function sweepRequestsPerRun(maxOpenPositions: number): number {
   return 3 + Math.max(1, Math.ceil(maxOpenPositions / 100)) + maxOpenPositions;
 }
 
@@ -103,7 +103,7 @@ export function sustainableRecommendationsPerMinute(
 }
 
 /** Share of Alpaca's limit the functions' client-side budgets may use together (the rest is headroom). */
-export const CLIENT_BUDGET_FRACTION = 0.9;
+const CLIENT_BUDGET_FRACTION = 0.9;
 
 /**
  * Each function's `BROKER_REQUESTS_PER_MINUTE` (the per-container client-side budget of

@@ -89,7 +89,7 @@ export interface ControlTarget {
 }
 
 /** The table and client for parsed arguments; throws a message saying what to do when none is found. */
-export function resolveControlTarget(args: ControlArgs, env: NodeJS.ProcessEnv = process.env): ControlTarget {
+function resolveControlTarget(args: ControlArgs, env: NodeJS.ProcessEnv = process.env): ControlTarget {
   if (args.table) {
     const endpoint = env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL;
     return {

@@ -34,7 +34,7 @@ import {
 import { startSweepSchedule, type SweepSchedule } from './sweep-schedule';
 
 /** The table's name in local mode. */
-export const LOCAL_TABLE_NAME = 'ops-pipeline-positions';
+const LOCAL_TABLE_NAME = 'ops-pipeline-positions';
 
 /** Options of {@link startLocalStack}; every one has a default suited to `npm start`. */
 export interface LocalStackOptions {

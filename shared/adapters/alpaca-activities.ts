@@ -10,8 +10,8 @@ import { formatZodError } from '../domain/zod';
 import { OPTION_ACTIVITY_TYPES, type BrokerActivity } from '../domain/broker-types';
 
 /** Page size of the listing (Alpaca's maximum) and the most pages one listing reads. */
-export const ACTIVITY_PAGE_SIZE = 100;
-export const MAX_ACTIVITY_PAGES = 5;
+const ACTIVITY_PAGE_SIZE = 100;
+const MAX_ACTIVITY_PAGES = 5;
 
 const decimal = z.string().check(z.regex(/^-?\d+(\.\d+)?$/, 'expected a decimal string'));
 

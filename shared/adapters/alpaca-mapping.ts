@@ -31,7 +31,7 @@ export function nullOn404(err: unknown): null {
 }
 
 /** The error for a field Alpaca sent that is not a number. */
-export function badResponse(field: string, value: unknown): TransientError {
+function badResponse(field: string, value: unknown): TransientError {
   return new TransientError(`Alpaca sent a non-numeric ${field}: ${JSON.stringify(value)}`, {
     reason: 'broker_bad_response',
   });

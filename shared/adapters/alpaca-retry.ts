@@ -67,7 +67,7 @@ export interface CallSpec {
 }
 
 /** Turns an SDK error into the project's error types. Already-mapped errors pass through. */
-export function toPipelineError(err: unknown, spec: CallSpec): PipelineError {
+function toPipelineError(err: unknown, spec: CallSpec): PipelineError {
   if (err instanceof PipelineError) return err;
   const what = `${spec.method} ${spec.path}`;
   const c = classify(err);

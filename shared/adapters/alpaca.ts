@@ -40,8 +40,6 @@ export {
   resolveAlpacaEndpoints,
   type AlpacaEndpoints,
 } from './alpaca-endpoints';
-export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './alpaca-retry';
-export type { OptionChainEntry, OptionChainFilters } from './alpaca-mapping';
 
 /** Options of {@link AlpacaAdapter}. */
 export interface AlpacaAdapterOptions {
@@ -67,11 +65,11 @@ export interface AlpacaAdapterOptions {
 }
 
 /** Max symbols Alpaca accepts in one snapshots call. */
-export const MAX_SNAPSHOT_SYMBOLS = 100;
+const MAX_SNAPSHOT_SYMBOLS = 100;
 
 /** Page size and page cap of {@link AlpacaAdapter.listClosedOrders}. */
 const CLOSED_ORDER_PAGE = 500;
-export const MAX_CLOSED_ORDER_PAGES = 10;
+const MAX_CLOSED_ORDER_PAGES = 10;
 
 const OPENING_INTENTS = new Set(['buy_to_open', 'sell_to_open']);
 

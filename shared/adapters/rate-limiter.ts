@@ -17,7 +17,7 @@
 import { ConfigError } from '../domain/errors';
 
 /** Alpaca's documented limit for one API key, per minute. */
-export const BROKER_LIMIT_PER_MINUTE = 200;
+const BROKER_LIMIT_PER_MINUTE = 200;
 
 /** Options of {@link BrokerRateLimiter}. */
 export interface BrokerRateLimiterOptions {

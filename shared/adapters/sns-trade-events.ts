@@ -9,7 +9,7 @@ import { tradeEventSubject, type TradeEvent } from '../domain/trade-events';
 import type { TradeEvents } from '../ports';
 
 /** How long one publish may take before it is abandoned. */
-export const SNS_PUBLISH_TIMEOUT_MS = 1_500;
+const SNS_PUBLISH_TIMEOUT_MS = 1_500;
 
 export class SnsTradeEvents implements TradeEvents {
   constructor(

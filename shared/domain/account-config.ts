@@ -33,7 +33,7 @@ const limitsSchema = z.strictObject({
 });
 
 /** How the exit evaluator prices positions and sends its orders. */
-export const exitExecutionSchema = z.strictObject({
+const exitExecutionSchema = z.strictObject({
   /** `mid` (default): (bid+ask)/2. `bid_ask`: the price a close would get (bid for a long, ask for a short). */
   mark: z._default(z.enum(['mid', 'bid_ask']), 'mid'),
   /** `market` (default) or `marketable_limit` (limit through the far side by `limit_slippage_pct`). */

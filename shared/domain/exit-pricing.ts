@@ -22,7 +22,7 @@ export interface BidAsk {
 }
 
 /** The lowest price a sell limit may carry (one nickel tick). */
-export const MIN_SELL_LIMIT = 0.05;
+const MIN_SELL_LIMIT = 0.05;
 
 /** Below $3.00 options trade in nickels, at or above in dimes (a nickel/dime price is valid for penny classes). */
 const DIME_GRID_FROM_CENTS = 300;

@@ -8,7 +8,6 @@ export { checkQuote, markPrice } from './exit-rules/quote';
 export { readExitFields } from './exit-rules/fields';
 export { partialExitQty } from './exit-rules/take-profit';
 export {
-  DEFAULT_EXIT_PRICING,
   type ExitContext,
   type ExitDecision,
   type ExitEvaluation,

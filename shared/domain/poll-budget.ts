@@ -9,13 +9,13 @@
  */
 
 /** Symbols one option-snapshot call takes (Alpaca's limit; MAX_SNAPSHOT_SYMBOLS in the adapter). */
-export const SNAPSHOT_SYMBOLS_PER_CALL = 100;
+const SNAPSHOT_SYMBOLS_PER_CALL = 100;
 
 /** Broker reads a poll makes when a rule fires, before sending: positions, open orders, clock. */
-export const POLL_FIRE_READS = 3;
+const POLL_FIRE_READS = 3;
 
 /** Open positions polled at the configured interval: one snapshot call a poll. Above, the interval stretches. */
-export const POLL_FULL_RATE_POSITIONS = SNAPSHOT_SYMBOLS_PER_CALL;
+const POLL_FULL_RATE_POSITIONS = SNAPSHOT_SYMBOLS_PER_CALL;
 
 /** Worst-case broker requests of one poll over `openPositions` positions (a rule fires). */
 export function pollRequests(openPositions: number): number {

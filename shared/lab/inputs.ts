@@ -30,7 +30,7 @@ const isoWithZone = z
   );
 
 /** One entry of a `--trades` file. */
-export const labTradeSchema = z.strictObject({
+const labTradeSchema = z.strictObject({
   option_symbol: z.string(),
   side: z.enum(['long', 'short']),
   entry_time: isoWithZone,

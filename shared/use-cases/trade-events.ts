@@ -8,11 +8,8 @@ import { Metric } from '../metric-names';
 import type { Log, MetricsSink } from '../observability';
 import type { TradeEvents } from '../ports';
 
-/** Trade events go nowhere (no topic configured). */
-export const NO_TRADE_EVENTS: TradeEvents = { publish: () => Promise.resolve() };
-
 /** How long a trade waits for its event's publish at most. */
-export const TRADE_EVENT_TIMEOUT_MS = 2_000;
+const TRADE_EVENT_TIMEOUT_MS = 2_000;
 
 /** What {@link emitTradeEvent} needs: the events port (absent: nothing to do), a log and metrics. */
 export interface TradeEventDeps {

@@ -18,7 +18,7 @@ import type { SweepState } from './state';
 const LISTING_MARGIN_MS = 24 * 3600_000;
 
 /** Deterministic client_order_id of the order that flattens the shares a position's event delivered. */
-export function sharesClientOrderId(account: string, positionId: string): string {
+function sharesClientOrderId(account: string, positionId: string): string {
   return `ops-${account}-sh-${positionId}`.slice(0, MAX_CLIENT_ORDER_ID);
 }
 

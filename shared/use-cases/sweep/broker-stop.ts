@@ -41,12 +41,12 @@ export { learnBrokerStop } from './broker-stop-learn';
 const STOP_REASONS: ReadonlySet<ExitReason> = new Set(['stop_loss', 'trailing_stop', 'breakeven']);
 
 /** Whether the account keeps stops at the broker. */
-export function brokerStopsOn(s: SweepState): boolean {
+function brokerStopsOn(s: SweepState): boolean {
   return s.account.exit_execution.broker_stop !== null;
 }
 
 /** This position's resting stop working at the broker now (per this sweep's reads and its own acts). */
-export function restingStop(s: SweepState, p: Position): BrokerOrder | undefined {
+function restingStop(s: SweepState, p: Position): BrokerOrder | undefined {
   return restingIndex(s).get(p.position_id)?.[0];
 }
 
@@ -124,7 +124,7 @@ async function keepBrokerStop(s: SweepState, p: Position): Promise<void> {
 }
 
 /** Replacements (PATCH) one sweep may send; placements, which protect what nothing protects, are not capped. */
-export const MAX_STOP_REPLACEMENTS_PER_SWEEP = 20;
+const MAX_STOP_REPLACEMENTS_PER_SWEEP = 20;
 const replacementsBySweep = new WeakMap<SweepState, number>();
 
 function takeReplacement(s: SweepState): boolean {

@@ -30,10 +30,10 @@ export const POLL_END_MARGIN_MS = 5_000;
 /** Kept from the invocation's remaining time (Lambda), so the handler returns before its timeout. */
 export const REMAINING_MARGIN_MS = 3_000;
 /** A poll starts only when this long (or twice the slowest poll so far) is left before the deadline. */
-export const MIN_POLL_BUDGET_MS = 2_000;
+const MIN_POLL_BUDGET_MS = 2_000;
 
 /** Polls end at least this long before the sweep lease runs out. */
-export const LEASE_GUARD_MS = 5_000;
+const LEASE_GUARD_MS = 5_000;
 
 /** When and how one invocation polls. */
 export interface PollWindow {
