@@ -26,10 +26,12 @@ export interface PipelineOptions {
   readonly account?: Record<string, unknown>;
   readonly claimLeaseSeconds?: number;
   readonly optionsBuyingPower?: number;
+  /** The simulator's clock (a test on a clock of its own passes the same one to the handlers). */
+  readonly now?: () => Date;
 }
 
 export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipeline> {
-  const sim = await startAlpacaSim({ rateLimitPerMinute: null });
+  const sim = await startAlpacaSim({ rateLimitPerMinute: null, ...(opts.now ? { now: opts.now } : {}) });
   sim.addAccount(KEY_ID, SECRET, { optionsBuyingPower: opts.optionsBuyingPower ?? 1_000_000 });
   const table = await startTestTable();
   const account = { name: 'main', ...(opts.account ?? {}) } as Record<string, unknown> & { name: string };

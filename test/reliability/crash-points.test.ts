@@ -5,6 +5,9 @@
  * order at the broker and a table that agrees with it.
  *
  * Open path:  claim → send → record → acknowledge.   Exit path: claim step → send → record order → record fill.
+ *
+ * The handlers and the simulator run on the test's clock with the real 120 s claim lease: a retry before
+ * the lease is over leaves a claim alone whose outcome is unknown, and the test moves the clock past it.
  */
 import './quiet';
 import type { SQSBatchResponse } from 'aws-lambda';
@@ -66,12 +69,29 @@ let p: Pipeline;
 let broker: AlpacaAdapter;
 let store: PositionStore;
 
+/** The test's clock (ms): the handlers and the simulator read it. */
+let clockMs = 0;
+const now = () => new Date(clockMs);
+const LEASE_MS = 120_000;
+let quote = { bid: 2.0, ask: 2.1 };
+const setQuote = (q: { bid: number; ask: number }) => {
+  quote = q;
+  p.sim.setQuote(FUTURE_SYMBOL, q);
+};
+/** The claim lease runs out; the market keeps quoting (the quote is stamped at the new time). */
+const pastLease = () => {
+  clockMs += LEASE_MS + 1_000;
+  p.sim.setQuote(FUTURE_SYMBOL, quote);
+};
+
 beforeEach(async () => {
+  // Starts at the wall clock's minute, so the test contracts (derived from it) are far from expiry.
+  clockMs = Math.floor(Date.now() / 60_000) * 60_000;
   p = await startPipeline({
-    claimLeaseSeconds: 0,
     account: { name: 'main', limits: { max_open_positions: 50 } },
+    now,
   });
-  p.sim.setQuote(FUTURE_SYMBOL, { bid: 2.0, ask: 2.1 });
+  setQuote({ bid: 2.0, ask: 2.1 });
   broker = new AlpacaAdapter({
     keyId: KEY_ID,
     secretKey: SECRET,
@@ -89,12 +109,14 @@ function openHandler(b: Broker = broker, s: PositionStore = store) {
   return createOpenOrderHandler(p.env, {
     deps: async () => ({ broker: b, marketData: broker, store: s, lease: p.table.store }),
     log: SILENT,
+    now,
   });
 }
 function sweepHandler(b: Broker = broker, s: PositionStore = store) {
   return createExitEvaluatorHandler(p.env, {
     deps: async () => ({ broker: b, marketData: broker, store: s, lease: p.table.store }),
     log: SILENT,
+    now,
   });
 }
 
@@ -133,7 +155,11 @@ describe('open path', () => {
     expect(p.sim.orders(KEY_ID)).toHaveLength(0);
     expect(await store.get('main', 'c1')).toMatchObject({ state: 'submitting' });
 
-    expect(await deliver(openHandler(), 'c1', 2)).toEqual([]);
+    // Within the lease the claim may belong to a delivery still sending: left alone, retried later.
+    expect(await deliver(openHandler(), 'c1', 2)).toEqual(['m-c1']);
+    expect(p.sim.orders(KEY_ID)).toHaveLength(0);
+    pastLease();
+    expect(await deliver(openHandler(), 'c1', 3)).toEqual([]);
     await expectOpenConverged('c1');
   });
 
@@ -143,6 +169,7 @@ describe('open path', () => {
     expect(ordersFor('ops-main-o-c2')).toHaveLength(1);
     expect(await store.get('main', 'c2')).toMatchObject({ state: 'submitting' });
 
+    pastLease();
     expect(await deliver(openHandler(), 'c2', 2)).toEqual([]);
     expect(sentOrders(p.sim)).toHaveLength(1);
     await expectOpenConverged('c2');
@@ -151,7 +178,11 @@ describe('open path', () => {
   it('crash between sending and recording, message then dead-lettered: the sweep adopts the order', async () => {
     const { proxy } = crashing(broker, 'submitOrder', 'after', isOpening);
     expect(await deliver(openHandler(proxy), 'c3', 1)).toEqual(['m-c3']);
-    // No redelivery at all (say it went to the DLQ): the sweep resolves the abandoned claim by lookup.
+    // No redelivery at all (say it went to the DLQ): the sweep resolves the abandoned claim by lookup,
+    // once the lease is over.
+    await sweepHandler()();
+    expect(await store.get('main', 'c3')).toMatchObject({ state: 'submitting' });
+    pastLease();
     await expectOpenConverged('c3');
     expect(sentOrders(p.sim)).toHaveLength(1);
   });
@@ -171,6 +202,7 @@ describe('open path', () => {
     const { proxy } = crashing(broker, 'submitOrder', 'before', isOpening);
     expect(await deliver(openHandler(proxy), 'c5', 1)).toEqual(['m-c5']);
     expect(p.sim.orders(KEY_ID)).toHaveLength(0);
+    pastLease();
     expect(await deliver(openHandler(), 'c5', 2)).toEqual([]);
     await expectOpenConverged('c5');
   });
@@ -186,11 +218,12 @@ describe('exit path', () => {
     await sweepHandler()();
     const pos = await store.get('main', 'e');
     expect(pos).toMatchObject({ state: 'open', quantity: 3 });
-    p.sim.setQuote(FUTURE_SYMBOL, { bid: 1.0, ask: 1.1 }); // -50%: the 25% stop fires
+    setQuote({ bid: 1.0, ask: 1.1 }); // -50%: the 25% stop fires
     return pos!;
   }
 
   async function expectExitConverged() {
+    pastLease();
     for (let i = 0; i < 3; i++) await sweepHandler()();
     expect(ordersFor(exitCid)).toHaveLength(1);
     expect(
@@ -222,6 +255,9 @@ describe('exit path', () => {
       state: 'closing',
       pending_exit: { order_id: null },
     });
+    expect(ordersFor(exitCid)).toHaveLength(0);
+    // Within the lease the outcome is unknown (a sweep may still be sending it): nothing is sent.
+    await sweepHandler()();
     expect(ordersFor(exitCid)).toHaveLength(0);
     await expectExitConverged();
   });
