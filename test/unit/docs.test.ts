@@ -6,7 +6,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONTROL_USAGE } from '../../local/control';
 import { START_USAGE } from '../../local/start';
-import { BENCH_USAGE } from '../../scripts/bench/cli';
+import {
+  BENCH_EXITS_USAGE,
+  BENCH_OPENS_USAGE,
+  BENCH_STOPS_USAGE,
+  BENCH_USAGE,
+} from '../../scripts/bench/cli';
 import { SOAK_USAGE } from '../../scripts/soak/cli';
 import { ALERT_METRICS } from '../../shared/metric-names';
 import { parseAccountConfig } from '../../shared/domain/account-config';
@@ -54,6 +59,9 @@ describe('documented command lines', () => {
     ['local/control.ts', /local\/control\.ts/, CONTROL_USAGE],
     ['npm run bench', /npm run bench(?![:\w-])( --)?/, BENCH_USAGE],
     ['npm run soak', /npm run soak\b( --)?/, SOAK_USAGE],
+    ['npm run bench:stops', /npm run bench:stops\b( --)?/, BENCH_STOPS_USAGE],
+    ['npm run bench:exits', /npm run bench:exits\b( --)?/, BENCH_EXITS_USAGE],
+    ['npm run bench:opens', /npm run bench:opens\b( --)?/, BENCH_OPENS_USAGE],
   ])('%s: every option shown in the docs is in its usage', (_name, command, usage) => {
     const shown = optionsOf(command);
     for (const o of shown) expect([o, usage.includes(o)]).toEqual([o, true]);
