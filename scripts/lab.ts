@@ -1,5 +1,9 @@
 /** `npm run lab -- [options]`: the exit-plan lab (scripts/lab/cli.ts). */
+import { adviseNodeVersion } from '../local/node-version';
 import { runLabCli } from './lab/cli';
+
+// Before any AWS SDK client exists (--from-table): one line of Node advice instead of the SDK's seven.
+adviseNodeVersion();
 
 runLabCli(process.argv.slice(2), {
   out: (line) => console.log(line),
