@@ -285,9 +285,10 @@ describe('lab inputs', () => {
     expect(() => parseTrades([{ ...entry, stop: 1 }], 'trades.json')).toThrow(
       /trades\.json: \[0\]: .*"stop"/,
     );
-    expect(() =>
-      parseTrades([{ option_symbol: 'GOOGL', side: 'long', entry_time: t(0), qty: 1 }], 'trades.json'),
-    ).toThrow(LabInputError);
+    const notOcc = () =>
+      parseTrades([{ option_symbol: 'GOOGL', side: 'long', entry_time: t(0), qty: 1 }], 'trades.json');
+    expect(notOcc).toThrow(LabInputError);
+    expect(notOcc).toThrow(/^trades\.json: \[0\]: option_symbol: "GOOGL" is not an OCC option symbol/);
     const raw = rawBars([
       [2, 2, 2, 2],
       [2, 2, 2, 2],
