@@ -55,6 +55,9 @@ const POSITION_COLUMNS: Column<PositionRow>[] = [
   { title: 'STOP AT BROKER', cell: (r) => r.atBroker },
 ];
 
+/** The position table's column titles, in order (docs/LOCAL-MODE.md's capture is checked against them). */
+export const POSITION_COLUMN_TITLES = POSITION_COLUMNS.map((c) => c.title);
+
 const ORDER_COLUMNS: Column<OrderRow>[] = [
   { title: 'TIME', cell: (r) => clock(r.time) },
   { title: 'SIDE', cell: (r) => r.side },
@@ -65,6 +68,9 @@ const ORDER_COLUMNS: Column<OrderRow>[] = [
   { title: 'CLIENT ORDER ID', cell: (r) => r.clientOrderId },
   { title: 'TYPE', cell: (r) => r.type },
 ];
+
+/** The last-orders table's column titles, in order. */
+export const ORDER_COLUMN_TITLES = ORDER_COLUMNS.map((c) => c.title);
 
 /** The whole view as text (no escapes). */
 export function renderView(header: ViewHeader, accounts: readonly AccountView[]): string {

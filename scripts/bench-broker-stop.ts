@@ -11,18 +11,13 @@
  * `--trials N` (part 1, default 10), `--seed N` (the price walk, default 14).
  */
 import { mulberry32 } from '../local/alpaca-sim';
+import { BENCH_STOPS_USAGE } from './bench/cli';
+import { subBenchArgsOrExit } from './bench/sub-cli';
 import { startBenchEnv, type BenchEnv } from './bench/harness';
 import { seedOpenPositions, seedSymbol } from './bench/seed';
 
 const POSITIONS = 100;
 const SWEEP_INTERVAL_S = 60;
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} expects a whole number >= 1`);
-  return v;
-}
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -102,9 +97,17 @@ async function costRun(brokerStop: 'stop' | null, sweeps: number, seed: number) 
 }
 
 async function main(): Promise<void> {
-  const trials = arg('trials', 10);
-  const sweeps = arg('sweeps', 30);
-  const seed = arg('seed', 14);
+  const { numbers } = subBenchArgsOrExit(
+    {
+      numbers: {
+        trials: { default: 10, min: 1 },
+        sweeps: { default: 30, min: 1 },
+        seed: { default: 14, min: 1 },
+      },
+    },
+    BENCH_STOPS_USAGE,
+  );
+  const { trials, sweeps, seed } = numbers;
   const off: number[] = [];
   const on: number[] = [];
   for (let i = 0; i < trials; i++) {

@@ -14,6 +14,8 @@
  * one minute, 20 positions crossing at random times in it (BENCH_EXIT_POSITIONS), about 2.5 minutes.
  */
 import { performance } from 'node:perf_hooks';
+import { BENCH_EXITS_USAGE } from './bench/cli';
+import { subBenchArgsOrExit } from './bench/sub-cli';
 import { createExitEvaluatorHandler } from '../shared/handlers/exit-evaluator';
 import { SILENT_LOG } from '../shared/observability';
 import { bundledExitLatencies } from './bench/bundled-exits';
@@ -134,9 +136,10 @@ function pct(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
+  const { flags } = subBenchArgsOrExit({ flags: ['bundle'] }, BENCH_EXITS_USAGE);
   const started = performance.now();
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  if (process.argv.includes('--bundle')) {
+  if (flags.has('bundle')) {
     const n = Number(process.env.BENCH_EXIT_POSITIONS ?? 20);
     console.log(
       `the built bundle, real time: ${n} positions, each crossing its stop at a random time in one minute`,

@@ -14,19 +14,24 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { OPEN_ORDER_EVENT_SOURCE } from '../lib/broker-rate-budget';
 import { localExpiries } from '../local/market';
 import { startLocalStack } from '../local/stack';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
+import { BENCH_OPENS_USAGE } from './bench/cli';
+import { subBenchArgsOrExit } from './bench/sub-cli';
 
 function pct(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 async function main(): Promise<void> {
-  const windowSeconds = arg('--window', OPEN_ORDER_EVENT_SOURCE.maxBatchingWindowSeconds);
-  const count = arg('--count', 40);
+  const { numbers } = subBenchArgsOrExit(
+    {
+      numbers: {
+        window: { default: OPEN_ORDER_EVENT_SOURCE.maxBatchingWindowSeconds, min: 0 },
+        count: { default: 40, min: 3 },
+      },
+    },
+    BENCH_OPENS_USAGE,
+  );
+  const { window: windowSeconds, count } = numbers;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ops-bench-opens-'));
   // One account that may hold every position the run opens.
   const cdkJson = path.join(dir, 'cdk.json');

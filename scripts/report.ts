@@ -3,7 +3,7 @@
  *
  * The account's P&L journal from the positions table (shared/domain/pnl-report.ts): positions opened and
  * closed, realized P&L by New York trading day and by exit reason, win rate, average hold, largest loss,
- * fees (not recorded yet, said so) and the open exposure now.
+ * fees (only those the broker books on option events, said so) and the open exposure now.
  *
  * Where it reads: `--table NAME` or `POSITIONS_TABLE` → that DynamoDB table with the standard AWS
  * credentials, region and endpoint variables; otherwise the running local stack (`npm start`), found
@@ -34,8 +34,9 @@ const USAGE = `Usage: npm run report -- [--account NAME] [--from YYYY-MM-DD] [--
   --state PATH     the local stack's state file (default .local/state.json, written by npm start)
   --help           this text
 
-Realized P&L counts on the New York day a position closed, under its close reason. Fees are not recorded
-by the pipeline yet: P&L is before fees.`;
+Realized P&L counts on the New York day a position closed, under its close reason. Fees: only the broker's
+fees on assignments, exercises and expiries are booked (shown apart); P&L is before trade commissions and
+regulatory fees.`;
 
 /** A bad command line: the message says what, the usage follows. */
 export class ReportUsageError extends Error {

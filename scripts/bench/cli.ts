@@ -44,3 +44,68 @@ export function benchOutcome(
     ].join('\n'),
   };
 }
+
+export const BENCH_STOPS_USAGE = `Usage: npm run bench:stops [-- --trials N] [--sweeps N] [--seed N]
+
+  --trials N   reaction-time trials, broker_stop off and on (default 10)
+  --sweeps N   sweeps of the 100-position request-cost run (default 30)
+  --seed N     seed of the price walk (default 14)
+
+Prints a Markdown section for docs/BENCHMARKS.md (copied there by hand). About 20 s.`;
+
+export const BENCH_EXITS_USAGE = `Usage: npm run bench:exits [-- --bundle]
+
+  --bundle   the crossing → order latency on the BUILT exit-evaluator bundle, in real time (about 130 s;
+             BENCH_EXIT_POSITIONS positions, default 20)
+
+Without it: price crossing a stop → closing order, polls every 10 s against one pass a minute, and the
+broker requests a minute for 10, 100 and 1,000 positions (about 80 s). Figures go to docs/BENCHMARKS.md by hand.`;
+
+export const BENCH_OPENS_USAGE = `Usage: npm run bench:opens [-- --window S] [--count N]
+
+  --window S   batching window of the local SQS poller, seconds (default 0, as deployed)
+  --count N    recommendations sent one at a time (default 40; the first two are cold starts)
+
+Message sent → opening order in the local stack, the simulator adding 20 ms a request. About 30 s.`;
+
+/** What a `bench:*` script accepts: number options (name → default and least value) and flags. */
+export interface SubBenchSpec {
+  readonly numbers?: Readonly<Record<string, { readonly default: number; readonly min: number }>>;
+  readonly flags?: readonly string[];
+}
+
+/** Parsed `bench:*` arguments; `help` means print the usage and do nothing else. */
+export interface SubBenchArgs {
+  readonly help: boolean;
+  readonly numbers: Readonly<Record<string, number>>;
+  readonly flags: ReadonlySet<string>;
+}
+
+/**
+ * Parses the arguments of `npm run bench:stops|exits|opens` (a bare `--`, as in `-- --window 5 -- --count 9`,
+ * is skipped). Throws with the usage on an unknown option or a bad number, so a typo never runs a long bench.
+ */
+export function parseSubBenchArgs(argv: readonly string[], spec: SubBenchSpec, usage: string): SubBenchArgs {
+  const numbers: Record<string, number> = {};
+  for (const [name, n] of Object.entries(spec.numbers ?? {})) numbers[name] = n.default;
+  const flags = new Set<string>();
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') continue;
+    if (a === '--help' || a === '-h') help = true;
+    else if ((spec.flags ?? []).includes(a.slice(2)) && a.startsWith('--')) flags.add(a.slice(2));
+    else if (a.startsWith('--') && spec.numbers?.[a.slice(2)]) {
+      const name = a.slice(2);
+      const v = Number(argv[++i]);
+      const min = spec.numbers[name].min;
+      if (argv[i] === undefined || !Number.isFinite(v) || v < min || (min >= 1 && !Number.isInteger(v))) {
+        throw new Error(
+          `${a} expects ${min >= 1 ? `a whole number >= ${min}` : `a number >= ${min}`}\n\n${usage}`,
+        );
+      }
+      numbers[name] = v;
+    } else throw new Error(`unknown option ${a}\n\n${usage}`);
+  }
+  return { help, numbers, flags };
+}

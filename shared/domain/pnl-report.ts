@@ -93,7 +93,7 @@ export interface PnlReport {
   };
   readonly by_day: readonly PnlGroup[];
   readonly by_reason: readonly PnlGroup[];
-  readonly fees: { readonly recorded: false; readonly amount_usd: null; readonly note: string };
+  readonly fees: FeesSummary;
   readonly open_now: OpenExposure;
   readonly journal: readonly JournalRow[];
 }
@@ -101,8 +101,31 @@ export interface PnlReport {
 /** Close reasons of a record that never filled: nothing was held, so it is no trade. */
 const NEVER_FILLED_REASONS: ReadonlySet<string> = new Set(['not_filled', 'not_sent', 'open_rejected']);
 
-export const FEES_NOTE =
-  'not recorded: the pipeline does not book fees yet, so realized P&L is before fees and regulatory charges';
+/**
+ * Fees of the positions closed in the range. The pipeline books only the fees the broker charges as FEE
+ * activities on an assignment, exercise or expiry (the sweep reads them with the event); commissions and
+ * regulatory fees of trades are not recorded.
+ */
+export interface FeesSummary {
+  readonly recorded: 'option_events_only';
+  /** Dollars booked on the positions closed in the range; apart from (not subtracted in) realized P&L. */
+  readonly amount_usd: number;
+  /** How many of those positions carry booked fees. */
+  readonly positions: number;
+  readonly note: string;
+}
+
+/** What the report says about fees, for `cents` booked on `positions` closed positions. */
+export function feesNote(amountUsd: number, positions: number): string {
+  const rest = 'commissions and regulatory fees of trades are not recorded, so realized P&L is before them';
+  if (positions === 0) {
+    return `none booked (the pipeline books only the broker's fees on assignments, exercises and expiries); ${rest}`;
+  }
+  return (
+    `$${amountUsd.toFixed(2)} booked by the broker on assignments, exercises and expiries ` +
+    `(${positions} position${positions === 1 ? '' : 's'}), not in realized P&L; ${rest}`
+  );
+}
 
 const cents = (usd: number): number => Math.round(usd * 100);
 const usd = (c: number): number => c / 100;
@@ -205,6 +228,8 @@ export function buildPnlReport(
   let openedCents = 0;
   const neverFilled: Record<string, number> = {};
   const journal: JournalRow[] = [];
+  let feeCents = 0;
+  let feePositions = 0;
   for (const p of mine) {
     if (filled(p)) {
       if (inRange(dayOf(p.entry_time ?? p.created_at), range)) {
@@ -213,7 +238,13 @@ export function buildPnlReport(
         openedCents += cents(p.entry_price! * p.original_quantity * 100);
       }
       const closedDay = p.state === 'closed' ? dayOf(p.closed_at) : null;
-      if (inRange(closedDay, range)) journal.push(journalRow(p, closedDay));
+      if (inRange(closedDay, range)) {
+        journal.push(journalRow(p, closedDay));
+        if ((p.fees ?? 0) > 0) {
+          feeCents += cents(p.fees!);
+          feePositions += 1;
+        }
+      }
     } else if (p.state === 'closed' && inRange(dayOf(p.closed_at ?? p.created_at), range)) {
       const reason = p.close_reason ?? 'unknown';
       neverFilled[reason] = (neverFilled[reason] ?? 0) + 1;
@@ -234,7 +265,12 @@ export function buildPnlReport(
     closed: closedSummary(journal),
     by_day: groupBy(journal, (r) => r.day),
     by_reason: groupBy(journal, (r) => r.close_reason),
-    fees: { recorded: false, amount_usd: null, note: FEES_NOTE },
+    fees: {
+      recorded: 'option_events_only',
+      amount_usd: usd(feeCents),
+      positions: feePositions,
+      note: feesNote(usd(feeCents), feePositions),
+    },
     open_now: openExposure(mine),
     journal,
   };

@@ -102,6 +102,33 @@ describe('npm run lab', () => {
     expect(noKeys).toMatchObject({ code: 2, err: expect.stringMatching(/APCA_API_KEY_ID/) });
   });
 
+  it("README's sample run is what the CLI prints on the bundled example today", async () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const block = /```text\n\$ npm run lab -- ([^\n]*\\\n[^\n]*)\n([\s\S]*?)```/.exec(readme);
+    expect(block).not.toBeNull();
+    const [, command, shown] = block!;
+    // The command as README writes it, its files read from the repository and written to a scratch dir.
+    const args = command
+      .replace(/\\\n/, ' ')
+      .trim()
+      .split(/\s+/)
+      .map((a) =>
+        a.startsWith('--')
+          ? a
+          : /\.(html|json)$/.test(a) && !a.includes('/')
+            ? path.join(dir, a)
+            : path.join(ROOT, a),
+      );
+    // In process, without --html (Vega is an ES module jest cannot load; the test below spawns the CLI).
+    const html = args.indexOf('--html');
+    expect(html).toBeGreaterThan(0);
+    args.splice(html, 2);
+    const r = await cli(args);
+    expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: '' });
+    const lines = (text: string) => text.split('\n').filter((l) => l !== '' && !l.startsWith('wrote '));
+    expect(lines(`${r.out}\n${r.err}`)).toEqual(lines(shown));
+  });
+
   it('the example: a table per plan, the skipped trade named, JSON with every exit step, an HTML report that renders in Chromium', async () => {
     const html = path.join(dir, 'report.html');
     const json = path.join(dir, 'out.json');

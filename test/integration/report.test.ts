@@ -164,7 +164,7 @@ describe('npm run report against a seeded table', () => {
     });
     const text = c.out.join('\n');
     expect(text).toContain('read from the local stack (table ');
-    expect(text).toContain('Fees          not recorded');
+    expect(text).toContain('Fees          none booked (the pipeline books only');
   });
 
   it('reads a table named by POSITIONS_TABLE through the SDK’s endpoint variable, as in AWS', async () => {

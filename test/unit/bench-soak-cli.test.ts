@@ -1,5 +1,5 @@
 /** `npm run bench` and `npm run soak`: their arguments, the bench's exit status, the soak's progress line. */
-import { benchOutcome, parseBenchArgs } from '../../scripts/bench/cli';
+import { BENCH_STOPS_USAGE, benchOutcome, parseBenchArgs, parseSubBenchArgs } from '../../scripts/bench/cli';
 import { parseSoakArgs, progressLine, SOAK_DEFAULT_RUNS } from '../../scripts/soak/cli';
 
 describe('npm run bench', () => {
@@ -18,6 +18,31 @@ describe('npm run bench', () => {
       exitCode: 1,
       message: '1 target(s) MISSED:\n  sweep ratio: 3.4 (target ≤ 3)',
     });
+  });
+});
+
+describe('npm run bench:stops / bench:exits / bench:opens', () => {
+  const spec = {
+    numbers: { trials: { default: 10, min: 1 }, window: { default: 0, min: 0 } },
+    flags: ['bundle'],
+  };
+
+  it('--help asks for the usage instead of a run; defaults apply; a bare -- is skipped', () => {
+    expect(parseSubBenchArgs(['--help'], spec, BENCH_STOPS_USAGE).help).toBe(true);
+    const args = parseSubBenchArgs(['--', '--trials', '3', '--', '--window', '0.5', '--bundle'], spec, 'u');
+    expect(args).toEqual({ help: false, numbers: { trials: 3, window: 0.5 }, flags: new Set(['bundle']) });
+    expect(parseSubBenchArgs([], spec, 'u').numbers).toEqual({ trials: 10, window: 0 });
+  });
+
+  it('refuses an unknown option or a bad number with the usage, so a typo never starts a long run', () => {
+    expect(() => parseSubBenchArgs(['--trails', '3'], spec, BENCH_STOPS_USAGE)).toThrow(
+      /^unknown option --trails\n\nUsage: npm run bench:stops/,
+    );
+    expect(() => parseSubBenchArgs(['--trials', '2.5'], spec, 'u')).toThrow(
+      '--trials expects a whole number >= 1',
+    );
+    expect(() => parseSubBenchArgs(['--trials'], spec, 'u')).toThrow('--trials expects a whole number >= 1');
+    expect(() => parseSubBenchArgs(['--window', '-1'], spec, 'u')).toThrow('--window expects a number >= 0');
   });
 });
 

@@ -6,9 +6,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONTROL_USAGE } from '../../local/control';
 import { START_USAGE } from '../../local/start';
-import { BENCH_USAGE } from '../../scripts/bench/cli';
+import {
+  BENCH_EXITS_USAGE,
+  BENCH_OPENS_USAGE,
+  BENCH_STOPS_USAGE,
+  BENCH_USAGE,
+} from '../../scripts/bench/cli';
 import { SOAK_USAGE } from '../../scripts/soak/cli';
 import { ALERT_METRICS } from '../../shared/metric-names';
+import { parseAccountConfig } from '../../shared/domain/account-config';
+import { ORDER_COLUMN_TITLES, POSITION_COLUMN_TITLES } from '../../local/view';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const read = (f: string) => fs.readFileSync(path.join(ROOT, f), 'utf8');
@@ -52,6 +59,9 @@ describe('documented command lines', () => {
     ['local/control.ts', /local\/control\.ts/, CONTROL_USAGE],
     ['npm run bench', /npm run bench(?![:\w-])( --)?/, BENCH_USAGE],
     ['npm run soak', /npm run soak\b( --)?/, SOAK_USAGE],
+    ['npm run bench:stops', /npm run bench:stops\b( --)?/, BENCH_STOPS_USAGE],
+    ['npm run bench:exits', /npm run bench:exits\b( --)?/, BENCH_EXITS_USAGE],
+    ['npm run bench:opens', /npm run bench:opens\b( --)?/, BENCH_OPENS_USAGE],
   ])('%s: every option shown in the docs is in its usage', (_name, command, usage) => {
     const shown = optionsOf(command);
     for (const o of shown) expect([o, usage.includes(o)]).toEqual([o, true]);
@@ -63,5 +73,46 @@ describe('documented command lines', () => {
     expect(shown).toEqual(expect.arrayContaining(['--sample', '--list-contracts', '--rejections']));
     for (const o of shown)
       expect([o, usage.includes(`  ${o}`) || usage.includes(`[${o}`)]).toEqual([o, true]);
+  });
+});
+
+describe('captured live views', () => {
+  /** The column titles of a header line of the view (cells are separated by two spaces or more). */
+  const titles = (line: string) => line.trim().split(/ {2,}/);
+  const captures = docs.flatMap(([file, text]) =>
+    [...text.matchAll(/```text\n(ops-pipeline local mode[\s\S]*?)```/g)].map((m) => [file, m[1]] as const),
+  );
+
+  it('every captured view has the columns the view draws today', () => {
+    expect(captures.map(([f]) => f)).toEqual(expect.arrayContaining(['README.md', 'docs/LOCAL-MODE.md']));
+    for (const [file, capture] of captures) {
+      const lines = capture.split('\n');
+      const positions = lines.filter((l) => /^\s+POSITION\s/.test(l)).map(titles);
+      const orders = lines.filter((l) => /^\s+TIME\s+SIDE\s/.test(l)).map(titles);
+      expect([file, positions.length > 0, orders.length > 0]).toEqual([file, true, true]);
+      for (const t of positions) expect([file, t]).toEqual([file, POSITION_COLUMN_TITLES]);
+      for (const t of orders) expect([file, t]).toEqual([file, ORDER_COLUMN_TITLES]);
+    }
+  });
+});
+
+describe("README's account configuration table", () => {
+  // Every field the schema accepts, with its default filled in: the table must list each, and nothing else.
+  const parsed = parseAccountConfig({ name: 'main' }) as unknown as Record<string, unknown>;
+  const nested = ['limits', 'exit_execution'];
+  const schemaFields = Object.keys(parsed)
+    .filter((k) => k !== 'resolved_exit_defaults')
+    .flatMap((k) => (nested.includes(k) ? Object.keys(parsed[k] as object).map((f) => `${k}.${f}`) : [k]))
+    .sort();
+  const readme = read('README.md');
+  const section = readme.slice(
+    readme.indexOf('## Account configuration'),
+    readme.indexOf('**Strategy profiles**'),
+  );
+  const tableFields = [...section.matchAll(/^\| `([a-z_.]+)` \|/gm)].map((m) => m[1]).sort();
+
+  it('lists every field of the schema, and only those', () => {
+    expect(schemaFields.length).toBeGreaterThan(20);
+    expect(tableFields).toEqual(schemaFields);
   });
 });

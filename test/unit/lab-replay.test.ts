@@ -5,7 +5,13 @@
 import { parseAccountConfig } from '../../shared/domain/account-config';
 import { addDays } from '../../shared/domain/market-time';
 import { addBarsResponse, BarsInputError, parseBarsResponses, type LabBar } from '../../shared/lab/bars';
-import { LabInputError, parsePlans, parseTrades, resolveLabPlan } from '../../shared/lab/inputs';
+import {
+  LabInputError,
+  labTimeRules,
+  parsePlans,
+  parseTrades,
+  resolveLabPlan,
+} from '../../shared/lab/inputs';
 import { barPath, replayTrade, type LabTrade } from '../../shared/lab/replay';
 import { runLab, summarize } from '../../shared/lab/run-lab';
 import { formatLabTable } from '../../shared/lab/format';
@@ -170,6 +176,65 @@ describe('lab replay (bars through evaluateExit)', () => {
     ]);
   });
 
+  it('breakeven: armed by a bar high past the gain, then out when a later low reaches the entry', () => {
+    const series = bars([
+      [2.0, 2.0, 2.0, 2.0],
+      [2.1, 2.5, 2.1, 2.4], // high +25%: breakeven (20%) armed
+      [2.3, 2.3, 1.95, 2.0], // low 1.95: through the entry, 2.00
+      [2.02, 2.1, 2.0, 2.05],
+    ]);
+    const plan = { stop_loss_pct: 0.5, take_profit_pct: null, breakeven_at_pct: 0.2 };
+    expect(brief(replay(plan, series))).toEqual([
+      { reason: 'breakeven', decided_at: t(2), exit_time: t(3), qty: 10, exit_price: 2.02 },
+    ]);
+    // Not armed (the high stays under +20%): the same fall holds.
+    const flat = bars([
+      [2.0, 2.0, 2.0, 2.0],
+      [2.1, 2.3, 2.1, 2.2],
+      [2.1, 2.1, 1.95, 2.0],
+    ]);
+    expect(brief(replay(plan, flat)).map((x) => x.reason)).toEqual(['end_of_data']);
+  });
+
+  it("max hold: out at the first bar max_hold_minutes after the entry, whatever the price (the bar's time is now)", () => {
+    const series = bars([
+      [2.0, 2.0, 2.0, 2.0],
+      [2.0, 2.0, 2.0, 2.0],
+      [2.0, 2.0, 2.0, 2.0],
+      [2.0, 2.0, 2.0, 2.0],
+      [2.1, 2.1, 2.1, 2.1],
+    ]);
+    expect(brief(replay({ max_hold_minutes: 3 }, series))).toEqual([
+      { reason: 'max_hold', decided_at: t(3), exit_time: t(4), qty: 10, exit_price: 2.1 },
+    ]);
+  });
+
+  it("a profile's time rule: a day_trade trade is closed by 15:55 New York, as the sweep closes it", () => {
+    const account = parseAccountConfig({ name: 'main', limits: { min_days_to_expiry: 0 } });
+    const day = trade({ strategy: 'day_trade' });
+    const rules = labTimeRules(account, day);
+    expect(rules).toMatchObject({ close_by_time_et: '15:55' });
+    const at1552 = Date.parse(`${DAY}T20:52:00Z`); // 15:52 New York (EST until 12 March 2028)
+    const series = bars(
+      [
+        [2.0, 2.0, 2.0, 2.0],
+        [2.0, 2.0, 2.0, 2.0],
+        [2.0, 2.0, 2.0, 2.0],
+        [2.0, 2.0, 2.0, 2.0], // 15:55
+        [2.05, 2.05, 2.05, 2.05],
+      ],
+      at1552,
+    );
+    const r = replay({ stop_loss_pct: 0.5 }, series, { entry_time: t(0, at1552), time_rules: rules });
+    expect(brief(r)).toEqual([
+      { reason: 'time_rule', decided_at: t(3, at1552), exit_time: t(4, at1552), qty: 10, exit_price: 2.05 },
+    ]);
+    // Without the profile's rules the same bars hold to the end.
+    expect(
+      brief(replay({ stop_loss_pct: 0.5 }, series, { entry_time: t(0, at1552) })).map((x) => x.reason),
+    ).toEqual(['end_of_data']);
+  });
+
   it('a position still open after the last bar is marked at its close as end_of_data', () => {
     const r = replay(
       { stop_loss_pct: 0.5 },
@@ -220,9 +285,10 @@ describe('lab inputs', () => {
     expect(() => parseTrades([{ ...entry, stop: 1 }], 'trades.json')).toThrow(
       /trades\.json: \[0\]: .*"stop"/,
     );
-    expect(() =>
-      parseTrades([{ option_symbol: 'GOOGL', side: 'long', entry_time: t(0), qty: 1 }], 'trades.json'),
-    ).toThrow(LabInputError);
+    const notOcc = () =>
+      parseTrades([{ option_symbol: 'GOOGL', side: 'long', entry_time: t(0), qty: 1 }], 'trades.json');
+    expect(notOcc).toThrow(LabInputError);
+    expect(notOcc).toThrow(/^trades\.json: \[0\]: option_symbol: "GOOGL" is not an OCC option symbol/);
     const raw = rawBars([
       [2, 2, 2, 2],
       [2, 2, 2, 2],

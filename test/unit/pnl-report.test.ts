@@ -1,5 +1,5 @@
 /** The P&L journal's arithmetic (shared/domain/pnl-report.ts) and its rendering, with plain records. */
-import { buildPnlReport, openExposure, FEES_NOTE } from '../../shared/domain/pnl-report';
+import { buildPnlReport, feesNote, openExposure } from '../../shared/domain/pnl-report';
 import type { Position } from '../../shared/domain/position';
 import { duration, money, renderCsv, renderTable } from '../../scripts/report/format';
 import { makePosition } from '../helpers/factories';
@@ -141,7 +141,7 @@ describe('buildPnlReport', () => {
     expect(report.by_reason.map((g) => g.key)).toEqual(['closed_outside_pipeline', 'take_profit']);
   });
 
-  it('ignores other accounts, says fees are not recorded, and has no rates when nothing closed', () => {
+  it('ignores other accounts, says which fees are recorded, and has no rates when nothing closed', () => {
     const report = buildPnlReport(
       'main',
       [closed('t', '2026-11-24T16:00:00.000Z', -999, 'stop_loss', { account: 'tiny' })],
@@ -155,9 +155,37 @@ describe('buildPnlReport', () => {
       average_hold_minutes: null,
       largest_loss: null,
     });
-    expect(report.fees).toEqual({ recorded: false, amount_usd: null, note: FEES_NOTE });
+    expect(report.fees).toEqual({
+      recorded: 'option_events_only',
+      amount_usd: 0,
+      positions: 0,
+      note: expect.stringMatching(
+        /^none booked .*commissions and regulatory fees of trades are not recorded/,
+      ),
+    });
     expect(report.open_now.positions).toBe(0);
     expect(report.generated_at).toBe(NOW.toISOString());
+  });
+});
+
+describe('fees', () => {
+  it('sums the fees the broker booked on positions closed in the range, apart from realized P&L', () => {
+    const report = buildPnlReport(
+      'main',
+      [
+        closed('asn', '2026-11-24T16:00:00.000Z', 600, 'assigned', { fees: 1.25 }),
+        closed('exp', '2026-11-24T17:00:00.000Z', -300, 'expired', { fees: 0.1 }),
+        closed('old', '2026-11-10T17:00:00.000Z', 50, 'assigned', { fees: 9 }), // before the range
+        closed('tp', '2026-11-24T18:00:00.000Z', 40, 'take_profit'),
+      ],
+      { from: '2026-11-20', to: '2026-11-30' },
+      NOW,
+    );
+    expect(report.fees).toMatchObject({ amount_usd: 1.35, positions: 2 });
+    expect(report.fees.note).toMatch(
+      /^\$1\.35 booked by the broker on assignments, exercises and expiries \(2 positions\), not in realized P&L;/,
+    );
+    expect(report.closed.realized_pnl_usd).toBe(340);
   });
 });
 
@@ -207,7 +235,7 @@ describe('rendering', () => {
       /Closed +1 positions, realized -\$1,234\.50 · win rate 0% \(0 won, 1 lost, 0 flat\)/,
     );
     expect(text).toMatch(/Largest loss +-\$1,234\.50 {2}a,1/);
-    expect(text).toContain(`Fees          ${FEES_NOTE}`);
+    expect(text).toContain(`Fees          ${feesNote(0, 0)}`);
     expect(text).toMatch(/2026-11-24 +1 +0 +1 +-\$1,234\.50/);
     expect(text).toMatch(/Open now +1 positions, 1 contracts · long premium paid \$200\.00/);
   });
