@@ -31,7 +31,15 @@ export function pct(f: number): string {
   return `${(f * 100).toFixed(1)}%`;
 }
 
+const ZERO = 48; // '0'
+
 /** A per-share price for a log line. */
 export function px(p: number): string {
-  return p.toFixed(4).replace(/0{1,2}$/, '');
+  // Up to two trailing zeros dropped (2.5000 → 2.50), as /0{1,2}$/ would: by hand, since a sweep formats
+  // a few prices for each of its positions and a regex replace is the slow part of that.
+  const s = p.toFixed(4);
+  let end = s.length;
+  if (s.charCodeAt(end - 1) === ZERO) end--;
+  if (end < s.length && s.charCodeAt(end - 1) === ZERO) end--;
+  return end === s.length ? s : s.slice(0, end);
 }
