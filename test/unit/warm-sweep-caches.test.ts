@@ -5,11 +5,12 @@
 import fc from 'fast-check';
 import { positionFromItem, toItem } from '../../shared/adapters/position-item';
 import { readStoredExitPlan } from '../../shared/domain/exit-plan';
+import { evaluateExit, readExitFields } from '../../shared/domain/exit-rules';
 import { px } from '../../shared/domain/exit-rules/util';
 import { daysUntil, newYorkTime } from '../../shared/domain/market-time';
 import { formatOccSymbol, parseOccSymbol } from '../../shared/domain/occ';
 import { normalizeStoredPosition, type Position } from '../../shared/domain/position';
-import { FACTORY_NOW, makeExitPlan, makePosition } from '../helpers/factories';
+import { FACTORY_NOW, makeExitPlan, makePosition, makeQuoteAt } from '../helpers/factories';
 
 const RUNS = { numRuns: 200 };
 
@@ -144,6 +145,33 @@ describe('positionFromItem: an unchanged item is decoded once', () => {
     );
     for (const item of items) positionFromItem(item);
     for (const i of [0, 1, 2500, 4999]) expect(positionFromItem(items[i])).toEqual(freshDecode(items[i]));
+  });
+});
+
+describe('readExitFields: remembered for positions that cannot change', () => {
+  it("a store position's fields (and its evaluation) equal those of a changeable copy, asked once or again", () => {
+    fc.assert(
+      fc.property(positionArb, centsArb, (p, price) => {
+        const stored = positionFromItem(toItem(p));
+        const copy = structuredClone(freshDecode(toItem(p))) as Position;
+        const quote = makeQuoteAt(price, { symbol: p.option_symbol });
+        for (let i = 0; i < 2; i++) {
+          expect(readExitFields(stored)).toEqual(readExitFields(copy));
+          expect(evaluateExit(stored, quote, FACTORY_NOW)).toEqual(evaluateExit(copy, quote, FACTORY_NOW));
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('a position that can change is read afresh each time', () => {
+    const p = { ...makePosition({ peak_price: 2.5, partial_exits_done: [] }) } as {
+      -readonly [K in keyof Position]: Position[K];
+    };
+    expect(readExitFields(p)).toMatchObject({ peakPrice: 2.5, partialExitsDone: new Set() });
+    p.peak_price = 3;
+    (p.partial_exits_done as number[]).push(0);
+    expect(readExitFields(p)).toMatchObject({ peakPrice: 3, partialExitsDone: new Set([0]) });
   });
 });
 
