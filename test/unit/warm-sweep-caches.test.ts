@@ -248,17 +248,21 @@ describe('daysUntil: remembered dates', () => {
 describe('px: a price for a log line', () => {
   const byRegex = (p: number) => p.toFixed(4).replace(/0{1,2}$/, '');
 
-  it('drops up to two trailing zeros, exactly as /0{1,2}$/ does', () => {
+  it('drops up to two trailing zeros, exactly as /0{1,2}$/ does, asked once or again', () => {
     fc.assert(
       fc.property(
         fc.oneof(
           fc.integer({ min: -10_000_000, max: 10_000_000 }).map((c) => c / 10_000),
           fc.double(),
         ),
-        (p) => expect(px(p)).toBe(byRegex(p)),
+        (p) => {
+          expect(px(p)).toBe(byRegex(p));
+          expect(px(p)).toBe(byRegex(p)); // remembered
+        },
       ),
       { numRuns: 1000 },
     );
+    expect([-0, 0, -0].map((p) => px(p) === byRegex(p))).toEqual([true, true, true]);
     expect([2, 2.5, 2.05, 2.0005, 0, 1e21, 1e100].map(px)).toEqual([
       '2.00',
       '2.50',
