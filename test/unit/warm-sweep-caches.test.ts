@@ -7,6 +7,7 @@ import { positionFromItem, toItem } from '../../shared/adapters/position-item';
 import { readStoredExitPlan } from '../../shared/domain/exit-plan';
 import { evaluateExit, readExitFields } from '../../shared/domain/exit-rules';
 import { px } from '../../shared/domain/exit-rules/util';
+import { sessionCloseOf } from '../../shared/use-cases/sweep/act';
 import { daysUntil, newYorkTime } from '../../shared/domain/market-time';
 import { formatOccSymbol, parseOccSymbol } from '../../shared/domain/occ';
 import { normalizeStoredPosition, type Position } from '../../shared/domain/position';
@@ -240,6 +241,31 @@ describe('daysUntil: remembered dates', () => {
           expect(daysUntil(date, now)).toBe(days);
         },
       ),
+      RUNS,
+    );
+  });
+});
+
+describe('sessionCloseOf: the session close of the last clock seen', () => {
+  it('answers each clock in any order as reading it afresh would', () => {
+    const clockArb = fc.record({
+      isOpen: fc.boolean(),
+      timestamp: fc.constant(FACTORY_NOW.toISOString()),
+      nextOpen: fc.constant(null),
+      nextClose: fc.option(
+        fc
+          .integer({ min: 0, max: 1000 })
+          .map((h) => new Date(FACTORY_NOW.getTime() + h * 3600_000).toISOString()),
+        { nil: null },
+      ),
+    });
+    fc.assert(
+      fc.property(fc.array(clockArb, { minLength: 1, maxLength: 8 }), (clocks) => {
+        for (const clock of [...clocks, ...clocks]) {
+          const expected = clock.isOpen && clock.nextClose ? new Date(clock.nextClose) : null;
+          expect(sessionCloseOf({ ...clock })).toEqual(expected);
+        }
+      }),
       RUNS,
     );
   });

@@ -11,6 +11,8 @@ import { allocateHeld, findMissing, findUntracked, type Allocation } from '../..
 import type { SweepState } from './state';
 import { OptionEvents } from './activities';
 
+const SIDES: readonly PositionSide[] = ['long', 'short'];
+
 export async function reconcile(s: SweepState, positions: Position[]): Promise<Position[]> {
   const bySymbol = new Map<string, Position[]>();
   for (const p of positions) {
@@ -49,7 +51,7 @@ export async function reconcile(s: SweepState, positions: Position[]): Promise<P
 
   const out: Position[] = [];
   for (const [symbol, ours] of bySymbol) {
-    for (const side of ['long', 'short'] as const) {
+    for (const side of SIDES) {
       const group = ours.filter((p) => p.side === side);
       if (group.length === 0) continue;
       const settled = settledOf(group);
