@@ -80,17 +80,26 @@ function recordJson(p: Position): string {
 export function positionFromItem(item: Record<string, unknown>): Position {
   const record = item.record;
   if (typeof record !== 'string') return normalizeStoredPosition(item, readExitPlanCached);
-  const key = `${String(item.pk)}\u0000${String(item.sk)}`;
-  const last = decoded.get(key);
-  if (last && last.record === record && Object.is(last.version, item.version)) return last.position;
+  // By sort key alone (a flat string, cheaper to look up than a key built from both); the partition key is
+  // compared with the rest, so another account's item with the same sort key only replaces the entry.
+  const sk = String(item.sk);
+  const last = decoded.get(sk);
+  if (
+    last &&
+    last.record === record &&
+    Object.is(last.version, item.version) &&
+    Object.is(last.pk, item.pk)
+  ) {
+    return last.position;
+  }
   const position = deepFreeze(decodeRecord(item, record));
   if (decoded.size >= DECODED_MAX) decoded.clear();
-  decoded.set(key, { record, version: item.version, position });
+  decoded.set(sk, { pk: item.pk, record, version: item.version, position });
   return position;
 }
 
-/** The last decoded Position of each item key, with the `record` and `version` it was decoded from. */
-const decoded = new Map<string, { record: string; version: unknown; position: Position }>();
+/** The last decoded Position of each item, by sort key, with what it was decoded from. */
+const decoded = new Map<string, { pk: unknown; record: string; version: unknown; position: Position }>();
 // A sweep of 1,000 keeps 1,000 entries (about 3 MB); past this bound the map starts again, never wrong.
 const DECODED_MAX = 4096;
 

@@ -122,13 +122,21 @@ describe('positionFromItem: an unchanged item is decoded once', () => {
     );
   });
 
-  it('two items with the same content under different keys each get a correct position', () => {
+  it('items under different keys (another sort key, another account) each get a correct position', () => {
     const p = makePosition({ position_id: 'k1', version: 4 });
     const a = toItem(p);
     const b = { ...a, sk: 'POS#k2' };
+    const c = {
+      ...a,
+      pk: 'ACCT#other',
+      record: (a.record as string).replace('"quantity":10', '"quantity":3'),
+    };
     expect(positionFromItem(a)).toEqual(freshDecode(a));
     expect(positionFromItem(b)).toEqual(freshDecode(b));
+    expect(positionFromItem(c)).toEqual(freshDecode(c));
+    expect(positionFromItem(c).quantity).toBe(3);
     expect(positionFromItem(a)).toEqual(freshDecode(a));
+    expect(positionFromItem(a).quantity).toBe(10);
   });
 
   it('a broken record is refused every time it is read, and read once fixed', () => {
