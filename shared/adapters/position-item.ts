@@ -70,13 +70,44 @@ function recordJson(p: Position): string {
  * The position an item holds, in either format: `record` (a JSON string, {@link toItem}) or one attribute
  * per field (items written before it). The item's `version` attribute wins: the conditional writes test it.
  * normalizeStoredPosition copies only the Position's own fields, so the key attributes are left behind.
+ *
+ * A `record` item is decoded once per content: a warm container's sweep reads the same unchanged items
+ * every minute, so an item whose `record` string and `version` equal those last decoded under its keys
+ * gets that same Position back. Such positions are deeply frozen: a position handed to two sweeps can
+ * never carry one's changes into the other (a write makes a new record, which is decoded afresh).
  * @throws Error when `record` is not a JSON object (a hand edit gone wrong): never guessed around.
  */
 export function positionFromItem(item: Record<string, unknown>): Position {
-  if (typeof item.record !== 'string') return normalizeStoredPosition(item, readExitPlanCached);
+  const record = item.record;
+  if (typeof record !== 'string') return normalizeStoredPosition(item, readExitPlanCached);
+  // By sort key alone (a flat string, cheaper to look up than a key built from both); the partition key is
+  // compared with the rest, so another account's item with the same sort key only replaces the entry.
+  const sk = String(item.sk);
+  const last = decoded.get(sk);
+  if (
+    last &&
+    last.record === record &&
+    Object.is(last.version, item.version) &&
+    Object.is(last.pk, item.pk)
+  ) {
+    return last.position;
+  }
+  const position = deepFreeze(decodeRecord(item, record));
+  if (decoded.size >= DECODED_MAX) decoded.clear();
+  decoded.set(sk, { pk: item.pk, record, version: item.version, position });
+  return position;
+}
+
+/** The last decoded Position of each item, by sort key, with what it was decoded from. */
+const decoded = new Map<string, { pk: unknown; record: string; version: unknown; position: Position }>();
+// A sweep of 1,000 keeps 1,000 entries (about 3 MB); past this bound the map starts again, never wrong.
+const DECODED_MAX = 4096;
+
+/** Decodes a `record` item (no cache). */
+function decodeRecord(item: Record<string, unknown>, json: string): Position {
   let record: unknown;
   try {
-    record = JSON.parse(item.record);
+    record = JSON.parse(json);
   } catch (err) {
     throw new Error(`position item ${String(item.pk)} ${String(item.sk)}: record is not valid JSON`, {
       cause: err,
@@ -88,6 +119,13 @@ export function positionFromItem(item: Record<string, unknown>): Position {
   return normalizeStoredPosition({ ...record, version: item.version }, (plan) =>
     readExitPlanCached(plan, true),
   );
+}
+
+/** Freezes `value` and every object and array within it (frozen ones, e.g. shared exit plans, are left as they are). */
+function deepFreeze<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
+  for (const v of Object.values(value)) deepFreeze(v);
+  return Object.freeze(value);
 }
 
 /** Parsed exit plans by their stored JSON: a sweep reads many positions opened with the same plan. */

@@ -36,9 +36,22 @@ export function daysUntil(date: string, now: Date): number {
   return Math.round((utcMidnight(date) - utcMidnight(newYorkTime(now).date)) / 86_400_000);
 }
 
+/** Answers of {@link utcMidnight} by date: a sweep asks for the same few expiry dates per position. */
+const midnights = new Map<string, number>();
+const MIDNIGHTS_MAX = 4096;
+
 /** Epoch ms of `YYYY-MM-DD` at 00:00 UTC (a day number, ×86,400,000). */
 function utcMidnight(date: string): number {
-  return Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)));
+  let ms = midnights.get(date);
+  if (ms === undefined) {
+    ms = Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)));
+    // Only date-sized strings are remembered (a bound on what the map holds); past the bound it starts again.
+    if (typeof date === 'string' && date.length <= 10) {
+      if (midnights.size >= MIDNIGHTS_MAX) midnights.clear();
+      midnights.set(date, ms);
+    }
+  }
+  return ms;
 }
 
 /** The calendar date `days` after `date` (`YYYY-MM-DD`; negative goes back). */

@@ -93,6 +93,23 @@ describe('DynamoPositionStore against dynalite', () => {
     expect((await t.store.get('live-acct', 'l3'))!.state).toBe('closed');
   });
 
+  it('a warm read returns the unchanged positions it decoded before, frozen, and decodes a written one again', async () => {
+    await t.store.claim(position('w1', { account: 'warm' }));
+    await t.store.claim(position('w2', { account: 'warm' }));
+    const byId = (ps: Position[]) => new Map(ps.map((p) => [p.position_id, p]));
+    const first = byId(await t.store.listLive('warm'));
+    const second = byId(await t.store.listLive('warm'));
+    expect(second.get('w1')).toBe(first.get('w1'));
+    expect(second.get('w2')).toBe(first.get('w2'));
+    expect(Object.isFrozen(first.get('w1')) && Object.isFrozen(first.get('w1')!.flags)).toBe(true);
+    const w2 = await t.store.replace(first.get('w2')!, { ...first.get('w2')!, peak_price: 2.75 });
+    const third = byId(await t.store.listLive('warm'));
+    expect(third.get('w1')).toBe(first.get('w1'));
+    expect(third.get('w2')).not.toBe(first.get('w2'));
+    expect(third.get('w2')).toEqual(w2);
+    expect(third.get('w2')).toMatchObject({ peak_price: 2.75, version: first.get('w2')!.version + 1 });
+  });
+
   it('reads a legacy record lacking newer fields with derived values', async () => {
     await putLegacyItem('legacy', 'old-1', 7);
     const [p] = await t.store.listLive('legacy');

@@ -31,7 +31,28 @@ export function pct(f: number): string {
   return `${(f * 100).toFixed(1)}%`;
 }
 
+const ZERO = 48; // '0'
+
+/** Answers of {@link px} by price: a sweep formats a few prices for each of its positions, mostly repeats. */
+const formatted = new Map<number, string>();
+const FORMATTED_MAX = 4096;
+
 /** A per-share price for a log line. */
 export function px(p: number): string {
-  return p.toFixed(4).replace(/0{1,2}$/, '');
+  let s = formatted.get(p);
+  if (s === undefined) {
+    s = formatPrice(p);
+    if (formatted.size >= FORMATTED_MAX) formatted.clear();
+    formatted.set(p, s);
+  }
+  return s;
+}
+
+function formatPrice(p: number): string {
+  // Up to two trailing zeros dropped (2.5000 → 2.50), as /0{1,2}$/ would, by hand (a regex costs more).
+  const s = p.toFixed(4);
+  let end = s.length;
+  if (s.charCodeAt(end - 1) === ZERO) end--;
+  if (end < s.length && s.charCodeAt(end - 1) === ZERO) end--;
+  return end === s.length ? s : s.slice(0, end);
 }

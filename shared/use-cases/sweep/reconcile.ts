@@ -7,14 +7,19 @@
  */
 import type { Position, PositionSide } from '../../domain/position';
 import { closedOutside } from '../../domain/position-lifecycle';
-import { allocateHeld, findMissing, findUntracked } from '../../domain/reconcile-plan';
-import type { BrokerPosition } from '../../ports';
+import { allocateHeld, findMissing, findUntracked, type Allocation } from '../../domain/reconcile-plan';
 import type { SweepState } from './state';
 import { OptionEvents } from './activities';
 
+const SIDES: readonly PositionSide[] = ['long', 'short'];
+
 export async function reconcile(s: SweepState, positions: Position[]): Promise<Position[]> {
   const bySymbol = new Map<string, Position[]>();
-  for (const p of positions) bySymbol.set(p.option_symbol, [...(bySymbol.get(p.option_symbol) ?? []), p]);
+  for (const p of positions) {
+    const group = bySymbol.get(p.option_symbol);
+    if (group) group.push(p);
+    else bySymbol.set(p.option_symbol, [p]);
+  }
 
   await alertUntracked(s, bySymbol);
   const events = new OptionEvents(s, positions);
@@ -46,7 +51,7 @@ export async function reconcile(s: SweepState, positions: Position[]): Promise<P
 
   const out: Position[] = [];
   for (const [symbol, ours] of bySymbol) {
-    for (const side of ['long', 'short'] as const) {
+    for (const side of SIDES) {
       const group = ours.filter((p) => p.side === side);
       if (group.length === 0) continue;
       const settled = settledOf(group);
@@ -66,7 +71,16 @@ export async function reconcile(s: SweepState, positions: Position[]): Promise<P
         out.push(...(await missingContract(s, symbol, side, settled, gone, allMissing, events)));
         continue;
       }
-      out.push(...(await bringDown(s, symbol, side, settled, inFlux, broker)));
+      const held = broker && broker.side === side ? broker.qty : 0;
+      const plan = allocateHeld(
+        settled,
+        held,
+        inFlux.reduce((n, p) => n + p.quantity, 0),
+      );
+      // The broker confirms every record as it is (almost every contract, almost every sweep): nothing to
+      // write, so no await either.
+      if (plan.every(isUnchanged)) out.push(...plan.map((a) => a.position));
+      else out.push(...(await bringDown(s, symbol, side, plan)));
     }
   }
   return out;
@@ -107,18 +121,21 @@ async function missingContract(
   return closed.filter((p): p is Position => p !== null && p.state !== 'closed');
 }
 
-/** Brings records down to what the broker holds: oldest positions keep their contracts first. */
+/** An allocation that leaves its record as it is: it keeps its quantity and is not marked missing. */
+function isUnchanged(a: Allocation): boolean {
+  return a.keep === a.position.quantity && !a.position.missing_since;
+}
+
+/**
+ * Brings records down to what the broker holds, per `plan` ({@link allocateHeld}: oldest positions keep
+ * their contracts first).
+ */
 async function bringDown(
   s: SweepState,
   symbol: string,
   side: PositionSide,
-  settled: Position[],
-  inFlux: Position[],
-  broker: BrokerPosition | undefined,
+  plan: readonly Allocation[],
 ): Promise<Position[]> {
-  const held = broker && broker.side === side ? broker.qty : 0;
-  const fluxQty = inFlux.reduce((n, p) => n + p.quantity, 0);
-  const plan = allocateHeld(settled, held, fluxQty);
   const keepOf = new Map(plan.map((a) => [a.position.position_id, a.keep]));
   const adjusted = await s.forEach(
     plan.map((a) => a.position),
