@@ -348,4 +348,31 @@ describe('broker_stop off', () => {
     const r = await h.sweep();
     expect(r.ordersSent).toEqual([expect.objectContaining({ reason: 'stop_loss' })]);
   });
+
+  it('turned off while a stop rests: the next sweep cancels it (confirmed) and the sweep’s own stop protects', async () => {
+    await start();
+    await h.open({ recommendation_id: 'off', num_contracts: 2, exit_plan: { stop_loss_pct: 0.25 } });
+    await h.sweep();
+    expect(workingStop()).toMatchObject({ type: 'stop', qty: '2' });
+
+    // The operator turns the feature off (a redeploy: new containers read the new configuration).
+    const config = JSON.parse(h.p.env.ACCOUNT_CONFIG) as Record<string, unknown>;
+    h.p.env.ACCOUNT_CONFIG = JSON.stringify({ ...config, exit_execution: {} });
+    h.coldSweeps();
+    const r = await h.sweep();
+    expect(r.cancelled).toEqual([
+      expect.objectContaining({ position_id: 'off', why: 'broker_stop turned off' }),
+    ]);
+    expect(r.alerts).toEqual([]);
+    expect(workingStop()).toBeUndefined();
+    const after = await h.p.table.store.get('main', 'off');
+    expect(after).toMatchObject({ state: 'open', quantity: 2 });
+    expect(after!.broker_stop ?? null).toBeNull();
+
+    await h.sweep();
+    expect(stopPosts()).toHaveLength(1); // never placed again
+    h.mid(FUTURE_SYMBOL, 1.3);
+    const fired = await h.sweep();
+    expect(fired.ordersSent).toEqual([expect.objectContaining({ reason: 'stop_loss', qty: 2 })]);
+  });
 });

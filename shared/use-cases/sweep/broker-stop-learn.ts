@@ -2,7 +2,7 @@
  * Step 1 of a sweep for the stops resting at the broker (`exit_execution.broker_stop`): the record follows
  * the stop the broker works; a stop that ended is learned (its fill booked like any exit; a cancel nobody
  * here asked for alerted and the stop placed again by the act step); a stop whose contracts went outside
- * the pipeline is cancelled.
+ * the pipeline, or that rests after `broker_stop` was turned off, is cancelled.
  */
 import type { BrokerStop } from '../../domain/broker-stop';
 import { stopClientOrderId } from '../../domain/orders';
@@ -39,6 +39,7 @@ export async function learnBrokerStop(s: SweepState, p: Position): Promise<Posit
     const held = s.brokerBySymbol.get(p.option_symbol);
     const short = !held || held.side !== p.side || held.qty < p.quantity;
     if (short) return stopOutlived(s, p, top, bs);
+    if (s.account.exit_execution.broker_stop === null) return stopTurnedOff(s, p, top, bs);
     if (bs && bs.client_order_id === top.client_order_id && bs.order_id === top.id) return p;
     const seq = Math.max(p.broker_stop_seq ?? 0, seqOf(top));
     return s.deps.store.replace(p, {
@@ -75,6 +76,28 @@ async function stopOutlived(
   if (fresh && fresh.filled_qty > bookedOf(rec, fresh)) return bookStopFill(s, p, fresh, rec);
   const ended = await cancelStop(s, p, top, rec);
   if (!ended) return p;
+  return learnEndedStop(s, p, { ...rec, cancel_requested_at: s.nowIso() }, ended);
+}
+
+/**
+ * `broker_stop` was turned off while this stop rested: nothing would keep it true any more (no ratchet, no
+ * resize), so it is cancelled (confirmed) and the sweep's own rules protect the position from now on. A fill
+ * that landed first is booked like any stop fill.
+ */
+async function stopTurnedOff(
+  s: SweepState,
+  p: Position,
+  top: BrokerOrder,
+  bs: BrokerStop | null,
+): Promise<Position> {
+  const rec = bs ?? recorded(top, 'stop_loss', s.nowIso());
+  const ended = await cancelStop(s, p, top, rec);
+  if (!ended) return p;
+  s.report.cancelled.push({
+    position_id: p.position_id,
+    client_order_id: top.client_order_id,
+    why: 'broker_stop turned off',
+  });
   return learnEndedStop(s, p, { ...rec, cancel_requested_at: s.nowIso() }, ended);
 }
 
