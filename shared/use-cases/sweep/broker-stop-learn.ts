@@ -74,8 +74,20 @@ async function stopOutlived(
   const fresh = await s.deps.broker.getOrderByClientOrderId(top.client_order_id);
   if (fresh && TERMINAL_ORDER_STATUSES.has(fresh.status)) return learnEndedStop(s, p, rec, fresh);
   if (fresh && fresh.filled_qty > bookedOf(rec, fresh)) return bookStopFill(s, p, fresh, rec);
+  return cancelThenLearn(s, p, top, rec);
+}
+
+/** Cancels the resting stop (confirmed) and learns how it ended; `why`: reported in `cancelled`. */
+async function cancelThenLearn(
+  s: SweepState,
+  p: Position,
+  top: BrokerOrder,
+  rec: BrokerStop,
+  why?: string,
+): Promise<Position> {
   const ended = await cancelStop(s, p, top, rec);
   if (!ended) return p;
+  if (why) s.report.cancelled.push({ position_id: p.position_id, client_order_id: top.client_order_id, why });
   return learnEndedStop(s, p, { ...rec, cancel_requested_at: s.nowIso() }, ended);
 }
 
@@ -90,15 +102,7 @@ async function stopTurnedOff(
   top: BrokerOrder,
   bs: BrokerStop | null,
 ): Promise<Position> {
-  const rec = bs ?? recorded(top, 'stop_loss', s.nowIso());
-  const ended = await cancelStop(s, p, top, rec);
-  if (!ended) return p;
-  s.report.cancelled.push({
-    position_id: p.position_id,
-    client_order_id: top.client_order_id,
-    why: 'broker_stop turned off',
-  });
-  return learnEndedStop(s, p, { ...rec, cancel_requested_at: s.nowIso() }, ended);
+  return cancelThenLearn(s, p, top, bs ?? recorded(top, 'stop_loss', s.nowIso()), 'broker_stop turned off');
 }
 
 /** A recorded stop that is no longer open: find the order it ended as (following replacements). */
