@@ -2,6 +2,9 @@
  * Exchange time. Options expire and markets open on America/New_York dates; the container's own time
  * zone is never used.
  */
+import type { MarketClock } from './broker-types';
+import { memoize } from './memo';
+
 const NY_PARTS = new Intl.DateTimeFormat('en-US', {
   timeZone: 'America/New_York',
   year: 'numeric',
@@ -36,22 +39,16 @@ export function daysUntil(date: string, now: Date): number {
   return Math.round((utcMidnight(date) - utcMidnight(newYorkTime(now).date)) / 86_400_000);
 }
 
-/** Answers of {@link utcMidnight} by date: a sweep asks for the same few expiry dates per position. */
-const midnights = new Map<string, number>();
-const MIDNIGHTS_MAX = 4096;
+/** Epoch ms of `YYYY-MM-DD` at 00:00 UTC (a day number, ×86,400,000); remembered for date-sized keys. */
+const utcMidnight = memoize(
+  (date: string): number =>
+    Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))),
+  { remember: (date) => typeof date === 'string' && date.length <= 10 },
+);
 
-/** Epoch ms of `YYYY-MM-DD` at 00:00 UTC (a day number, ×86,400,000). */
-function utcMidnight(date: string): number {
-  let ms = midnights.get(date);
-  if (ms === undefined) {
-    ms = Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)));
-    // Only date-sized strings are remembered (a bound on what the map holds); past the bound it starts again.
-    if (typeof date === 'string' && date.length <= 10) {
-      if (midnights.size >= MIDNIGHTS_MAX) midnights.clear();
-      midnights.set(date, ms);
-    }
-  }
-  return ms;
+/** The close of the session `clock` is in, or null when the market is closed (or no close is known). */
+export function sessionCloseOf(clock: MarketClock): Date | null {
+  return clock.isOpen && clock.nextClose ? new Date(clock.nextClose) : null;
 }
 
 /** The calendar date `days` after `date` (`YYYY-MM-DD`; negative goes back). */

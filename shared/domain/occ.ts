@@ -2,6 +2,8 @@
  * OCC option symbols: ROOT (1-6 chars, letters, adjusted contracts may end in a digit) + YYMMDD +
  * C|P + strike x 1000 as 8 digits. `GOOGL271217C00340000` = GOOGL, 2027-12-17, call, strike 340.
  */
+import { memoize } from './memo';
+
 export interface OccSymbol {
   /** The full symbol, as given. */
   readonly symbol: string;
@@ -21,29 +23,19 @@ const OCC_RE = /^([A-Z]{1,5}[A-Z0-9]?)(\d{2})(\d{2})(\d{2})([CP])(\d{8})$/;
 /** Result of {@link parseOccSymbol}: the parsed symbol, or the precise reason it is not one. */
 export type OccParseResult = { ok: true; value: OccSymbol } | { ok: false; error: string };
 
-/** Answers of {@link parseOccSymbol} by symbol: a sweep parses each held contract's symbol every minute. */
-const parsed = new Map<string, OccParseResult>();
-// Far more contracts than an account holds; past this bound the map starts again, never wrong.
-const PARSED_MAX = 4096;
-
 /**
  * Parses an OCC symbol, rejecting impossible dates (2027-02-30) and zero strikes. Pure: the answer is
- * frozen and remembered, so asking again for the same symbol returns the same object.
+ * frozen and remembered (a sweep parses each held contract's symbol every minute), so asking again for the
+ * same symbol returns the same object. Only symbol-sized strings are remembered.
  */
-export function parseOccSymbol(symbol: string): OccParseResult {
-  let result = parsed.get(symbol);
-  if (result === undefined) {
-    result = parseOccSymbolOnce(symbol);
+export const parseOccSymbol: (symbol: string) => OccParseResult = memoize(
+  (symbol: string) => {
+    const result = parseOccSymbolOnce(symbol);
     if (result.ok) Object.freeze(result.value);
-    Object.freeze(result);
-    // Only symbol-sized strings are remembered: the map must not hold on to long junk (or non-strings).
-    if (typeof symbol === 'string' && symbol.length <= 32) {
-      if (parsed.size >= PARSED_MAX) parsed.clear();
-      parsed.set(symbol, result);
-    }
-  }
-  return result;
-}
+    return Object.freeze(result);
+  },
+  { remember: (symbol) => typeof symbol === 'string' && symbol.length <= 32 },
+);
 
 function parseOccSymbolOnce(symbol: string): OccParseResult {
   const m = OCC_RE.exec(symbol);

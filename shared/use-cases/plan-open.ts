@@ -2,7 +2,7 @@ import type { AccountConfig } from '../domain/account-config';
 import { selectContract, type ChainContract } from '../domain/contract-selection';
 import { InvalidRecommendationError, RiskLimitError, TransientError } from '../domain/errors';
 import { resolveExitPlan, type ExitPlan, type ExitPlanInput } from '../domain/exit-plan';
-import { addDays, newYorkTime } from '../domain/market-time';
+import { addDays, newYorkTime, sessionCloseOf } from '../domain/market-time';
 import { parseOccSymbol, type OccSymbol } from '../domain/occ';
 import type { Position } from '../domain/position';
 import type { Recommendation } from '../domain/recommendation';
@@ -172,7 +172,7 @@ async function chooseContract(
     type,
     profile: selectionProfile,
     now,
-    sessionClose: deps.clock.isOpen && deps.clock.nextClose ? new Date(deps.clock.nextClose) : null,
+    sessionClose: sessionCloseOf(deps.clock),
     maxQuoteAgeSeconds: account.exit_execution.max_quote_age_seconds,
   });
   if (!result.ok) {

@@ -7,8 +7,7 @@ import { positionFromItem, toItem } from '../../shared/adapters/position-item';
 import { readStoredExitPlan } from '../../shared/domain/exit-plan';
 import { evaluateExit, readExitFields } from '../../shared/domain/exit-rules';
 import { px } from '../../shared/domain/exit-rules/util';
-import { sessionCloseOf } from '../../shared/use-cases/sweep/act';
-import { daysUntil, newYorkTime } from '../../shared/domain/market-time';
+import { daysUntil, newYorkTime, sessionCloseOf } from '../../shared/domain/market-time';
 import { formatOccSymbol, parseOccSymbol } from '../../shared/domain/occ';
 import { normalizeStoredPosition, type Position } from '../../shared/domain/position';
 import { FACTORY_NOW, makeExitPlan, makePosition, makeQuoteAt } from '../helpers/factories';
@@ -254,7 +253,7 @@ describe('daysUntil: remembered dates', () => {
   });
 });
 
-describe('sessionCloseOf: the session close of the last clock seen', () => {
+describe('sessionCloseOf: the session close of a clock', () => {
   it('answers each clock in any order as reading it afresh would', () => {
     const clockArb = fc.record({
       isOpen: fc.boolean(),

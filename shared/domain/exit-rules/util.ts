@@ -1,4 +1,5 @@
 /** Number and text helpers the exit rules share. */
+import { memoize } from '../memo';
 
 // threshold hit "exactly" must tolerate rounding noise. 1e-9 is far below any meaningful price move.
 export const EPS = 1e-9;
@@ -33,20 +34,8 @@ export function pct(f: number): string {
 
 const ZERO = 48; // '0'
 
-/** Answers of {@link px} by price: a sweep formats a few prices for each of its positions, mostly repeats. */
-const formatted = new Map<number, string>();
-const FORMATTED_MAX = 4096;
-
-/** A per-share price for a log line. */
-export function px(p: number): string {
-  let s = formatted.get(p);
-  if (s === undefined) {
-    s = formatPrice(p);
-    if (formatted.size >= FORMATTED_MAX) formatted.clear();
-    formatted.set(p, s);
-  }
-  return s;
-}
+/** A per-share price for a log line (remembered: a sweep formats the same few prices for its positions). */
+export const px: (p: number) => string = memoize(formatPrice);
 
 function formatPrice(p: number): string {
   // Up to two trailing zeros dropped (2.5000 → 2.50), as /0{1,2}$/ would, by hand (a regex costs more).

@@ -15,7 +15,7 @@ import {
   PipelineError,
   TransientError,
 } from '../../domain/errors';
-import { TERMINAL_ORDER_STATUSES, type BrokerOrder, type MarketClock, type OptionQuote } from '../../ports';
+import { TERMINAL_ORDER_STATUSES, type BrokerOrder, type OptionQuote } from '../../ports';
 import { Metric } from '../../metric-names';
 import { applyExitFill, applyOpenOrder } from './learn';
 import type { SweepState } from './state';
@@ -33,26 +33,10 @@ const PROTECTIVE: ReadonlySet<ExitReason> = new Set([
   'flatten',
 ]);
 
-/** The last session close read from a clock: a sweep evaluates every position against the same one. */
-let lastSessionClose: { isOpen: boolean; nextClose: string | null; date: Date | null } | null = null;
-
-/**
- * The close of the session the clock is in, or null when the market is closed (or no close is known).
- * Remembered for the last clock seen, so callers must not change the Date.
- */
-export function sessionCloseOf(clock: MarketClock): Date | null {
-  const last = lastSessionClose;
-  if (last && last.isOpen === clock.isOpen && last.nextClose === clock.nextClose) return last.date;
-  const date = clock.isOpen && clock.nextClose ? new Date(clock.nextClose) : null;
-  lastSessionClose = { isOpen: clock.isOpen, nextClose: clock.nextClose, date };
-  return date;
-}
-
 /** The exit rules' verdict for a position now (flatten, an operator action, overrides them). */
 function decide(s: SweepState, p: Position, quote: OptionQuote | undefined, flatten: boolean) {
   const now = s.now();
-  const sessionClose = sessionCloseOf(s.clock);
-  const ev = evaluateExit(p, quote, now, s.account.exit_execution, { sessionClose });
+  const ev = evaluateExit(p, quote, now, s.account.exit_execution, { sessionClose: s.sessionClose });
   const decision: ExitDecision = flatten
     ? {
         action: 'close',

@@ -15,6 +15,7 @@ import { TERMINAL_ORDER_STATUSES } from '../../ports';
 import type { Log, MetricsSink } from '../../observability';
 import { ALERT_METRICS, Metric, type AlertKind } from '../../metric-names';
 import { ExitBudget } from './exit-budget';
+import { sessionCloseOf } from '../../domain/market-time';
 import type { TradeEvent } from '../../domain/trade-events';
 import type { DayPnl } from '../../domain/daily-loss';
 import { emitTradeEvent } from '../trade-events';
@@ -127,6 +128,8 @@ export class SweepState {
   readonly closedOrderByClientId = new Map<string, BrokerOrder>();
   budget = new ExitBudget([]);
   clock!: MarketClock;
+  /** The close of the session {@link clock} is in (null when closed): every position is judged against it. */
+  sessionClose: Date | null = null;
   private lookups = 0;
   /** Positions whose record changed while learning fills in this sweep (not reconciled until the next). */
   readonly changedInLearn = new Set<string>();
@@ -154,6 +157,7 @@ export class SweepState {
     closedOrders: readonly BrokerOrder[] = [],
   ): void {
     this.clock = clock;
+    this.sessionClose = sessionCloseOf(clock);
     this.budget = new ExitBudget(positions);
     for (const p of positions) this.brokerBySymbol.set(p.symbol, p);
     for (const o of orders) this.openOrderByClientId.set(o.client_order_id, o);
