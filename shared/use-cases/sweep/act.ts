@@ -353,17 +353,9 @@ async function cancelAndConfirm(
   clientOrderId: string,
   why: string,
 ): Promise<BrokerOrder | null> {
-  try {
-    await s.deps.broker.cancelOrder(order.id);
-  } catch (err) {
-    // 422: no longer cancelable (it filled or ended meanwhile); the lookup below says which.
-    if (!(err instanceof BrokerRejectedError)) throw err;
-  }
-  const after = await s.deps.broker.getOrderByClientOrderId(clientOrderId);
-  if (!after || !TERMINAL_ORDER_STATUSES.has(after.status)) {
-    s.deps.log.info(
-      `Cancel of ${clientOrderId} not confirmed yet (${after?.status ?? 'not found'}); next sweep`,
-    );
+  const after = await s.cancelAndLookUp(order.id, clientOrderId);
+  if (!after) {
+    s.deps.log.info(`Cancel of ${clientOrderId} not confirmed yet; next sweep`);
     return null;
   }
   s.report.cancelled.push({ position_id: p.position_id, client_order_id: clientOrderId, why });

@@ -6,7 +6,6 @@
 import type { BrokerStop } from '../../domain/broker-stop';
 import type { Position } from '../../domain/position';
 import { brokerStopFilled } from '../../domain/position-lifecycle';
-import { BrokerRejectedError } from '../../domain/errors';
 import { TERMINAL_ORDER_STATUSES, type BrokerOrder } from '../../ports';
 import type { SweepState } from './state';
 
@@ -80,20 +79,15 @@ export async function cancelStop(
   working: BrokerOrder,
   bs: BrokerStop,
 ): Promise<BrokerOrder | null> {
-  try {
-    await s.deps.broker.cancelOrder(working.id);
-  } catch (err) {
-    if (!(err instanceof BrokerRejectedError)) {
-      // The cancel may have landed (a lost reply): noted, so the next sweep reads its end as ours.
-      await s.deps.store
-        .replace(p, { ...p, broker_stop: { ...bs, cancel_requested_at: s.nowIso() }, updated_at: s.nowIso() })
-        .catch(() => undefined);
-      throw err;
-    }
-    // 422: it ended meanwhile; the lookup says how.
-  }
-  const after = await s.deps.broker.getOrderByClientOrderId(working.client_order_id);
-  if (after && TERMINAL_ORDER_STATUSES.has(after.status)) {
+  // A cancel request that failed may still have landed (a lost reply): noted, so the next sweep reads
+  // the stop's end as ours.
+  const noteCancelRequested = async () => {
+    await s.deps.store
+      .replace(p, { ...p, broker_stop: { ...bs, cancel_requested_at: s.nowIso() }, updated_at: s.nowIso() })
+      .catch(() => undefined);
+  };
+  const after = await s.cancelAndLookUp(working.id, working.client_order_id, noteCancelRequested);
+  if (after) {
     setResting(s, p, undefined);
     return after;
   }

@@ -1,6 +1,6 @@
 import type { AccountConfig } from '../../domain/account-config';
 import type { CloseReason, ExitReason, Position } from '../../domain/position';
-import { ConcurrentUpdateError, PipelineError } from '../../domain/errors';
+import { BrokerRejectedError, ConcurrentUpdateError, PipelineError } from '../../domain/errors';
 import type {
   Broker,
   BrokerOrder,
@@ -196,6 +196,29 @@ export class SweepState {
     if (this.lookups >= (this.deps.maxLookupsPerSweep ?? 20)) return false;
     this.lookups++;
     return true;
+  }
+
+  /**
+   * Cancels a working order of ours and looks it up: the order once it ended (cancelled, or filled before
+   * the cancel landed), null while the cancel is not confirmed (the next sweep learns the rest). A 422 (no
+   * longer cancelable) is no error: the lookup says how it ended. `onCancelFailed` runs before any other
+   * failure of the cancel request is rethrown (the cancel may still have landed).
+   */
+  async cancelAndLookUp(
+    orderId: string,
+    clientOrderId: string,
+    onCancelFailed?: () => Promise<void>,
+  ): Promise<BrokerOrder | null> {
+    try {
+      await this.deps.broker.cancelOrder(orderId);
+    } catch (err) {
+      if (!(err instanceof BrokerRejectedError)) {
+        await onCancelFailed?.();
+        throw err;
+      }
+    }
+    const after = await this.deps.broker.getOrderByClientOrderId(clientOrderId);
+    return after && TERMINAL_ORDER_STATUSES.has(after.status) ? after : null;
   }
 
   /** A fresh read of one contract: the snapshot and the exit budget follow it. */
