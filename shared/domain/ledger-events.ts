@@ -15,7 +15,7 @@ export const LEDGER_ORDER_ROLES: readonly LedgerOrderRole[] = ['open', 'exit', '
 
 /** One part of an order's fill, booked once. */
 export interface LedgerFill {
-  /** Contracts (shares for `share_flatten`), > 0. */
+  /** Contracts (shares for `share_flatten`), > 0 (0 only for a legacy record's realized P&L without exits). */
   readonly qty: number;
   /** What the part traded for, cents, unsigned: qty × price × multiplier. */
   readonly notional_cents: number;

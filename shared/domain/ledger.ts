@@ -203,7 +203,7 @@ function applyFill(ledger: PositionLedger, a: FillActivity): LedgerApplication {
   let coveredCents = covered === a.qty ? cents : notionalCents(covered, a.price, mult);
   const kept: LedgerFill[] = [];
   for (const f of o.fills) {
-    if (!isLearnt(f) || covered === 0) {
+    if (!isLearnt(f) || f.qty === 0 || covered === 0) {
       kept.push(f);
       continue;
     }
