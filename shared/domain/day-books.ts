@@ -72,7 +72,10 @@ function shareSales(ledger: PositionLedger): Array<{ day: string; realized_cents
     const q = f.reduces ? f.qty : -f.qty;
     const c = costShare(cost, Math.abs(shares), out + q) - costShare(cost, Math.abs(shares), out);
     out += q;
-    return { day: f.day, realized_cents: sign * ((f.reduces ? f.notional_cents : -f.notional_cents) - c) };
+    return {
+      day: f.day,
+      realized_cents: sign * ((f.reduces ? f.notional_cents : -f.notional_cents) - c) + 0,
+    };
   });
 }
 
@@ -170,12 +173,12 @@ export function dayPnlOfPosition(
   return {
     day,
     realized_cents: realizedByDay(ledger, side).get(day) ?? 0,
-    cash_cents: cash,
+    cash_cents: cash + 0,
     held_at_start: leg.before,
     held_at_end: leg.upTo,
-    start_value_cents: startValueCents,
-    end_value_cents: endValueCents,
-    day_pnl_cents: cash + endValueCents - startValueCents,
+    start_value_cents: startValueCents + 0,
+    end_value_cents: endValueCents + 0,
+    day_pnl_cents: cash + endValueCents - startValueCents + 0,
     unpriced,
     start_mark_missing: startMissing,
   };

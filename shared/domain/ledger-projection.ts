@@ -108,9 +108,10 @@ export function projectLedger(ledger: PositionLedger, side: PositionSide): Ledge
     const cost = costShare(entryCents, opened, closed + p.qty) - costShare(entryCents, opened, closed);
     closed += p.qty;
     exitCents += p.cents;
-    return { ...p, realized_cents: sign * (p.cents - cost) };
+    return { ...p, realized_cents: sign * (p.cents - cost) + 0 };
   });
-  const optionRealized = sign * (exitCents - costShare(entryCents, opened, closed));
+  // `+ 0`: a short's zero is +0, not -0 (figures compare and print as whole cents).
+  const optionRealized = sign * (exitCents - costShare(entryCents, opened, closed)) + 0;
   const shares = deliveredHolding(ledger);
   const feesCents = ledger.fees.reduce((n, f) => n + f.cents, 0);
   const before = optionRealized + (shares?.realized_cents ?? 0);

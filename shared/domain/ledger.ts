@@ -376,8 +376,8 @@ export function deliveredHolding(ledger: PositionLedger): DeliveredHolding | nul
   const remaining = held - outQty;
   return {
     underlying: delivering[0].underlying,
-    shares: sign * remaining,
-    cost_cents: sign * (Math.abs(inCost) - costOut),
-    realized_cents: sign * (outCents - costOut),
+    shares: sign * remaining + 0,
+    cost_cents: sign * (Math.abs(inCost) - costOut) + 0,
+    realized_cents: sign * (outCents - costOut) + 0,
   };
 }
