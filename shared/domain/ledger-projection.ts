@@ -6,8 +6,15 @@
  */
 import { TERMINAL_ORDER_STATUSES } from './broker-types';
 import { deliveredHolding, type DeliveredHolding } from './ledger';
-import { CONTRACT_MULTIPLIER, type LedgerOrderRole, type PositionLedger } from './ledger-events';
+import {
+  CONTRACT_MULTIPLIER,
+  type LedgerApplication,
+  type LedgerOrder,
+  type LedgerOrderRole,
+  type PositionLedger,
+} from './ledger-events';
 import type { PositionSide } from './position';
+import { tradingDayOfInstant } from './trading-calendar';
 
 /** An order of the position the broker may still fill. */
 export interface WorkingOrder {
@@ -151,4 +158,45 @@ export function projectLedger(ledger: PositionLedger, side: PositionSide): Ledge
  */
 export function expectedHolding(ledger: PositionLedger, side: PositionSide): number {
   return projectLedger(ledger, side).held;
+}
+
+/**
+ * Reconcile's adjustment, as a ledger entry: the broker holds `qty` fewer contracts than the fills leave
+ * and no order of the position explains it (closed outside the pipeline). Booked as a reducing part at
+ * the cost share it carries, so it realizes nothing (the price is unknown); the caller flags and alerts.
+ * Idempotent by `adjustmentId` (one per reconcile finding). `qty` is capped at what is held.
+ */
+export function applyReconcileAdjustment(
+  ledger: PositionLedger,
+  side: PositionSide,
+  adjustmentId: string,
+  qty: number,
+  at: string,
+): LedgerApplication {
+  if (ledger.orders.some((o) => o.client_order_id === adjustmentId)) {
+    return { ledger, booked: null, note: 'duplicate' };
+  }
+  const proj = projectLedger(ledger, side);
+  const take = Math.min(Math.max(0, Math.floor(qty)), proj.held);
+  if (take === 0) return { ledger, booked: null, note: `refused: nothing held to adjust by ${qty}` };
+  const cents =
+    costShare(proj.entry_cents, proj.opened, proj.closed + take) -
+    costShare(proj.entry_cents, proj.opened, proj.closed);
+  const order: LedgerOrder = {
+    client_order_id: adjustmentId,
+    order_id: null,
+    role: 'exit',
+    side: side === 'long' ? 'sell' : 'buy',
+    symbol: ledger.option_symbol,
+    qty: take,
+    status: 'filled',
+    filled_qty: take,
+    filled_cents: cents,
+    fills: [{ qty: take, notional_cents: cents, at, day: tradingDayOfInstant(at), source: 'reconcile' }],
+  };
+  return {
+    ledger: { ...ledger, orders: [...ledger.orders, order] },
+    booked: { qty: take, cents },
+    note: take < qty ? `capped: ${qty} asked, ${take} held` : 'booked',
+  };
 }

@@ -9,7 +9,11 @@ import {
   emptyLedger,
   type PositionLedger,
 } from '../../shared/domain/ledger';
-import { expectedHolding, projectLedger } from '../../shared/domain/ledger-projection';
+import {
+  applyReconcileAdjustment,
+  expectedHolding,
+  projectLedger,
+} from '../../shared/domain/ledger-projection';
 import { contractFor } from '../helpers/contracts';
 import { FACTORY_NOW } from '../helpers/factories';
 import {
@@ -374,5 +378,20 @@ describe('applyActivity: option events (case 4, case 6)', () => {
     expect(p.shares).toEqual({ underlying: 'GOOGL', shares: 0, cost_cents: 0, realized_cents: 50_000 });
     expect(p.realized_cents).toBe(optionLeg + 50_000);
     expect(p.flat).toBe(true);
+  });
+});
+
+describe('applyReconcileAdjustment', () => {
+  it('brings a record down at its cost (nothing realized), once per finding, capped at what it holds', () => {
+    const l = openedLong(3, 2.05);
+    const r = applyReconcileAdjustment(l, 'long', 'reconcile-rec-0001-1', 1, minutesAfter(5));
+    expect(r.booked).toEqual({ qty: 1, cents: 20_500 });
+    expect(projectLedger(r.ledger, 'long')).toMatchObject({ held: 2, realized_cents: 0 });
+    expect(applyReconcileAdjustment(r.ledger, 'long', 'reconcile-rec-0001-1', 1, minutesAfter(6)).note).toBe(
+      'duplicate',
+    );
+    const capped = applyReconcileAdjustment(r.ledger, 'long', 'reconcile-rec-0001-2', 5, minutesAfter(6));
+    expect(capped.note).toBe('capped: 5 asked, 2 held');
+    expect(projectLedger(capped.ledger, 'long')).toMatchObject({ held: 0, flat: true, realized_cents: 0 });
   });
 });
