@@ -23,6 +23,17 @@ function validInstant(...candidates: Array<string | null | undefined>): string {
   return new Date(0).toISOString();
 }
 
+/**
+ * When a pre-ledger record's exits and fees are dated: a closed record's at its close (the day the old
+ * day item counted them); a live record's at its entry, since the record does not say when its partial
+ * exits happened and dating them at its last write could put an earlier day's loss on today's books.
+ */
+function legacyBookedAt(p: Position): string {
+  return p.state === 'closed'
+    ? validInstant(p.closed_at, p.updated_at, p.entry_time, p.created_at)
+    : validInstant(p.entry_time, p.created_at);
+}
+
 function legacyFill(qty: number, cents: number, at: string): LedgerFill {
   return { qty, notional_cents: cents, at, day: tradingDayOfInstant(at), source: 'legacy' };
 }
@@ -78,7 +89,7 @@ function legacyOpen(
 function legacyExits(p: Position, opened: number, entryCents: number, notes: string[]): LedgerOrder[] {
   const closing = reducingSide(p.side);
   const sign = p.side === 'long' ? 1 : -1;
-  const exitAt = validInstant(p.closed_at, p.updated_at, p.entry_time, p.created_at);
+  const exitAt = legacyBookedAt(p);
   const orders: LedgerOrder[] = [];
   // What no longer counts: exits booked, and for a closed record whatever quantity it still shows.
   const held = p.state === 'closed' ? 0 : Math.min(Math.max(0, Math.floor(p.quantity)), opened);
@@ -147,7 +158,7 @@ export function ledgerFromLegacy(p: Position): PositionLedger {
   const notes: string[] = [];
   const open = legacyOpen(p, notes);
   const exits = legacyExits(p, open.opened, open.entryCents, notes);
-  const feeAt = validInstant(p.closed_at, p.updated_at, p.entry_time, p.created_at);
+  const feeAt = legacyBookedAt(p);
   const fees =
     typeof p.fees === 'number' && p.fees !== 0
       ? [

@@ -2,6 +2,7 @@
  * Records written before the ledger (shared/domain/ledger-legacy.ts): their ledger reproduces what they
  * say (quantity, entry, realized P&L, fees) and lets the broker's next reports book only what came after.
  */
+import { dayPnlOfPosition, realizedByDay } from '../../shared/domain/day-books';
 import { applyOrderReport } from '../../shared/domain/ledger';
 import { ledgerFromLegacy } from '../../shared/domain/ledger-legacy';
 import { projectLedger } from '../../shared/domain/ledger-projection';
@@ -148,5 +149,34 @@ describe('ledgerFromLegacy', () => {
     const once = applyOrderReport(l, 'exit', exit, minutesAfter(1)).ledger;
     expect(projectLedger(once, 'long')).toMatchObject({ held: 0, realized_cents: 100_000 });
     expect(applyOrderReport(once, 'exit', exit, minutesAfter(2)).booked).toBeNull();
+  });
+});
+
+describe('ledgerFromLegacy: dating', () => {
+  it('dates a live record’s earlier exits at its entry, never at its last write (today)', () => {
+    const p = makePosition({
+      quantity: 4,
+      original_quantity: 10,
+      entry_price: 2,
+      realized_pnl: -600,
+      entry_time: '2026-06-01T14:00:00.000Z',
+      created_at: '2026-06-01T14:00:00.000Z',
+      updated_at: '2026-06-02T13:45:00.000Z',
+    });
+    const l = ledgerFromLegacy(p);
+    expect(realizedByDay(l, 'long')).toEqual(new Map([['2026-06-01', -60_000]]));
+    expect(dayPnlOfPosition(l, 'long', '2026-06-02', { startMark: 1, mark: 1 }).day_pnl_cents).toBe(0);
+  });
+
+  it('dates a closed record’s exits and fees at its close, as the old day item did', () => {
+    const p = makePosition({
+      state: 'closed',
+      quantity: 0,
+      realized_pnl: 120,
+      fees: 0.5,
+      close_reason: 'take_profit',
+      closed_at: '2026-06-03T15:00:00.000Z',
+    });
+    expect(realizedByDay(ledgerFromLegacy(p), 'long')).toEqual(new Map([['2026-06-03', 11_950]]));
   });
 });
