@@ -38,6 +38,12 @@ export function emptyLedger(optionSymbol: string): PositionLedger {
   };
 }
 
+/** An instant as ISO with milliseconds (one format, so instants sort as strings); null when not one. */
+function isoInstant(v: string | null | undefined): string | null {
+  const t = v ? Date.parse(v) : Number.NaN;
+  return Number.isFinite(t) ? new Date(t).toISOString() : null;
+}
+
 const unchanged = (ledger: PositionLedger, note: string): LedgerApplication => ({
   ledger,
   booked: null,
@@ -130,6 +136,8 @@ export function applyOrderReport(
 ): LedgerApplication {
   const refusal = refusalOf(ledger, role, order);
   if (refusal) return unchanged(ledger, `refused: ${refusal}`);
+  const readAt = isoInstant(at);
+  if (readAt === null) return unchanged(ledger, `refused: read time ${at} is not an instant`);
   const known = ledger.orders.find((o) => o.client_order_id === order.client_order_id);
   const base: LedgerOrder = known ?? {
     client_order_id: order.client_order_id,
@@ -167,8 +175,9 @@ export function applyOrderReport(
   }
   const cumulative = notionalCents(order.filled_qty, order.filled_avg_price!, multiplierOf(role));
   const cents = cumulative - base.filled_cents;
-  const completes = order.status === 'filled' && order.filled_at && order.filled_at <= at;
-  const when = completes ? order.filled_at! : at;
+  // A read that completes the order dates its last part at the order's filled_at (when it is sane).
+  const filledAt = order.status === 'filled' ? isoInstant(order.filled_at) : null;
+  const when = filledAt !== null && filledAt <= readAt ? filledAt : readAt;
   const part: LedgerFill = {
     qty: delta,
     notional_cents: cents,
@@ -193,6 +202,8 @@ function applyFill(ledger: PositionLedger, a: FillActivity): LedgerApplication {
   if (!(Number.isInteger(a.qty) && a.qty > 0 && Number.isFinite(a.price) && a.price >= 0)) {
     return unchanged(ledger, `refused: fill ${a.id} has qty ${a.qty} at ${a.price}`);
   }
+  const filledAt = isoInstant(a.transaction_time);
+  if (filledAt === null) return unchanged(ledger, `refused: fill ${a.id} time ${a.transaction_time}`);
   const mult = multiplierOf(o.role);
   const cents = notionalCents(a.qty, a.price, mult);
   let covered = Math.min(
@@ -223,8 +234,8 @@ function applyFill(ledger: PositionLedger, a: FillActivity): LedgerApplication {
   const fill: LedgerFill = {
     qty: a.qty,
     notional_cents: cents,
-    at: a.transaction_time,
-    day: tradingDayOfInstant(a.transaction_time),
+    at: filledAt,
+    day: tradingDayOfInstant(filledAt),
     source: a.id,
   };
   const next = withFills(o, [...kept, fill]);
@@ -303,7 +314,7 @@ function applyOptionEvent(
     share_cost_cents: notionalCents(shares, price ?? strike, 1),
     underlying: occ.value.underlying,
     day: activityTradingDay(a),
-    at: ctx.at,
+    at: isoInstant(ctx.at) ?? ctx.at,
   };
   return {
     ledger: { ...ledger, events: [...ledger.events, event] },
@@ -331,7 +342,12 @@ export function applyActivity(
     }
     if (!Number.isFinite(activity.net_amount)) return unchanged(ledger, `refused: fee ${activity.id} amount`);
     const cents = -centsOf(activity.net_amount);
-    const fee = { activity_id: activity.id, cents, day: activityTradingDay(activity), at: ctx.at };
+    const fee = {
+      activity_id: activity.id,
+      cents,
+      day: activityTradingDay(activity),
+      at: isoInstant(ctx.at) ?? ctx.at,
+    };
     return { ledger: { ...ledger, fees: [...ledger.fees, fee] }, booked: { qty: 0, cents }, note: 'booked' };
   }
   return applyOptionEvent(ledger, activity as BrokerActivity & { type: OptionEventType }, ctx);

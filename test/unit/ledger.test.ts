@@ -395,3 +395,24 @@ describe('applyReconcileAdjustment', () => {
     expect(projectLedger(capped.ledger, 'long')).toMatchObject({ held: 0, flat: true, realized_cents: 0 });
   });
 });
+
+describe('instants', () => {
+  it('refuses a read or a FILL whose time is not an instant, booking nothing', () => {
+    const l = openedLong();
+    expect(applyOrderReport(l, 'stop', makeStopReport(), 'soon').note).toBe(
+      'refused: read time soon is not an instant',
+    );
+    const withStop = applyOrderReport(l, 'stop', makeStopReport(), LEDGER_NOW).ledger;
+    const r = applyActivity(withStop, makeFillActivity({ transaction_time: 'n/a' }), { at: LEDGER_NOW });
+    expect(r.note).toMatch(/^refused: fill .* time n\/a/);
+    expect(r.ledger).toBe(withStop);
+  });
+
+  it('stores instants in one ISO format, so a microsecond broker time sorts with the rest', () => {
+    const withStop = applyOrderReport(openedLong(), 'stop', makeStopReport(), LEDGER_NOW).ledger;
+    const r = applyActivity(withStop, makeFillActivity({ transaction_time: '2026-06-01T15:00:01.123456Z' }), {
+      at: LEDGER_NOW,
+    });
+    expect(r.ledger.orders[1].fills[0].at).toBe('2026-06-01T15:00:01.123Z');
+  });
+});
