@@ -295,3 +295,138 @@ describe('ledger properties', () => {
     );
   });
 });
+
+describe('ledger properties: option events and delivered shares', () => {
+  const PUT = LEDGER_SYMBOL.replace(/C(\d{8})$/, 'P$1');
+  const eventArb = fc.record({
+    kind: fc.constantFrom(
+      'long_call_exercised',
+      'short_put_assigned',
+      'short_call_assigned',
+      'long_put_exercised',
+    ),
+    qty: fc.integer({ min: 1, max: 8 }),
+    premiumCents: fc.integer({ min: 1, max: 3_000 }),
+    assignedShare: fc.integer({ min: 1, max: 8 }),
+    underlyingCents: fc.integer({ min: 20_000, max: 50_000 }),
+    priceUnknown: fc.boolean(),
+    sells: fc.array(
+      fc.record({
+        qty: fc.integer({ min: 1, max: 500 }),
+        priceCents: fc.integer({ min: 20_000, max: 50_000 }),
+      }),
+      {
+        maxLength: 3,
+      },
+    ),
+    buyBackCents: fc.integer({ min: 1, max: 5_000 }),
+    marks: fc.array(fc.integer({ min: 1, max: 5_000 }), { minLength: 4, maxLength: 4 }),
+    shareMarks: fc.array(fc.integer({ min: 20_000, max: 50_000 }), { minLength: 4, maxLength: 4 }),
+  });
+
+  it('keeps realized = fills − fees to the cent, the day identity, and the days adding up, through events and shares', () => {
+    fc.assert(
+      fc.property(eventArb, (e) => {
+        const side: PositionSide = e.kind.startsWith('long') ? 'long' : 'short';
+        const symbol = e.kind.includes('put') ? PUT : LEDGER_SYMBOL;
+        const days = ['2026-06-01', '2026-06-02', '2026-06-03', '2026-06-04'];
+        let l = applyOrderReport(
+          emptyLedger(symbol),
+          'open',
+          makeOrderReport({
+            symbol,
+            side: opening(side),
+            qty: e.qty,
+            filled_qty: e.qty,
+            filled_avg_price: e.premiumCents / 100,
+          }),
+          `${days[0]}T15:00:00.000Z`,
+        ).ledger;
+        const k = Math.min(e.assignedShare, e.qty);
+        const type = e.kind.includes('exercised') ? 'OPEXC' : 'OPASN';
+        const event: BrokerActivity = {
+          id: 'ev',
+          type,
+          date: days[1],
+          symbol,
+          qty: side === 'long' ? -k : k,
+          net_amount: 0,
+        };
+        l = applyActivity(l, event, {
+          underlyingPrice: e.priceUnknown ? null : e.underlyingCents / 100,
+          contracts: k,
+          at: `${days[1]}T21:00:00.000Z`,
+        }).ledger;
+        // The rest of the contracts bought or sold back on day 3.
+        if (e.qty > k) {
+          const rest = makeOrderReport({
+            id: 'x',
+            client_order_id: 'x',
+            symbol,
+            side: closing(side),
+            qty: e.qty - k,
+            filled_qty: e.qty - k,
+            filled_avg_price: e.buyBackCents / 100,
+          });
+          l = applyOrderReport(l, 'exit', rest, `${days[2]}T15:00:00.000Z`).ledger;
+        }
+        // Some of the delivered shares sold (or bought back) on day 3, the rest on day 4.
+        const held = Math.abs(deliveredHoldingShares(l));
+        let left = held;
+        const shareSide = deliveredHoldingShares(l) > 0 ? 'sell' : 'buy';
+        e.sells.forEach((s, i) => {
+          const q = Math.min(s.qty, left);
+          if (q === 0) return;
+          left -= q;
+          const order = makeOrderReport({
+            id: `sh${i}`,
+            client_order_id: `sh${i}`,
+            symbol: 'GOOGL',
+            side: shareSide,
+            qty: q,
+            filled_qty: q,
+            filled_avg_price: s.priceCents / 100,
+          });
+          l = applyOrderReport(l, 'share_flatten', order, `${days[2]}T16:0${i}:00.000Z`).ledger;
+        });
+        if (left > 0) {
+          const order = makeOrderReport({
+            id: 'shz',
+            client_order_id: 'shz',
+            symbol: 'GOOGL',
+            side: shareSide,
+            qty: left,
+            filled_qty: left,
+            filled_avg_price: e.shareMarks[3] / 100,
+          });
+          l = applyOrderReport(l, 'share_flatten', order, `${days[3]}T16:00:00.000Z`).ledger;
+        }
+        const r = { position_id: 'p', side, ledger: l };
+        const proj = projectLedger(l, side);
+        expect(proj.flat).toBe(true);
+        expect(checkRealizedEqualsFills(r)).toEqual([]);
+        let total = 0;
+        let startMark: number | null = null;
+        let shareStartMark: number | null = null;
+        days.forEach((day, i) => {
+          const marks = {
+            startMark,
+            mark: e.marks[i] / 100,
+            shareStartMark,
+            shareMark: e.shareMarks[i] / 100,
+          };
+          const d = dayPnlOfPosition(l, side, day, marks);
+          if (startMark !== null) expect(checkDayPnl(r, day, marks, d.day_pnl_cents)).toEqual([]);
+          total += d.day_pnl_cents;
+          [startMark, shareStartMark] = [marks.mark, marks.shareMark];
+        });
+        expect(total).toBe(proj.realized_cents);
+      }),
+      RUNS,
+    );
+  });
+});
+
+function deliveredHoldingShares(l: PositionLedger): number {
+  return l.events.reduce((n, e) => n + e.shares, 0);
+}
