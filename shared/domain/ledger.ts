@@ -112,6 +112,13 @@ function refusalOf(ledger: PositionLedger, role: LedgerOrderRole, order: BrokerO
   if (role !== 'share_flatten' && order.symbol !== ledger.option_symbol) {
     return `${order.symbol} is not the position's contract ${ledger.option_symbol}`;
   }
+  if (role === 'share_flatten') {
+    const shares = ledger.events.reduce((n, e) => n + e.shares, 0);
+    const underlying = ledger.events.find((e) => e.shares !== 0)?.underlying;
+    if (!underlying) return `no delivered shares for ${order.client_order_id} to flatten`;
+    if (order.symbol !== underlying) return `${order.symbol} is not the delivered shares' ${underlying}`;
+    if (shares > 0 !== (order.side === 'sell')) return `a ${order.side} does not reduce ${shares} shares`;
+  }
   const side = ledgerSide(ledger);
   if (side && role !== 'share_flatten') {
     const opening = side === 'long' ? 'buy' : 'sell';

@@ -416,3 +416,38 @@ describe('instants', () => {
     expect(r.ledger.orders[1].fills[0].at).toBe('2026-06-01T15:00:01.123Z');
   });
 });
+
+describe('share_flatten refusals', () => {
+  const flatten = (overrides: Parameters<typeof makeOrderReport>[0]) =>
+    makeOrderReport({
+      id: 'sh',
+      client_order_id: 'sh',
+      symbol: 'GOOGL',
+      side: 'sell',
+      qty: 100,
+      filled_qty: 0,
+      filled_avg_price: null,
+      status: 'new',
+      ...overrides,
+    });
+
+  it('refuses a shares order when no event delivered shares', () => {
+    expect(applyOrderReport(openedLong(), 'share_flatten', flatten({}), LEDGER_NOW).note).toMatch(
+      /^refused: no delivered shares for sh/,
+    );
+  });
+
+  it('refuses a shares order on another underlying or on the side that adds to the shares', () => {
+    const l = applyActivity(openedLong(1, 5), makeActivity({ id: 'ex', type: 'OPEXC', qty: -1 }), {
+      underlyingPrice: 350,
+      at: LEDGER_NOW,
+    }).ledger;
+    expect(applyOrderReport(l, 'share_flatten', flatten({ symbol: 'AAPL' }), LEDGER_NOW).note).toMatch(
+      /AAPL is not the delivered shares' GOOGL/,
+    );
+    expect(applyOrderReport(l, 'share_flatten', flatten({ side: 'buy' }), LEDGER_NOW).note).toMatch(
+      /a buy does not reduce 100 shares/,
+    );
+    expect(applyOrderReport(l, 'share_flatten', flatten({}), LEDGER_NOW).note).toBe('no_change');
+  });
+});
