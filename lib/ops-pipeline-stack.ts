@@ -75,6 +75,9 @@ export class OpsPipelineStack extends Stack {
       throw new Error(`OpsPipelineStack: account names must be unique, "${duplicate}" appears twice`);
     }
 
+    // Before the accounts, so a refusal comes before the handlers are bundled.
+    this.checkAlarmSubscriber(props);
+
     const positions = new PositionsTable(this, 'Positions', { stream: props.positionsTableStream });
     const alarms = new AlarmTopic(this, 'Alarms', { email: props.alarmEmail });
     const tradeEvents = props.tradeEventsEmail
@@ -116,8 +119,6 @@ export class OpsPipelineStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
     if (tradeEvents) new CfnOutput(this, 'TradeEventsTopicArn', { value: tradeEvents.topic.topicArn });
     this.pipelines = pipelines;
-    // After the accounts: a live account without -c allowLive=true is refused first, for that reason.
-    this.checkAlarmSubscriber(props);
   }
 
   /**
@@ -127,6 +128,8 @@ export class OpsPipelineStack extends Stack {
   private checkAlarmSubscriber(props: OpsPipelineStackProps): void {
     if (props.alarmEmail) return;
     const live = props.accounts.filter((a) => !a.config.paper).map((a) => a.config.name);
+    // A live account without -c allowLive=true is refused first, for that reason (AccountPipeline).
+    if (live.length > 0 && !props.allowLive) return;
     if (live.length > 0 && !props.allowNoAlarmSubscriber) {
       throw new ConfigError(
         `Account${live.length > 1 ? 's' : ''} ${live.map((n) => `"${n}"`).join(', ')} ` +
