@@ -5,7 +5,9 @@
  *   npx cdk synth                                   accounts from cdk.json
  *   npx cdk synth -c accounts='[{"name":"main"}]'   accounts from the command line (a JSON string)
  *   npx cdk deploy -c allowLive=true                confirms accounts with "paper": false
- *   npx cdk deploy -c alarmEmail=ops@example.com    subscribes an address to the alarm topic
+ *   npx cdk deploy -c alarmEmail=ops@example.com    subscribes an address to the alarm topic (without it synth
+ *                                                   warns, and refuses a live account unless
+ *                                                   -c allowNoAlarmSubscriber=true)
  *   npx cdk deploy -c tradeEventsEmail=me@example.com  adds a trade events topic, that address subscribed
  */
 import { App, Validations } from 'aws-cdk-lib';
@@ -22,13 +24,14 @@ export interface DeployContext {
   readonly accounts: readonly AccountDeployment[];
   readonly allowLive: boolean;
   readonly alarmEmail?: string;
+  readonly allowNoAlarmSubscriber: boolean;
   readonly tradeEventsEmail?: string;
   readonly positionsTableStream: boolean;
 }
 
 /**
  * Reads and validates the context: `accounts` (a list in cdk.json, or a JSON string from `-c`),
- * `allowLive`, `alarmEmail`, `tradeEventsEmail`, `positionsTableStream`. Throws {@link ConfigError} naming the bad value.
+ * `allowLive`, `alarmEmail`, `allowNoAlarmSubscriber`, `tradeEventsEmail`, `positionsTableStream`. Throws {@link ConfigError} naming the bad value.
  */
 function readDeployContext(app: App): DeployContext {
   let accounts: unknown = app.node.tryGetContext('accounts');
@@ -46,6 +49,7 @@ function readDeployContext(app: App): DeployContext {
     accounts: configs.map((config, i) => ({ config, input: inputs[i] })),
     allowLive: readBoolean(app, 'allowLive'),
     alarmEmail: readString(app, 'alarmEmail'),
+    allowNoAlarmSubscriber: readBoolean(app, 'allowNoAlarmSubscriber'),
     tradeEventsEmail: readString(app, 'tradeEventsEmail'),
     positionsTableStream: readBoolean(app, 'positionsTableStream'),
   };
@@ -77,6 +81,7 @@ export function buildApp(app: App = new App()): OpsPipelineStack {
     accounts: context.accounts,
     allowLive: context.allowLive,
     alarmEmail: context.alarmEmail,
+    allowNoAlarmSubscriber: context.allowNoAlarmSubscriber,
     tradeEventsEmail: context.tradeEventsEmail,
     positionsTableStream: context.positionsTableStream,
   });
