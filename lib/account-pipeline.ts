@@ -457,6 +457,13 @@ export class AccountPipeline extends Construct {
       1,
       { evaluationPeriods: 3, datapointsToAlarm: 2 },
     );
+    alarm(
+      'SweepStepErrorsAlarm',
+      'a whole phase of the sweep failed (learn, reconcile, act, protective stops, day P&L or events); the later phases still ran',
+      this.accountMetric(Metric.SweepStepErrors, 'SUM', fiveMinutes),
+      1,
+      { evaluationPeriods: 3, datapointsToAlarm: 2 },
+    );
     return alarms;
   }
 

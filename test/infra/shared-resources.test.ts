@@ -223,9 +223,9 @@ describe('alarms', () => {
     }
   });
 
-  it('are twenty-one per account (the heartbeat, the daily loss breaker and assignment shares among them)', () => {
-    expect(main.alarms).toHaveLength(21);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 42);
+  it('are twenty-two per account (the heartbeat, the failed sweep phase, the daily loss breaker and assignment shares among them)', () => {
+    expect(main.alarms).toHaveLength(22);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 44);
   });
 
   it('every metric a sweep alert counts in has an alarm on it (one per alert kind, a typed list)', () => {
@@ -235,6 +235,7 @@ describe('alarms', () => {
       expect(text).toContain(`SUM(${metric})`);
     }
     expect(text).toContain('SUM(sweep_position_errors)');
+    expect(text).toContain('SUM(sweep_step_errors)');
   });
 });
 
