@@ -2,10 +2,10 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 
-// Module boundaries are kept by eslint-plugin-import-x rather than dependency-cruiser: the rules run in the
-// `npm run lint` the build already has (one tool, one config, editor feedback), and `no-cycle` plus
-// `no-restricted-paths` cover what the layering needs. Packages are refused by name with the core
-// `no-restricted-imports` (no resolution needed); directories by resolved path with `no-restricted-paths`.
+// Module boundaries are checked twice on purpose: here by eslint-plugin-import-x (editor feedback, in
+// `npm run lint`) and in `npm run deps` by dependency-cruiser (.dependency-cruiser.cjs), which also follows
+// `import type` edges, so a cycle made only of types fails the build too. Packages are refused by name with
+// the core `no-restricted-imports` (no resolution needed); directories by resolved path with `no-restricted-paths`.
 
 /** Packages that do I/O: the domain is pure and never imports them. */
 const IO_PACKAGES = [
