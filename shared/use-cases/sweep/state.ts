@@ -18,7 +18,7 @@ import { ExitBudget } from './exit-budget';
 import { sessionCloseOf } from '../../domain/market-time';
 import type { TradeEvent } from '../../domain/trade-events';
 import type { DayPnl } from '../../domain/daily-loss';
-import { emitTradeEvent } from '../trade-events';
+import { emitTradeEvent } from '../emit-trade-event';
 import type { PollWindow } from './poll';
 
 export interface SweepDeps {
