@@ -4,21 +4,14 @@
  * @type {import('dependency-cruiser').IConfiguration}
  */
 
-/**
- * TEMPORARY (issue 22): the sweep folder's own cycle (state.ts ↔ poll.ts, learn.ts ↔ broker-stop.ts, …) stays
- * until the sweep is rewritten into phases. The lead deletes this constant and its one use below when that
- * rewrite lands, so the cycle rule covers the whole tree.
- */
-const TEMPORARY_SWEEP_CYCLE_EXCLUSION = '^shared/use-cases/sweep';
-
 module.exports = {
   forbidden: [
     {
       name: 'no-circular',
       severity: 'error',
       comment: 'No import cycles anywhere (issue 22): a cycle hides which module owns what.',
-      from: { pathNot: TEMPORARY_SWEEP_CYCLE_EXCLUSION },
-      to: { circular: true, pathNot: TEMPORARY_SWEEP_CYCLE_EXCLUSION },
+      from: {},
+      to: { circular: true },
     },
     {
       name: 'domain-is-pure',

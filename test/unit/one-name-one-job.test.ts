@@ -19,17 +19,6 @@ const SAME_JOB: Readonly<Record<string, string>> = {
   'occ.ts': 'OCC symbol parsing: the production parser and the simulator’s independent one',
 };
 
-/**
- * TEMPORARY (issue 22): the sweep's copies that the phases rewrite renames or removes
- * (`sweep/daily-loss.ts` → `sweep/day-pnl.ts`, `sweep/activities.ts` → `sweep/option-events.ts`,
- * `sweep/broker-stop.ts` dropped). The lead deletes this list when that rewrite lands.
- */
-const TEMPORARY_SWEEP_DUPLICATES: readonly string[] = [
-  'shared/use-cases/sweep/daily-loss.ts',
-  'shared/use-cases/sweep/activities.ts',
-  'shared/use-cases/sweep/broker-stop.ts',
-];
-
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
@@ -60,7 +49,7 @@ describe('one name, one job (issue 22)', () => {
   });
 
   it('no two folders of shared/ and local/ hold a file of the same name', () => {
-    expect(sharedNames(files, TEMPORARY_SWEEP_DUPLICATES)).toEqual({});
+    expect(sharedNames(files)).toEqual({});
   });
 
   it('would catch a name used twice (the check can fail)', () => {
@@ -68,9 +57,5 @@ describe('one name, one job (issue 22)', () => {
       'broker-stop.ts': ['shared/domain/broker-stop.ts', 'shared/use-cases/sweep/broker-stop.ts'],
     });
     expect(sharedNames(['shared/domain/index.ts', 'local/alpaca-sim/index.ts'])).toEqual({});
-  });
-
-  it('the temporary sweep list names only files that still exist (delete it once they are gone)', () => {
-    expect(files).toEqual(expect.arrayContaining([...TEMPORARY_SWEEP_DUPLICATES]));
   });
 });
