@@ -16,7 +16,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoPositionStore } from '../shared/adapters/dynamo-position-store';
 import type { AccountControl, PositionStore } from '../shared/ports';
 import { NO_METRICS } from '../shared/observability';
-import { emitTradeEvent, type TradeEventDeps } from '../shared/use-cases/trade-events';
+import { emitTradeEvent, type TradeEventDeps } from '../shared/use-cases/emit-trade-event';
 import { tradeEventsFromEnv } from '../shared/wiring';
 import { LOCAL_AWS_ENV } from './accounts';
 import { adviseNodeVersion } from './node-version';

@@ -9,7 +9,7 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Position } from '../shared/domain/position';
 import { roundToCents } from '../shared/domain/money';
-import { localExpiries } from './market';
+import { localExpiries } from './starting-market';
 import { sendMessages, validateMessage, type InputMessage } from './inject';
 import type { LocalStack } from './stack';
 import { textTable } from './view';

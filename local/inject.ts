@@ -18,7 +18,7 @@ import { parseRecommendation } from '../shared/domain/recommendation';
 import { PipelineError } from '../shared/domain/errors';
 import { readCdkAccounts } from './accounts';
 import { blackScholes, mulberry32 } from './alpaca-sim/market';
-import { LOCAL_UNDERLYINGS } from './market';
+import { LOCAL_UNDERLYINGS } from './starting-market';
 import { localSqsClient } from './sqs-server';
 import { formatContracts, listLocalContracts, listLocalRejections } from './inject-lookups';
 import { adviseNodeVersion } from './node-version';

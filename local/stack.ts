@@ -19,7 +19,7 @@ import { startAlpacaSim, type AlpacaSim } from './alpaca-sim';
 import { createPositionsTable, startLocalDynamo, type LocalDynamo } from './dynamo';
 import { routeConsoleToLog } from './console-capture';
 import { openFileLog, type FileLog } from './file-log';
-import { seedLocalMarket } from './market';
+import { seedLocalMarket } from './starting-market';
 import { accountsToRun, brokerEnvironment, selectBrokerMode, simulatorKeys, type BrokerMode } from './mode';
 import { checkPaperAccess } from './paper-check';
 import { startLocalSqs, type LocalSqs } from './sqs-server';

@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { OPEN_ORDER_EVENT_SOURCE } from '../lib/broker-rate-budget';
-import { localExpiries } from '../local/market';
+import { localExpiries } from '../local/starting-market';
 import { startLocalStack } from '../local/stack';
 import { BENCH_OPENS_USAGE } from './bench/cli';
 import { subBenchArgsOrExit } from './bench/sub-cli';

@@ -198,7 +198,7 @@ export interface RetryScheduler {
 
 /**
  * Where trade events go (an SNS topic on AWS; nowhere when none is configured). Callers publish best effort
- * through `emitTradeEvent` (shared/use-cases/trade-events.ts): a failure never fails a trade.
+ * through `emitTradeEvent` (shared/use-cases/emit-trade-event.ts): a failure never fails a trade.
  */
 export interface TradeEvents {
   publish(event: TradeEvent): Promise<void>;

@@ -11,9 +11,9 @@ import { cents, type SimMarket } from './market';
 import { parseOcc } from './occ';
 import { ALPACA_CODES, SimHttpError, invalid } from './order-terms';
 import { endOrder, isOpenOrder, type SimAccount } from './engine';
+import type { SimActivity } from './activity-types';
 
-/** Activity types the simulator writes. */
-export type SimActivityType = 'OPASN' | 'OPEXC' | 'OPEXP' | 'OPTRD' | 'FEE';
+export type { SimActivity, SimActivityType } from './activity-types';
 
 const KNOWN_TYPES = new Set<string>(['OPASN', 'OPEXC', 'OPEXP', 'OPTRD', 'FEE']);
 /** Every non-trade type Alpaca documents (a filter naming another one is valid and simply matches nothing). */
@@ -23,26 +23,6 @@ const DOCUMENTED_TYPES = new Set<string>([
     ' ',
   ),
 ]);
-
-/** One activity as stored (numbers as numbers; {@link activityJson} renders Alpaca's strings). */
-export interface SimActivity {
-  /** `YYYYMMDDHHMMSSmmm::uuid`, Alpaca's format (sortable by time). */
-  readonly id: string;
-  readonly type: SimActivityType;
-  /** New York date the activity was booked. */
-  readonly date: string;
-  /** ISO instant it was written (orders `after`/`until` and the sort). */
-  readonly at: string;
-  readonly seq: number;
-  readonly symbol: string;
-  /** Signed: the position change (options) or shares bought (+) / sold (-) (OPTRD). */
-  readonly qty: number;
-  /** Dollars, signed (cash in +, out -). */
-  readonly netAmount: number;
-  /** OPTRD: per-share price (the strike). */
-  readonly price: number | null;
-  readonly description: string;
-}
 
 let seq = 0;
 

@@ -6,7 +6,7 @@
 import { newYorkClock } from './clock';
 import { cents, type SimMarket } from './market';
 import { parseOcc } from './occ';
-import type { SimActivity } from './activities';
+import type { SimActivity } from './activity-types';
 import {
   ALPACA_CODES,
   SimHttpError,

@@ -63,6 +63,7 @@ export function seedPosition(
     created_at: opened,
     updated_at: opened,
     version: 1,
+    // eslint-disable-next-line ops/no-position-spread -- a new record built from a seed's overrides, not a change
     ...overrides,
   };
 }

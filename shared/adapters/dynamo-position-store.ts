@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { AccountControl, ClosedOutsideNote, PositionStore, RejectionRecord, SweepLease } from '../ports';
 import type { Position } from '../domain/position';
+import { storedAtVersion } from '../domain/position-lifecycle';
 import { ConcurrentUpdateError, TransientError } from '../domain/errors';
 import { ownLivePositions, positionFromItem, readPositions, toItem } from './position-item';
 import { tradingDay, type SwitchSetBy } from '../domain/daily-loss';
@@ -78,7 +79,7 @@ export class DynamoPositionStore implements PositionStore, SweepLease {
   }
 
   async replace(prev: Position, next: Position): Promise<Position> {
-    const stored: Position = { ...next, version: prev.version + 1 };
+    const stored = storedAtVersion(next, prev.version + 1);
     try {
       await this.guard(
         this.doc.send(

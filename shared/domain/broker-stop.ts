@@ -7,32 +7,11 @@
 import type { AccountConfig } from './account-config';
 import { alignToTick } from './exit-pricing';
 import { reducingSide, stopClientOrderId, type OrderRequest } from './orders';
-import type { Position } from './position';
+import type { BrokerStop, BrokerStopReason, Position } from './position';
 import type { TrailingState } from './exit-rules/types';
 
-/** Which exit rule the resting stop stands for (the close reason when it fills). */
-export type BrokerStopReason = 'stop_loss' | 'trailing_stop' | 'breakeven';
-
-/** A position's protective order at the broker, as recorded on the position. */
-export interface BrokerStop {
-  /** Placements and replacements so far; part of the client_order_id. */
-  readonly seq: number;
-  readonly client_order_id: string;
-  /** null while the placement is claimed and not yet acknowledged. */
-  readonly order_id: string | null;
-  readonly type: 'stop' | 'stop_limit';
-  /** Per share, on the tick grid. */
-  readonly stop_price: number;
-  /** Per share, for `stop_limit`. */
-  readonly limit_price: number | null;
-  readonly qty: number;
-  readonly reason: BrokerStopReason;
-  readonly placed_at: string;
-  /** Contracts of this order already booked on the position (a stop may fill in parts). */
-  readonly filled_booked?: number;
-  /** Set when this pipeline asked the broker to cancel it (to free its contracts for another exit). */
-  readonly cancel_requested_at?: string | null;
-}
+// The recorded stop's shape lives with the record (position.ts), which this module's rules read.
+export type { BrokerStop, BrokerStopReason } from './position';
 
 /** What the resting stop should be now. */
 export interface BrokerStopTerms {

@@ -6,7 +6,7 @@
  */
 import type { BrokerActivity, BrokerOrder } from './broker-types';
 import { TERMINAL_ORDER_STATUSES } from './broker-types';
-import { deliveredShares } from './activities';
+import { deliveredShares } from './option-event-match';
 import {
   CONTRACT_MULTIPLIER,
   type FillActivity,

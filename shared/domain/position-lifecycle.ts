@@ -8,6 +8,7 @@ import { IllegalTransitionError } from './errors';
 import { TERMINAL_ORDER_STATUSES, type BrokerOrder } from './broker-types';
 import {
   realizedPnl,
+  type BrokerStop,
   type OptionEventReason,
   type ExitReason,
   type OpenRefusal,
@@ -16,6 +17,9 @@ import {
   type PositionState,
 } from './position';
 import { roundToCents } from './money';
+
+// The record's other named changes (no state move): one function each, with the fields each may touch.
+export * from './position-changes';
 
 /** Names of the transitions (the functions below). */
 export type TransitionName =
@@ -289,8 +293,16 @@ export function claimReleased(p: Position, now: string, flag?: string): Position
 /**
  * The protective stop resting at the broker ended with fills (it fired while or between sweeps): booked
  * like any exit, closed with the stop's reason when nothing is left; the record's resting stop is cleared.
+ * `after`: the client ids used so far (`seq`) and, while part of the stop still works (and contracts are
+ * left), the stop as now recorded (with what is booked of it).
  */
-export function brokerStopFilled(p: Position, order: BrokerOrder, reason: ExitReason, now: string): Position {
+export function brokerStopFilled(
+  p: Position,
+  order: BrokerOrder,
+  reason: ExitReason,
+  now: string,
+  after?: { readonly seq: number; readonly working?: BrokerStop | null },
+): Position {
   const filled = Math.min(order.filled_qty, p.quantity);
   const price = order.filled_avg_price;
   const pnl =
@@ -301,7 +313,8 @@ export function brokerStopFilled(p: Position, order: BrokerOrder, reason: ExitRe
     quantity: remaining,
     realized_pnl: roundToCents(p.realized_pnl + pnl),
     exit_price: price ?? p.exit_price ?? null,
-    broker_stop: null,
+    broker_stop: remaining > 0 ? (after?.working ?? null) : null,
+    ...(after ? { broker_stop_seq: after.seq } : {}),
     updated_at: now,
   };
   if (remaining <= 0) {

@@ -1,7 +1,6 @@
 import type { ExitPlan } from './exit-plan';
 import type { ProfileTimeRules } from './strategy-profiles';
 import { roundToCents } from './money';
-import type { BrokerStop } from './broker-stop';
 
 /** Long positions were opened with BUY (`buy_to_open`), shorts with SELL (`sell_to_open`). */
 export type PositionSide = 'long' | 'short';
@@ -71,6 +70,33 @@ export interface PendingExit {
 export interface OpenRefusal {
   readonly reason: string;
   readonly detail: string;
+}
+
+/** Which exit rule the resting stop stands for (the close reason when it fills). */
+export type BrokerStopReason = 'stop_loss' | 'trailing_stop' | 'breakeven';
+
+/**
+ * A position's protective order at the broker (`exit_execution.broker_stop`), as recorded on the position.
+ * Its rules live in broker-stop.ts; the shape lives here, with the record, so the two never import each other.
+ */
+export interface BrokerStop {
+  /** Placements and replacements so far; part of the client_order_id. */
+  readonly seq: number;
+  readonly client_order_id: string;
+  /** null while the placement is claimed and not yet acknowledged. */
+  readonly order_id: string | null;
+  readonly type: 'stop' | 'stop_limit';
+  /** Per share, on the tick grid. */
+  readonly stop_price: number;
+  /** Per share, for `stop_limit`. */
+  readonly limit_price: number | null;
+  readonly qty: number;
+  readonly reason: BrokerStopReason;
+  readonly placed_at: string;
+  /** Contracts of this order already booked on the position (a stop may fill in parts). */
+  readonly filled_booked?: number;
+  /** Set when this pipeline asked the broker to cancel it (to free its contracts for another exit). */
+  readonly cancel_requested_at?: string | null;
 }
 
 /** The position record, as stored (snake_case, like the messages). */

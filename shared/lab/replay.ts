@@ -20,6 +20,7 @@ import { evaluateExit, type ExitPricing } from '../domain/exit-rules';
 import { readStoredExitPlan, type ExitPlan } from '../domain/exit-plan';
 import { newYorkTime } from '../domain/market-time';
 import { FRESH_EXIT_STATE, realizedPnl, type ExitReason, type Position } from '../domain/position';
+import { exitStepReplayed, trailingAdvanced } from '../domain/position-lifecycle';
 import type { ProfileTimeRules } from '../domain/strategy-profiles';
 import type { OptionQuote } from '../ports';
 import type { LabBar } from './bars';
@@ -135,17 +136,12 @@ export function replayTrade(trade: LabTrade, bars: readonly LabBar[], opts: Repl
       const ev = evaluateExit(pos, quoteAt(trade.option_symbol, price, bar.t), now, opts.execution ?? {}, {
         sessionClose,
       });
-      if (ev.stateChanged) pos = { ...pos, ...ev.state };
+      // The lab keeps no clock on the record: updated_at stays as it was.
+      if (ev.stateChanged) pos = trailingAdvanced(pos, ev.state, pos.updated_at);
       if (ev.decision.action === 'hold') continue;
       const { qty, reason, partialLevel, detail } = ev.decision;
       step(reason as LabExitReason, qty, bar, fillOf(bars, i, price, opts.fill ?? 'next_open'), detail);
-      pos = {
-        ...pos,
-        quantity: pos.quantity - qty,
-        exit_seq: pos.exit_seq + 1,
-        partial_exits_done:
-          partialLevel === undefined ? pos.partial_exits_done : [...pos.partial_exits_done, partialLevel],
-      };
+      pos = exitStepReplayed(pos, qty, partialLevel);
       // One exit step per bar, as one decision per sweep: the step is in flight until it fills.
       break;
     }

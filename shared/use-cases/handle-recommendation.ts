@@ -15,7 +15,7 @@ import {
 import { retryDelaySeconds } from '../domain/retry-schedule';
 import { messageAgeSeconds } from '../domain/risk';
 import type { RetryScheduler } from '../ports';
-import { emitTradeEvent, positionOpenedEvent } from './trade-events';
+import { emitTradeEvent, positionOpenedEvent } from './emit-trade-event';
 
 /** How a transiently failed message is brought back sooner than the queue's visibility timeout. */
 export interface RetryOptions {

@@ -117,7 +117,7 @@ export async function openPosition(
         },
       );
     }
-    claim = { ...fresh };
+    claim = fresh;
   }
 
   const order = buildOpenOrder(plan, account.name);

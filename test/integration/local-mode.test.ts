@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { RECOMMENDATIONS_MAX_RECEIVE_COUNT } from '../../lib/account-pipeline';
 import { runInject } from '../../local/inject';
-import { localExpiries } from '../../local/market';
+import { localExpiries } from '../../local/starting-market';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { renderStack } from '../../local/view';
 import { httpReader, listAllPositions } from '../../local/view-data';

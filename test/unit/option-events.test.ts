@@ -3,7 +3,7 @@
  * OPASN +n on a short, OPEXC -n on a long, OPEXP the position's change), the P&L booked, the shares
  * delivered, the activity parsing and the configuration field.
  */
-import { deliveredShares, matchOptionEvents } from '../../shared/domain/activities';
+import { deliveredShares, matchOptionEvents } from '../../shared/domain/option-event-match';
 import { toBrokerActivity } from '../../shared/adapters/alpaca-activities';
 import { parseAccountConfig } from '../../shared/domain/account-config';
 import { buildPnlReport } from '../../shared/domain/pnl-report';

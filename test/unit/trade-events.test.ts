@@ -9,7 +9,7 @@ import { SnsTradeEvents } from '../../shared/adapters/sns-trade-events';
 import { tradeEventSubject, type TradeEvent } from '../../shared/domain/trade-events';
 import { Metric } from '../../shared/metric-names';
 import { SILENT_LOG, type MetricsSink } from '../../shared/observability';
-import { emitTradeEvent } from '../../shared/use-cases/trade-events';
+import { emitTradeEvent } from '../../shared/use-cases/emit-trade-event';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:trade-events';
 const AT = '2026-06-01T15:00:00.000Z';

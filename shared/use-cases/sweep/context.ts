@@ -7,7 +7,7 @@ import type { CloseReason, Position } from '../../domain/position';
 import { ConcurrentUpdateError, PipelineError } from '../../domain/errors';
 import type { TradeEvent } from '../../domain/trade-events';
 import { ALERT_METRICS, Metric, type AlertKind } from '../../metric-names';
-import { emitTradeEvent } from '../trade-events';
+import { emitTradeEvent } from '../emit-trade-event';
 import { SweepAllowances } from './allowances';
 import type { Snapshot } from './snapshot';
 import type { Mutable, SweepDeps, SweepReport } from './types';

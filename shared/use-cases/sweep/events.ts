@@ -1,6 +1,6 @@
 /** Trade events a sweep learns of by itself: positions whose opening order it saw fill. */
 import type { Position } from '../../domain/position';
-import { positionOpenedEvent } from '../trade-events';
+import { positionOpenedEvent } from '../emit-trade-event';
 import type { SweepContext } from './context';
 
 /**

@@ -7,7 +7,7 @@
  * alerted (`assignment_shares`) and, with `limits.flatten_assigned_shares`, sold or bought back.
  */
 import { DuplicateClientOrderIdError } from '../../domain/errors';
-import { deliveredShares, matchOptionEvents, type DeliveredShares } from '../../domain/activities';
+import { deliveredShares, matchOptionEvents, type DeliveredShares } from '../../domain/option-event-match';
 import { optionEventBooked } from '../../domain/position-lifecycle';
 import type { Position, PositionSide } from '../../domain/position';
 import { MAX_CLIENT_ORDER_ID, type OrderRequest } from '../../domain/orders';
