@@ -21,10 +21,17 @@ import { localDynamoClient } from '../../local/dynamo';
 import { DEFAULT_STATE_DIR, readStateFile, STATE_FILE_NAME } from '../../local/state-file';
 import { buildHtmlReport } from './report-html';
 
+/** Where the outputs go by default: a git- and prettier-ignored folder, so `npm test` stays clean. */
+export const DEFAULT_OUT_DIR = 'lab-out';
+export const DEFAULT_JSON = `${DEFAULT_OUT_DIR}/out.json`;
+export const DEFAULT_HTML = `${DEFAULT_OUT_DIR}/report.html`;
+
 export const USAGE = `usage: npm run lab -- --plans plans.json (--trades trades.json | --from-table --from YYYY-MM-DD --to YYYY-MM-DD)
        [--bars bars.json ...] [--account NAME|account.json] [--timeframe 1Min] [--fill next_open|trigger]
-       [--json out.json] [--html report.html] [--local | --table NAME [--endpoint URL]]
-Without --bars, bars are fetched from Alpaca with APCA_API_KEY_ID / APCA_API_SECRET_KEY and cached in .lab-cache/.`;
+       [--json FILE] [--html FILE] [--local | --table NAME [--endpoint URL]]
+Outputs go to ${DEFAULT_OUT_DIR}/out.json and ${DEFAULT_OUT_DIR}/report.html (git-ignored) unless --json / --html name others.
+Without --bars, bars are fetched from Alpaca with APCA_API_KEY_ID / APCA_API_SECRET_KEY and cached in .lab-cache/;
+with --local (the running \`npm start\`), from the simulator: no keys, no network.`;
 
 /** A problem with the command line or its files: printed without a stack, exit code 2. */
 export class LabUsageError extends Error {}
@@ -33,6 +40,8 @@ interface Io {
   out(line: string): void;
   err(line: string): void;
   env: NodeJS.ProcessEnv;
+  /** Builds the HTML report (tests inject one: Vega is an ES module jest cannot load). */
+  html?: typeof buildHtmlReport;
 }
 
 /** Runs the CLI; returns the exit code (0 ok, 2 bad input, 1 anything else). Never calls process.exit. */
@@ -79,14 +88,13 @@ async function main(argv: readonly string[], io: Io): Promise<void> {
       (a.bars?.length ? `bars from ${a.bars.length} file(s)` : `${a.timeframe} bars from Alpaca`),
   );
   io.out(formatLabTable(result));
-  if (a.json) {
-    fs.writeFileSync(a.json, `${JSON.stringify(labJson(result), null, 2)}\n`);
-    io.out(`wrote ${a.json}`);
-  }
-  if (a.html) {
-    fs.writeFileSync(a.html, await buildHtmlReport(result, bars, `Exit-plan lab · ${account.name}`));
-    io.out(`wrote ${a.html}`);
-  }
+  const json = a.json ?? DEFAULT_JSON;
+  const html = a.html ?? DEFAULT_HTML;
+  writeOutput(json, `${JSON.stringify(labJson(result), null, 2)}\n`);
+  io.out(`wrote ${json}`);
+  const build = io.html ?? buildHtmlReport;
+  writeOutput(html, await build(result, bars, `Exit-plan lab · ${account.name}`));
+  io.out(`wrote ${html}`);
 }
 
 function parseCommandLine(argv: readonly string[]) {
@@ -191,6 +199,11 @@ function localStack(): ReturnType<typeof readStateFile> {
   } catch (err) {
     throw new LabUsageError(`--local: ${(err as Error).message}`);
   }
+}
+
+function writeOutput(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  fs.writeFileSync(file, text);
 }
 
 function readJson(file: string): unknown {

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import puppeteer from 'puppeteer-core';
-import { runLabCli } from '../../scripts/lab/cli';
+import { DEFAULT_HTML, DEFAULT_JSON, DEFAULT_OUT_DIR, runLabCli } from '../../scripts/lab/cli';
 
 const ROOT = path.resolve(__dirname, '../..');
 const EX = path.join(ROOT, 'examples/lab');
@@ -102,31 +102,59 @@ describe('npm run lab', () => {
     expect(noKeys).toMatchObject({ code: 2, err: expect.stringMatching(/APCA_API_KEY_ID/) });
   });
 
-  it("README's sample run is what the CLI prints on the bundled example today", async () => {
-    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    const block = /```text\n\$ npm run lab -- ([^\n]*\\\n[^\n]*)\n([\s\S]*?)```/.exec(readme);
+  it("docs/LAB.md's sample run is what the CLI prints on the bundled example today", async () => {
+    const doc = fs.readFileSync(path.join(ROOT, 'docs/LAB.md'), 'utf8');
+    const block = /```text\n\$ npm run lab -- ([^\n]*\\\n[^\n]*)\n([\s\S]*?)```/.exec(doc);
     expect(block).not.toBeNull();
     const [, command, shown] = block!;
-    // The command as README writes it, its files read from the repository and written to a scratch dir.
+    // The command as the doc writes it, its files read from the repository; its outputs (the defaults,
+    // lab-out/) redirected to a scratch dir, the HTML built by a stub (Vega is an ES module jest cannot
+    // load; the test below spawns the CLI).
     const args = command
       .replace(/\\\n/, ' ')
       .trim()
       .split(/\s+/)
-      .map((a) =>
-        a.startsWith('--')
-          ? a
-          : /\.(html|json)$/.test(a) && !a.includes('/')
-            ? path.join(dir, a)
-            : path.join(ROOT, a),
-      );
-    // In process, without --html (Vega is an ES module jest cannot load; the test below spawns the CLI).
-    const html = args.indexOf('--html');
-    expect(html).toBeGreaterThan(0);
-    args.splice(html, 2);
-    const r = await cli(args);
-    expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: '' });
-    const lines = (text: string) => text.split('\n').filter((l) => l !== '' && !l.startsWith('wrote '));
-    expect(lines(`${r.out}\n${r.err}`)).toEqual(lines(shown));
+      .map((a) => (a.startsWith('--') ? a : path.join(ROOT, a)));
+    expect(args).not.toContain('--json');
+    expect(args).not.toContain('--html');
+    const out: string[] = [];
+    const err: string[] = [];
+    const cwd = process.cwd();
+    process.chdir(dir);
+    let code: number;
+    try {
+      code = await runLabCli(args, {
+        out: (l) => out.push(l),
+        err: (l) => err.push(l),
+        env: {},
+        html: () => Promise.resolve('<!doctype html>'),
+      });
+    } finally {
+      process.chdir(cwd);
+    }
+    expect({ code, err }).toEqual({ code: 0, err: [] });
+    expect(out.join('\n')).toEqual(shown.trimEnd());
+    expect(fs.existsSync(path.join(dir, DEFAULT_JSON))).toBe(true);
+    expect(fs.existsSync(path.join(dir, DEFAULT_HTML))).toBe(true);
+  });
+
+  it('the default outputs go to a folder git and prettier ignore, so a run leaves `npm test` clean', () => {
+    expect([DEFAULT_JSON, DEFAULT_HTML].every((f) => f.startsWith(`${DEFAULT_OUT_DIR}/`))).toBe(true);
+    const ignored = spawnSync('git', ['check-ignore', '--no-index', DEFAULT_JSON, DEFAULT_HTML], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect(ignored.stdout.trim().split('\n')).toEqual([DEFAULT_JSON, DEFAULT_HTML]);
+    for (const f of [DEFAULT_JSON, DEFAULT_HTML]) {
+      const info = spawnSync(path.join(ROOT, 'node_modules/.bin/prettier'), ['--file-info', f], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
+      expect([f, JSON.parse(info.stdout) as unknown]).toEqual([
+        f,
+        expect.objectContaining({ ignored: true }),
+      ]);
+    }
   });
 
   it('the example: a table per plan, the skipped trade named, JSON with every exit step, an HTML report that renders in Chromium', async () => {
