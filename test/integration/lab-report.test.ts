@@ -27,6 +27,39 @@ function findChromium(): string | null {
   return null;
 }
 
+/** What the page looks like to a reader (run in the browser: the test has no DOM types). */
+interface Layout {
+  pageWidth: number;
+  viewport: number;
+  tableRight: number;
+  chartsRight: number;
+  timeLabels: string[];
+  trades: Array<{ rules: number; markers: number[] }>;
+}
+const LAYOUT = `(() => {
+  const charts = [...document.querySelectorAll('figure.chart > svg')];
+  return {
+    pageWidth: document.documentElement.scrollWidth,
+    viewport: window.innerWidth,
+    tableRight: document.querySelector('table').getBoundingClientRect().right,
+    chartsRight: Math.max(...charts.map((c) => c.getBoundingClientRect().right)),
+    // The labels of every time axis (its title says New York).
+    timeLabels: charts.flatMap((svg) =>
+      [...svg.querySelectorAll('.role-axis')]
+        .filter((axis) => /time \\(New York\\)/.test(axis.textContent || ''))
+        .flatMap((axis) => [...axis.querySelectorAll('.role-axis-label text')].map((t) => t.textContent || '')),
+    ),
+    // Per trade chart: its level rules (stop / target) and the size of its point markers.
+    trades: charts.slice(1).map((svg) => ({
+      rules: svg.querySelectorAll('.mark-rule.role-mark line, .mark-rule.role-mark path').length,
+      markers: [...svg.querySelectorAll('.mark-symbol.role-mark path')].map((m) => {
+        const b = m.getBoundingClientRect();
+        return Math.max(b.width, b.height);
+      }),
+    })),
+  };
+})()`;
+
 let dir: string;
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-report-'));
@@ -257,6 +290,30 @@ describe('npm run lab', () => {
       expect(await page.$$eval('script', (s) => s.length)).toBe(0);
       expect(problems).toEqual([]);
       expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
+
+      // A trader's reading of it, on a small screen and a large one.
+      for (const width of [800, 1400]) {
+        await page.setViewport({ width, height: 900 });
+        const layout = (await page.evaluate(LAYOUT)) as Layout;
+        expect({ width, fits: layout.pageWidth <= layout.viewport }).toEqual({ width, fits: true });
+        expect(layout.tableRight).toBeLessThanOrEqual(layout.viewport);
+        expect(layout.chartsRight).toBeLessThanOrEqual(layout.viewport);
+        // New York time on a 24-hour clock: the example's session is 09:30–16:00 New York (14:30–21:00 UTC).
+        expect(layout.timeLabels.length).toBeGreaterThan(10);
+        for (const label of layout.timeLabels) {
+          expect(label).toMatch(/^(\w{3} \d{2} )?\d{2}:\d{2}$/);
+          const hour = Number(label.slice(-5, -3));
+          expect([label, hour >= 9 && hour <= 16]).toEqual([label, true]);
+        }
+        expect(layout.timeLabels).toContain('09:30');
+        for (const t of layout.trades) {
+          // Four plans, each with a stop and (all but one) a target level.
+          expect(t.rules).toBeGreaterThanOrEqual(7);
+          // Exit markers and the entry: big enough to see (at least 12 px across).
+          expect(t.markers.length).toBeGreaterThan(0);
+          expect(Math.min(...t.markers)).toBeGreaterThanOrEqual(12);
+        }
+      }
     } finally {
       await browser.close();
     }

@@ -12,7 +12,7 @@ import {
   parseTrades,
   resolveLabPlan,
 } from '../../shared/lab/inputs';
-import { barPath, replayTrade, type LabTrade } from '../../shared/lab/replay';
+import { barPath, planLevels, replayTrade, type LabTrade } from '../../shared/lab/replay';
 import { runLab, summarize } from '../../shared/lab/run-lab';
 import { formatLabTable } from '../../shared/lab/format';
 import { makeExitPlan } from '../helpers/factories';
@@ -357,6 +357,18 @@ describe('lab inputs', () => {
   });
 });
 
+describe('plan levels drawn on the trade charts', () => {
+  it('the stop is the broker stop level at entry, the target the take-profit price; null when off', () => {
+    const plan = makeExitPlan({ stop_loss_pct: 0.25, take_profit_pct: 0.5 });
+    expect(planLevels('long', 2, plan)).toEqual({ stop_level: 1.5, target_level: 3 });
+    expect(planLevels('short', 2, plan)).toEqual({ stop_level: 2.5, target_level: 1 });
+    expect(planLevels('long', 2, makeExitPlan({ stop_loss_pct: null, take_profit_pct: null }))).toEqual({
+      stop_level: null,
+      target_level: null,
+    });
+  });
+});
+
 describe('lab totals', () => {
   const result = (id: string, steps: Array<[string, number, string]>) => ({
     trade_id: id,
@@ -367,6 +379,8 @@ describe('lab totals', () => {
     entry_price: 2,
     qty: 1,
     hold_minutes: 30,
+    stop_level: 1,
+    target_level: 4,
     pnl: steps.reduce((a, [, pnl]) => a + pnl, 0),
     steps: steps.map(([time, pnl, reason]) => ({
       option_symbol: SYMBOL,
