@@ -1,6 +1,6 @@
 /**
- * Local mode's log: JSON lines appended to a file (`.local/ops-pipeline.log`), so nothing prints over the
- * live view. With `echo`, a short human-readable line also goes to stdout (`--no-view`, CI, tests).
+ * Local mode's log: JSON lines written to a file (`.local/ops-pipeline.log`, one per start; the previous
+ * start's kept as `.local/ops-pipeline.log.1`), so nothing prints over the live view. With `echo`, a short human-readable line also goes to stdout (`--no-view`, CI, tests).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -23,10 +23,14 @@ export interface FileLog {
   close(): Promise<void>;
 }
 
-/** Opens (appends to) the log file, creating its directory. */
+/**
+ * Starts a fresh log file for this run, creating its directory: the previous run's log is kept as
+ * `<file>.1` (the one before that is dropped), so each `npm start` has one log of its own.
+ */
 export function openFileLog(filePath: string, opts: { echo?: (line: string) => void } = {}): FileLog {
   fs.mkdirSync(path.dirname(filePath), { recursive: true });
-  const stream = fs.createWriteStream(filePath, { flags: 'a' });
+  rotate(filePath);
+  const stream = fs.createWriteStream(filePath, { flags: 'w' });
   let closed = false;
   const write: FileLog['write'] = (level, service, message, extra = {}, writeOpts = {}) => {
     if (closed) return;
@@ -55,6 +59,16 @@ export function openFileLog(filePath: string, opts: { echo?: (line: string) => v
         stream.end(() => resolve());
       }),
   };
+}
+
+/** Moves `file` to `file.1` (replacing it) when it exists and is not empty. */
+export function rotate(file: string): void {
+  try {
+    if (fs.statSync(file).size === 0) return;
+  } catch {
+    return; // no previous log
+  }
+  fs.renameSync(file, `${file}.1`);
 }
 
 /** JSON that survives errors, bigints and cycles (a log line must never throw). */

@@ -50,6 +50,8 @@ export interface InjectResult {
 interface InjectArgs {
   readonly files: string[];
   readonly sample: number;
+  /** `--random-plans`: each sample carries a random exit_plan (default: none, the account's plan applies). */
+  readonly randomPlans: boolean;
   readonly account: string;
   readonly queueUrl?: string;
   readonly statePath: string;
@@ -62,12 +64,14 @@ interface InjectArgs {
   readonly rejections: boolean;
 }
 
-const USAGE = `Usage: npm run inject -- [FILE...] [--sample N] [--seed S] [--account NAME] [--queue-url URL] [--state PATH] [--send-invalid]
+const USAGE = `Usage: npm run inject -- [FILE...] [--sample N [--random-plans]] [--seed S] [--account NAME] [--queue-url URL] [--state PATH] [--send-invalid]
        npm run inject -- --list-contracts [TICKER] [--type call|put] [--min-days N] [--plain] [--account NAME]
        npm run inject -- --rejections [--account NAME]
 
   FILE            a JSON object, a JSON array of objects, or JSON lines ("-" reads stdin)
-  --sample N      also send N generated, valid recommendations (instrument_type + swing_trade profile)
+  --sample N      also send N generated, valid recommendations (instrument_type + swing_trade profile);
+                  they carry no exit_plan, so the account's exit plan applies (exit_defaults + profile)
+  --random-plans  give each sample a random exit_plan instead (stop 20-40%, target 30-80%, a trail or not)
   --seed S        seed of --sample (default: the clock)
   --account NAME  the account whose queue receives them (default main)
   --queue-url URL send to this real SQS queue (AWS credentials and region from the environment)
@@ -92,6 +96,7 @@ class UsageError extends Error {}
 function parseArgs(argv: readonly string[]): InjectArgs {
   const files: string[] = [];
   let sample = 0;
+  let randomPlans = false;
   let account = 'main';
   let queueUrl: string | undefined;
   let statePath = path.join(DEFAULT_STATE_DIR, STATE_FILE_NAME);
@@ -115,7 +120,8 @@ function parseArgs(argv: readonly string[]): InjectArgs {
       if (!Number.isInteger(sample) || sample < 1 || sample > 1000) {
         throw new UsageError('--sample needs a whole number from 1 to 1000');
       }
-    } else if (a === '--seed') seed = Number(value());
+    } else if (a === '--random-plans') randomPlans = true;
+    else if (a === '--seed') seed = Number(value());
     else if (a === '--account') account = value();
     else if (a === '--queue-url') queueUrl = value();
     else if (a === '--state') statePath = value();
@@ -151,7 +157,20 @@ function parseArgs(argv: readonly string[]): InjectArgs {
   }
   if (!help && !listContracts && !rejections && files.length === 0 && sample === 0)
     throw new UsageError('nothing to send: give a FILE or --sample N (or --list-contracts, --rejections)');
-  return { files, sample, account, queueUrl, statePath, sendInvalid, seed, help, listContracts, rejections };
+  if (randomPlans && sample === 0) throw new UsageError('--random-plans goes with --sample N');
+  return {
+    files,
+    sample,
+    randomPlans,
+    account,
+    queueUrl,
+    statePath,
+    sendInvalid,
+    seed,
+    help,
+    listContracts,
+    rejections,
+  };
 }
 
 /**
@@ -193,11 +212,13 @@ export function validateMessage(m: InputMessage, now: Date): Refusal | null {
 
 /**
  * `n` valid recommendations that the account's strategy profile turns into contracts (instrument_type),
- * on underlyings whose near-the-money contracts fit `maxPremiumPerPosition` (dollars per position).
+ * on underlyings whose near-the-money contracts fit `maxPremiumPerPosition` (dollars per position). They
+ * carry no `exit_plan` (the account's plan applies, as for a producer that sends none) unless
+ * `randomPlans`.
  */
 export function sampleRecommendations(
   n: number,
-  opts: { seed: number; now: Date; maxPremiumPerPosition?: number },
+  opts: { seed: number; now: Date; maxPremiumPerPosition?: number; randomPlans?: boolean },
 ): Array<Record<string, unknown>> {
   const rng = mulberry32(opts.seed);
   const fits = LOCAL_UNDERLYINGS.filter(
@@ -215,11 +236,15 @@ export function sampleRecommendations(
     strategy: 'swing_trade',
     action: 'BUY',
     confidence: Math.round((0.5 + rng() * 0.5) * 100) / 100,
-    exit_plan: {
-      stop_loss_pct: pick([0.2, 0.3, 0.4]),
-      take_profit_pct: pick([0.3, 0.5, 0.8]),
-      trailing_stop_pct: pick([null, 0.15, 0.25]),
-    },
+    ...(opts.randomPlans
+      ? {
+          exit_plan: {
+            stop_loss_pct: pick([0.2, 0.3, 0.4]),
+            take_profit_pct: pick([0.3, 0.5, 0.8]),
+            trailing_stop_pct: pick([null, 0.15, 0.25]),
+          },
+        }
+      : {}),
     created_at: opts.now.toISOString(),
   }));
 }
@@ -296,6 +321,7 @@ export async function runInject(
         seed: args.seed ?? Date.now(),
         now: new Date(),
         maxPremiumPerPosition: limit,
+        randomPlans: args.randomPlans,
       });
       samples.forEach((s, i) => messages.push({ source: `sample ${i + 1}`, body: JSON.stringify(s) }));
     }

@@ -71,6 +71,8 @@ export interface AccountView {
     Pick<SweepStats, 'runs' | 'failures' | 'throttled' | 'lastDurationMs' | 'lastError'>
   >;
   readonly openOrder: { readonly invocations: number; readonly records: number; readonly failed: number };
+  /** The last price of each underlying of the live positions (absent when the broker gave none). */
+  readonly underlyings?: ReadonlyArray<{ readonly ticker: string; readonly price: number }>;
 }
 
 /** How the view reads a broker: the simulator in-process, or Alpaca's REST API. */
@@ -79,6 +81,8 @@ export interface BrokerReader {
   marks(symbols: readonly string[]): Promise<Map<string, number>>;
   /** The most recent orders, newest first. */
   recentOrders(limit: number): Promise<OrderRow[]>;
+  /** The last trade price per share of the stocks that have one. */
+  stockPrices(tickers: readonly string[]): Promise<Map<string, number>>;
 }
 
 /** Reads the simulator directly (no requests, so the request log and rate limit stay the pipeline's). */
@@ -89,6 +93,14 @@ function simulatorReader(sim: AlpacaSim, keyId: string): BrokerReader {
       for (const s of symbols) {
         const q = sim.market.quotes.get(s);
         if (q && q.ask > 0) out.set(s, (q.bid + q.ask) / 2);
+      }
+      return out;
+    },
+    async stockPrices(tickers) {
+      const out = new Map<string, number>();
+      for (const t of tickers) {
+        const last = sim.market.stockPrices.get(t);
+        if (last && last.price > 0) out.set(t, last.price);
       }
       return out;
     },
@@ -157,6 +169,16 @@ export function httpReader(
         const bp = snap.latestQuote?.bp;
         const ap = snap.latestQuote?.ap;
         if (typeof bp === 'number' && typeof ap === 'number' && ap > 0) out.set(s, (bp + ap) / 2);
+      }
+      return out;
+    },
+    async stockPrices(tickers) {
+      const out = new Map<string, number>();
+      if (tickers.length === 0) return out;
+      const url = `${endpoints.dataBaseUrl}/v2/stocks/trades/latest?symbols=${[...tickers].sort().join(',')}`;
+      const body = await get<{ trades?: Record<string, { p?: number }> }>(url);
+      for (const [t, trade] of Object.entries(body.trades ?? {})) {
+        if (typeof trade.p === 'number' && trade.p > 0) out.set(t, trade.p);
       }
       return out;
     },
@@ -282,9 +304,11 @@ export async function collectAccountView(
     .filter((p) => !LIVE_STATES.has(p.state))
     .sort((a, b) => (b.closed_at ?? b.updated_at).localeCompare(a.closed_at ?? a.updated_at));
   const shown = [...live, ...closed].slice(0, Math.max(limits.positions, live.length));
-  const marks = await reader
-    .marks([...new Set(live.map((p) => p.option_symbol))])
-    .catch(() => new Map<string, number>());
+  const tickers = [...new Set(live.map((p) => p.ticker))].sort();
+  const [marks, stocks] = await Promise.all([
+    reader.marks([...new Set(live.map((p) => p.option_symbol))]).catch(() => new Map<string, number>()),
+    reader.stockPrices(tickers).catch(() => new Map<string, number>()),
+  ]);
   return {
     name: account.name,
     queue,
@@ -299,6 +323,10 @@ export async function collectAccountView(
     control,
     sweeps: { ...account.sweep.stats },
     openOrder: { ...account.openOrder },
+    underlyings: tickers.flatMap((ticker) => {
+      const price = stocks.get(ticker);
+      return price === undefined ? [] : [{ ticker, price }];
+    }),
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * `npm run bench` (issue 7): what a sweep and an open cost, against the Alpaca simulator (20 ms per request)
  * and dynalite, next to the targets. Prints each figure as it is measured, then a table; `--write` also
- * rewrites docs/BENCHMARKS.md. Exit 1 when a target is MISSED (the figures named).
+ * rewrites docs/BENCHMARKS.md. Exit 1 when a COST target (calls, sizes, memory) is MISSED (the figures
+ * named); a missed timing target (require time, wall-time ratio, run time) is reported, never failing.
  *
  * - Call counts come from outside the code: the simulator's request log (broker) and a middleware on the
  *   DynamoDB client (table). Both handlers run through their real factories with the real adapters.
@@ -56,6 +57,7 @@ interface Row {
   readonly value: string;
   readonly target: string;
   readonly verdict: string;
+  readonly kind: 'cost' | 'timing';
 }
 
 const started = Date.now();
@@ -74,8 +76,15 @@ async function main(): Promise<number> {
   }
   const rows: Row[] = [];
   const notes: string[] = [];
-  const add = (section: string, figure: string, value: string, target: string, ok: boolean | null) => {
-    const row = { section, figure, value, target, verdict: ok === null ? 'info' : verdict(ok) };
+  const add = (
+    section: string,
+    figure: string,
+    value: string,
+    target: string,
+    ok: boolean | null,
+    kind: 'cost' | 'timing' = 'cost',
+  ) => {
+    const row = { section, figure, value, target, verdict: ok === null ? 'info' : verdict(ok), kind };
     rows.push(row);
     // Progress: each figure as soon as it is measured.
     log(
@@ -126,6 +135,7 @@ async function main(): Promise<number> {
         `${fmt(median(own), 1)} ms (${range(own)})`,
         '≤ 80 ms',
         median(own) <= TARGET.requireMs,
+        'timing',
       );
       const times = timeRequire(b.file, loadEnv, REQUIRE_RUNS);
       add(
@@ -247,6 +257,7 @@ async function main(): Promise<number> {
         fmt(ratio, 2),
         '≤ 3',
         ratio <= TARGET.sweepRatio,
+        'timing',
       );
       add(
         'sweep',
@@ -412,7 +423,14 @@ async function main(): Promise<number> {
   }
 
   const seconds = (Date.now() - started) / 1000;
-  add('bench', 'total run time of `npm run bench`', `${fmt(seconds, 0)} s`, '< 300 s', seconds < 300);
+  add(
+    'bench',
+    'total run time of `npm run bench`',
+    `${fmt(seconds, 0)} s`,
+    '< 300 s',
+    seconds < 300,
+    'timing',
+  );
   printTable(rows);
   if (args.write) writeReport(rows, notes, machine, seconds);
   else log('docs/BENCHMARKS.md left as it is (npm run bench -- --write rewrites it)');

@@ -20,8 +20,17 @@ import { DynamoPositionStore } from '../shared/adapters/dynamo-position-store';
 import { UnreadableRecordsError } from '../shared/domain/errors';
 import { newYorkTime } from '../shared/domain/market-time';
 import { buildPnlReport, type PnlReport } from '../shared/domain/pnl-report';
-import type { Position } from '../shared/domain/position';
-import { REPORT_FORMATS, renderCsv, renderJson, renderTable, type ReportFormat } from './report/format';
+import { LIVE_STATES, type Position } from '../shared/domain/position';
+import { roundToCents } from '../shared/domain/money';
+import { simulatorKeys } from '../local/mode';
+import {
+  money,
+  REPORT_FORMATS,
+  renderCsv,
+  renderJson,
+  renderTable,
+  type ReportFormat,
+} from './report/format';
 
 const USAGE = `Usage: npm run report -- [--account NAME] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format table|csv|json]
 
@@ -113,7 +122,62 @@ export function parseReportArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
 interface Source {
   readonly store: DynamoPositionStore;
   readonly description: string;
+  /** Where the live positions' quotes come from (the local simulator, or Alpaca with keys), or null. */
+  readonly quotes: QuoteSource | null;
   close(): void;
+}
+
+/** A market-data endpoint for the marks of the positions still open. */
+interface QuoteSource {
+  readonly dataUrl: string;
+  readonly keyId: string;
+  readonly secretKey: string;
+  readonly description: string;
+}
+
+/** Alpaca's (or the simulator's) data API from the environment's keys, else null. */
+function quotesFromEnv(env: NodeJS.ProcessEnv): QuoteSource | null {
+  if (!env.APCA_API_KEY_ID || !env.APCA_API_SECRET_KEY) return null;
+  return {
+    dataUrl: (env.APCA_API_DATA_URL ?? 'https://data.alpaca.markets').replace(/\/+$/, ''),
+    keyId: env.APCA_API_KEY_ID,
+    secretKey: env.APCA_API_SECRET_KEY,
+    description: 'Alpaca',
+  };
+}
+
+/**
+ * Unrealized P&L of the positions still open, dollars, at the mids of their latest quotes (one snapshots
+ * request): per position (mark − entry) × qty × 100, signed for the side. Positions without a quote are
+ * counted apart.
+ */
+export async function unrealizedPnl(
+  positions: readonly Position[],
+  quotes: QuoteSource,
+): Promise<{ usd: number; priced: number; unpriced: number }> {
+  const live = positions.filter(
+    (p) => LIVE_STATES.has(p.state) && p.quantity > 0 && typeof p.entry_price === 'number',
+  );
+  if (live.length === 0) return { usd: 0, priced: 0, unpriced: 0 };
+  const symbols = [...new Set(live.map((p) => p.option_symbol))].sort();
+  const res = await fetch(`${quotes.dataUrl}/v1beta1/options/snapshots?symbols=${symbols.join(',')}`, {
+    headers: { 'APCA-API-KEY-ID': quotes.keyId, 'APCA-API-SECRET-KEY': quotes.secretKey },
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!res.ok) throw new Error(`${res.status} from ${quotes.description}'s option snapshots`);
+  const body = (await res.json()) as {
+    snapshots?: Record<string, { latestQuote?: { bp?: number; ap?: number } }>;
+  };
+  let usd = 0;
+  let priced = 0;
+  for (const p of live) {
+    const q = body.snapshots?.[p.option_symbol]?.latestQuote;
+    if (typeof q?.bp !== 'number' || typeof q.ap !== 'number' || !(q.ap > 0)) continue;
+    const mark = (q.bp + q.ap) / 2;
+    usd += (mark - p.entry_price!) * p.quantity * 100 * (p.side === 'long' ? 1 : -1);
+    priced++;
+  }
+  return { usd: roundToCents(usd), priced, unpriced: live.length - priced };
 }
 
 function openSource(args: ReportArgs, env: NodeJS.ProcessEnv): Source {
@@ -124,6 +188,7 @@ function openSource(args: ReportArgs, env: NodeJS.ProcessEnv): Source {
     return {
       store: new DynamoPositionStore(client, args.table),
       description: `table ${args.table}${endpoint ? ` at ${endpoint}` : ' (AWS)'}`,
+      quotes: quotesFromEnv(env),
       close: () => client.destroy(),
     };
   }
@@ -146,8 +211,29 @@ function openSource(args: ReportArgs, env: NodeJS.ProcessEnv): Source {
   return {
     store: new DynamoPositionStore(client, state.tableName),
     description: `the local stack (table ${state.tableName})`,
+    quotes: state.simulatorUrl
+      ? { dataUrl: state.simulatorUrl, ...simulatorKeys(args.account), description: 'the local simulator' }
+      : quotesFromEnv(env),
     close: () => client.destroy(),
   };
+}
+
+/** The table's line for the open positions' unrealized P&L (or why it is not shown). */
+async function unrealizedLine(positions: readonly Position[], quotes: QuoteSource | null): Promise<string> {
+  const label = 'Unrealized    ';
+  if (!positions.some((p) => LIVE_STATES.has(p.state) && p.quantity > 0))
+    return `${label}none (nothing open)`;
+  if (!quotes)
+    return `${label}not shown: no quotes (set APCA_API_KEY_ID / APCA_API_SECRET_KEY, or read the local stack)`;
+  try {
+    const u = await unrealizedPnl(positions, quotes);
+    return (
+      `${label}${money(u.usd)} on ${u.priced} open position(s) at the mid of their latest ` +
+      `quotes (${quotes.description})${u.unpriced ? ` · ${u.unpriced} without a quote, not counted` : ''}`
+    );
+  } catch (e) {
+    return `${label}not shown: ${(e as Error).message}`;
+  }
 }
 
 /** What a run printed, for tests. */
@@ -201,7 +287,10 @@ export async function runReport(
     const report = buildPnlReport(args.account, positions, range, now);
     if (args.format === 'json') io.out(renderJson(report));
     else if (args.format === 'csv') io.out(renderCsv(report));
-    else io.out(renderTable(report, source.description));
+    else {
+      io.out(renderTable(report, source.description));
+      io.out(await unrealizedLine(positions, source.quotes));
+    }
     return { exitCode, report };
   } catch (e) {
     io.err(`report: cannot read the positions table (${source.description}): ${(e as Error).message}`);

@@ -99,6 +99,20 @@ export interface RandomWalkOptions {
   readonly volatility?: number;
 }
 
+/** A listed chain: how its contracts are quoted from the underlying. */
+interface SimChain {
+  readonly underlying: string;
+  readonly impliedVolatility: number;
+  readonly rate: number;
+  readonly spreadPct: number;
+  readonly symbols: Set<string>;
+}
+
+/** Years from `now` to `expiry`'s 4 pm New York (~21:00 UTC); a floor keeps same-day contracts priceable. */
+function yearsTo(expiry: string, now: Date): number {
+  return Math.max((Date.parse(`${expiry}T21:00:00Z`) - now.getTime()) / 31_557_600_000, 1 / 3650);
+}
+
 /** mulberry32: a tiny, fast, seeded PRNG returning floats in [0, 1). */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -122,6 +136,8 @@ export class SimMarket {
   readonly trades = new Map<string, SimTrade>();
   readonly contracts = new Map<string, SimContract>();
   readonly stockPrices = new Map<string, SimTrade>();
+  /** The chains `addChain` listed, by underlying: quoted together from the stock's price. */
+  private readonly chains = new Map<string, SimChain>();
   /** Assets get stable ids so orders and positions can carry `asset_id`. */
   private readonly assetIds = new Map<string, string>();
 
@@ -136,7 +152,12 @@ export class SimMarket {
     return id;
   }
 
+  /**
+   * Quotes `symbol` by hand. A chain contract quoted this way leaves its chain: it is no longer quoted
+   * from the underlying (a test or the demo sets its price) and walks on its own.
+   */
   setQuote(symbol: string, q: SimQuoteInput): SimQuote {
+    for (const chain of this.chains.values()) chain.symbols.delete(symbol);
     if (!(q.bid >= 0) || !(q.ask >= 0)) throw new Error(`setQuote ${symbol}: bid and ask must be >= 0`);
     if (q.ask > 0 && q.bid > q.ask) throw new Error(`setQuote ${symbol}: bid ${q.bid} above ask ${q.ask}`);
     const time = q.time === undefined ? this.now() : new Date(q.time);
@@ -147,8 +168,16 @@ export class SimMarket {
       askSize: q.askSize ?? 10,
       time: time.toISOString(),
     };
-    this.quotes.set(symbol, quote);
+    this.putQuote(symbol, quote);
     return quote;
+  }
+
+  /** Called with every quote the market makes (the bar recorder of `bars.ts` listens). */
+  readonly quoteListeners: Array<(symbol: string, quote: SimQuote) => void> = [];
+
+  private putQuote(symbol: string, quote: SimQuote): void {
+    this.quotes.set(symbol, quote);
+    for (const l of this.quoteListeners) l(symbol, quote);
   }
 
   recordTrade(symbol: string, price: number, size: number): void {
@@ -190,16 +219,21 @@ export class SimMarket {
     const spreadPct = input.spreadPct ?? 0.04;
     const now = this.now();
     this.setStockPrice(input.underlying, input.underlyingPrice);
+    const chain = this.chains.get(input.underlying) ?? {
+      underlying: input.underlying,
+      impliedVolatility: iv,
+      rate,
+      spreadPct,
+      symbols: new Set<string>(),
+    };
+    this.chains.set(input.underlying, chain);
     const out: SimContract[] = [];
     for (const expiry of input.expiries) {
-      // Expiry at 4 pm New York (~21:00 UTC); a floor keeps same-day contracts priceable.
-      const years = Math.max((Date.parse(`${expiry}T21:00:00Z`) - now.getTime()) / 31_557_600_000, 1 / 3650);
+      const years = yearsTo(expiry, now);
       for (const strike of input.strikes) {
         for (const type of input.types ?? (['call', 'put'] as const)) {
           const g = blackScholes(type, input.underlyingPrice, strike, years, rate, iv);
           const symbol = formatOcc(input.underlying, expiry, type, strike);
-          const half = Math.max(0.01, cents((g.price * spreadPct) / 2));
-          const mid = Math.max(g.price, 0.02);
           out.push(
             this.addContract({
               symbol,
@@ -211,24 +245,91 @@ export class SimMarket {
               vega: round4(g.vega),
               rho: round4(g.rho),
               impliedVolatility: iv,
-              closePrice: cents(mid),
-              quote: { bid: Math.max(0, cents(mid - half)), ask: cents(mid + half) },
+              closePrice: cents(Math.max(g.price, 0.02)),
             }),
           );
+          chain.symbols.add(symbol);
         }
       }
     }
+    this.priceChain(input.underlying);
     return out;
   }
 
   /**
-   * Moves every quoted symbol one step: the mid follows a log-normal random walk, the spread (in cents)
-   * is kept, prices stay at least one cent. Returns the symbols moved.
+   * Quotes every contract of `underlying`'s chain from the stock's last price, free of static arbitrage:
+   * for each expiry, call quotes never rise with the strike, put quotes never fall, and no bid is below
+   * the contract's intrinsic value (so no ask is either). The theoretical price is Black-Scholes, floored
+   * at intrinsic + half the spread; the bid and ask are then made monotone across strikes (a cumulative
+   * minimum from the cheap side), which keeps both bounds. Returns the symbols quoted.
+   */
+  priceChain(underlying: string): string[] {
+    const chain = this.chains.get(underlying);
+    const spot = this.stockPrices.get(underlying)?.price;
+    if (!chain || !(spot !== undefined && spot > 0)) return [];
+    const now = this.now();
+    // Group the chain's contracts by expiry and type.
+    const groups = new Map<string, SimContract[]>();
+    for (const symbol of chain.symbols) {
+      const c = this.contracts.get(symbol);
+      if (!c) continue;
+      const key = `${c.expiry}|${c.type}`;
+      const list = groups.get(key) ?? [];
+      list.push(c);
+      groups.set(key, list);
+    }
+    const quoted: string[] = [];
+    for (const list of groups.values()) {
+      const type = list[0].type;
+      const years = yearsTo(list[0].expiry, now);
+      // The cumulative minimum runs from the expensive end to the cheap one: calls by rising strike, puts
+      // by falling strike (intrinsic value falls the same way, so the floor survives it).
+      list.sort((a, b) => (type === 'call' ? a.strike - b.strike : b.strike - a.strike));
+      let prevBid = Infinity;
+      let prevAsk = Infinity;
+      for (const c of list) {
+        const intrinsic = type === 'call' ? Math.max(0, spot - c.strike) : Math.max(0, c.strike - spot);
+        const bs = blackScholes(type, spot, c.strike, years, chain.rate, chain.impliedVolatility).price;
+        const half = Math.max(0.01, cents((Math.max(bs, 0) * chain.spreadPct) / 2));
+        const mid = Math.max(bs, intrinsic + half, 0.02);
+        // Whole cents that keep the bounds: the bid rounds up to intrinsic, the ask above the bid.
+        const floor = Math.ceil(intrinsic * 100 - 1e-9) / 100;
+        let bid = Math.max(floor, Math.max(0, cents(mid - half)));
+        let ask = Math.max(cents(mid + half), cents(bid + 0.01));
+        bid = Math.min(bid, prevBid);
+        ask = Math.min(ask, prevAsk);
+        if (ask < bid) ask = bid;
+        prevBid = bid;
+        prevAsk = ask;
+        this.putQuote(c.symbol, { bid, ask, bidSize: 10, askSize: 10, time: now.toISOString() });
+        quoted.push(c.symbol);
+      }
+    }
+    return quoted;
+  }
+
+  /**
+   * Moves the market one step. A chain's underlying follows a log-normal random walk (standard deviation
+   * `volatility / 10` per step: an option moves several times its stock) and its whole chain is quoted
+   * again from it ({@link priceChain}), so the chain stays free of arbitrage. Every other quoted symbol
+   * (a contract quoted by hand with `setQuote`, a stock quote) walks on its own: its mid by a log-normal
+   * step of `volatility`, its spread (in cents) kept, prices at least one cent. Returns the symbols moved.
    */
   stepMarket(rng: () => number, volatility = 0.01): string[] {
     const moved: string[] = [];
     const time = this.now().toISOString();
+    const inChain = new Set<string>();
+    for (const underlying of [...this.chains.keys()].sort()) {
+      const last = this.stockPrices.get(underlying);
+      const chain = this.chains.get(underlying)!;
+      for (const s of chain.symbols) inChain.add(s);
+      if (!last) continue;
+      const next = Math.max(0.01, cents(last.price * Math.exp((volatility / 10) * gaussian(rng))));
+      this.stockPrices.set(underlying, { ...last, price: next, time });
+      moved.push(...this.priceChain(underlying));
+    }
     for (const symbol of [...this.quotes.keys()].sort()) {
+      if (inChain.has(symbol)) continue;
       const q = this.quotes.get(symbol)!;
       const mid = (q.bid + q.ask) / 2;
       if (!(mid > 0)) continue;
@@ -236,7 +337,7 @@ export class SimMarket {
       const newMid = Math.max(0.01 + spread / 2, mid * Math.exp(volatility * gaussian(rng)));
       const bid = Math.max(0, cents(newMid - spread / 2));
       const ask = Math.max(bid + 0.01, cents(newMid + spread / 2));
-      this.quotes.set(symbol, { ...q, bid, ask: cents(ask), time });
+      this.putQuote(symbol, { ...q, bid, ask: cents(ask), time });
       moved.push(symbol);
     }
     return moved;

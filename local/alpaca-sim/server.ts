@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { barsResponse, SimBarBook, SimBarsRequestError } from './bars';
 import { activityJson, listActivities, expireOption, optionEvent, settleExpiries } from './activities';
 import { calendarV3, clockV3, legacyCalendar, legacyClock, newYorkClock } from './clock';
 import {
@@ -238,10 +239,13 @@ class AlpacaSimServer implements AlpacaSim {
   private readonly rng: () => number;
   private walk: NodeJS.Timeout | null = null;
   private dataPageSize: number | null = null;
+  /** Every quote as one-minute bars (`GET /v1beta1/options/bars`). */
+  private readonly bars: SimBarBook;
 
   constructor(private readonly opts: AlpacaSimOptions) {
     this.now = opts.now ?? (() => new Date());
     this.market = new SimMarket(this.now);
+    this.bars = SimBarBook.recording(this.market);
     this.latencyMs = opts.latencyMs ?? 0;
     this.rateLimit = opts.rateLimitPerMinute === undefined ? 200 : opts.rateLimitPerMinute;
     this.fillMode = opts.fillMode ?? 'immediate';
@@ -710,6 +714,8 @@ class AlpacaSimServer implements AlpacaSim {
         return ok(this.snapshots(q));
       case 'GET /v1beta1/options/quotes/latest':
         return ok(this.latestQuotes(q));
+      case 'GET /v1beta1/options/bars':
+        return ok(this.optionBars(q));
       case 'GET /v2/stocks/trades/latest':
         return ok(this.latestStockTrades((q.get('symbols') ?? '').split(',').filter(Boolean)));
     }
@@ -753,6 +759,16 @@ class AlpacaSimServer implements AlpacaSim {
       return ok({ symbol: r[1].toUpperCase(), trade });
     }
     throw notFound(`endpoint not found: ${method} ${path}`);
+  }
+
+  /** The recorded minute bars (`bars.ts`); a bad query answers as Alpaca does, `{ code, message }`. */
+  private optionBars(q: URLSearchParams): Record<string, unknown> {
+    try {
+      return barsResponse(this.bars, q, this.now());
+    } catch (err) {
+      if (!(err instanceof SimBarsRequestError)) throw err;
+      throw new SimHttpError(err.status, err.status === 400 ? 40010000 : 42210000, err.message);
+    }
   }
 
   private submit(a: SimAccount, body: unknown): Record<string, unknown> {

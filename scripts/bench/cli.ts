@@ -4,7 +4,8 @@ export const BENCH_USAGE = `Usage: npm run bench [-- --write]
 
   --write   also rewrite docs/BENCHMARKS.md with this run's figures (off by default: the doc is tracked)
 
-Prints each figure as it is measured, then the table. Exit 1 when a target is MISSED, naming the figures.
+Prints each figure as it is measured, then the table. Exit 1 when a cost target (calls, sizes, memory)
+is MISSED, naming the figures; timing misses (load times, wall-time ratios) are reported, not failing.
 Takes about 3-5 minutes on 2 cores.`;
 
 /** Parsed bench arguments. */
@@ -32,17 +33,24 @@ export function benchOutcome(
     readonly value: string;
     readonly target: string;
     readonly verdict: string;
+    /** `cost` (calls, sizes, memory: the default) fails the run when missed; `timing` is reported only. */
+    readonly kind?: 'cost' | 'timing';
   }>,
 ): { exitCode: number; message: string } {
   const missed = rows.filter((r) => r.verdict === 'MISSED');
+  const cost = missed.filter((r) => r.kind !== 'timing');
+  const timing = missed.filter((r) => r.kind === 'timing');
+  const list = (rs: typeof missed) => rs.map((r) => `  ${r.figure}: ${r.value} (target ${r.target})`);
+  const lines: string[] = [];
+  if (cost.length > 0) lines.push(`${cost.length} cost target(s) MISSED:`, ...list(cost));
+  if (timing.length > 0)
+    lines.push(
+      `${timing.length} timing target(s) missed (reported, not failing: timings vary on a shared machine):`,
+      ...list(timing),
+    );
   if (missed.length === 0) return { exitCode: 0, message: `every target met (${rows.length} figures)` };
-  return {
-    exitCode: 1,
-    message: [
-      `${missed.length} target(s) MISSED:`,
-      ...missed.map((r) => `  ${r.figure}: ${r.value} (target ${r.target})`),
-    ].join('\n'),
-  };
+  if (cost.length === 0) lines.push(`every cost target met (${rows.length} figures)`);
+  return { exitCode: cost.length > 0 ? 1 : 0, message: lines.join('\n') };
 }
 
 export const BENCH_STOPS_USAGE = `Usage: npm run bench:stops [-- --trials N] [--sweeps N] [--seed N]

@@ -3,6 +3,7 @@
  * and compare them. See the README's "Compare exit plans".
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -18,13 +19,26 @@ import type { FillMode, LabTrade } from '../../shared/lab/replay';
 import { runLab } from '../../shared/lab/run-lab';
 import { readCdkAccounts } from '../../local/accounts';
 import { localDynamoClient } from '../../local/dynamo';
-import { DEFAULT_STATE_DIR, readStateFile, STATE_FILE_NAME } from '../../local/state-file';
+import { simulatorKeys } from '../../local/mode';
+import {
+  DEFAULT_STATE_DIR,
+  readStateFile,
+  STATE_FILE_NAME,
+  type LocalStackState,
+} from '../../local/state-file';
 import { buildHtmlReport } from './report-html';
+
+/** Where the outputs go by default: a git- and prettier-ignored folder, so `npm test` stays clean. */
+export const DEFAULT_OUT_DIR = 'lab-out';
+export const DEFAULT_JSON = `${DEFAULT_OUT_DIR}/out.json`;
+export const DEFAULT_HTML = `${DEFAULT_OUT_DIR}/report.html`;
 
 export const USAGE = `usage: npm run lab -- --plans plans.json (--trades trades.json | --from-table --from YYYY-MM-DD --to YYYY-MM-DD)
        [--bars bars.json ...] [--account NAME|account.json] [--timeframe 1Min] [--fill next_open|trigger]
-       [--json out.json] [--html report.html] [--local | --table NAME [--endpoint URL]]
-Without --bars, bars are fetched from Alpaca with APCA_API_KEY_ID / APCA_API_SECRET_KEY and cached in .lab-cache/.`;
+       [--json FILE] [--html FILE] [--local | --table NAME [--endpoint URL]]
+Outputs go to ${DEFAULT_OUT_DIR}/out.json and ${DEFAULT_OUT_DIR}/report.html (git-ignored) unless --json / --html name others.
+Without --bars, bars are fetched from Alpaca with APCA_API_KEY_ID / APCA_API_SECRET_KEY and cached in .lab-cache/;
+with --local (the running \`npm start\`), from the simulator: no keys, no network.`;
 
 /** A problem with the command line or its files: printed without a stack, exit code 2. */
 export class LabUsageError extends Error {}
@@ -33,6 +47,12 @@ interface Io {
   out(line: string): void;
   err(line: string): void;
   env: NodeJS.ProcessEnv;
+  /** Builds the HTML report (tests inject one: Vega is an ES module jest cannot load). */
+  html?: typeof buildHtmlReport;
+  /** Where `--local` finds the running stack's state file. @default `.local/` at the repository root */
+  stateDir?: string;
+  /** The clock that says which day is today (still incomplete, never cached). @default the wall clock */
+  now?: () => Date;
 }
 
 /** Runs the CLI; returns the exit code (0 ok, 2 bad input, 1 anything else). Never calls process.exit. */
@@ -68,25 +88,31 @@ async function main(argv: readonly string[], io: Io): Promise<void> {
 
   const account = loadAccount(a.account);
   const plans = parsePlans(readJson(a.plans), a.plans);
-  const trades = a.trades ? parseTrades(readJson(a.trades), a.trades) : await tableTrades(account, a, io.env);
+  // --local: the running `npm start` (its state file names the table and the simulator).
+  const local = a.local ? localStack(io.stateDir ?? DEFAULT_STATE_DIR) : null;
+  const trades = a.trades
+    ? parseTrades(readJson(a.trades), a.trades)
+    : await tableTrades(account, a, io.env, local);
+  const simulator = !a.bars?.length && local?.simulatorUrl ? local.simulatorUrl : null;
   const bars = a.bars?.length
     ? parseBarsResponses(a.bars.map((f) => ({ source: f, raw: readJson(f) })))
-    : await fetchBars(trades, a.timeframe, io);
+    : await fetchBars(trades, a.timeframe, io, simulator ? { url: simulator, account: account.name } : null);
 
   const result = runLab({ account, trades, plans, bars, fill: a.fill as FillMode });
   io.out(
     `account ${account.name} · ${trades.length} trade(s) · ${plans.length} plan(s) · ` +
-      (a.bars?.length ? `bars from ${a.bars.length} file(s)` : `${a.timeframe} bars from Alpaca`),
+      (a.bars?.length
+        ? `bars from ${a.bars.length} file(s)`
+        : `${a.timeframe} bars from ${simulator ? 'the local simulator' : 'Alpaca'}`),
   );
   io.out(formatLabTable(result));
-  if (a.json) {
-    fs.writeFileSync(a.json, `${JSON.stringify(labJson(result), null, 2)}\n`);
-    io.out(`wrote ${a.json}`);
-  }
-  if (a.html) {
-    fs.writeFileSync(a.html, await buildHtmlReport(result, bars, `Exit-plan lab · ${account.name}`));
-    io.out(`wrote ${a.html}`);
-  }
+  const json = a.json ?? DEFAULT_JSON;
+  const html = a.html ?? DEFAULT_HTML;
+  writeOutput(json, `${JSON.stringify(labJson(result), null, 2)}\n`);
+  io.out(`wrote ${json}`);
+  const build = io.html ?? buildHtmlReport;
+  writeOutput(html, await build(result, bars, `Exit-plan lab · ${account.name}`));
+  io.out(`wrote ${html}`);
 }
 
 function parseCommandLine(argv: readonly string[]) {
@@ -131,13 +157,12 @@ async function tableTrades(
   account: AccountConfig,
   a: { from?: string; to?: string; table?: string; endpoint?: string; local?: boolean },
   env: NodeJS.ProcessEnv,
+  local: LocalStackState | null,
 ): Promise<LabTrade[]> {
   const day = /^\d{4}-\d{2}-\d{2}$/;
   if (!a.from || !a.to || !day.test(a.from) || !day.test(a.to)) {
     throw new LabUsageError('--from-table needs --from YYYY-MM-DD and --to YYYY-MM-DD');
   }
-  // --local: the table of the running `npm start` (its state file names the endpoint and the table).
-  const local = a.local ? localStack() : null;
   const table = a.table ?? local?.tableName ?? env.POSITIONS_TABLE;
   if (!table) throw new LabUsageError('--from-table needs --table NAME (or POSITIONS_TABLE), or --local');
   const endpoint = a.endpoint ?? local?.dynamoEndpoint ?? env.AWS_ENDPOINT_URL_DYNAMODB;
@@ -148,13 +173,24 @@ async function tableTrades(
   return tradesFromPositions(await store.listPositions(account.name), a.from, a.to);
 }
 
-/** Each trade's symbol from its entry day to its expiry (or today), through the on-disk cache. */
-async function fetchBars(trades: readonly LabTrade[], timeframe: string, io: Io): Promise<BarsBySymbol> {
-  const keyId = io.env.APCA_API_KEY_ID;
-  const secretKey = io.env.APCA_API_SECRET_KEY;
+/**
+ * Each trade's symbol from its entry day to its expiry (or today): from Alpaca through the on-disk cache,
+ * or (`simulator`) from the running local stack's simulator, with its keys for the account and no cache
+ * (another local run quotes the same symbols and days differently).
+ */
+async function fetchBars(
+  trades: readonly LabTrade[],
+  timeframe: string,
+  io: Io,
+  simulator: { url: string; account: string } | null,
+): Promise<BarsBySymbol> {
+  const keys = simulator ? simulatorKeys(simulator.account) : null;
+  const keyId = keys?.keyId ?? io.env.APCA_API_KEY_ID;
+  const secretKey = keys?.secretKey ?? io.env.APCA_API_SECRET_KEY;
   if (!keyId || !secretKey) {
     throw new LabUsageError(
-      'without --bars the lab fetches bars from Alpaca: set APCA_API_KEY_ID and APCA_API_SECRET_KEY',
+      'without --bars the lab fetches bars from Alpaca: set APCA_API_KEY_ID and APCA_API_SECRET_KEY ' +
+        '(or --local, for the running `npm start` with its simulator)',
     );
   }
   const requests = new Map<string, BarsRequest>();
@@ -169,21 +205,30 @@ async function fetchBars(trades: readonly LabTrade[], timeframe: string, io: Io)
       to: occ.value.expiry,
     });
   }
-  const fetcher = new OptionBarsFetcher({
-    keyId,
-    secretKey,
-    ...(io.env.APCA_API_DATA_URL ? { dataBaseUrl: io.env.APCA_API_DATA_URL } : {}),
-    cacheDir: path.resolve('.lab-cache'),
-  });
-  const pages = await fetcher.fetch([...requests.values()], timeframe);
-  io.out(
-    `bars: ${pages.length} symbol-day(s), ${fetcher.requests} request(s) to Alpaca (the rest from .lab-cache/)`,
-  );
-  return parseBarsResponses(pages);
+  const scratch = simulator ? fs.mkdtempSync(path.join(os.tmpdir(), 'lab-local-bars-')) : null;
+  try {
+    const dataUrl = simulator?.url ?? io.env.APCA_API_DATA_URL;
+    const fetcher = new OptionBarsFetcher({
+      keyId,
+      secretKey,
+      ...(dataUrl ? { dataBaseUrl: dataUrl } : {}),
+      cacheDir: scratch ?? path.resolve('.lab-cache'),
+      ...(io.now ? { now: io.now } : {}),
+    });
+    const pages = await fetcher.fetch([...requests.values()], timeframe);
+    io.out(
+      simulator
+        ? `bars: ${pages.length} symbol-day(s), ${fetcher.requests} request(s) to the local simulator`
+        : `bars: ${pages.length} symbol-day(s), ${fetcher.requests} request(s) to Alpaca (the rest from .lab-cache/)`,
+    );
+    return parseBarsResponses(pages);
+  } finally {
+    if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
-function localStack(): ReturnType<typeof readStateFile> {
-  const file = path.join(DEFAULT_STATE_DIR, STATE_FILE_NAME);
+function localStack(dir: string): LocalStackState {
+  const file = path.join(dir, STATE_FILE_NAME);
   if (!fs.existsSync(file))
     throw new LabUsageError(`--local: no running local stack (${file} is missing): start \`npm start\``);
   try {
@@ -191,6 +236,11 @@ function localStack(): ReturnType<typeof readStateFile> {
   } catch (err) {
     throw new LabUsageError(`--local: ${(err as Error).message}`);
   }
+}
+
+function writeOutput(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  fs.writeFileSync(file, text);
 }
 
 function readJson(file: string): unknown {

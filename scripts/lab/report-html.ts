@@ -3,6 +3,7 @@
  * rendered to SVG by Vega itself here, when the report is built, so the page has no script and needs no
  * network to open.
  */
+import { newYorkTime } from '../../shared/domain/market-time';
 import type { BarsBySymbol } from '../../shared/lab/bars';
 import type { LabResult } from '../../shared/lab/run-lab';
 
@@ -70,19 +71,23 @@ export async function buildHtmlReport(
 
 function equitySpec(result: LabResult): VegaLiteSpec {
   const values = result.plans.flatMap((p) => [
-    ...(p.equity.length ? [{ plan: p.plan, time: p.equity[0].time, equity: 0 }] : []),
-    ...p.equity.map((e) => ({ plan: p.plan, time: e.time, equity: e.equity })),
+    ...(p.equity.length ? [{ plan: p.plan, time: nyWall(p.equity[0].time), equity: 0 }] : []),
+    ...p.equity.map((e) => ({ plan: p.plan, time: nyWall(e.time), equity: e.equity })),
   ]);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    width: 620,
+    width: CHART_WIDTH,
     height: 260,
     data: { values },
     mark: { type: 'line', interpolate: 'step-after', point: true },
     encoding: {
-      x: { field: 'time', type: 'temporal', scale: { type: 'utc' }, title: 'exit time (UTC)' },
+      x: timeAxis(
+        values.map((v) => v.time),
+        'exit time (New York)',
+      ),
       y: { field: 'equity', type: 'quantitative', title: 'cumulative P&L ($)' },
-      color: { field: 'plan', type: 'nominal' },
+      // The same plan → colour mapping as the trade charts.
+      color: { field: 'plan', type: 'nominal', scale: { domain: result.plans.map((p) => p.plan) } },
     },
   };
 }
@@ -94,23 +99,32 @@ function tradeSpec(
   t: TradeRow,
   series: ReadonlyArray<{ t: string; h: number; l: number; c: number }>,
 ): VegaLiteSpec {
-  const exits = result.results
-    .filter((r) => r.trade_id === t.trade_id)
-    .flatMap((r) =>
-      r.steps.map((s) => ({ plan: s.plan, time: s.exit_time, price: s.exit_price, reason: s.reason })),
-    );
+  const runs = result.results.filter((r) => r.trade_id === t.trade_id);
+  const exits = runs.flatMap((r) =>
+    r.steps.map((s) => ({ plan: s.plan, time: s.exit_time, price: s.exit_price, reason: s.reason })),
+  );
   const lastExit = exits.reduce((m, e) => (e.time > m ? e.time : m), t.entry_time);
   // The path from a little before entry to a little after the last exit of any plan.
   const from = Date.parse(t.entry_time) - 15 * 60_000;
   const to = Date.parse(lastExit) + 15 * 60_000;
   const path = series
     .filter((b) => Date.parse(b.t) >= from && Date.parse(b.t) <= to)
-    .map((b) => ({ time: b.t, high: b.h, low: b.l, close: b.c }));
-  const x = { field: 'time', type: 'temporal', scale: { type: 'utc' }, title: 'time (UTC)' };
+    .map((b) => ({ time: nyWall(b.t), high: b.h, low: b.l, close: b.c }));
+  // Each plan's stop and target, drawn across the chart (dashed: stop; dotted: target).
+  const levels = runs.flatMap((r) => [
+    ...(r.stop_level !== null ? [{ plan: r.plan, level: 'stop', price: r.stop_level }] : []),
+    ...(r.target_level !== null ? [{ plan: r.plan, level: 'target', price: r.target_level }] : []),
+  ]);
+  const x = timeAxis(
+    [nyWall(new Date(from).toISOString()), nyWall(new Date(to).toISOString())],
+    'time (New York)',
+  );
+  const y = { field: 'price', type: 'quantitative', scale: { zero: false }, title: 'price' };
+  const plans = { field: 'plan', type: 'nominal', scale: { domain: result.plans.map((p) => p.plan) } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    width: 620,
-    height: 200,
+    width: CHART_WIDTH,
+    height: 220,
     layer: [
       {
         data: { values: path },
@@ -127,22 +141,69 @@ function tradeSpec(
         encoding: { x, y: { field: 'close', type: 'quantitative' } },
       },
       {
-        data: { values: [{ time: t.entry_time, price: t.entry_price, what: 'entry' }] },
-        mark: { type: 'point', shape: 'triangle-up', size: 120, filled: true, color: 'black' },
-        encoding: { x, y: { field: 'price', type: 'quantitative' } },
+        data: { values: levels },
+        mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.8 },
+        encoding: {
+          y,
+          color: plans,
+          strokeDash: {
+            field: 'level',
+            type: 'nominal',
+            scale: {
+              domain: ['stop', 'target'],
+              range: [
+                [6, 3],
+                [2, 2],
+              ],
+            },
+            title: 'level',
+          },
+        },
       },
       {
-        data: { values: exits },
-        mark: { type: 'point', size: 90, filled: true },
+        data: { values: [{ time: nyWall(t.entry_time), price: t.entry_price, what: 'entry' }] },
+        mark: { type: 'point', shape: 'triangle-up', size: 260, filled: true, color: 'black' },
+        encoding: { x, y },
+      },
+      {
+        data: { values: exits.map((e) => ({ ...e, time: nyWall(e.time) })) },
+        mark: { type: 'point', size: 260, filled: true, stroke: 'black', strokeWidth: 1, opacity: 0.9 },
         encoding: {
           x,
-          y: { field: 'price', type: 'quantitative' },
-          color: { field: 'plan', type: 'nominal' },
-          shape: { field: 'reason', type: 'nominal' },
+          y,
+          color: plans,
+          shape: { field: 'reason', type: 'nominal', title: 'exit' },
         },
       },
     ],
-    resolve: { scale: { color: 'independent', shape: 'independent' } },
+  };
+}
+
+/** Charts are drawn this wide and shrink with the page (CSS), so the report reads at 800 px. */
+const CHART_WIDTH = 560;
+
+/**
+ * `iso` as New York's wall clock, written as if it were UTC, so a chart's UTC scale shows New York time
+ * whatever the time zone of the machine that builds or opens the report.
+ */
+export function nyWall(iso: string): string {
+  const d = new Date(iso);
+  const { date, minuteOfDay } = newYorkTime(d);
+  const hh = String(Math.floor(minuteOfDay / 60)).padStart(2, '0');
+  const mm = String(minuteOfDay % 60).padStart(2, '0');
+  const ss = String(d.getUTCSeconds()).padStart(2, '0');
+  return `${date}T${hh}:${mm}:${ss}Z`;
+}
+
+/** A time axis in New York time on a 24-hour clock: `HH:MM`, with the date when the span crosses days. */
+function timeAxis(times: readonly string[], title: string): Record<string, unknown> {
+  const days = new Set(times.map((x) => x.slice(0, 10)));
+  return {
+    field: 'time',
+    type: 'temporal',
+    scale: { type: 'utc' },
+    title,
+    axis: { format: days.size > 1 ? '%b %d %H:%M' : '%H:%M', labelOverlap: true },
   };
 }
 
@@ -186,10 +247,13 @@ function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>
-body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}
+body{font-family:system-ui,sans-serif;margin:1rem auto;padding:0 1rem;max-width:75rem;color:#222}
+table{border-collapse:collapse;width:100%;max-width:100%;font-size:.9rem}
+td,th{border:1px solid #ccc;padding:.25rem .4rem;text-align:right;white-space:nowrap}
 td:first-child,td:last-child,th:first-child,th:last-child{text-align:left}
-figure.chart{margin:.5rem 0 1.5rem}.note{color:#555}
+td:last-child{white-space:normal}th{white-space:normal;vertical-align:bottom}
+figure.chart{margin:.5rem 0 1.5rem;max-width:100%}figure.chart>svg{max-width:100%;height:auto}
+.note{color:#555}
 </style></head>
 <body><h1>${esc(title)}</h1>
 ${body}

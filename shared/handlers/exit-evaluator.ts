@@ -80,7 +80,9 @@ export function createExitEvaluatorHandler(
       if (!report.skipped) expectedSymbols = report.quotedSymbols;
       return report;
     } finally {
-      metrics.publishStoredMetrics();
+      // Only when there is something to publish: Powertools warns "No application metrics to publish"
+      // on every flush of an empty store.
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
 }

@@ -82,7 +82,9 @@ export function createOpenOrderHandler(
         throwOnFullBatchFailure: false,
       });
     } finally {
-      metrics.publishStoredMetrics();
+      // Only when there is something to publish: Powertools warns "No application metrics to publish"
+      // on every flush of an empty store.
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
 }

@@ -39,6 +39,7 @@ export function formatLabTable(result: LabResult): string {
       .trimEnd();
   const out = all.map(line);
   out.push(`fills: ${result.fill === 'next_open' ? "next bar's open" : 'at the triggering price'}`);
+  for (const w of result.warnings) out.push(`warning: ${w.message}`);
   if (result.skipped.length) {
     out.push(`skipped ${result.skipped.length} trade(s) (not in the totals):`);
     for (const s of result.skipped) out.push(`  ${s.trade_id} ${s.option_symbol}: ${s.reason}`);
@@ -76,6 +77,7 @@ export function labJson(result: LabResult): Record<string, unknown> {
         })),
     })),
     skipped: result.skipped,
+    warnings: result.warnings,
   };
 }
 

@@ -16,6 +16,7 @@
  * - A position still open after the last bar is marked at that bar's close with reason `end_of_data` (not
  *   a rule: the data ran out).
  */
+import { protectiveStopLevel } from '../domain/broker-stop';
 import { evaluateExit, type ExitPricing } from '../domain/exit-rules';
 import { readStoredExitPlan, type ExitPlan } from '../domain/exit-plan';
 import { newYorkTime } from '../domain/market-time';
@@ -80,6 +81,13 @@ export interface LabTradeResult {
   readonly pnl: number;
   /** Minutes from entry to the last exit step. */
   readonly hold_minutes: number;
+  /**
+   * The plan's levels at entry, per share: the protective stop (the broker stop's own level,
+   * `protectiveStopLevel`, before any trail or breakeven moves it) and the take-profit target; null
+   * when the plan has none.
+   */
+  readonly stop_level: number | null;
+  readonly target_level: number | null;
 }
 
 /** Replay settings. */
@@ -162,7 +170,21 @@ export function replayTrade(trade: LabTrade, bars: readonly LabBar[], opts: Repl
     steps,
     pnl: Math.round(steps.reduce((s, x) => s + x.pnl, 0) * 100) / 100,
     hold_minutes: Math.max(0, (lastExit - entryMs) / 60_000),
+    ...planLevels(trade.side, entry, opts.plan),
   };
+}
+
+/** The stop and take-profit levels of `plan` for a position entered at `entry` (per share, 4 decimals). */
+export function planLevels(
+  side: 'long' | 'short',
+  entry: number,
+  plan: ExitPlan,
+): { stop_level: number | null; target_level: number | null } {
+  const stop = protectiveStopLevel({ side, entry_price: entry, exit_plan: plan }, FRESH_EXIT_STATE);
+  const tp = plan.take_profit_pct;
+  const target = tp === null ? null : side === 'long' ? entry * (1 + tp) : Math.max(0, entry * (1 - tp));
+  const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
+  return { stop_level: stop ? r4(stop.price) : null, target_level: target === null ? null : r4(target) };
 }
 
 /** The prices a bar stands for, in the order the lab assumes (adverse extreme first), repeats dropped. */

@@ -3,7 +3,7 @@
  * plan's totals. Pure: the caller reads files, fetches bars and writes the outputs.
  */
 import type { AccountConfig } from '../domain/account-config';
-import type { BarsBySymbol } from './bars';
+import type { BarsBySymbol, LabBar } from './bars';
 import { labTimeRules, resolveLabPlan, type LabPlanInput } from './inputs';
 import {
   NoBarsError,
@@ -43,11 +43,27 @@ export interface PlanSummary {
   readonly equity: EquityPoint[];
 }
 
+/**
+ * A trade whose given entry price is outside the high–low range of its entry bar (the first bar at or
+ * after its entry time): every plan's P&L counts from that price, so a wrong one shifts them all.
+ */
+export interface EntryWarning {
+  readonly trade_id: string;
+  readonly option_symbol: string;
+  readonly entry_price: number;
+  readonly bar_time: string;
+  readonly bar_low: number;
+  readonly bar_high: number;
+  readonly message: string;
+}
+
 /** Everything one lab run found. */
 export interface LabResult {
   readonly plans: PlanSummary[];
   readonly results: LabTradeResult[];
   readonly skipped: SkippedTrade[];
+  /** Entry prices outside their entry bar's range (the trades are replayed all the same). */
+  readonly warnings: EntryWarning[];
   readonly fill: FillMode;
 }
 
@@ -62,6 +78,7 @@ export function runLab(args: {
   const fill = args.fill ?? 'next_open';
   const results: LabTradeResult[] = [];
   const skipped: SkippedTrade[] = [];
+  const warnings: EntryWarning[] = [];
   for (const trade of args.trades) {
     const bars = args.bars.get(trade.option_symbol) ?? [];
     if (bars.length === 0) {
@@ -72,6 +89,8 @@ export function runLab(args: {
       });
       continue;
     }
+    const warning = entryWarning(trade, bars);
+    if (warning) warnings.push(warning);
     const withRules = { ...trade, time_rules: labTimeRules(args.account, trade) };
     try {
       for (const plan of args.plans) {
@@ -95,7 +114,27 @@ export function runLab(args: {
       results.filter((r) => r.plan === p.name),
     ),
   );
-  return { plans, results, skipped, fill };
+  return { plans, results, skipped, warnings, fill };
+}
+
+/** The warning for a given entry price outside its entry bar's [low, high], else null. */
+export function entryWarning(trade: LabTrade, bars: readonly LabBar[]): EntryWarning | null {
+  const price = trade.entry_price;
+  if (typeof price !== 'number') return null;
+  const entryMs = Date.parse(trade.entry_time);
+  const bar = bars.find((b) => b.tMs >= entryMs);
+  if (!bar || (price >= bar.l && price <= bar.h)) return null;
+  return {
+    trade_id: trade.id,
+    option_symbol: trade.option_symbol,
+    entry_price: price,
+    bar_time: bar.t,
+    bar_low: bar.l,
+    bar_high: bar.h,
+    message:
+      `${trade.id} ${trade.option_symbol}: entry price ${price.toFixed(2)} is outside its bar's range ` +
+      `${bar.l.toFixed(2)}–${bar.h.toFixed(2)} (bar at ${bar.t}); every plan's P&L counts from it`,
+  };
 }
 
 /** A plan's totals and equity curve (exit steps in fill-time order). */

@@ -95,7 +95,11 @@ export async function recordRefusal(
   const reason = err instanceof PipelineError ? err.reason : 'unexpected_error';
   const id = recommendationId ?? recommendationIdOf(err);
   const context = logContext(delivery);
-  deps.log.error(`Recommendation refused (${reason}): ${(err as Error).message}`, {
+  // A refusal is the pipeline working (bad input, a limit): WARN, INFO when it was refused before; only an
+  // unexpected error is an ERROR.
+  const level =
+    reason === 'unexpected_error' ? 'error' : err instanceof RecommendationRefusedError ? 'info' : 'warn';
+  deps.log[level](`Recommendation refused (${reason}): ${(err as Error).message}`, {
     ...context,
     reason,
     recommendation_id: id,

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import puppeteer from 'puppeteer-core';
-import { runLabCli } from '../../scripts/lab/cli';
+import { DEFAULT_HTML, DEFAULT_JSON, DEFAULT_OUT_DIR, runLabCli } from '../../scripts/lab/cli';
 
 const ROOT = path.resolve(__dirname, '../..');
 const EX = path.join(ROOT, 'examples/lab');
@@ -26,6 +26,39 @@ function findChromium(): string | null {
   }
   return null;
 }
+
+/** What the page looks like to a reader (run in the browser: the test has no DOM types). */
+interface Layout {
+  pageWidth: number;
+  viewport: number;
+  tableRight: number;
+  chartsRight: number;
+  timeLabels: string[];
+  trades: Array<{ rules: number; markers: number[] }>;
+}
+const LAYOUT = `(() => {
+  const charts = [...document.querySelectorAll('figure.chart > svg')];
+  return {
+    pageWidth: document.documentElement.scrollWidth,
+    viewport: window.innerWidth,
+    tableRight: document.querySelector('table').getBoundingClientRect().right,
+    chartsRight: Math.max(...charts.map((c) => c.getBoundingClientRect().right)),
+    // The labels of every time axis (its title says New York).
+    timeLabels: charts.flatMap((svg) =>
+      [...svg.querySelectorAll('.role-axis')]
+        .filter((axis) => /time \\(New York\\)/.test(axis.textContent || ''))
+        .flatMap((axis) => [...axis.querySelectorAll('.role-axis-label text')].map((t) => t.textContent || '')),
+    ),
+    // Per trade chart: its level rules (stop / target) and the size of its point markers.
+    trades: charts.slice(1).map((svg) => ({
+      rules: svg.querySelectorAll('.mark-rule.role-mark line, .mark-rule.role-mark path').length,
+      markers: [...svg.querySelectorAll('.mark-symbol.role-mark path')].map((m) => {
+        const b = m.getBoundingClientRect();
+        return Math.max(b.width, b.height);
+      }),
+    })),
+  };
+})()`;
 
 let dir: string;
 beforeAll(() => {
@@ -103,30 +136,58 @@ describe('npm run lab', () => {
   });
 
   it("docs/LAB.md's sample run is what the CLI prints on the bundled example today", async () => {
-    const readme = fs.readFileSync(path.join(ROOT, 'docs', 'LAB.md'), 'utf8');
-    const block = /```text\n\$ npm run lab -- ([^\n]*\\\n[^\n]*)\n([\s\S]*?)```/.exec(readme);
+    const doc = fs.readFileSync(path.join(ROOT, 'docs/LAB.md'), 'utf8');
+    const block = /```text\n\$ npm run lab -- ([^\n]*\\\n[^\n]*)\n([\s\S]*?)```/.exec(doc);
     expect(block).not.toBeNull();
     const [, command, shown] = block!;
-    // The command as README writes it, its files read from the repository and written to a scratch dir.
+    // The command as the doc writes it, its files read from the repository; its outputs (the defaults,
+    // lab-out/) redirected to a scratch dir, the HTML built by a stub (Vega is an ES module jest cannot
+    // load; the test below spawns the CLI).
     const args = command
       .replace(/\\\n/, ' ')
       .trim()
       .split(/\s+/)
-      .map((a) =>
-        a.startsWith('--')
-          ? a
-          : /\.(html|json)$/.test(a) && !a.includes('/')
-            ? path.join(dir, a)
-            : path.join(ROOT, a),
-      );
-    // In process, without --html (Vega is an ES module jest cannot load; the test below spawns the CLI).
-    const html = args.indexOf('--html');
-    expect(html).toBeGreaterThan(0);
-    args.splice(html, 2);
-    const r = await cli(args);
-    expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: '' });
-    const lines = (text: string) => text.split('\n').filter((l) => l !== '' && !l.startsWith('wrote '));
-    expect(lines(`${r.out}\n${r.err}`)).toEqual(lines(shown));
+      .map((a) => (a.startsWith('--') ? a : path.join(ROOT, a)));
+    expect(args).not.toContain('--json');
+    expect(args).not.toContain('--html');
+    const out: string[] = [];
+    const err: string[] = [];
+    const cwd = process.cwd();
+    process.chdir(dir);
+    let code: number;
+    try {
+      code = await runLabCli(args, {
+        out: (l) => out.push(l),
+        err: (l) => err.push(l),
+        env: {},
+        html: () => Promise.resolve('<!doctype html>'),
+      });
+    } finally {
+      process.chdir(cwd);
+    }
+    expect({ code, err }).toEqual({ code: 0, err: [] });
+    expect(out.join('\n')).toEqual(shown.trimEnd());
+    expect(fs.existsSync(path.join(dir, DEFAULT_JSON))).toBe(true);
+    expect(fs.existsSync(path.join(dir, DEFAULT_HTML))).toBe(true);
+  });
+
+  it('the default outputs go to a folder git and prettier ignore, so a run leaves `npm test` clean', () => {
+    expect([DEFAULT_JSON, DEFAULT_HTML].every((f) => f.startsWith(`${DEFAULT_OUT_DIR}/`))).toBe(true);
+    const ignored = spawnSync('git', ['check-ignore', '--no-index', DEFAULT_JSON, DEFAULT_HTML], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect(ignored.stdout.trim().split('\n')).toEqual([DEFAULT_JSON, DEFAULT_HTML]);
+    for (const f of [DEFAULT_JSON, DEFAULT_HTML]) {
+      const info = spawnSync(path.join(ROOT, 'node_modules/.bin/prettier'), ['--file-info', f], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
+      expect([f, JSON.parse(info.stdout) as unknown]).toEqual([
+        f,
+        expect.objectContaining({ ignored: true }),
+      ]);
+    }
   });
 
   it('the example: a table per plan, the skipped trade named, JSON with every exit step, an HTML report that renders in Chromium', async () => {
@@ -229,6 +290,30 @@ describe('npm run lab', () => {
       expect(await page.$$eval('script', (s) => s.length)).toBe(0);
       expect(problems).toEqual([]);
       expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
+
+      // A trader's reading of it, on a small screen and a large one.
+      for (const width of [800, 1400]) {
+        await page.setViewport({ width, height: 900 });
+        const layout = (await page.evaluate(LAYOUT)) as Layout;
+        expect({ width, fits: layout.pageWidth <= layout.viewport }).toEqual({ width, fits: true });
+        expect(layout.tableRight).toBeLessThanOrEqual(layout.viewport);
+        expect(layout.chartsRight).toBeLessThanOrEqual(layout.viewport);
+        // New York time on a 24-hour clock: the example's session is 09:30–16:00 New York (14:30–21:00 UTC).
+        expect(layout.timeLabels.length).toBeGreaterThan(10);
+        for (const label of layout.timeLabels) {
+          expect(label).toMatch(/^(\w{3} \d{2} )?\d{2}:\d{2}$/);
+          const hour = Number(label.slice(-5, -3));
+          expect([label, hour >= 9 && hour <= 16]).toEqual([label, true]);
+        }
+        expect(layout.timeLabels).toContain('09:30');
+        for (const t of layout.trades) {
+          // Four plans, each with a stop and (all but one) a target level.
+          expect(t.rules).toBeGreaterThanOrEqual(7);
+          // Exit markers and the entry: big enough to see (at least 12 px across).
+          expect(t.markers.length).toBeGreaterThan(0);
+          expect(Math.min(...t.markers)).toBeGreaterThanOrEqual(12);
+        }
+      }
     } finally {
       await browser.close();
     }

@@ -9,10 +9,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { writeStateFile } from '../../local/state-file';
+import { readStateFile, writeStateFile } from '../../local/state-file';
 import type { Position } from '../../shared/domain/position';
 import type { PnlReport } from '../../shared/domain/pnl-report';
 import { runReport } from '../../scripts/report';
+import { startAlpacaSim } from '../../local/alpaca-sim';
+import { simulatorKeys } from '../../local/mode';
 import { makePosition } from '../helpers/factories';
 import { startTestTable, type TestTable } from '../helpers/dynamo';
 
@@ -165,6 +167,30 @@ describe('npm run report against a seeded table', () => {
     const text = c.out.join('\n');
     expect(text).toContain('read from the local stack (table ');
     expect(text).toContain('Fees          none booked (the pipeline books only');
+  });
+
+  it('shows the unrealized P&L of the positions still open, at the local simulator’s mids', async () => {
+    const sim = await startAlpacaSim({ now: () => NOW });
+    try {
+      const keys = simulatorKeys('main');
+      sim.addAccount(keys.keyId, keys.secretKey);
+      sim.setQuote('GOOGL271217C00340000', { bid: 3.0, ask: 3.2 });
+      const withSim = path.join(dir, 'state-sim.json');
+      writeStateFile(withSim, { ...readStateFile(statePath), simulatorUrl: sim.url });
+      const c = capture();
+      const run = await runReport(['--state', withSim, '--to', '2026-11-25'], c.io, { env: {}, now: NOW });
+      expect(run.exitCode).toBe(0);
+      // live-1: long 3 @ 2.50, mark 3.10 → +180; legacy-open: short 1 @ 4.00 → +90.
+      expect(c.out.join('\n')).toMatch(
+        /^Unrealized +\$270\.00 on 2 open position\(s\) at the mid of their latest quotes \(the local simulator\)$/m,
+      );
+      // Without a quote source: said so, not a silent zero.
+      const none = capture();
+      await runReport(['--state', statePath, '--to', '2026-11-25'], none.io, { env: {}, now: NOW });
+      expect(none.out.join('\n')).toMatch(/^Unrealized +not shown: no quotes/m);
+    } finally {
+      await sim.close();
+    }
   });
 
   it('reads a table named by POSITIONS_TABLE through the SDK’s endpoint variable, as in AWS', async () => {

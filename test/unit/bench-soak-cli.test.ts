@@ -16,8 +16,42 @@ describe('npm run bench', () => {
     expect(benchOutcome([met, info])).toEqual({ exitCode: 0, message: 'every target met (2 figures)' });
     expect(benchOutcome([met, missed, info])).toEqual({
       exitCode: 1,
-      message: '1 target(s) MISSED:\n  sweep ratio: 3.4 (target ≤ 3)',
+      message: '1 cost target(s) MISSED:\n  sweep ratio: 3.4 (target ≤ 3)',
     });
+  });
+
+  it('a missed timing figure (a 6 ms cold-start miss on a shared machine) is reported, not failing', () => {
+    const met = {
+      figure: 'bundle size',
+      value: '220 KB',
+      target: '≤ 400 KB',
+      verdict: 'met',
+      kind: 'cost' as const,
+    };
+    const slow = {
+      figure: 'require()',
+      value: '86 ms',
+      target: '≤ 80 ms',
+      verdict: 'MISSED',
+      kind: 'timing' as const,
+    };
+    const calls = {
+      figure: 'broker calls',
+      value: '2',
+      target: '1',
+      verdict: 'MISSED',
+      kind: 'cost' as const,
+    };
+    expect(benchOutcome([met, slow])).toEqual({
+      exitCode: 0,
+      message:
+        '1 timing target(s) missed (reported, not failing: timings vary on a shared machine):\n' +
+        '  require(): 86 ms (target ≤ 80 ms)\nevery cost target met (2 figures)',
+    });
+    expect(benchOutcome([met, slow, calls]).exitCode).toBe(1);
+    expect(benchOutcome([met, slow, calls]).message).toMatch(
+      /^1 cost target\(s\) MISSED:\n {2}broker calls: 2/,
+    );
   });
 });
 

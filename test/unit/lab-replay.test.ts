@@ -12,7 +12,7 @@ import {
   parseTrades,
   resolveLabPlan,
 } from '../../shared/lab/inputs';
-import { barPath, replayTrade, type LabTrade } from '../../shared/lab/replay';
+import { barPath, planLevels, replayTrade, type LabTrade } from '../../shared/lab/replay';
 import { runLab, summarize } from '../../shared/lab/run-lab';
 import { formatLabTable } from '../../shared/lab/format';
 import { makeExitPlan } from '../helpers/factories';
@@ -304,6 +304,31 @@ describe('lab inputs', () => {
     );
   });
 
+  it("warns when a given entry price is outside its entry bar's range (and replays the trade all the same)", () => {
+    const series = bars([
+      [3.75, 3.81, 3.73, 3.78],
+      [3.78, 3.8, 3.7, 3.72],
+    ]);
+    const run = (entry_price: number | null) =>
+      runLab({
+        account,
+        trades: [trade({ id: 'trade-5', entry_price })],
+        plans: parsePlans({ a: {} }, 'plans.json'),
+        bars: new Map([[SYMBOL, series]]),
+      });
+    const outside = run(3.05);
+    expect(outside.warnings).toEqual([
+      expect.objectContaining({ trade_id: 'trade-5', entry_price: 3.05, bar_low: 3.73, bar_high: 3.81 }),
+    ]);
+    expect(outside.results).toHaveLength(1);
+    expect(formatLabTable(outside)).toMatch(
+      /^warning: trade-5 \w+: entry price 3\.05 is outside its bar's range 3\.73–3\.81 \(bar at /m,
+    );
+    // Inside the range, at its edges, or taken from the bar (no entry_price): no warning.
+    for (const p of [3.73, 3.78, 3.81, null]) expect(run(p).warnings).toEqual([]);
+    expect(run(3.9).warnings).toHaveLength(1);
+  });
+
   it('a trade without bars is reported as skipped, not dropped silently', () => {
     const other = SYMBOL.replace('C00340000', 'P00300000');
     const result = runLab({
@@ -332,6 +357,18 @@ describe('lab inputs', () => {
   });
 });
 
+describe('plan levels drawn on the trade charts', () => {
+  it('the stop is the broker stop level at entry, the target the take-profit price; null when off', () => {
+    const plan = makeExitPlan({ stop_loss_pct: 0.25, take_profit_pct: 0.5 });
+    expect(planLevels('long', 2, plan)).toEqual({ stop_level: 1.5, target_level: 3 });
+    expect(planLevels('short', 2, plan)).toEqual({ stop_level: 2.5, target_level: 1 });
+    expect(planLevels('long', 2, makeExitPlan({ stop_loss_pct: null, take_profit_pct: null }))).toEqual({
+      stop_level: null,
+      target_level: null,
+    });
+  });
+});
+
 describe('lab totals', () => {
   const result = (id: string, steps: Array<[string, number, string]>) => ({
     trade_id: id,
@@ -342,6 +379,8 @@ describe('lab totals', () => {
     entry_price: 2,
     qty: 1,
     hold_minutes: 30,
+    stop_level: 1,
+    target_level: 4,
     pnl: steps.reduce((a, [, pnl]) => a + pnl, 0),
     steps: steps.map(([time, pnl, reason]) => ({
       option_symbol: SYMBOL,
@@ -377,7 +416,7 @@ describe('lab totals', () => {
       avg_hold_minutes: 30,
       exits_by_reason: { take_profit: 1, partial_exit: 1, trailing_stop: 1, stop_loss: 1 },
     });
-    const table = formatLabTable({ plans: [s], results: [], skipped: [], fill: 'next_open' });
+    const table = formatLabTable({ plans: [s], results: [], skipped: [], warnings: [], fill: 'next_open' });
     expect(table.split('\n')[1].split(/ {2,}/)).toEqual([
       'p',
       '3',

@@ -73,6 +73,20 @@ describe('sampleRecommendations', () => {
     expect(new Set(samples.map((s) => s.recommendation_id)).size).toBe(50);
   });
 
+  it("carries no exit_plan by default (the account's plan applies); random plans only with randomPlans", () => {
+    const plain = sampleRecommendations(10, { seed: 4, now: NOW });
+    expect(plain.every((s) => !('exit_plan' in s))).toBe(true);
+    const random = sampleRecommendations(10, { seed: 4, now: NOW, randomPlans: true });
+    for (const s of random) {
+      expect(s.exit_plan).toEqual({
+        stop_loss_pct: expect.any(Number),
+        take_profit_pct: expect.any(Number),
+        trailing_stop_pct: s.exit_plan && (s.exit_plan as { trailing_stop_pct: unknown }).trailing_stop_pct,
+      });
+      expect(validateMessage({ source: 's', body: JSON.stringify(s) }, NOW)).toBeNull();
+    }
+  });
+
   it('is deterministic for a seed', () => {
     expect(sampleRecommendations(5, { seed: 9, now: NOW })).toEqual(
       sampleRecommendations(5, { seed: 9, now: NOW }),
@@ -121,6 +135,7 @@ describe('inject arguments', () => {
     [['--plain', '--sample', '1'], '--type, --min-days and --plain go with --list-contracts'],
     [['--list-contracts', '--type', 'straddle'], '--type needs call or put'],
     [['--rejections', '--sample', '2'], '--rejections only lists'],
+    [['--random-plans', 'recs.json'], '--random-plans goes with --sample N'],
     [[], 'nothing to send'],
   ])('refuses %j with a usage error (exit 2)', async (argv, message) => {
     const r = await run(argv);

@@ -1,7 +1,7 @@
 /** The live view's text, from plain values. */
 import { resolveExitPlan } from '../../shared/domain/exit-plan';
 import { describeRules, positionRow } from '../../local/view-data';
-import { renderView, switchState } from '../../local/view';
+import { LiveViewLoop, renderView, switchState } from '../../local/view';
 import { makePosition as position } from '../helpers/factories';
 
 describe('positionRow', () => {
@@ -165,5 +165,131 @@ describe('switchState', () => {
       'DISABLED (no new openings): halt',
     );
     expect(switchState({ trading_enabled: false, flatten: true })).toMatch(/^FLATTENING/);
+  });
+});
+
+describe('the view in an 80×24 terminal', () => {
+  const header = {
+    broker: 'simulator' as const,
+    simulatorUrl: 'http://127.0.0.1:43125',
+    seed: 20261124,
+    sweepSeconds: 5,
+    logPath: '.local/ops-pipeline.log',
+    now: new Date('2026-11-24T15:00:00Z'),
+  };
+  const row = (i: number) => ({
+    id: `pos-${i}-0123456789abcdef`,
+    symbol: 'GOOGL271217C00340000',
+    side: 'long' as const,
+    qty: 2,
+    entry: 2,
+    mark: 2.5,
+    pnl: 100 + i,
+    state: i === 0 ? 'closed: trailing_stop' : 'open',
+    rules: 'SL 25% TRAIL 20% @2.40 PX +80%:25% BE +10% MAX 390m EXP-1d',
+    atBroker: 'stop 1.60 x2',
+  });
+  const account = (name: string, positions: number) => ({
+    name,
+    queue: { visible: 0, inFlight: 0 },
+    dlq: 0,
+    positions: Array.from({ length: positions }, (_, i) => row(i)),
+    orders: [
+      {
+        time: '2026-11-24T14:59:00.000Z',
+        side: 'sell',
+        qty: 2,
+        symbol: 'GOOGL271217C00340000',
+        intent: '—',
+        status: 'filled',
+        clientOrderId: 'ops-main-x1-pos-1-0123456789abcdef',
+        type: 'market',
+      },
+    ],
+    rejections: [],
+    rejectionsTotal: 0,
+    control: null,
+    sweeps: { runs: 7, failures: 0, throttled: 0, lastDurationMs: 12, lastError: null },
+    openOrder: { invocations: 2, records: 3, failed: 1 },
+    underlyings: [{ ticker: 'GOOGL', price: 181.37 }],
+  });
+
+  it('fits the width and height: nothing silently cut, the hidden columns named in a footer', () => {
+    const text = renderView(header, [account('main', 3)], { columns: 80, rows: 24 });
+    const lines = text.split('\n');
+    for (const l of lines) expect([l, l.length <= 80]).toEqual([l, true]);
+    expect(lines.length).toBeLessThanOrEqual(24);
+    // The header is wrapped, not cut: every part of it is there.
+    for (const part of ['ops-pipeline local mode', 'sweep every 5 s', '2026-11-24T15:00:00Z', 'Ctrl-C stops'])
+      expect(text).toContain(part);
+    // The columns a trader needs stay: P&L, state, rules (cut with … when long).
+    const titles = lines
+      .find((l) => /^\s+SYMBOL\s/.test(l))!
+      .trim()
+      .split(/ {2,}/);
+    expect(titles).toEqual(
+      expect.arrayContaining(['SYMBOL', 'QTY', 'MARK', 'P&L $', 'STATE', 'ACTIVE RULES']),
+    );
+    expect(text).toMatch(/GOOGL271217C00340000 +2 +2\.50 +101\.00 +open +SL 25% .*/);
+    expect(text).toMatch(/\n… hidden \(narrow terminal\): STOP AT BROKER · POSITION · ENTRY · SIDE/);
+    expect(text).toMatch(/enlarge the terminal$/);
+    // The underlying's price.
+    expect(text).toContain('underlying GOOGL 181.37');
+  });
+
+  it('too many lines for 24 rows: the rest are counted in the footer', () => {
+    const text = renderView(header, [account('main', 10), account('tiny', 10)], { columns: 80, rows: 24 });
+    const lines = text.split('\n');
+    expect(lines).toHaveLength(24);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+    const foot = lines.findIndex((l) => l.startsWith('… hidden (narrow terminal): '));
+    expect(foot).toBeGreaterThan(10);
+    expect(lines.slice(foot).join('\n')).toMatch(/ · \d+ more line\(s\) below · enlarge the terminal$/);
+  });
+
+  it('a wide terminal shows every column; no size (docs, a pipe) is the full view', () => {
+    const wide = renderView(header, [account('main', 3)], { columns: 200, rows: 60 });
+    expect(wide).not.toMatch(/hidden/);
+    expect(wide).toMatch(/STOP AT BROKER/);
+    expect(renderView(header, [account('main', 3)])).toMatch(/POSITION +SYMBOL/);
+  });
+
+  it('marks itself stale when its reads stop completing, with its clock still running (no timers: the test is the clock)', async () => {
+    const frames: string[] = [];
+    let release: (() => void) | null = null;
+    let reads = 0;
+    const read = (now: Date) => {
+      reads++;
+      const r = { header: { ...header, now }, accounts: [account('main', 1)] };
+      // The first read answers at once; the second hangs (the local SQS paused) until released.
+      if (reads !== 2) return Promise.resolve(r);
+      return new Promise<typeof r>((resolve) => {
+        release = () => resolve(r);
+      });
+    };
+    const loop = new LiveViewLoop(
+      read,
+      (t) => frames.push(t),
+      () => ({ columns: 80, rows: 24 }),
+    );
+    const at = (s: number) => new Date(Date.parse('2026-11-24T15:00:00Z') + s * 1000);
+    await loop.tick(at(0));
+    expect(frames.at(-1)).toContain('15:00:00Z');
+    expect(frames.at(-1)).not.toContain('STALE');
+    void loop.tick(at(1)); // the read that hangs
+    void loop.tick(at(3));
+    expect(frames.at(-1)).toContain('15:00:03Z');
+    expect(frames.at(-1)).not.toContain('STALE');
+    void loop.tick(at(20));
+    expect(reads).toBe(2); // no second read piled on the hanging one
+    const stale = frames.at(-1)!;
+    expect(stale).toContain('15:00:20Z');
+    expect(stale).toMatch(/STALE: nothing read for 20 s \(last at 15:00:00Z\)/);
+    for (const l of stale.split('\n')) expect(l.length).toBeLessThanOrEqual(80);
+    release!();
+    await loop.tick(at(21));
+    await loop.tick(at(22));
+    expect(frames.at(-1)).not.toContain('STALE');
+    expect(frames.at(-1)).toContain('15:00:22Z');
   });
 });
