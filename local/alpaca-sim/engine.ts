@@ -33,7 +33,13 @@ export interface SimOrder {
   readonly symbol: string;
   readonly assetId: string;
   readonly assetClass: 'us_option' | 'us_equity';
+  /** Contracts or shares (0 for a notional order, shown as `qty: null`). */
   readonly qty: number;
+  /**
+   * Dollars of a notional order (placed by hand on the dashboard; `qty: null` in the REST shape, as in
+   * Alpaca's sample order object, fixture `alpaca-py-close-position-notional-order`), else null.
+   */
+  readonly notional: number | null;
   filledQty: number;
   /** Sum of fill qty x price (per share), to compute `filled_avg_price`. */
   filledValue: number;
@@ -325,6 +331,7 @@ function newOrder(
     assetId: market.assetId(o.symbol),
     assetClass: o.isOption ? 'us_option' : 'us_equity',
     qty: o.terms.qty,
+    notional: null,
     filledQty: 0,
     filledValue: 0,
     side: o.side,
@@ -348,6 +355,31 @@ function newOrder(
   };
   account.usedClientOrderIds.add(o.clientOrderId);
   account.orders.push(order);
+  return order;
+}
+
+/**
+ * A notional order as a person places it on the dashboard (`qty: null`, `notional` dollars; fixture
+ * `alpaca-py-close-position-notional-order`, AO "Behaviour the simulator must copy": "Real accounts can hold
+ * orders with `qty: null`"). It rests (status `accepted`) until cancelled: the simulator never fills it.
+ */
+export function addNotionalOrder(
+  account: SimAccount,
+  market: SimMarket,
+  o: { symbol: string; notional: number; side: 'buy' | 'sell'; now: Date },
+): SimOrder {
+  const order = newOrder(account, market, {
+    clientOrderId: crypto.randomUUID(),
+    symbol: o.symbol,
+    isOption: parseOcc(o.symbol) !== null,
+    side: o.side,
+    terms: { type: 'market', timeInForce: 'day', qty: 0, limitPrice: null, stopPrice: null },
+    positionIntent: o.side === 'buy' ? 'buy_to_open' : 'sell_to_close',
+    intentSpecified: false,
+    replaces: null,
+    now: o.now,
+  });
+  (order as { notional: number | null }).notional = o.notional;
   return order;
 }
 
@@ -566,8 +598,8 @@ export function orderJson(o: SimOrder): Record<string, unknown> {
     asset_id: o.assetId,
     symbol: o.symbol,
     asset_class: o.assetClass,
-    notional: null,
-    qty: String(o.qty),
+    notional: o.notional === null ? null : String(o.notional),
+    qty: o.notional === null ? String(o.qty) : null,
     filled_qty: String(o.filledQty),
     filled_avg_price: o.filledQty > 0 ? num(o.filledValue / o.filledQty) : null,
     order_class: 'simple',

@@ -12,6 +12,7 @@ import {
   SimHttpError,
   accountJson,
   acceptOrder,
+  addNotionalOrder,
   applyFill,
   endOrder,
   evaluateStop,
@@ -147,6 +148,14 @@ export interface AlpacaSim {
   /** Fills `qty` (default: the rest) at `price` (default: limit price, else ask/bid). Partial fills allowed. */
   fillOrder(orderId: string, opts?: { qty?: number; price?: number }): Record<string, unknown>;
   cancelOrder(orderId: string): void;
+  /**
+   * A notional order placed by hand (`qty: null`, `notional` dollars), resting until cancelled; returns
+   * its REST shape. Real accounts can hold them (Alpaca's sample order object).
+   */
+  addNotionalOrder(
+    keyId: string,
+    o: { symbol: string; notional: number; side?: 'buy' | 'sell' },
+  ): Record<string, unknown>;
   expireOrder(orderId: string): void;
   rejectOrder(orderId: string): void;
   /**
@@ -350,6 +359,19 @@ class AlpacaSimServer implements AlpacaSim {
     endOrder(this.findOrder(orderId).order, 'canceled', this.now());
   }
 
+  addNotionalOrder(
+    keyId: string,
+    o: { symbol: string; notional: number; side?: 'buy' | 'sell' },
+  ): Record<string, unknown> {
+    const order = addNotionalOrder(this.account(keyId), this.market, {
+      symbol: o.symbol,
+      notional: o.notional,
+      side: o.side ?? 'buy',
+      now: this.now(),
+    });
+    return orderJson(order);
+  }
+
   expireOrder(orderId: string): void {
     endOrder(this.findOrder(orderId).order, 'expired', this.now());
   }
@@ -501,6 +523,7 @@ class AlpacaSimServer implements AlpacaSim {
 
   private tryFill(account: SimAccount, order: SimOrder): void {
     if (this.fillMode !== 'immediate' || !this.marketOpen || !isOpenOrder(order)) return;
+    if (order.notional !== null) return; // a notional order rests until cancelled (see addNotionalOrder)
     const price = marketablePrice(order, this.market);
     if (price === null) return;
     applyFill(account, this.market, order, order.qty - order.filledQty, price, this.now());

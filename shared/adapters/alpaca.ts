@@ -17,6 +17,7 @@ import type {
   OptionQuote,
   OrderReplacement,
 } from '../ports';
+import { unreadableOf, withUnreadable, type Listing, type UnreadableEntry } from '../domain/broker-types';
 import { DEFAULT_RETRY_POLICY, withRetries, type CallSpec, type RetryPolicy } from './alpaca-retry';
 import type { BrokerRateLimiter } from './rate-limiter';
 import { listOptionActivities } from './alpaca-activities';
@@ -29,6 +30,7 @@ import {
   optionalNumber,
   requiredNumber,
   toBrokerOrder,
+  toBrokerOrders,
   toBrokerPosition,
   toOptionQuote,
 } from './alpaca-mapping';
@@ -221,12 +223,16 @@ export class AlpacaAdapter implements Broker, MarketData {
     return toBrokerOrder(placed);
   }
 
-  /** `GET /v2/orders?status=open` (up to 500, oldest first). */
-  async listOpenOrders(): Promise<BrokerOrder[]> {
+  /**
+   * `GET /v2/orders?status=open` (up to 500, oldest first). An order that cannot be read (a notional
+   * order placed by hand, `qty: null`) is left out and named in the listing's `unreadable`
+   * (`unreadableOf`): the sweep alerts `unreadable_order` for it; it never fails the listing.
+   */
+  async listOpenOrders(): Promise<Listing<BrokerOrder>> {
     const list = await this.call({ method: 'GET', path: '/v2/orders' }, () =>
       this.orders.getAllOrders({ status: 'open', limit: 500, direction: 'asc' }),
     );
-    return list.map(toBrokerOrder);
+    return toBrokerOrders(list);
   }
 
   /**
@@ -235,8 +241,9 @@ export class AlpacaAdapter implements Broker, MarketData {
    * milliseconds, so orders sharing that instant are read again and deduplicated by id). At most
    * {@link MAX_CLOSED_ORDER_PAGES} pages; orders past them are absent (callers fall back to per-order lookups).
    */
-  async listClosedOrders(afterIso: string): Promise<BrokerOrder[]> {
+  async listClosedOrders(afterIso: string): Promise<Listing<BrokerOrder>> {
     const out: BrokerOrder[] = [];
+    const unreadable: UnreadableEntry[] = [];
     const seen = new Set<string>();
     let after = new Date(afterIso).toISOString();
     for (let page = 0; page < MAX_CLOSED_ORDER_PAGES; page++) {
@@ -244,22 +251,33 @@ export class AlpacaAdapter implements Broker, MarketData {
         this.orders.getAllOrders({ status: 'closed', after, direction: 'asc', limit: CLOSED_ORDER_PAGE }),
       );
       let added = 0;
-      for (const o of list.map(toBrokerOrder)) {
+      const read = toBrokerOrders(list);
+      for (const o of read) {
         if (seen.has(o.id)) continue;
         seen.add(o.id);
         out.push(o);
         added++;
       }
-      const last = list.length ? toBrokerOrder(list[list.length - 1]).created_at : '';
+      for (const u of unreadableOf(read)) {
+        if (seen.has(u.id)) continue;
+        seen.add(u.id);
+        unreadable.push(u);
+        added++;
+      }
+      // The page's last order, read or not, says where the next page starts.
+      const last = list.length ? (isoOrNull(list[list.length - 1].createdAt) ?? '') : '';
       if (list.length < CLOSED_ORDER_PAGE || added === 0 || !last) break;
       const next = new Date(Date.parse(last) - 1).toISOString();
       if (next <= after) break; // a full page within one millisecond: no way forward
       after = next;
     }
-    return out;
+    return withUnreadable(out, unreadable);
   }
 
-  /** `GET /v2/account/activities` (OPASN, OPEXC, OPEXP, FEE), paged: see `alpaca-activities.ts`. */
+  /**
+   * `GET /v2/account/activities` (OPASN, OPEXC, OPEXP, FEE), paged: see `alpaca-activities.ts`. An entry
+   * of another type (the filter should have excluded it) is skipped and counted (`skippedOf`).
+   */
   listActivities(afterIso: string): Promise<BrokerActivity[]> {
     return listOptionActivities(afterIso, (q) =>
       this.call({ method: 'GET', path: '/v2/account/activities' }, () =>
