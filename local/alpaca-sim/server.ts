@@ -894,6 +894,7 @@ class AlpacaSimServer implements AlpacaSim {
   }
 
   private snapshots(q: URLSearchParams): Record<string, unknown> {
+    checkFeed(q);
     const raw = q.get('symbols');
     if (!raw) throw new SimHttpError(400, ALPACA_CODES.invalidInput, 'missing symbols');
     const symbols = [
@@ -920,6 +921,7 @@ class AlpacaSimServer implements AlpacaSim {
   }
 
   private chain(underlying: string, q: URLSearchParams): Record<string, unknown> {
+    checkFeed(q);
     const symbols = new Set(this.filteredContracts(q, [underlying]).map((c) => c.symbol));
     // Quoted OCC symbols of this underlying that were never registered as contracts are part of the chain too.
     const type = q.get('type');
@@ -945,6 +947,7 @@ class AlpacaSimServer implements AlpacaSim {
   }
 
   private latestQuotes(q: URLSearchParams): Record<string, unknown> {
+    checkFeed(q);
     const symbols = (q.get('symbols') ?? '').split(',').filter(Boolean);
     const quotes: Record<string, unknown> = {};
     for (const s of symbols) {
@@ -961,6 +964,18 @@ class AlpacaSimServer implements AlpacaSim {
       if (t) trades[s] = { c: ['@'], i: 1, p: t.price, s: t.size, t: t.time, x: 'V', z: 'C' };
     }
     return { trades };
+  }
+}
+
+/**
+ * The option data `feed` parameter: `opra` or `indicative` (AO "Market data feed": the snapshot and quote
+ * endpoints take it; without it Alpaca picks by subscription). Anything else: 400 (text: sim). Both feeds
+ * answer the simulator's one market.
+ */
+function checkFeed(q: URLSearchParams): void {
+  const feed = q.get('feed');
+  if (feed !== null && feed !== 'opra' && feed !== 'indicative') {
+    throw new SimHttpError(400, ALPACA_CODES.invalidInput, `invalid feed: ${feed}`);
   }
 }
 

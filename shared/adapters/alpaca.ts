@@ -6,6 +6,7 @@
  */
 import { marketData, trading } from '@alpacahq/alpaca-trade-api/rest';
 import type { OrderRequest } from '../domain/orders';
+import type { OptionFeed } from '../domain/account-config';
 import type {
   Broker,
   BrokerAccount,
@@ -64,6 +65,11 @@ export interface AlpacaAdapterOptions {
    * rate-limit headers are reported to it. @default none
    */
   readonly rateLimiter?: BrokerRateLimiter;
+  /**
+   * The option quote feed sent as `feed` on every option quote read (snapshots and chain): the account's
+   * `market_data.feed`. @default 'indicative' (Alpaca's own default without an OPRA subscription)
+   */
+  readonly optionFeed?: OptionFeed;
 }
 
 /** Max symbols Alpaca accepts in one snapshots call. */
@@ -87,6 +93,7 @@ export class AlpacaAdapter implements Broker, MarketData {
   private readonly stocks: marketData.StockApi;
   private readonly policy: RetryPolicy;
   private readonly rateLimiter?: BrokerRateLimiter;
+  private readonly feed: OptionFeed;
 
   constructor(opts: AlpacaAdapterOptions) {
     const shared = {
@@ -114,6 +121,7 @@ export class AlpacaAdapter implements Broker, MarketData {
     this.options = new marketData.OptionApi(dataConfig);
     this.stocks = new marketData.StockApi(dataConfig);
     this.rateLimiter = opts.rateLimiter;
+    this.feed = opts.optionFeed ?? 'indicative';
     this.policy = {
       ...DEFAULT_RETRY_POLICY,
       ...opts.retryPolicy,
@@ -305,7 +313,7 @@ export class AlpacaAdapter implements Broker, MarketData {
   }
 
   /**
-   * Latest quotes from `GET /v1beta1/options/snapshots`, in concurrent chunks of ≤ 100 symbols, each
+   * Latest quotes from `GET /v1beta1/options/snapshots` (`feed` = the account's feed), in concurrent chunks of ≤ 100 symbols, each
    * following `next_page_token`. Symbols without a quote are absent from the map.
    */
   async getOptionQuotes(symbols: readonly string[]): Promise<Map<string, OptionQuote>> {
@@ -317,7 +325,7 @@ export class AlpacaAdapter implements Broker, MarketData {
     const pages = await Promise.all(
       chunks.map((chunk) =>
         this.collectSnapshots('/v1beta1/options/snapshots', (pageToken) =>
-          this.options.optionSnapshotsRaw({ symbols: chunk.join(','), pageToken }),
+          this.options.optionSnapshotsRaw({ symbols: chunk.join(','), feed: this.feed, pageToken }),
         ),
       ),
     );
@@ -340,6 +348,7 @@ export class AlpacaAdapter implements Broker, MarketData {
     const snaps = await this.collectSnapshots('/v1beta1/options/snapshots/{underlying}', (pageToken) =>
       this.options.optionChainRaw({
         underlyingSymbol: underlying,
+        feed: this.feed,
         type: filters.type,
         strikePriceGte: filters.strikePriceGte,
         strikePriceLte: filters.strikePriceLte,
