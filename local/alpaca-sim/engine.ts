@@ -23,7 +23,16 @@ export { ALPACA_CODES, SimHttpError } from './order-terms';
 
 export type PositionIntent = 'buy_to_open' | 'buy_to_close' | 'sell_to_open' | 'sell_to_close';
 
-const OPEN_STATUSES = new Set(['new', 'accepted', 'pending_new', 'partially_filled']);
+// `pending_cancel` / `pending_replace`: asked to end, still working (can fill) until the broker settles it
+// (AO "Behaviour the simulator must copy").
+const OPEN_STATUSES = new Set([
+  'new',
+  'accepted',
+  'pending_new',
+  'partially_filled',
+  'pending_cancel',
+  'pending_replace',
+]);
 
 /** An order as the simulator stores it (numbers as numbers; `toJson` renders Alpaca's strings). */
 export interface SimOrder {
@@ -133,16 +142,21 @@ export function newAccount(keyId: string, secret: string, opts: SimAccountOption
   };
 }
 
+/** The open closing orders of a symbol that reserve its qty, optionally leaving one order out. */
+export function holdingOrders(account: SimAccount, symbol: string, exceptId?: string): SimOrder[] {
+  return account.orders.filter(
+    (o) =>
+      o.id !== exceptId &&
+      o.symbol === symbol &&
+      isOpenOrder(o) &&
+      o.positionIntent.endsWith('_to_close') &&
+      o.qty - o.filledQty > 0,
+  );
+}
+
 /** Qty of a symbol reserved by open closing orders (`held_for_orders`), optionally leaving one order out. */
 export function heldForOrders(account: SimAccount, symbol: string, exceptId?: string): number {
-  let held = 0;
-  for (const o of account.orders) {
-    if (o.id === exceptId) continue;
-    if (o.symbol === symbol && isOpenOrder(o) && o.positionIntent.endsWith('_to_close')) {
-      held += o.qty - o.filledQty;
-    }
-  }
-  return held;
+  return holdingOrders(account, symbol, exceptId).reduce((n, o) => n + o.qty - o.filledQty, 0);
 }
 
 /** What Alpaca infers from the CURRENT position only (never from pending orders). */
@@ -171,7 +185,10 @@ function clientOrderIdOf(account: SimAccount, raw: unknown): string {
   }
   const cid = raw ?? crypto.randomUUID();
   if (cid.length > 128) throw invalid('client_order_id must be no more than 128 characters');
-  if (account.usedClientOrderIds.has(cid)) throw invalid('client_order_id must be unique');
+  // Code 42210000 (fixture user-422-client-order-id-unique-42210000; 40010001 has also been measured).
+  if (account.usedClientOrderIds.has(cid)) {
+    throw new SimHttpError(422, ALPACA_CODES.unprocessable, 'client_order_id must be unique');
+  }
   return cid;
 }
 
@@ -204,6 +221,12 @@ export function acceptOrder(
   if (side !== 'buy' && side !== 'sell') throw invalid('side must be buy or sell');
   const terms = parseTerms(b, isOption);
   const clientOrderId = clientOrderIdOf(account, b.client_order_id);
+  // An expired contract is a real asset, only inactive (checkExpiry answers that).
+  const expired = occ !== null && occ.expiry < newYorkClock(ctx.now).date;
+  if (!expired && !market.knows(symbol) && !account.positions.has(symbol)) {
+    // Fixture user-422-asset-not-found (paper probe): 422 42210000 `asset "ZZZZ" not found`.
+    throw new SimHttpError(422, ALPACA_CODES.unprocessable, `asset "${symbol}" not found`);
+  }
 
   if (account.status !== 'ACTIVE' || account.tradingBlocked) {
     throw new SimHttpError(403, ALPACA_CODES.forbidden, 'account is not authorized to trade');
@@ -246,6 +269,8 @@ export function acceptOrder(
     replaces: null,
     now: ctx.now,
   });
+  // An options POST answers `pending_new` (fixture docs-postorder-Options); equity orders `accepted`.
+  if (isOption) order.status = 'pending_new';
   return order;
 }
 
@@ -283,12 +308,22 @@ function checkFunds(
   if (o.intent.endsWith('_to_close')) {
     // A close may never go through zero: asking for more than is available is refused, not flipped.
     const held = Math.abs(account.positions.get(o.symbol)?.qty ?? 0);
-    const available = Math.max(0, held - heldForOrders(account, o.symbol, o.exceptId));
+    const holding = heldForOrders(account, o.symbol, o.exceptId);
+    const available = Math.max(0, held - holding);
     if (qty > available) {
+      // The body carries what holds the qty (fixtures alpaca-py-close-all-SQQQ-403,
+      // forum-403-insufficient-qty-options-mleg): numbers as strings, the holding orders' ids.
       throw new SimHttpError(
         403,
         ALPACA_CODES.forbidden,
         `insufficient qty available for order (requested: ${qty}, available: ${available})`,
+        {
+          available: String(available),
+          existing_qty: String(held),
+          held_for_orders: String(holding),
+          related_orders: holdingOrders(account, o.symbol, o.exceptId).map((x) => x.id),
+          symbol: o.symbol,
+        },
       );
     }
   }

@@ -19,6 +19,7 @@ import {
   isOpenOrder,
   marketablePrice,
   newAccount,
+  notOpenError,
   orderJson,
   positionJson,
   replaceOrder,
@@ -76,7 +77,16 @@ export interface AlpacaSimOptions {
   readonly autoCreateAccounts?: boolean | SimAccountOptions;
   /** Seed of the PRNG `stepMarket()` uses when given none. @default 1 */
   readonly seed?: number;
+  /**
+   * How `DELETE /v2/orders/{id}` ends a working order while the market is open: `immediate` (canceled at
+   * once) or `pending` (`pending_cancel`, still able to fill, until the next price move, `tick()` or
+   * `settleCancels()`), as Alpaca does. @default 'immediate'
+   */
+  readonly cancelMode?: CancelMode;
 }
+
+/** See {@link AlpacaSimOptions.cancelMode}. */
+export type CancelMode = 'immediate' | 'pending';
 
 /** A fault to inject. Matching requests get the fault instead of (or after) the normal handling. */
 export interface SimFault {
@@ -140,6 +150,10 @@ export interface AlpacaSim {
   addChain(input: SimChainInput): SimContract[];
   setMarketOpen(open: boolean): void;
   setFillMode(mode: FillMode): void;
+  /** See {@link AlpacaSimOptions.cancelMode}. */
+  setCancelMode(mode: CancelMode): void;
+  /** Ends every `pending_cancel` order (`canceled`): the broker settling the cancels it accepted. */
+  settleCancels(): void;
   setLatency(ms: number): void;
   setRateLimit(perMinute: number | null): void;
   /** Caps every market-data page (snapshots, chain) at `n` items so clients must follow next_page_token. */
@@ -247,8 +261,10 @@ class AlpacaSimServer implements AlpacaSim {
   private readonly rng: () => number;
   private walk: NodeJS.Timeout | null = null;
   private dataPageSize: number | null = null;
+  private cancelMode: CancelMode;
 
   constructor(private readonly opts: AlpacaSimOptions) {
+    this.cancelMode = opts.cancelMode ?? 'immediate';
     this.now = opts.now ?? (() => new Date());
     this.market = new SimMarket(this.now);
     this.latencyMs = opts.latencyMs ?? 0;
@@ -331,6 +347,17 @@ class AlpacaSimServer implements AlpacaSim {
   setFillMode(mode: FillMode): void {
     this.fillMode = mode;
     this.processFills();
+  }
+
+  setCancelMode(mode: CancelMode): void {
+    this.cancelMode = mode;
+  }
+
+  settleCancels(): void {
+    const now = this.now();
+    for (const a of this.accounts.values()) {
+      for (const o of a.orders) if (o.status === 'pending_cancel') endOrder(o, 'canceled', now);
+    }
   }
 
   setLatency(ms: number): void {
@@ -464,6 +491,7 @@ class AlpacaSimServer implements AlpacaSim {
     this.market.trades.clear();
     this.market.contracts.clear();
     this.market.stockPrices.clear();
+    this.market.tradeLog.clear();
   }
 
   stepMarket(rng?: () => number, volatility?: number): void {
@@ -519,6 +547,8 @@ class AlpacaSimServer implements AlpacaSim {
         this.tryFill(account, order);
       }
     }
+    // A cancel accepted before this move settles after it: what filled meanwhile stands.
+    this.settleCancels();
   }
 
   private tryFill(account: SimAccount, order: SimOrder): void {
@@ -631,7 +661,6 @@ class AlpacaSimServer implements AlpacaSim {
 
     if (this.latencyMs > 0) await this.sleep(this.latencyMs);
 
-    const isData = path.startsWith('/v1beta1/') || path.startsWith('/v2/stocks/');
     const secret = req.headers['apca-api-secret-key'];
     if (!keyId || typeof secret !== 'string' || !secret) {
       send(401, { code: ALPACA_CODES.unauthorized, message: 'request is not authorized' });
@@ -644,8 +673,9 @@ class AlpacaSimServer implements AlpacaSim {
       account = this.accounts.get(keyId)!;
     }
     if (!account || account.secret !== secret) {
-      if (isData) send(401, { message: 'unauthorized.' });
-      else send(403, { message: 'forbidden.' });
+      // A wrong key or secret: 401 `unauthorized.` without a code, on trading and data paths alike
+      // (fixture user-401-wrong-secret, a paper probe on GET /v2/account).
+      send(401, { message: 'unauthorized.' });
       return;
     }
 
@@ -678,7 +708,7 @@ class AlpacaSimServer implements AlpacaSim {
         : this.route(account, method, path, url.searchParams, body);
     } catch (err) {
       if (!(err instanceof SimHttpError)) throw err;
-      routed = { status: err.status, body: { code: err.code, message: err.message } };
+      routed = { status: err.status, body: { ...err.extra, code: err.code, message: err.message } };
     }
 
     if (fault?.lostReply) {
@@ -746,10 +776,7 @@ class AlpacaSimServer implements AlpacaSim {
       const o = a.orders.find((x) => x.id === r![1]);
       if (!o) throw notFound('order not found');
       if (method === 'GET') return ok(orderJson(o));
-      if (method === 'DELETE') {
-        endOrder(o, 'canceled', now);
-        return { status: 204 };
-      }
+      if (method === 'DELETE') return this.cancel(o);
       if (method === 'PATCH') return { status: 200, body: this.replace(a, o, body) };
     }
     if ((r = m(/^\/v2\/positions\/([^/]+)$/))) {
@@ -778,6 +805,25 @@ class AlpacaSimServer implements AlpacaSim {
     throw notFound(`endpoint not found: ${method} ${path}`);
   }
 
+  /**
+   * `DELETE /v2/orders/{id}`: 204 when the cancel is accepted. A repeat cancel of an order already
+   * `canceled` answers 200 with no body (fixture user-repeat-cancel-of-canceled-order, measured with the
+   * market shut); any other ended order 422 (fixture user-422-cancel-of-filled-order). With
+   * `cancelMode: 'pending'` and the market open, the order sits in `pending_cancel` (still working: it can
+   * fill) until the next price move, `tick()` or `settleCancels()` ends it (AO "Behaviour the simulator must
+   * copy"); a cancel of a `pending_cancel` order is accepted again (204).
+   */
+  private cancel(o: SimOrder): Routed {
+    if (o.status === 'canceled') return { status: 200 };
+    if (o.status === 'pending_cancel') return { status: 204 };
+    if (!isOpenOrder(o)) throw notOpenError(o);
+    if (this.cancelMode === 'pending' && this.marketOpen) {
+      o.status = 'pending_cancel';
+      o.updatedAt = this.now().toISOString();
+    } else endOrder(o, 'canceled', this.now());
+    return { status: 204 };
+  }
+
   private submit(a: SimAccount, body: unknown): Record<string, unknown> {
     const order = acceptOrder(a, this.market, body, { now: this.now(), marketOpen: this.marketOpen });
     return this.afterAccept(a, order);
@@ -795,7 +841,9 @@ class AlpacaSimServer implements AlpacaSim {
       evaluateStop(order, this.market, this.now());
       this.tryFill(a, order);
     }
-    if (isOpenOrder(order) && order.status === 'accepted') order.status = 'new';
+    if (isOpenOrder(order) && (order.status === 'accepted' || order.status === 'pending_new')) {
+      order.status = 'new';
+    }
     return answer;
   }
 
