@@ -64,6 +64,8 @@ export interface SimOrder {
   replacedBy: string | null;
   /** The id of the order this one replaced. */
   readonly replaces: string | null;
+  /** `pending_replace` only: the filled qty when the replace was accepted (a fill after it wins). */
+  filledAtReplace?: number;
   /** As the broker saw it: specified, or inferred from the position when omitted. */
   readonly positionIntent: PositionIntent;
   /** Whether the client sent `position_intent` (the request log has the raw body too). */
@@ -105,6 +107,8 @@ export interface SimAccount extends SimAccountSettings {
   readonly positions: Map<string, SimPosition>;
   /** Non-trade activities (assignment, exercise, expiry, fees), oldest first. */
   readonly activities: SimActivity[];
+  /** Regulatory fees accrued today by sub type (dollars), charged once at the close (`expireDayOrders`). */
+  readonly accruedFees: Map<string, number>;
 }
 
 /** Options of `addAccount`. Money in dollars. */
@@ -139,6 +143,7 @@ export function newAccount(keyId: string, secret: string, opts: SimAccountOption
     usedClientOrderIds: new Set(),
     positions: new Map(),
     activities: [],
+    accruedFees: new Map(),
   };
 }
 
@@ -437,9 +442,12 @@ export function replaceOrder(
   old: SimOrder,
   body: unknown,
   ctx: OrderContext,
+  mode: 'immediate' | 'old_may_fill' = 'immediate',
 ): SimOrder {
   const b = asObject(body);
-  if (!isOpenOrder(old)) throw notOpenError(old);
+  if (!isOpenOrder(old) || old.status === 'pending_replace' || old.status === 'pending_cancel') {
+    throw notOpenError(old);
+  }
   if (!REPLACE_FIELDS.some((f) => b[f] !== undefined && b[f] !== null)) {
     throw invalid(`a replace needs at least one of ${REPLACE_FIELDS.join(', ')}`);
   }
@@ -481,10 +489,16 @@ export function replaceOrder(
     now: ctx.now,
   });
   const ts = ctx.now.toISOString();
-  old.status = 'replaced';
-  old.replacedAt = ts;
   old.replacedBy = order.id;
   old.updatedAt = ts;
+  if (mode === 'old_may_fill') {
+    // The old order works on until the broker settles the replace; the new one waits (server.ts).
+    old.status = 'pending_replace';
+    old.filledAtReplace = old.filledQty;
+    return order;
+  }
+  old.status = 'replaced';
+  old.replacedAt = ts;
   return order;
 }
 

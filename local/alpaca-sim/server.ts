@@ -5,8 +5,16 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { activityJson, listActivities, expireOption, optionEvent, settleExpiries } from './activities';
-import { calendarV3, clockV3, legacyCalendar, legacyClock, newYorkClock } from './clock';
+import {
+  activityJson,
+  addActivity,
+  listActivities,
+  expireOption,
+  optionEvent,
+  settleExpiries,
+} from './activities';
+import { addDays, calendarV3, clockV3, legacyCalendar, legacyClock, newYorkClock, nyDateTime } from './clock';
+import { isTradingDay } from './calendar';
 import {
   ALPACA_CODES,
   SimHttpError,
@@ -30,6 +38,7 @@ import {
 } from './engine';
 import {
   SimMarket,
+  cents,
   mulberry32,
   type RandomWalkOptions,
   type SimChainInput,
@@ -83,10 +92,36 @@ export interface AlpacaSimOptions {
    * `settleCancels()`), as Alpaca does. @default 'immediate'
    */
   readonly cancelMode?: CancelMode;
+  /**
+   * When option events (OPASN, OPEXC, OPEXP, with their OPTRD and FEE lines) show in the activities
+   * listing: `immediate`, or `next_trading_day` (paper: synced at the start of the next trading day, New
+   * York midnight, while the position changes at once; AO "Behaviour the simulator must copy").
+   * @default 'immediate'
+   */
+  readonly optionEventsSync?: OptionEventsSync;
+  /**
+   * `PATCH /v2/orders/{id}`: `immediate` (the old order is `replaced` at once) or `old_may_fill` (the old
+   * order is `pending_replace` and can still fill until the next price move, `tick()` or `settleReplaces()`;
+   * if it filled, the replacement is `rejected` and the old fills stand; AO "Behaviour the simulator must
+   * copy"). @default 'immediate'
+   */
+  readonly replaceMode?: ReplaceMode;
+  /**
+   * Regulatory fees per option contract filled, by `activity_sub_type` (e.g. `{ ORF: 0.02295, OCC: 0.02 }`):
+   * accrued on every option fill and charged once at the close (`expireDayOrders`) as one FEE activity
+   * per sub type (AO "Behaviour the simulator must copy"; changelog 2026-11-06). @default none
+   */
+  readonly regulatoryFees?: Readonly<Record<string, number>>;
 }
 
 /** See {@link AlpacaSimOptions.cancelMode}. */
 export type CancelMode = 'immediate' | 'pending';
+
+/** See {@link AlpacaSimOptions.optionEventsSync}. */
+export type OptionEventsSync = 'immediate' | 'next_trading_day';
+
+/** See {@link AlpacaSimOptions.replaceMode}. */
+export type ReplaceMode = 'immediate' | 'old_may_fill';
 
 /** A fault to inject. Matching requests get the fault instead of (or after) the normal handling. */
 export interface SimFault {
@@ -154,6 +189,14 @@ export interface AlpacaSim {
   setCancelMode(mode: CancelMode): void;
   /** Ends every `pending_cancel` order (`canceled`): the broker settling the cancels it accepted. */
   settleCancels(): void;
+  /** See {@link AlpacaSimOptions.optionEventsSync}. */
+  setOptionEventsSync(mode: OptionEventsSync): void;
+  /** See {@link AlpacaSimOptions.replaceMode}. */
+  setReplaceMode(mode: ReplaceMode): void;
+  /** Settles every `pending_replace` order (see {@link AlpacaSimOptions.replaceMode}). */
+  settleReplaces(): void;
+  /** See {@link AlpacaSimOptions.regulatoryFees}. */
+  setRegulatoryFees(fees: Readonly<Record<string, number>>): void;
   setLatency(ms: number): void;
   setRateLimit(perMinute: number | null): void;
   /** Caps every market-data page (snapshots, chain) at `n` items so clients must follow next_page_token. */
@@ -262,9 +305,15 @@ class AlpacaSimServer implements AlpacaSim {
   private walk: NodeJS.Timeout | null = null;
   private dataPageSize: number | null = null;
   private cancelMode: CancelMode;
+  private optionEventsSync: OptionEventsSync;
+  private replaceMode: ReplaceMode;
+  private regulatoryFees: Readonly<Record<string, number>>;
 
   constructor(private readonly opts: AlpacaSimOptions) {
     this.cancelMode = opts.cancelMode ?? 'immediate';
+    this.optionEventsSync = opts.optionEventsSync ?? 'immediate';
+    this.replaceMode = opts.replaceMode ?? 'immediate';
+    this.regulatoryFees = opts.regulatoryFees ?? {};
     this.now = opts.now ?? (() => new Date());
     this.market = new SimMarket(this.now);
     this.latencyMs = opts.latencyMs ?? 0;
@@ -353,6 +402,43 @@ class AlpacaSimServer implements AlpacaSim {
     this.cancelMode = mode;
   }
 
+  setOptionEventsSync(mode: OptionEventsSync): void {
+    this.optionEventsSync = mode;
+  }
+
+  setReplaceMode(mode: ReplaceMode): void {
+    this.replaceMode = mode;
+  }
+
+  setRegulatoryFees(fees: Readonly<Record<string, number>>): void {
+    this.regulatoryFees = fees;
+  }
+
+  settleReplaces(): void {
+    const now = this.now();
+    for (const a of this.accounts.values()) {
+      for (const old of a.orders) {
+        // A replace accepted in old_may_fill mode and not settled yet (the old order may have filled since).
+        if (old.filledAtReplace === undefined || old.replacedBy === null) continue;
+        const next = a.orders.find((o) => o.id === old.replacedBy);
+        const ts = now.toISOString();
+        if (old.filledQty > (old.filledAtReplace ?? 0)) {
+          // The old order filled first: its fills stand, the replacement is rejected.
+          if (next && isOpenOrder(next)) endOrder(next, 'rejected', now);
+          if (isOpenOrder(old)) endOrder(old, 'canceled', now);
+          old.replacedBy = null;
+          old.filledAtReplace = undefined;
+          continue;
+        }
+        old.filledAtReplace = undefined;
+        old.status = 'replaced';
+        old.replacedAt = ts;
+        old.updatedAt = ts;
+        if (next && next.status === 'accepted') next.status = 'new';
+      }
+    }
+  }
+
   settleCancels(): void {
     const now = this.now();
     for (const a of this.accounts.values()) {
@@ -378,7 +464,7 @@ class AlpacaSimServer implements AlpacaSim {
     const price = opts.price ?? order.limitPrice ?? this.sidePrice(order);
     if (price === null)
       throw new Error(`fillOrder ${orderId}: no price given and ${order.symbol} has no quote`);
-    applyFill(account, this.market, order, opts.qty ?? order.qty - order.filledQty, price, this.now());
+    this.fill(account, order, opts.qty ?? order.qty - order.filledQty, price);
     return orderJson(order);
   }
 
@@ -409,8 +495,11 @@ class AlpacaSimServer implements AlpacaSim {
 
   expireDayOrders(): void {
     const today = newYorkDate(this.now());
-    // The close settles the option positions expiring today (or earlier) too.
-    for (const a of this.accounts.values()) settleExpiries(a, this.market, this.now(), today);
+    // The close settles the option positions expiring today (or earlier) too, and charges the day's fees.
+    for (const a of this.accounts.values()) {
+      this.withEvents(a, () => settleExpiries(a, this.market, this.now(), today));
+      this.chargeFees(a);
+    }
     for (const a of this.accounts.values()) {
       for (const o of a.orders) {
         if (!isOpenOrder(o)) continue;
@@ -438,19 +527,24 @@ class AlpacaSimServer implements AlpacaSim {
   }
 
   assign(keyId: string, symbol: string, opts: OptionEventOptions = {}): void {
-    optionEvent(this.account(keyId), symbol, 'assign', this.now(), opts);
+    const a = this.account(keyId);
+    this.withEvents(a, () => optionEvent(a, symbol, 'assign', this.now(), opts));
   }
 
   exercise(keyId: string, symbol: string, opts: OptionEventOptions = {}): void {
-    optionEvent(this.account(keyId), symbol, 'exercise', this.now(), opts);
+    const a = this.account(keyId);
+    this.withEvents(a, () => optionEvent(a, symbol, 'exercise', this.now(), opts));
   }
 
   expireContract(keyId: string, symbol: string, opts: OptionEventOptions = {}): void {
-    expireOption(this.account(keyId), this.market, symbol, this.now(), opts);
+    const a = this.account(keyId);
+    this.withEvents(a, () => expireOption(a, this.market, symbol, this.now(), opts));
   }
 
   settleExpiries(): void {
-    for (const a of this.accounts.values()) settleExpiries(a, this.market, this.now());
+    for (const a of this.accounts.values()) {
+      this.withEvents(a, () => settleExpiries(a, this.market, this.now()));
+    }
   }
 
   activities(keyId: string): Record<string, unknown>[] {
@@ -547,16 +641,75 @@ class AlpacaSimServer implements AlpacaSim {
         this.tryFill(account, order);
       }
     }
-    // A cancel accepted before this move settles after it: what filled meanwhile stands.
+    // A cancel or replace accepted before this move settles after it: what filled meanwhile stands.
     this.settleCancels();
+    this.settleReplaces();
   }
 
   private tryFill(account: SimAccount, order: SimOrder): void {
     if (this.fillMode !== 'immediate' || !this.marketOpen || !isOpenOrder(order)) return;
     if (order.notional !== null) return; // a notional order rests until cancelled (see addNotionalOrder)
+    if (this.awaitsReplace(account, order)) return;
     const price = marketablePrice(order, this.market);
     if (price === null) return;
-    applyFill(account, this.market, order, order.qty - order.filledQty, price, this.now());
+    this.fill(account, order, order.qty - order.filledQty, price);
+  }
+
+  /** A replacement whose old order is still `pending_replace`: it works only once that settles. */
+  private awaitsReplace(account: SimAccount, order: SimOrder): boolean {
+    if (order.replaces === null) return false;
+    return account.orders.some((o) => o.id === order.replaces && o.filledAtReplace !== undefined);
+  }
+
+  /** Applies a fill and accrues the regulatory fees of the contracts it filled (charged at the close). */
+  private fill(account: SimAccount, order: SimOrder, qty: number, price: number): void {
+    const before = order.filledQty;
+    applyFill(account, this.market, order, qty, price, this.now());
+    const contracts = order.filledQty - before;
+    if (contracts <= 0 || order.assetClass !== 'us_option') return;
+    for (const [subType, perContract] of Object.entries(this.regulatoryFees)) {
+      account.accruedFees.set(subType, (account.accruedFees.get(subType) ?? 0) + perContract * contracts);
+    }
+  }
+
+  /** The close charges the day's accrued regulatory fees: one FEE activity per sub type. */
+  private chargeFees(account: SimAccount): void {
+    for (const [subType, dollars] of account.accruedFees) {
+      const amount = cents(dollars);
+      if (amount <= 0) continue;
+      account.cash = cents(account.cash - amount);
+      addActivity(account, this.now(), {
+        type: 'FEE',
+        symbol: '',
+        qty: 0,
+        netAmount: -amount,
+        description: `${subType} fee`,
+        subType,
+      });
+    }
+    account.accruedFees.clear();
+  }
+
+  /**
+   * With `optionEventsSync: 'next_trading_day'`, hides the option-event activities written since index
+   * `from` until the start (New York midnight) of the next trading day after their booking date.
+   */
+  private deferOptionEvents(account: SimAccount, from: number): void {
+    if (this.optionEventsSync !== 'next_trading_day') return;
+    for (const a of account.activities.slice(from)) {
+      if (a.visibleAt !== undefined || a.subType !== undefined) continue;
+      let day = addDays(a.date, 1);
+      while (!isTradingDay(day)) day = addDays(day, 1);
+      a.visibleAt = new Date(nyDateTime(day, '00:00')).toISOString();
+    }
+  }
+
+  /** Runs `act` on an account and defers the option events it wrote (see {@link deferOptionEvents}). */
+  private withEvents<T>(account: SimAccount, act: () => T): T {
+    const from = account.activities.length;
+    const out = act();
+    this.deferOptionEvents(account, from);
+    return out;
   }
 
   /** Requests held by a `delayMs` fault that have not acted yet. */
@@ -754,7 +907,7 @@ class AlpacaSimServer implements AlpacaSim {
         return ok(orderJson(o));
       }
       case 'GET /v2/account/activities':
-        return ok(listActivities(a, q));
+        return ok(listActivities(a, q, undefined, now));
       case 'GET /v2/positions':
         return ok([...a.positions.values()].map((p) => positionJson(a, this.market, p)));
       case 'GET /v2/options/contracts':
@@ -763,11 +916,13 @@ class AlpacaSimServer implements AlpacaSim {
         return ok(this.snapshots(q));
       case 'GET /v1beta1/options/quotes/latest':
         return ok(this.latestQuotes(q));
+      case 'GET /v1beta1/options/bars':
+        return ok(this.bars(q));
       case 'GET /v2/stocks/trades/latest':
         return ok(this.latestStockTrades((q.get('symbols') ?? '').split(',').filter(Boolean)));
     }
     if ((r = m(/^\/v2\/account\/activities\/([^/]+)$/)) && method === 'GET') {
-      return ok(listActivities(a, q, r[1]));
+      return ok(listActivities(a, q, r[1], now));
     }
     if ((r = m(/^\/v3\/calendar\/([^/]+)$/)) && method === 'GET') {
       return ok(calendarV3(now, q.get('start'), q.get('end')));
@@ -830,7 +985,9 @@ class AlpacaSimServer implements AlpacaSim {
   }
 
   private replace(a: SimAccount, old: SimOrder, body: unknown): Record<string, unknown> {
-    const order = replaceOrder(a, this.market, old, body, { now: this.now(), marketOpen: this.marketOpen });
+    const ctx = { now: this.now(), marketOpen: this.marketOpen };
+    const order = replaceOrder(a, this.market, old, body, ctx, this.replaceMode);
+    if (old.status === 'pending_replace') return orderJson(order); // settled later (settleReplaces)
     return this.afterAccept(a, order);
   }
 
@@ -992,6 +1149,60 @@ class AlpacaSimServer implements AlpacaSim {
       snapshots: Object.fromEntries(page.map((s) => [s, this.market.snapshot(s)])),
       next_page_token: next,
     };
+  }
+
+  /**
+   * `GET /v1beta1/options/bars` (`symbols`, `timeframe` `<n>Min|<n>Hour|1Day` (also `T`/`H`/`D`), `start`,
+   * `end`, `limit`): bars built from the simulator's own fills, `{ bars: { SYM: [{ t, o, h, l, c, v, n,
+   * vw }] }, next_page_token }` as in fixtures alpaca-py-test_get_bars / docs-optionbars-bars (daily bars
+   * stamped at New York midnight). Symbols without trades are absent; one page (token null).
+   */
+  private bars(q: URLSearchParams): Record<string, unknown> {
+    checkFeed(q);
+    const symbols = (q.get('symbols') ?? '').split(',').filter(Boolean);
+    if (symbols.length === 0) throw new SimHttpError(400, ALPACA_CODES.invalidInput, 'missing symbols');
+    const tf = /^(\d+)(Min|T|Hour|H|Day|D)$/.exec(q.get('timeframe') ?? '1Day');
+    if (!tf)
+      throw new SimHttpError(400, ALPACA_CODES.invalidInput, `invalid timeframe: ${q.get('timeframe')}`);
+    const n = Number(tf[1]);
+    const unitMs =
+      tf[2] === 'Min' || tf[2] === 'T' ? 60_000 : tf[2] === 'Hour' || tf[2] === 'H' ? 3_600_000 : 0;
+    const start = q.get('start') ? Date.parse(q.get('start')!) : -Infinity;
+    const end = q.get('end') ? Date.parse(q.get('end')!) : Infinity;
+    const limit = clampInt(q.get('limit'), 1000, 1, 10_000);
+    const bucketOf = (t: string): string => {
+      if (unitMs === 0) return new Date(nyDateTime(newYorkClock(new Date(t)).date, '00:00')).toISOString();
+      const size = n * unitMs;
+      return new Date(Math.floor(Date.parse(t) / size) * size).toISOString().replace('.000Z', 'Z');
+    };
+    const out: Record<string, unknown[]> = {};
+    for (const symbol of symbols) {
+      const trades = (this.market.tradeLog.get(symbol) ?? []).filter((t) => {
+        const ms = Date.parse(t.time);
+        return ms >= start && ms <= end;
+      });
+      const buckets = new Map<string, typeof trades>();
+      for (const t of trades) {
+        const k = bucketOf(t.time);
+        buckets.set(k, [...(buckets.get(k) ?? []), t]);
+      }
+      const bars = [...buckets.entries()].slice(0, limit).map(([t, ts]) => {
+        const v = ts.reduce((s, x) => s + x.size, 0);
+        const vw = v === 0 ? ts[ts.length - 1].price : ts.reduce((s, x) => s + x.price * x.size, 0) / v;
+        return {
+          c: ts[ts.length - 1].price,
+          h: Math.max(...ts.map((x) => x.price)),
+          l: Math.min(...ts.map((x) => x.price)),
+          n: ts.length,
+          o: ts[0].price,
+          t: t.replace('.000Z', 'Z'),
+          v,
+          vw: Math.round(vw * 1e6) / 1e6,
+        };
+      });
+      if (bars.length) out[symbol] = bars;
+    }
+    return { bars: out, next_page_token: null };
   }
 
   private latestQuotes(q: URLSearchParams): Record<string, unknown> {
