@@ -174,6 +174,8 @@ export function inferIntent(side: 'buy' | 'sell', positionQty: number): Position
 export interface OrderContext {
   readonly now: Date;
   readonly marketOpen: boolean;
+  /** Refuse symbols the market does not know (422 `asset "X" not found`). @default false */
+  readonly strictAssets?: boolean;
 }
 
 function asObject(body: unknown): Record<string, unknown> {
@@ -228,7 +230,7 @@ export function acceptOrder(
   const clientOrderId = clientOrderIdOf(account, b.client_order_id);
   // An expired contract is a real asset, only inactive (checkExpiry answers that).
   const expired = occ !== null && occ.expiry < newYorkClock(ctx.now).date;
-  if (!expired && !market.knows(symbol) && !account.positions.has(symbol)) {
+  if (ctx.strictAssets && !expired && !market.knows(symbol) && !account.positions.has(symbol)) {
     // Fixture user-422-asset-not-found (paper probe): 422 42210000 `asset "ZZZZ" not found`.
     throw new SimHttpError(422, ALPACA_CODES.unprocessable, `asset "${symbol}" not found`);
   }

@@ -112,6 +112,12 @@ export interface AlpacaSimOptions {
    * per sub type (AO "Behaviour the simulator must copy"; changelog 2026-11-06). @default none
    */
   readonly regulatoryFees?: Readonly<Record<string, number>>;
+  /**
+   * Refuse an order on a symbol the simulator does not know (no contract, quote, trade, stock price or
+   * position): 422 `42210000` `asset "X" not found` (fixture user-422-asset-not-found). Off by default:
+   * some pipeline tests (sweep-poll, broker-stop) send orders on symbols they never list. @default false
+   */
+  readonly strictAssets?: boolean;
 }
 
 /** See {@link AlpacaSimOptions.cancelMode}. */
@@ -980,7 +986,11 @@ class AlpacaSimServer implements AlpacaSim {
   }
 
   private submit(a: SimAccount, body: unknown): Record<string, unknown> {
-    const order = acceptOrder(a, this.market, body, { now: this.now(), marketOpen: this.marketOpen });
+    const order = acceptOrder(a, this.market, body, {
+      now: this.now(),
+      marketOpen: this.marketOpen,
+      strictAssets: this.opts.strictAssets === true,
+    });
     return this.afterAccept(a, order);
   }
 

@@ -46,7 +46,7 @@ describe('orders', () => {
   });
 
   it('an unknown symbol: 422 42210000 asset "X" not found (user-422-asset-not-found)', async () => {
-    await start();
+    await start({ strictAssets: true });
     const r = await call('POST', '/v2/orders', {
       symbol: 'ZZZZ',
       qty: '1',
