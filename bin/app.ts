@@ -6,7 +6,9 @@
  *   npx cdk synth -c accounts='[{"name":"main"}]'   accounts from the command line (a JSON string)
  *   npx cdk deploy -c allowLive=true                confirms accounts with "paper": false
  *   npx cdk deploy -c allowLiveIndicative=true      confirms live accounts on the indicative option feed
- *   npx cdk deploy -c alarmEmail=ops@example.com    subscribes an address to the alarm topic
+ *   npx cdk deploy -c alarmEmail=ops@example.com    subscribes an address to the alarm topic (without it synth
+ *                                                   warns, and refuses a live account unless
+ *                                                   -c allowNoAlarmSubscriber=true)
  *   npx cdk deploy -c tradeEventsEmail=me@example.com  adds a trade events topic, that address subscribed
  */
 import { App, Validations } from 'aws-cdk-lib';
@@ -24,13 +26,14 @@ export interface DeployContext {
   readonly allowLive: boolean;
   readonly allowLiveIndicative: boolean;
   readonly alarmEmail?: string;
+  readonly allowNoAlarmSubscriber: boolean;
   readonly tradeEventsEmail?: string;
   readonly positionsTableStream: boolean;
 }
 
 /**
  * Reads and validates the context: `accounts` (a list in cdk.json, or a JSON string from `-c`),
- * `allowLive`, `allowLiveIndicative`, `alarmEmail`, `tradeEventsEmail`, `positionsTableStream`. Throws {@link ConfigError} naming the bad value.
+ * `allowLive`, `allowLiveIndicative`, `alarmEmail`, `allowNoAlarmSubscriber`, `tradeEventsEmail`, `positionsTableStream`. Throws {@link ConfigError} naming the bad value.
  */
 function readDeployContext(app: App): DeployContext {
   let accounts: unknown = app.node.tryGetContext('accounts');
@@ -49,6 +52,7 @@ function readDeployContext(app: App): DeployContext {
     allowLive: readBoolean(app, 'allowLive'),
     allowLiveIndicative: readBoolean(app, 'allowLiveIndicative'),
     alarmEmail: readString(app, 'alarmEmail'),
+    allowNoAlarmSubscriber: readBoolean(app, 'allowNoAlarmSubscriber'),
     tradeEventsEmail: readString(app, 'tradeEventsEmail'),
     positionsTableStream: readBoolean(app, 'positionsTableStream'),
   };
@@ -81,6 +85,7 @@ export function buildApp(app: App = new App()): OpsPipelineStack {
     allowLive: context.allowLive,
     allowLiveIndicative: context.allowLiveIndicative,
     alarmEmail: context.alarmEmail,
+    allowNoAlarmSubscriber: context.allowNoAlarmSubscriber,
     tradeEventsEmail: context.tradeEventsEmail,
     positionsTableStream: context.positionsTableStream,
   });

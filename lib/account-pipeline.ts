@@ -79,6 +79,12 @@ export function sweepTimeout(sweepIntervalMinutes: number): Duration {
   return Duration.seconds(Math.min(900, sweepIntervalMinutes * 60 - 2));
 }
 
+/**
+ * Sweep intervals in a row without an invocation before the heartbeat alarm fires: one interval without a
+ * datapoint can be the schedule's jitter or CloudWatch's delay, three cannot (3 minutes for a 1-minute sweep).
+ */
+export const SWEEP_HEARTBEAT_PERIODS = 3;
+
 /** Where the handlers live, relative to this file. */
 const DEFAULT_ENTRIES = {
   openOrder: path.join(__dirname, '..', 'lambdas', 'open-order', 'handler.ts'),
@@ -309,16 +315,22 @@ export class AccountPipeline extends Construct {
       description: string,
       metric: IMetric,
       threshold: number,
-      options: { evaluationPeriods?: number; datapointsToAlarm?: number } = {},
+      options: {
+        evaluationPeriods?: number;
+        datapointsToAlarm?: number;
+        comparisonOperator?: ComparisonOperator;
+        treatMissingData?: TreatMissingData;
+      } = {},
     ): void => {
       const created = new Alarm(this, id, {
         alarmDescription: `ops-pipeline ${account.name}: ${description}`,
         metric,
         threshold,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        comparisonOperator:
+          options.comparisonOperator ?? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: options.evaluationPeriods ?? 1,
         datapointsToAlarm: options.datapointsToAlarm,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
+        treatMissingData: options.treatMissingData ?? TreatMissingData.NOT_BREACHING,
       });
       created.addAlarmAction(action);
       created.addOkAction(action);
@@ -368,6 +380,22 @@ export class AccountPipeline extends Construct {
       'a sweep was due while the previous one still ran (throttled by reserved concurrency 1)',
       this.exitEvaluatorFunction.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }),
       1,
+    );
+    // The heartbeat: every other alarm needs a sweep to report something, so a schedule that was disabled
+    // or deleted, or a sweep that never starts, would be silent while positions go unmanaged. Lambda counts
+    // every invocation that starts (a throttled one is not counted); missing data is a missed sweep.
+    alarm(
+      'SweepHeartbeatAlarm',
+      `no sweep ran for ${SWEEP_HEARTBEAT_PERIODS} sweep intervals in a row (${SWEEP_HEARTBEAT_PERIODS * account.sweep_interval_minutes} min): ` +
+        'open positions are not being watched; is the schedule enabled and the function there?',
+      this.exitEvaluatorFunction.metricInvocations({ period: interval, statistic: 'Sum' }),
+      1,
+      {
+        comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.BREACHING,
+        evaluationPeriods: SWEEP_HEARTBEAT_PERIODS,
+        datapointsToAlarm: SWEEP_HEARTBEAT_PERIODS,
+      },
     );
     const sweepThresholdMs = Math.round(interval.toMilliseconds() * 0.8);
     alarm(

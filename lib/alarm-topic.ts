@@ -51,6 +51,8 @@ export class AlarmTopic extends Construct {
         principals: [cloudWatch],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        // As on the topic policy: only alarms of this AWS account (no confused deputy).
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
     );
 

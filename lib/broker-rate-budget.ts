@@ -5,7 +5,7 @@
  * Alpaca allows 200 requests/minute per API key, and each account has its own key, so the budget is per
  * account. Two things spend it:
  *
- * 1. The sweep (exit evaluator), once per `sweep_interval_minutes` (shared/use-cases/sweep.ts):
+ * 1. The sweep (exit evaluator), once per `sweep_interval_minutes` (shared/use-cases/sweep/run-sweep.ts):
  *      3 (clock, positions, open orders) + ⌈N/100⌉ (option quote snapshots, 100 symbols a call)
  *      + orders sent
  *    plus, only in a sweep that has fills to learn, one listing of closed orders (paged by 500) and, as a

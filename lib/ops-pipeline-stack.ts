@@ -1,7 +1,8 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { AccountConfig } from '../shared/domain/account-config';
+import { ConfigError } from '../shared/domain/errors';
 import { AccountPipeline } from './account-pipeline';
 import { AlarmTopic } from './alarm-topic';
 import { PositionsTable } from './positions-table';
@@ -40,6 +41,12 @@ export interface OpsPipelineStackProps extends StackProps {
    */
   readonly tradeEventsEmail?: string;
   /**
+   * The deploy-time confirmation that alarms may go nowhere: without `alarmEmail`, a stack with a live
+   * account (`paper: false`) is refused unless this is set (paper accounts only get a warning).
+   * @default false
+   */
+  readonly allowNoAlarmSubscriber?: boolean;
+  /**
    * Emit a DynamoDB stream from the positions table.
    * @default false
    */
@@ -72,6 +79,9 @@ export class OpsPipelineStack extends Stack {
     if (duplicate !== undefined) {
       throw new Error(`OpsPipelineStack: account names must be unique, "${duplicate}" appears twice`);
     }
+
+    // Before the accounts, so a refusal comes before the handlers are bundled.
+    this.checkAlarmSubscriber(props);
 
     const positions = new PositionsTable(this, 'Positions', { stream: props.positionsTableStream });
     const alarms = new AlarmTopic(this, 'Alarms', { email: props.alarmEmail });
@@ -115,5 +125,29 @@ export class OpsPipelineStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
     if (tradeEvents) new CfnOutput(this, 'TradeEventsTopicArn', { value: tradeEvents.topic.topicArn });
     this.pipelines = pipelines;
+  }
+
+  /**
+   * Alarms that notify a topic nobody reads are no alarms: without `alarmEmail` synth warns, and refuses a
+   * live account unless the deploy says it subscribes the topic some other way (`allowNoAlarmSubscriber`).
+   */
+  private checkAlarmSubscriber(props: OpsPipelineStackProps): void {
+    if (props.alarmEmail) return;
+    const live = props.accounts.filter((a) => !a.config.paper).map((a) => a.config.name);
+    // A live account without -c allowLive=true is refused first, for that reason (AccountPipeline).
+    if (live.length > 0 && !props.allowLive) return;
+    if (live.length > 0 && !props.allowNoAlarmSubscriber) {
+      throw new ConfigError(
+        `Account${live.length > 1 ? 's' : ''} ${live.map((n) => `"${n}"`).join(', ')} ` +
+          `trade${live.length > 1 ? '' : 's'} real money ("paper": false), but the alarm topic has no subscriber, ` +
+          'so no alarm would reach anyone. Deploy with -c alarmEmail=you@example.com (and confirm the e-mail), or, ' +
+          'if you subscribe the AlarmTopicArn output some other way, with -c allowNoAlarmSubscriber=true.',
+      );
+    }
+    Annotations.of(this).addWarningV2(
+      'ops-pipeline:no-alarm-subscriber',
+      'The alarm topic has no subscriber: alarms fire but notify no one. Deploy with ' +
+        '-c alarmEmail=you@example.com, or subscribe the AlarmTopicArn output after the deploy.',
+    );
   }
 }

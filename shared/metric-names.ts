@@ -48,6 +48,8 @@ export const Metric = {
   AssignmentShares: 'assignment_shares',
   /** Per-position errors a sweep caught and left for the next sweep (the sweep itself "succeeded"). */
   SweepPositionErrors: 'sweep_position_errors',
+  /** Steps of a sweep that failed as a whole (a named boundary caught it; the later steps still ran). */
+  SweepStepErrors: 'sweep_step_errors',
   /**
    * Dollars realized (signed) by each position the sweep closes, its partial exits included (booked when it
    * closes): summed over a period it is that period's realized P&L.

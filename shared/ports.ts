@@ -56,7 +56,7 @@ export interface Broker {
   listClosedOrders(afterIso: string): Promise<BrokerOrder[]>;
   /**
    * Non-trade activities OPASN, OPEXC, OPEXP and FEE booked after `afterIso`, oldest first, across a
-   * bounded number of pages (one listing; see `shared/use-cases/sweep/activities.ts` for when it is made).
+   * bounded number of pages (one listing; see `shared/use-cases/sweep/option-events.ts` for when it is made).
    */
   listActivities(afterIso: string): Promise<BrokerActivity[]>;
 }
@@ -165,6 +165,15 @@ export interface PositionStore {
   noteClosedOutside(account: string, note: ClosedOutsideNote): Promise<void>;
   /** The latest {@link noteClosedOutside} for the contract, or null. */
   findClosedOutside(account: string, symbol: string): Promise<ClosedOutsideNote | null>;
+}
+
+/**
+ * A container's broker request budget, as the sweep sees it: how many requests may start now without
+ * waiting, and how long until one more may. The sweep never waits on it past its deadline.
+ */
+export interface RequestBudget {
+  startableNow(): number;
+  msUntilStartable(): number;
 }
 
 /**

@@ -12,7 +12,7 @@ import { DynamoPositionStore } from './adapters/dynamo-position-store';
 import { rateLimiterFromEnv } from './adapters/rate-limiter';
 import type { RuntimeConfig } from './config';
 import { SnsTradeEvents } from './adapters/sns-trade-events';
-import type { Broker, MarketData, PositionStore, SweepLease, TradeEvents } from './ports';
+import type { Broker, MarketData, PositionStore, RequestBudget, SweepLease, TradeEvents } from './ports';
 
 export interface PipelineDeps {
   readonly broker: Broker;
@@ -22,6 +22,8 @@ export interface PipelineDeps {
   readonly lease: SweepLease;
   /** Where trade events go; absent: nowhere (no TRADE_EVENTS_TOPIC_ARN). */
   readonly tradeEvents?: TradeEvents;
+  /** This container's broker request budget (the sweep never waits on it past its deadline). */
+  readonly requestBudget?: RequestBudget;
 }
 
 /** The trade events topic named by TRADE_EVENTS_TOPIC_ARN, or undefined when there is none. */
@@ -38,6 +40,7 @@ export async function buildPipelineDeps(
 ): Promise<PipelineDeps> {
   const endpoints = resolveAlpacaEndpoints(env, config.account);
   const credentials = await loadAlpacaCredentials(env);
+  const rateLimiter = rateLimiterFromEnv(env);
   const alpaca = new AlpacaAdapter({
     keyId: credentials.keyId,
     secretKey: credentials.secretKey,
@@ -45,7 +48,7 @@ export async function buildPipelineDeps(
     dataBaseUrl: endpoints.dataBaseUrl,
     // One limiter per container (this runs once per container): BROKER_REQUESTS_PER_MINUTE is this
     // function's share of the account's 200/min (lib/broker-rate-budget.ts).
-    rateLimiter: rateLimiterFromEnv(env),
+    rateLimiter,
     optionFeed: config.account.market_data.feed,
   });
   // The SDK reads AWS_ENDPOINT_URL_DYNAMODB from process.env itself; reading it from `env` too lets local
@@ -55,7 +58,14 @@ export async function buildPipelineDeps(
     new DynamoDBClient(endpoint ? { endpoint } : {}),
     config.positionsTable,
   );
-  return { broker: alpaca, marketData: alpaca, store, lease: store, tradeEvents: tradeEventsFromEnv(env) };
+  return {
+    broker: alpaca,
+    marketData: alpaca,
+    store,
+    lease: store,
+    tradeEvents: tradeEventsFromEnv(env),
+    requestBudget: rateLimiter,
+  };
 }
 
 /** Memoises an async factory; a failure is not cached (the next invocation tries again). */

@@ -11,7 +11,7 @@ import {
 import type { AccountControl, ClosedOutsideNote, PositionStore, RejectionRecord, SweepLease } from '../ports';
 import type { Position } from '../domain/position';
 import { ConcurrentUpdateError, TransientError } from '../domain/errors';
-import { positionFromItem, readPositions, toItem } from './position-item';
+import { ownLivePositions, positionFromItem, readPositions, toItem } from './position-item';
 import { tradingDay, type SwitchSetBy } from '../domain/daily-loss';
 
 /** Re-exported: local mode's viewer decodes items with it. */
@@ -158,7 +158,14 @@ export class DynamoPositionStore implements PositionStore, SweepLease {
    * record, its version and the keys (the sweep reads every live item every minute; the copies for people
    * are not decoded). Items in the older one-attribute-per-field format have no `record`: when the query
    * meets one, it is run again for whole items.
-   * @throws UnreadableRecordsError when some items cannot be read, carrying those that could.
+   *
+   * Defence in depth: IAM limits each account's writes to its own partition (`ACCT#<account>`), but cannot
+   * stop another account from writing `live_account: "<account>"` into an item of its own partition, which
+   * this index then returns. Such an item (partition, or the record's account, not this account's) is
+   * never returned as a position: it is reported like an unreadable record, so the sweep skips it and
+   * alerts `unreadable_record`, naming it.
+   * @throws UnreadableRecordsError when some items cannot be read or are another account's, carrying the
+   *   readable positions of this account.
    */
   async listLive(account: string): Promise<Position[]> {
     const query: QueryCommandInput = {
@@ -173,7 +180,7 @@ export class DynamoPositionStore implements PositionStore, SweepLease {
       ExpressionAttributeNames: { '#v': 'version', '#r': 'record' },
     });
     if (items.some((item) => typeof item.record !== 'string')) items = await this.queryAll(query);
-    return readPositions(items);
+    return ownLivePositions(account, items);
   }
 
   /**

@@ -172,3 +172,41 @@ function plainJsonKey(value: unknown): string | null {
   }
   return plain && key !== undefined ? key : null;
 }
+
+/**
+ * The positions of `account` among the items its live-positions index partition returned; an item in
+ * another account's partition, or whose record names another account, is left out and reported (see
+ * `DynamoPositionStore.listLive`).
+ * @throws UnreadableRecordsError when some items cannot be read or are another account's.
+ */
+export function ownLivePositions(account: string, items: readonly Record<string, unknown>[]): Position[] {
+  const own = positionPk(account);
+  const foreign = items.filter((item) => item.pk !== own);
+  let readable: Position[];
+  const unreadable: Array<{ key: string; reason: string }> = [];
+  try {
+    readable = readPositions(foreign.length ? items.filter((item) => item.pk === own) : items);
+  } catch (err) {
+    if (!(err instanceof UnreadableRecordsError)) throw err;
+    readable = err.readable as Position[];
+    unreadable.push(...err.unreadable);
+  }
+  for (const item of foreign) {
+    unreadable.push({
+      key: `${String(item.pk)} ${String(item.sk)}`,
+      reason:
+        `foreign item: it is in partition ${String(item.pk)}, not ${own}, yet carries live_account ` +
+        `"${account}"; account ${account} never manages it`,
+    });
+  }
+  const mine = readable.filter((p) => p.account === account);
+  for (const p of readable) {
+    if (p.account === account) continue;
+    unreadable.push({
+      key: `${own} ${positionSk(p.position_id)}`,
+      reason: `foreign item: its record belongs to account "${p.account}", not "${account}"; account ${account} never manages it`,
+    });
+  }
+  if (unreadable.length) throw new UnreadableRecordsError(mine, unreadable);
+  return mine;
+}

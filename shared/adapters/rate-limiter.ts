@@ -15,6 +15,7 @@
  * retry loop), never inside the SDK's fetch, whose per-attempt timeout would otherwise count the wait.
  */
 import { ConfigError } from '../domain/errors';
+import type { RequestBudget } from '../ports';
 
 /** Alpaca's documented limit for one API key, per minute. */
 const BROKER_LIMIT_PER_MINUTE = 200;
@@ -47,7 +48,7 @@ export interface RateLimiterStats {
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A per-container sliding-window limiter that also obeys the broker's rate-limit headers. */
-export class BrokerRateLimiter {
+export class BrokerRateLimiter implements RequestBudget {
   readonly requestsPerWindow: number | null;
   readonly windowMs: number;
   private readonly jitterMs: number;
@@ -76,6 +77,24 @@ export class BrokerRateLimiter {
 
   get stats(): RateLimiterStats {
     return { ...this.stats_ };
+  }
+
+  /** Requests that may start now without waiting (Infinity without a budget; 0 while paused). */
+  startableNow(): number {
+    const now = this.now();
+    if (now < this.blockedUntil) return 0;
+    if (this.requestsPerWindow === null) return Infinity;
+    const inWindow = this.sent.filter((t) => t > now - this.windowMs).length;
+    return Math.max(0, this.requestsPerWindow - inWindow);
+  }
+
+  /** How long until one more request may start (0: now). */
+  msUntilStartable(): number {
+    const now = this.now();
+    if (now < this.blockedUntil) return this.blockedUntil - now;
+    if (this.startableNow() > 0) return 0;
+    const oldest = this.sent.find((t) => t > now - this.windowMs) ?? now;
+    return Math.max(0, oldest + this.windowMs - now);
   }
 
   /** Resolves when one more request may start; counts it. */

@@ -3,6 +3,7 @@ import { formatZodError } from './zod';
 import { exitPlanSchema, resolveExitPlan, type ExitPlan } from './exit-plan';
 import { ConfigError } from './errors';
 import { accountProfilesSchema, resolveProfile } from './strategy-profiles';
+import { UNDEFINED_RISK_STRUCTURES } from './spread-types';
 
 /** `HH:MM` in the exchange's time zone (America/New_York). */
 const hhmm = z.string().check(z.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24h, America/New_York)'));
@@ -30,6 +31,19 @@ const limitsSchema = z.strictObject({
   max_daily_loss: z._default(z.nullable(z.number().check(z.gt(0), z.lte(100_000_000))), null),
   /** With the breaker tripped, also close every position through the guarded exit path. */
   flatten_on_daily_loss: z._default(z.boolean(), false),
+  /**
+   * Dollars: the most a spread may lose at its defined maximum (the debit paid, or width x 100 - credit),
+   * times its multiple. The premium and position limits apply to spreads as well. @default 1000
+   */
+  max_risk_per_spread: z._default(z.number().check(z.gt(0), z.lte(100_000_000)), 1000),
+  /**
+   * Structures with undefined risk a spread may have, by name (see docs/SPREADS.md): `short_straddle`,
+   * `short_strangle`, `naked_short_call`, `naked_short_put`. Empty (the default): every one is refused.
+   */
+  allow_undefined_risk: z._default(
+    z.array(z.enum(UNDEFINED_RISK_STRUCTURES)).check(z.maxLength(UNDEFINED_RISK_STRUCTURES.length)),
+    [],
+  ),
 });
 
 /** How the exit evaluator prices positions and sends its orders. */
@@ -134,6 +148,12 @@ export function parseAccountConfig(raw: unknown, where = 'account configuration'
     throw new ConfigError(`Invalid ${where}${name}: ${formatZodError(result.error)}`);
   }
   const cfg = result.data;
+  const atExpiry = atExpiryNotEnabled(cfg);
+  if (atExpiry) {
+    throw new ConfigError(
+      `Invalid ${where} "${cfg.name}": ${atExpiry}: only "close" is enabled for now (at_expiry_not_enabled)`,
+    );
+  }
   try {
     resolveProfile(cfg.default_strategy, cfg.strategy_profiles);
   } catch (err) {
@@ -144,6 +164,19 @@ export function parseAccountConfig(raw: unknown, where = 'account configuration'
     secret_name: cfg.secret_name ?? `ops-pipeline/alpaca/${cfg.name}`,
     resolved_exit_defaults: resolveExitPlan(cfg.exit_defaults),
   };
+}
+
+/**
+ * Where the account asks for an `at_expiry` the pipeline does not carry out yet (anything but `close`), so
+ * a plan never silently does something else than it says; null when nowhere.
+ */
+function atExpiryNotEnabled(cfg: ParsedAccountConfig): string | null {
+  if ((cfg.exit_defaults.at_expiry ?? 'close') !== 'close') return 'exit_defaults.at_expiry';
+  for (const [name, profile] of Object.entries(cfg.strategy_profiles ?? {})) {
+    const plan = (profile as { exit_plan?: { at_expiry?: string } } | undefined)?.exit_plan;
+    if ((plan?.at_expiry ?? 'close') !== 'close') return `strategy_profiles.${name}.exit_plan.at_expiry`;
+  }
+  return null;
 }
 
 /** Validates a list of accounts: at least one, names unique. */

@@ -1,7 +1,7 @@
 /**
  * The broker's own events on an option contract (non-trade activities OPASN, OPEXC, OPEXP, FEE), matched
  * to the positions that held it: which records they end and why, the fees booked, and the shares an
- * assignment or exercise delivers. Pure; `shared/use-cases/sweep/activities.ts` reads and books them.
+ * assignment or exercise delivers. Pure; `shared/use-cases/sweep/option-events.ts` reads and books them.
  */
 import type { BrokerActivity } from './broker-types';
 import { newYorkTime } from './market-time';

@@ -1,6 +1,6 @@
 /**
  * The protective stop resting at the broker (`exit_execution.broker_stop`): where it sits, how it is
- * built, and when it must be replaced. Pure: the sweep (`use-cases/sweep/broker-stop.ts`) sends what this
+ * built, and when it must be replaced. Pure: the sweep (`use-cases/sweep/protective-stops.ts`) sends what this
  * decides. The order is a plain intent-free `stop` / `stop_limit` on the recorded symbol, reducing side,
  * `gtc`, so it fires at exchange speed and survives any outage of the pipeline.
  */

@@ -24,6 +24,25 @@ export interface BrokerOrder {
   readonly status: string;
   readonly created_at: string;
   readonly filled_at: string | null;
+  /** `simple` (or absent) for a single-leg order; `mleg` for a multi-leg one (its side reads `""`). */
+  readonly order_class?: string;
+  /** An mleg order's legs, each an order of its own (fills per leg); absent for a single-leg order. */
+  readonly legs?: readonly BrokerOrderLeg[];
+}
+
+/** One leg of an mleg order as the broker reports it. */
+export interface BrokerOrderLeg {
+  readonly id: string;
+  readonly symbol: string;
+  readonly side: 'buy' | 'sell';
+  /** Whole contracts per multiple of the parent. */
+  readonly ratio_qty: number;
+  /** As the broker saw it: specified or inferred per leg. */
+  readonly position_intent: string | null;
+  readonly qty: number;
+  readonly filled_qty: number;
+  readonly filled_avg_price: number | null;
+  readonly status: string;
 }
 
 /** An entry of a broker listing the adapter could not read (e.g. a notional order, `qty: null`). */
@@ -99,6 +118,11 @@ export interface BrokerAccount {
   /** Dollars available for option purchases. */
   readonly optionsBuyingPower: number;
   readonly buyingPower: number;
+  /**
+   * `options_trading_level` (1 covered calls / cash-secured puts, 2 long calls and puts, 3 spreads); absent
+   * or null when the broker did not say (a spread is then refused: the level is not assumed).
+   */
+  readonly optionsTradingLevel?: number | null;
 }
 
 /** Latest quote of one option contract. */

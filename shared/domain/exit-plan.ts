@@ -2,6 +2,10 @@ import * as z from 'zod/mini';
 // English messages for every schema: configured once in ./zod.
 import './zod';
 
+/** The choices of `at_expiry`; `close` is the default. */
+export const AT_EXPIRY_CHOICES = ['close', 'exercise', 'do_not_exercise'] as const;
+export type AtExpiry = (typeof AT_EXPIRY_CHOICES)[number];
+
 const fraction01Inclusive = z.number().check(z.gt(0), z.lte(1));
 
 /** One partial-exit level: at `gain_pct` gain, close `fraction` of the ORIGINAL quantity. */
@@ -25,6 +29,12 @@ export const exitPlanSchema = z.strictObject({
   min_hold_minutes: z.optional(z.nullable(z.number().check(z.gte(0), z.lte(525_600)))),
   max_hold_minutes: z.optional(z.nullable(z.number().check(z.gt(0), z.lte(525_600)))),
   close_before_expiry_days: z.optional(z.nullable(z.int().check(z.gte(0), z.lte(365)))),
+  /**
+   * What happens to a position still held on its expiry day: `close` (the default, and every plan written
+   * before this field existed) closes it; `exercise` / `do_not_exercise` use Alpaca's exercise endpoints for
+   * a held long (see docs/SPREADS.md). Not nullable: it is a choice, not a rule that can be off.
+   */
+  at_expiry: z.optional(z.enum(AT_EXPIRY_CHOICES)),
 });
 
 /** Exit-plan overrides, as written by users. */
@@ -41,11 +51,22 @@ export interface ExitPlan {
   readonly min_hold_minutes: number | null;
   readonly max_hold_minutes: number | null;
   readonly close_before_expiry_days: number | null;
+  /**
+   * Absent = `close` (so every plan written before this field, and every resolved plan that never set it,
+   * stays exactly as it was); read it with {@link atExpiryOf}.
+   */
+  readonly at_expiry?: AtExpiry;
+}
+
+/** A plan's `at_expiry`, `close` when it has none. */
+export function atExpiryOf(plan: Pick<ExitPlan, 'at_expiry'>): AtExpiry {
+  return plan.at_expiry ?? 'close';
 }
 
 /**
  * The project's conservative defaults, used where neither the recommendation nor the account says
- * otherwise: a 50% stop, a 100% take-profit, and out the day before expiry. Everything else is off.
+ * otherwise: a 50% stop, a 100% take-profit, and out the day before expiry. Everything else is off
+ * (`at_expiry` absent: `close`).
  */
 export const SYSTEM_EXIT_DEFAULTS: ExitPlan = Object.freeze({
   stop_loss_pct: 0.5,
@@ -59,7 +80,8 @@ export const SYSTEM_EXIT_DEFAULTS: ExitPlan = Object.freeze({
   close_before_expiry_days: 1,
 });
 
-const EXIT_PLAN_KEYS = Object.keys(SYSTEM_EXIT_DEFAULTS) as Array<keyof ExitPlan>;
+/** Every plan field; `at_expiry` has no entry in the defaults (absent = close), so it is listed by hand. */
+const EXIT_PLAN_KEYS = [...Object.keys(SYSTEM_EXIT_DEFAULTS), 'at_expiry'] as Array<keyof ExitPlan>;
 
 /**
  * Merges exit-plan layers, later layers winning field by field. A field that is present (even `null`)

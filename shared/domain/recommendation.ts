@@ -4,11 +4,17 @@ import { exitPlanSchema } from './exit-plan';
 import { parseOccSymbol, type OccSymbol } from './occ';
 import { InvalidRecommendationError } from './errors';
 import { daysUntil } from './market-time';
+import { isSpreadMessage, parseSpreadMessage, type SpreadRecommendation } from './spread-message';
+
+export type { SpreadRecommendation } from './spread-message';
 
 /** Largest SQS body we accept; anything bigger is refused before JSON parsing. */
 const MAX_BODY_BYTES = 64 * 1024;
 
 const RECOMMENDATION_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
+
+const CREATED_AT_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const CREATED_AT_FORMAT = 'expected an ISO 8601 timestamp with a time zone, e.g. 2026-11-24T15:01:00Z';
 
 /**
  * The recommendation message: one JSON object per SQS message body (the public contract, see README).
@@ -42,10 +48,7 @@ const recommendationSchema = z
         z
           .string()
           .check(
-            z.regex(
-              /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/,
-              'expected an ISO 8601 timestamp with a time zone, e.g. 2026-11-24T15:01:00Z',
-            ),
+            z.regex(CREATED_AT_RE, CREATED_AT_FORMAT),
             z.refine(isRealTimestamp, 'not a real date and time'),
           ),
       ),
@@ -79,6 +82,38 @@ export interface Recommendation extends RecommendationInput {
  * loggable reason. Checks that need the account (size, age, days to expiry) live in `risk.ts`.
  */
 export function parseRecommendation(body: string | undefined | null, now: Date): Recommendation {
+  const raw = parseBody(body);
+  return parseSingleLeg(raw, now);
+}
+
+/** A recommendation of either form: a single leg, or a spread (`kind: 'spread'`). */
+export type AnyRecommendation = Recommendation | SpreadRecommendation;
+
+/** Whether a parsed recommendation is the spread form. */
+export function isSpreadRecommendation(rec: AnyRecommendation): rec is SpreadRecommendation {
+  return (rec as { kind?: unknown }).kind === 'spread';
+}
+
+/**
+ * Parses a message of either form: a body with `legs` or `spread` is a spread (docs/SPREADS.md), any other
+ * is parsed exactly as {@link parseRecommendation} parses it. Throws {@link InvalidRecommendationError}.
+ */
+export function parseRecommendationMessage(body: string | undefined | null, now: Date): AnyRecommendation {
+  const raw = parseBody(body);
+  if (isSpreadMessage(raw)) {
+    return parseSpreadMessage(raw as Record<string, unknown>, now, idOf(raw), createdAtProblem);
+  }
+  return parseSingleLeg(raw, now);
+}
+
+/** Why `s` is not an accepted `created_at`, or null. */
+function createdAtProblem(s: string): string | null {
+  if (!CREATED_AT_RE.test(s)) return CREATED_AT_FORMAT;
+  return isRealTimestamp(s) ? null : 'not a real date and time';
+}
+
+/** The body as one JSON object, or the specific refusal. */
+function parseBody(body: string | undefined | null): object {
   if (body === undefined || body === null || body.trim() === '') {
     throw new InvalidRecommendationError('empty message body', undefined, { reason: 'empty_body' });
   }
@@ -104,6 +139,10 @@ export function parseRecommendation(body: string | undefined | null, now: Date):
       { reason: 'not_an_object' },
     );
   }
+  return raw;
+}
+
+function parseSingleLeg(raw: object, now: Date): Recommendation {
   const idGuess = idOf(raw);
   const result = recommendationSchema.safeParse(raw);
   if (!result.success) {

@@ -10,7 +10,7 @@ import { buildPipelineDeps, lazy } from '../wiring';
 import { runSweep, type SweepReport } from '../use-cases/sweep';
 import type { HandlerOverrides } from './open-order';
 import { systemClock } from '../adapters/system-clock';
-import { pollWindowFor } from '../use-cases/sweep/poll';
+import { pollWindowFor, REMAINING_MARGIN_MS, scheduledTimeOf } from '../use-cases/sweep/poll';
 
 /** Lambda's context, as far as the sweep needs it. */
 type InvocationContext = Pick<Context, 'getRemainingTimeInMillis'>;
@@ -39,17 +39,26 @@ export function createExitEvaluatorHandler(
   // What the last sweep of this container quoted: the next one asks for those quotes at once.
   let expectedSymbols: readonly string[] = [];
   return async (event, context) => {
-    const { broker, marketData, store, lease, tradeEvents } = await deps();
+    const { broker, marketData, store, lease, tradeEvents, requestBudget } = await deps();
     const startMs = now().getTime();
     const remainingMs = context?.getRemainingTimeInMillis();
     const window = pollWindowFor(config.account, event, startMs, remainingMs);
-    // The lease covers the whole invocation, polls included: on Lambda its remaining time bounds both.
-    const leaseMs =
+    // The lease covers the whole invocation, polls included: on Lambda its remaining time bounds both. A
+    // scheduled sweep's lease also ends before the next scheduled sweep: a sweep killed at its timeout, or
+    // a release that failed, never costs the next one (it stops sending at its deadline, before then).
+    let leaseMs =
       remainingMs !== undefined
         ? remainingMs + LEASE_MARGIN_MS
         : window
           ? Math.max(60_000, window.deadlineMs - startMs + LEASE_MARGIN_MS)
           : undefined;
+    const scheduledMs = scheduledTimeOf(event);
+    if (leaseMs !== undefined && scheduledMs !== null && remainingMs !== undefined) {
+      const nextTickMs = scheduledMs + config.account.sweep_interval_minutes * 60_000;
+      // The next scheduled sweep starts at or after its scheduled time: the lease has run out by then.
+      leaseMs = Math.max(1_000, Math.min(leaseMs, nextTickMs - startMs));
+    }
+    const deadlineMs = remainingMs !== undefined ? startMs + remainingMs - REMAINING_MARGIN_MS : undefined;
     try {
       const report = await runSweep({
         account: config.account,
@@ -64,6 +73,8 @@ export function createExitEvaluatorHandler(
         claimLeaseMs: config.claimLeaseMs,
         expectedSymbols,
         ...(leaseMs !== undefined ? { sweepLeaseMs: leaseMs } : {}),
+        ...(deadlineMs !== undefined ? { deadlineMs } : {}),
+        ...(requestBudget ? { requestBudget } : {}),
         ...(window ? { poll: { ...window, sleep: overrides.pollSleep } } : {}),
       });
       if (!report.skipped) expectedSymbols = report.quotedSymbols;

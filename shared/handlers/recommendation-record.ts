@@ -4,7 +4,7 @@
  * its reason, then thrown so the record lands in `batchItemFailures`).
  */
 import type { SQSRecord } from 'aws-lambda';
-import { parseRecommendation, type Recommendation } from '../domain/recommendation';
+import { parseRecommendationMessage, type AnyRecommendation } from '../domain/recommendation';
 import type { Delivery, OpenOutcome, OpenPositionDeps } from '../use-cases/open-position';
 import { handleRecommendation, recordRefusal, type RetryOptions } from '../use-cases/handle-recommendation';
 
@@ -34,9 +34,9 @@ export async function handleRecommendationRecord(
   retry?: RetryOptions,
 ): Promise<OpenOutcome> {
   const delivery = deliveryOf(record);
-  let rec: Recommendation;
+  let rec: AnyRecommendation;
   try {
-    rec = parseRecommendation(record.body, deps.now());
+    rec = parseRecommendationMessage(record.body, deps.now());
   } catch (err) {
     await recordRefusal(err, delivery, deps);
     throw err;

@@ -7,7 +7,11 @@ import {
   isTransient,
 } from '../domain/errors';
 import { Metric } from '../metric-names';
-import type { Recommendation } from '../domain/recommendation';
+import {
+  isSpreadRecommendation,
+  type AnyRecommendation,
+  type Recommendation,
+} from '../domain/recommendation';
 import { retryDelaySeconds } from '../domain/retry-schedule';
 import { messageAgeSeconds } from '../domain/risk';
 import type { RetryScheduler } from '../ports';
@@ -28,12 +32,13 @@ export interface RetryOptions {
  * the visibility timeout when `retry` is given.
  */
 export async function handleRecommendation(
-  rec: Recommendation,
+  rec: AnyRecommendation,
   delivery: Delivery,
   deps: OpenPositionDeps,
   retry?: RetryOptions,
 ): Promise<OpenOutcome> {
   try {
+    refuseNotEnabled(rec);
     const outcome = await openPosition(rec, delivery, deps);
     deps.log.info(`Recommendation ${outcome.position.recommendation_id}: ${outcome.kind}`, {
       ...logContext(delivery),
@@ -49,6 +54,30 @@ export async function handleRecommendation(
     if (isTransient(err)) await scheduleRetry(err, rec, delivery, deps, retry);
     else await recordRefusal(err, delivery, deps, rec.recommendation_id);
     throw err;
+  }
+}
+
+/**
+ * Forms the message schema accepts but the open path does not carry out yet: a spread (`spreads_not_enabled`)
+ * and a single leg whose plan asks for an `at_expiry` other than `close` (`at_expiry_not_enabled`). Both are
+ * permanent refusals, recorded and dead-lettered like any other, so nothing is opened under a plan the
+ * sweep would not follow.
+ */
+function refuseNotEnabled(rec: AnyRecommendation): asserts rec is Recommendation {
+  if (isSpreadRecommendation(rec)) {
+    throw new InvalidRecommendationError(
+      'spread recommendations are validated but not opened yet (docs/SPREADS.md)',
+      rec.recommendation_id,
+      { reason: 'spreads_not_enabled' },
+    );
+  }
+  const atExpiry = rec.exit_plan?.at_expiry;
+  if (atExpiry !== undefined && atExpiry !== 'close') {
+    throw new InvalidRecommendationError(
+      `exit_plan.at_expiry "${atExpiry}" is not carried out yet; only "close" is`,
+      rec.recommendation_id,
+      { reason: 'at_expiry_not_enabled' },
+    );
   }
 }
 
@@ -104,7 +133,7 @@ export async function recordRefusal(
 /** Logs a transient failure and asks the queue to bring the message back after the retry schedule's delay. */
 async function scheduleRetry(
   err: unknown,
-  rec: Recommendation,
+  rec: Pick<AnyRecommendation, 'created_at'>,
   delivery: Delivery,
   deps: OpenPositionDeps,
   retry: RetryOptions | undefined,

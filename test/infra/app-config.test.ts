@@ -2,7 +2,8 @@
  * bin/app.ts: accounts come from context (cdk.json, overridable with -c), live trading needs an explicit
  * confirmation, and the number of accounts is configuration only.
  */
-import { Match } from 'aws-cdk-lib/assertions';
+import type { Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { ALPACA_LIVE_API_URL, ALPACA_PAPER_API_URL } from '../../lib/account-pipeline';
 import { environmentOf, logicalId, pipelineOf, synthesize } from './synth';
 
@@ -120,7 +121,11 @@ describe('live trading', () => {
   });
 
   it('deploys the live account against the live API once confirmed, leaving paper accounts on paper', () => {
-    const { stack, template } = synthesize({ accounts: live, allowLive: 'true' });
+    const { stack, template } = synthesize({
+      accounts: live,
+      allowLive: 'true',
+      alarmEmail: 'ops@example.com',
+    });
 
     const main = pipelineOf(stack, 'main');
     for (const fn of [main.openOrderFunction, main.exitEvaluatorFunction]) {
@@ -133,12 +138,55 @@ describe('live trading', () => {
   });
 
   it('accepts the boolean form of the confirmation (cdk.json) too', () => {
-    expect(() => synthesize({ accounts: live, allowLive: true })).not.toThrow();
+    expect(() =>
+      synthesize({ accounts: live, allowLive: true, alarmEmail: 'ops@example.com' }),
+    ).not.toThrow();
   });
 
   it('refuses a confirmation that is neither true nor false', () => {
     expect(() => synthesize({ accounts: live, allowLive: 'yes' })).toThrow(
       /context "allowLive": expected true or false, got "yes"/,
+    );
+  });
+});
+
+describe('an alarm topic nobody reads', () => {
+  const live = accountsJson({ name: 'main', paper: false }, { name: 'tiny' });
+  const noSubscriberWarnings = (stack: Stack) =>
+    Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('alarm topic has no subscriber'));
+
+  it('warns at synth without -c alarmEmail (paper accounts), naming the flag', () => {
+    const { stack } = synthesize();
+    const warnings = noSubscriberWarnings(stack);
+    expect(warnings.map((w) => w.id)).toEqual(['/OpsPipeline']);
+    expect(warnings[0].entry.data).toMatch(/-c alarmEmail=/);
+  });
+
+  it('does not warn with -c alarmEmail', () => {
+    expect(noSubscriberWarnings(synthesize({ alarmEmail: 'ops@example.com' }).stack)).toEqual([]);
+  });
+
+  it('refuses a live account without a subscriber, naming the account and both ways out', () => {
+    expect(() => synthesize({ accounts: live, allowLive: 'true' })).toThrow(
+      /Account "main" trades real money \("paper": false\), but the alarm topic has no subscriber.*-c alarmEmail=.*-c allowNoAlarmSubscriber=true/,
+    );
+    expect(() => synthesize({ accounts: live, allowLive: 'true', allowNoAlarmSubscriber: 'false' })).toThrow(
+      /allowNoAlarmSubscriber=true/,
+    );
+  });
+
+  it('asks for -c allowLive=true first: the live confirmation comes before the subscriber', () => {
+    expect(() => synthesize({ accounts: live })).toThrow(/-c allowLive=true/);
+  });
+
+  it('accepts a live account without a subscriber with -c allowNoAlarmSubscriber=true, and still warns', () => {
+    const { stack } = synthesize({ accounts: live, allowLive: 'true', allowNoAlarmSubscriber: 'true' });
+    expect(noSubscriberWarnings(stack)).toHaveLength(1);
+  });
+
+  it('refuses an override that is neither true nor false', () => {
+    expect(() => synthesize({ accounts: live, allowLive: 'true', allowNoAlarmSubscriber: 'yes' })).toThrow(
+      /context "allowNoAlarmSubscriber": expected true or false, got "yes"/,
     );
   });
 });

@@ -5,12 +5,19 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { POSITIONS_TABLE_SCHEMA } from '../../shared/table-schema';
 import { ALERT_METRICS, Metric } from '../../shared/metric-names';
+import { SWEEP_HEARTBEAT_PERIODS, type AccountPipeline } from '../../lib/account-pipeline';
 import { logicalId, pipelineOf, synthesize } from './synth';
 
 const { stack, template } = synthesize();
 const main = pipelineOf(stack, 'main');
 const tiny = pipelineOf(stack, 'tiny');
 const topicRef = { Ref: Match.stringLikeRegexp('^AlarmsTopic') };
+/** The account's heartbeat alarm: the only one on the exit evaluator's invocations. */
+const heartbeatOf = (pipeline: AccountPipeline) => {
+  const found = pipeline.alarms.filter((a) => a.node.id === 'SweepHeartbeatAlarm');
+  expect(found).toHaveLength(1);
+  return found[0];
+};
 
 describe('positions table', () => {
   it('is on-demand with point-in-time recovery and deletion protection', () => {
@@ -67,6 +74,8 @@ describe('alarm topic', () => {
           Match.objectLike({
             Principal: { Service: 'cloudwatch.amazonaws.com' },
             Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            // Only this account's alarms, as on the topic policy (no confused deputy).
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
           }),
         ]),
       },
@@ -102,7 +111,53 @@ describe('alarms', () => {
     template.allResourcesProperties('AWS::CloudWatch::Alarm', {
       AlarmActions: [topicRef],
       OKActions: [topicRef],
-      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('treat missing data as not breaching, except the heartbeat, for which missing data is a missed sweep', () => {
+    const alarms = Object.entries(template.findResources('AWS::CloudWatch::Alarm'));
+    const breaching = alarms
+      .filter(([, a]) => a.Properties.TreatMissingData === 'breaching')
+      .map(([id]) => id);
+    expect(breaching.sort()).toEqual([logicalId(heartbeatOf(main)), logicalId(heartbeatOf(tiny))].sort());
+    for (const [, a] of alarms)
+      expect(['breaching', 'notBreaching']).toContain(a.Properties.TreatMissingData);
+  });
+
+  it('fire when no sweep ran for 3 sweep intervals in a row, per account (the heartbeat)', () => {
+    for (const [pipeline, interval] of [
+      [main, 60],
+      [tiny, 60],
+    ] as const) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Invocations',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(pipeline.exitEvaluatorFunction) } }],
+        Statistic: 'Sum',
+        Period: interval,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        EvaluationPeriods: SWEEP_HEARTBEAT_PERIODS,
+        DatapointsToAlarm: SWEEP_HEARTBEAT_PERIODS,
+        TreatMissingData: 'breaching',
+        AlarmActions: [topicRef],
+        OKActions: [topicRef],
+      });
+    }
+  });
+
+  it("the heartbeat's period is the account's sweep interval", () => {
+    const { stack: s5, template: t5 } = synthesize({
+      accounts: JSON.stringify([{ name: 'slow', sweep_interval_minutes: 5 }]),
+    });
+    t5.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Invocations',
+      Dimensions: [
+        { Name: 'FunctionName', Value: { Ref: logicalId(pipelineOf(s5, 'slow').exitEvaluatorFunction) } },
+      ],
+      Period: 300,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
     });
   });
 
@@ -168,9 +223,9 @@ describe('alarms', () => {
     }
   });
 
-  it('are twenty per account (the daily loss breaker and assignment shares among them)', () => {
-    expect(main.alarms).toHaveLength(20);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 40);
+  it('are twenty-one per account (the heartbeat, the daily loss breaker and assignment shares among them)', () => {
+    expect(main.alarms).toHaveLength(21);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 42);
   });
 
   it('every metric a sweep alert counts in has an alarm on it (one per alert kind, a typed list)', () => {

@@ -528,6 +528,50 @@ describe('exit evaluator sweeps', () => {
     expect(brokerQty(SYMBOL_B)).toBe(3);
   });
 
+  it("an item of another account's partition that carries live_account main is skipped and alerted, never traded", async () => {
+    await open({ recommendation_id: 'ok', num_contracts: 2, exit_plan: { stop_loss_pct: 0.25 } });
+    // Another account writes, in its own partition, a record on a contract main holds, whose stop is due.
+    p.sim.setPosition(KEY_ID, SYMBOL_B, 3, 2.0);
+    const own = (await p.table.store.get('main', 'ok'))!;
+    const planted = {
+      ...own,
+      account: 'tiny',
+      position_id: 'planted',
+      recommendation_id: 'planted',
+      option_symbol: SYMBOL_B,
+      quantity: 3,
+      original_quantity: 3,
+    };
+    await DynamoDBDocumentClient.from(p.table.client).send(
+      new PutCommand({
+        TableName: p.table.tableName,
+        Item: {
+          pk: 'ACCT#tiny',
+          sk: 'POS#planted',
+          live_account: 'main',
+          version: 0,
+          record: JSON.stringify(planted),
+        },
+      }),
+    );
+    mid(FUTURE_SYMBOL, 1.5);
+    mid(SYMBOL_B, 1.0);
+    const r = await sweep();
+    expect(r.errors).toEqual([]);
+    expect(r.ordersSent).toEqual([expect.objectContaining({ position_id: 'ok', reason: 'stop_loss' })]);
+    expect(r.alerts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          kind: 'unreadable_record',
+          symbol: 'ACCT#tiny POS#planted',
+          detail: expect.stringContaining('foreign item: it is in partition ACCT#tiny, not ACCT#main'),
+        }),
+      ]),
+    );
+    expect(exitOrders().map((o) => o.symbol)).toEqual([FUTURE_SYMBOL]);
+    expect(brokerQty(SYMBOL_B)).toBe(3);
+  });
+
   it('a legacy record (no original_quantity, peak_price, ...) is read and closed by its rules', async () => {
     p.sim.setPosition(KEY_ID, FUTURE_SYMBOL, 3, 2.0);
     await DynamoDBDocumentClient.from(p.table.client).send(

@@ -102,8 +102,8 @@ describe('npm run lab', () => {
     expect(noKeys).toMatchObject({ code: 2, err: expect.stringMatching(/APCA_API_KEY_ID/) });
   });
 
-  it("README's sample run is what the CLI prints on the bundled example today", async () => {
-    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  it("docs/LAB.md's sample run is what the CLI prints on the bundled example today", async () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'docs', 'LAB.md'), 'utf8');
     const block = /```text\n\$ npm run lab -- ([^\n]*\\\n[^\n]*)\n([\s\S]*?)```/.exec(readme);
     expect(block).not.toBeNull();
     const [, command, shown] = block!;

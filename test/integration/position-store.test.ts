@@ -209,6 +209,57 @@ describe('DynamoPositionStore against dynalite', () => {
     expect((err as UnreadableRecordsError<Position>).readable.map((x) => x.position_id)).toEqual(['fine']);
   });
 
+  it("listLive never returns another account's item that carries this account's live_account: it reports it", async () => {
+    const doc = DynamoDBDocumentClient.from(t.client);
+    await t.store.claim(position('mine', { account: 'victim' }));
+    // Another account (IAM lets it write its own partition only) writes an item that the victim's index
+    // partition returns: in its own partition, and one in the victim's naming another account's record.
+    const intruder = position('planted', { account: 'intruder' });
+    await doc.send(
+      new PutCommand({
+        TableName: t.tableName,
+        Item: {
+          pk: 'ACCT#intruder',
+          sk: 'POS#planted',
+          live_account: 'victim',
+          version: 0,
+          record: JSON.stringify(intruder),
+        },
+      }),
+    );
+    await doc.send(
+      new PutCommand({
+        TableName: t.tableName,
+        Item: {
+          pk: 'ACCT#victim',
+          sk: 'POS#misfiled',
+          live_account: 'victim',
+          version: 0,
+          record: JSON.stringify(position('misfiled', { account: 'intruder' })),
+        },
+      }),
+    );
+    const err = await t.store.listLive('victim').then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UnreadableRecordsError);
+    const e = err as UnreadableRecordsError<Position>;
+    expect(e.readable.map((x) => x.position_id)).toEqual(['mine']);
+    expect(e.unreadable).toEqual([
+      {
+        key: 'ACCT#intruder POS#planted',
+        reason: expect.stringContaining('foreign item: it is in partition ACCT#intruder, not ACCT#victim'),
+      },
+      {
+        key: 'ACCT#victim POS#misfiled',
+        reason: expect.stringContaining('its record belongs to account "intruder", not "victim"'),
+      },
+    ]);
+    // The intruder's own read is unaffected.
+    expect((await t.store.listLive('intruder')).map((x) => x.position_id)).toEqual([]);
+  });
+
   it('stores the kill switch and rejections', async () => {
     expect(await t.store.getControl('main')).toBeNull();
     await t.store.putControl('main', { trading_enabled: false, flatten: false, reason: 'test' });

@@ -1,6 +1,7 @@
 /**
- * The documents agree with the code: every alarm has a runbook entry, and every option the README and
- * docs/LOCAL-MODE.md show for a local command is one the command accepts.
+ * The documents agree with the code: every alarm has a runbook entry, every option the README and docs/
+ * show for a local command is one the command accepts, the README's `main` account is cdk.json's, and
+ * nothing points outside the repository or carries internal history in a heading.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,7 +20,15 @@ import { ORDER_COLUMN_TITLES, POSITION_COLUMN_TITLES } from '../../local/view';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const read = (f: string) => fs.readFileSync(path.join(ROOT, f), 'utf8');
-const docs = ['README.md', 'docs/LOCAL-MODE.md', 'docs/RUNBOOK.md'].map((f) => [f, read(f)] as const);
+/** README.md and every document in docs/. */
+const DOC_FILES = [
+  'README.md',
+  ...fs
+    .readdirSync(path.join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
+const docs = DOC_FILES.map((f) => [f, read(f)] as const);
 
 describe('docs/RUNBOOK.md', () => {
   const runbook = read('docs/RUNBOOK.md');
@@ -84,7 +93,7 @@ describe('captured live views', () => {
   );
 
   it('every captured view has the columns the view draws today', () => {
-    expect(captures.map(([f]) => f)).toEqual(expect.arrayContaining(['README.md', 'docs/LOCAL-MODE.md']));
+    expect(captures.map(([f]) => f)).toEqual(expect.arrayContaining(['docs/LOCAL-MODE.md']));
     for (const [file, capture] of captures) {
       const lines = capture.split('\n');
       const positions = lines.filter((l) => /^\s+POSITION\s/.test(l)).map(titles);
@@ -96,7 +105,7 @@ describe('captured live views', () => {
   });
 });
 
-describe("README's account configuration table", () => {
+describe("docs/CONFIGURATION.md's account configuration table", () => {
   // Every field the schema accepts, with its default filled in: the table must list each, and nothing else.
   const parsed = parseAccountConfig({ name: 'main' }) as unknown as Record<string, unknown>;
   const nested = ['limits', 'exit_execution', 'market_data'];
@@ -104,15 +113,69 @@ describe("README's account configuration table", () => {
     .filter((k) => k !== 'resolved_exit_defaults')
     .flatMap((k) => (nested.includes(k) ? Object.keys(parsed[k] as object).map((f) => `${k}.${f}`) : [k]))
     .sort();
-  const readme = read('README.md');
-  const section = readme.slice(
-    readme.indexOf('## Account configuration'),
-    readme.indexOf('**Strategy profiles**'),
-  );
+  const config = read('docs/CONFIGURATION.md');
+  const section = config.slice(config.indexOf('## Fields'), config.indexOf('**Strategy profiles**'));
   const tableFields = [...section.matchAll(/^\| `([a-z_.]+)` \|/gm)].map((m) => m[1]).sort();
 
   it('lists every field of the schema, and only those', () => {
     expect(schemaFields.length).toBeGreaterThan(20);
     expect(tableFields).toEqual(schemaFields);
+  });
+});
+
+/** cdk.json's account `main`, as shipped. */
+const CDK_MAIN = (
+  JSON.parse(read('cdk.json')) as { context: { accounts: Array<Record<string, unknown>> } }
+).context.accounts.find((a) => a.name === 'main');
+
+describe('one main configuration everywhere', () => {
+  const readme = read('README.md');
+
+  it("README's account section shows cdk.json's main, exactly", () => {
+    const section = readme.slice(readme.indexOf('## One account'));
+    const block = /```json\n([\s\S]*?)```/.exec(section);
+    expect(block).not.toBeNull();
+    expect(CDK_MAIN).toBeDefined();
+    expect(JSON.parse(block![1])).toEqual(CDK_MAIN);
+  });
+
+  it('no document shows another account object named "main" (a JSON block with a name, limits or exit fields)', () => {
+    for (const [file, text] of docs) {
+      for (const m of text.matchAll(/```jsonc?\n([\s\S]*?)```/g)) {
+        if (!/"name":\s*"main"/.test(m[1])) continue;
+        // JSONC comments off; a block that still does not parse is a fragment, and must not name main.
+        const body = m[1].replace(/\/\/.*$/gm, '');
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(body);
+        } catch {
+          parsed = undefined;
+        }
+        expect([file, parsed]).toEqual([file, CDK_MAIN]);
+      }
+    }
+  });
+});
+
+describe('README and docs stay inside the repository and out of its history', () => {
+  it.each(DOC_FILES)('%s points at nothing in ../shared', (file) => {
+    expect(read(file)).not.toMatch(/\.\.\/shared\b/);
+  });
+
+  it.each(DOC_FILES)('%s has no "issue N" in a heading', (file) => {
+    const headings = read(file)
+      .split('\n')
+      .filter((l) => /^#{1,6} /.test(l));
+    expect(headings.filter((h) => /\bissues? #?\d+/i.test(h))).toEqual([]);
+  });
+
+  it('README fits one read (at most 200 lines)', () => {
+    expect(read('README.md').split('\n').length).toBeLessThanOrEqual(200);
+  });
+
+  it("README's links to docs/ name files that exist", () => {
+    for (const m of read('README.md').matchAll(/\]\((docs\/[^)#]+)/g)) {
+      expect([m[1], fs.existsSync(path.join(ROOT, m[1]))]).toEqual([m[1], true]);
+    }
   });
 });

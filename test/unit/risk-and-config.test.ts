@@ -177,8 +177,8 @@ describe('exit liveness configuration (issue 12): exit_execution spread / repric
     expect(() => parseAccountList(cdk.context.accounts)).not.toThrow();
   });
 
-  it("README's account table states each new field with the schema's default", () => {
-    const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  it("docs/CONFIGURATION.md's account table states each new field with the schema's default", () => {
+    const readme = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'CONFIGURATION.md'), 'utf8');
     const defaults = parseAccountConfig({ name: 'main' });
     const stated = (field: string) =>
       new RegExp(`^\\| \`${field.replace(/\./g, '\\.')}\` \\| ([^|]+) \\|`, 'm').exec(readme)?.[1].trim();
@@ -223,8 +223,8 @@ describe('protective stops at the broker (issue 14): exit_execution.broker_stop'
     expect(() => parseAccountConfig({ name: 'main', exit_execution: exec })).toThrow(msg);
   });
 
-  it("README's account table states both fields with the schema's defaults", () => {
-    const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  it("docs/CONFIGURATION.md's account table states both fields with the schema's defaults", () => {
+    const readme = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'CONFIGURATION.md'), 'utf8');
     expect(readme).toMatch(/^\| `exit_execution\.broker_stop` \| null \|/m);
     expect(readme).toMatch(/^\| `exit_execution\.broker_stop_limit_slippage_pct` \| 0\.1 \|/m);
   });

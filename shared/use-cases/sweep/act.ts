@@ -1,42 +1,91 @@
 /**
- * Steps 4-6 of a sweep: evaluate the exit rules and act. Every send, whatever path it comes from (a first
- * send, a resend of a step the broker never saw, a new step after a working order was cancelled, flatten,
- * time rules, partials), goes through {@link sendStep}: it takes its contracts from the one per-contract
- * budget and builds the order with `buildCloseOrder` (intent-free, recorded symbol, reducing side).
+ * Phase 3 of a sweep: act. Steps decided earlier first (resends, working orders, pending opens), then the
+ * exit rules of the open positions, all spending one per-contract budget (`send-exit.ts`). The decisions
+ * are pure (`evaluateExit`, `planWorkingExit`, `planPendingOpen`, `planStopFree`); this phase carries
+ * them out. It hands forward the positions whose resting stop is due to be kept after the exits.
  */
 import { evaluateExit, type ExitDecision } from '../../domain/exit-rules';
-import { priceExitOrder } from '../../domain/exit-pricing';
-import { buildCloseOrder, exitClientOrderId } from '../../domain/orders';
+import { exitClientOrderId } from '../../domain/orders';
 import type { ExitReason, PendingExit, Position } from '../../domain/position';
-import { claimReleased, exitClaimed } from '../../domain/position-lifecycle';
+import { exitClaimed } from '../../domain/position-lifecycle';
+import { planStopFree, stopBookedOf, stopSeqOf } from '../../domain/resting-stop-plan';
 import {
-  BrokerRejectedError,
-  DuplicateClientOrderIdError,
-  PipelineError,
-  TransientError,
-} from '../../domain/errors';
+  pendingOpenView,
+  planPendingOpen,
+  planWorkingExit,
+  workingExitView,
+  type RuleVerdict,
+} from '../../domain/working-order-plan';
 import { TERMINAL_ORDER_STATUSES, type BrokerOrder, type OptionQuote } from '../../ports';
-import { Metric } from '../../metric-names';
+import type { SweepContext } from './context';
 import { applyExitFill, applyOpenOrder } from './learn';
-import type { SweepState } from './state';
-import { freeBrokerStop, queueBrokerStop } from './broker-stop';
+import { releaseClaim, sendStep } from './send-exit';
+import { bookStopFill, cancelStop } from './stop-book';
+import { cancelAndLookUp, rereadContract } from './broker-io';
 
 const QUOTE_PROBLEMS = new Set(['no_quote', 'stale_quote', 'crossed_quote', 'bad_quote']);
-/** Exit reasons that protect a position (they replace a working non-protective step at once). */
-const PROTECTIVE: ReadonlySet<ExitReason> = new Set([
-  'stop_loss',
-  'trailing_stop',
-  'breakeven',
-  'expiry',
-  'time_rule',
-  'max_hold',
-  'flatten',
-]);
+
+/** What the act phase is handed. */
+export interface ActInput {
+  readonly positions: readonly Position[];
+  readonly resendDue: ReadonlySet<string>;
+  readonly workingExit: ReadonlyMap<string, BrokerOrder>;
+  readonly workingOpen: ReadonlyMap<string, BrokerOrder>;
+  readonly quotes: ReadonlyMap<string, OptionQuote>;
+  /** The account control asks to flatten everything. */
+  readonly flatten: boolean;
+}
+
+/** What the act phase hands forward. */
+export interface Acted {
+  /** Open positions whose rules held: their resting stop is kept true after the exits. */
+  readonly stopsDue: readonly Position[];
+  /** Evaluations that needed a price, and how many of them had no usable quote. */
+  readonly priced: number;
+  readonly unpriced: number;
+}
+
+export const NOTHING_ACTED: Acted = { stopsDue: [], priced: 0, unpriced: 0 };
+
+/** Tallies of one act phase. */
+class Tally {
+  readonly stopsDue: Position[] = [];
+  priced = 0;
+  unpriced = 0;
+}
+
+export async function act(s: SweepContext, input: ActInput): Promise<Acted> {
+  const t = new Tally();
+  const { positions, quotes, flatten } = input;
+  const q = (p: Position) => quotes.get(p.option_symbol);
+  const resends = positions.filter((p) => input.resendDue.has(p.position_id));
+  const working = positions.filter((p) => input.workingExit.has(p.position_id));
+  const pending = positions.filter((p) => input.workingOpen.has(p.position_id));
+  const open = positions.filter((p) => p.state === 'open');
+  await s.forEach(resends, (p) => resend(s, p, q(p)));
+  await s.forEach(working, (p) =>
+    manageWorking(s, t, p, input.workingExit.get(p.position_id)!, q(p), flatten),
+  );
+  await s.forEach(pending, (p) =>
+    managePendingOpen(s, t, p, input.workingOpen.get(p.position_id)!, q(p), flatten),
+  );
+  await s.forEach(open, (p) => evaluateAndAct(s, t, p, q(p), flatten));
+  return { stopsDue: t.stopsDue, priced: t.priced, unpriced: t.unpriced };
+}
+
+/** The open positions of a poll whose price rule fired: the same act, nothing else. */
+export async function actOnFired(
+  s: SweepContext,
+  positions: readonly Position[],
+  quotes: ReadonlyMap<string, OptionQuote>,
+): Promise<void> {
+  const t = new Tally();
+  await s.forEach(positions, (p) => evaluateAndAct(s, t, p, quotes.get(p.option_symbol), false));
+}
 
 /** The exit rules' verdict for a position now (flatten, an operator action, overrides them). */
-function decide(s: SweepState, p: Position, quote: OptionQuote | undefined, flatten: boolean) {
-  const now = s.now();
-  const ev = evaluateExit(p, quote, now, s.account.exit_execution, { sessionClose: s.sessionClose });
+function decide(s: SweepContext, p: Position, quote: OptionQuote | undefined, flatten: boolean) {
+  const ev = evaluateExit(p, quote, s.now(), s.account.exit_execution, { sessionClose: s.snap.sessionClose });
   const decision: ExitDecision = flatten
     ? {
         action: 'close',
@@ -49,9 +98,16 @@ function decide(s: SweepState, p: Position, quote: OptionQuote | undefined, flat
   return { ev, decision };
 }
 
+function verdictOf(decision: ExitDecision): RuleVerdict {
+  return decision.action === 'close'
+    ? { action: 'close', qty: decision.qty, reason: decision.reason }
+    : { action: 'hold' };
+}
+
 /** An open position: evaluate its exit rules and, when one fires, claim the step and send it. */
-export async function evaluateAndAct(
-  s: SweepState,
+async function evaluateAndAct(
+  s: SweepContext,
+  t: Tally,
   p: Position,
   quote: OptionQuote | undefined,
   flatten: boolean,
@@ -63,21 +119,27 @@ export async function evaluateAndAct(
     trailing_stop_price: ev.state.trailing_stop_price,
     breakeven_active: ev.state.breakeven_active,
   };
-  s.priced++;
+  t.priced++;
   if (decision.action === 'hold') {
     s.report.held.push({ position_id: p.position_id, reason: decision.reason });
     if (QUOTE_PROBLEMS.has(decision.reason)) {
-      s.unpriced++;
+      t.unpriced++;
       s.deps.log.warn(`Holding ${p.position_id} (${p.option_symbol}): ${decision.detail}`);
     }
     const cur = ev.stateChanged
       ? await s.deps.store.replace(p, { ...p, ...trailing, updated_at: now.toISOString() })
       : p;
-    queueBrokerStop(s, cur);
+    if (
+      s.account.exit_execution.broker_stop !== null &&
+      cur.state === 'open' &&
+      !cur.pending_exit &&
+      cur.quantity >= 1
+    )
+      t.stopsDue.push(cur);
     return;
   }
   const reason: ExitReason = decision.reason;
-  if (!s.clock.isOpen) {
+  if (!s.snap.clock.isOpen) {
     s.report.wouldClose.push({ position_id: p.position_id, reason, qty: decision.qty });
     s.deps.log.info(
       `Market closed: would close ${decision.qty} contracts of ${p.option_symbol} (${reason}); nothing sent`,
@@ -86,11 +148,16 @@ export async function evaluateAndAct(
     if (ev.stateChanged) await s.deps.store.replace(p, { ...p, ...trailing, updated_at: now.toISOString() });
     return;
   }
+  const noSend = s.allowances.whyNoSend('protective');
+  if (noSend) {
+    s.defer(p.position_id, `${reason} exit`, noSend);
+    return;
+  }
   // A protective stop resting at the broker holds the contracts: freed first (or it is the stop).
-  const freed = await freeBrokerStop(s, p, decision, quote);
+  const freed = await freeRestingStop(s, p, reason, quote);
   if (!freed) return;
   p = freed;
-  if (s.budget.available(p.option_symbol, p.side) < 1) {
+  if (s.allowances.budget.available(p.option_symbol, p.side) < 1) {
     s.alert(
       'close_blocked',
       p.option_symbol,
@@ -116,13 +183,74 @@ export async function evaluateAndAct(
 }
 
 /**
- * A claimed step the broker never saw (learned in step 1): renew the claim (of several sweeps exactly one
- * wins), look the order up once more (a slow request may have landed since), read the contract again, and
- * send with the same client_order_id — through the same budget as a first send.
+ * Before an exit step is claimed: the resting stop must not hold the contracts the step sells
+ * (`planStopFree`). Returns the position to act on (contracts freed in the budget), or null when nothing
+ * may be sent this sweep.
  */
-export async function resend(s: SweepState, p: Position, quote: OptionQuote | undefined): Promise<void> {
+async function freeRestingStop(
+  s: SweepContext,
+  p: Position,
+  reason: ExitReason,
+  quote: OptionQuote | undefined,
+): Promise<Position | null> {
+  const working = s.allowances.restingOf(p.position_id)[0];
+  const step = planStopFree(p, reason, working, quote, s.account.exit_execution, s.nowIso());
+  if (step.kind === 'go') return p;
+  if (step.kind === 'hold') {
+    s.report.held.push({ position_id: p.position_id, reason: step.reason });
+    return null;
+  }
+  const { ended, recorded } = await cancelStop(s, p, step.order, step.stop);
+  if (!ended) return null;
+  if (ended.filled_qty > stopBookedOf(step.stop, ended)) {
+    // It fired before the cancel landed: that is the exit; nothing more is sent on it now.
+    await bookStopFill(s, recorded, ended, step.stop);
+    return null;
+  }
+  s.allowances.budget.freed(p.option_symbol, p.side, ended.qty - ended.filled_qty);
+  s.report.cancelled.push({
+    position_id: p.position_id,
+    client_order_id: ended.client_order_id,
+    why: `resting stop freed for ${reason}`,
+  });
+  return s.deps.store.replace(recorded, {
+    ...recorded,
+    broker_stop: null,
+    broker_stop_seq: Math.max(recorded.broker_stop_seq ?? 0, stopSeqOf(ended)),
+    updated_at: s.nowIso(),
+  });
+}
+
+/**
+ * A claimed step the broker never saw (learned in phase 1): look the order up once more (a slow request
+ * may have landed since); while the market is closed the claim is released (the next session decides
+ * again, at its own prices); otherwise renew the claim (of several sweeps exactly one wins), read the
+ * contract again, and send with the same client_order_id, through the same budget as a first send.
+ */
+async function resend(s: SweepContext, p: Position, quote: OptionQuote | undefined): Promise<void> {
   const pe = p.pending_exit;
   if (!pe) return;
+  if (s.snap.clock.isOpen) {
+    const noSend = s.allowances.whyNoSend('protective');
+    if (noSend) {
+      s.defer(p.position_id, `${pe.reason} resend`, noSend);
+      return;
+    }
+  }
+  const late = await s.deps.broker.getOrderByClientOrderId(pe.client_order_id);
+  if (late) {
+    if (TERMINAL_ORDER_STATUSES.has(late.status)) await applyExitFill(s, p, pe, late);
+    return;
+  }
+  if (!s.snap.clock.isOpen) {
+    s.report.wouldClose.push({ position_id: p.position_id, reason: pe.reason, qty: pe.qty });
+    s.deps.log.info(
+      `Market closed: the ${pe.reason} step ${pe.client_order_id} that never reached the broker is released; decided again when the market opens`,
+      { position_id: p.position_id },
+    );
+    await releaseClaim(s, p);
+    return;
+  }
   const renewed: PendingExit = {
     ...pe,
     claimed_at: s.nowIso(),
@@ -134,12 +262,7 @@ export async function resend(s: SweepState, p: Position, quote: OptionQuote | un
     pending_exit: renewed,
     updated_at: renewed.claimed_at,
   });
-  const late = await s.deps.broker.getOrderByClientOrderId(pe.client_order_id);
-  if (late) {
-    if (TERMINAL_ORDER_STATUSES.has(late.status)) await applyExitFill(s, claimed, renewed, late);
-    return;
-  }
-  await s.rereadContract(p.option_symbol);
+  await rereadContract(s, p.option_symbol);
   s.deps.log.warn(`Exit step ${pe.client_order_id} never reached the broker; sending it again`, {
     position_id: p.position_id,
   });
@@ -147,213 +270,65 @@ export async function resend(s: SweepState, p: Position, quote: OptionQuote | un
 }
 
 /**
- * Sends a claimed step: priced now (market, or a limit on the grid), sized by the exit budget, built by
- * `buildCloseOrder`. A step that cannot be priced or has nothing to sell releases its claim: the next
- * sweep decides again (a step is never left `closing` with no order).
+ * A working exit order (`planWorkingExit` on the contracts it has not sold yet): cancelled for a bigger
+ * or more protective step, or to reprice; what it filled is booked, then the rules decide again.
  */
-async function sendStep(
-  s: SweepState,
+async function manageWorking(
+  s: SweepContext,
+  t: Tally,
   p: Position,
-  pe: PendingExit,
-  quote: OptionQuote | undefined,
-): Promise<void> {
-  const pricing = priceExitOrder({
-    side: p.side,
-    quote,
-    exec: s.account.exit_execution,
-    // `exit_reprices` counts cancels, this send included: the replacements before this one are one fewer.
-    repriceCount: Math.max(0, (p.exit_reprices ?? 0) - 1),
-    marketOpen: s.clock.isOpen,
-  });
-  if (!pricing) {
-    s.deps.log.warn(
-      `No usable quote to price the ${pe.reason} exit of ${p.position_id}; decided again next sweep`,
-    );
-    await releaseClaim(s, p);
-    return;
-  }
-  const held = s.brokerBySymbol.get(p.option_symbol);
-  const qty = held ? s.budget.take(p.option_symbol, p.side, pe.qty) : 0;
-  // The budget is the authority on what is available (it knows this sweep's sends and freed orders).
-  const built = buildCloseOrder({
-    position: p,
-    wantedQty: qty,
-    broker: held ? { ...held, qty_available: qty } : undefined,
-    clientOrderId: pe.client_order_id,
-    limitPrice: pricing.limitPrice,
-  });
-  if (!built.ok) {
-    s.alert(
-      'close_blocked',
-      p.option_symbol,
-      `broker holds nothing to close for ${p.position_id}; no order sent`,
-    );
-    await releaseClaim(s, p);
-    return;
-  }
-  const order = built.order;
-  s.deps.log.info(
-    `Submitting ${order.type} order to close ${order.qty} contracts of ${order.symbol} (${pe.reason}): ${pricing.why}`,
-    { position_id: p.position_id, client_order_id: order.client_order_id, side: order.side },
-  );
-  let placed: BrokerOrder;
-  try {
-    placed = await s.deps.broker.submitOrder(order);
-  } catch (err) {
-    placed = await afterFailedSend(s, p, pe, order.qty, err);
-  }
-  s.report.ordersSent.push({
-    position_id: p.position_id,
-    client_order_id: order.client_order_id,
-    qty: order.qty,
-    reason: pe.reason,
-  });
-  s.deps.metrics.count(Metric.ExitsSubmitted, 1, { reason: pe.reason });
-  const withOrder = await s.deps.store.replace(p, {
-    ...p,
-    pending_exit: {
-      ...pe,
-      qty: order.qty,
-      order_id: placed.id,
-      order_type: order.type,
-      limit_price: order.limit_price ?? null,
-      placed_at: s.nowIso(),
-      send_failed_at: null,
-    },
-    updated_at: s.nowIso(),
-  });
-  if (TERMINAL_ORDER_STATUSES.has(placed.status))
-    await applyExitFill(s, withOrder, withOrder.pending_exit!, placed);
-}
-
-/**
- * The send threw. The order may exist (a 500 after the broker acted, a lost reply): look it up. Found:
- * carry on with it. Refused (422/403): the step is over, the contracts go back to the budget. Otherwise
- * the claim stays; a definite broker answer (5xx/429/refused connection) is noted on the step so the next
- * sweep sends it again at once, while an unknown outcome waits for the claim lease.
- */
-async function afterFailedSend(
-  s: SweepState,
-  p: Position,
-  pe: PendingExit,
-  qty: number,
-  err: unknown,
-): Promise<BrokerOrder> {
-  if (err instanceof DuplicateClientOrderIdError || (err instanceof PipelineError && err.transient)) {
-    const found = await s.deps.broker.getOrderByClientOrderId(pe.client_order_id).catch(() => null);
-    if (found) return found;
-    if (isDefiniteFailure(err)) {
-      await s.deps.store
-        .replace(p, { ...p, pending_exit: { ...pe, send_failed_at: s.nowIso() }, updated_at: s.nowIso() })
-        .catch(() => undefined);
-    }
-    throw err;
-  }
-  if (err instanceof BrokerRejectedError) {
-    s.budget.giveBack(p.option_symbol, p.side, qty);
-    s.deps.metrics.count(Metric.BrokerRejections);
-    s.alert('exit_rejected', p.option_symbol, `${pe.reason} exit rejected: ${err.message}`);
-    // The step is over (its client_order_id is spent); the position stays open for the next decision.
-    await s.deps.store.replace(p, claimReleased(p, s.nowIso(), 'exit_rejected'));
-  }
-  throw err;
-}
-
-/** A broker answer that says the order was not taken: 5xx, 429, or a connection that was refused. */
-function isDefiniteFailure(err: unknown): boolean {
-  if (!(err instanceof TransientError)) return false;
-  if (err.reason === 'rate_limited' || err.reason === 'broker_5xx') return true;
-  let cause: unknown = err.cause;
-  for (let i = 0; i < 4 && cause; i++) {
-    if ((cause as { code?: unknown }).code === 'ECONNREFUSED') return true;
-    cause = (cause as { cause?: unknown }).cause;
-  }
-  return false;
-}
-
-async function releaseClaim(s: SweepState, p: Position): Promise<void> {
-  await s.deps.store.replace(p, claimReleased(p, s.nowIso()));
-}
-
-/**
- * A position whose exit order works at the broker. A limit not filled after `reprice_after_seconds` is
- * cancelled and sent again at the current executable price (market after `max_reprices`); a bigger step
- * (a protective exit over a take profit or partial, a larger close) cancels it at once instead of waiting
- * behind it. The cancel is confirmed (the order looked up, ended) before anything is sent, and what
- * filled meanwhile is learned first; a working sell holds its contracts, which the cancel frees.
- */
-export async function manageWorking(
-  s: SweepState,
-  p: Position,
+  order: BrokerOrder,
   quote: OptionQuote | undefined,
   flatten: boolean,
 ): Promise<void> {
-  const order = s.workingExit.get(p.position_id);
   const pe = p.pending_exit;
-  if (!order || !pe || !s.clock.isOpen) return;
-  const remaining = Math.max(0, order.qty - order.filled_qty);
-  const { decision } = decide(s, { ...p, state: 'open', pending_exit: null }, quote, flatten);
-  const bigger =
-    decision.action === 'close' &&
-    (decision.qty > remaining || (PROTECTIVE.has(decision.reason) && !PROTECTIVE.has(pe.reason)));
-  const isLimit = order.type === 'limit' || order.type === 'stop_limit';
-  const placedAt = Date.parse(pe.placed_at ?? pe.claimed_at);
-  const stale =
-    isLimit && s.now().getTime() - placedAt >= s.account.exit_execution.reprice_after_seconds * 1000;
-  if (!bigger && !stale) return;
-  const why = bigger
-    ? `a bigger step is due (${decision.action === 'close' ? decision.reason : ''})`
-    : 'not filled in time: repricing';
-  const ended = await cancelAndConfirm(s, p, order, pe.client_order_id, why);
+  if (!pe || !s.snap.clock.isOpen) return;
+  const { decision } = decide(s, workingExitView(p, order), quote, flatten);
+  const step = planWorkingExit(pe, order, verdictOf(decision), s.now().getTime(), s.account.exit_execution);
+  if (step.kind === 'keep') return;
+  const ended = await cancelAndConfirm(s, p, order, pe.client_order_id, step.why);
   if (!ended) return;
-  if (ended.status === 'canceled') s.budget.freed(p.option_symbol, p.side, ended.qty - ended.filled_qty);
-  const learned = await applyExitFill(s, p, pe, ended, { repriced: stale && !bigger });
-  if (learned && learned.state === 'open') await evaluateAndAct(s, learned, quote, flatten);
+  if (ended.status === 'canceled')
+    s.allowances.budget.freed(p.option_symbol, p.side, ended.qty - ended.filled_qty);
+  const learned = await applyExitFill(s, p, pe, ended, { repriced: step.repriced });
+  if (learned && learned.state === 'open') await evaluateAndAct(s, t, learned, quote, flatten);
 }
 
-/**
- * A pending open: a resting limit past `limits.entry_order_timeout_minutes` is cancelled; contracts that
- * already filled are protected at once (an exit due on them cancels the rest of the order and closes
- * them), not only once the order ends.
- */
-export async function managePendingOpen(
-  s: SweepState,
+/** A pending open (`planPendingOpen`): cancelled on timeout, for an exit due on its filled part, or to flatten. */
+async function managePendingOpen(
+  s: SweepContext,
+  t: Tally,
   p: Position,
+  order: BrokerOrder,
   quote: OptionQuote | undefined,
   flatten: boolean,
 ): Promise<void> {
-  const order = s.workingOpen.get(p.position_id);
-  if (!order) return;
-  const ageMs = s.now().getTime() - Date.parse(order.created_at || p.created_at);
-  const timedOut = order.type === 'limit' && ageMs >= s.account.limits.entry_order_timeout_minutes * 60_000;
-  const filledPart = p.quantity > 0 && (p.entry_price ?? 0) > 0;
-  const exitDue =
-    filledPart &&
-    s.clock.isOpen &&
-    decide(s, { ...p, state: 'open' }, quote, flatten).decision.action === 'close';
-  if (!timedOut && !exitDue && !flatten) return;
-  const why = timedOut ? 'entry order timed out' : exitDue ? 'an exit is due on the filled part' : 'flatten';
-  const ended = await cancelAndConfirm(s, p, order, p.open_client_order_id, why);
+  const step = planPendingOpen(p, order, {
+    nowMs: s.now().getTime(),
+    entryTimeoutMs: s.account.limits.entry_order_timeout_minutes * 60_000,
+    marketOpen: s.snap.clock.isOpen,
+    flatten,
+    verdict: () => verdictOf(decide(s, pendingOpenView(p), quote, flatten).decision),
+  });
+  if (step.kind === 'keep') return;
+  const ended = await cancelAndConfirm(s, p, order, p.open_client_order_id, step.why);
   if (!ended) return;
   const stored = await applyOpenOrder(s, p, ended);
-  if (!stored || stored.state !== 'open' || !s.clock.isOpen) return;
+  if (!stored || stored.state !== 'open' || !s.snap.clock.isOpen) return;
   // The snapshot may predate the fills: read the contract before sizing a close from it.
-  await s.rereadContract(stored.option_symbol);
-  await evaluateAndAct(s, stored, quote, flatten);
+  await rereadContract(s, stored.option_symbol);
+  await evaluateAndAct(s, t, stored, quote, flatten);
 }
 
-/**
- * Cancels a working order of ours and looks it up: returns it once it has ended (cancelled, or filled
- * before the cancel landed), or null when the cancel is not confirmed yet (the next sweep learns the rest).
- */
+/** Cancels a working order of ours, reporting it once the cancel is confirmed (null: not yet). */
 async function cancelAndConfirm(
-  s: SweepState,
+  s: SweepContext,
   p: Position,
   order: BrokerOrder,
   clientOrderId: string,
   why: string,
 ): Promise<BrokerOrder | null> {
-  const after = await s.cancelAndLookUp(order.id, clientOrderId);
+  const after = await cancelAndLookUp(s, order.id, clientOrderId);
   if (!after) {
     s.deps.log.info(`Cancel of ${clientOrderId} not confirmed yet; next sweep`);
     return null;

@@ -1,8 +1,10 @@
 /**
- * Step 1 of a sweep: learn what happened to the orders in flight (opens and exits) and resolve claims.
- * The decisions are pure (`planLearn` in domain/learn-plan.ts); this module gathers their facts (one
- * lookup by client order id when a decision asks for it and the sweep's allowance has one left) and
- * applies them. Nothing is sent here: a step the broker never saw is marked for a resend in the act phase.
+ * Phase 1 of a sweep: learn what happened to the orders in flight (opens, exits, resting stops) and
+ * resolve claims. The decisions are pure (`planLearn` in domain/learn-plan.ts, `planStopLearn` in
+ * domain/resting-stop-plan.ts); this phase gathers their facts (a lookup by client order id when a
+ * decision asks for it and the allowance has one left) and applies them. Nothing is sent here but the
+ * cancel of a resting stop that outlived its contracts: a step the broker never saw is handed to the act
+ * phase as due for a resend.
  */
 import type { PendingExit, Position } from '../../domain/position';
 import {
@@ -13,53 +15,105 @@ import {
   type LearnStep,
 } from '../../domain/learn-plan';
 import type { BrokerOrder } from '../../ports';
-import type { SweepState } from './state';
-import { learnBrokerStop } from './broker-stop';
+import type { SweepContext } from './context';
+import { learnRestingStop } from './stop-learn';
 
 /** Sweeps a step may stay `closing` with no working order before it is alerted as stuck. */
 const STUCK_AFTER_SWEEPS = 3;
 
-export async function learn(s: SweepState, p: Position): Promise<Position | null> {
-  const learned = await learnStep(s, p);
-  if (learned !== p) s.changedInLearn.add(p.position_id);
-  return learned;
+/** What learning handed forward. */
+export interface Learned {
+  /** The live records after learning, closed ones left out. */
+  readonly positions: readonly Position[];
+  /** Records whose change in this phase the snapshot may not show yet (not reconciled this sweep). */
+  readonly changed: ReadonlySet<string>;
+  /** Exit steps the broker never saw, due to be sent again (same id) in the act phase. */
+  readonly resendDue: ReadonlySet<string>;
+  /** Position id → its exit order working at the broker. */
+  readonly workingExit: ReadonlyMap<string, BrokerOrder>;
+  /** Position id → its opening order still working at the broker. */
+  readonly workingOpen: ReadonlyMap<string, BrokerOrder>;
+  /** Positions this phase closed. */
+  readonly closed: ReadonlySet<string>;
 }
 
-async function learnStep(s: SweepState, p: Position): Promise<Position | null> {
-  if (p.state === 'open' && !p.pending_exit) return learnBrokerStop(s, p);
+/** One record's learning: the record after it, and what the act phase must know of it. */
+interface LearnedOne {
+  readonly position: Position | null;
+  readonly changed: boolean;
+  readonly resend?: boolean;
+  readonly working?: { kind: 'open' | 'exit'; order: BrokerOrder };
+}
+
+export const NOTHING_LEARNED: Learned = {
+  positions: [],
+  changed: new Set(),
+  resendDue: new Set(),
+  workingExit: new Map(),
+  workingOpen: new Map(),
+  closed: new Set(),
+};
+
+/** Learns every live record; exit steps first (when lookups run short, finishing closes matters most). */
+export async function learn(s: SweepContext, live: readonly Position[]): Promise<Learned> {
+  const byUrgency = [...live].sort((a, b) => learnRank(a) - learnRank(b));
+  const results = await s.forEach(byUrgency, (p) => learnOne(s, p));
+  const positions: Position[] = [];
+  const changed = new Set<string>();
+  const resendDue = new Set<string>();
+  const workingExit = new Map<string, BrokerOrder>();
+  const workingOpen = new Map<string, BrokerOrder>();
+  const closed = new Set<string>();
+  results.forEach((r, i) => {
+    const id = byUrgency[i].position_id;
+    // A record whose learning failed (recorded in the report) waits for the next sweep.
+    if (!r) return;
+    if (r.changed) changed.add(id);
+    if (r.resend) resendDue.add(id);
+    if (r.working?.kind === 'exit') workingExit.set(id, r.working.order);
+    if (r.working?.kind === 'open') workingOpen.set(id, r.working.order);
+    if (!r.position || r.position.state === 'closed') closed.add(id);
+    else positions.push(r.position);
+  });
+  return { positions, changed, resendDue, workingExit, workingOpen, closed };
+}
+
+async function learnOne(s: SweepContext, p: Position): Promise<LearnedOne> {
+  if (p.state === 'open' && !p.pending_exit) return learnRestingStop(s, p);
   const lookedUp = new Map<string, BrokerOrder | null>();
   for (;;) {
     const step = planLearn(p, facts(s, lookedUp));
-    if (step.kind !== 'lookup') return applyStep(s, p, step);
-    if (!s.takeLookup()) {
+    if (step.kind !== 'lookup') {
+      if (step.kind === 'resend') return { position: p, changed: false, resend: true };
+      const position = await applyStep(s, p, step);
+      return { position, changed: position !== p, working: step.working };
+    }
+    if (!s.allowances.takeLookup()) {
       if (step.ifSkipped) s.alert(step.ifSkipped.kind, p.option_symbol, step.ifSkipped.detail);
-      return p;
+      return { position: p, changed: false };
     }
     lookedUp.set(step.clientOrderId, await s.deps.broker.getOrderByClientOrderId(step.clientOrderId));
   }
 }
 
-function facts(s: SweepState, lookedUp: ReadonlyMap<string, BrokerOrder | null>): LearnFacts {
+function facts(s: SweepContext, lookedUp: ReadonlyMap<string, BrokerOrder | null>): LearnFacts {
   return {
     now: s.now(),
     leaseMs: s.leaseMs,
     maxRecommendationAgeMs: s.account.limits.max_recommendation_age_minutes * 60_000,
     stuckAfterMs: STUCK_AFTER_SWEEPS * s.account.sweep_interval_minutes * 60_000,
-    openOrders: s.openOrderByClientId,
-    endedOrders: s.closedOrderByClientId,
+    openOrders: s.snap.openOrderByClientId,
+    endedOrders: s.snap.closedOrderByClientId,
     lookedUp,
   };
 }
 
-/** Carries out one decision: the write, the working order noted, the alert, the resend marked. */
-async function applyStep(s: SweepState, p: Position, step: LearnStep): Promise<Position | null> {
-  if (step.kind === 'lookup') throw new Error(`learn: ${p.position_id} still needs a lookup`);
-  if (step.kind === 'resend') {
-    s.resendDue.add(p.position_id);
-    return p;
-  }
-  if (step.working?.kind === 'open') s.workingOpen.set(p.position_id, step.working.order);
-  if (step.working?.kind === 'exit') s.workingExit.set(p.position_id, step.working.order);
+/** Carries out one settled decision: the write, the alert. Returns the record after it. */
+async function applyStep(
+  s: SweepContext,
+  p: Position,
+  step: Exclude<LearnStep, { kind: 'lookup' | 'resend' }>,
+): Promise<Position | null> {
   if (step.kind === 'keep') {
     if (step.alert) s.alert(step.alert.kind, p.option_symbol, step.alert.detail);
     return p;
@@ -71,7 +125,7 @@ async function applyStep(s: SweepState, p: Position, step: LearnStep): Promise<P
 }
 
 function logNote(
-  s: SweepState,
+  s: SweepContext,
   before: Position,
   after: Position,
   note: 'opened' | 'reduced' | 'unfilled' | undefined,
@@ -82,19 +136,18 @@ function logNote(
       `Position ${after.position_id} opened: ${after.quantity} contracts of ${after.option_symbol} at ${after.entry_price}`,
     );
   } else if (note === 'unfilled') {
-    const id = before.pending_exit?.client_order_id;
-    log.warn(`Exit order ${id} ended unfilled; position stays open`);
+    log.warn(`Exit order ${before.pending_exit?.client_order_id} ended unfilled; position stays open`);
   } else if (note === 'reduced') {
-    const reason = before.pending_exit?.reason;
     log.info(
-      `Position ${after.position_id} reduced by ${before.quantity - after.quantity} (${reason}); ${after.quantity} left`,
+      `Position ${after.position_id} reduced by ${before.quantity - after.quantity} (${before.pending_exit?.reason}); ${after.quantity} left`,
     );
   }
 }
 
 /** Brings a position in line with its opening order (the act phase calls it for an order it cancelled). */
-export function applyOpenOrder(s: SweepState, p: Position, order: BrokerOrder): Promise<Position | null> {
-  return applyStep(s, p, openOrderStep(p, order, s.nowIso()));
+export function applyOpenOrder(s: SweepContext, p: Position, order: BrokerOrder): Promise<Position | null> {
+  const step = openOrderStep(p, order, s.nowIso());
+  return applyStep(s, p, step);
 }
 
 /**
@@ -102,11 +155,15 @@ export function applyOpenOrder(s: SweepState, p: Position, order: BrokerOrder): 
  * to be sent again at a new price.
  */
 export function applyExitFill(
-  s: SweepState,
+  s: SweepContext,
   p: Position,
   pe: PendingExit,
   order: BrokerOrder,
   opts: { repriced?: boolean } = {},
 ): Promise<Position | null> {
   return applyStep(s, p, exitFillStep(p, pe, order, s.nowIso(), opts));
+}
+
+function learnRank(p: Position): number {
+  return p.state === 'closing' || p.pending_exit ? 0 : p.state === 'open' ? 2 : 1;
 }

@@ -3,7 +3,7 @@
  * price rules every `sweep_poll_seconds` until shortly before the next sweep is due. A poll reads the
  * table's open positions and asks the broker only for their quotes (⌈N/100⌉ snapshot calls); only when a
  * price rule fires does it read positions, open orders and clock, and then it acts through the act phase
- * ({@link evaluateAndAct}: claim, per-contract exit budget, `sendStep`), exactly as a full pass would, so
+ * ({@link actOnFired}: claim, per-contract exit budget, `sendStep`), exactly as a full pass would, so
  * safety rule 3 holds unchanged. Time rules, reconciliation, learning fills and managing working orders
  * stay once per invocation, in the full pass.
  */
@@ -13,8 +13,12 @@ import { evaluateExit } from '../../domain/exit-rules';
 import { pollIntervalMs } from '../../domain/poll-budget';
 import type { ExitReason, Position } from '../../domain/position';
 import type { OptionQuote } from '../../ports';
-import { evaluateAndAct } from './act';
-import { SweepState, type Mutable, type SweepDeps, type SweepReport } from './state';
+import { actOnFired } from './act';
+import { SweepContext } from './context';
+import { freezeSnapshot } from './snapshot';
+import type { Mutable, PollWindow, SweepDeps, SweepReport } from './types';
+
+export type { PollWindow } from './types';
 
 /** The rules a poll acts on; everything else (expiry, max hold, time rules, flatten) waits for a full pass. */
 const PRICE_REASONS: ReadonlySet<ExitReason> = new Set([
@@ -33,15 +37,7 @@ export const REMAINING_MARGIN_MS = 3_000;
 const MIN_POLL_BUDGET_MS = 2_000;
 
 /** Polls end at least this long before the sweep lease runs out. */
-const LEASE_GUARD_MS = 5_000;
-
-/** When and how one invocation polls. */
-export interface PollWindow {
-  /** On the sweep's clock (`deps.now`): the time by which every poll has ended. */
-  readonly deadlineMs: number;
-  /** Waits between polls. @default real timers (the reliability model moves its own clock) */
-  readonly sleep?: (ms: number) => Promise<void>;
-}
+export const LEASE_GUARD_MS = 5_000;
 
 /**
  * The poll window of one invocation, or null for a single pass: when the account polls
@@ -65,7 +61,7 @@ export function pollWindowFor(
 }
 
 /** The scheduled time of an EventBridge scheduled event; null for anything else. */
-function scheduledTimeOf(event: unknown): number | null {
+export function scheduledTimeOf(event: unknown): number | null {
   if (!event || typeof event !== 'object') return null;
   const e = event as { 'detail-type'?: unknown; time?: unknown };
   if (e['detail-type'] !== 'Scheduled Event' || typeof e.time !== 'string') return null;
@@ -151,12 +147,17 @@ async function pollOnce(deps: SweepDeps, report: Mutable<SweepReport>): Promise<
   const heldSymbols = new Set(held.map((h) => h.symbol));
   const acting = fired.filter((p) => heldSymbols.has(p.option_symbol));
   if (acting.length === 0) return open.length;
-  const s = new SweepState(deps, report);
-  s.init(held, orders, clock);
+  // The act phase on a snapshot of these fresh reads, with allowances of its own.
+  const s = new SweepContext(
+    deps,
+    freezeSnapshot({ live, brokerPositions: held, openOrders: orders, clock }),
+    report,
+  );
   deps.log.info(`Poll: a price rule fired for ${acting.length} position(s); acting`, {
     positions: acting.map((p) => p.position_id),
   });
-  await s.forEach(acting, (p) => evaluateAndAct(s, p, quotes.get(p.option_symbol), false));
+  await actOnFired(s, acting, quotes);
+  await s.eventsSettled();
   return open.length;
 }
 

@@ -8,12 +8,23 @@
 import type { Position, PositionSide } from '../../domain/position';
 import { closedOutside } from '../../domain/position-lifecycle';
 import { allocateHeld, findMissing, findUntracked, type Allocation } from '../../domain/reconcile-plan';
-import type { SweepState } from './state';
-import { OptionEvents } from './activities';
+import type { SweepContext } from './context';
+import type { Learned } from './learn';
+import { OptionEvents } from './option-events';
+import { rereadContract } from './broker-io';
 
 const SIDES: readonly PositionSide[] = ['long', 'short'];
 
-export async function reconcile(s: SweepState, positions: Position[]): Promise<Position[]> {
+/** What reconciling handed forward: the records to act on (closed ones left out), and those it closed. */
+export interface Reconciled {
+  readonly positions: readonly Position[];
+  readonly closed: ReadonlySet<string>;
+}
+
+export async function reconcile(s: SweepContext, learned: Learned): Promise<Reconciled> {
+  const positions = learned.positions;
+  const changedInLearn = learned.changed;
+  const closedBefore = new Set(s.report.closed.map((c) => c.position_id));
   const bySymbol = new Map<string, Position[]>();
   for (const p of positions) {
     const group = bySymbol.get(p.option_symbol);
@@ -25,9 +36,9 @@ export async function reconcile(s: SweepState, positions: Position[]): Promise<P
   const events = new OptionEvents(s, positions);
 
   const settledOf = (group: readonly Position[]) =>
-    group.filter((p) => p.state === 'open' && !p.pending_exit && !s.changedInLearn.has(p.position_id));
+    group.filter((p) => p.state === 'open' && !p.pending_exit && !changedInLearn.has(p.position_id));
   // Contracts tracked by settled positions that the snapshot says the broker does not hold at all.
-  const { missing, allMissing } = findMissing(bySymbol, s.brokerBySymbol, settledOf);
+  const { missing, allMissing } = findMissing(bySymbol, s.snap.brokerBySymbol, settledOf);
   if (allMissing) {
     s.alert(
       'broker_snapshot_suspect',
@@ -38,8 +49,8 @@ export async function reconcile(s: SweepState, positions: Position[]): Promise<P
   // Each missing contract is read again on its own (bounded by the lookups allowance; the rest wait).
   const confirmedGone = new Set<string>();
   for (const [symbol, side] of missing) {
-    if (!s.takeLookup()) continue;
-    const fresh = await s.rereadContract(symbol);
+    if (!s.allowances.takeLookup()) continue;
+    const fresh = await rereadContract(s, symbol);
     if (fresh && fresh.side === side) {
       s.alert(
         'broker_snapshot_suspect',
@@ -61,11 +72,11 @@ export async function reconcile(s: SweepState, positions: Position[]): Promise<P
       // A position on this contract changed in this sweep's learning step after the broker was read:
       // whether the snapshot already counts that change is unknown, so no record is brought down against
       // it now. The next sweep compares a consistent snapshot; every order stays bounded by the budget.
-      if (group.some((p) => s.changedInLearn.has(p.position_id))) {
+      if (group.some((p) => changedInLearn.has(p.position_id))) {
         out.push(...settled);
         continue;
       }
-      const broker = s.brokerBySymbol.get(symbol);
+      const broker = s.allowances.held(symbol);
       if (missing.has(symbol) && !(broker && broker.side === side)) {
         const gone = confirmedGone.has(symbol);
         out.push(...(await missingContract(s, symbol, side, settled, gone, allMissing, events)));
@@ -83,7 +94,8 @@ export async function reconcile(s: SweepState, positions: Position[]): Promise<P
       else out.push(...(await bringDown(s, symbol, side, plan)));
     }
   }
-  return out;
+  const closed = new Set(s.report.closed.map((c) => c.position_id).filter((id) => !closedBefore.has(id)));
+  return { positions: out, closed };
 }
 
 /**
@@ -92,7 +104,7 @@ export async function reconcile(s: SweepState, positions: Position[]): Promise<P
  * when the whole read was empty of tracked contracts, only if an earlier sweep already saw it missing.
  */
 async function missingContract(
-  s: SweepState,
+  s: SweepContext,
   symbol: string,
   side: PositionSide,
   settled: Position[],
@@ -131,7 +143,7 @@ function isUnchanged(a: Allocation): boolean {
  * their contracts first).
  */
 async function bringDown(
-  s: SweepState,
+  s: SweepContext,
   symbol: string,
   side: PositionSide,
   plan: readonly Allocation[],
@@ -167,8 +179,8 @@ async function bringDown(
 }
 
 /** The broker holds what no live record tracks (or more than they track): alert, never trade it. */
-async function alertUntracked(s: SweepState, bySymbol: Map<string, Position[]>): Promise<void> {
-  for (const f of findUntracked(bySymbol, s.brokerBySymbol)) {
+async function alertUntracked(s: SweepContext, bySymbol: Map<string, Position[]>): Promise<void> {
+  for (const f of findUntracked(bySymbol, s.snap.brokerBySymbol)) {
     s.alert(f.kind, f.symbol, f.noRecord ? `${f.detail}${await closedOutsideNote(s, f.symbol)}` : f.detail);
   }
 }
@@ -177,7 +189,7 @@ async function alertUntracked(s: SweepState, bySymbol: Map<string, Position[]>):
  * Names the record closed as `closed_outside_pipeline` on this contract earlier the same day, if any, so an
  * operator can restore it (the contract came back: the read that closed it was wrong, or it was rebought).
  */
-async function closedOutsideNote(s: SweepState, symbol: string): Promise<string> {
+async function closedOutsideNote(s: SweepContext, symbol: string): Promise<string> {
   const note = await s.deps.store.findClosedOutside(s.account.name, symbol).catch(() => null);
   if (!note) return '';
   const sameDay = s.now().getTime() - Date.parse(note.closed_at) < 24 * 3600_000;

@@ -14,17 +14,17 @@ import { openExposure } from '../../domain/pnl-report';
 import type { Position } from '../../domain/position';
 import { Metric } from '../../metric-names';
 import type { AccountControl, OptionQuote } from '../../ports';
-import type { SweepState } from './state';
+import type { SweepContext } from './context';
 
 /**
  * At a new trading day's open, switches openings back on when the breaker switched them off on an earlier
  * day (never an operator's switch). Returns the control this sweep acts under.
  */
 export async function resetDailyLoss(
-  s: SweepState,
+  s: SweepContext,
   control: AccountControl | null,
 ): Promise<AccountControl | null> {
-  const verdict = breakerReset(control, s.now(), s.clock.isOpen);
+  const verdict = breakerReset(control, s.now(), s.snap.clock.isOpen);
   if (verdict.action !== 'reset') return control;
   try {
     return (await setSwitch(s, control, verdict)) ?? (await s.deps.store.getControl(s.account.name));
@@ -42,13 +42,13 @@ export async function resetDailyLoss(
  * A failure here is logged: the positions were managed already.
  */
 export async function trackDayPnl(
-  s: SweepState,
+  s: SweepContext,
   positions: readonly Position[],
   quotes: ReadonlyMap<string, OptionQuote>,
   control: AccountControl | null,
+  closedNow: ReadonlySet<string>,
 ): Promise<void> {
   try {
-    const closedNow = new Set(s.report.closed.map((c) => c.position_id));
     const live = positions.filter((p) => !closedNow.has(p.position_id));
     const now = s.now();
     const realizedClosedUsd = await s.deps.store.getDayRealized(s.account.name, tradingDay(now));
@@ -79,7 +79,7 @@ export async function trackDayPnl(
  * nothing, when the item changed since it was read.
  */
 async function setSwitch(
-  s: SweepState,
+  s: SweepContext,
   prev: AccountControl | null,
   verdict: Extract<BreakerVerdict, { next: unknown }>,
 ): Promise<AccountControl | null> {

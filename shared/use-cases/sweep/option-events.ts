@@ -12,7 +12,7 @@ import { optionEventBooked } from '../../domain/position-lifecycle';
 import type { Position, PositionSide } from '../../domain/position';
 import { MAX_CLIENT_ORDER_ID, type OrderRequest } from '../../domain/orders';
 import type { BrokerActivity } from '../../ports';
-import type { SweepState } from './state';
+import type { SweepContext } from './context';
 
 /** How far before the oldest position's start the listing begins (booking dates are New York days). */
 const LISTING_MARGIN_MS = 24 * 3600_000;
@@ -28,7 +28,7 @@ export class OptionEvents {
 
   /** `positions`: the sweep's live positions (the listing starts before the oldest of them). */
   constructor(
-    private readonly s: SweepState,
+    private readonly s: SweepContext,
     private readonly positions: readonly Position[],
   ) {}
 

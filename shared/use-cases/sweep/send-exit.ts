@@ -1,0 +1,149 @@
+/**
+ * Sending one claimed exit step, whatever path it comes from (a first send, a resend of a step the broker
+ * never saw, a new step after a working order was cancelled, flatten, time rules, partials): it takes its
+ * contracts from the one per-contract budget and builds the order with `buildCloseOrder` (intent-free,
+ * recorded symbol, reducing side).
+ */
+import { priceExitOrder } from '../../domain/exit-pricing';
+import { buildCloseOrder } from '../../domain/orders';
+import type { PendingExit, Position } from '../../domain/position';
+import { claimReleased } from '../../domain/position-lifecycle';
+import {
+  BrokerRejectedError,
+  DuplicateClientOrderIdError,
+  PipelineError,
+  TransientError,
+} from '../../domain/errors';
+import { TERMINAL_ORDER_STATUSES, type BrokerOrder, type OptionQuote } from '../../ports';
+import { Metric } from '../../metric-names';
+import type { SweepContext } from './context';
+import { applyExitFill } from './learn';
+
+/**
+ * Sends a claimed step: priced now (market, or a limit on the grid), sized by the exit budget, built by
+ * `buildCloseOrder`. A step that cannot be priced or has nothing to sell releases its claim: the next
+ * sweep decides again (a step is never left `closing` with no order).
+ */
+export async function sendStep(
+  s: SweepContext,
+  p: Position,
+  pe: PendingExit,
+  quote: OptionQuote | undefined,
+): Promise<void> {
+  const pricing = priceExitOrder({
+    side: p.side,
+    quote,
+    exec: s.account.exit_execution,
+    // `exit_reprices` counts cancels, this send included: the replacements before this one are one fewer.
+    repriceCount: Math.max(0, (p.exit_reprices ?? 0) - 1),
+    marketOpen: s.snap.clock.isOpen,
+  });
+  if (!pricing) {
+    s.deps.log.warn(
+      `No usable quote to price the ${pe.reason} exit of ${p.position_id}; decided again next sweep`,
+    );
+    await releaseClaim(s, p);
+    return;
+  }
+  const held = s.allowances.held(p.option_symbol);
+  const qty = held ? s.allowances.budget.take(p.option_symbol, p.side, pe.qty) : 0;
+  // The budget is the authority on what is available (it knows this sweep's sends and freed orders).
+  const built = buildCloseOrder({
+    position: p,
+    wantedQty: qty,
+    broker: held ? { ...held, qty_available: qty } : undefined,
+    clientOrderId: pe.client_order_id,
+    limitPrice: pricing.limitPrice,
+  });
+  if (!built.ok) {
+    s.alert(
+      'close_blocked',
+      p.option_symbol,
+      `broker holds nothing to close for ${p.position_id}; no order sent`,
+    );
+    await releaseClaim(s, p);
+    return;
+  }
+  const order = built.order;
+  s.deps.log.info(
+    `Submitting ${order.type} order to close ${order.qty} contracts of ${order.symbol} (${pe.reason}): ${pricing.why}`,
+    { position_id: p.position_id, client_order_id: order.client_order_id, side: order.side },
+  );
+  let placed: BrokerOrder;
+  try {
+    placed = await s.deps.broker.submitOrder(order);
+  } catch (err) {
+    placed = await afterFailedSend(s, p, pe, order.qty, err);
+  }
+  s.report.ordersSent.push({
+    position_id: p.position_id,
+    client_order_id: order.client_order_id,
+    qty: order.qty,
+    reason: pe.reason,
+  });
+  s.deps.metrics.count(Metric.ExitsSubmitted, 1, { reason: pe.reason });
+  const withOrder = await s.deps.store.replace(p, {
+    ...p,
+    pending_exit: {
+      ...pe,
+      qty: order.qty,
+      order_id: placed.id,
+      order_type: order.type,
+      limit_price: order.limit_price ?? null,
+      placed_at: s.nowIso(),
+      send_failed_at: null,
+    },
+    updated_at: s.nowIso(),
+  });
+  if (TERMINAL_ORDER_STATUSES.has(placed.status))
+    await applyExitFill(s, withOrder, withOrder.pending_exit!, placed);
+}
+
+/**
+ * The send threw. The order may exist (a 500 after the broker acted, a lost reply): look it up. Found:
+ * carry on with it. Refused (422/403): the step is over, the contracts go back to the budget. Otherwise
+ * the claim stays; a definite broker answer (5xx/429/refused connection) is noted on the step so the next
+ * sweep sends it again at once, while an unknown outcome waits for the claim lease.
+ */
+async function afterFailedSend(
+  s: SweepContext,
+  p: Position,
+  pe: PendingExit,
+  qty: number,
+  err: unknown,
+): Promise<BrokerOrder> {
+  if (err instanceof DuplicateClientOrderIdError || (err instanceof PipelineError && err.transient)) {
+    const found = await s.deps.broker.getOrderByClientOrderId(pe.client_order_id).catch(() => null);
+    if (found) return found;
+    if (isDefiniteFailure(err)) {
+      await s.deps.store
+        .replace(p, { ...p, pending_exit: { ...pe, send_failed_at: s.nowIso() }, updated_at: s.nowIso() })
+        .catch(() => undefined);
+    }
+    throw err;
+  }
+  if (err instanceof BrokerRejectedError) {
+    s.allowances.budget.giveBack(p.option_symbol, p.side, qty);
+    s.deps.metrics.count(Metric.BrokerRejections);
+    s.alert('exit_rejected', p.option_symbol, `${pe.reason} exit rejected: ${err.message}`);
+    // The step is over (its client_order_id is spent); the position stays open for the next decision.
+    await s.deps.store.replace(p, claimReleased(p, s.nowIso(), 'exit_rejected'));
+  }
+  throw err;
+}
+
+/** A broker answer that says the order was not taken: 5xx, 429, or a connection that was refused. */
+function isDefiniteFailure(err: unknown): boolean {
+  if (!(err instanceof TransientError)) return false;
+  if (err.reason === 'rate_limited' || err.reason === 'broker_5xx') return true;
+  let cause: unknown = err.cause;
+  for (let i = 0; i < 4 && cause; i++) {
+    if ((cause as { code?: unknown }).code === 'ECONNREFUSED') return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+export async function releaseClaim(s: SweepContext, p: Position): Promise<void> {
+  await s.deps.store.replace(p, claimReleased(p, s.nowIso()));
+}
