@@ -9,18 +9,34 @@ const accounts = (...a: object[]): string => JSON.stringify(a);
 describe('market_data.feed at synth', () => {
   it('refuses a live account on the default indicative feed, naming the account, the field and the flag', () => {
     expect(() =>
-      synthesize({ accounts: accounts({ name: 'main', paper: false }), allowLive: 'true' }),
+      synthesize({
+        accounts: accounts({ name: 'main', paper: false }),
+        allowLive: 'true',
+        alarmEmail: 'ops@example.com',
+      }),
     ).toThrow(/Account "main" is live .*"indicative".*market_data.feed.*-c allowLiveIndicative=true/);
   });
 
   it('refuses a live account that names indicative explicitly, unless the deploy confirms it', () => {
     const live = accounts({ name: 'main', paper: false, market_data: { feed: 'indicative' } });
-    expect(() => synthesize({ accounts: live, allowLive: 'true' })).toThrow(/allowLiveIndicative=true/);
-    expect(() => synthesize({ accounts: live, allowLive: 'true', allowLiveIndicative: 'false' })).toThrow(
+    expect(() => synthesize({ accounts: live, allowLive: 'true', alarmEmail: 'ops@example.com' })).toThrow(
       /allowLiveIndicative=true/,
     );
     expect(() =>
-      synthesize({ accounts: live, allowLive: 'true', allowLiveIndicative: 'true' }),
+      synthesize({
+        accounts: live,
+        allowLive: 'true',
+        alarmEmail: 'ops@example.com',
+        allowLiveIndicative: 'false',
+      }),
+    ).toThrow(/allowLiveIndicative=true/);
+    expect(() =>
+      synthesize({
+        accounts: live,
+        allowLive: 'true',
+        alarmEmail: 'ops@example.com',
+        allowLiveIndicative: 'true',
+      }),
     ).not.toThrow();
   });
 
@@ -28,6 +44,7 @@ describe('market_data.feed at synth', () => {
     const { stack, template } = synthesize({
       accounts: accounts({ name: 'main', paper: false, market_data: { feed: 'opra' } }, { name: 'tiny' }),
       allowLive: 'true',
+      alarmEmail: 'ops@example.com',
     });
     const main = pipelineOf(stack, 'main');
     const cfg = JSON.parse(
