@@ -5,6 +5,7 @@
  *   npx cdk synth                                   accounts from cdk.json
  *   npx cdk synth -c accounts='[{"name":"main"}]'   accounts from the command line (a JSON string)
  *   npx cdk deploy -c allowLive=true                confirms accounts with "paper": false
+ *   npx cdk deploy -c allowLiveIndicative=true      confirms live accounts on the indicative option feed
  *   npx cdk deploy -c alarmEmail=ops@example.com    subscribes an address to the alarm topic (without it synth
  *                                                   warns, and refuses a live account unless
  *                                                   -c allowNoAlarmSubscriber=true)
@@ -23,6 +24,7 @@ const STACK_ID = 'OpsPipeline';
 export interface DeployContext {
   readonly accounts: readonly AccountDeployment[];
   readonly allowLive: boolean;
+  readonly allowLiveIndicative: boolean;
   readonly alarmEmail?: string;
   readonly allowNoAlarmSubscriber: boolean;
   readonly tradeEventsEmail?: string;
@@ -31,7 +33,7 @@ export interface DeployContext {
 
 /**
  * Reads and validates the context: `accounts` (a list in cdk.json, or a JSON string from `-c`),
- * `allowLive`, `alarmEmail`, `allowNoAlarmSubscriber`, `tradeEventsEmail`, `positionsTableStream`. Throws {@link ConfigError} naming the bad value.
+ * `allowLive`, `allowLiveIndicative`, `alarmEmail`, `allowNoAlarmSubscriber`, `tradeEventsEmail`, `positionsTableStream`. Throws {@link ConfigError} naming the bad value.
  */
 function readDeployContext(app: App): DeployContext {
   let accounts: unknown = app.node.tryGetContext('accounts');
@@ -48,6 +50,7 @@ function readDeployContext(app: App): DeployContext {
   return {
     accounts: configs.map((config, i) => ({ config, input: inputs[i] })),
     allowLive: readBoolean(app, 'allowLive'),
+    allowLiveIndicative: readBoolean(app, 'allowLiveIndicative'),
     alarmEmail: readString(app, 'alarmEmail'),
     allowNoAlarmSubscriber: readBoolean(app, 'allowNoAlarmSubscriber'),
     tradeEventsEmail: readString(app, 'tradeEventsEmail'),
@@ -80,6 +83,7 @@ export function buildApp(app: App = new App()): OpsPipelineStack {
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
     accounts: context.accounts,
     allowLive: context.allowLive,
+    allowLiveIndicative: context.allowLiveIndicative,
     alarmEmail: context.alarmEmail,
     allowNoAlarmSubscriber: context.allowNoAlarmSubscriber,
     tradeEventsEmail: context.tradeEventsEmail,

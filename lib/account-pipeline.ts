@@ -117,6 +117,12 @@ export interface AccountPipelineProps {
    */
   readonly allowLive?: boolean;
   /**
+   * The deploy-time confirmation that a live account (`paper: false`) may price its exits on the
+   * `indicative` option feed (`market_data.feed`), whose prices are not the tradable market.
+   * @default false
+   */
+  readonly allowLiveIndicative?: boolean;
+  /**
    * How long function logs are kept.
    * @default RetentionDays.THREE_MONTHS
    */
@@ -167,6 +173,14 @@ export class AccountPipeline extends Construct {
       throw new ConfigError(
         `Account "${account.name}" has "paper": false (live trading with real money), but this deploy did not ` +
           `confirm live trading. Deploy with -c allowLive=true to confirm, or set "paper": true.`,
+      );
+    }
+    if (!account.paper && account.market_data.feed === 'indicative' && !props.allowLiveIndicative) {
+      throw new ConfigError(
+        `Account "${account.name}" is live ("paper": false) on the "indicative" option feed ` +
+          `(market_data.feed, the default), whose prices are not the tradable market. Set ` +
+          `"market_data": {"feed": "opra"} (needs Alpaca's OPRA subscription), or deploy with ` +
+          `-c allowLiveIndicative=true to confirm.`,
       );
     }
     const accountConfigJson = JSON.stringify(accountInput);

@@ -26,6 +26,11 @@ export interface OpsPipelineStackProps extends StackProps {
    */
   readonly allowLive?: boolean;
   /**
+   * The deploy-time confirmation that live accounts may run on the `indicative` option feed.
+   * @default false
+   */
+  readonly allowLiveIndicative?: boolean;
+  /**
    * An address subscribed to the alarm topic.
    * @default - no subscription
    */
@@ -96,6 +101,7 @@ export class OpsPipelineStack extends Stack {
         alarmTopic: alarms.topic,
         tradeEvents,
         allowLive: props.allowLive,
+        allowLiveIndicative: props.allowLiveIndicative,
         logRetention: props.logRetention,
       });
       pipelines.set(config.name, pipeline);

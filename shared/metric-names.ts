@@ -75,12 +75,15 @@ export type MetricName = (typeof Metric)[keyof typeof Metric];
 
 /**
  * Every alert a sweep can raise. Each kind is counted in one metric (its own, except `unreadable_record`,
- * which an operator handles like an untracked position) and every such metric has an alarm.
+ * and `unreadable_order`, which an operator handles like an untracked position) and every such metric has an alarm.
  */
 export const ALERT_METRICS = {
   unexpected_short: Metric.UnexpectedShort,
   untracked_position: Metric.UntrackedPosition,
   unreadable_record: Metric.UntrackedPosition,
+  // An order at the broker the adapter cannot read (a notional order placed by hand, `qty: null`): left
+  // out of the listing, never taking the sweep down; an operator handles it like an untracked position.
+  unreadable_order: Metric.UntrackedPosition,
   broker_qty_mismatch: Metric.BrokerQtyMismatch,
   closed_outside_pipeline: Metric.ClosedOutsidePipeline,
   close_blocked: Metric.CloseBlocked,

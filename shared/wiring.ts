@@ -49,6 +49,7 @@ export async function buildPipelineDeps(
     // One limiter per container (this runs once per container): BROKER_REQUESTS_PER_MINUTE is this
     // function's share of the account's 200/min (lib/broker-rate-budget.ts).
     rateLimiter,
+    optionFeed: config.account.market_data.feed,
   });
   // The SDK reads AWS_ENDPOINT_URL_DYNAMODB from process.env itself; reading it from `env` too lets local
   // mode build one set of adapters per account from per-account environments in one process.

@@ -30,7 +30,10 @@ let seq = 0;
 export function addActivity(
   account: SimAccount,
   now: Date,
-  a: Pick<SimActivity, 'type' | 'symbol' | 'qty' | 'netAmount' | 'description'> & { price?: number | null },
+  a: Pick<SimActivity, 'type' | 'symbol' | 'qty' | 'netAmount' | 'description'> & {
+    price?: number | null;
+    subType?: string;
+  },
 ): SimActivity {
   const at = now.toISOString();
   const stamp = at.replace(/[-:TZ.]/g, '').slice(0, 17);
@@ -58,6 +61,7 @@ export function activityJson(a: SimActivity): Record<string, unknown> {
     symbol: a.symbol,
     qty: String(a.qty),
     ...(a.price === null ? {} : { price: String(a.price) }),
+    ...(a.subType === undefined ? {} : { activity_sub_type: a.subType }),
     status: 'executed',
   };
 }
@@ -76,7 +80,13 @@ function bound(raw: string | null, name: string): { date: string } | { at: strin
  * `after`, `until` (exclusive), `direction` (`desc` by default), `page_size` (≤ 100, default 100) and
  * `page_token` (the id of the last activity of the previous page).
  */
-export function listActivities(account: SimAccount, q: URLSearchParams, pathType?: string): unknown[] {
+export function listActivities(
+  account: SimAccount,
+  q: URLSearchParams,
+  pathType?: string,
+  now?: Date,
+): unknown[] {
+  const nowIso = now?.toISOString();
   const types = pathType ? [pathType] : (q.get('activity_types')?.split(',').filter(Boolean) ?? null);
   for (const t of types ?? []) if (!DOCUMENTED_TYPES.has(t)) throw invalid(`invalid activity type: ${t}`);
   const category = q.get('category');
@@ -98,6 +108,7 @@ export function listActivities(account: SimAccount, q: URLSearchParams, pathType
     'date' in b ? a.date < b.date : a.at < b.at;
   let list = account.activities.filter(
     (a) =>
+      (a.visibleAt === undefined || nowIso === undefined || a.visibleAt <= nowIso) &&
       (!types || types.includes(a.type)) &&
       category !== 'trade_activity' &&
       (!date || a.date === date.slice(0, 10)) &&

@@ -23,4 +23,11 @@ export interface SimActivity {
   /** OPTRD: per-share price (the strike). */
   readonly price: number | null;
   readonly description: string;
+  /** FEE: the fee's kind (`TAF`, `ORF`, `OCC`, `CAT`, ...; Alpaca's changelog 2026-11-06). */
+  readonly subType?: string;
+  /**
+   * When the activity shows in the listing (ISO; absent: at once). On paper, option events are synced at
+   * the start of the next day (AO "Behaviour the simulator must copy"): see `optionEventsSync`.
+   */
+  visibleAt?: string;
 }

@@ -23,7 +23,16 @@ export { ALPACA_CODES, SimHttpError } from './order-terms';
 
 export type PositionIntent = 'buy_to_open' | 'buy_to_close' | 'sell_to_open' | 'sell_to_close';
 
-const OPEN_STATUSES = new Set(['new', 'accepted', 'pending_new', 'partially_filled']);
+// `pending_cancel` / `pending_replace`: asked to end, still working (can fill) until the broker settles it
+// (AO "Behaviour the simulator must copy").
+const OPEN_STATUSES = new Set([
+  'new',
+  'accepted',
+  'pending_new',
+  'partially_filled',
+  'pending_cancel',
+  'pending_replace',
+]);
 
 /** An order as the simulator stores it (numbers as numbers; `toJson` renders Alpaca's strings). */
 export interface SimOrder {
@@ -33,7 +42,13 @@ export interface SimOrder {
   readonly symbol: string;
   readonly assetId: string;
   readonly assetClass: 'us_option' | 'us_equity';
+  /** Contracts or shares (0 for a notional order, shown as `qty: null`). */
   readonly qty: number;
+  /**
+   * Dollars of a notional order (placed by hand on the dashboard; `qty: null` in the REST shape, as in
+   * Alpaca's sample order object, fixture `alpaca-py-close-position-notional-order`), else null.
+   */
+  readonly notional: number | null;
   filledQty: number;
   /** Sum of fill qty x price (per share), to compute `filled_avg_price`. */
   filledValue: number;
@@ -49,6 +64,8 @@ export interface SimOrder {
   replacedBy: string | null;
   /** The id of the order this one replaced. */
   readonly replaces: string | null;
+  /** `pending_replace` only: the filled qty when the replace was accepted (a fill after it wins). */
+  filledAtReplace?: number;
   /** As the broker saw it: specified, or inferred from the position when omitted. */
   readonly positionIntent: PositionIntent;
   /** Whether the client sent `position_intent` (the request log has the raw body too). */
@@ -90,6 +107,8 @@ export interface SimAccount extends SimAccountSettings {
   readonly positions: Map<string, SimPosition>;
   /** Non-trade activities (assignment, exercise, expiry, fees), oldest first. */
   readonly activities: SimActivity[];
+  /** Regulatory fees accrued today by sub type (dollars), charged once at the close (`expireDayOrders`). */
+  readonly accruedFees: Map<string, number>;
 }
 
 /** Options of `addAccount`. Money in dollars. */
@@ -124,19 +143,25 @@ export function newAccount(keyId: string, secret: string, opts: SimAccountOption
     usedClientOrderIds: new Set(),
     positions: new Map(),
     activities: [],
+    accruedFees: new Map(),
   };
+}
+
+/** The open closing orders of a symbol that reserve its qty, optionally leaving one order out. */
+export function holdingOrders(account: SimAccount, symbol: string, exceptId?: string): SimOrder[] {
+  return account.orders.filter(
+    (o) =>
+      o.id !== exceptId &&
+      o.symbol === symbol &&
+      isOpenOrder(o) &&
+      o.positionIntent.endsWith('_to_close') &&
+      o.qty - o.filledQty > 0,
+  );
 }
 
 /** Qty of a symbol reserved by open closing orders (`held_for_orders`), optionally leaving one order out. */
 export function heldForOrders(account: SimAccount, symbol: string, exceptId?: string): number {
-  let held = 0;
-  for (const o of account.orders) {
-    if (o.id === exceptId) continue;
-    if (o.symbol === symbol && isOpenOrder(o) && o.positionIntent.endsWith('_to_close')) {
-      held += o.qty - o.filledQty;
-    }
-  }
-  return held;
+  return holdingOrders(account, symbol, exceptId).reduce((n, o) => n + o.qty - o.filledQty, 0);
 }
 
 /** What Alpaca infers from the CURRENT position only (never from pending orders). */
@@ -149,6 +174,8 @@ export function inferIntent(side: 'buy' | 'sell', positionQty: number): Position
 export interface OrderContext {
   readonly now: Date;
   readonly marketOpen: boolean;
+  /** Refuse symbols the market does not know (422 `asset "X" not found`). @default false */
+  readonly strictAssets?: boolean;
 }
 
 function asObject(body: unknown): Record<string, unknown> {
@@ -165,7 +192,10 @@ function clientOrderIdOf(account: SimAccount, raw: unknown): string {
   }
   const cid = raw ?? crypto.randomUUID();
   if (cid.length > 128) throw invalid('client_order_id must be no more than 128 characters');
-  if (account.usedClientOrderIds.has(cid)) throw invalid('client_order_id must be unique');
+  // Code 42210000 (fixture user-422-client-order-id-unique-42210000; 40010001 has also been measured).
+  if (account.usedClientOrderIds.has(cid)) {
+    throw new SimHttpError(422, ALPACA_CODES.unprocessable, 'client_order_id must be unique');
+  }
   return cid;
 }
 
@@ -198,6 +228,12 @@ export function acceptOrder(
   if (side !== 'buy' && side !== 'sell') throw invalid('side must be buy or sell');
   const terms = parseTerms(b, isOption);
   const clientOrderId = clientOrderIdOf(account, b.client_order_id);
+  // An expired contract is a real asset, only inactive (checkExpiry answers that).
+  const expired = occ !== null && occ.expiry < newYorkClock(ctx.now).date;
+  if (ctx.strictAssets && !expired && !market.knows(symbol) && !account.positions.has(symbol)) {
+    // Fixture user-422-asset-not-found (paper probe): 422 42210000 `asset "ZZZZ" not found`.
+    throw new SimHttpError(422, ALPACA_CODES.unprocessable, `asset "${symbol}" not found`);
+  }
 
   if (account.status !== 'ACTIVE' || account.tradingBlocked) {
     throw new SimHttpError(403, ALPACA_CODES.forbidden, 'account is not authorized to trade');
@@ -240,6 +276,8 @@ export function acceptOrder(
     replaces: null,
     now: ctx.now,
   });
+  // An options POST answers `pending_new` (fixture docs-postorder-Options); equity orders `accepted`.
+  if (isOption) order.status = 'pending_new';
   return order;
 }
 
@@ -277,12 +315,22 @@ function checkFunds(
   if (o.intent.endsWith('_to_close')) {
     // A close may never go through zero: asking for more than is available is refused, not flipped.
     const held = Math.abs(account.positions.get(o.symbol)?.qty ?? 0);
-    const available = Math.max(0, held - heldForOrders(account, o.symbol, o.exceptId));
+    const holding = heldForOrders(account, o.symbol, o.exceptId);
+    const available = Math.max(0, held - holding);
     if (qty > available) {
+      // The body carries what holds the qty (fixtures alpaca-py-close-all-SQQQ-403,
+      // forum-403-insufficient-qty-options-mleg): numbers as strings, the holding orders' ids.
       throw new SimHttpError(
         403,
         ALPACA_CODES.forbidden,
         `insufficient qty available for order (requested: ${qty}, available: ${available})`,
+        {
+          available: String(available),
+          existing_qty: String(held),
+          held_for_orders: String(holding),
+          related_orders: holdingOrders(account, o.symbol, o.exceptId).map((x) => x.id),
+          symbol: o.symbol,
+        },
       );
     }
   }
@@ -325,6 +373,7 @@ function newOrder(
     assetId: market.assetId(o.symbol),
     assetClass: o.isOption ? 'us_option' : 'us_equity',
     qty: o.terms.qty,
+    notional: null,
     filledQty: 0,
     filledValue: 0,
     side: o.side,
@@ -351,6 +400,31 @@ function newOrder(
   return order;
 }
 
+/**
+ * A notional order as a person places it on the dashboard (`qty: null`, `notional` dollars; fixture
+ * `alpaca-py-close-position-notional-order`, AO "Behaviour the simulator must copy": "Real accounts can hold
+ * orders with `qty: null`"). It rests (status `accepted`) until cancelled: the simulator never fills it.
+ */
+export function addNotionalOrder(
+  account: SimAccount,
+  market: SimMarket,
+  o: { symbol: string; notional: number; side: 'buy' | 'sell'; now: Date },
+): SimOrder {
+  const order = newOrder(account, market, {
+    clientOrderId: crypto.randomUUID(),
+    symbol: o.symbol,
+    isOption: parseOcc(o.symbol) !== null,
+    side: o.side,
+    terms: { type: 'market', timeInForce: 'day', qty: 0, limitPrice: null, stopPrice: null },
+    positionIntent: o.side === 'buy' ? 'buy_to_open' : 'sell_to_close',
+    intentSpecified: false,
+    replaces: null,
+    now: o.now,
+  });
+  (order as { notional: number | null }).notional = o.notional;
+  return order;
+}
+
 /** 422 `order is already in "filled" state` (Alpaca's text) for an order that is no longer open. */
 export function notOpenError(order: SimOrder): SimHttpError {
   return new SimHttpError(422, ALPACA_CODES.unprocessable, `order is already in "${order.status}" state`);
@@ -370,9 +444,12 @@ export function replaceOrder(
   old: SimOrder,
   body: unknown,
   ctx: OrderContext,
+  mode: 'immediate' | 'old_may_fill' = 'immediate',
 ): SimOrder {
   const b = asObject(body);
-  if (!isOpenOrder(old)) throw notOpenError(old);
+  if (!isOpenOrder(old) || old.status === 'pending_replace' || old.status === 'pending_cancel') {
+    throw notOpenError(old);
+  }
   if (!REPLACE_FIELDS.some((f) => b[f] !== undefined && b[f] !== null)) {
     throw invalid(`a replace needs at least one of ${REPLACE_FIELDS.join(', ')}`);
   }
@@ -414,10 +491,16 @@ export function replaceOrder(
     now: ctx.now,
   });
   const ts = ctx.now.toISOString();
-  old.status = 'replaced';
-  old.replacedAt = ts;
   old.replacedBy = order.id;
   old.updatedAt = ts;
+  if (mode === 'old_may_fill') {
+    // The old order works on until the broker settles the replace; the new one waits (server.ts).
+    old.status = 'pending_replace';
+    old.filledAtReplace = old.filledQty;
+    return order;
+  }
+  old.status = 'replaced';
+  old.replacedAt = ts;
   return order;
 }
 
@@ -566,8 +649,8 @@ export function orderJson(o: SimOrder): Record<string, unknown> {
     asset_id: o.assetId,
     symbol: o.symbol,
     asset_class: o.assetClass,
-    notional: null,
-    qty: String(o.qty),
+    notional: o.notional === null ? null : String(o.notional),
+    qty: o.notional === null ? String(o.qty) : null,
     filled_qty: String(o.filledQty),
     filled_avg_price: o.filledQty > 0 ? num(o.filledValue / o.filledQty) : null,
     order_class: 'simple',

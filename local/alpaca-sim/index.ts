@@ -8,6 +8,9 @@ export { startAlpacaSim } from './server';
 export type {
   AlpacaSim,
   AlpacaSimOptions,
+  CancelMode,
+  OptionEventsSync,
+  ReplaceMode,
   FillMode,
   OptionEventOptions,
   SimFault,

@@ -138,6 +138,8 @@ export class SimMarket {
   readonly stockPrices = new Map<string, SimTrade>();
   /** The chains `addChain` listed, by underlying: quoted together from the stock's price. */
   private readonly chains = new Map<string, SimChain>();
+  /** Every trade of every symbol, oldest first. */
+  readonly tradeLog = new Map<string, SimTrade[]>();
   /** Assets get stable ids so orders and positions can carry `asset_id`. */
   private readonly assetIds = new Map<string, string>();
 
@@ -181,7 +183,21 @@ export class SimMarket {
   }
 
   recordTrade(symbol: string, price: number, size: number): void {
-    this.trades.set(symbol, { price, size, time: this.now().toISOString() });
+    const trade = { price, size, time: this.now().toISOString() };
+    this.trades.set(symbol, trade);
+    let log = this.tradeLog.get(symbol);
+    if (!log) this.tradeLog.set(symbol, (log = []));
+    log.push(trade);
+  }
+
+  /** True when the symbol is a known contract, quoted, traded or a stock with a price. */
+  knows(symbol: string): boolean {
+    return (
+      this.contracts.has(symbol) ||
+      this.quotes.has(symbol) ||
+      this.trades.has(symbol) ||
+      this.stockPrices.has(symbol)
+    );
   }
 
   setStockPrice(symbol: string, price: number): void {

@@ -25,6 +25,8 @@ export class SimHttpError extends Error {
     readonly status: number,
     readonly code: number | undefined,
     message: string,
+    /** Extra fields of the answer's body (the 403 for insufficient qty carries `available`, ...). */
+    readonly extra: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
     this.name = 'SimHttpError';
@@ -115,7 +117,12 @@ function price(v: unknown, field: 'limit_price' | 'stop_price', type: string): n
   const n = Number(raw);
   if (!Number.isFinite(n) || n <= 0) throw invalid(`invalid ${field}: ${raw}`);
   if (Math.abs(n * 100 - Math.round(n * 100)) > 1e-6) {
-    throw invalid(`invalid ${field} ${raw}. sub-penny increment does not fulfill minimum pricing criteria`);
+    // Code 42210000, as Alpaca sends it (fixtures docs-orders-at-alpaca-subpenny-0/-1).
+    throw new SimHttpError(
+      422,
+      ALPACA_CODES.unprocessable,
+      `invalid ${field} ${raw}. sub-penny increment does not fulfill minimum pricing criteria`,
+    );
   }
   return n;
 }

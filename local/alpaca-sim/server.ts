@@ -6,19 +6,29 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { barsResponse, SimBarBook, SimBarsRequestError } from './bars';
-import { activityJson, listActivities, expireOption, optionEvent, settleExpiries } from './activities';
-import { calendarV3, clockV3, legacyCalendar, legacyClock, newYorkClock } from './clock';
+import {
+  activityJson,
+  addActivity,
+  listActivities,
+  expireOption,
+  optionEvent,
+  settleExpiries,
+} from './activities';
+import { addDays, calendarV3, clockV3, legacyCalendar, legacyClock, newYorkClock, nyDateTime } from './clock';
+import { isTradingDay } from './calendar';
 import {
   ALPACA_CODES,
   SimHttpError,
   accountJson,
   acceptOrder,
+  addNotionalOrder,
   applyFill,
   endOrder,
   evaluateStop,
   isOpenOrder,
   marketablePrice,
   newAccount,
+  notOpenError,
   orderJson,
   positionJson,
   replaceOrder,
@@ -29,6 +39,7 @@ import {
 } from './engine';
 import {
   SimMarket,
+  cents,
   mulberry32,
   type RandomWalkOptions,
   type SimChainInput,
@@ -76,7 +87,48 @@ export interface AlpacaSimOptions {
   readonly autoCreateAccounts?: boolean | SimAccountOptions;
   /** Seed of the PRNG `stepMarket()` uses when given none. @default 1 */
   readonly seed?: number;
+  /**
+   * How `DELETE /v2/orders/{id}` ends a working order while the market is open: `immediate` (canceled at
+   * once) or `pending` (`pending_cancel`, still able to fill, until the next price move, `tick()` or
+   * `settleCancels()`), as Alpaca does. @default 'immediate'
+   */
+  readonly cancelMode?: CancelMode;
+  /**
+   * When option events (OPASN, OPEXC, OPEXP, with their OPTRD and FEE lines) show in the activities
+   * listing: `immediate`, or `next_trading_day` (paper: synced at the start of the next trading day, New
+   * York midnight, while the position changes at once; AO "Behaviour the simulator must copy").
+   * @default 'immediate'
+   */
+  readonly optionEventsSync?: OptionEventsSync;
+  /**
+   * `PATCH /v2/orders/{id}`: `immediate` (the old order is `replaced` at once) or `old_may_fill` (the old
+   * order is `pending_replace` and can still fill until the next price move, `tick()` or `settleReplaces()`;
+   * if it filled, the replacement is `rejected` and the old fills stand; AO "Behaviour the simulator must
+   * copy"). @default 'immediate'
+   */
+  readonly replaceMode?: ReplaceMode;
+  /**
+   * Regulatory fees per option contract filled, by `activity_sub_type` (e.g. `{ ORF: 0.02295, OCC: 0.02 }`):
+   * accrued on every option fill and charged once at the close (`expireDayOrders`) as one FEE activity
+   * per sub type (AO "Behaviour the simulator must copy"; changelog 2026-11-06). @default none
+   */
+  readonly regulatoryFees?: Readonly<Record<string, number>>;
+  /**
+   * Refuse an order on a symbol the simulator does not know (no contract, quote, trade, stock price or
+   * position): 422 `42210000` `asset "X" not found` (fixture user-422-asset-not-found). Off by default:
+   * some pipeline tests (sweep-poll, broker-stop) send orders on symbols they never list. @default false
+   */
+  readonly strictAssets?: boolean;
 }
+
+/** See {@link AlpacaSimOptions.cancelMode}. */
+export type CancelMode = 'immediate' | 'pending';
+
+/** See {@link AlpacaSimOptions.optionEventsSync}. */
+export type OptionEventsSync = 'immediate' | 'next_trading_day';
+
+/** See {@link AlpacaSimOptions.replaceMode}. */
+export type ReplaceMode = 'immediate' | 'old_may_fill';
 
 /** A fault to inject. Matching requests get the fault instead of (or after) the normal handling. */
 export interface SimFault {
@@ -140,6 +192,18 @@ export interface AlpacaSim {
   addChain(input: SimChainInput): SimContract[];
   setMarketOpen(open: boolean): void;
   setFillMode(mode: FillMode): void;
+  /** See {@link AlpacaSimOptions.cancelMode}. */
+  setCancelMode(mode: CancelMode): void;
+  /** Ends every `pending_cancel` order (`canceled`): the broker settling the cancels it accepted. */
+  settleCancels(): void;
+  /** See {@link AlpacaSimOptions.optionEventsSync}. */
+  setOptionEventsSync(mode: OptionEventsSync): void;
+  /** See {@link AlpacaSimOptions.replaceMode}. */
+  setReplaceMode(mode: ReplaceMode): void;
+  /** Settles every `pending_replace` order (see {@link AlpacaSimOptions.replaceMode}). */
+  settleReplaces(): void;
+  /** See {@link AlpacaSimOptions.regulatoryFees}. */
+  setRegulatoryFees(fees: Readonly<Record<string, number>>): void;
   setLatency(ms: number): void;
   setRateLimit(perMinute: number | null): void;
   /** Caps every market-data page (snapshots, chain) at `n` items so clients must follow next_page_token. */
@@ -148,6 +212,14 @@ export interface AlpacaSim {
   /** Fills `qty` (default: the rest) at `price` (default: limit price, else ask/bid). Partial fills allowed. */
   fillOrder(orderId: string, opts?: { qty?: number; price?: number }): Record<string, unknown>;
   cancelOrder(orderId: string): void;
+  /**
+   * A notional order placed by hand (`qty: null`, `notional` dollars), resting until cancelled; returns
+   * its REST shape. Real accounts can hold them (Alpaca's sample order object).
+   */
+  addNotionalOrder(
+    keyId: string,
+    o: { symbol: string; notional: number; side?: 'buy' | 'sell' },
+  ): Record<string, unknown>;
   expireOrder(orderId: string): void;
   rejectOrder(orderId: string): void;
   /**
@@ -241,8 +313,16 @@ class AlpacaSimServer implements AlpacaSim {
   private dataPageSize: number | null = null;
   /** Every quote as one-minute bars (`GET /v1beta1/options/bars`). */
   private readonly bars: SimBarBook;
+  private cancelMode: CancelMode;
+  private optionEventsSync: OptionEventsSync;
+  private replaceMode: ReplaceMode;
+  private regulatoryFees: Readonly<Record<string, number>>;
 
   constructor(private readonly opts: AlpacaSimOptions) {
+    this.cancelMode = opts.cancelMode ?? 'immediate';
+    this.optionEventsSync = opts.optionEventsSync ?? 'immediate';
+    this.replaceMode = opts.replaceMode ?? 'immediate';
+    this.regulatoryFees = opts.regulatoryFees ?? {};
     this.now = opts.now ?? (() => new Date());
     this.market = new SimMarket(this.now);
     this.bars = SimBarBook.recording(this.market);
@@ -328,6 +408,54 @@ class AlpacaSimServer implements AlpacaSim {
     this.processFills();
   }
 
+  setCancelMode(mode: CancelMode): void {
+    this.cancelMode = mode;
+  }
+
+  setOptionEventsSync(mode: OptionEventsSync): void {
+    this.optionEventsSync = mode;
+  }
+
+  setReplaceMode(mode: ReplaceMode): void {
+    this.replaceMode = mode;
+  }
+
+  setRegulatoryFees(fees: Readonly<Record<string, number>>): void {
+    this.regulatoryFees = fees;
+  }
+
+  settleReplaces(): void {
+    const now = this.now();
+    for (const a of this.accounts.values()) {
+      for (const old of a.orders) {
+        // A replace accepted in old_may_fill mode and not settled yet (the old order may have filled since).
+        if (old.filledAtReplace === undefined || old.replacedBy === null) continue;
+        const next = a.orders.find((o) => o.id === old.replacedBy);
+        const ts = now.toISOString();
+        if (old.filledQty > (old.filledAtReplace ?? 0)) {
+          // The old order filled first: its fills stand, the replacement is rejected.
+          if (next && isOpenOrder(next)) endOrder(next, 'rejected', now);
+          if (isOpenOrder(old)) endOrder(old, 'canceled', now);
+          old.replacedBy = null;
+          old.filledAtReplace = undefined;
+          continue;
+        }
+        old.filledAtReplace = undefined;
+        old.status = 'replaced';
+        old.replacedAt = ts;
+        old.updatedAt = ts;
+        if (next && next.status === 'accepted') next.status = 'new';
+      }
+    }
+  }
+
+  settleCancels(): void {
+    const now = this.now();
+    for (const a of this.accounts.values()) {
+      for (const o of a.orders) if (o.status === 'pending_cancel') endOrder(o, 'canceled', now);
+    }
+  }
+
   setLatency(ms: number): void {
     this.latencyMs = ms;
   }
@@ -346,12 +474,25 @@ class AlpacaSimServer implements AlpacaSim {
     const price = opts.price ?? order.limitPrice ?? this.sidePrice(order);
     if (price === null)
       throw new Error(`fillOrder ${orderId}: no price given and ${order.symbol} has no quote`);
-    applyFill(account, this.market, order, opts.qty ?? order.qty - order.filledQty, price, this.now());
+    this.fill(account, order, opts.qty ?? order.qty - order.filledQty, price);
     return orderJson(order);
   }
 
   cancelOrder(orderId: string): void {
     endOrder(this.findOrder(orderId).order, 'canceled', this.now());
+  }
+
+  addNotionalOrder(
+    keyId: string,
+    o: { symbol: string; notional: number; side?: 'buy' | 'sell' },
+  ): Record<string, unknown> {
+    const order = addNotionalOrder(this.account(keyId), this.market, {
+      symbol: o.symbol,
+      notional: o.notional,
+      side: o.side ?? 'buy',
+      now: this.now(),
+    });
+    return orderJson(order);
   }
 
   expireOrder(orderId: string): void {
@@ -364,8 +505,11 @@ class AlpacaSimServer implements AlpacaSim {
 
   expireDayOrders(): void {
     const today = newYorkDate(this.now());
-    // The close settles the option positions expiring today (or earlier) too.
-    for (const a of this.accounts.values()) settleExpiries(a, this.market, this.now(), today);
+    // The close settles the option positions expiring today (or earlier) too, and charges the day's fees.
+    for (const a of this.accounts.values()) {
+      this.withEvents(a, () => settleExpiries(a, this.market, this.now(), today));
+      this.chargeFees(a);
+    }
     for (const a of this.accounts.values()) {
       for (const o of a.orders) {
         if (!isOpenOrder(o)) continue;
@@ -393,19 +537,24 @@ class AlpacaSimServer implements AlpacaSim {
   }
 
   assign(keyId: string, symbol: string, opts: OptionEventOptions = {}): void {
-    optionEvent(this.account(keyId), symbol, 'assign', this.now(), opts);
+    const a = this.account(keyId);
+    this.withEvents(a, () => optionEvent(a, symbol, 'assign', this.now(), opts));
   }
 
   exercise(keyId: string, symbol: string, opts: OptionEventOptions = {}): void {
-    optionEvent(this.account(keyId), symbol, 'exercise', this.now(), opts);
+    const a = this.account(keyId);
+    this.withEvents(a, () => optionEvent(a, symbol, 'exercise', this.now(), opts));
   }
 
   expireContract(keyId: string, symbol: string, opts: OptionEventOptions = {}): void {
-    expireOption(this.account(keyId), this.market, symbol, this.now(), opts);
+    const a = this.account(keyId);
+    this.withEvents(a, () => expireOption(a, this.market, symbol, this.now(), opts));
   }
 
   settleExpiries(): void {
-    for (const a of this.accounts.values()) settleExpiries(a, this.market, this.now());
+    for (const a of this.accounts.values()) {
+      this.withEvents(a, () => settleExpiries(a, this.market, this.now()));
+    }
   }
 
   activities(keyId: string): Record<string, unknown>[] {
@@ -446,6 +595,7 @@ class AlpacaSimServer implements AlpacaSim {
     this.market.trades.clear();
     this.market.contracts.clear();
     this.market.stockPrices.clear();
+    this.market.tradeLog.clear();
   }
 
   stepMarket(rng?: () => number, volatility?: number): void {
@@ -501,13 +651,75 @@ class AlpacaSimServer implements AlpacaSim {
         this.tryFill(account, order);
       }
     }
+    // A cancel or replace accepted before this move settles after it: what filled meanwhile stands.
+    this.settleCancels();
+    this.settleReplaces();
   }
 
   private tryFill(account: SimAccount, order: SimOrder): void {
     if (this.fillMode !== 'immediate' || !this.marketOpen || !isOpenOrder(order)) return;
+    if (order.notional !== null) return; // a notional order rests until cancelled (see addNotionalOrder)
+    if (this.awaitsReplace(account, order)) return;
     const price = marketablePrice(order, this.market);
     if (price === null) return;
-    applyFill(account, this.market, order, order.qty - order.filledQty, price, this.now());
+    this.fill(account, order, order.qty - order.filledQty, price);
+  }
+
+  /** A replacement whose old order is still `pending_replace`: it works only once that settles. */
+  private awaitsReplace(account: SimAccount, order: SimOrder): boolean {
+    if (order.replaces === null) return false;
+    return account.orders.some((o) => o.id === order.replaces && o.filledAtReplace !== undefined);
+  }
+
+  /** Applies a fill and accrues the regulatory fees of the contracts it filled (charged at the close). */
+  private fill(account: SimAccount, order: SimOrder, qty: number, price: number): void {
+    const before = order.filledQty;
+    applyFill(account, this.market, order, qty, price, this.now());
+    const contracts = order.filledQty - before;
+    if (contracts <= 0 || order.assetClass !== 'us_option') return;
+    for (const [subType, perContract] of Object.entries(this.regulatoryFees)) {
+      account.accruedFees.set(subType, (account.accruedFees.get(subType) ?? 0) + perContract * contracts);
+    }
+  }
+
+  /** The close charges the day's accrued regulatory fees: one FEE activity per sub type. */
+  private chargeFees(account: SimAccount): void {
+    for (const [subType, dollars] of account.accruedFees) {
+      const amount = cents(dollars);
+      if (amount <= 0) continue;
+      account.cash = cents(account.cash - amount);
+      addActivity(account, this.now(), {
+        type: 'FEE',
+        symbol: '',
+        qty: 0,
+        netAmount: -amount,
+        description: `${subType} fee`,
+        subType,
+      });
+    }
+    account.accruedFees.clear();
+  }
+
+  /**
+   * With `optionEventsSync: 'next_trading_day'`, hides the option-event activities written since index
+   * `from` until the start (New York midnight) of the next trading day after their booking date.
+   */
+  private deferOptionEvents(account: SimAccount, from: number): void {
+    if (this.optionEventsSync !== 'next_trading_day') return;
+    for (const a of account.activities.slice(from)) {
+      if (a.visibleAt !== undefined || a.subType !== undefined) continue;
+      let day = addDays(a.date, 1);
+      while (!isTradingDay(day)) day = addDays(day, 1);
+      a.visibleAt = new Date(nyDateTime(day, '00:00')).toISOString();
+    }
+  }
+
+  /** Runs `act` on an account and defers the option events it wrote (see {@link deferOptionEvents}). */
+  private withEvents<T>(account: SimAccount, act: () => T): T {
+    const from = account.activities.length;
+    const out = act();
+    this.deferOptionEvents(account, from);
+    return out;
   }
 
   /** Requests held by a `delayMs` fault that have not acted yet. */
@@ -612,7 +824,6 @@ class AlpacaSimServer implements AlpacaSim {
 
     if (this.latencyMs > 0) await this.sleep(this.latencyMs);
 
-    const isData = path.startsWith('/v1beta1/') || path.startsWith('/v2/stocks/');
     const secret = req.headers['apca-api-secret-key'];
     if (!keyId || typeof secret !== 'string' || !secret) {
       send(401, { code: ALPACA_CODES.unauthorized, message: 'request is not authorized' });
@@ -625,8 +836,9 @@ class AlpacaSimServer implements AlpacaSim {
       account = this.accounts.get(keyId)!;
     }
     if (!account || account.secret !== secret) {
-      if (isData) send(401, { message: 'unauthorized.' });
-      else send(403, { message: 'forbidden.' });
+      // A wrong key or secret: 401 `unauthorized.` without a code, on trading and data paths alike
+      // (fixture user-401-wrong-secret, a paper probe on GET /v2/account).
+      send(401, { message: 'unauthorized.' });
       return;
     }
 
@@ -659,7 +871,7 @@ class AlpacaSimServer implements AlpacaSim {
         : this.route(account, method, path, url.searchParams, body);
     } catch (err) {
       if (!(err instanceof SimHttpError)) throw err;
-      routed = { status: err.status, body: { code: err.code, message: err.message } };
+      routed = { status: err.status, body: { ...err.extra, code: err.code, message: err.message } };
     }
 
     if (fault?.lostReply) {
@@ -705,7 +917,7 @@ class AlpacaSimServer implements AlpacaSim {
         return ok(orderJson(o));
       }
       case 'GET /v2/account/activities':
-        return ok(listActivities(a, q));
+        return ok(listActivities(a, q, undefined, now));
       case 'GET /v2/positions':
         return ok([...a.positions.values()].map((p) => positionJson(a, this.market, p)));
       case 'GET /v2/options/contracts':
@@ -720,7 +932,7 @@ class AlpacaSimServer implements AlpacaSim {
         return ok(this.latestStockTrades((q.get('symbols') ?? '').split(',').filter(Boolean)));
     }
     if ((r = m(/^\/v2\/account\/activities\/([^/]+)$/)) && method === 'GET') {
-      return ok(listActivities(a, q, r[1]));
+      return ok(listActivities(a, q, r[1], now));
     }
     if ((r = m(/^\/v3\/calendar\/([^/]+)$/)) && method === 'GET') {
       return ok(calendarV3(now, q.get('start'), q.get('end')));
@@ -729,10 +941,7 @@ class AlpacaSimServer implements AlpacaSim {
       const o = a.orders.find((x) => x.id === r![1]);
       if (!o) throw notFound('order not found');
       if (method === 'GET') return ok(orderJson(o));
-      if (method === 'DELETE') {
-        endOrder(o, 'canceled', now);
-        return { status: 204 };
-      }
+      if (method === 'DELETE') return this.cancel(o);
       if (method === 'PATCH') return { status: 200, body: this.replace(a, o, body) };
     }
     if ((r = m(/^\/v2\/positions\/([^/]+)$/))) {
@@ -771,13 +980,38 @@ class AlpacaSimServer implements AlpacaSim {
     }
   }
 
+  /**
+   * `DELETE /v2/orders/{id}`: 204 when the cancel is accepted. A repeat cancel of an order already
+   * `canceled` answers 200 with no body (fixture user-repeat-cancel-of-canceled-order, measured with the
+   * market shut); any other ended order 422 (fixture user-422-cancel-of-filled-order). With
+   * `cancelMode: 'pending'` and the market open, the order sits in `pending_cancel` (still working: it can
+   * fill) until the next price move, `tick()` or `settleCancels()` ends it (AO "Behaviour the simulator must
+   * copy"); a cancel of a `pending_cancel` order is accepted again (204).
+   */
+  private cancel(o: SimOrder): Routed {
+    if (o.status === 'canceled') return { status: 200 };
+    if (o.status === 'pending_cancel') return { status: 204 };
+    if (!isOpenOrder(o)) throw notOpenError(o);
+    if (this.cancelMode === 'pending' && this.marketOpen) {
+      o.status = 'pending_cancel';
+      o.updatedAt = this.now().toISOString();
+    } else endOrder(o, 'canceled', this.now());
+    return { status: 204 };
+  }
+
   private submit(a: SimAccount, body: unknown): Record<string, unknown> {
-    const order = acceptOrder(a, this.market, body, { now: this.now(), marketOpen: this.marketOpen });
+    const order = acceptOrder(a, this.market, body, {
+      now: this.now(),
+      marketOpen: this.marketOpen,
+      strictAssets: this.opts.strictAssets === true,
+    });
     return this.afterAccept(a, order);
   }
 
   private replace(a: SimAccount, old: SimOrder, body: unknown): Record<string, unknown> {
-    const order = replaceOrder(a, this.market, old, body, { now: this.now(), marketOpen: this.marketOpen });
+    const ctx = { now: this.now(), marketOpen: this.marketOpen };
+    const order = replaceOrder(a, this.market, old, body, ctx, this.replaceMode);
+    if (old.status === 'pending_replace') return orderJson(order); // settled later (settleReplaces)
     return this.afterAccept(a, order);
   }
 
@@ -788,7 +1022,9 @@ class AlpacaSimServer implements AlpacaSim {
       evaluateStop(order, this.market, this.now());
       this.tryFill(a, order);
     }
-    if (isOpenOrder(order) && order.status === 'accepted') order.status = 'new';
+    if (isOpenOrder(order) && (order.status === 'accepted' || order.status === 'pending_new')) {
+      order.status = 'new';
+    }
     return answer;
   }
 
@@ -887,6 +1123,7 @@ class AlpacaSimServer implements AlpacaSim {
   }
 
   private snapshots(q: URLSearchParams): Record<string, unknown> {
+    checkFeed(q);
     const raw = q.get('symbols');
     if (!raw) throw new SimHttpError(400, ALPACA_CODES.invalidInput, 'missing symbols');
     const symbols = [
@@ -913,6 +1150,7 @@ class AlpacaSimServer implements AlpacaSim {
   }
 
   private chain(underlying: string, q: URLSearchParams): Record<string, unknown> {
+    checkFeed(q);
     const symbols = new Set(this.filteredContracts(q, [underlying]).map((c) => c.symbol));
     // Quoted OCC symbols of this underlying that were never registered as contracts are part of the chain too.
     const type = q.get('type');
@@ -938,6 +1176,7 @@ class AlpacaSimServer implements AlpacaSim {
   }
 
   private latestQuotes(q: URLSearchParams): Record<string, unknown> {
+    checkFeed(q);
     const symbols = (q.get('symbols') ?? '').split(',').filter(Boolean);
     const quotes: Record<string, unknown> = {};
     for (const s of symbols) {
@@ -954,6 +1193,18 @@ class AlpacaSimServer implements AlpacaSim {
       if (t) trades[s] = { c: ['@'], i: 1, p: t.price, s: t.size, t: t.time, x: 'V', z: 'C' };
     }
     return { trades };
+  }
+}
+
+/**
+ * The option data `feed` parameter: `opra` or `indicative` (AO "Market data feed": the snapshot and quote
+ * endpoints take it; without it Alpaca picks by subscription). Anything else: 400 (text: sim). Both feeds
+ * answer the simulator's one market.
+ */
+function checkFeed(q: URLSearchParams): void {
+  const feed = q.get('feed');
+  if (feed !== null && feed !== 'opra' && feed !== 'indicative') {
+    throw new SimHttpError(400, ALPACA_CODES.invalidInput, `invalid feed: ${feed}`);
   }
 }
 

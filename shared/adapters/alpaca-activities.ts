@@ -44,16 +44,36 @@ export function toBrokerActivity(raw: unknown): BrokerActivity {
   };
 }
 
+const WANTED_TYPES: ReadonlySet<string> = new Set(OPTION_ACTIVITY_TYPES);
+
+/** True for an entry of a type the listing asked for; false for one the filter should have excluded. */
+function isWantedType(raw: unknown): boolean {
+  const t = (raw as { activity_type?: unknown; activityType?: unknown } | null)?.activity_type;
+  return typeof t === 'string' && WANTED_TYPES.has(t);
+}
+
+/** The id of a raw entry (the next page starts after it), or undefined. */
+function rawId(raw: unknown): string | undefined {
+  const id = (raw as { id?: unknown } | null)?.id;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
+
+/** A listing of activities with the count of entries it skipped (non-enumerable; read with `skippedOf`). */
+export type ActivityListing = BrokerActivity[] & { readonly skipped?: number };
+
 /**
  * Every page of the option activities after `afterIso`, oldest first (`direction=asc`, the next page from
  * the last id), at most {@link MAX_ACTIVITY_PAGES}: activities past them are absent, so callers treat a
- * missing activity as "unknown", never as "none happened".
+ * missing activity as "unknown", never as "none happened". An entry of a type the filter should have
+ * excluded (FILL, DIV, ...) is skipped and counted in `skipped`, never failing the listing; a malformed
+ * entry of a wanted type still fails it (TransientError): booking it wrong would be worse than waiting.
  */
 export async function listOptionActivities(
   afterIso: string,
   page: (q: trading.GetAccountActivitiesRequest) => Promise<unknown[]>,
-): Promise<BrokerActivity[]> {
+): Promise<ActivityListing> {
   const out: BrokerActivity[] = [];
+  let skipped = 0;
   let pageToken: string | undefined;
   for (let i = 0; i < MAX_ACTIVITY_PAGES; i++) {
     const list = await page({
@@ -63,10 +83,14 @@ export async function listOptionActivities(
       pageSize: ACTIVITY_PAGE_SIZE,
       ...(pageToken ? { pageToken } : {}),
     });
-    const parsed = list.map(toBrokerActivity);
-    out.push(...parsed);
-    if (parsed.length < ACTIVITY_PAGE_SIZE) break;
-    pageToken = parsed[parsed.length - 1].id;
+    for (const raw of list) {
+      if (isWantedType(raw)) out.push(toBrokerActivity(raw));
+      else skipped++;
+    }
+    const last = list.length ? rawId(list[list.length - 1]) : undefined;
+    if (list.length < ACTIVITY_PAGE_SIZE || last === undefined) break;
+    pageToken = last;
   }
-  return out;
+  Object.defineProperty(out, 'skipped', { value: skipped, enumerable: false });
+  return out as ActivityListing;
 }

@@ -5,6 +5,7 @@
 import type { marketData, trading } from '@alpacahq/alpaca-trade-api/rest';
 import { TransientError } from '../domain/errors';
 import type { BrokerOrder, BrokerPosition, OptionChainEntry, OptionQuote } from '../ports';
+import { withUnreadable, type Listing, type UnreadableEntry } from '../domain/broker-types';
 
 const OCC_RE = /^([A-Z]{1,5}[A-Z0-9]?)(\d{2})(\d{2})(\d{2})([CP])(\d{8})$/;
 
@@ -80,6 +81,32 @@ export function toBrokerOrder(o: trading.Order): BrokerOrder {
     created_at: isoOrNull(o.createdAt) ?? '',
     filled_at: isoOrNull(o.filledAt),
   };
+}
+
+/**
+ * A listing of SDK orders as {@link BrokerOrder}s: an order that cannot be read (a notional order with
+ * `qty: null`, as in Alpaca's sample order object; a malformed field) is left out and named in the
+ * listing's `unreadable` (see {@link Listing}), never failing the listing.
+ */
+export function toBrokerOrders(list: readonly trading.Order[]): Listing<BrokerOrder> {
+  const out: BrokerOrder[] = [];
+  const unreadable: UnreadableEntry[] = [];
+  for (const o of list) {
+    try {
+      out.push(toBrokerOrder(o));
+    } catch (err) {
+      unreadable.push({ id: o?.id ? String(o.id) : '(no id)', why: whyUnreadable(o, err) });
+    }
+  }
+  return withUnreadable(out, unreadable);
+}
+
+function whyUnreadable(o: trading.Order, err: unknown): string {
+  const notional = (o as { notional?: unknown })?.notional;
+  const what = err instanceof Error ? err.message : String(err);
+  return o?.qty === null || o?.qty === undefined
+    ? `order ${String(o?.symbol)} has no qty${notional ? ` (notional ${String(notional)})` : ''}: ${what}`
+    : what;
 }
 
 /** An SDK position as a {@link BrokerPosition}. */

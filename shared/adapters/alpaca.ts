@@ -6,6 +6,7 @@
  */
 import { marketData, trading } from '@alpacahq/alpaca-trade-api/rest';
 import type { OrderRequest } from '../domain/orders';
+import type { OptionFeed } from '../domain/account-config';
 import type {
   Broker,
   BrokerAccount,
@@ -17,6 +18,7 @@ import type {
   OptionQuote,
   OrderReplacement,
 } from '../ports';
+import { unreadableOf, withUnreadable, type Listing, type UnreadableEntry } from '../domain/broker-types';
 import { DEFAULT_RETRY_POLICY, withRetries, type CallSpec, type RetryPolicy } from './alpaca-retry';
 import type { BrokerRateLimiter } from './rate-limiter';
 import { listOptionActivities } from './alpaca-activities';
@@ -29,6 +31,7 @@ import {
   optionalNumber,
   requiredNumber,
   toBrokerOrder,
+  toBrokerOrders,
   toBrokerPosition,
   toOptionQuote,
 } from './alpaca-mapping';
@@ -62,6 +65,11 @@ export interface AlpacaAdapterOptions {
    * rate-limit headers are reported to it. @default none
    */
   readonly rateLimiter?: BrokerRateLimiter;
+  /**
+   * The option quote feed sent as `feed` on every option quote read (snapshots and chain): the account's
+   * `market_data.feed`. @default 'indicative' (Alpaca's own default without an OPRA subscription)
+   */
+  readonly optionFeed?: OptionFeed;
 }
 
 /** Max symbols Alpaca accepts in one snapshots call. */
@@ -85,6 +93,7 @@ export class AlpacaAdapter implements Broker, MarketData {
   private readonly stocks: marketData.StockApi;
   private readonly policy: RetryPolicy;
   private readonly rateLimiter?: BrokerRateLimiter;
+  private readonly feed: OptionFeed;
 
   constructor(opts: AlpacaAdapterOptions) {
     const shared = {
@@ -112,6 +121,7 @@ export class AlpacaAdapter implements Broker, MarketData {
     this.options = new marketData.OptionApi(dataConfig);
     this.stocks = new marketData.StockApi(dataConfig);
     this.rateLimiter = opts.rateLimiter;
+    this.feed = opts.optionFeed ?? 'indicative';
     this.policy = {
       ...DEFAULT_RETRY_POLICY,
       ...opts.retryPolicy,
@@ -221,12 +231,16 @@ export class AlpacaAdapter implements Broker, MarketData {
     return toBrokerOrder(placed);
   }
 
-  /** `GET /v2/orders?status=open` (up to 500, oldest first). */
-  async listOpenOrders(): Promise<BrokerOrder[]> {
+  /**
+   * `GET /v2/orders?status=open` (up to 500, oldest first). An order that cannot be read (a notional
+   * order placed by hand, `qty: null`) is left out and named in the listing's `unreadable`
+   * (`unreadableOf`): the sweep alerts `unreadable_order` for it; it never fails the listing.
+   */
+  async listOpenOrders(): Promise<Listing<BrokerOrder>> {
     const list = await this.call({ method: 'GET', path: '/v2/orders' }, () =>
       this.orders.getAllOrders({ status: 'open', limit: 500, direction: 'asc' }),
     );
-    return list.map(toBrokerOrder);
+    return toBrokerOrders(list);
   }
 
   /**
@@ -235,8 +249,9 @@ export class AlpacaAdapter implements Broker, MarketData {
    * milliseconds, so orders sharing that instant are read again and deduplicated by id). At most
    * {@link MAX_CLOSED_ORDER_PAGES} pages; orders past them are absent (callers fall back to per-order lookups).
    */
-  async listClosedOrders(afterIso: string): Promise<BrokerOrder[]> {
+  async listClosedOrders(afterIso: string): Promise<Listing<BrokerOrder>> {
     const out: BrokerOrder[] = [];
+    const unreadable: UnreadableEntry[] = [];
     const seen = new Set<string>();
     let after = new Date(afterIso).toISOString();
     for (let page = 0; page < MAX_CLOSED_ORDER_PAGES; page++) {
@@ -244,22 +259,33 @@ export class AlpacaAdapter implements Broker, MarketData {
         this.orders.getAllOrders({ status: 'closed', after, direction: 'asc', limit: CLOSED_ORDER_PAGE }),
       );
       let added = 0;
-      for (const o of list.map(toBrokerOrder)) {
+      const read = toBrokerOrders(list);
+      for (const o of read) {
         if (seen.has(o.id)) continue;
         seen.add(o.id);
         out.push(o);
         added++;
       }
-      const last = list.length ? toBrokerOrder(list[list.length - 1]).created_at : '';
+      for (const u of unreadableOf(read)) {
+        if (seen.has(u.id)) continue;
+        seen.add(u.id);
+        unreadable.push(u);
+        added++;
+      }
+      // The page's last order, read or not, says where the next page starts.
+      const last = list.length ? (isoOrNull(list[list.length - 1].createdAt) ?? '') : '';
       if (list.length < CLOSED_ORDER_PAGE || added === 0 || !last) break;
       const next = new Date(Date.parse(last) - 1).toISOString();
       if (next <= after) break; // a full page within one millisecond: no way forward
       after = next;
     }
-    return out;
+    return withUnreadable(out, unreadable);
   }
 
-  /** `GET /v2/account/activities` (OPASN, OPEXC, OPEXP, FEE), paged: see `alpaca-activities.ts`. */
+  /**
+   * `GET /v2/account/activities` (OPASN, OPEXC, OPEXP, FEE), paged: see `alpaca-activities.ts`. An entry
+   * of another type (the filter should have excluded it) is skipped and counted (`skippedOf`).
+   */
   listActivities(afterIso: string): Promise<BrokerActivity[]> {
     return listOptionActivities(afterIso, (q) =>
       this.call({ method: 'GET', path: '/v2/account/activities' }, () =>
@@ -287,7 +313,7 @@ export class AlpacaAdapter implements Broker, MarketData {
   }
 
   /**
-   * Latest quotes from `GET /v1beta1/options/snapshots`, in concurrent chunks of ≤ 100 symbols, each
+   * Latest quotes from `GET /v1beta1/options/snapshots` (`feed` = the account's feed), in concurrent chunks of ≤ 100 symbols, each
    * following `next_page_token`. Symbols without a quote are absent from the map.
    */
   async getOptionQuotes(symbols: readonly string[]): Promise<Map<string, OptionQuote>> {
@@ -299,7 +325,7 @@ export class AlpacaAdapter implements Broker, MarketData {
     const pages = await Promise.all(
       chunks.map((chunk) =>
         this.collectSnapshots('/v1beta1/options/snapshots', (pageToken) =>
-          this.options.optionSnapshotsRaw({ symbols: chunk.join(','), pageToken }),
+          this.options.optionSnapshotsRaw({ symbols: chunk.join(','), feed: this.feed, pageToken }),
         ),
       ),
     );
@@ -322,6 +348,7 @@ export class AlpacaAdapter implements Broker, MarketData {
     const snaps = await this.collectSnapshots('/v1beta1/options/snapshots/{underlying}', (pageToken) =>
       this.options.optionChainRaw({
         underlyingSymbol: underlying,
+        feed: this.feed,
         type: filters.type,
         strikePriceGte: filters.strikePriceGte,
         strikePriceLte: filters.strikePriceLte,

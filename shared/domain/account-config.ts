@@ -73,6 +73,20 @@ const exitExecutionSchema = z.strictObject({
   broker_stop_limit_slippage_pct: z._default(z.number().check(z.gte(0), z.lt(1)), 0.1),
 });
 
+/** The option quote feeds Alpaca serves (`feed` on the snapshot and quote endpoints). */
+export const OPTION_FEEDS = ['opra', 'indicative'] as const;
+export type OptionFeed = (typeof OPTION_FEEDS)[number];
+
+/**
+ * Where option quotes come from. Alpaca defaults to `indicative` unless the account has an OPRA
+ * subscription (changelog 2026-11-10); indicative prices are not the tradable market, so a live account on
+ * `indicative` is an explicit deploy-time choice (`-c allowLiveIndicative=true`).
+ */
+const marketDataSchema = z.strictObject({
+  /** Sent as `feed` on every option quote read. @default 'indicative' */
+  feed: z._default(z.enum(OPTION_FEEDS), 'indicative'),
+});
+
 /**
  * One account, as users write it in `cdk.json` (`accounts` context) and as each function receives it in
  * `ACCOUNT_CONFIG`. Every field but `name` is optional; unknown fields are refused (typo protection).
@@ -100,6 +114,8 @@ const accountConfigSchema = z.strictObject({
   limits: z.prefault(limitsSchema, {}),
   exit_defaults: z.prefault(exitPlanSchema, {}),
   exit_execution: z.prefault(exitExecutionSchema, {}),
+  /** Option market data: the quote feed (`opra` | `indicative`). */
+  market_data: z.prefault(marketDataSchema, {}),
   /** Named strategy profiles: overrides of the builtins (day_trade, swing_trade, conservative) or new ones. */
   strategy_profiles: z._default(accountProfilesSchema, {}),
   /**

@@ -45,6 +45,42 @@ export interface BrokerOrderLeg {
   readonly status: string;
 }
 
+/** An entry of a broker listing the adapter could not read (e.g. a notional order, `qty: null`). */
+export interface UnreadableEntry {
+  /** The broker's id of the entry (`(no id)` when it had none). */
+  readonly id: string;
+  /** Why it could not be read (the bad field), for the alert. */
+  readonly why: string;
+}
+
+/**
+ * A listing that left out what it could not read: one unreadable entry never takes the listing down.
+ * `unreadable` is non-enumerable (the array still compares and serialises as the plain list of what was
+ * read); read it with {@link unreadableOf}.
+ */
+export type Listing<T> = T[] & { readonly unreadable?: readonly UnreadableEntry[] };
+
+/** Attaches the entries left out to a listing (non-enumerable, see {@link Listing}). */
+export function withUnreadable<T>(list: T[], unreadable: readonly UnreadableEntry[]): Listing<T> {
+  Object.defineProperty(list, 'unreadable', { value: unreadable, enumerable: false });
+  return list as Listing<T>;
+}
+
+/**
+ * The entries a listing left out (none for a plain array). The sweep alerts `unreadable_order` for each
+ * entry of an order listing, naming its id.
+ */
+export function unreadableOf(list: readonly unknown[] | null | undefined): readonly UnreadableEntry[] {
+  const u = (list as { unreadable?: unknown } | null | undefined)?.unreadable;
+  return Array.isArray(u) ? (u as UnreadableEntry[]) : [];
+}
+
+/** How many entries an activities listing skipped (types the filter should have excluded). */
+export function skippedOf(list: readonly unknown[] | null | undefined): number {
+  const n = (list as { skipped?: unknown } | null | undefined)?.skipped;
+  return typeof n === 'number' ? n : 0;
+}
+
 /** Terminal order statuses: nothing more will fill. */
 export const TERMINAL_ORDER_STATUSES: ReadonlySet<string> = new Set([
   'filled',

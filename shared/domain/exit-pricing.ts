@@ -13,12 +13,35 @@ export type ExitOrderPricing =
 export type ExitPricingConfig = Pick<
   AccountConfig['exit_execution'],
   'order_type' | 'limit_slippage_pct' | 'max_spread_pct' | 'max_reprices'
->;
+> &
+  Partial<Pick<AccountConfig['exit_execution'], 'max_quote_age_seconds'>>;
 
-/** A bid/ask pair, per share (an `OptionQuote` fits). */
+/** `max_quote_age_seconds` when the config given has none (the schema's default). */
+const DEFAULT_MAX_QUOTE_AGE_SECONDS = 120;
+
+/**
+ * The quote's age in seconds at `now`, or null when it cannot be told (no quote, no or unparsable time).
+ * A quote slightly in the future (clock skew) reads as 0.
+ */
+export function quoteAgeSeconds(quote: BidAsk | undefined, now: Date): number | null {
+  if (quote?.quoteTime === undefined) return null;
+  const t = Date.parse(quote.quoteTime);
+  if (!Number.isFinite(t)) return null;
+  return Math.max(0, (now.getTime() - t) / 1000);
+}
+
+/** True when the quote is young enough (≤ `max_quote_age_seconds` at `now`) to price an order from. */
+export function isFreshQuote(quote: BidAsk | undefined, now: Date, maxAgeSeconds: number): boolean {
+  const age = quoteAgeSeconds(quote, now);
+  return age !== null && age <= maxAgeSeconds;
+}
+
+/** A bid/ask pair, per share, and when it was quoted (an `OptionQuote` fits). */
 export interface BidAsk {
   readonly bid: number;
   readonly ask: number;
+  /** ISO time of the quote; without it a quote's age is unknown (stale once `now` is given). */
+  readonly quoteTime?: string;
 }
 
 /** The lowest price a sell limit may carry (one nickel tick). */
@@ -76,12 +99,19 @@ function executableSide(side: 'long' | 'short', quote: BidAsk | undefined): numb
 
 /**
  * Prices one exit order:
+ * 0. with `now`: a quote older than `max_quote_age_seconds` (or missing, or of unknown age) prices
+ *    nothing: market while the market is open and market is allowed, else null (wait for a fresh quote);
  * 1. after `max_reprices` replacements, while the market is open: market;
  * 2. spread wider than `max_spread_pct`: a limit AT the executable side (never market into a wide book);
  * 3. `order_type: marketable_limit`: a limit through the executable side by `limit_slippage_pct`;
  * 4. otherwise market.
- * Limits are on the grid, rounded toward marketable. Returns null when a limit is needed and the quote
- * gives no usable executable price (missing, crossed, or zero on that side): the step cannot be priced now.
+ * With `marketAllowed: false` (a plan that forbids market orders) rules 0, 1 and 4 never send market: a
+ * marketable limit from a fresh quote, or null. Limits are on the grid, rounded toward marketable. Returns
+ * null when a limit is needed and the quote gives no usable executable price (missing, stale, crossed, or
+ * zero on that side): the step cannot be priced now.
+ *
+ * `now` is the broker's clock of the sweep. Without it the quote's age is not checked (the behaviour before
+ * issue 26; every caller should pass it).
  */
 export function priceExitOrder(args: {
   side: 'long' | 'short';
@@ -89,8 +119,31 @@ export function priceExitOrder(args: {
   exec: ExitPricingConfig;
   repriceCount: number;
   marketOpen: boolean;
+  now?: Date;
+  /** False for a plan that forbids market orders. @default true */
+  marketAllowed?: boolean;
 }): ExitOrderPricing | null {
-  const { side, quote, exec, repriceCount, marketOpen } = args;
+  const { side, exec, repriceCount, marketOpen, now } = args;
+  const marketAllowed = args.marketAllowed !== false;
+  const quote = args.quote;
+  if (now !== undefined) {
+    const maxAge = exec.max_quote_age_seconds ?? DEFAULT_MAX_QUOTE_AGE_SECONDS;
+    if (!isFreshQuote(quote, now, maxAge)) {
+      if (!marketOpen || !marketAllowed) return null;
+      const age = quoteAgeSeconds(quote, now);
+      return {
+        type: 'market',
+        limitPrice: null,
+        why:
+          quote === undefined
+            ? 'no quote to price a limit from: market'
+            : age === null
+              ? 'quote of unknown age: market'
+              : `quote ${Math.round(age)}s old > max_quote_age_seconds ${maxAge}: market`,
+      };
+    }
+  }
+  if (!marketAllowed) return limitPricing(side, quote, exec, spreadTooWide(quote, exec.max_spread_pct));
   if (repriceCount >= exec.max_reprices && marketOpen) {
     return {
       type: 'market',
@@ -102,6 +155,16 @@ export function priceExitOrder(args: {
   if (!wide && exec.order_type !== 'marketable_limit') {
     return { type: 'market', limitPrice: null, why: 'order_type market' };
   }
+  return limitPricing(side, quote, exec, wide);
+}
+
+/** The limit of rules 2 and 3 of {@link priceExitOrder}, or null without a usable executable price. */
+function limitPricing(
+  side: 'long' | 'short',
+  quote: BidAsk | undefined,
+  exec: ExitPricingConfig,
+  wide: boolean,
+): ExitOrderPricing | null {
   const far = executableSide(side, quote);
   if (far === null) return null;
   const direction = side === 'long' ? 'down' : 'up';

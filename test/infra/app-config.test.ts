@@ -106,7 +106,9 @@ describe('accounts from -c accounts=<JSON>', () => {
 });
 
 describe('live trading', () => {
-  const live = accountsJson({ name: 'main', paper: false }, { name: 'tiny' });
+  // On the opra feed: a live account on the default indicative feed needs its own confirmation
+  // (test/infra/market-data-feed.test.ts).
+  const live = accountsJson({ name: 'main', paper: false, market_data: { feed: 'opra' } }, { name: 'tiny' });
 
   it('fails synth for a live account without -c allowLive=true, naming the account and the flag', () => {
     expect(() => synthesize({ accounts: live })).toThrow(

@@ -36,7 +36,11 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('reports no finding with three accounts, one of them live', () => {
-    const accounts = JSON.stringify([{ name: 'main', paper: false }, { name: 'tiny' }, { name: 'third' }]);
+    const accounts = JSON.stringify([
+      { name: 'main', paper: false, market_data: { feed: 'opra' } },
+      { name: 'tiny' },
+      { name: 'third' },
+    ]);
     const { app } = build({ accounts, allowLive: 'true', alarmEmail: 'ops@example.com' });
 
     expect(() => app.synth()).not.toThrow();

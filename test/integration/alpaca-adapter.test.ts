@@ -299,7 +299,7 @@ describe('error mapping', () => {
   it('maps bad credentials to a permanent BrokerRejectedError', async () => {
     const err = await rejectionOf(adapterFor(sim, { keyId: 'PKWRONG' }).getAccount());
     expect(err).toBeInstanceOf(BrokerRejectedError);
-    expect(err).toMatchObject({ status: 403 });
+    expect(err).toMatchObject({ status: 401 }); // Alpaca's 401 `unauthorized.` (fixture user-401-wrong-secret)
   });
 
   it('maps persistent 5xx on a GET to TransientError broker_5xx after 3 tries', async () => {

@@ -35,7 +35,8 @@ describe('keys', () => {
     expect(first.body).toMatchObject({ cash: '100000.00', status: 'ACTIVE' });
     expect((await get(`${sim.url}/v2/account`, 'PKANY1', 'first-secret')).status).toBe(200);
     const other = await get(`${sim.url}/v2/account`, 'PKANY1', 'another-secret');
-    expect(other).toEqual({ status: 403, body: { message: 'forbidden.' } });
+    // A wrong secret: 401 `unauthorized.` on trading paths too (fixture user-401-wrong-secret).
+    expect(other).toEqual({ status: 401, body: { message: 'unauthorized.' } });
     const data = await get(`${sim.url}/v1beta1/options/snapshots?symbols=X`, 'PKANY1', 'another-secret');
     expect(data).toEqual({ status: 401, body: { message: 'unauthorized.' } });
     expect((await get(`${sim.url}/v2/account`, 'PKANY2', 'x')).status).toBe(200);
@@ -46,8 +47,8 @@ describe('keys', () => {
     sim.addAccount('PKKNOWN', 's');
     expect((await get(`${sim.url}/v2/account`, 'PKKNOWN', 's')).status).toBe(200);
     expect(await get(`${sim.url}/v2/account`, 'PKUNKNOWN', 's')).toEqual({
-      status: 403,
-      body: { message: 'forbidden.' },
+      status: 401,
+      body: { message: 'unauthorized.' },
     });
   });
 });

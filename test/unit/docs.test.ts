@@ -108,7 +108,7 @@ describe('captured live views', () => {
 describe("docs/CONFIGURATION.md's account configuration table", () => {
   // Every field the schema accepts, with its default filled in: the table must list each, and nothing else.
   const parsed = parseAccountConfig({ name: 'main' }) as unknown as Record<string, unknown>;
-  const nested = ['limits', 'exit_execution'];
+  const nested = ['limits', 'exit_execution', 'market_data'];
   const schemaFields = Object.keys(parsed)
     .filter((k) => k !== 'resolved_exit_defaults')
     .flatMap((k) => (nested.includes(k) ? Object.keys(parsed[k] as object).map((f) => `${k}.${f}`) : [k]))

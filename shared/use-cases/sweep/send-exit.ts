@@ -37,6 +37,8 @@ export async function sendStep(
     // `exit_reprices` counts cancels, this send included: the replacements before this one are one fewer.
     repriceCount: Math.max(0, (p.exit_reprices ?? 0) - 1),
     marketOpen: s.snap.clock.isOpen,
+    // Only a quote within max_quote_age_seconds prices a limit; otherwise market while open.
+    now: s.now(),
   });
   if (!pricing) {
     s.deps.log.warn(

@@ -15,6 +15,7 @@ import {
   type MarketData,
   type OptionQuote,
 } from '../../ports';
+import { unreadableOf, type UnreadableEntry } from '../../domain/broker-types';
 import type { SweepDeps } from './types';
 
 export interface QuoteRead {
@@ -27,6 +28,8 @@ export interface QuoteRead {
 export interface Snapshot {
   readonly live: readonly Position[];
   readonly unreadable: ReadonlyArray<{ key: string; reason: string }>;
+  /** Orders the broker listed that the adapter could not read (left out of the listings), by id. */
+  readonly unreadableOrders: readonly UnreadableEntry[];
   readonly brokerBySymbol: ReadonlyMap<string, BrokerPosition>;
   readonly brokerPositions: readonly BrokerPosition[];
   readonly openOrders: readonly BrokerOrder[];
@@ -115,6 +118,10 @@ export function freezeSnapshot(r: {
   control?: AccountControl | null;
   prefetched?: Promise<QuoteRead>;
 }): Snapshot {
+  // Read before the lists are copied (the adapter hangs what it could not read on the listing itself).
+  const unreadableOrders = new Map<string, UnreadableEntry>();
+  for (const u of [...unreadableOf(r.openOrders), ...unreadableOf(r.closedOrders)])
+    unreadableOrders.set(u.id, u);
   const closed = new Map<string, BrokerOrder>();
   for (const o of r.closedOrders ?? []) {
     if (o.client_order_id && TERMINAL_ORDER_STATUSES.has(o.status)) closed.set(o.client_order_id, o);
@@ -122,6 +129,7 @@ export function freezeSnapshot(r: {
   return Object.freeze({
     live: Object.freeze([...r.live]),
     unreadable: Object.freeze([...(r.unreadable ?? [])]),
+    unreadableOrders: Object.freeze([...unreadableOrders.values()]),
     brokerBySymbol: new Map(r.brokerPositions.map((p) => [p.symbol, p])),
     brokerPositions: Object.freeze([...r.brokerPositions]),
     openOrders: Object.freeze([...r.openOrders]),
