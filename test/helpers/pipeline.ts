@@ -8,6 +8,7 @@ import { LOCAL_AWS_ENV } from '../../local/accounts';
 import { startAlpacaSim, type AlpacaSim } from '../../local/alpaca-sim';
 import { startTestTable, type TestTable } from './dynamo';
 import type { SweepReport } from '../../shared/use-cases/sweep';
+import type { ExitEvaluatorOverrides } from '../../shared/handlers/exit-evaluator';
 
 import { KEY_ID, SECRET } from './alpaca-sim';
 
@@ -63,6 +64,11 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
 
 type OpenHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 type SweepHandler = () => Promise<SweepReport>;
+/** The exit-evaluator handler as the schedule calls it (an event, a Lambda-like context). */
+export type ScheduledSweepHandler = (
+  event?: unknown,
+  context?: { getRemainingTimeInMillis(): number },
+) => Promise<SweepReport>;
 
 function loadModule<T>(path: string, env: Record<string, string>): T {
   const saved = { ...process.env };
@@ -91,6 +97,19 @@ export function loadOpenOrderHandler(p: Pipeline): OpenHandler {
 export function loadSweepHandler(p: Pipeline): SweepHandler {
   Object.assign(process.env, p.env);
   return loadModule<{ handler: SweepHandler }>('../../lambdas/exit-evaluator/handler', p.env).handler;
+}
+
+/**
+ * A fresh exit-evaluator container built by the handler factory with the test's seams (its clock `now`,
+ * `pollSleep`, adapters `deps`): what the Lambda entry builds, on a clock the test moves.
+ */
+export function loadSweepHandlerWith(p: Pipeline, overrides: ExitEvaluatorOverrides): ScheduledSweepHandler {
+  Object.assign(process.env, p.env);
+  const mod = loadModule<typeof import('../../shared/handlers/exit-evaluator')>(
+    '../../shared/handlers/exit-evaluator',
+    p.env,
+  );
+  return mod.createExitEvaluatorHandler(p.env, overrides);
 }
 
 let msgSeq = 0;
