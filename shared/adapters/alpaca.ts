@@ -62,6 +62,8 @@ export interface AlpacaAdapterOptions {
    * rate-limit headers are reported to it. @default none
    */
   readonly rateLimiter?: BrokerRateLimiter;
+  /** Waits between tries (backoff, Retry-After). @default real timers (tests pass a clock's sleep) */
+  readonly retrySleep?: (ms: number) => Promise<void>;
 }
 
 /** Max symbols Alpaca accepts in one snapshots call. */
@@ -85,6 +87,7 @@ export class AlpacaAdapter implements Broker, MarketData {
   private readonly stocks: marketData.StockApi;
   private readonly policy: RetryPolicy;
   private readonly rateLimiter?: BrokerRateLimiter;
+  private readonly retrySleep?: (ms: number) => Promise<void>;
 
   constructor(opts: AlpacaAdapterOptions) {
     const shared = {
@@ -112,6 +115,7 @@ export class AlpacaAdapter implements Broker, MarketData {
     this.options = new marketData.OptionApi(dataConfig);
     this.stocks = new marketData.StockApi(dataConfig);
     this.rateLimiter = opts.rateLimiter;
+    this.retrySleep = opts.retrySleep;
     this.policy = {
       ...DEFAULT_RETRY_POLICY,
       ...opts.retryPolicy,
@@ -123,7 +127,11 @@ export class AlpacaAdapter implements Broker, MarketData {
     const limiter = this.rateLimiter;
     return withRetries(
       spec,
-      { policy: this.policy, ...(limiter ? { beforeAttempt: () => limiter.acquire() } : {}) },
+      {
+        policy: this.policy,
+        ...(limiter ? { beforeAttempt: () => limiter.acquire() } : {}),
+        ...(this.retrySleep ? { sleep: this.retrySleep } : {}),
+      },
       attempt,
     );
   }
