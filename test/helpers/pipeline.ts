@@ -9,6 +9,7 @@ import { startAlpacaSim, type AlpacaSim } from '../../local/alpaca-sim';
 import { startTestTable, type TestTable } from './dynamo';
 import type { SweepReport } from '../../shared/use-cases/sweep';
 import type { ExitEvaluatorOverrides } from '../../shared/handlers/exit-evaluator';
+import type { HandlerOverrides } from '../../shared/handlers/open-order';
 
 import { KEY_ID, SECRET } from './alpaca-sim';
 
@@ -91,6 +92,17 @@ function loadModule<T>(path: string, env: Record<string, string>): T {
 export function loadOpenOrderHandler(p: Pipeline): OpenHandler {
   Object.assign(process.env, p.env);
   return loadModule<{ handler: OpenHandler }>('../../lambdas/open-order/handler', p.env).handler;
+}
+
+/** A fresh open-order container built by the handler factory with the test's seams (e.g. its clock). */
+export function loadOpenOrderHandlerWith(p: Pipeline, overrides: HandlerOverrides): OpenHandler {
+  Object.assign(process.env, p.env);
+  const mod = loadModule<typeof import('../../shared/handlers/open-order')>(
+    '../../shared/handlers/open-order',
+    p.env,
+  );
+  const handler = mod.createOpenOrderHandler(p.env, overrides);
+  return (event, context) => handler(event, context);
 }
 
 /** A fresh exit-evaluator handler module. */
