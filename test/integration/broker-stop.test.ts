@@ -9,6 +9,10 @@ import { KEY_ID, sentOrders } from '../helpers/pipeline';
 import { startExitHarness, type ExitHarness } from '../helpers/exit-harness';
 import { FUTURE_SYMBOL } from '../helpers/recommendations';
 
+// A hang guard only (no assertion here reads the wall clock): real handlers, dynalite and the simulator
+// take many times longer on a loaded machine.
+jest.setTimeout(120_000);
+
 let h: ExitHarness;
 async function start(exec: Record<string, unknown> = { broker_stop: 'stop' }) {
   h = await startExitHarness({

@@ -11,6 +11,10 @@ import { buildBundles, type BuiltBundle } from '../../scripts/bench/bundle';
 import { sentOrders, sqsEvent, sqsRecord, startPipeline, type Pipeline } from '../helpers/pipeline';
 import { FUTURE_SYMBOL, recommendationBody } from '../helpers/recommendations';
 
+// A hang guard only (no assertion here reads the wall clock): real handlers, dynalite and the simulator
+// take many times longer on a loaded machine.
+jest.setTimeout(120_000);
+
 const ROOT = resolve(__dirname, '../..');
 let bundles: Record<string, BuiltBundle>;
 let p: Pipeline;

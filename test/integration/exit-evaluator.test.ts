@@ -18,6 +18,10 @@ import { onRequest } from '../helpers/alpaca-sim';
 import { startExitHarness, type ExitHarness } from '../helpers/exit-harness';
 import { FUTURE_PUT, FUTURE_SYMBOL, futureCall, recommendationBody } from '../helpers/recommendations';
 
+// A hang guard only (no assertion here reads the wall clock): real handlers, dynalite and the simulator
+// take many times longer on a loaded machine.
+jest.setTimeout(120_000);
+
 let h: ExitHarness;
 let p: Pipeline;
 const SYMBOL_B = futureCall(350);

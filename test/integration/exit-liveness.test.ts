@@ -14,6 +14,10 @@ import { startExitHarness, type ExitHarness, type ExitHarnessOptions } from '../
 import { testClock } from '../helpers/test-clock';
 import { FUTURE_PUT, FUTURE_SYMBOL } from '../helpers/recommendations';
 
+// A hang guard only (no assertion here reads the wall clock): real handlers, dynalite and the simulator
+// take many times longer on a loaded machine.
+jest.setTimeout(120_000);
+
 let h: ExitHarness;
 async function start(opts: ExitHarnessOptions = {}, exec: Record<string, unknown> = {}, limits = {}) {
   h = await startExitHarness({

@@ -18,6 +18,10 @@ import { loadSweepHandlerWith, KEY_ID, SECRET, type ScheduledSweepHandler } from
 import { FUTURE_SYMBOL } from '../helpers/recommendations';
 import { testClock, type TestClock } from '../helpers/test-clock';
 
+// A hang guard only (no assertion here reads the wall clock): real handlers, dynalite and the simulator
+// take many times longer on a loaded machine.
+jest.setTimeout(120_000);
+
 const SNAPSHOTS = '/v1beta1/options/snapshots';
 
 let h: ExitHarness;
