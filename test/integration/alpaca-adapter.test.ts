@@ -21,6 +21,10 @@ import { buildCloseOrder, type OrderRequest } from '../../shared/domain/orders';
 import { buildProtectiveStopOrder } from '../../shared/domain/broker-stop';
 import { CALL, KEY_ID, PUT, adapterFor, rejectionOf, startTestSim } from '../helpers/alpaca-sim';
 import { testClock } from '../helpers/test-clock';
+
+// A hang guard only (no assertion here reads the wall clock): 1,100 orders over HTTP take many times longer
+// on a loaded machine.
+jest.setTimeout(120_000);
 import { contractFor, expiryIn } from '../helpers/contracts';
 
 let sim: AlpacaSim;
