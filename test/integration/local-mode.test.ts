@@ -127,6 +127,7 @@ describe('local mode', () => {
       'four open positions in the table',
       () => listAllPositions(stack, 'main'),
       (ps) => ps.length === 4 && ps.every((p) => p.state === 'open'),
+      90_000, // two suites on a loaded machine took longer than 30 s
     );
     expect(positions.map((p) => p.position_id).sort()).toEqual(
       expect.arrayContaining([

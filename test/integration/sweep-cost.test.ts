@@ -14,7 +14,7 @@ import { seedClosedPositions, seedOpenPositions, seedSymbol } from '../../script
 import { onRequest } from '../helpers/alpaca-sim';
 import { contractFor } from '../helpers/contracts';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000); // a hang guard: seeding 2,000 records passed 120 s with two suites on a loaded machine
 
 const calls = (b: BrokerCalls, path: string) => b.byPath[path] ?? 0;
 
