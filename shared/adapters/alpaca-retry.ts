@@ -108,6 +108,8 @@ export interface RetryDeps {
   readonly random?: () => number;
   /** Awaited before every attempt (the client-side rate limiter), outside the attempt's own timeout. */
   readonly beforeAttempt?: () => Promise<void>;
+  /** Waits between tries. @default real timers (tests pass a clock's sleep) */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -131,7 +133,7 @@ export async function withRetries<T>(spec: CallSpec, deps: RetryDeps, attempt: (
       const delay =
         c.retryAfterMs !== undefined ? Math.max(0, c.retryAfterMs) + random() * policy.baseDelayMs : backoff;
       if (waited + delay > policy.totalWaitMs) throw toPipelineError(err, spec);
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await (deps.sleep ? deps.sleep(delay) : new Promise((resolve) => setTimeout(resolve, delay)));
       waited += delay;
     }
   }

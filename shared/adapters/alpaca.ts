@@ -70,6 +70,8 @@ export interface AlpacaAdapterOptions {
    * `market_data.feed`. @default 'indicative' (Alpaca's own default without an OPRA subscription)
    */
   readonly optionFeed?: OptionFeed;
+  /** Waits between tries (backoff, Retry-After). @default real timers (tests pass a clock's sleep) */
+  readonly retrySleep?: (ms: number) => Promise<void>;
 }
 
 /** Max symbols Alpaca accepts in one snapshots call. */
@@ -94,6 +96,7 @@ export class AlpacaAdapter implements Broker, MarketData {
   private readonly policy: RetryPolicy;
   private readonly rateLimiter?: BrokerRateLimiter;
   private readonly feed: OptionFeed;
+  private readonly retrySleep?: (ms: number) => Promise<void>;
 
   constructor(opts: AlpacaAdapterOptions) {
     const shared = {
@@ -122,6 +125,7 @@ export class AlpacaAdapter implements Broker, MarketData {
     this.stocks = new marketData.StockApi(dataConfig);
     this.rateLimiter = opts.rateLimiter;
     this.feed = opts.optionFeed ?? 'indicative';
+    this.retrySleep = opts.retrySleep;
     this.policy = {
       ...DEFAULT_RETRY_POLICY,
       ...opts.retryPolicy,
@@ -133,7 +137,11 @@ export class AlpacaAdapter implements Broker, MarketData {
     const limiter = this.rateLimiter;
     return withRetries(
       spec,
-      { policy: this.policy, ...(limiter ? { beforeAttempt: () => limiter.acquire() } : {}) },
+      {
+        policy: this.policy,
+        ...(limiter ? { beforeAttempt: () => limiter.acquire() } : {}),
+        ...(this.retrySleep ? { sleep: this.retrySleep } : {}),
+      },
       attempt,
     );
   }

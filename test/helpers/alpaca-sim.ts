@@ -3,7 +3,12 @@
  * classes pointed at it, and the project's adapter pointed at it.
  */
 import { marketData, trading } from '@alpacahq/alpaca-trade-api/rest';
-import { startAlpacaSim, type AlpacaSim, type AlpacaSimOptions } from '../../local/alpaca-sim';
+import {
+  startAlpacaSim,
+  type AlpacaSim,
+  type AlpacaSimOptions,
+  type SimRequestLogEntry,
+} from '../../local/alpaca-sim';
 import { AlpacaAdapter, type AlpacaAdapterOptions } from '../../shared/adapters/alpaca';
 import { FUTURE_SYMBOL as CALL } from './recommendations';
 
@@ -65,4 +70,27 @@ export async function rejectionOf(p: Promise<unknown>): Promise<unknown> {
     return err;
   }
   throw new Error('expected the call to fail, it succeeded');
+}
+
+/**
+ * Calls `listener` with each request the simulator logs from now on, synchronously, as it arrives: before
+ * the simulator acts on it or any `delayMs` fault holds it. A test acts at that instant (fills an order
+ * while a cancel is on its way, reads what was answered by then) instead of sleeping and hoping. Returns
+ * a function that stops listening.
+ */
+export function onRequest(
+  sim: Pick<AlpacaSim, 'requests'>,
+  listener: (entry: SimRequestLogEntry) => void,
+): () => void {
+  const log = sim.requests;
+  const push = log.push.bind(log);
+  let on = true;
+  log.push = (...entries: SimRequestLogEntry[]) => {
+    const n = push(...entries);
+    if (on) for (const e of entries) listener(e);
+    return n;
+  };
+  return () => {
+    on = false;
+  };
 }

@@ -6,7 +6,9 @@
 import {
   lambdaContext,
   loadOpenOrderHandler,
+  loadOpenOrderHandlerWith,
   loadSweepHandler,
+  loadSweepHandlerWith,
   sentOrders,
   sqsEvent,
   sqsRecord,
@@ -18,6 +20,7 @@ import {
 import { recommendationBody } from './recommendations';
 import type { Position } from '../../shared/domain/position';
 import type { SweepReport } from '../../shared/use-cases/sweep';
+import type { TestClock } from './test-clock';
 
 export interface ExitHarness {
   readonly p: Pipeline;
@@ -45,15 +48,29 @@ export interface ExitHarness {
 
 export const round2 = (x: number) => Math.round(x * 100) / 100;
 
-export async function startExitHarness(opts: PipelineOptions = {}): Promise<ExitHarness> {
-  const p = await startPipeline(opts);
-  let sweepHandler: ReturnType<typeof loadSweepHandler> | undefined;
+/** The harness's options: the pipeline's, and optionally a test clock for the simulator and every handler. */
+export interface ExitHarnessOptions extends Omit<PipelineOptions, 'now'> {
+  /**
+   * The clock of the simulator and of every handler the harness builds (their `now` override; polls sleep
+   * on it): time moves only when the test advances it. @default the wall clock (the Lambda entries)
+   */
+  readonly clock?: TestClock;
+}
+
+export async function startExitHarness(opts: ExitHarnessOptions = {}): Promise<ExitHarness> {
+  const { clock, ...pipelineOpts } = opts;
+  const p = await startPipeline({ ...pipelineOpts, ...(clock ? { now: clock.now } : {}) });
+  const openHandler = () =>
+    clock ? loadOpenOrderHandlerWith(p, { now: clock.now }) : loadOpenOrderHandler(p);
+  const newSweepHandler = () =>
+    clock ? loadSweepHandlerWith(p, { now: clock.now, pollSleep: clock.sleep }) : loadSweepHandler(p);
+  let sweepHandler: (() => Promise<SweepReport>) | undefined;
   const account = p.account;
   const exitPrefix = new RegExp(`^ops-${account}-x\\d+-`);
   const h: ExitHarness = {
     p,
     async submit(o) {
-      const res = await loadOpenOrderHandler(p)(sqsEvent([sqsRecord(recommendationBody(o))]), lambdaContext);
+      const res = await openHandler()(sqsEvent([sqsRecord(recommendationBody(o))]), lambdaContext);
       expect(res.batchItemFailures).toEqual([]);
     },
     async open(o) {
@@ -65,7 +82,7 @@ export async function startExitHarness(opts: PipelineOptions = {}): Promise<Exit
       return pos!;
     },
     sweep() {
-      sweepHandler ??= loadSweepHandler(p);
+      sweepHandler ??= newSweepHandler();
       return sweepHandler();
     },
     coldSweeps() {

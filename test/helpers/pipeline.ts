@@ -8,6 +8,8 @@ import { LOCAL_AWS_ENV } from '../../local/accounts';
 import { startAlpacaSim, type AlpacaSim } from '../../local/alpaca-sim';
 import { startTestTable, type TestTable } from './dynamo';
 import type { SweepReport } from '../../shared/use-cases/sweep';
+import type { ExitEvaluatorOverrides } from '../../shared/handlers/exit-evaluator';
+import type { HandlerOverrides } from '../../shared/handlers/open-order';
 
 import { KEY_ID, SECRET } from './alpaca-sim';
 
@@ -63,6 +65,11 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
 
 type OpenHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 type SweepHandler = () => Promise<SweepReport>;
+/** The exit-evaluator handler as the schedule calls it (an event, a Lambda-like context). */
+export type ScheduledSweepHandler = (
+  event?: unknown,
+  context?: { getRemainingTimeInMillis(): number },
+) => Promise<SweepReport>;
 
 function loadModule<T>(path: string, env: Record<string, string>): T {
   const saved = { ...process.env };
@@ -87,10 +94,34 @@ export function loadOpenOrderHandler(p: Pipeline): OpenHandler {
   return loadModule<{ handler: OpenHandler }>('../../lambdas/open-order/handler', p.env).handler;
 }
 
+/** A fresh open-order container built by the handler factory with the test's seams (e.g. its clock). */
+export function loadOpenOrderHandlerWith(p: Pipeline, overrides: HandlerOverrides): OpenHandler {
+  Object.assign(process.env, p.env);
+  const mod = loadModule<typeof import('../../shared/handlers/open-order')>(
+    '../../shared/handlers/open-order',
+    p.env,
+  );
+  const handler = mod.createOpenOrderHandler(p.env, overrides);
+  return (event, context) => handler(event, context);
+}
+
 /** A fresh exit-evaluator handler module. */
 export function loadSweepHandler(p: Pipeline): SweepHandler {
   Object.assign(process.env, p.env);
   return loadModule<{ handler: SweepHandler }>('../../lambdas/exit-evaluator/handler', p.env).handler;
+}
+
+/**
+ * A fresh exit-evaluator container built by the handler factory with the test's seams (its clock `now`,
+ * `pollSleep`, adapters `deps`): what the Lambda entry builds, on a clock the test moves.
+ */
+export function loadSweepHandlerWith(p: Pipeline, overrides: ExitEvaluatorOverrides): ScheduledSweepHandler {
+  Object.assign(process.env, p.env);
+  const mod = loadModule<typeof import('../../shared/handlers/exit-evaluator')>(
+    '../../shared/handlers/exit-evaluator',
+    p.env,
+  );
+  return mod.createExitEvaluatorHandler(p.env, overrides);
 }
 
 let msgSeq = 0;

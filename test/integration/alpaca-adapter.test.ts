@@ -20,6 +20,11 @@ import {
 import { buildCloseOrder, type OrderRequest } from '../../shared/domain/orders';
 import { buildProtectiveStopOrder } from '../../shared/domain/broker-stop';
 import { CALL, KEY_ID, PUT, adapterFor, rejectionOf, startTestSim } from '../helpers/alpaca-sim';
+import { testClock } from '../helpers/test-clock';
+
+// A hang guard only (no assertion here reads the wall clock): 1,100 orders over HTTP take many times longer
+// on a loaded machine.
+jest.setTimeout(120_000);
 import { contractFor, expiryIn } from '../helpers/contracts';
 
 let sim: AlpacaSim;
@@ -312,14 +317,14 @@ describe('error mapping', () => {
 
   it('gives up at once on a 429 whose reset is beyond the wait budget (TransientError rate_limited)', async () => {
     sim.setRateLimit(2);
-    const broker = adapterFor(sim);
+    const clock = testClock();
+    const broker = adapterFor(sim, { retrySleep: clock.sleep });
     await broker.getAccount();
     await broker.getAccount();
-    const t0 = Date.now();
     const err = await rejectionOf(broker.getAccount());
     expect(err).toBeInstanceOf(TransientError);
     expect(err).toMatchObject({ reason: 'rate_limited' });
-    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(clock.sleeps).toEqual([]); // at once: no wait between tries
     expect(sim.requestsTo('GET', '/v2/account')).toHaveLength(3);
   });
 });
@@ -327,9 +332,13 @@ describe('error mapping', () => {
 describe('retries', () => {
   it('retries a GET after a 429, honouring Retry-After, then succeeds', async () => {
     sim.injectFault({ method: 'GET', path: '/v2/account', status: 429, headers: { 'Retry-After': '1' } });
-    const t0 = Date.now();
-    await expect(adapterFor(sim).getAccount()).resolves.toMatchObject({ status: 'ACTIVE' });
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(950);
+    const clock = testClock();
+    const broker = adapterFor(sim, { retrySleep: clock.sleep });
+    await expect(broker.getAccount()).resolves.toMatchObject({ status: 'ACTIVE' });
+    // One wait: the 1 s the broker asked for, plus at most the backoff base (250 ms) of jitter.
+    expect(clock.sleeps).toHaveLength(1);
+    expect(clock.sleeps[0]).toBeGreaterThanOrEqual(1000);
+    expect(clock.sleeps[0]).toBeLessThan(1250);
     expect(sim.requestsTo('GET', '/v2/account').map((r) => r.status)).toEqual([429, 200]);
   });
 
@@ -367,19 +376,20 @@ describe('retries', () => {
   });
 
   it('maps a request slower than timeoutMs to TransientError timeout', async () => {
-    sim.injectFault({ method: 'GET', path: '/v2/account', delayMs: 1500 });
-    const t0 = Date.now();
+    // The broker holds the request for a minute: only the adapter's own deadline can end the call.
+    sim.injectFault({ method: 'GET', path: '/v2/account', delayMs: 60_000 });
     const err = await rejectionOf(adapterFor(sim, { timeoutMs: 200, maxRetries: 0 }).getAccount());
     expect(err).toBeInstanceOf(TransientError);
     expect(err).toMatchObject({ reason: 'timeout' });
-    expect(Date.now() - t0).toBeLessThan(1200);
+    // Given up while the broker still held it (never answered), after one try.
+    expect(sim.requestsTo('GET', '/v2/account').map((r) => r.status)).toEqual([0]);
   });
 
   it('does NOT retry a POST that timed out (the order exists)', async () => {
     sim.injectFault({ method: 'POST', path: '/v2/orders', delayMs: 600 });
     const err = await rejectionOf(adapterFor(sim, { timeoutMs: 200 }).submitOrder(openOrder()));
     expect(err).toMatchObject({ reason: 'timeout' });
-    await new Promise((r) => setTimeout(r, 700));
+    await sim.settleDelayed(); // the held request acts now
     expect(sim.requestsTo('POST', '/v2/orders')).toHaveLength(1);
     expect(sim.orders(KEY_ID)).toHaveLength(1);
   });

@@ -4,9 +4,14 @@
  * bodies: no position_intent on any protective or closing order, the recorded symbol, the reducing side,
  * and never more sold than held.
  */
+import { onRequest } from '../helpers/alpaca-sim';
 import { KEY_ID, sentOrders } from '../helpers/pipeline';
 import { startExitHarness, type ExitHarness } from '../helpers/exit-harness';
 import { FUTURE_SYMBOL } from '../helpers/recommendations';
+
+// A hang guard only (no assertion here reads the wall clock): real handlers, dynalite and the simulator
+// take many times longer on a loaded machine.
+jest.setTimeout(120_000);
 
 let h: ExitHarness;
 async function start(exec: Record<string, unknown> = { broker_stop: 'stop' }) {
@@ -138,12 +143,16 @@ describe('(b) a take profit races the resting stop', () => {
     const stop = workingStop()!;
     h.mid(FUTURE_SYMBOL, 3.5); // bid 3.45 >= 3.15: take profit due
     h.p.sim.injectFault({ method: 'DELETE', path: /^\/v2\/orders\//, delayMs: 400 });
-    const sweep = h.sweep();
-    for (let i = 0; i < 100 && !h.p.sim.requests.some((r) => r.method === 'DELETE'); i++) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    h.p.sim.fillOrder(String(stop.id), { price: 1.6 }); // it fired first
-    const r = await sweep;
+    // The stop fires the instant its cancel reaches the broker, before the broker acts on the cancel.
+    let filledFirst = false;
+    const stopListening = onRequest(h.p.sim, (req) => {
+      if (req.method !== 'DELETE' || filledFirst) return;
+      h.p.sim.fillOrder(String(stop.id), { price: 1.6 });
+      filledFirst = true;
+    });
+    const r = await h.sweep();
+    stopListening();
+    expect(filledFirst).toBe(true);
     expect(h.p.sim.requests.find((x) => x.method === 'DELETE')?.status).toBe(422);
     expect(r.ordersSent).toEqual([]);
     expect(h.exitOrders()).toEqual([]);
@@ -335,7 +344,7 @@ describe('the request budget', () => {
         .filter((o) => o.status === 'new')
         .map((o) => o.stop_price),
     ).toEqual(Array.from({ length: 22 }, () => '2'));
-  });
+  }, 120_000); // 22 positions opened one at a time: a hang guard sized for a loaded machine
 });
 
 describe('broker_stop off', () => {

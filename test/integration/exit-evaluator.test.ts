@@ -14,8 +14,13 @@ import {
   KEY_ID,
   type Pipeline,
 } from '../helpers/pipeline';
+import { onRequest } from '../helpers/alpaca-sim';
 import { startExitHarness, type ExitHarness } from '../helpers/exit-harness';
 import { FUTURE_PUT, FUTURE_SYMBOL, futureCall, recommendationBody } from '../helpers/recommendations';
+
+// A hang guard only (no assertion here reads the wall clock): real handlers, dynalite and the simulator
+// take many times longer on a loaded machine.
+jest.setTimeout(120_000);
 
 let h: ExitHarness;
 let p: Pipeline;
@@ -74,9 +79,25 @@ describe('exit evaluator sweeps', () => {
     expect((await p.table.store.get('main', 'race'))!.state).toBe('pending');
     // The positions read answers at once (nothing held yet); the open-orders read is slow, and the fill
     // lands in between: the order is no longer open, and the positions snapshot predates the fill.
-    p.sim.injectFault({ method: 'GET', path: '/v2/orders', query: { status: 'open' }, delayMs: 300 });
-    setTimeout(() => p.sim.fillOrder(orderId, { price: 2.1 }), 100);
+    // The open-orders read is held (3 s, far longer than the wait below takes on a loaded machine); the
+    // fill lands once the positions read has been answered, while the open-orders read is still held.
+    p.sim.injectFault({ method: 'GET', path: '/v2/orders', query: { status: 'open' }, delayMs: 3_000 });
+    const from = p.sim.requests.length;
+    let filledBetween: Promise<boolean> | undefined;
+    const stopListening = onRequest(p.sim, (req) => {
+      if (filledBetween || req.method !== 'GET' || req.path !== '/v2/orders' || req.query.status !== 'open')
+        return;
+      filledBetween = (async () => {
+        const answered = () =>
+          p.sim.requests.slice(from).some((x) => x.path === '/v2/positions' && x.status !== 0);
+        while (!answered()) await new Promise((resolve) => setImmediate(resolve));
+        p.sim.fillOrder(orderId, { price: 2.1 });
+        return req.status === 0; // the open-orders read not answered yet
+      })();
+    });
     const r = await sweep();
+    stopListening();
+    expect(await filledBetween).toBe(true);
     expect(r.closed).toEqual([]);
     expect(await p.table.store.get('main', 'race')).toMatchObject({ state: 'open', quantity: 2 });
     // The next sweep sees the broker's position and agrees with it.

@@ -4,17 +4,22 @@
  * reproduces; each failed on the code before the fix. Real handlers, dynalite, the Alpaca simulator over
  * HTTP; every closing order's raw body is checked (no position_intent, recorded symbol, reducing side).
  */
-import { KEY_ID, SECRET, type PipelineOptions } from '../helpers/pipeline';
+import { KEY_ID, SECRET } from '../helpers/pipeline';
 import { AlpacaAdapter } from '../../shared/adapters/alpaca';
 import { parseAccountConfig } from '../../shared/domain/account-config';
 import { Metric } from '../../shared/metric-names';
 import { SILENT_LOG } from '../../shared/observability';
 import { runSweep, type SweepReport } from '../../shared/use-cases/sweep';
-import { startExitHarness, type ExitHarness } from '../helpers/exit-harness';
+import { startExitHarness, type ExitHarness, type ExitHarnessOptions } from '../helpers/exit-harness';
+import { testClock } from '../helpers/test-clock';
 import { FUTURE_PUT, FUTURE_SYMBOL } from '../helpers/recommendations';
 
+// A hang guard only (no assertion here reads the wall clock): real handlers, dynalite and the simulator
+// take many times longer on a loaded machine.
+jest.setTimeout(120_000);
+
 let h: ExitHarness;
-async function start(opts: PipelineOptions = {}, exec: Record<string, unknown> = {}, limits = {}) {
+async function start(opts: ExitHarnessOptions = {}, exec: Record<string, unknown> = {}, limits = {}) {
   h = await startExitHarness({
     claimLeaseSeconds: 120,
     ...opts,
@@ -36,7 +41,6 @@ afterEach(async () => {
 });
 
 const SNAPSHOTS = '/v1beta1/options/snapshots';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const kinds = (r: { alerts: Array<{ kind: string }> }) => r.alerts.map((a) => a.kind);
 
 describe('1. one exit budget for every path that sends', () => {
@@ -64,7 +68,9 @@ describe('1. one exit budget for every path that sends', () => {
 
 describe('2. a market-data outage blocks no rule that needs no price', () => {
   it('with every snapshot read failing, a due max-hold exit still goes out; price rules wait; alerted', async () => {
-    await start();
+    // On a test clock (the simulator's and the handlers'): the max hold comes due when the test moves time.
+    const clock = testClock();
+    await start({ clock });
     const other = await h.open({
       recommendation_id: 'price',
       num_contracts: 1,
@@ -78,13 +84,16 @@ describe('2. a market-data outage blocks no rule that needs no price', () => {
     });
     h.p.sim.injectFault({ method: 'GET', path: SNAPSHOTS, status: 503, times: 1000 });
     h.p.sim.setQuote(FUTURE_PUT, { bid: 0.5, ask: 0.6 }); // the stop would fire, if it could be seen
-    // Sweeps during the outage (cold containers: no prefetch) until the 3 s max hold is due.
+    // Sweeps every 0.5 s during the outage (cold containers: no prefetch) until the 3 s max hold is due.
     const reports: SweepReport[] = [];
     for (let i = 0; i < 30 && !reports.some((x) => x.ordersSent.length > 0); i++) {
       h.coldSweeps();
       reports.push(await h.sweep());
-      await sleep(500);
+      await clock.advance(500);
     }
+    // The first sweep learns the fill; the one 3 s later (the 7th) is the first with the hold due.
+    expect(reports).toHaveLength(7);
+    expect(reports.slice(0, -1).every((x) => x.ordersSent.length === 0)).toBe(true);
     const r = reports[reports.length - 1];
     expect(reports.every((x) => x.quoteFeedFailed)).toBe(true);
     expect(kinds(r)).toContain('quote_feed_down');
@@ -156,15 +165,19 @@ describe('6. a working exit order never blocks protection', () => {
   });
 
   it('an unfilled exit limit is repriced after reprice_after_seconds, then goes market after max_reprices', async () => {
-    await start({}, { order_type: 'marketable_limit', reprice_after_seconds: 1, max_reprices: 1 });
+    const clock = testClock();
+    await start({ clock }, { order_type: 'marketable_limit', reprice_after_seconds: 1, max_reprices: 1 });
     await h.open({ recommendation_id: 'r', num_contracts: 2, exit_plan: { stop_loss_pct: 0.25 } });
     h.p.sim.setFillMode('manual');
     h.mid(FUTURE_SYMBOL, 1.4);
     await h.sweep();
-    await sleep(1100);
+    await clock.advance(999);
+    const early = await h.sweep(); // not yet: reprice_after_seconds is 1
+    expect(early.ordersSent).toEqual([]);
+    await clock.advance(101);
     h.mid(FUTURE_SYMBOL, 1.2);
     await h.sweep(); // cancelled, sent again at the new price
-    await sleep(1100);
+    await clock.advance(1100);
     await h.sweep(); // after max_reprices: market
     const types = h.exitOrders().map((o) => [o.type, o.limit_price ?? null]);
     expect(types).toEqual([
@@ -254,12 +267,15 @@ describe('9. failed exits raise alerts that have alarms', () => {
 
 describe('10. limit opens that never fill', () => {
   it('a resting limit open is cancelled after entry_order_timeout_minutes', async () => {
-    await start({}, {}, { entry_order_timeout_minutes: 0.05 });
+    const clock = testClock();
+    await start({ clock }, {}, { entry_order_timeout_minutes: 0.05 });
     h.p.sim.setFillMode('manual');
     await h.submit({ recommendation_id: 'lim', num_contracts: 2, order_type: 'limit', limit_price: 1.5 });
     await h.sweep();
     expect(await h.get('lim')).toMatchObject({ state: 'pending', quantity: 0 });
-    await sleep(3100);
+    await clock.advance(2_999);
+    expect((await h.sweep()).cancelled).toEqual([]); // not yet: the timeout is 3 s
+    await clock.advance(101);
     const r = await h.sweep();
     expect(r.cancelled).toEqual([
       expect.objectContaining({ position_id: 'lim', why: 'entry order timed out' }),

@@ -16,6 +16,8 @@ import { renderStack } from '../../local/view';
 import { httpReader, listAllPositions } from '../../local/view-data';
 
 const ROOT = path.resolve(__dirname, '..', '..');
+// Hang guards only (every wait below is for a condition): child processes start slowly on a loaded machine.
+jest.setTimeout(120_000);
 let stack: LocalStack;
 let dir: string;
 let stopped = false;
@@ -25,8 +27,13 @@ beforeAll(async () => {
   stack = await startLocalStack({
     broker: { kind: 'simulator' },
     stateDir: dir,
-    sweepSeconds: 0.5,
-    visibilityTimeoutSeconds: 2,
+    // A sweep of `main` makes about six broker requests: every 3 s stays under the simulator's 200 a minute
+    // per key for however long the suite runs, so the test's own reads are never refused with a 429.
+    sweepSeconds: 3,
+    // Longer than any batch takes on a loaded machine: a message still being handled never reappears (SQS
+    // would redeliver it, rightly, and the counts below would double). The refused message's three
+    // receives wait for it twice.
+    visibilityTimeoutSeconds: 10,
     batchingWindowSeconds: 0.2,
     waitTimeSeconds: 1,
     claimLeaseSeconds: 5,
@@ -41,7 +48,7 @@ afterAll(async () => {
 });
 
 /** Polls `read` until `ok` holds, failing with `what` after `ms`. */
-async function eventually<T>(what: string, read: () => Promise<T> | T, ok: (v: T) => boolean, ms = 10_000) {
+async function eventually<T>(what: string, read: () => Promise<T> | T, ok: (v: T) => boolean, ms = 30_000) {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await read();
@@ -64,7 +71,7 @@ function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr:
       {
         cwd: ROOT,
         env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-        timeout: 15_000,
+        timeout: 60_000,
       },
       (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
     );
@@ -120,6 +127,7 @@ describe('local mode', () => {
       'four open positions in the table',
       () => listAllPositions(stack, 'main'),
       (ps) => ps.length === 4 && ps.every((p) => p.state === 'open'),
+      90_000, // two suites on a loaded machine took longer than 30 s
     );
     expect(positions.map((p) => p.position_id).sort()).toEqual(
       expect.arrayContaining([
@@ -165,7 +173,7 @@ describe('local mode', () => {
       'the message in the DLQ',
       () => stack.sqs.depth(tiny.dlqUrl),
       (d) => d.visible === 1,
-      15_000,
+      60_000,
     );
     expect(await stack.sqs.depth(tiny.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
     const rejection = (await tiny.store.listRejections('tiny')).find((r) => r.key === 'lm-dlq');
@@ -295,7 +303,7 @@ describe('local mode', () => {
             path.join(ROOT, 'local', 'control.ts'),
             ...args,
           ],
-          { cwd: ROOT, env, timeout: 15_000 },
+          { cwd: ROOT, env, timeout: 60_000 },
           (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
         );
       });
@@ -329,7 +337,7 @@ describe('local mode', () => {
     const none = await control(['--account', 'main', '--status', '--state', path.join(dir, 'nothing.json')]);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/No running local stack found .*npm start.*--table TABLE/);
-  }, 30_000);
+  }, 120_000);
 
   it('a second stack on the same state directory refuses to start, naming the running one', async () => {
     await expect(startLocalStack({ broker: { kind: 'simulator' }, stateDir: dir })).rejects.toThrow(
@@ -352,7 +360,7 @@ describe('local mode', () => {
     }
     expect(fs.existsSync(stack.statePath)).toBe(false);
     expect(fs.existsSync(path.join(dir, 'npm-start.pid'))).toBe(false);
-  }, 60_000); // closing fauxqs and dynalite takes seconds on a loaded machine
+  }, 120_000); // closing fauxqs and dynalite takes seconds on a loaded machine
 });
 
 describe('npm start (the CLI process)', () => {
@@ -373,7 +381,7 @@ describe('npm start (the CLI process)', () => {
         'the ready line',
         () => stdout,
         (s) => s.includes('local stack ready'),
-        15_000,
+        60_000,
       );
       const state = JSON.parse(fs.readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as Record<
         string,

@@ -1011,7 +1011,7 @@ export class Run {
     const sim = this.sim;
     this.converging = true;
     sim.clearFaults();
-    if (this.slowFaults) await sleep(SLOW_REPLY_MS + 50); // let late broker actions land
+    if (this.slowFaults) await sim.settleDelayed(); // let late broker actions land (every held request acts)
     sim.setFillMode('immediate');
     await this.store.putControl(this.account, { trading_enabled: true, flatten: false });
     for (let i = 0; i < 10 && this.queue.length > 0; i++) await this.deliver((i % 2) as 0 | 1, 10);
@@ -1206,7 +1206,6 @@ function sqsRecordOf(m: QueuedMessage): SQSRecord {
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ------------------------------------------------------------------------------------------------ running
 
