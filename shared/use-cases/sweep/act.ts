@@ -7,7 +7,12 @@
 import { evaluateExit, type ExitDecision } from '../../domain/exit-rules';
 import { exitClientOrderId } from '../../domain/orders';
 import type { ExitReason, PendingExit, Position } from '../../domain/position';
-import { exitClaimed } from '../../domain/position-lifecycle';
+import {
+  brokerStopCleared,
+  exitClaimed,
+  exitClaimRenewed,
+  trailingAdvanced,
+} from '../../domain/position-lifecycle';
 import { planStopFree, stopBookedOf, stopSeqOf } from '../../domain/resting-stop-plan';
 import {
   pendingOpenView,
@@ -127,7 +132,7 @@ async function evaluateAndAct(
       s.deps.log.warn(`Holding ${p.position_id} (${p.option_symbol}): ${decision.detail}`);
     }
     const cur = ev.stateChanged
-      ? await s.deps.store.replace(p, { ...p, ...trailing, updated_at: now.toISOString() })
+      ? await s.deps.store.replace(p, trailingAdvanced(p, trailing, now.toISOString()))
       : p;
     if (
       s.account.exit_execution.broker_stop !== null &&
@@ -145,7 +150,7 @@ async function evaluateAndAct(
       `Market closed: would close ${decision.qty} contracts of ${p.option_symbol} (${reason}); nothing sent`,
       { position_id: p.position_id, detail: decision.detail },
     );
-    if (ev.stateChanged) await s.deps.store.replace(p, { ...p, ...trailing, updated_at: now.toISOString() });
+    if (ev.stateChanged) await s.deps.store.replace(p, trailingAdvanced(p, trailing, now.toISOString()));
     return;
   }
   const noSend = s.allowances.whyNoSend('protective');
@@ -213,12 +218,10 @@ async function freeRestingStop(
     client_order_id: ended.client_order_id,
     why: `resting stop freed for ${reason}`,
   });
-  return s.deps.store.replace(recorded, {
-    ...recorded,
-    broker_stop: null,
-    broker_stop_seq: Math.max(recorded.broker_stop_seq ?? 0, stopSeqOf(ended)),
-    updated_at: s.nowIso(),
-  });
+  return s.deps.store.replace(
+    recorded,
+    brokerStopCleared(recorded, s.nowIso(), Math.max(recorded.broker_stop_seq ?? 0, stopSeqOf(ended))),
+  );
 }
 
 /**
@@ -251,17 +254,8 @@ async function resend(s: SweepContext, p: Position, quote: OptionQuote | undefin
     await releaseClaim(s, p);
     return;
   }
-  const renewed: PendingExit = {
-    ...pe,
-    claimed_at: s.nowIso(),
-    first_claimed_at: pe.first_claimed_at ?? pe.claimed_at,
-    send_failed_at: null,
-  };
-  const claimed = await s.deps.store.replace(p, {
-    ...p,
-    pending_exit: renewed,
-    updated_at: renewed.claimed_at,
-  });
+  const claimed = await s.deps.store.replace(p, exitClaimRenewed(p, s.nowIso()));
+  const renewed = claimed.pending_exit!;
   await rereadContract(s, p.option_symbol);
   s.deps.log.warn(`Exit step ${pe.client_order_id} never reached the broker; sending it again`, {
     position_id: p.position_id,

@@ -11,6 +11,7 @@ import type { AccountConfig } from '../../domain/account-config';
 import { UnreadableRecordsError } from '../../domain/errors';
 import { evaluateExit } from '../../domain/exit-rules';
 import { pollIntervalMs } from '../../domain/poll-budget';
+import { trailingAdvanced } from '../../domain/position-lifecycle';
 import type { ExitReason, Position } from '../../domain/position';
 import type { OptionQuote } from '../../ports';
 import { actOnFired } from './act';
@@ -168,13 +169,7 @@ async function keepTrailingState(
   state: Pick<Position, 'peak_price' | 'trailing_stop_price' | 'breakeven_active'>,
   now: Date,
 ): Promise<void> {
-  const next = {
-    ...p,
-    peak_price: state.peak_price,
-    trailing_stop_price: state.trailing_stop_price,
-    breakeven_active: state.breakeven_active,
-    updated_at: now.toISOString(),
-  };
+  const next = trailingAdvanced(p, state, now.toISOString());
   // A conflict means another writer moved the record on; the next poll reads it again.
   await deps.store.replace(p, next).catch((err: unknown) => deps.log.info(`Poll: ${String(err)}`));
 }

@@ -13,6 +13,12 @@ import {
   type BrokerStopTerms,
 } from '../../domain/broker-stop';
 import { stopClientOrderId } from '../../domain/orders';
+import {
+  brokerStopAcknowledged,
+  brokerStopClaimed,
+  brokerStopCleared,
+  brokerStopReplaced,
+} from '../../domain/position-lifecycle';
 import type { Position } from '../../domain/position';
 import { planStopKeep, recordedStop, stopSeqOf, stopsOfGonePositions } from '../../domain/resting-stop-plan';
 import { BrokerRejectedError, DuplicateClientOrderIdError } from '../../domain/errors';
@@ -105,12 +111,7 @@ async function placeStop(s: SweepContext, p: Position, terms: BrokerStopTerms): 
     reason: terms.reason,
     placed_at: now,
   };
-  const claimed = await s.deps.store.replace(p, {
-    ...p,
-    broker_stop: claim,
-    broker_stop_seq: seq,
-    updated_at: now,
-  });
+  const claimed = await s.deps.store.replace(p, brokerStopClaimed(p, claim, now));
   let placed: BrokerOrder | null;
   try {
     placed = await s.deps.broker.submitOrder(order);
@@ -123,11 +124,7 @@ async function placeStop(s: SweepContext, p: Position, terms: BrokerStopTerms): 
     { client_order_id: order.client_order_id },
   );
   noteResting(s, p, TERMINAL_ORDER_STATUSES.has(placed.status) ? undefined : placed);
-  await s.deps.store.replace(claimed, {
-    ...claimed,
-    broker_stop: { ...claim, order_id: placed.id },
-    updated_at: s.nowIso(),
-  });
+  await s.deps.store.replace(claimed, brokerStopAcknowledged(claimed, placed.id, s.nowIso()));
 }
 
 /** A placement that threw: found (a duplicate id), refused (alerted, cleared), or unknown (left claimed). */
@@ -143,7 +140,7 @@ async function afterRefusedStop(
   if (!(err instanceof BrokerRejectedError)) throw err; // unknown outcome: the next sweep looks it up
   s.allowances.budget.giveBack(p.option_symbol, p.side, qty);
   s.alert('broker_stop_missing', p.option_symbol, `resting stop of ${p.position_id} refused: ${err.message}`);
-  await s.deps.store.replace(p, { ...p, broker_stop: null, updated_at: s.nowIso() });
+  await s.deps.store.replace(p, brokerStopCleared(p, s.nowIso()));
   return null;
 }
 
@@ -192,10 +189,8 @@ async function replaceStop(
     { client_order_id: clientOrderId },
   );
   noteResting(s, p, TERMINAL_ORDER_STATUSES.has(next.status) ? undefined : next);
-  await s.deps.store.replace(p, {
-    ...p,
-    broker_stop: { ...recordedStop(next, current.reason, s.nowIso()), seq },
-    broker_stop_seq: seq,
-    updated_at: s.nowIso(),
-  });
+  await s.deps.store.replace(
+    p,
+    brokerStopReplaced(p, { ...recordedStop(next, current.reason, s.nowIso()), seq }, s.nowIso()),
+  );
 }

@@ -6,7 +6,12 @@
  * missing at once closes nothing until a later sweep sees the same.
  */
 import type { Position, PositionSide } from '../../domain/position';
-import { closedOutside } from '../../domain/position-lifecycle';
+import {
+  closedOutside,
+  markedMissing,
+  missingCleared,
+  quantityReconciled,
+} from '../../domain/position-lifecycle';
 import { allocateHeld, findMissing, findUntracked, type Allocation } from '../../domain/reconcile-plan';
 import type { SweepContext } from './context';
 import type { Learned } from './learn';
@@ -121,7 +126,7 @@ async function missingContract(
   const closed = await s.forEach(rest, async (p) => {
     // Every tracked contract missing at once: confirmed by a later sweep before anything is closed.
     if (allMissing && !p.missing_since) {
-      return s.deps.store.replace(p, { ...p, missing_since: now, updated_at: now });
+      return s.deps.store.replace(p, markedMissing(p, now));
     }
     s.alert('closed_outside_pipeline', symbol, `table had ${p.quantity} ${side}; broker holds none for it`);
     const stored = await s.close(p, closedOutside(p, 'broker holds none', s.nowIso()));
@@ -155,7 +160,7 @@ async function bringDown(
       const keep = keepOf.get(p.position_id) ?? p.quantity;
       if (keep === p.quantity) {
         if (!p.missing_since) return p;
-        return s.deps.store.replace(p, { ...p, missing_since: null, updated_at: s.nowIso() });
+        return s.deps.store.replace(p, missingCleared(p, s.nowIso()));
       }
       if (keep === 0) {
         // Held for others on this contract, none for this one (the snapshot lists the contract).
@@ -167,12 +172,7 @@ async function bringDown(
         return s.close(p, closedOutside(p, 'broker holds none', s.nowIso()));
       }
       s.alert('broker_qty_mismatch', symbol, `table had ${p.quantity} ${side}; broker confirms ${keep}`);
-      return s.deps.store.replace(p, {
-        ...p,
-        quantity: keep,
-        flags: [...new Set([...p.flags, 'broker_qty_below_table'])],
-        updated_at: s.nowIso(),
-      });
+      return s.deps.store.replace(p, quantityReconciled(p, keep, s.nowIso()));
     },
   );
   return adjusted.filter((p): p is Position => p !== null && p.state !== 'closed');

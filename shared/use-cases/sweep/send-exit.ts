@@ -7,7 +7,7 @@
 import { priceExitOrder } from '../../domain/exit-pricing';
 import { buildCloseOrder } from '../../domain/orders';
 import type { PendingExit, Position } from '../../domain/position';
-import { claimReleased } from '../../domain/position-lifecycle';
+import { claimReleased, exitAcknowledged, exitSendFailed } from '../../domain/position-lifecycle';
 import {
   BrokerRejectedError,
   DuplicateClientOrderIdError,
@@ -84,19 +84,14 @@ export async function sendStep(
     reason: pe.reason,
   });
   s.deps.metrics.count(Metric.ExitsSubmitted, 1, { reason: pe.reason });
-  const withOrder = await s.deps.store.replace(p, {
-    ...p,
-    pending_exit: {
-      ...pe,
-      qty: order.qty,
-      order_id: placed.id,
-      order_type: order.type,
-      limit_price: order.limit_price ?? null,
-      placed_at: s.nowIso(),
-      send_failed_at: null,
-    },
-    updated_at: s.nowIso(),
-  });
+  const withOrder = await s.deps.store.replace(
+    p,
+    exitAcknowledged(
+      p,
+      { qty: order.qty, order_id: placed.id, order_type: order.type, limit_price: order.limit_price ?? null },
+      s.nowIso(),
+    ),
+  );
   if (TERMINAL_ORDER_STATUSES.has(placed.status))
     await applyExitFill(s, withOrder, withOrder.pending_exit!, placed);
 }
@@ -118,9 +113,7 @@ async function afterFailedSend(
     const found = await s.deps.broker.getOrderByClientOrderId(pe.client_order_id).catch(() => null);
     if (found) return found;
     if (isDefiniteFailure(err)) {
-      await s.deps.store
-        .replace(p, { ...p, pending_exit: { ...pe, send_failed_at: s.nowIso() }, updated_at: s.nowIso() })
-        .catch(() => undefined);
+      await s.deps.store.replace(p, exitSendFailed(p, s.nowIso())).catch(() => undefined);
     }
     throw err;
   }

@@ -4,7 +4,11 @@
  */
 import type { BrokerStop } from '../../domain/broker-stop';
 import type { Position } from '../../domain/position';
-import { brokerStopFilled } from '../../domain/position-lifecycle';
+import {
+  brokerStopCancelRequested,
+  brokerStopCleared,
+  brokerStopFilled,
+} from '../../domain/position-lifecycle';
 import { recordedStop, stopBookedOf, stopSeqOf } from '../../domain/resting-stop-plan';
 import { TERMINAL_ORDER_STATUSES, type BrokerOrder } from '../../ports';
 import type { SweepContext } from './context';
@@ -40,12 +44,7 @@ export async function cancelStop(
   working: BrokerOrder,
   bs: BrokerStop,
 ): Promise<{ ended: BrokerOrder | null; recorded: Position }> {
-  const noteRequested = () =>
-    s.deps.store.replace(p, {
-      ...p,
-      broker_stop: { ...bs, cancel_requested_at: s.nowIso() },
-      updated_at: s.nowIso(),
-    });
+  const noteRequested = () => s.deps.store.replace(p, brokerStopCancelRequested(p, bs, s.nowIso()));
   let ended: BrokerOrder | null;
   try {
     ended = await cancelAndLookUp(s, working.id, working.client_order_id);
@@ -73,19 +72,13 @@ export async function bookStopFill(
   bs: BrokerStop,
 ): Promise<Position> {
   const delta = order.filled_qty - stopBookedOf(bs, order);
-  const next = brokerStopFilled(p, { ...order, filled_qty: delta }, bs.reason, s.nowIso());
   const ended = TERMINAL_ORDER_STATUSES.has(order.status);
   const seq = Math.max(p.broker_stop_seq ?? 0, stopSeqOf(order));
-  const stored = await s.deps.store.replace(
-    p,
-    ended || next.state === 'closed'
-      ? { ...next, broker_stop_seq: seq }
-      : {
-          ...next,
-          broker_stop: { ...recordedStop(order, bs.reason, bs.placed_at), filled_booked: order.filled_qty },
-          broker_stop_seq: seq,
-        },
-  );
+  const working = ended
+    ? null
+    : { ...recordedStop(order, bs.reason, bs.placed_at), filled_booked: order.filled_qty };
+  const next = brokerStopFilled(p, { ...order, filled_qty: delta }, bs.reason, s.nowIso(), { seq, working });
+  const stored = await s.deps.store.replace(p, next);
   if (ended) noteResting(s, p, undefined);
   if (stored.state === 'closed') s.noteClosed(stored, bs.reason);
   else s.deps.log.info(`Resting stop of ${p.position_id} filled ${delta}; ${stored.quantity} left`);
@@ -94,5 +87,5 @@ export async function bookStopFill(
 
 /** The stop ended without anything left to book (or never reached the broker): cleared from the record. */
 export function clearStop(s: SweepContext, p: Position, seq: number): Promise<Position> {
-  return s.deps.store.replace(p, { ...p, broker_stop: null, broker_stop_seq: seq, updated_at: s.nowIso() });
+  return s.deps.store.replace(p, brokerStopCleared(p, s.nowIso(), seq));
 }

@@ -4,6 +4,7 @@
  * allowance has one left) and carries out its step.
  */
 import type { Position } from '../../domain/position';
+import { brokerStopSynced } from '../../domain/position-lifecycle';
 import { planStopLearn, type StopLearnFacts } from '../../domain/resting-stop-plan';
 import type { BrokerOrder } from '../../ports';
 import type { SweepContext } from './context';
@@ -47,12 +48,7 @@ export async function learnRestingStop(s: SweepContext, p: Position): Promise<St
       }
       case 'sync':
         return {
-          position: await s.deps.store.replace(cur, {
-            ...cur,
-            broker_stop: step.stop,
-            broker_stop_seq: step.seq,
-            updated_at: s.nowIso(),
-          }),
+          position: await s.deps.store.replace(cur, brokerStopSynced(cur, step.stop, step.seq, s.nowIso())),
           changed: true,
         };
       case 'adopt':
