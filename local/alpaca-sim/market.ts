@@ -174,7 +174,7 @@ export class SimMarket {
     return quote;
   }
 
-  /** Called with every quote the market makes (the bar recorder of `bars.ts` listens). */
+  /** Called with every quote the market makes (the bar recorder of `bar-book.ts` listens). */
   readonly quoteListeners: Array<(symbol: string, quote: SimQuote) => void> = [];
 
   private putQuote(symbol: string, quote: SimQuote): void {

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { barsResponse, SimBarBook, SimBarsRequestError } from './bars';
+import { barsResponse, SimBarBook, SimBarsRequestError } from './bar-book';
 import {
   activityJson,
   addActivity,
@@ -970,7 +970,7 @@ class AlpacaSimServer implements AlpacaSim {
     throw notFound(`endpoint not found: ${method} ${path}`);
   }
 
-  /** The recorded minute bars (`bars.ts`); a bad query answers as Alpaca does, `{ code, message }`. */
+  /** The recorded minute bars (`bar-book.ts`); a bad query answers as Alpaca does, `{ code, message }`. */
   private optionBars(q: URLSearchParams): Record<string, unknown> {
     try {
       return barsResponse(this.bars, q, this.now());

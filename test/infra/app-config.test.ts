@@ -151,7 +151,7 @@ describe('live trading', () => {
 });
 
 describe('an alarm topic nobody reads', () => {
-  const live = accountsJson({ name: 'main', paper: false }, { name: 'tiny' });
+  const live = accountsJson({ name: 'main', paper: false, market_data: { feed: 'opra' } }, { name: 'tiny' });
   const noSubscriberWarnings = (stack: Stack) =>
     Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('alarm topic has no subscriber'));
 

@@ -190,19 +190,36 @@ describe('6. a working exit order never blocks protection', () => {
 });
 
 describe('7. a step that cannot be priced releases its claim', () => {
-  it('a marketable-limit resend with no quote is decided again next sweep, not left closing', async () => {
+  it('a marketable-limit resend with no usable quote goes market while the market is open, never left closing', async () => {
     await start({}, { order_type: 'marketable_limit' });
     await h.open({ recommendation_id: 'q', num_contracts: 1, exit_plan: { stop_loss_pct: 0.25 } });
     h.mid(FUTURE_SYMBOL, 1.0);
     h.p.sim.injectFault({ method: 'POST', path: '/v2/orders', status: 503 });
     await h.sweep(); // claimed; the send failed
     h.p.sim.injectFault({ method: 'GET', path: SNAPSHOTS, status: 503, times: 1000 });
-    await h.sweep(); // the resend cannot be priced: claim released
-    expect(await h.get('q')).toMatchObject({ state: 'open', pending_exit: null });
+    // No quote prices a limit: the resend goes market (only a fresh quote prices a marketable limit).
+    const r = await h.sweep();
+    expect(r.ordersSent).toEqual([expect.objectContaining({ position_id: 'q', reason: 'stop_loss' })]);
+    expect(h.exitOrders().at(-1)).toMatchObject({ type: 'market', client_order_id: 'ops-main-x1-q' });
     h.p.sim.clearFaults();
-    await h.sweep();
     await h.sweep(); // learns the fill
     expect(await h.get('q')).toMatchObject({ state: 'closed', close_reason: 'stop_loss' });
+  });
+
+  it('a resend that cannot be priced while the market is closed releases its claim (decided again at the open)', async () => {
+    await start({}, { order_type: 'marketable_limit' });
+    await h.open({ recommendation_id: 'c', num_contracts: 1, exit_plan: { stop_loss_pct: 0.25 } });
+    h.mid(FUTURE_SYMBOL, 1.0);
+    h.p.sim.injectFault({ method: 'POST', path: '/v2/orders', status: 503 });
+    await h.sweep(); // claimed; the send failed
+    h.p.sim.setMarketOpen(false);
+    await h.sweep();
+    expect(await h.get('c')).toMatchObject({ state: 'open', pending_exit: null });
+    h.p.sim.setMarketOpen(true);
+    h.mid(FUTURE_SYMBOL, 1.0);
+    await h.sweep();
+    await h.sweep(); // learns the fill
+    expect(await h.get('c')).toMatchObject({ state: 'closed', close_reason: 'stop_loss' });
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * `npm run lab -- --from-table --local` offline: the positions the local stack opened, replayed on the
- * bars its simulator recorded (`GET /v1beta1/options/bars` of local/alpaca-sim/bars.ts), with no Alpaca
+ * bars its simulator recorded (`GET /v1beta1/options/bars` of local/alpaca-sim/bar-book.ts), with no Alpaca
  * keys (the environment is empty) and nothing but loopback. An entry price outside its bar is warned.
  */
 import * as fs from 'node:fs';
