@@ -189,6 +189,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         seed: settings.seed,
         marketOpen: true,
         latencyMs: opts.simulatorLatencyMs ?? 0,
+        // `npm run fault` injects the runbook's faults over the simulator's loopback control routes.
+        controlApi: true,
         now,
       });
       sim = started;

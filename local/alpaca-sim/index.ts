@@ -4,7 +4,7 @@
  * here lists each rule with its source). Self-contained: it imports nothing from the project's shared/.
  * Used by the integration tests and by local mode.
  */
-export { startAlpacaSim } from './server';
+export { parseControlFault, startAlpacaSim } from './server';
 export type {
   AlpacaSim,
   AlpacaSimOptions,
@@ -13,7 +13,9 @@ export type {
   ReplaceMode,
   FillMode,
   OptionEventOptions,
+  SimActiveFault,
   SimFault,
+  SimMarketState,
   SimRequestLogEntry,
 } from './server';
 export { expiryCloseMs } from './activities';

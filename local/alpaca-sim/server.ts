@@ -119,6 +119,12 @@ export interface AlpacaSimOptions {
    * some pipeline tests (sweep-poll, broker-stop) send orders on symbols they never list. @default false
    */
   readonly strictAssets?: boolean;
+  /**
+   * Serve the control routes under `/_sim/` (faults and the market switch over HTTP, for `npm run fault`):
+   * only to loopback callers, without API keys, never in the request log. Off by default; local mode turns
+   * it on. See README.md beside this file. @default false
+   */
+  readonly controlApi?: boolean;
 }
 
 /** See {@link AlpacaSimOptions.cancelMode}. */
@@ -143,8 +149,15 @@ export interface SimFault {
   /** Body of the injected answer. @default `{ code, message }` naming the fault */
   readonly body?: unknown;
   readonly headers?: Record<string, string>;
-  /** How many requests it applies to. @default 1 */
+  /** How many requests it applies to. @default 1, or unlimited with `durationMs` */
   readonly times?: number;
+  /**
+   * Applies only until the simulator's clock (`now`) has moved this far past the injection, then clears
+   * itself (checked on each request, so a test clock drives it). @default no end
+   */
+  readonly durationMs?: number;
+  /** Only requests with this API key (any key if omitted). */
+  readonly keyId?: string;
   /** Handle the request for real (the order IS placed), then destroy the socket: the client sees no reply. */
   readonly lostReply?: boolean;
   /** Handle the request for real, then answer `status` instead of the real answer (e.g. 500 after acting). */
@@ -190,7 +203,13 @@ export interface AlpacaSim {
   setStockPrice(symbol: string, price: number): void;
   addContract(input: SimContractInput): SimContract;
   addChain(input: SimChainInput): SimContract[];
-  setMarketOpen(open: boolean): void;
+  /**
+   * Opens or closes the market. With `durationMs`, only for that long on the simulator's clock: then it
+   * reverts to the state it had before (checked on each request and tick, so a test clock drives it).
+   */
+  setMarketOpen(open: boolean, durationMs?: number): void;
+  /** The market switch now, and a timed switch's end. */
+  marketState(): SimMarketState;
   setFillMode(mode: FillMode): void;
   /** See {@link AlpacaSimOptions.cancelMode}. */
   setCancelMode(mode: CancelMode): void;
@@ -257,7 +276,10 @@ export interface AlpacaSim {
   activities(keyId: string): Record<string, unknown>[];
 
   injectFault(fault: SimFault): void;
+  /** Removes every fault, and ends a timed market switch (the market reverts). */
   clearFaults(): void;
+  /** The faults still in force (expired ones dropped). */
+  activeFaults(): SimActiveFault[];
 
   /** Orders of an account in Alpaca's REST shape, oldest first. */
   orders(keyId: string): Record<string, unknown>[];
@@ -282,6 +304,29 @@ interface Routed {
 interface ActiveFault {
   readonly fault: SimFault;
   remaining: number;
+  /** On the simulator's clock: when it clears itself (null: when its `times` are used up). */
+  readonly untilMs: number | null;
+}
+
+/** A fault in force, as {@link AlpacaSim.activeFaults} and `GET /_sim/faults` list it. */
+export interface SimActiveFault {
+  readonly method: string | null;
+  readonly path: string | null;
+  readonly keyId: string | null;
+  readonly status: number | null;
+  /** Requests it still applies to (null: unlimited until `until`). */
+  readonly remaining: number | null;
+  /** ISO, on the simulator's clock; null when it ends only with its count. */
+  readonly until: string | null;
+}
+
+/** The market switch as {@link AlpacaSim.marketState} reports it. */
+export interface SimMarketState {
+  readonly open: boolean;
+  /** While a timed switch holds (setMarketOpen with a duration): when it reverts (ISO, simulator clock). */
+  readonly until: string | null;
+  /** What it reverts to then. */
+  readonly thenOpen: boolean | null;
 }
 
 interface RateWindow {
@@ -307,6 +352,8 @@ class AlpacaSimServer implements AlpacaSim {
   private rateLimit: number | null;
   private fillMode: FillMode;
   private marketOpen: boolean;
+  /** A timed market switch: `marketOpen` holds until `untilMs`, then becomes `revertTo`. */
+  private marketTimer: { untilMs: number; revertTo: boolean } | null = null;
   private readonly now: () => Date;
   private readonly rng: () => number;
   private walk: NodeJS.Timeout | null = null;
@@ -398,9 +445,35 @@ class AlpacaSimServer implements AlpacaSim {
     return cs;
   }
 
-  setMarketOpen(open: boolean): void {
+  setMarketOpen(open: boolean, durationMs?: number): void {
+    if (durationMs !== undefined && !(Number.isFinite(durationMs) && durationMs > 0)) {
+      throw new Error(`setMarketOpen: durationMs must be a positive number, got ${durationMs}`);
+    }
+    const revertTo = this.marketTimer?.revertTo ?? this.marketOpen;
+    this.marketTimer =
+      durationMs === undefined ? null : { untilMs: this.now().getTime() + durationMs, revertTo };
     this.marketOpen = open;
     this.processFills();
+  }
+
+  marketState(): SimMarketState {
+    const open = this.isMarketOpen();
+    const t = this.marketTimer;
+    return {
+      open,
+      until: t ? new Date(t.untilMs).toISOString() : null,
+      thenOpen: t ? t.revertTo : null,
+    };
+  }
+
+  /** The market switch, after ending a timed switch whose time has come. */
+  private isMarketOpen(): boolean {
+    const t = this.marketTimer;
+    if (t && this.now().getTime() >= t.untilMs) {
+      this.marketTimer = null;
+      this.marketOpen = t.revertTo;
+    }
+    return this.marketOpen;
   }
 
   setFillMode(mode: FillMode): void {
@@ -562,11 +635,38 @@ class AlpacaSimServer implements AlpacaSim {
   }
 
   injectFault(fault: SimFault): void {
-    this.faults.push({ fault, remaining: fault.times ?? 1 });
+    if (fault.durationMs !== undefined && !(Number.isFinite(fault.durationMs) && fault.durationMs > 0)) {
+      throw new Error(`injectFault: durationMs must be a positive number, got ${fault.durationMs}`);
+    }
+    const untilMs = fault.durationMs === undefined ? null : this.now().getTime() + fault.durationMs;
+    const remaining = fault.times ?? (untilMs === null ? 1 : Infinity);
+    this.faults.push({ fault, remaining, untilMs });
   }
 
   clearFaults(): void {
     this.faults = [];
+    if (this.marketTimer) {
+      this.marketOpen = this.marketTimer.revertTo;
+      this.marketTimer = null;
+      this.processFills();
+    }
+  }
+
+  activeFaults(): SimActiveFault[] {
+    this.dropExpiredFaults();
+    return this.faults.map(({ fault: f, remaining, untilMs }) => ({
+      method: f.method?.toUpperCase() ?? null,
+      path: f.path === undefined ? null : typeof f.path === 'string' ? f.path : f.path.source,
+      keyId: f.keyId ?? null,
+      status: f.status ?? null,
+      remaining: Number.isFinite(remaining) ? remaining : null,
+      until: untilMs === null ? null : new Date(untilMs).toISOString(),
+    }));
+  }
+
+  private dropExpiredFaults(): void {
+    const nowMs = this.now().getTime();
+    this.faults = this.faults.filter((a) => a.untilMs === null || nowMs < a.untilMs);
   }
 
   orders(keyId: string): Record<string, unknown>[] {
@@ -643,7 +743,7 @@ class AlpacaSimServer implements AlpacaSim {
    * open, in any fill mode), then, in immediate mode, fills every open order that is marketable, oldest first.
    */
   private processFills(): void {
-    if (!this.marketOpen) return;
+    if (!this.isMarketOpen()) return;
     const now = this.now();
     for (const account of this.accounts.values()) {
       for (const order of account.orders) {
@@ -657,7 +757,7 @@ class AlpacaSimServer implements AlpacaSim {
   }
 
   private tryFill(account: SimAccount, order: SimOrder): void {
-    if (this.fillMode !== 'immediate' || !this.marketOpen || !isOpenOrder(order)) return;
+    if (this.fillMode !== 'immediate' || !this.isMarketOpen() || !isOpenOrder(order)) return;
     if (order.notional !== null) return; // a notional order rests until cancelled (see addNotionalOrder)
     if (this.awaitsReplace(account, order)) return;
     const price = marketablePrice(order, this.market);
@@ -744,9 +844,16 @@ class AlpacaSimServer implements AlpacaSim {
     });
   }
 
-  private takeFault(method: string, path: string, query: URLSearchParams): SimFault | null {
+  private takeFault(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    keyId: string,
+  ): { fault: SimFault; untilMs: number | null } | null {
+    this.dropExpiredFaults();
     const i = this.faults.findIndex(
       ({ fault: f }) =>
+        (f.keyId === undefined || f.keyId === keyId) &&
         (f.method === undefined || f.method.toUpperCase() === method) &&
         (f.path === undefined || (typeof f.path === 'string' ? f.path === path : f.path.test(path))) &&
         (f.query === undefined || Object.entries(f.query).every(([k, v]) => query.get(k) === v)),
@@ -755,7 +862,7 @@ class AlpacaSimServer implements AlpacaSim {
     const active = this.faults[i];
     active.remaining -= 1;
     if (active.remaining <= 0) this.faults.splice(i, 1);
-    return active.fault;
+    return { fault: active.fault, untilMs: active.untilMs };
   }
 
   /** Counts the request against the key's window; returns the headers and whether it is over the limit. */
@@ -793,6 +900,12 @@ class AlpacaSimServer implements AlpacaSim {
       } catch {
         malformed = true;
       }
+    }
+    if (this.opts.controlApi && path.startsWith('/_sim/') && isLoopback(req.socket.remoteAddress)) {
+      const answer = this.control(method, path, malformed ? MALFORMED : body);
+      res.writeHead(answer.status, { 'Content-Type': 'application/json; charset=UTF-8' });
+      res.end(JSON.stringify(answer.body));
+      return;
     }
     const keyHeader = req.headers['apca-api-key-id'];
     const keyId = typeof keyHeader === 'string' ? keyHeader : null;
@@ -848,8 +961,14 @@ class AlpacaSimServer implements AlpacaSim {
       return;
     }
 
-    const fault = this.takeFault(method, path, url.searchParams);
+    const taken = this.takeFault(method, path, url.searchParams, keyId);
+    const fault = taken?.fault ?? null;
     if (fault) entry.faulted = true;
+    // An injected 429 with an end says, as Alpaca's headers do, when to come back: when the fault ends.
+    const faultHeaders: Record<string, string> =
+      fault?.status === 429 && taken?.untilMs != null
+        ? { 'X-Ratelimit-Remaining': '0', 'X-Ratelimit-Reset': String(Math.ceil(taken.untilMs / 1000)) }
+        : {};
     if (fault?.delayMs) {
       // Held before acting: counted until it acts (or answers), so a test can let late actions land.
       this.delayedInFlight++;
@@ -857,7 +976,11 @@ class AlpacaSimServer implements AlpacaSim {
       queueMicrotask(() => this.delayedInFlight--);
     }
     if (fault && fault.status !== undefined && !fault.afterAction && !fault.lostReply) {
-      send(fault.status, fault.body ?? faultBody(fault.status), { ...rate.headers, ...fault.headers });
+      send(fault.status, fault.body ?? faultBody(fault.status), {
+        ...rate.headers,
+        ...faultHeaders,
+        ...fault.headers,
+      });
       return;
     }
 
@@ -881,10 +1004,47 @@ class AlpacaSimServer implements AlpacaSim {
       return;
     }
     if (fault && fault.status !== undefined) {
-      send(fault.status, fault.body ?? faultBody(fault.status), { ...rate.headers, ...fault.headers });
+      send(fault.status, fault.body ?? faultBody(fault.status), {
+        ...rate.headers,
+        ...faultHeaders,
+        ...fault.headers,
+      });
       return;
     }
     send(routed.status, routed.body, { ...rate.headers, ...(fault?.headers ?? {}) });
+  }
+
+  /**
+   * The control routes (`controlApi`): `GET /_sim/faults` (the faults in force and the market switch),
+   * `POST /_sim/faults` (one fault, {@link parseControlFault}), `DELETE /_sim/faults` (clears every fault
+   * and a timed market switch), `POST /_sim/market` (`{ open, durationMs? }`). Answers 400 with a message
+   * naming the field on bad input, and the state after the change on success.
+   */
+  private control(method: string, path: string, body: unknown): Routed {
+    const state = () => ({ faults: this.activeFaults(), market: this.marketState() });
+    const bad = (message: string): Routed => ({ status: 400, body: { message } });
+    if (body === MALFORMED) return bad('the body is not JSON');
+    const key = `${method} ${path}`;
+    if (key === 'GET /_sim/faults') return ok(state());
+    if (key === 'DELETE /_sim/faults') {
+      this.clearFaults();
+      return ok(state());
+    }
+    if (key === 'POST /_sim/faults') {
+      const parsed = parseControlFault(body);
+      if (typeof parsed === 'string') return bad(parsed);
+      this.injectFault(parsed);
+      return ok(state());
+    }
+    if (key === 'POST /_sim/market') {
+      const b = (body ?? {}) as Record<string, unknown>;
+      if (typeof b.open !== 'boolean') return bad('open must be true or false');
+      if (b.durationMs !== undefined && !isPositiveNumber(b.durationMs))
+        return bad('durationMs must be a positive number of milliseconds');
+      this.setMarketOpen(b.open, b.durationMs as number | undefined);
+      return ok(state());
+    }
+    return { status: 404, body: { message: `no control route ${method} ${path}` } };
   }
 
   private route(a: SimAccount, method: string, path: string, q: URLSearchParams, body: unknown): Routed {
@@ -896,9 +1056,9 @@ class AlpacaSimServer implements AlpacaSim {
       case 'GET /v2/account':
         return ok(accountJson(a, this.market));
       case 'GET /v2/clock':
-        return ok(legacyClock(now, this.marketOpen));
+        return ok(legacyClock(now, this.isMarketOpen()));
       case 'GET /v3/clock':
-        return ok(clockV3(now, this.marketOpen));
+        return ok(clockV3(now, this.isMarketOpen()));
       case 'GET /v2/calendar':
         return ok(legacyCalendar(now, q.get('start'), q.get('end')));
       case 'POST /v2/orders':
@@ -992,7 +1152,7 @@ class AlpacaSimServer implements AlpacaSim {
     if (o.status === 'canceled') return { status: 200 };
     if (o.status === 'pending_cancel') return { status: 204 };
     if (!isOpenOrder(o)) throw notOpenError(o);
-    if (this.cancelMode === 'pending' && this.marketOpen) {
+    if (this.cancelMode === 'pending' && this.isMarketOpen()) {
       o.status = 'pending_cancel';
       o.updatedAt = this.now().toISOString();
     } else endOrder(o, 'canceled', this.now());
@@ -1002,14 +1162,14 @@ class AlpacaSimServer implements AlpacaSim {
   private submit(a: SimAccount, body: unknown): Record<string, unknown> {
     const order = acceptOrder(a, this.market, body, {
       now: this.now(),
-      marketOpen: this.marketOpen,
+      marketOpen: this.isMarketOpen(),
       strictAssets: this.opts.strictAssets === true,
     });
     return this.afterAccept(a, order);
   }
 
   private replace(a: SimAccount, old: SimOrder, body: unknown): Record<string, unknown> {
-    const ctx = { now: this.now(), marketOpen: this.marketOpen };
+    const ctx = { now: this.now(), marketOpen: this.isMarketOpen() };
     const order = replaceOrder(a, this.market, old, body, ctx, this.replaceMode);
     if (old.status === 'pending_replace') return orderJson(order); // settled later (settleReplaces)
     return this.afterAccept(a, order);
@@ -1018,7 +1178,7 @@ class AlpacaSimServer implements AlpacaSim {
   /** Alpaca answers with the order as accepted; triggers and fills happen right after, seen on the next read. */
   private afterAccept(a: SimAccount, order: SimOrder): Record<string, unknown> {
     const answer = orderJson(order);
-    if (this.marketOpen) {
+    if (this.isMarketOpen()) {
       evaluateStop(order, this.market, this.now());
       this.tryFill(a, order);
     }
@@ -1206,6 +1366,82 @@ function checkFeed(q: URLSearchParams): void {
   if (feed !== null && feed !== 'opra' && feed !== 'indicative') {
     throw new SimHttpError(400, ALPACA_CODES.invalidInput, `invalid feed: ${feed}`);
   }
+}
+
+/** Stands for a request body that is not JSON (the control routes answer 400). */
+const MALFORMED = Symbol('malformed');
+
+function isLoopback(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+}
+
+function isPositiveNumber(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0;
+}
+
+/**
+ * A fault as `POST /_sim/faults` takes it (JSON): `{ status, method?, path?, pathPattern?, query?, body?,
+ * headers?, times?, durationMs?, keyId? }`, `pathPattern` a RegExp source tested against the pathname.
+ * Returns the fault, or a message naming what is wrong. Only answers are injected over HTTP (no lost
+ * replies or delays): what an operator rehearses from the runbook.
+ */
+export function parseControlFault(body: unknown): SimFault | string {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return 'the body must be a JSON object';
+  const b = body as Record<string, unknown>;
+  const known = [
+    'status',
+    'method',
+    'path',
+    'pathPattern',
+    'query',
+    'body',
+    'headers',
+    'times',
+    'durationMs',
+    'keyId',
+  ];
+  const unknown = Object.keys(b).filter((k) => !known.includes(k));
+  if (unknown.length > 0) return `unknown field(s) ${unknown.join(', ')} (known: ${known.join(', ')})`;
+  if (typeof b.status !== 'number' || !Number.isInteger(b.status) || b.status < 200 || b.status > 599)
+    return 'status must be an HTTP status from 200 to 599';
+  for (const f of ['method', 'path', 'pathPattern', 'keyId'] as const) {
+    if (b[f] !== undefined && (typeof b[f] !== 'string' || b[f] === ''))
+      return `${f} must be a non-empty string`;
+  }
+  if (b.path !== undefined && b.pathPattern !== undefined) return 'give path or pathPattern, not both';
+  let pattern: RegExp | undefined;
+  if (typeof b.pathPattern === 'string') {
+    try {
+      pattern = new RegExp(b.pathPattern);
+    } catch (err) {
+      return `pathPattern is not a regular expression: ${(err as Error).message}`;
+    }
+  }
+  const isStringMap = (v: unknown) =>
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    Object.values(v).every((x) => typeof x === 'string');
+  if (b.query !== undefined && !isStringMap(b.query)) return 'query must be an object of strings';
+  if (b.headers !== undefined && !isStringMap(b.headers)) return 'headers must be an object of strings';
+  if (b.times !== undefined && !(Number.isInteger(b.times) && (b.times as number) >= 1))
+    return 'times must be a whole number from 1';
+  if (b.durationMs !== undefined && !isPositiveNumber(b.durationMs))
+    return 'durationMs must be a positive number of milliseconds';
+  if (b.times === undefined && b.durationMs === undefined) return 'give times, durationMs or both';
+  return {
+    status: b.status,
+    ...(b.method !== undefined ? { method: b.method as string } : {}),
+    ...(b.path !== undefined ? { path: b.path as string } : {}),
+    ...(pattern ? { path: pattern } : {}),
+    ...(b.query !== undefined ? { query: b.query as Record<string, string> } : {}),
+    ...(b.body !== undefined ? { body: b.body } : {}),
+    ...(b.headers !== undefined ? { headers: b.headers as Record<string, string> } : {}),
+    ...(b.times !== undefined ? { times: b.times as number } : {}),
+    ...(b.durationMs !== undefined ? { durationMs: b.durationMs } : {}),
+    ...(b.keyId !== undefined ? { keyId: b.keyId as string } : {}),
+  };
 }
 
 function ok(body: unknown): Routed {

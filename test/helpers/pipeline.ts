@@ -5,7 +5,7 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { LOCAL_AWS_ENV } from '../../local/accounts';
-import { startAlpacaSim, type AlpacaSim } from '../../local/alpaca-sim';
+import { startAlpacaSim, type AlpacaSim, type AlpacaSimOptions } from '../../local/alpaca-sim';
 import { startTestTable, type TestTable } from './dynamo';
 import type { SweepReport } from '../../shared/use-cases/sweep';
 import type { ExitEvaluatorOverrides } from '../../shared/handlers/exit-evaluator';
@@ -30,10 +30,16 @@ export interface PipelineOptions {
   readonly optionsBuyingPower?: number;
   /** The simulator's clock (a test on a clock of its own passes the same one to the handlers). */
   readonly now?: () => Date;
+  /** More simulator options (e.g. `controlApi`). */
+  readonly simOptions?: AlpacaSimOptions;
 }
 
 export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipeline> {
-  const sim = await startAlpacaSim({ rateLimitPerMinute: null, ...(opts.now ? { now: opts.now } : {}) });
+  const sim = await startAlpacaSim({
+    rateLimitPerMinute: null,
+    ...opts.simOptions,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   sim.addAccount(KEY_ID, SECRET, { optionsBuyingPower: opts.optionsBuyingPower ?? 1_000_000 });
   const table = await startTestTable();
   const account = { name: 'main', ...(opts.account ?? {}) } as Record<string, unknown> & { name: string };

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONTROL_USAGE } from '../../local/control';
+import { FAULT_USAGE } from '../../local/fault';
 import { START_USAGE } from '../../local/start';
 import {
   BENCH_EXITS_USAGE,
@@ -66,6 +67,7 @@ describe('documented command lines', () => {
   it.each([
     ['npm start', /npm start\b( --)?/, START_USAGE],
     ['local/control.ts', /local\/control\.ts/, CONTROL_USAGE],
+    ['npm run fault', /npm run fault\b( --)?/, FAULT_USAGE],
     ['npm run bench', /npm run bench(?![:\w-])( --)?/, BENCH_USAGE],
     ['npm run soak', /npm run soak\b( --)?/, SOAK_USAGE],
     ['npm run bench:stops', /npm run bench:stops\b( --)?/, BENCH_STOPS_USAGE],
