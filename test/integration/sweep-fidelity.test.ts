@@ -5,6 +5,7 @@
 import { createExitEvaluatorHandler } from '../../shared/handlers/exit-evaluator';
 import { SILENT_LOG } from '../../shared/observability';
 import { startExitHarness, type ExitHarness } from '../helpers/exit-harness';
+import { KEY_ID, SECRET } from '../helpers/pipeline';
 import { FUTURE_SYMBOL } from '../helpers/recommendations';
 
 let h: ExitHarness;
@@ -45,5 +46,66 @@ describe('item 7: time rules and quote ages run on the broker clock', () => {
     expect(report.held).not.toContainEqual(expect.objectContaining({ reason: 'stale_quote' }));
     expect(h.exitOrders()).toHaveLength(1);
     expect(await h.get('skew')).toMatchObject({ pending_exit: { reason: 'take_profit', qty: 2 } });
+  });
+});
+
+/** An order placed by a person (the broker's own API, not the pipeline). */
+async function placeByHand(body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const res = await fetch(`${h.p.sim.url}/v2/orders`, {
+    method: 'POST',
+    headers: { 'APCA-API-KEY-ID': KEY_ID, 'APCA-API-SECRET-KEY': SECRET, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(res.status).toBe(200);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+describe('item 5: a 403 "insufficient qty available" on an exit', () => {
+  it('names the order that holds the contracts, sends the next step for what is available, never loops', async () => {
+    await start();
+    await h.open({
+      recommendation_id: 'held',
+      num_contracts: 2,
+      exit_plan: { take_profit_pct: 0.5, stop_loss_pct: null },
+    });
+    // A person rests a sell of 1 of the 2 contracts, far above the market (it does not fill).
+    const byHand = await placeByHand({
+      symbol: FUTURE_SYMBOL,
+      qty: '1',
+      side: 'sell',
+      type: 'limit',
+      limit_price: '50.00',
+      time_in_force: 'day',
+      client_order_id: 'by-hand-1',
+    });
+    // The sweep's reads lag behind it (the position's qty_available, the open-order listing).
+    const stale = h.p.sim
+      .positions(KEY_ID)
+      .map((x) => (x.symbol === FUTURE_SYMBOL ? { ...x, qty_available: x.qty } : x));
+    h.p.sim.injectFault({ method: 'GET', path: '/v2/positions', status: 200, body: stale, times: 1 });
+    h.p.sim.injectFault({
+      method: 'GET',
+      path: '/v2/orders',
+      query: { status: 'open' },
+      status: 200,
+      body: [],
+      times: 1,
+    });
+    h.mid(FUTURE_SYMBOL, 4.0); // take-profit is due
+    const first = await h.sweep();
+    const held = first.alerts.filter((a) => a.kind === 'exit_held_by_order');
+    expect(held).toHaveLength(1);
+    expect(held[0].detail).toContain(String(byHand.id));
+    expect(held[0].detail).toContain("a person's");
+    expect(first.alerts.map((a) => a.kind)).not.toContain('exit_rejected');
+    // The refused step (2), then the next one sized to what is available (1), in the same sweep.
+    expect(h.exitOrders().map((o) => o.qty)).toEqual(['2', '1']);
+    expect(h.brokerQty(FUTURE_SYMBOL)).toBe(1);
+    // Later sweeps send nothing more while the person's order holds the last contract: no 403 loop.
+    await h.sweep();
+    const third = await h.sweep();
+    expect(h.exitOrders()).toHaveLength(2);
+    expect(third.alerts.map((a) => a.kind)).not.toContain('exit_held_by_order');
+    expect(h.p.sim.requestsTo('POST', '/v2/orders').filter((r) => r.status === 403)).toHaveLength(1);
   });
 });
