@@ -109,3 +109,45 @@ describe('item 5: a 403 "insufficient qty available" on an exit', () => {
     expect(h.p.sim.requestsTo('POST', '/v2/orders').filter((r) => r.status === 403)).toHaveLength(1);
   });
 });
+
+describe('item 2: a replace can lose a fill', () => {
+  it('the replaced stop filled before the PATCH landed: its fill is booked, not closed_outside_pipeline', async () => {
+    await start({ broker_stop: 'stop' });
+    await h.open({
+      recommendation_id: 't',
+      num_contracts: 2,
+      exit_plan: { stop_loss_pct: 0.5, trailing_stop_pct: 0.2 },
+    });
+    const first = h.p.sim.orders(KEY_ID).find((o) => o.client_order_id === 'ops-main-s1-t')!;
+    expect(first).toMatchObject({ status: 'new', stop_price: '1.7' });
+    // Alpaca answers the PATCH with the new order, but the old one fills first: the new one never works
+    // (here the broker has no such order at all; a rejected or cancelled one is learned the same way).
+    h.p.sim.injectFault({
+      method: 'PATCH',
+      path: `/v2/orders/${String(first.id)}`,
+      status: 200,
+      body: {
+        ...first,
+        id: '00000000-0000-4000-8000-00000000f00d',
+        client_order_id: 'ops-main-s2-t',
+        stop_price: '2',
+        status: 'accepted',
+        replaces: first.id,
+      },
+    });
+    h.mid(FUTURE_SYMBOL, 2.55); // the trail moves the stop to 2.00: a PATCH
+    await h.sweep();
+    expect(await h.get('t')).toMatchObject({
+      broker_stop: { client_order_id: 'ops-main-s2-t', replaced: { client_order_id: 'ops-main-s1-t' } },
+    });
+    h.p.sim.fillOrder(String(first.id), { price: 1.7 });
+    expect(h.brokerQty(FUTURE_SYMBOL)).toBe(0);
+
+    const report = await h.sweep();
+    expect(report.alerts.map((a) => a.kind)).not.toContain('closed_outside_pipeline');
+    const closed = await h.get('t');
+    expect(closed).toMatchObject({ state: 'closed', quantity: 0 });
+    expect(closed!.close_reason).not.toBe('closed_outside_pipeline');
+    expect(closed!.realized_pnl).toBeCloseTo((1.7 - (closed!.entry_price ?? NaN)) * 2 * 100, 2);
+  });
+});

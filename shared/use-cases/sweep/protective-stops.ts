@@ -14,7 +14,13 @@ import {
 } from '../../domain/broker-stop';
 import { stopClientOrderId } from '../../domain/orders';
 import type { Position } from '../../domain/position';
-import { planStopKeep, recordedStop, stopSeqOf, stopsOfGonePositions } from '../../domain/resting-stop-plan';
+import {
+  planStopKeep,
+  recordedStop,
+  stopBookedOf,
+  stopSeqOf,
+  stopsOfGonePositions,
+} from '../../domain/resting-stop-plan';
 import { BrokerRejectedError, DuplicateClientOrderIdError } from '../../domain/errors';
 import { TERMINAL_ORDER_STATUSES, type BrokerOrder } from '../../ports';
 import type { SweepContext } from './context';
@@ -194,7 +200,15 @@ async function replaceStop(
   noteResting(s, p, TERMINAL_ORDER_STATUSES.has(next.status) ? undefined : next);
   await s.deps.store.replace(p, {
     ...p,
-    broker_stop: { ...recordedStop(next, current.reason, s.nowIso()), seq },
+    broker_stop: {
+      ...recordedStop(next, current.reason, s.nowIso()),
+      seq,
+      // The replaced order may still fill before the replace lands (learned when this one ends unfilled).
+      replaced: {
+        client_order_id: working.client_order_id,
+        filled_booked: stopBookedOf(p.broker_stop, working),
+      },
+    },
     broker_stop_seq: seq,
     updated_at: s.nowIso(),
   });
