@@ -363,12 +363,3 @@ export function optionEventBooked(
     updated_at: now,
   });
 }
-
-/**
- * The broker no longer holds the position's contract and nothing explains it yet: the first sweep that saw
- * it gone is noted (`missing_since`, on the broker's clock: the activities' days are the broker's); the
- * record waits, unchanged otherwise (no order is sent on it).
- */
-export function markedMissing(p: Position, since: string, now: string): Position {
-  return { ...p, missing_since: since, updated_at: now };
-}
