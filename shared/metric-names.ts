@@ -88,6 +88,9 @@ export const ALERT_METRICS = {
   closed_outside_pipeline: Metric.ClosedOutsidePipeline,
   close_blocked: Metric.CloseBlocked,
   exit_rejected: Metric.ExitRejected,
+  // A 403 "insufficient qty available" on an exit: an open order (a person's, or ours) holds the contracts;
+  // like close_blocked, the exit waits for what is available.
+  exit_held_by_order: Metric.CloseBlocked,
   quote_feed_down: Metric.QuoteFeedDown,
   closing_stuck: Metric.ClosingStuck,
   broker_snapshot_suspect: Metric.BrokerSnapshotSuspect,

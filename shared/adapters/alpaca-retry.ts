@@ -15,6 +15,7 @@ import {
   DuplicateClientOrderIdError,
   PipelineError,
   TransientError,
+  type InsufficientQtyDetail,
 } from '../domain/errors';
 
 /** Retry knobs. */
@@ -101,6 +102,54 @@ function toPipelineError(err: unknown, spec: CallSpec): PipelineError {
   });
 }
 
+/**
+ * A 403 `insufficient qty available` carries in its body what holds the contracts (`available`,
+ * `existing_qty`, `held_for_orders`, `related_orders`); the SDK keeps only code and message, so the body is
+ * read again from the response it keeps (unread: the SDK read a clone). Anything else passes through.
+ */
+async function withRefusalBody(mapped: PipelineError, err: unknown): Promise<PipelineError> {
+  if (!(mapped instanceof BrokerRejectedError) || mapped.status !== 403) return mapped;
+  if (!/insufficient qty/i.test(mapped.message)) return mapped;
+  let detail: InsufficientQtyDetail | undefined;
+  try {
+    const response = (err as { response?: { clone?: () => { text(): Promise<string> } } }).response;
+    const text = response?.clone ? await response.clone().text() : '';
+    detail = insufficientQtyOf(text ? (JSON.parse(text) as unknown) : null);
+  } catch {
+    detail = undefined;
+  }
+  if (!detail) return mapped;
+  return new BrokerRejectedError(mapped.message, mapped.status, mapped.code, {
+    cause: mapped.cause,
+    insufficientQty: detail,
+  });
+}
+
+/** The fields of a 403 `insufficient qty available` body; undefined when it has none of them. */
+export function insufficientQtyOf(body: unknown): InsufficientQtyDetail | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const b = body as Record<string, unknown>;
+  const num = (v: unknown): number | null => {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+    return Number.isFinite(n) ? n : null;
+  };
+  const related = Array.isArray(b.related_orders)
+    ? b.related_orders.filter((x): x is string => typeof x === 'string' && x !== '')
+    : [];
+  const detail: InsufficientQtyDetail = {
+    available: num(b.available),
+    existingQty: num(b.existing_qty),
+    heldForOrders: num(b.held_for_orders),
+    relatedOrders: related,
+  };
+  const said =
+    detail.available !== null ||
+    detail.existingQty !== null ||
+    detail.heldForOrders !== null ||
+    related.length > 0;
+  return said ? detail : undefined;
+}
+
 /** Options of {@link withRetries}. */
 export interface RetryDeps {
   readonly policy: RetryPolicy;
@@ -127,7 +176,8 @@ export async function withRetries<T>(spec: CallSpec, deps: RetryDeps, attempt: (
     } catch (err) {
       const c = classify(err);
       const retryable = c.reason === 'rate_limited' || (spec.method === 'GET' && c.reason !== 'rejected');
-      if (!retryable || tries >= policy.maxRetries) throw toPipelineError(err, spec);
+      if (!retryable || tries >= policy.maxRetries)
+        throw await withRefusalBody(toPipelineError(err, spec), err);
       const backoff = random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** tries);
       // Full jitter on top of the broker's own "come back at" so concurrent callers do not stampede.
       const delay =

@@ -68,15 +68,35 @@ export class TransientError extends PipelineError {
 
 /** The broker refused an order for a reason that will not change on retry (422/403 with a code). */
 export class BrokerRejectedError extends PipelineError {
+  /** A 403 `insufficient qty available`: what the broker's body said holds the contracts (when it said). */
+  readonly insufficientQty?: InsufficientQtyDetail;
+
   constructor(
     message: string,
     readonly status: number,
     readonly code?: number | string,
-    opts: { cause?: unknown } = {},
+    opts: { cause?: unknown; insufficientQty?: InsufficientQtyDetail } = {},
   ) {
     super(message, { reason: 'broker_rejected', transient: false, cause: opts.cause });
     this.name = 'BrokerRejectedError';
+    if (opts.insufficientQty) this.insufficientQty = opts.insufficientQty;
   }
+
+  /** The broker refused a close for more than is available (403 `insufficient qty available`). */
+  get isInsufficientQty(): boolean {
+    return this.status === 403 && (!!this.insufficientQty || /insufficient qty/i.test(this.message));
+  }
+}
+
+/**
+ * The body of Alpaca's 403 `insufficient qty available for order` (its numbers are strings there): what
+ * is available, what is held, what open orders hold, and those orders' ids. null: the body did not say.
+ */
+export interface InsufficientQtyDetail {
+  readonly available: number | null;
+  readonly existingQty: number | null;
+  readonly heldForOrders: number | null;
+  readonly relatedOrders: readonly string[];
 }
 
 /** The broker answered with a `client_order_id must be unique` rejection: the order already exists. */

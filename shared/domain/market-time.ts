@@ -46,6 +46,21 @@ const utcMidnight = memoize(
   { remember: (date) => typeof date === 'string' && date.length <= 10 },
 );
 
+/**
+ * How far the broker's clock is ahead of this one (ms; negative: behind), from a clock read whose reply
+ * this clock received at `localAtRead`. Time rules, quote ages and recommendation ages are judged on the
+ * broker's clock: `local now + offset`. 0 when the broker's time stamp is missing or unreadable.
+ */
+export function brokerClockOffsetMs(clock: Pick<MarketClock, 'timestamp'>, localAtRead: Date): number {
+  const t = Date.parse(clock.timestamp);
+  return Number.isFinite(t) ? t - localAtRead.getTime() : 0;
+}
+
+/** The broker's time now, given its clock's offset from this one ({@link brokerClockOffsetMs}). */
+export function onBrokerClock(localNow: Date, offsetMs: number): Date {
+  return offsetMs === 0 ? localNow : new Date(localNow.getTime() + offsetMs);
+}
+
 /** The close of the session `clock` is in, or null when the market is closed (or no close is known). */
 export function sessionCloseOf(clock: MarketClock): Date | null {
   return clock.isOpen && clock.nextClose ? new Date(clock.nextClose) : null;

@@ -97,6 +97,12 @@ export interface BrokerStop {
   readonly filled_booked?: number;
   /** Set when this pipeline asked the broker to cancel it (to free its contracts for another exit). */
   readonly cancel_requested_at?: string | null;
+  /**
+   * The order this one replaced (a PATCH), and what of it was booked then. A successful PATCH does not
+   * guarantee the old order was replaced: if it filled first, this one is rejected or cancelled. When this
+   * one ends without a fill, the replaced order is looked up and what it filled is booked.
+   */
+  readonly replaced?: { readonly client_order_id: string; readonly filled_booked: number } | null;
 }
 
 /** The position record, as stored (snake_case, like the messages). */

@@ -155,6 +155,9 @@ function planStopEnded(p: Position, bs: BrokerStop, f: StopLearnFacts, first?: B
     if (order.status !== 'replaced') break;
     id = stopClientOrderId(p.account, p.position_id, stopSeqOf(order) + 1);
   }
+  // A replacement that ended without a fill (or never appeared): the replaced order may have filled first.
+  const replacedFill = replacedOrderFill(bs, ended, f);
+  if (replacedFill) return replacedFill;
   // The placement never reached the broker: cleared, and the same id is used again (a late arrival is then
   // refused as a duplicate and found).
   if (!ended) return { kind: 'clear', seq: Math.max(0, bs.seq - 1), neverPlaced: true };
@@ -169,6 +172,36 @@ function planStopEnded(p: Position, bs: BrokerStop, f: StopLearnFacts, first?: B
     };
   }
   return { kind: 'clear', seq };
+}
+
+/**
+ * The record's stop replaced another order (`bs.replaced`) and ended without a fill beyond what was booked,
+ * or the broker has no such order: look the replaced order up; book what it filled after the replace was
+ * recorded (Alpaca: the old order can fill before the replace lands, and the new one is then rejected or
+ * cancelled). undefined: nothing to learn from it (go on with the replacement as it ended).
+ */
+function replacedOrderFill(
+  bs: BrokerStop,
+  ended: BrokerOrder | null,
+  f: StopLearnFacts,
+): StopLearnStep | undefined {
+  const replaced = bs.replaced;
+  if (!replaced) return undefined;
+  if (ended && (!TERMINAL_ORDER_STATUSES.has(ended.status) || ended.status === 'replaced')) return undefined;
+  if (ended && ended.filled_qty > stopBookedOf(bs, ended)) return undefined;
+  const old = f.known(replaced.client_order_id) ?? f.lookedUp.get(replaced.client_order_id);
+  if (old === undefined) return { kind: 'lookup', clientOrderId: replaced.client_order_id };
+  if (!old || old.filled_qty <= replaced.filled_booked) return undefined;
+  return {
+    kind: 'book',
+    order: old,
+    stop: {
+      ...bs,
+      client_order_id: old.client_order_id,
+      order_id: old.id,
+      filled_booked: replaced.filled_booked,
+    },
+  };
 }
 
 const STOP_REASONS: ReadonlySet<ExitReason> = new Set(['stop_loss', 'trailing_stop', 'breakeven']);

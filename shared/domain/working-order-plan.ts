@@ -5,7 +5,8 @@
  * (`use-cases/sweep/act.ts`) evaluates the exit rules on the views below and carries out the step.
  */
 import type { AccountConfig } from './account-config';
-import type { BrokerOrder } from './broker-types';
+import type { BrokerOrder, BrokerPosition } from './broker-types';
+import type { InsufficientQtyDetail } from './errors';
 import type { ExitReason, PendingExit, Position } from './position';
 
 /** Exit reasons that protect a position (they replace a working non-protective step at once). */
@@ -94,4 +95,77 @@ export function planPendingOpen(
     return { kind: 'cancel', why: 'an exit is due on the filled part', repriced: false };
   if (f.flatten) return { kind: 'cancel', why: 'flatten', repriced: false };
   return { kind: 'keep' };
+}
+
+/** An open order on a contract, on the side that reduces the holding: it holds contracts of it. */
+export interface HoldingOrder {
+  readonly id: string;
+  readonly client_order_id: string;
+  /** Contracts it still holds (not yet filled). */
+  readonly qty: number;
+  /** One of this pipeline's (its client_order_id carries the account's prefix), else a person's. */
+  readonly ours: boolean;
+}
+
+/** The single-leg open orders on `symbol` that reduce a holding on `side` (what the broker holds for them). */
+export function holdingOrders(
+  symbol: string,
+  side: 'long' | 'short',
+  openOrders: readonly BrokerOrder[],
+  ourPrefix: string,
+): HoldingOrder[] {
+  const reducing = side === 'long' ? 'sell' : 'buy';
+  const out: HoldingOrder[] = [];
+  for (const o of openOrders) {
+    if (o.symbol !== symbol || o.side !== reducing || (o.legs && o.legs.length > 0)) continue;
+    const qty = Math.max(0, o.qty - o.filled_qty);
+    if (qty > 0)
+      out.push({
+        id: o.id,
+        client_order_id: o.client_order_id,
+        qty,
+        ours: o.client_order_id.startsWith(ourPrefix),
+      });
+  }
+  return out;
+}
+
+/** What a 403 `insufficient qty available` on an exit, and the fresh reads after it, say. */
+export interface InsufficientQtyFacts {
+  readonly symbol: string;
+  readonly side: 'long' | 'short';
+  /** The contract read again after the refusal (null: nothing held). */
+  readonly fresh: Pick<BrokerPosition, 'side' | 'qty' | 'qty_available'> | null;
+  /** The open orders read again after the refusal. */
+  readonly openOrders: readonly BrokerOrder[];
+  /** The refusal's body, when it said (available, related_orders). */
+  readonly refusal?: InsufficientQtyDetail;
+  /** Our client_order_id prefix (`ops-<account>-`). */
+  readonly ourPrefix: string;
+}
+
+export interface InsufficientQtyStep {
+  /** Contracts the next step may sell: the least of every figure the broker gave (never more). */
+  readonly available: number;
+  /** The open orders that hold the contracts (ours or a person's). */
+  readonly holders: readonly HoldingOrder[];
+  /** Order ids the refusal named that the open-order read does not show (ended since, or unlisted). */
+  readonly unlisted: readonly string[];
+}
+
+/**
+ * After a 403 `insufficient qty available` on an exit: what is available (the least of the fresh read's
+ * qty_available, what it holds less what open orders hold, and what the refusal said), and who holds the
+ * rest. The next step is sized to `available` (0: nothing is sent; never a 403 loop).
+ */
+export function planInsufficientQty(f: InsufficientQtyFacts): InsufficientQtyStep {
+  const holders = holdingOrders(f.symbol, f.side, f.openOrders, f.ourPrefix);
+  const held = f.fresh && f.fresh.side === f.side ? f.fresh.qty : 0;
+  const byOrders = held - holders.reduce((sum, h) => sum + h.qty, 0);
+  const figures = [held, f.fresh && f.fresh.side === f.side ? f.fresh.qty_available : 0, byOrders];
+  if (f.refusal?.available !== null && f.refusal?.available !== undefined) figures.push(f.refusal.available);
+  const available = Math.max(0, Math.floor(Math.min(...figures)));
+  const listed = new Set(holders.map((h) => h.id));
+  const unlisted = (f.refusal?.relatedOrders ?? []).filter((id) => !listed.has(id));
+  return { available, holders, unlisted };
 }

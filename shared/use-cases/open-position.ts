@@ -1,5 +1,6 @@
 import type { AccountConfig } from '../domain/account-config';
 import { buildOpenOrder } from '../domain/orders';
+import { brokerClockOffsetMs, onBrokerClock } from '../domain/market-time';
 import { FRESH_EXIT_STATE, type OpenRefusal, type Position } from '../domain/position';
 import { openOrderLearned, openRefused, rejectionLearned } from '../domain/position-lifecycle';
 import type { Recommendation } from '../domain/recommendation';
@@ -198,11 +199,14 @@ async function checkRisk(
   msg: Delivery,
   existing: Position | null,
   deps: OpenPositionDeps,
-  now: Date,
+  localNow: Date,
 ): Promise<PlannedOpen> {
   const account = deps.account;
-  checkMessageLimits({ rec, account, now, sentAt: msg.sentAt });
+  // The recommendation's age, the trading window, quote ages and days to expiry are judged on the
+  // broker's clock (read once per batch: its offset is off by at most the batch's age).
   const clock = await deps.snapshot.clock();
+  const now = onBrokerClock(localNow, brokerClockOffsetMs(clock, deps.now()));
+  checkMessageLimits({ rec, account, now, sentAt: msg.sentAt });
   checkTradingWindow(account, clock.isOpen, now);
   const plan = existing
     ? await planFromClaim(existing, rec, deps.snapshot)

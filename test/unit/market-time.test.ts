@@ -1,5 +1,11 @@
 import fc from 'fast-check';
-import { addDays, daysUntil, newYorkTime } from '../../shared/domain/market-time';
+import {
+  addDays,
+  brokerClockOffsetMs,
+  daysUntil,
+  newYorkTime,
+  onBrokerClock,
+} from '../../shared/domain/market-time';
 
 /** The New York date and minute of an instant, from a formatter of its own (no cache). */
 function reference(d: Date): { date: string; minuteOfDay: number } {
@@ -77,5 +83,20 @@ describe('daysUntil and addDays', () => {
     expect(daysUntil('2026-11-27', now)).toBe(3);
     expect(addDays('2026-11-24', 3)).toBe('2026-11-27');
     expect(addDays('2026-03-01', -1)).toBe('2026-02-28');
+  });
+});
+
+describe('the broker clock (issue 26 item 7)', () => {
+  it('is the broker time stamp less the local time of the read, carried forward on the local clock', () => {
+    const local = new Date('2026-12-03T15:00:00.000Z');
+    const offset = brokerClockOffsetMs({ timestamp: '2026-12-03T10:10:00.000-05:00' }, local);
+    expect(offset).toBe(10 * 60_000);
+    expect(onBrokerClock(new Date('2026-12-03T15:01:00.000Z'), offset).toISOString()).toBe(
+      '2026-12-03T15:11:00.000Z',
+    );
+  });
+  it('is 0 (the local clock) when the broker sent no readable time stamp', () => {
+    expect(brokerClockOffsetMs({ timestamp: '' }, new Date())).toBe(0);
+    expect(brokerClockOffsetMs({ timestamp: 'soon' }, new Date())).toBe(0);
   });
 });

@@ -246,3 +246,53 @@ describe('stopsOfGonePositions', () => {
     );
   });
 });
+
+describe('planStopLearn: a replacement that ended without a fill (issue 26 item 2)', () => {
+  const replacedRecord = (booked = 0): BrokerStop => ({
+    ...recordedStop(stopOrder(2), 'trailing_stop', NOW),
+    replaced: { client_order_id: 'ops-main-s1-p', filled_booked: booked },
+  });
+  const p = (booked = 0) => position({ broker_stop: replacedRecord(booked), broker_stop_seq: 2 });
+  const known = (orders: BrokerOrder[]) => (id: string) => orders.find((o) => o.client_order_id === id);
+
+  it.each(['rejected', 'canceled'] as const)(
+    'the new order %s: the replaced one is looked up, and what it filled first is booked',
+    (status) => {
+      const neu = stopOrder(2, { status });
+      const ask = planStopLearn(p(), facts({ held: held(0), known: known([neu]) }));
+      expect(ask).toEqual({ kind: 'lookup', clientOrderId: 'ops-main-s1-p' });
+      const old = stopOrder(1, { status: 'filled', filled_qty: 4, filled_avg_price: 1.5 });
+      const step = planStopLearn(p(), facts({ held: held(0), known: known([neu, old]) }));
+      expect(step).toMatchObject({
+        kind: 'book',
+        order: old,
+        stop: {
+          client_order_id: 'ops-main-s1-p',
+          order_id: 'id-s1',
+          filled_booked: 0,
+          reason: 'trailing_stop',
+        },
+      });
+    },
+  );
+
+  it('the broker has no new order at all: the replaced one is looked up too', () => {
+    const step = planStopLearn(p(), facts({ held: held(0), lookedUp: new Map([['ops-main-s2-p', null]]) }));
+    expect(step).toEqual({ kind: 'lookup', clientOrderId: 'ops-main-s1-p' });
+  });
+
+  it('what of the replaced order was booked before the replace is not booked again', () => {
+    const neu = stopOrder(2, { status: 'canceled' });
+    const old = stopOrder(1, { status: 'replaced', filled_qty: 1 });
+    const step = planStopLearn(p(1), facts({ known: known([neu, old]) }));
+    expect(step.kind).toBe('clear');
+  });
+
+  it('the replacement itself filled: booked as before, the replaced order is not asked for', () => {
+    const neu = stopOrder(2, { status: 'filled', filled_qty: 4, filled_avg_price: 1.5 });
+    expect(planStopLearn(p(), facts({ held: held(0), known: known([neu]) }))).toMatchObject({
+      kind: 'book',
+      order: neu,
+    });
+  });
+});

@@ -90,7 +90,9 @@ export async function actOnFired(
 
 /** The exit rules' verdict for a position now (flatten, an operator action, overrides them). */
 function decide(s: SweepContext, p: Position, quote: OptionQuote | undefined, flatten: boolean) {
-  const ev = evaluateExit(p, quote, s.now(), s.account.exit_execution, { sessionClose: s.snap.sessionClose });
+  const ev = evaluateExit(p, quote, s.brokerNow(), s.account.exit_execution, {
+    sessionClose: s.snap.sessionClose,
+  });
   const decision: ExitDecision = flatten
     ? {
         action: 'close',
@@ -298,7 +300,7 @@ async function managePendingOpen(
   flatten: boolean,
 ): Promise<void> {
   const step = planPendingOpen(p, order, {
-    nowMs: s.now().getTime(),
+    nowMs: s.brokerNow().getTime(),
     entryTimeoutMs: s.account.limits.entry_order_timeout_minutes * 60_000,
     marketOpen: s.snap.clock.isOpen,
     flatten,

@@ -34,7 +34,7 @@ export class SweepAllowances {
     private readonly snap: Snapshot,
     private readonly limits: AllowanceLimits,
   ) {
-    this.budget = new ExitBudget(snap.brokerPositions);
+    this.budget = new ExitBudget(snap.brokerPositions, snap.openOrders);
     this.resting = indexRestingStops(limits.account, snap.openOrders);
   }
 

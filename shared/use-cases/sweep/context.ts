@@ -5,6 +5,7 @@
  */
 import type { CloseReason, Position } from '../../domain/position';
 import { ConcurrentUpdateError, PipelineError } from '../../domain/errors';
+import { onBrokerClock } from '../../domain/market-time';
 import type { TradeEvent } from '../../domain/trade-events';
 import { ALERT_METRICS, Metric, type AlertKind } from '../../metric-names';
 import { emitTradeEvent } from '../emit-trade-event';
@@ -40,6 +41,14 @@ export class SweepContext {
 
   now(): Date {
     return this.deps.now();
+  }
+
+  /**
+   * The broker's time now (its clock read at the sweep's start, moved on by the function's clock): what
+   * time rules, quote ages and order ages are judged on. Records are stamped with {@link now}.
+   */
+  brokerNow(): Date {
+    return onBrokerClock(this.deps.now(), this.snap.brokerOffsetMs);
   }
 
   nowIso(): string {

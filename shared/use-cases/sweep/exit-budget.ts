@@ -1,5 +1,6 @@
-import type { BrokerPosition } from '../../ports';
+import type { BrokerOrder, BrokerPosition } from '../../ports';
 import type { PositionSide } from '../../domain/position';
+import { holdingOrders } from '../../domain/working-order-plan';
 
 /**
  * The one per-contract budget every exit send spends (safety rule 3): first sends, resends, replacements
@@ -14,9 +15,15 @@ import type { PositionSide } from '../../domain/position';
 export class ExitBudget {
   private readonly bySymbol = new Map<string, { side: PositionSide; qty: number }>();
 
-  constructor(snapshot: readonly BrokerPosition[]) {
+  /**
+   * `openOrders`: the snapshot's open orders. What they hold on the reducing side is never available, even
+   * when the position's `qty_available` lags behind them (a 403 `insufficient qty available` otherwise).
+   */
+  constructor(snapshot: readonly BrokerPosition[], openOrders: readonly BrokerOrder[] = []) {
     for (const p of snapshot) {
-      this.bySymbol.set(p.symbol, { side: p.side, qty: Math.max(0, Math.min(p.qty, p.qty_available)) });
+      const held = holdingOrders(p.symbol, p.side, openOrders, '').reduce((sum, o) => sum + o.qty, 0);
+      const qty = Math.max(0, Math.min(p.qty, p.qty_available, p.qty - held));
+      this.bySymbol.set(p.symbol, { side: p.side, qty });
     }
   }
 
@@ -36,6 +43,12 @@ export class ExitBudget {
     const granted = Math.max(0, Math.min(Math.floor(wanted), b.qty));
     b.qty -= granted;
     return granted;
+  }
+
+  /** The broker says at most `qty` are available now (a refusal's fresh reads): never more than that. */
+  cap(symbol: string, side: PositionSide, qty: number): void {
+    const b = this.bySymbol.get(symbol);
+    if (b && b.side === side) b.qty = Math.max(0, Math.min(b.qty, qty));
   }
 
   /** Gives back contracts taken for an order that was never sent (or was refused). */

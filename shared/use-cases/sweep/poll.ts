@@ -10,6 +10,7 @@
 import type { AccountConfig } from '../../domain/account-config';
 import { UnreadableRecordsError } from '../../domain/errors';
 import { evaluateExit } from '../../domain/exit-rules';
+import { brokerClockOffsetMs, onBrokerClock } from '../../domain/market-time';
 import { pollIntervalMs } from '../../domain/poll-budget';
 import { trailingAdvanced } from '../../domain/position-lifecycle';
 import type { ExitReason, Position } from '../../domain/position';
@@ -82,6 +83,7 @@ export async function pollUntilDeadline(
   window: PollWindow,
   report: Mutable<SweepReport>,
   leaseUntilMs: number,
+  brokerOffsetMs = 0,
 ): Promise<void> {
   const configured = deps.account.sweep_poll_seconds;
   if (configured === null || !report.marketOpen) return;
@@ -98,7 +100,7 @@ export async function pollUntilDeadline(
     const wait = startAt - deps.now().getTime();
     if (wait > 0) await sleep(wait);
     last = deps.now().getTime();
-    const outcome = await pollOnce(deps, report);
+    const outcome = await pollOnce(deps, report, brokerOffsetMs);
     report.polls++;
     slowestMs = Math.max(slowestMs, deps.now().getTime() - last);
     if (outcome === 'market_closed') return;
@@ -110,7 +112,11 @@ export async function pollUntilDeadline(
  * One poll: the open positions' quotes, the price rules, and an act phase for those that fire. Returns the
  * number of open positions (for the stretch), or 'market_closed' when the fresh clock says so.
  */
-async function pollOnce(deps: SweepDeps, report: Mutable<SweepReport>): Promise<number | 'market_closed'> {
+async function pollOnce(
+  deps: SweepDeps,
+  report: Mutable<SweepReport>,
+  brokerOffsetMs: number,
+): Promise<number | 'market_closed'> {
   const live = await deps.store.listLive(deps.account.name).catch((err: unknown) => {
     if (err instanceof UnreadableRecordsError) return err.readable as Position[];
     throw err;
@@ -129,7 +135,12 @@ async function pollOnce(deps: SweepDeps, report: Mutable<SweepReport>): Promise<
   const now = deps.now();
   const fired: Position[] = [];
   for (const p of open) {
-    const ev = evaluateExit(p, quotes.get(p.option_symbol), now, deps.account.exit_execution);
+    const ev = evaluateExit(
+      p,
+      quotes.get(p.option_symbol),
+      onBrokerClock(now, brokerOffsetMs),
+      deps.account.exit_execution,
+    );
     const d = ev.decision;
     if (d.action === 'close' && PRICE_REASONS.has(d.reason)) fired.push(p);
     else if (ev.stateChanged) await keepTrailingState(deps, p, ev.state, now);
@@ -151,7 +162,13 @@ async function pollOnce(deps: SweepDeps, report: Mutable<SweepReport>): Promise<
   // The act phase on a snapshot of these fresh reads, with allowances of its own.
   const s = new SweepContext(
     deps,
-    freezeSnapshot({ live, brokerPositions: held, openOrders: orders, clock }),
+    freezeSnapshot({
+      live,
+      brokerPositions: held,
+      openOrders: orders,
+      clock,
+      brokerOffsetMs: brokerClockOffsetMs(clock, deps.now()),
+    }),
     report,
   );
   deps.log.info(`Poll: a price rule fired for ${acting.length} position(s); acting`, {

@@ -20,7 +20,13 @@ import {
   brokerStopReplaced,
 } from '../../domain/position-lifecycle';
 import type { Position } from '../../domain/position';
-import { planStopKeep, recordedStop, stopSeqOf, stopsOfGonePositions } from '../../domain/resting-stop-plan';
+import {
+  planStopKeep,
+  recordedStop,
+  stopBookedOf,
+  stopSeqOf,
+  stopsOfGonePositions,
+} from '../../domain/resting-stop-plan';
 import { BrokerRejectedError, DuplicateClientOrderIdError } from '../../domain/errors';
 import { TERMINAL_ORDER_STATUSES, type BrokerOrder } from '../../ports';
 import type { SweepContext } from './context';
@@ -189,8 +195,13 @@ async function replaceStop(
     { client_order_id: clientOrderId },
   );
   noteResting(s, p, TERMINAL_ORDER_STATUSES.has(next.status) ? undefined : next);
+  // The replaced order may still fill before the replace lands (learned when this one ends unfilled).
+  const replaced = {
+    client_order_id: working.client_order_id,
+    filled_booked: stopBookedOf(p.broker_stop, working),
+  };
   await s.deps.store.replace(
     p,
-    brokerStopReplaced(p, { ...recordedStop(next, current.reason, s.nowIso()), seq }, s.nowIso()),
+    brokerStopReplaced(p, { ...recordedStop(next, current.reason, s.nowIso()), seq, replaced }, s.nowIso()),
   );
 }

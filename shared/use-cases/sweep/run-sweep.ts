@@ -44,10 +44,11 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
   let openCount = 0;
   let passMs = 0;
   try {
-    openCount = await sweepHoldingLease(deps, report);
+    const pass = await sweepHoldingLease(deps, report);
+    openCount = pass.open;
     passMs = Date.now() - started;
-    // Still holding the lease: the price-rule polls of a scheduled sweep (poll.ts).
-    if (deps.poll) await pollUntilDeadline(deps, deps.poll, report, leaseUntilMs);
+    // Still holding the lease: the price-rule polls of a scheduled sweep (poll.ts), on the pass's broker clock.
+    if (deps.poll) await pollUntilDeadline(deps, deps.poll, report, leaseUntilMs, pass.brokerOffsetMs);
   } finally {
     await releaseLease(deps, owner);
   }
@@ -90,8 +91,11 @@ async function releaseLease(deps: SweepDeps, owner: string): Promise<void> {
   }
 }
 
-/** The sweep proper, once the lease is held; returns how many positions were open. */
-async function sweepHoldingLease(deps: SweepDeps, report: Mutable<SweepReport>): Promise<number> {
+/** The sweep proper, once the lease is held; returns how many positions were open, and the broker clock's offset. */
+async function sweepHoldingLease(
+  deps: SweepDeps,
+  report: Mutable<SweepReport>,
+): Promise<{ open: number; brokerOffsetMs: number }> {
   const snap = await readSnapshot(deps);
   const s = new SweepContext(deps, snap, report);
   report.livePositions = snap.live.length;
@@ -169,5 +173,5 @@ async function sweepHoldingLease(deps: SweepDeps, report: Mutable<SweepReport>):
         : `no usable quote for any of ${acted.priced} positions: price rules wait, time rules still act`,
     );
   }
-  return positions.filter((p) => p.state === 'open').length;
+  return { open: positions.filter((p) => p.state === 'open').length, brokerOffsetMs: snap.brokerOffsetMs };
 }

@@ -5,9 +5,15 @@
  * recorded symbol, reducing side).
  */
 import { priceExitOrder } from '../../domain/exit-pricing';
-import { buildCloseOrder } from '../../domain/orders';
+import { buildCloseOrder, exitClientOrderId } from '../../domain/orders';
 import type { PendingExit, Position } from '../../domain/position';
-import { claimReleased, exitAcknowledged, exitSendFailed } from '../../domain/position-lifecycle';
+import {
+  claimReleased,
+  exitAcknowledged,
+  exitClaimed,
+  exitSendFailed,
+} from '../../domain/position-lifecycle';
+import { planInsufficientQty } from '../../domain/working-order-plan';
 import {
   BrokerRejectedError,
   DuplicateClientOrderIdError,
@@ -16,6 +22,7 @@ import {
 } from '../../domain/errors';
 import { TERMINAL_ORDER_STATUSES, type BrokerOrder, type OptionQuote } from '../../ports';
 import { Metric } from '../../metric-names';
+import { rereadContract } from './broker-io';
 import type { SweepContext } from './context';
 import { applyExitFill } from './learn';
 
@@ -29,6 +36,7 @@ export async function sendStep(
   p: Position,
   pe: PendingExit,
   quote: OptionQuote | undefined,
+  opts: { afterInsufficientQty?: boolean } = {},
 ): Promise<void> {
   const pricing = priceExitOrder({
     side: p.side,
@@ -75,6 +83,10 @@ export async function sendStep(
   try {
     placed = await s.deps.broker.submitOrder(order);
   } catch (err) {
+    if (err instanceof BrokerRejectedError && err.isInsufficientQty) {
+      await afterInsufficientQty(s, p, pe, order.qty, err, quote, opts.afterInsufficientQty === true);
+      return;
+    }
     placed = await afterFailedSend(s, p, pe, order.qty, err);
   }
   s.report.ordersSent.push({
@@ -125,6 +137,68 @@ async function afterFailedSend(
     await s.deps.store.replace(p, claimReleased(p, s.nowIso(), 'exit_rejected'));
   }
   throw err;
+}
+
+/**
+ * A 403 `insufficient qty available`: something else holds the contracts (a person's order, or one of
+ * ours the sweep did not count). The contract and the open orders are read again, the orders that hold
+ * them are alerted by id (`exit_held_by_order`), the refused step is over, and the next step is sized to
+ * what is available now (`planInsufficientQty`): sent at once when that is at least one contract, else
+ * nothing is sent. A second refusal in the same sweep sends nothing more: never a 403 loop.
+ */
+async function afterInsufficientQty(
+  s: SweepContext,
+  p: Position,
+  pe: PendingExit,
+  qty: number,
+  err: BrokerRejectedError,
+  quote: OptionQuote | undefined,
+  second: boolean,
+): Promise<void> {
+  s.allowances.budget.giveBack(p.option_symbol, p.side, qty);
+  s.deps.metrics.count(Metric.BrokerRejections);
+  const [fresh, openOrders] = await Promise.all([
+    rereadContract(s, p.option_symbol),
+    s.deps.broker.listOpenOrders(),
+  ]);
+  const step = planInsufficientQty({
+    symbol: p.option_symbol,
+    side: p.side,
+    fresh,
+    openOrders,
+    refusal: err.insufficientQty,
+    ourPrefix: `ops-${p.account}-`,
+  });
+  s.allowances.budget.cap(p.option_symbol, p.side, step.available);
+  const who = [
+    ...step.holders.map(
+      (h) => `${h.id} (${h.ours ? 'ours' : "a person's"}, ${h.client_order_id}, holds ${h.qty})`,
+    ),
+    ...step.unlisted.map((id) => `${id} (named by the broker, not open now)`),
+  ];
+  const next = second ? 0 : Math.min(pe.qty, step.available);
+  s.alert(
+    'exit_held_by_order',
+    p.option_symbol,
+    `${pe.reason} exit of ${qty} for ${p.position_id} refused (insufficient qty): held by ${
+      who.length ? who.join(', ') : 'no open order the broker lists'
+    }; ${step.available} available${next > 0 ? `, sending ${next}` : ', nothing sent'}`,
+  );
+  const released = await s.deps.store.replace(p, claimReleased(p, s.nowIso(), 'exit_held_by_order'));
+  if (next < 1 || s.allowances.whyNoSend('protective')) return;
+  const seq = released.exit_seq + 1;
+  const nextStep: PendingExit = {
+    ...pe,
+    seq,
+    client_order_id: exitClientOrderId(p.account, p.position_id, seq),
+    order_id: null,
+    qty: next,
+    claimed_at: s.nowIso(),
+    first_claimed_at: s.nowIso(),
+    send_failed_at: null,
+  };
+  const claimed = await s.deps.store.replace(released, exitClaimed(released, nextStep, {}, s.nowIso()));
+  await sendStep(s, claimed, nextStep, quote, { afterInsufficientQty: true });
 }
 
 /** A broker answer that says the order was not taken: 5xx, 429, or a connection that was refused. */

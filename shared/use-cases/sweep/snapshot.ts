@@ -5,7 +5,7 @@
  */
 import type { Position } from '../../domain/position';
 import { UnreadableRecordsError } from '../../domain/errors';
-import { sessionCloseOf } from '../../domain/market-time';
+import { brokerClockOffsetMs, sessionCloseOf } from '../../domain/market-time';
 import {
   TERMINAL_ORDER_STATUSES,
   type AccountControl,
@@ -37,6 +37,11 @@ export interface Snapshot {
   /** Orders that ended, from this sweep's closed-order listing (empty when none was needed or it failed). */
   readonly closedOrderByClientId: ReadonlyMap<string, BrokerOrder>;
   readonly clock: MarketClock;
+  /**
+   * How far the broker's clock (`clock.timestamp`) is ahead of the function's: time rules, quote ages and
+   * recommendation ages are judged on the broker's (`SweepContext.brokerNow`).
+   */
+  readonly brokerOffsetMs: number;
   /** The close of the session `clock` is in (null when closed): every position is judged against it. */
   readonly sessionClose: Date | null;
   readonly control: AccountControl | null;
@@ -96,6 +101,7 @@ export async function readSnapshot(deps: SweepDeps): Promise<Snapshot> {
     closedRead,
   ]);
   return freezeSnapshot({
+    brokerOffsetMs: brokerClockOffsetMs(clock, deps.now()),
     live,
     unreadable,
     brokerPositions,
@@ -115,6 +121,8 @@ export function freezeSnapshot(r: {
   openOrders: readonly BrokerOrder[];
   closedOrders?: readonly BrokerOrder[];
   clock: MarketClock;
+  /** The broker clock's offset from the function's (0: judged on the function's clock). */
+  brokerOffsetMs?: number;
   control?: AccountControl | null;
   prefetched?: Promise<QuoteRead>;
 }): Snapshot {
@@ -136,6 +144,7 @@ export function freezeSnapshot(r: {
     openOrderByClientId: new Map(r.openOrders.map((o) => [o.client_order_id, o])),
     closedOrderByClientId: closed,
     clock: r.clock,
+    brokerOffsetMs: r.brokerOffsetMs ?? 0,
     sessionClose: sessionCloseOf(r.clock),
     control: r.control ?? null,
     prefetched: r.prefetched ?? Promise.resolve(NO_QUOTES),
