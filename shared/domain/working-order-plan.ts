@@ -118,6 +118,8 @@ export function holdingOrders(
   const out: HoldingOrder[] = [];
   for (const o of openOrders) {
     if (o.symbol !== symbol || o.side !== reducing || (o.legs && o.legs.length > 0)) continue;
+    // An opening order (sell_to_open beside a long, buy_to_open beside a short) holds none of the position.
+    if (o.position_intent && o.position_intent.endsWith('_to_open')) continue;
     const qty = Math.max(0, o.qty - o.filled_qty);
     if (qty > 0)
       out.push({

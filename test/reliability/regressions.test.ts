@@ -450,3 +450,29 @@ describe("the broker's own events (issue 16): assignment and expiry through the 
     }
   });
 });
+
+describe('pinned from the soak (seed 20261203)', () => {
+  it('a sell_to_open limit working beside a long on the same contract holds none of it: the long’s trailing stop still closes it', async () => {
+    // The exit budget once counted every open order on the reducing side as holding the long's contracts,
+    // an opening order included: the due trailing stop was blocked (close_blocked) sweep after sweep.
+    const actions: Action[] = [
+      { t: 'price', symbol: 1, factor: 0.5 },
+      { t: 'outside', kind: 'closeByHand', symbol: 0 },
+      { t: 'sweep', concurrent: 1 },
+      { t: 'sweep', concurrent: 1 },
+      {
+        t: 'recommend',
+        symbol: 2,
+        action: 'BUY',
+        qty: 1,
+        order: 'restingLimit',
+        partial: true,
+        maxHold: false,
+      },
+      { t: 'recommend', symbol: 2, action: 'SELL', qty: 1, order: 'limit', partial: false, maxHold: true },
+      { t: 'deliverBoth', max: 4 },
+    ];
+    const f = await runScenario(world, actions, { polling: { moves: [0.5, 1.3] }, brokerStop: 'stop' });
+    expect(f.liveness).toBe(0);
+  });
+});

@@ -16,7 +16,13 @@ const HEADER = "import type { Position } from '../../../shared/domain/position';
 const tester = new RuleTester({
   languageOptions: {
     parser: tseslint.parser,
-    parserOptions: { project: join(FIXTURE, 'tsconfig.json'), tsconfigRootDir: FIXTURE },
+    // CI=true makes typescript-eslint infer a single run and build the program from the files on disk, not
+    // from each case's text: this tester always lints the text it is given.
+    parserOptions: {
+      project: join(FIXTURE, 'tsconfig.json'),
+      tsconfigRootDir: FIXTURE,
+      disallowAutomaticSingleRunInference: true,
+    },
   },
 });
 
