@@ -105,11 +105,21 @@ export type GoneStep =
 /** New York minute of the regular open: the following trading day has begun by then. */
 const OPEN_MINUTE = 9 * 60 + 30;
 
-/** Whether an option event (assignment, exercise, expiry) can explain the contract going. */
-export function optionEventPossible(p: Pick<Position, 'option_symbol' | 'side'>, now: Date): boolean {
-  if (p.side === 'short') return true; // a short option can be assigned any day
+/**
+ * Whether an option event can explain the contract going: any contract on or after its expiry date
+ * (expiry, exercise, assignment), and a short one any day when the broker holds shares of its underlying
+ * (an assignment delivers them at once, while its OPASN activity may come the next trading day). A short
+ * gone with no shares delivered was closed by other means.
+ */
+export function optionEventPossible(
+  p: Pick<Position, 'option_symbol' | 'side'>,
+  now: Date,
+  holdsShares: (underlying: string) => boolean,
+): boolean {
   const occ = parseOccSymbol(p.option_symbol);
-  return occ.ok && newYorkTime(now).date >= occ.value.expiry;
+  if (!occ.ok) return false;
+  if (newYorkTime(now).date >= occ.value.expiry) return true;
+  return p.side === 'short' && holdsShares(occ.value.underlying);
 }
 
 /**
@@ -126,16 +136,21 @@ export function optionEventsDue(since: string, now: Date): boolean {
 
 /**
  * A settled record whose contract the broker confirms gone and the activities do not explain (yet). A
- * contract that an option event can explain (a short one, or any at or after its expiry date) waits,
+ * contract that an option event can explain ({@link optionEventPossible}) waits,
  * noted and alerted once, until the following trading day's activities can have arrived; then, still
  * unexplained, it is closed outside the pipeline. When every tracked contract went missing at once, a
  * record is closed only once an earlier sweep saw it missing too. `now` is the broker's clock.
  */
 export function planGoneUnexplained(
   p: Pick<Position, 'option_symbol' | 'side' | 'missing_since'>,
-  f: { readonly now: Date; readonly allMissing: boolean },
+  f: {
+    readonly now: Date;
+    readonly allMissing: boolean;
+    /** The broker holds shares of `underlying` (per this sweep's reads). */
+    readonly holdsShares: (underlying: string) => boolean;
+  },
 ): GoneStep {
-  const awaitEvents = optionEventPossible(p, f.now);
+  const awaitEvents = optionEventPossible(p, f.now, f.holdsShares);
   if (!p.missing_since)
     return f.allMissing || awaitEvents ? { kind: 'mark', awaitEvents } : { kind: 'close' };
   if (awaitEvents && !optionEventsDue(p.missing_since, f.now)) return { kind: 'wait' };

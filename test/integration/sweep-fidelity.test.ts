@@ -192,7 +192,9 @@ describe('item 3: on paper, option events arrive the next trading day', () => {
     await h.open({ recommendation_id: 'gone', option_symbol: FUTURE_PUT, action: 'SELL', num_contracts: 1 });
     h.p.sim.setQuote(FUTURE_SYMBOL, { bid: 2.0, ask: 2.1 });
     await h.open({ recommendation_id: 'other', num_contracts: 1 }); // not every tracked contract goes
+    // Gone with shares delivered (an assignment), but no activity ever says so.
     h.p.sim.removePosition(KEY_ID, FUTURE_PUT);
+    h.p.sim.setPosition(KEY_ID, 'GOOGL', 100, 300);
     const first = await h.sweep();
     expect(kinds(first)).toContain('option_event_pending');
     expect(kinds(first)).not.toContain('closed_outside_pipeline');
@@ -205,5 +207,16 @@ describe('item 3: on paper, option events arrive the next trading day', () => {
     const late = await h.sweep();
     expect(kinds(late)).toContain('closed_outside_pipeline');
     expect(await h.get('gone')).toMatchObject({ state: 'closed', close_reason: 'closed_outside_pipeline' });
+  });
+
+  it('a short closed by hand (no shares delivered, before expiry): closed outside at once', async () => {
+    await start();
+    h.p.sim.setQuote(FUTURE_PUT, { bid: 3.0, ask: 3.1 });
+    await h.open({ recommendation_id: 'hand', option_symbol: FUTURE_PUT, action: 'SELL', num_contracts: 1 });
+    await h.open({ recommendation_id: 'other', num_contracts: 1 });
+    h.p.sim.removePosition(KEY_ID, FUTURE_PUT);
+    const byHand = await h.sweep();
+    expect(kinds(byHand)).not.toContain('option_event_pending');
+    expect(await h.get('hand')).toMatchObject({ state: 'closed', close_reason: 'closed_outside_pipeline' });
   });
 });

@@ -124,25 +124,40 @@ describe('planGoneUnexplained: option events arrive the next trading day on pape
   const SHORT = { ...LONG, side: 'short' as const };
   const at = (iso: string) => new Date(iso);
 
+  it('a short gone with no shares of its underlying delivered: closed at once (not an assignment)', () => {
+    const step = planGoneUnexplained(
+      { ...SHORT, missing_since: null },
+      { now: at('2026-12-02T16:00:00Z'), allMissing: false, holdsShares: (u) => u !== 'GOOGL' },
+    );
+    expect(step).toEqual({ kind: 'close' });
+  });
   it('a long before its expiry date: closed at once (nothing can explain it)', () => {
     expect(
       planGoneUnexplained(
         { ...LONG, missing_since: null },
-        { now: at('2026-12-02T16:00:00Z'), allMissing: false },
+        { now: at('2026-12-02T16:00:00Z'), allMissing: false, holdsShares: () => true },
       ),
     ).toEqual({
       kind: 'close',
     });
   });
-  it('a short, or any contract on/after its expiry date: noted and alerted, then waits', () => {
+  it('a short with shares delivered, or any contract on/after its expiry date: noted and alerted, then waits', () => {
     const wed = at('2026-12-02T16:00:00Z');
-    expect(planGoneUnexplained({ ...SHORT, missing_since: null }, { now: wed, allMissing: false })).toEqual({
+    expect(
+      planGoneUnexplained(
+        { ...SHORT, missing_since: null },
+        { now: wed, allMissing: false, holdsShares: () => true },
+      ),
+    ).toEqual({
       kind: 'mark',
       awaitEvents: true,
     });
     const expiryDay = at('2026-12-18T22:00:00Z');
     expect(
-      planGoneUnexplained({ ...LONG, missing_since: null }, { now: expiryDay, allMissing: false }),
+      planGoneUnexplained(
+        { ...LONG, missing_since: null },
+        { now: expiryDay, allMissing: false, holdsShares: () => true },
+      ),
     ).toEqual({
       kind: 'mark',
       awaitEvents: true,
@@ -151,24 +166,32 @@ describe('planGoneUnexplained: option events arrive the next trading day on pape
     expect(
       planGoneUnexplained(
         { ...SHORT, missing_since: since },
-        { now: at('2026-12-03T14:29:00Z'), allMissing: false },
+        { now: at('2026-12-03T14:29:00Z'), allMissing: false, holdsShares: () => true },
       ).kind,
     ).toBe('wait');
     expect(
       planGoneUnexplained(
         { ...SHORT, missing_since: since },
-        { now: at('2026-12-03T14:30:00Z'), allMissing: false },
+        { now: at('2026-12-03T14:30:00Z'), allMissing: false, holdsShares: () => true },
       ).kind,
     ).toBe('close');
   });
   it('every tracked contract missing at once: a later sweep confirms before a close', () => {
     const now = at('2026-12-02T16:00:00Z');
-    expect(planGoneUnexplained({ ...LONG, missing_since: null }, { now, allMissing: true })).toEqual({
+    expect(
+      planGoneUnexplained(
+        { ...LONG, missing_since: null },
+        { now, allMissing: true, holdsShares: () => true },
+      ),
+    ).toEqual({
       kind: 'mark',
       awaitEvents: false,
     });
     expect(
-      planGoneUnexplained({ ...LONG, missing_since: '2026-12-02T15:59:00Z' }, { now, allMissing: true }).kind,
+      planGoneUnexplained(
+        { ...LONG, missing_since: '2026-12-02T15:59:00Z' },
+        { now, allMissing: true, holdsShares: () => true },
+      ).kind,
     ).toBe('close');
   });
   it("a Friday expiry: its activities are due at Monday's open, later over a holiday", () => {

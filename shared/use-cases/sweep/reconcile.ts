@@ -134,7 +134,11 @@ async function missingContract(
   const closed = await s.forEach(rest, async (p) => {
     // Every tracked contract missing at once: confirmed by a later sweep before anything is closed. A
     // contract an option event can explain waits for the activities (on paper: the next trading day's).
-    const step = planGoneUnexplained(p, { now: s.brokerNow(), allMissing });
+    const step = planGoneUnexplained(p, {
+      now: s.brokerNow(),
+      allMissing,
+      holdsShares: (underlying) => (s.allowances.held(underlying)?.qty ?? 0) > 0,
+    });
     if (step.kind === 'wait') {
       waiting.add(p.position_id);
       return p;
