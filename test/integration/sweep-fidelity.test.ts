@@ -7,6 +7,7 @@ import { SILENT_LOG } from '../../shared/observability';
 import { startExitHarness, type ExitHarness } from '../helpers/exit-harness';
 import { KEY_ID, SECRET } from '../helpers/pipeline';
 import { FUTURE_PUT, FUTURE_SYMBOL } from '../helpers/recommendations';
+import { testClock } from '../helpers/test-clock';
 
 let h: ExitHarness;
 async function start(exec: Record<string, unknown> = {}, exitPlan: Record<string, unknown> = {}) {
@@ -177,10 +178,10 @@ describe('item 3: on paper, option events arrive the next trading day', () => {
   });
 
   it('still unexplained once the next trading day has begun: closed outside the pipeline', async () => {
-    let t = Date.parse('2026-12-02T16:00:00Z'); // a Wednesday, 11:00 New York
+    const clock = testClock(Date.parse('2026-12-02T16:00:00Z')); // a Wednesday, 11:00 New York
     h = await startExitHarness({
       claimLeaseSeconds: 120,
-      now: () => new Date(t),
+      clock,
       account: {
         name: 'main',
         limits: { max_open_positions: 100 },
@@ -198,12 +199,12 @@ describe('item 3: on paper, option events arrive the next trading day', () => {
     const first = await h.sweep();
     expect(kinds(first)).toContain('option_event_pending');
     expect(kinds(first)).not.toContain('closed_outside_pipeline');
-    t = Date.parse('2026-12-03T14:00:00Z'); // Thursday 09:00 New York: the day's activities may not be in
+    await clock.advance(Date.parse('2026-12-03T14:00:00Z') - clock.nowMs()); // Thursday 09:00 New York: the day's activities may not be in
     const early = kinds(await h.sweep());
     expect(early).not.toContain('closed_outside_pipeline');
     expect(early).not.toContain('option_event_pending'); // alerted once
     expect(await h.get('gone')).toMatchObject({ state: 'open' });
-    t = Date.parse('2026-12-03T14:45:00Z'); // Thursday 09:45: the next trading day has begun
+    await clock.advance(Date.parse('2026-12-03T14:45:00Z') - clock.nowMs()); // Thursday 09:45: the next trading day has begun
     const late = await h.sweep();
     expect(kinds(late)).toContain('closed_outside_pipeline');
     expect(await h.get('gone')).toMatchObject({ state: 'closed', close_reason: 'closed_outside_pipeline' });
