@@ -96,6 +96,9 @@ export const ALERT_METRICS = {
   broker_snapshot_suspect: Metric.BrokerSnapshotSuspect,
   open_order_missing: Metric.OpenOrderMissing,
   assignment_shares: Metric.AssignmentShares,
+  // A contract gone at the broker that an option event can explain, before the activities arrived (on
+  // paper: the next trading day): alerted once, with the closed-outside alarm it would otherwise raise.
+  option_event_pending: Metric.ClosedOutsidePipeline,
   daily_loss: Metric.DailyLoss,
   // The protective stop resting at the broker was cancelled, expired or refused outside this pipeline's
   // doing: like an exit rejection, the position depends on the sweep until it is placed again.

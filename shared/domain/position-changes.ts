@@ -117,9 +117,13 @@ export function exitSendFailed(p: Position, now: string): Position {
   return { ...p, pending_exit: { ...stepOf(p, 'exitSendFailed'), send_failed_at: now }, updated_at: now };
 }
 
-/** Every tracked contract was missing from the broker's read: noted, to be confirmed by a later sweep. */
-export function markedMissing(p: Position, now: string): Position {
-  return { ...p, missing_since: now, updated_at: now };
+/**
+ * The broker's read lacks the contract and nothing explains it yet: the first sweep that saw it gone is
+ * noted (`missing_since`, by default `now`; the option-event wait passes the broker's clock, since the
+ * activities' days are the broker's), to be confirmed by a later sweep or explained by its activities.
+ */
+export function markedMissing(p: Position, now: string, since: string = now): Position {
+  return { ...p, missing_since: since, updated_at: now };
 }
 
 /** The contract is at the broker again: the missing mark is cleared. */

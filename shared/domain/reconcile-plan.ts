@@ -4,7 +4,10 @@
  * changes (record writes, alerts); nothing here reads or writes anything.
  */
 import type { BrokerPosition } from './broker-types';
+import { addDays, newYorkTime } from './market-time';
+import { parseOccSymbol } from './occ';
 import type { Position, PositionSide } from './position';
+import { isTradingDay, tradingDayOfInstant } from './trading-calendar';
 
 /** Contracts (and the side tracked) the positions read lacks, among those the settled records track. */
 export interface MissingContracts {
@@ -88,4 +91,68 @@ export function findUntracked(
     }
   }
   return out;
+}
+
+/** A contract the broker no longer holds, unexplained by the activities read: what to do with its record. */
+export type GoneStep =
+  /** Closed `closed_outside_pipeline`. */
+  | { readonly kind: 'close' }
+  /** First seen gone: noted (`missing_since`); `awaitEvents`: an option event may explain it later (alert). */
+  | { readonly kind: 'mark'; readonly awaitEvents: boolean }
+  /** Still waiting for the activities that can explain it (no order, no close). */
+  | { readonly kind: 'wait' };
+
+/** New York minute of the regular open: the following trading day has begun by then. */
+const OPEN_MINUTE = 9 * 60 + 30;
+
+/**
+ * Whether an option event can explain the contract going: any contract on or after its expiry date
+ * (expiry, exercise, assignment), and a short one any day when the broker holds shares of its underlying
+ * (an assignment delivers them at once, while its OPASN activity may come the next trading day). A short
+ * gone with no shares delivered was closed by other means.
+ */
+export function optionEventPossible(
+  p: Pick<Position, 'option_symbol' | 'side'>,
+  now: Date,
+  holdsShares: (underlying: string) => boolean,
+): boolean {
+  const occ = parseOccSymbol(p.option_symbol);
+  if (!occ.ok) return false;
+  if (newYorkTime(now).date >= occ.value.expiry) return true;
+  return p.side === 'short' && holdsShares(occ.value.underlying);
+}
+
+/**
+ * Whether the activities of the trading day `since` is in can have arrived by `now`: on paper, Alpaca
+ * syncs non-trade activities (OPASN, OPEXC, OPEXP) at the start of the following trading day (taken as
+ * that day's open, New York time).
+ */
+export function optionEventsDue(since: string, now: Date): boolean {
+  let next = addDays(tradingDayOfInstant(since), 1);
+  while (!isTradingDay(next)) next = addDays(next, 1);
+  const t = newYorkTime(now);
+  return t.date > next || (t.date === next && t.minuteOfDay >= OPEN_MINUTE);
+}
+
+/**
+ * A settled record whose contract the broker confirms gone and the activities do not explain (yet). A
+ * contract that an option event can explain ({@link optionEventPossible}) waits,
+ * noted and alerted once, until the following trading day's activities can have arrived; then, still
+ * unexplained, it is closed outside the pipeline. When every tracked contract went missing at once, a
+ * record is closed only once an earlier sweep saw it missing too. `now` is the broker's clock.
+ */
+export function planGoneUnexplained(
+  p: Pick<Position, 'option_symbol' | 'side' | 'missing_since'>,
+  f: {
+    readonly now: Date;
+    readonly allMissing: boolean;
+    /** The broker holds shares of `underlying` (per this sweep's reads). */
+    readonly holdsShares: (underlying: string) => boolean;
+  },
+): GoneStep {
+  const awaitEvents = optionEventPossible(p, f.now, f.holdsShares);
+  if (!p.missing_since)
+    return f.allMissing || awaitEvents ? { kind: 'mark', awaitEvents } : { kind: 'close' };
+  if (awaitEvents && !optionEventsDue(p.missing_since, f.now)) return { kind: 'wait' };
+  return { kind: 'close' };
 }

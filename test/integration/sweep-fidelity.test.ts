@@ -6,7 +6,8 @@ import { createExitEvaluatorHandler } from '../../shared/handlers/exit-evaluator
 import { SILENT_LOG } from '../../shared/observability';
 import { startExitHarness, type ExitHarness } from '../helpers/exit-harness';
 import { KEY_ID, SECRET } from '../helpers/pipeline';
-import { FUTURE_SYMBOL } from '../helpers/recommendations';
+import { FUTURE_PUT, FUTURE_SYMBOL } from '../helpers/recommendations';
+import { testClock } from '../helpers/test-clock';
 
 let h: ExitHarness;
 async function start(exec: Record<string, unknown> = {}, exitPlan: Record<string, unknown> = {}) {
@@ -149,5 +150,74 @@ describe('item 2: a replace can lose a fill', () => {
     expect(closed).toMatchObject({ state: 'closed', quantity: 0 });
     expect(closed!.close_reason).not.toBe('closed_outside_pipeline');
     expect(closed!.realized_pnl).toBeCloseTo((1.7 - (closed!.entry_price ?? NaN)) * 2 * 100, 2);
+  });
+});
+
+describe('item 3: on paper, option events arrive the next trading day', () => {
+  const ACTIVITIES = '/v2/account/activities';
+  const kinds = (r: { alerts: ReadonlyArray<{ kind: string }> }) => r.alerts.map((a) => a.kind);
+
+  it('an assigned short whose activities are not synced yet waits (alert, no order), then is booked assigned', async () => {
+    await start();
+    h.p.sim.setQuote(FUTURE_PUT, { bid: 3.0, ask: 3.1 });
+    await h.open({ recommendation_id: 'asn', option_symbol: FUTURE_PUT, action: 'SELL', num_contracts: 2 });
+    await h.open({ recommendation_id: 'other', num_contracts: 1 }); // not every tracked contract goes
+    const postsBefore = h.p.sim.requestsTo('POST', '/v2/orders').length;
+    h.p.sim.assign(KEY_ID, FUTURE_PUT); // the position changes at once ...
+    // ... the activities arrive the next trading day (paper): the listing does not show them yet.
+    h.p.sim.injectFault({ method: 'GET', path: ACTIVITIES, status: 200, body: [], times: 1 });
+    const first = await h.sweep();
+    expect(kinds(first)).toContain('option_event_pending');
+    expect(kinds(first)).not.toContain('closed_outside_pipeline');
+    expect(await h.get('asn')).toMatchObject({ state: 'open', missing_since: expect.any(String) });
+    expect(h.p.sim.requestsTo('POST', '/v2/orders')).toHaveLength(postsBefore); // no order on it
+
+    const next = await h.sweep(); // the activities have arrived
+    expect(kinds(next)).not.toContain('closed_outside_pipeline');
+    expect(await h.get('asn')).toMatchObject({ state: 'closed', close_reason: 'assigned' });
+  });
+
+  it('still unexplained once the next trading day has begun: closed outside the pipeline', async () => {
+    const clock = testClock(Date.parse('2026-12-02T16:00:00Z')); // a Wednesday, 11:00 New York
+    h = await startExitHarness({
+      claimLeaseSeconds: 120,
+      clock,
+      account: {
+        name: 'main',
+        limits: { max_open_positions: 100 },
+        exit_defaults: { close_before_expiry_days: 1, take_profit_pct: null },
+        exit_execution: { order_type: 'market' },
+      },
+    });
+    h.p.sim.setQuote(FUTURE_PUT, { bid: 3.0, ask: 3.1 });
+    await h.open({ recommendation_id: 'gone', option_symbol: FUTURE_PUT, action: 'SELL', num_contracts: 1 });
+    h.p.sim.setQuote(FUTURE_SYMBOL, { bid: 2.0, ask: 2.1 });
+    await h.open({ recommendation_id: 'other', num_contracts: 1 }); // not every tracked contract goes
+    // Gone with shares delivered (an assignment), but no activity ever says so.
+    h.p.sim.removePosition(KEY_ID, FUTURE_PUT);
+    h.p.sim.setPosition(KEY_ID, 'GOOGL', 100, 300);
+    const first = await h.sweep();
+    expect(kinds(first)).toContain('option_event_pending');
+    expect(kinds(first)).not.toContain('closed_outside_pipeline');
+    await clock.advance(Date.parse('2026-12-03T14:00:00Z') - clock.nowMs()); // Thursday 09:00 New York: the day's activities may not be in
+    const early = kinds(await h.sweep());
+    expect(early).not.toContain('closed_outside_pipeline');
+    expect(early).not.toContain('option_event_pending'); // alerted once
+    expect(await h.get('gone')).toMatchObject({ state: 'open' });
+    await clock.advance(Date.parse('2026-12-03T14:45:00Z') - clock.nowMs()); // Thursday 09:45: the next trading day has begun
+    const late = await h.sweep();
+    expect(kinds(late)).toContain('closed_outside_pipeline');
+    expect(await h.get('gone')).toMatchObject({ state: 'closed', close_reason: 'closed_outside_pipeline' });
+  });
+
+  it('a short closed by hand (no shares delivered, before expiry): closed outside at once', async () => {
+    await start();
+    h.p.sim.setQuote(FUTURE_PUT, { bid: 3.0, ask: 3.1 });
+    await h.open({ recommendation_id: 'hand', option_symbol: FUTURE_PUT, action: 'SELL', num_contracts: 1 });
+    await h.open({ recommendation_id: 'other', num_contracts: 1 });
+    h.p.sim.removePosition(KEY_ID, FUTURE_PUT);
+    const byHand = await h.sweep();
+    expect(kinds(byHand)).not.toContain('option_event_pending');
+    expect(await h.get('hand')).toMatchObject({ state: 'closed', close_reason: 'closed_outside_pipeline' });
   });
 });

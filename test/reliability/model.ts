@@ -23,6 +23,7 @@ import { PipelineError } from '../../shared/domain/errors';
 import { parseAccountConfig, type AccountConfig } from '../../shared/domain/account-config';
 import { evaluateExit } from '../../shared/domain/exit-rules';
 import { addDays, newYorkTime } from '../../shared/domain/market-time';
+import { isTradingDay } from '../../shared/domain/trading-calendar';
 import type { ExitReason, Position } from '../../shared/domain/position';
 import type { Log } from '../../shared/observability';
 import { POLL_END_MARGIN_MS } from '../../shared/use-cases/sweep/poll';
@@ -291,6 +292,8 @@ export class Figures {
   /** Positions whose protective exit was due when the last fault ended (liveness checked on each). */
   dueAtFaultEnd = 0;
   clockTicks = 0;
+  /** Records that waited for option events at convergence (issue 26 item 3): the clock moved a day for them. */
+  optionEventWaits = 0;
   liveness = 0;
   /** Runs whose account polls the price rules (sweep_poll_seconds), the polls made, and their closing orders. */
   pollingRuns = 0;
@@ -419,6 +422,11 @@ export class Run {
   /** Convergence: no price moves between polls; `settling`: its last sweeps, single passes. */
   private converging = false;
   private settling = false;
+  /**
+   * Contracts a sweep alerted `option_event_pending` on (issue 26 item 3): gone at the broker, and an option
+   * event could explain them; their records wait for the next trading day's activities.
+   */
+  private readonly eventsPending = new Set<string>();
   /** The simulator's request count when the running sweep first slept between polls. */
   private firstPollRequest: number | null = null;
   /** When each change outside the pipeline happened, and to which contract (wall time, ms). */
@@ -763,6 +771,8 @@ export class Run {
       const polls = this.polling && !this.settling;
       const report = polls ? await sweep(this.scheduledEvent()) : await sweep();
       this.figures.polls += report.polls ?? 0;
+      for (const a of report.alerts ?? [])
+        if (a.kind === 'option_event_pending') this.eventsPending.add(a.symbol);
       if (this.firstPollRequest !== null) {
         const exitRe = new RegExp(`^ops-${this.account}-x`);
         this.figures.pollClosingOrders += this.sim.requests
@@ -1021,6 +1031,7 @@ export class Run {
     await this.sweepOnce();
     await this.sweepOnce();
     await this.sweepOnce();
+    await this.nextDayForPendingEvents();
     this.checkInvariants();
     this.figures.invariantChecks++;
 
@@ -1088,6 +1099,43 @@ export class Run {
     }
     if (this.violations.length > 0)
       throw new InvariantViolation(`[broker_stop ${this.brokerStop}] ${this.violations.join('\n')}`);
+  }
+
+  /**
+   * Records waiting for option events (issue 26 item 3): open, alerted `option_event_pending`, and the
+   * broker holds none of their contract on their side. On paper the activities that explain them arrive
+   * the next trading day, so the pipeline rightly waits; convergence moves the model's clock (which the
+   * simulator reads too) past the next trading day's 09:30 New York open and sweeps again, so every such
+   * record is booked from the activities or closed `closed_outside_pipeline` before the table is checked
+   * against the broker. Returns how many records waited.
+   */
+  private async nextDayForPendingEvents(): Promise<number> {
+    if (this.eventsPending.size === 0) return 0;
+    const held = new Map(
+      this.sim.positions(this.keyId).map((b) => [String(b.symbol), Number(b.qty)] as const),
+    );
+    const waiting = [...(await this.allPositions()).values()].filter((p) => {
+      if (p.state !== 'open' || !p.missing_since || !this.eventsPending.has(p.option_symbol)) return false;
+      const qty = held.get(p.option_symbol) ?? 0;
+      return p.side === 'long' ? qty <= 0 : qty >= 0;
+    });
+    if (waiting.length === 0) return 0;
+    this.figures.optionEventWaits += waiting.length;
+    await this.sim.settleDelayed();
+    let day = addDays(newYorkTime(this.world.now()).date, 1);
+    while (!isTradingDay(day)) day = addDays(day, 1);
+    // 09:45 New York on that day: its open has passed (optionEventsDue), its session is running.
+    let t = this.world.clock.ms;
+    while (newYorkTime(new Date(t)).date !== day || newYorkTime(new Date(t)).minuteOfDay < 9 * 60 + 45)
+      t += 15 * 60_000;
+    this.world.clock.ms = t;
+    this.figures.clockTicks++;
+    // The market quotes that morning: the same mids, stamped now.
+    SYMBOLS.forEach((_s, i) => this.setMid(i, this.mid(i)));
+    await this.sweepOnce();
+    await this.sweepOnce();
+    await this.sweepOnce();
+    return waiting.length;
   }
 
   /**
@@ -1345,6 +1393,7 @@ export function formatFigures(f: Figures, elapsedMs: number): string {
     `| **messages lost** | ${f.lost} |`,
     `| **table/broker divergences after convergence** | ${f.divergences} |`,
     `| positions with a protective exit due when the faults ended / model clock ticks | ${f.dueAtFaultEnd} / ${f.clockTicks} |`,
+    `| records that waited for option events (the clock moved to the next trading day) | ${f.optionEventWaits} |`,
     `| runs with price-rule polling / polls / closing orders sent by polls | ${f.pollingRuns} / ${f.polls} / ${f.pollClosingOrders} |`,
     `| **liveness violations** (a due stop not flat within ${LIVENESS_SWEEPS} sweeps, or closing with no working order) | ${f.liveness} |`,
     `| wall time | ${(elapsedMs / 1000).toFixed(1)} s |`,

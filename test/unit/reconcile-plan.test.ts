@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import type { BrokerPosition } from '../../shared/domain/broker-types';
 import type { Position } from '../../shared/domain/position';
-import { allocateHeld, findMissing, findUntracked } from '../../shared/domain/reconcile-plan';
+import {
+  allocateHeld,
+  findMissing,
+  findUntracked,
+  optionEventsDue,
+  planGoneUnexplained,
+} from '../../shared/domain/reconcile-plan';
 import { makePosition } from '../helpers/factories';
 
 const CALL = 'GOOGL280102C00340000';
@@ -110,5 +116,98 @@ describe('findUntracked', () => {
     expect(findUntracked(new Map([[CALL, [closing]]]), new Map([[CALL, held(CALL, 3)]]))).toEqual([]);
     const open = pos('o', 3, '2026-06-01T14:00:00Z');
     expect(findUntracked(new Map([[CALL, [open]]]), new Map([[CALL, held(CALL, 3)]]))).toEqual([]);
+  });
+});
+
+describe('planGoneUnexplained: option events arrive the next trading day on paper (issue 26 item 3)', () => {
+  const LONG = { option_symbol: 'GOOGL261218C00340000', side: 'long' as const };
+  const SHORT = { ...LONG, side: 'short' as const };
+  const at = (iso: string) => new Date(iso);
+
+  it('a short gone with no shares of its underlying delivered: closed at once (not an assignment)', () => {
+    const step = planGoneUnexplained(
+      { ...SHORT, missing_since: null },
+      { now: at('2026-12-02T16:00:00Z'), allMissing: false, holdsShares: (u) => u !== 'GOOGL' },
+    );
+    expect(step).toEqual({ kind: 'close' });
+  });
+  it('a long before its expiry date: closed at once (nothing can explain it)', () => {
+    expect(
+      planGoneUnexplained(
+        { ...LONG, missing_since: null },
+        { now: at('2026-12-02T16:00:00Z'), allMissing: false, holdsShares: () => true },
+      ),
+    ).toEqual({
+      kind: 'close',
+    });
+  });
+  it('a short with shares delivered, or any contract on/after its expiry date: noted and alerted, then waits', () => {
+    const wed = at('2026-12-02T16:00:00Z');
+    expect(
+      planGoneUnexplained(
+        { ...SHORT, missing_since: null },
+        { now: wed, allMissing: false, holdsShares: () => true },
+      ),
+    ).toEqual({
+      kind: 'mark',
+      awaitEvents: true,
+    });
+    const expiryDay = at('2026-12-18T22:00:00Z');
+    expect(
+      planGoneUnexplained(
+        { ...LONG, missing_since: null },
+        { now: expiryDay, allMissing: false, holdsShares: () => true },
+      ),
+    ).toEqual({
+      kind: 'mark',
+      awaitEvents: true,
+    });
+    const since = '2026-12-02T16:00:00.000Z';
+    expect(
+      planGoneUnexplained(
+        { ...SHORT, missing_since: since },
+        { now: at('2026-12-03T14:29:00Z'), allMissing: false, holdsShares: () => true },
+      ).kind,
+    ).toBe('wait');
+    expect(
+      planGoneUnexplained(
+        { ...SHORT, missing_since: since },
+        { now: at('2026-12-03T14:30:00Z'), allMissing: false, holdsShares: () => true },
+      ).kind,
+    ).toBe('close');
+  });
+  it('every tracked contract missing at once: a later sweep confirms before a close', () => {
+    const now = at('2026-12-02T16:00:00Z');
+    expect(
+      planGoneUnexplained(
+        { ...LONG, missing_since: null },
+        { now, allMissing: true, holdsShares: () => true },
+      ),
+    ).toEqual({
+      kind: 'mark',
+      awaitEvents: false,
+    });
+    expect(
+      planGoneUnexplained(
+        { ...LONG, missing_since: '2026-12-02T15:59:00Z' },
+        { now, allMissing: true, holdsShares: () => true },
+      ).kind,
+    ).toBe('close');
+  });
+  it("a Friday expiry: its activities are due at Monday's open, later over a holiday", () => {
+    expect(optionEventsDue('2026-12-18T21:30:00Z', at('2026-12-21T14:29:00Z'))).toBe(false);
+    expect(optionEventsDue('2026-12-18T21:30:00Z', at('2026-12-21T14:30:00Z'))).toBe(true);
+    // Thursday 2026-12-24 → Friday 2026-12-25 is Christmas: Monday the 28th.
+    expect(optionEventsDue('2026-12-24T17:00:00Z', at('2026-12-25T15:00:00Z'))).toBe(false);
+    expect(optionEventsDue('2026-12-24T17:00:00Z', at('2026-12-28T14:30:00Z'))).toBe(true);
+  });
+  it('property: the wait always ends by the second calendar week after it began', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: Date.parse('2026-01-01'), max: Date.parse('2030-01-01') }), (t) => {
+        const since = new Date(t).toISOString();
+        expect(optionEventsDue(since, new Date(t + 8 * 86_400_000))).toBe(true);
+        expect(optionEventsDue(since, new Date(t))).toBe(false);
+      }),
+    );
   });
 });

@@ -12,7 +12,13 @@ import {
   missingCleared,
   quantityReconciled,
 } from '../../domain/position-lifecycle';
-import { allocateHeld, findMissing, findUntracked, type Allocation } from '../../domain/reconcile-plan';
+import {
+  allocateHeld,
+  findMissing,
+  findUntracked,
+  planGoneUnexplained,
+  type Allocation,
+} from '../../domain/reconcile-plan';
 import type { SweepContext } from './context';
 import type { Learned } from './learn';
 import { OptionEvents } from './option-events';
@@ -123,10 +129,30 @@ async function missingContract(
   const booked = await events.book(symbol, side, settled, allMissing);
   if (booked === null) return settled;
   const rest = settled.filter((p) => !booked.has(p.position_id));
+  // Records waiting for an option event's activities: nothing acts on them (the broker holds none).
+  const waiting = new Set<string>();
   const closed = await s.forEach(rest, async (p) => {
-    // Every tracked contract missing at once: confirmed by a later sweep before anything is closed.
-    if (allMissing && !p.missing_since) {
-      return s.deps.store.replace(p, markedMissing(p, now));
+    // Every tracked contract missing at once: confirmed by a later sweep before anything is closed. A
+    // contract an option event can explain waits for the activities (on paper: the next trading day's).
+    const step = planGoneUnexplained(p, {
+      now: s.brokerNow(),
+      allMissing,
+      holdsShares: (underlying) => (s.allowances.held(underlying)?.qty ?? 0) > 0,
+    });
+    if (step.kind === 'wait') {
+      waiting.add(p.position_id);
+      return p;
+    }
+    if (step.kind === 'mark') {
+      if (step.awaitEvents) {
+        waiting.add(p.position_id);
+        s.alert(
+          'option_event_pending',
+          symbol,
+          `${p.position_id} (${p.quantity} ${side}) is gone at the broker and no assignment, exercise or expiry activity explains it yet; waiting for the next trading day's activities (no order sent on it)`,
+        );
+      }
+      return s.deps.store.replace(p, markedMissing(p, now, s.brokerNow().toISOString()));
     }
     s.alert('closed_outside_pipeline', symbol, `table had ${p.quantity} ${side}; broker holds none for it`);
     const stored = await s.close(p, closedOutside(p, 'broker holds none', s.nowIso()));
@@ -135,7 +161,9 @@ async function missingContract(
       .catch((err: unknown) => s.deps.log.warn(`Could not note the outside close: ${String(err)}`));
     return stored;
   });
-  return closed.filter((p): p is Position => p !== null && p.state !== 'closed');
+  return closed.filter(
+    (p): p is Position => p !== null && p.state !== 'closed' && !waiting.has(p.position_id),
+  );
 }
 
 /** An allocation that leaves its record as it is: it keeps its quantity and is not marked missing. */
