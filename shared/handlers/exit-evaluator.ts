@@ -58,7 +58,13 @@ export function createExitEvaluatorHandler(
       // The next scheduled sweep starts at or after its scheduled time: the lease has run out by then.
       leaseMs = Math.max(1_000, Math.min(leaseMs, nextTickMs - startMs));
     }
-    const deadlineMs = remainingMs !== undefined ? startMs + remainingMs - REMAINING_MARGIN_MS : undefined;
+    // Nothing that sends starts after the invocation's deadline (its remaining time less the margin). A
+    // context too short to hold the margin twice (a local schedule ticking faster than a Lambda could) sets
+    // no send deadline: its polls are still bounded by the window.
+    const deadlineMs =
+      remainingMs !== undefined && remainingMs > 2 * REMAINING_MARGIN_MS
+        ? startMs + remainingMs - REMAINING_MARGIN_MS
+        : undefined;
     try {
       const report = await runSweep({
         account: config.account,
