@@ -64,28 +64,30 @@ export async function keepProtectiveStops(s: SweepContext, input: StopsInput): P
     }
   }
   if (s.account.exit_execution.broker_stop === null) return;
-  const plans = input.stopsDue.map((p) => ({
-    p,
-    step: planStopKeep(p, {
-      exec: s.account.exit_execution,
-      working: s.allowances.restingOf(p.position_id)[0],
-      held: s.allowances.held(p.option_symbol),
-      now: s.nowIso(),
-    }),
-  }));
-  const replacements = plans.filter((x) => x.step.kind === 'replace');
-  const placements = plans.filter((x) => x.step.kind === 'place');
+  // Each due position's step, decided once: replacements first, then placements (capped by the budget).
+  const steps = new Map(
+    input.stopsDue.map((p) => [
+      p.position_id,
+      planStopKeep(p, {
+        exec: s.account.exit_execution,
+        working: s.allowances.restingOf(p.position_id)[0],
+        held: s.allowances.held(p.option_symbol),
+        now: s.nowIso(),
+      }),
+    ]),
+  );
+  const stepOf = (p: Position) => steps.get(p.position_id)!;
   await s.forEach(
-    replacements.map((x) => x.p),
+    input.stopsDue.filter((p) => stepOf(p).kind === 'replace'),
     (p) => {
-      const step = plans.find((x) => x.p === p)!.step;
+      const step = stepOf(p);
       return step.kind === 'replace' ? replaceStop(s, p, step) : Promise.resolve();
     },
   );
   await s.forEach(
-    placements.map((x) => x.p),
+    input.stopsDue.filter((p) => stepOf(p).kind === 'place'),
     (p) => {
-      const step = plans.find((x) => x.p === p)!.step;
+      const step = stepOf(p);
       return step.kind === 'place' ? placeStop(s, p, step.terms) : Promise.resolve();
     },
   );
