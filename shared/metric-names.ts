@@ -85,6 +85,9 @@ export const ALERT_METRICS = {
   // out of the listing, never taking the sweep down; an operator handles it like an untracked position.
   unreadable_order: Metric.UntrackedPosition,
   broker_qty_mismatch: Metric.BrokerQtyMismatch,
+  // A broker report the position's ledger cannot book (another contract, a side that does not reduce it, a
+  // fill without a price): the books may now differ from the broker's, like a quantity mismatch.
+  ledger_refused: Metric.BrokerQtyMismatch,
   closed_outside_pipeline: Metric.ClosedOutsidePipeline,
   close_blocked: Metric.CloseBlocked,
   exit_rejected: Metric.ExitRejected,

@@ -106,13 +106,19 @@ function legacyExits(p: Position, opened: number, entryCents: number, notes: str
   // A resting stop still working keeps what of it is booked, so its next read books only the rest.
   const bs = p.broker_stop;
   const stopBooked = bs ? Math.min(Math.max(0, bs.filled_booked ?? 0), closedQty) : 0;
-  const otherQty = closedQty - stopBooked;
-  const stopCents = closedQty > 0 ? Math.round((exitCents * stopBooked) / closedQty) : 0;
+  // The order it replaced keeps its booked part too: the replaced order may still report fills.
+  const replacedBooked = bs?.replaced
+    ? Math.min(Math.max(0, bs.replaced.filled_booked), closedQty - stopBooked)
+    : 0;
+  const otherQty = closedQty - stopBooked - replacedBooked;
+  const share = (qty: number) => (closedQty > 0 ? Math.round((exitCents * qty) / closedQty) : 0);
+  const stopCents = share(stopBooked);
+  const replacedCents = share(replacedBooked);
   if (stopBooked > 0 && otherQty > 0) {
     notes.push(`resting stop's ${stopBooked} booked and earlier exits share the exits' proceeds pro rata`);
   }
   const common = { side: closing, symbol: p.option_symbol } as const;
-  if (otherQty > 0 || exitCents - stopCents !== 0) {
+  if (otherQty > 0 || exitCents - stopCents - replacedCents !== 0) {
     const fields = {
       ...common,
       client_order_id: legacyExitClientOrderId(p),
@@ -121,7 +127,20 @@ function legacyExits(p: Position, opened: number, entryCents: number, notes: str
     };
     orders.push(
       order({ ...fields, qty: otherQty, status: 'legacy' }, [
-        legacyFill(otherQty, exitCents - stopCents, exitAt),
+        legacyFill(otherQty, exitCents - stopCents - replacedCents, exitAt),
+      ]),
+    );
+  }
+  if (bs?.replaced && replacedBooked > 0) {
+    const fields = {
+      ...common,
+      client_order_id: bs.replaced.client_order_id,
+      order_id: null,
+      role: 'stop' as const,
+    };
+    orders.push(
+      order({ ...fields, qty: replacedBooked, status: 'replaced' }, [
+        legacyFill(replacedBooked, replacedCents, exitAt),
       ]),
     );
   }

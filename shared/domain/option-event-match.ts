@@ -17,6 +17,10 @@ export interface OptionEventMatch {
   readonly reason: OptionEventReason;
   /** Dollars (positive), FEE activities on the contract; all on the oldest position matched. */
   readonly fees: number;
+  /** The events that ended its contracts, each with this position's part of it (booked on its ledger). */
+  readonly parts: readonly { readonly activity: BrokerActivity; readonly contracts: number }[];
+  /** The FEE activities on the contract (on the oldest position matched; none on the others). */
+  readonly feeActivities: readonly BrokerActivity[];
 }
 
 /** The New York date a position began (its first fill, else its claim). */
@@ -45,24 +49,36 @@ export function matchOptionEvents(
     .filter((a) => a.type !== 'FEE' && (side === 'short' ? a.qty > 0 : a.qty < 0))
     .filter((a) => a.type !== 'OPASN' || side === 'short')
     .filter((a) => a.type !== 'OPEXC' || side === 'long')
-    .map((a) => ({ reason: REASON_OF[a.type as keyof typeof REASON_OF], left: Math.abs(a.qty) }));
-  const fees = roundToCents(
-    onContract.filter((a) => a.type === 'FEE').reduce((n, a) => n + Math.max(0, -a.net_amount), 0),
-  );
+    .map((a) => ({
+      activity: a,
+      reason: REASON_OF[a.type as keyof typeof REASON_OF],
+      left: Math.abs(a.qty),
+    }));
+  const feeActivities = onContract.filter((a) => a.type === 'FEE');
+  const fees = roundToCents(feeActivities.reduce((n, a) => n + Math.max(0, -a.net_amount), 0));
   const out: OptionEventMatch[] = [];
   let e = 0;
   for (const p of sorted) {
     let need = p.quantity;
     let reason: OptionEventReason | null = null;
+    const parts: { activity: BrokerActivity; contracts: number }[] = [];
     while (need > 0 && e < events.length) {
       const take = Math.min(need, events[e].left);
       events[e].left -= take;
       need -= take;
       reason = events[e].reason;
+      parts.push({ activity: events[e].activity, contracts: take });
       if (events[e].left === 0) e++;
     }
     if (need > 0 || reason === null) break;
-    out.push({ position: p, reason, fees: out.length === 0 ? fees : 0 });
+    const first = out.length === 0;
+    out.push({
+      position: p,
+      reason,
+      fees: first ? fees : 0,
+      parts,
+      feeActivities: first ? feeActivities : [],
+    });
   }
   return out;
 }

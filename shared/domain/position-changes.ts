@@ -4,7 +4,9 @@
  * {@link CHANGE_FIELDS} declares what each may change; a property test holds each to it. The transitions
  * (state moves) are in position-lifecycle.ts, which re-exports these.
  */
+import type { BrokerOrder } from './broker-types';
 import type { BrokerStop, PendingExit, Position } from './position';
+import { BOOKS_FIELDS, bookAdjustment, bookOrder, booksOf, flagsAfter } from './position-books';
 
 /** The trailing state the exit rules carry from one evaluation to the next. */
 export type TrailingFields = Pick<Position, 'peak_price' | 'trailing_stop_price' | 'breakeven_active'>;
@@ -18,6 +20,7 @@ export type ChangeName =
   | 'markedMissing'
   | 'missingCleared'
   | 'quantityReconciled'
+  | 'exitFillsLearned'
   | 'brokerStopClaimed'
   | 'brokerStopAcknowledged'
   | 'brokerStopSynced'
@@ -39,7 +42,8 @@ export const CHANGE_FIELDS: Readonly<Record<ChangeName, readonly (keyof Position
   exitSendFailed: ['pending_exit', 'updated_at'],
   markedMissing: ['missing_since', 'updated_at'],
   missingCleared: ['missing_since', 'updated_at'],
-  quantityReconciled: ['quantity', 'flags', 'updated_at'],
+  quantityReconciled: ['ledger', 'quantity', 'flags', 'updated_at'],
+  exitFillsLearned: [...BOOKS_FIELDS, 'flags', 'updated_at'],
   brokerStopClaimed: ['broker_stop', 'broker_stop_seq', 'updated_at'],
   brokerStopAcknowledged: ['broker_stop', 'updated_at'],
   brokerStopSynced: ['broker_stop', 'broker_stop_seq', 'updated_at'],
@@ -131,12 +135,33 @@ export function missingCleared(p: Position, now: string): Position {
   return { ...p, missing_since: null, updated_at: now };
 }
 
-/** The broker confirms fewer contracts than the record: brought down to `keep`, flagged. Never up. */
+/**
+ * The broker confirms fewer contracts than the record and no order explains it: the difference leaves the
+ * ledger at cost (nothing realized: the price is unknown), once per finding; flagged. Never up.
+ */
 export function quantityReconciled(p: Position, keep: number, now: string): Position {
   if (!Number.isInteger(keep) || keep < 0 || keep > p.quantity) {
     throw new Error(`quantityReconciled: ${p.position_id} cannot go from ${p.quantity} to ${keep}`);
   }
-  return { ...p, quantity: keep, flags: [...new Set([...p.flags, QTY_BELOW_TABLE_FLAG])], updated_at: now };
+  const b = bookAdjustment(p, 'reconcile', p.quantity - keep, now);
+  const { ledger, quantity } = booksOf(p, b.ledger);
+  return {
+    ...p,
+    ledger,
+    quantity,
+    flags: [...new Set([...flagsAfter(p, b), QTY_BELOW_TABLE_FLAG])],
+    updated_at: now,
+  };
+}
+
+/**
+ * The step's exit order, still working, filled more since the ledger last booked it: the new part is booked
+ * at its own price (quantity and P&L follow), the step goes on. Reconcile then expects what is left.
+ */
+export function exitFillsLearned(p: Position, order: BrokerOrder, now: string): Position {
+  const b = bookOrder(p, 'exit', order, now);
+  if (b.ledger === p.ledger) return p;
+  return { ...p, ...booksOf(p, b.ledger), flags: flagsAfter(p, b), updated_at: now };
 }
 
 /** A resting stop's placement is claimed (recorded before it is sent; its order id is not known yet). */

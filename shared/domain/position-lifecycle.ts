@@ -7,7 +7,16 @@
 import { IllegalTransitionError } from './errors';
 import { TERMINAL_ORDER_STATUSES, type BrokerOrder } from './broker-types';
 import {
-  realizedPnl,
+  bookActivities,
+  bookAdjustment,
+  bookOrder,
+  booksOf,
+  flagsAfter,
+  projectionOf,
+  type ActivityPart,
+} from './position-books';
+import type { ActivityContext } from './ledger';
+import {
   type BrokerStop,
   type OptionEventReason,
   type ExitReason,
@@ -16,7 +25,6 @@ import {
   type Position,
   type PositionState,
 } from './position';
-import { roundToCents } from './money';
 
 // The record's other named changes (no state move): one function each, with the fields each may touch.
 export * from './position-changes';
@@ -131,6 +139,12 @@ export const TRANSITIONS: readonly TransitionRule[] = Object.freeze([
     trigger: 'the broker assigned, exercised or expired the contracts (assigned, exercised, expired)',
   },
   {
+    name: 'optionEventBooked',
+    from: 'open',
+    to: 'open',
+    trigger: 'the broker assigned or exercised part of the contracts (the rest stays managed)',
+  },
+  {
     name: 'brokerStopFilled',
     from: 'open',
     to: 'open',
@@ -161,13 +175,12 @@ function move(name: TransitionName, p: Position, next: Position): Position {
  * is kept (`entry_time` is set once). Both the open path and the sweep record broker orders through this.
  */
 export function openOrderLearned(p: Position, order: BrokerOrder, now: string): Position {
-  const filled = order.filled_qty;
+  const b = bookOrder(p, 'open', order, now);
+  const books = booksOf(p, b.ledger);
+  const filled = books.quantity;
   const terminal = TERMINAL_ORDER_STATUSES.has(order.status);
-  const entry =
-    filled > 0 && order.filled_avg_price !== null
-      ? { entry_price: order.filled_avg_price, entry_time: p.entry_time ?? order.filled_at ?? now }
-      : {};
-  const base = { ...p, open_order_id: order.id, quantity: filled, updated_at: now };
+  const entry = filled > 0 ? { entry_time: p.entry_time ?? order.filled_at ?? now } : {};
+  const base = { ...p, ...books, flags: flagsAfter(p, b), open_order_id: order.id, updated_at: now };
   if (terminal && filled === 0) {
     return move('openOrderLearned', p, {
       ...base,
@@ -254,20 +267,17 @@ export function exitEnded(
   now: string,
   opts: { repriced?: boolean } = {},
 ): Position {
-  const filled = Math.min(order.filled_qty, p.quantity);
-  const price = order.filled_avg_price;
-  const pnl =
-    filled > 0 && price !== null && p.entry_price ? realizedPnl(p.side, p.entry_price, price, filled) : 0;
-  const remaining = p.quantity - filled;
+  const b = bookOrder(p, 'exit', order, now);
+  const books = booksOf(p, b.ledger);
+  const remaining = books.quantity;
   const partialDone =
-    pe.reason === 'partial_exit' && pe.partial_level != null && filled > 0
+    pe.reason === 'partial_exit' && pe.partial_level != null && order.filled_qty > 0
       ? [...new Set([...p.partial_exits_done, pe.partial_level])]
       : [...p.partial_exits_done];
   const base: Position = {
     ...p,
-    quantity: remaining,
-    realized_pnl: roundToCents(p.realized_pnl + pnl),
-    exit_price: price ?? p.exit_price ?? null,
+    ...books,
+    flags: flagsAfter(p, b),
     partial_exits_done: partialDone,
     pending_exit: null,
     exit_reprices: opts.repriced ? (p.exit_reprices ?? 0) + 1 : 0,
@@ -303,16 +313,13 @@ export function brokerStopFilled(
   now: string,
   after?: { readonly seq: number; readonly working?: BrokerStop | null },
 ): Position {
-  const filled = Math.min(order.filled_qty, p.quantity);
-  const price = order.filled_avg_price;
-  const pnl =
-    filled > 0 && price !== null && p.entry_price ? realizedPnl(p.side, p.entry_price, price, filled) : 0;
-  const remaining = p.quantity - filled;
+  const b = bookOrder(p, 'stop', order, now);
+  const books = booksOf(p, b.ledger);
+  const remaining = books.quantity;
   const base: Position = {
     ...p,
-    quantity: remaining,
-    realized_pnl: roundToCents(p.realized_pnl + pnl),
-    exit_price: price ?? p.exit_price ?? null,
+    ...books,
+    flags: flagsAfter(p, b),
     broker_stop: remaining > 0 ? (after?.working ?? null) : null,
     ...(after ? { broker_stop_seq: after.seq } : {}),
     updated_at: now,
@@ -325,10 +332,14 @@ export function brokerStopFilled(
 
 /** The broker holds none of the position's contracts: closed outside the pipeline, flagged with `why`. */
 export function closedOutside(p: Position, why: string, now: string): Position {
+  const held = projectionOf(p).held;
+  // What the ledger still holds leaves the books at cost (nothing realized: the price is unknown).
+  const b = held > 0 ? bookAdjustment(p, 'outside', held, now) : null;
+  const booked = b ? { ...p, ...booksOf(p, b.ledger), flags: flagsAfter(p, b) } : p;
   return move(
     'closedOutside',
     p,
-    closedRecord(p, 'closed_outside_pipeline', [...new Set([...p.flags, why])], now),
+    closedRecord(booked, 'closed_outside_pipeline', [...new Set([...booked.flags, why])], now),
   );
 }
 
@@ -351,28 +362,28 @@ function closedRecord(
 }
 
 /**
- * The broker's own event (assignment, exercise, expiry: a non-trade activity) ended every contract the
- * position held. The option leg is booked at 0 per share: an expired long loses its premium, an expired or
- * assigned short keeps it; the shares an assignment or exercise delivers at the strike are a separate
- * position, not this record's P&L. `fees` (dollars, FEE activities on the contract) are recorded apart.
+ * The broker's own events (assignment, exercise, expiry: non-trade activities, and FEE activities on the
+ * contract) booked on the position's ledger: the option leg at its intrinsic value against the
+ * underlying's price at the event (`ctx.underlyingPrice`), the delivered shares as a holding of their own
+ * at their cost, the fees apart. Closed with `reason` when no contract is left; a partial event (4 of 10
+ * assigned) books its part and the rest stays open and managed.
  */
 export function optionEventBooked(
   p: Position,
   reason: OptionEventReason,
-  fees: number,
+  parts: readonly ActivityPart[],
+  ctx: Omit<ActivityContext, 'contracts'>,
   now: string,
 ): Position {
-  const pnl = p.entry_price ? realizedPnl(p.side, p.entry_price, 0, p.quantity) : 0;
+  const b = bookActivities(p, parts, ctx);
+  const books = booksOf(p, b.ledger);
+  const base: Position = { ...p, ...books, flags: flagsAfter(p, b), updated_at: now };
+  if (books.quantity > 0) return move('optionEventBooked', p, { ...base, state: 'open' });
   return move('optionEventBooked', p, {
-    ...p,
+    ...base,
     state: 'closed',
     close_reason: reason,
     closed_at: now,
-    quantity: 0,
-    realized_pnl: roundToCents(p.realized_pnl + pnl),
-    exit_price: 0,
-    ...(fees > 0 ? { fees: roundToCents((p.fees ?? 0) + fees) } : {}),
     pending_exit: null,
-    updated_at: now,
   });
 }

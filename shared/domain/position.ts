@@ -1,5 +1,6 @@
 import type { ExitPlan } from './exit-plan';
 import type { ProfileTimeRules } from './strategy-profiles';
+import type { PositionLedger } from './ledger-events';
 import { roundToCents } from './money';
 
 /** Long positions were opened with BUY (`buy_to_open`), shorts with SELL (`sell_to_open`). */
@@ -176,6 +177,12 @@ export interface Position {
   readonly broker_stop?: BrokerStop | null;
   /** Client ids the resting stop has used (placements and replacements); the next one is this + 1. */
   readonly broker_stop_seq?: number;
+  /**
+   * Every order, fill, option event and fee the broker reported for the position (docs/BOOKS.md):
+   * `quantity`, `entry_price`, `exit_price`, `realized_pnl` and `fees` are projections of it. Records
+   * written before it lack it; `ledgerOf` (position-books.ts) builds theirs from their fields.
+   */
+  readonly ledger?: PositionLedger;
   /** Operator attention flags, e.g. `broker_qty_below_table`. */
   readonly flags: readonly string[];
   readonly created_at: string;
@@ -275,6 +282,8 @@ export function normalizeStoredPosition(
       ? { broker_stop: item.broker_stop as BrokerStop }
       : {}),
     ...(num(item.broker_stop_seq) !== null ? { broker_stop_seq: num(item.broker_stop_seq)! } : {}),
+    // Only records booked since the ledger carry it (records read back equal the ones written).
+    ...storedLedgerField(item.ledger, str(item.option_symbol) ?? ''),
     flags: Array.isArray(item.flags) ? item.flags.filter((x): x is string => typeof x === 'string') : [],
     created_at: createdAt,
     updated_at: str(item.updated_at) ?? createdAt,
@@ -287,5 +296,14 @@ function readRefusal(v: unknown): { refusal?: OpenRefusal } {
   const { reason, detail } = v as Record<string, unknown>;
   return typeof reason === 'string'
     ? { refusal: { reason, detail: typeof detail === 'string' ? detail : '' } }
+    : {};
+}
+
+/** The stored ledger when the item carries a valid one for its contract (position-books.ts checks more). */
+function storedLedgerField(v: unknown, symbol: string): { ledger?: PositionLedger } {
+  if (v === null || typeof v !== 'object') return {};
+  const l = v as Partial<PositionLedger>;
+  return l.ledger_version === 1 && l.option_symbol === symbol && Array.isArray(l.orders)
+    ? { ledger: v as PositionLedger }
     : {};
 }

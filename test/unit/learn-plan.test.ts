@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { BrokerOrder } from '../../shared/domain/broker-types';
 import { planLearn, type LearnFacts, type LearnStep } from '../../shared/domain/learn-plan';
 import type { PendingExit, Position } from '../../shared/domain/position';
-import { FACTORY_NOW, makePosition } from '../helpers/factories';
+import { FACTORY_NOW, FACTORY_OPTION_SYMBOL, makePosition } from '../helpers/factories';
 
 const NOW = FACTORY_NOW;
 const MIN = 60_000;
@@ -26,7 +26,7 @@ function order(clientOrderId: string, over: Partial<BrokerOrder> = {}): BrokerOr
   return {
     id: `id-${clientOrderId}`,
     client_order_id: clientOrderId,
-    symbol: 'X',
+    symbol: FACTORY_OPTION_SYMBOL,
     qty: 10,
     filled_qty: 10,
     filled_avg_price: 2.5,

@@ -22,6 +22,7 @@ const pos = (id: string, over: Partial<Position> = {}): Position =>
     side: 'short',
     state: 'open',
     quantity: 2,
+    original_quantity: over.quantity ?? 2,
     entry_price: 3,
     entry_time: at,
     created_at: at,
@@ -90,14 +91,25 @@ describe('matchOptionEvents', () => {
   });
 });
 
-describe('optionEventBooked: the option leg at 0, the shares apart', () => {
+/** The event that ends all of `p`'s contracts (Alpaca's sign: +n ends a short, -n a long). */
+const ending = (p: Position, reason: 'expired' | 'assigned' | 'exercised') => [
+  {
+    activity: act(
+      reason === 'expired' ? 'OPEXP' : reason === 'assigned' ? 'OPASN' : 'OPEXC',
+      p.side === 'short' ? p.quantity : -p.quantity,
+    ),
+  },
+];
+
+describe('optionEventBooked without the underlying price: the option leg at 0, the shares at the strike', () => {
   it.each([
     ['long', 'expired', -600],
     ['short', 'expired', 600],
     ['short', 'assigned', 600],
     ['long', 'exercised', -600],
   ] as const)('%s %s books %d on 2 contracts bought/sold at 3.00', (side, reason, pnl) => {
-    const next = optionEventBooked(pos('p', { side }), reason, 0, at);
+    const p = pos('p', { side });
+    const next = optionEventBooked(p, reason, ending(p, reason), { at }, at);
     expect(next).toMatchObject({
       state: 'closed',
       close_reason: reason,
@@ -109,11 +121,14 @@ describe('optionEventBooked: the option leg at 0, the shares apart', () => {
   });
 
   it('records fees apart from the P&L, and refuses a record that is not open', () => {
-    expect(optionEventBooked(pos('p'), 'assigned', 0.65, at)).toMatchObject({
+    const p = pos('p');
+    const fee = { activity: act('FEE', 0, { net_amount: -0.65 }) };
+    expect(optionEventBooked(p, 'assigned', [...ending(p, 'assigned'), fee], { at }, at)).toMatchObject({
       realized_pnl: 600,
       fees: 0.65,
     });
-    expect(() => optionEventBooked(pos('p', { state: 'closing' }), 'assigned', 0, at)).toThrow(
+    const closing = pos('p', { state: 'closing' });
+    expect(() => optionEventBooked(closing, 'assigned', ending(closing, 'assigned'), { at }, at)).toThrow(
       /optionEventBooked/,
     );
   });
@@ -189,13 +204,16 @@ describe('limits.flatten_assigned_shares', () => {
   });
 });
 
+const booked = (p: Position, reason: 'expired' | 'assigned' | 'exercised', when: string) =>
+  optionEventBooked(p, reason, ending(p, reason), { at: when }, when);
+
 describe('the P&L report shows the reasons', () => {
   it('assigned, exercised and expired records are booked trades, grouped under their reason', () => {
     const closedAt = '2029-03-06T21:00:00.000Z';
     const records = [
-      optionEventBooked(pos('asn'), 'assigned', 0, closedAt),
-      optionEventBooked(pos('exp', { side: 'long' }), 'expired', 0, closedAt),
-      optionEventBooked(pos('exc', { side: 'long', quantity: 1 }), 'exercised', 0, closedAt),
+      booked(pos('asn'), 'assigned', closedAt),
+      booked(pos('exp', { side: 'long' }), 'expired', closedAt),
+      booked(pos('exc', { side: 'long', quantity: 1 }), 'exercised', closedAt),
     ];
     const report = buildPnlReport('main', records, { from: null, to: '2029-03-06' }, new Date(closedAt));
     expect(report.by_reason.map((g) => [g.key, g.closed, g.realized_pnl_usd])).toEqual([

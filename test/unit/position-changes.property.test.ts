@@ -17,6 +17,7 @@ import {
   brokerStopSynced,
   exitAcknowledged,
   exitClaimRenewed,
+  exitFillsLearned,
   exitSendFailed,
   exitStepReplayed,
   markedMissing,
@@ -29,6 +30,7 @@ import {
 } from '../../shared/domain/position-lifecycle';
 import type { BrokerStop, PendingExit, Position } from '../../shared/domain/position';
 import { FACTORY_NOW, makePosition } from '../helpers/factories';
+import { makeOrderReport } from '../helpers/ledger-factories';
 
 const NOW = FACTORY_NOW.toISOString();
 const LATER = new Date(FACTORY_NOW.getTime() + 60_000).toISOString();
@@ -115,6 +117,27 @@ const CHANGES: Record<ChangeName, fc.Arbitrary<(p: Position) => Position | null>
   quantityReconciled: fc
     .nat()
     .map((n) => (p) => quantityReconciled(p, p.quantity === 0 ? 0 : n % (p.quantity + 1), LATER)),
+  exitFillsLearned: fc
+    .record({ filled: fc.integer({ min: 0, max: 3 }), price: fc.constantFrom(1.05, 2.4, 3.1) })
+    .map(
+      ({ filled, price }) =>
+        (p) =>
+          p.pending_exit
+            ? exitFillsLearned(
+                p,
+                makeOrderReport({
+                  client_order_id: p.pending_exit.client_order_id,
+                  symbol: p.option_symbol,
+                  side: p.side === 'long' ? 'sell' : 'buy',
+                  qty: p.pending_exit.qty,
+                  filled_qty: Math.min(filled, p.quantity),
+                  filled_avg_price: filled > 0 ? price : null,
+                  status: 'partially_filled',
+                }),
+                LATER,
+              )
+            : null,
+    ),
   brokerStopClaimed: stopArb.map((claim) => (p) => brokerStopClaimed(p, { ...claim, order_id: null }, LATER)),
   brokerStopAcknowledged: fc.constant((p) =>
     p.broker_stop ? brokerStopAcknowledged(p, 'stop-9', LATER) : null,

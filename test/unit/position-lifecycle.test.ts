@@ -16,7 +16,7 @@ import {
   type TransitionName,
 } from '../../shared/domain/position-lifecycle';
 import type { PendingExit, Position, PositionState } from '../../shared/domain/position';
-import { FACTORY_NOW, makePosition } from '../helpers/factories';
+import { FACTORY_NOW, FACTORY_OPTION_SYMBOL, makePosition } from '../helpers/factories';
 
 const NOW = FACTORY_NOW.toISOString();
 const LATER = new Date(FACTORY_NOW.getTime() + 60_000).toISOString();
@@ -26,7 +26,7 @@ function order(overrides: Partial<BrokerOrder> = {}): BrokerOrder {
   return {
     id: 'order-1',
     client_order_id: 'ops-main-o-rec-0001',
-    symbol: 'X',
+    symbol: FACTORY_OPTION_SYMBOL,
     qty: 10,
     filled_qty: 0,
     filled_avg_price: null,
@@ -51,6 +51,8 @@ const claim = (o: Partial<Position> = {}) =>
     open_order_id: null,
     ...o,
   });
+
+const EXIT_ID = 'ops-main-x-rec-0001-1';
 
 function step(o: Partial<PendingExit> = {}): PendingExit {
   return {
@@ -156,7 +158,13 @@ describe('position lifecycle: the allowed transitions', () => {
 
   it('closing -> open on a partial fill: books P&L and the partial level', () => {
     const p = closing({ pending_exit: step({ reason: 'partial_exit', partial_level: 0 }) });
-    const o = order({ status: 'filled', filled_qty: 4, filled_avg_price: 3, side: 'sell' });
+    const o = order({
+      status: 'filled',
+      filled_qty: 4,
+      filled_avg_price: 3,
+      side: 'sell',
+      client_order_id: EXIT_ID,
+    });
     const next = exitEnded(p, p.pending_exit!, o, LATER);
     expect(next).toMatchObject({ state: 'open', quantity: 6, realized_pnl: 400, partial_exits_done: [0] });
     expect(next).toMatchObject({ pending_exit: null, exit_price: 3, exit_reprices: 0 });
@@ -164,13 +172,27 @@ describe('position lifecycle: the allowed transitions', () => {
 
   it('closing -> closed with the step reason when nothing is left; repriced counts', () => {
     const p = closing({ quantity: 4 });
-    const o = order({ status: 'filled', filled_qty: 4, filled_avg_price: 1.5, side: 'sell' });
+    const o = order({
+      status: 'filled',
+      filled_qty: 4,
+      filled_avg_price: 1.5,
+      side: 'sell',
+      client_order_id: EXIT_ID,
+    });
     expect(exitEnded(p, p.pending_exit!, o, LATER)).toMatchObject({
       state: 'closed',
       close_reason: 'take_profit',
       realized_pnl: -200,
     });
-    const unfilled = exitEnded(p, p.pending_exit!, order({ status: 'canceled' }), LATER, { repriced: true });
+    const unfilled = exitEnded(
+      p,
+      p.pending_exit!,
+      order({ status: 'canceled', side: 'sell', client_order_id: EXIT_ID }),
+      LATER,
+      {
+        repriced: true,
+      },
+    );
     expect(unfilled).toMatchObject({ state: 'open', quantity: 4, exit_reprices: 1 });
   });
 
@@ -192,7 +214,13 @@ describe('position lifecycle: the allowed transitions', () => {
       placed_at: NOW,
     };
     const p = makePosition({ quantity: 10, entry_price: 2, broker_stop: resting });
-    const o = order({ status: 'filled', filled_qty: 10, filled_avg_price: 1.45, side: 'sell' });
+    const o = order({
+      status: 'filled',
+      filled_qty: 10,
+      filled_avg_price: 1.45,
+      side: 'sell',
+      client_order_id: resting.client_order_id,
+    });
     expect(brokerStopFilled(p, o, 'trailing_stop', LATER)).toMatchObject({
       state: 'closed',
       close_reason: 'trailing_stop',

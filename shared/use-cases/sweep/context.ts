@@ -7,6 +7,7 @@ import type { CloseReason, Position } from '../../domain/position';
 import { ConcurrentUpdateError, PipelineError } from '../../domain/errors';
 import { onBrokerClock } from '../../domain/market-time';
 import type { TradeEvent } from '../../domain/trade-events';
+import { LEDGER_REFUSED_FLAG } from '../../domain/position-books';
 import { ALERT_METRICS, Metric, type AlertKind } from '../../metric-names';
 import { emitTradeEvent } from '../emit-trade-event';
 import { SweepAllowances } from './allowances';
@@ -153,5 +154,19 @@ export class SweepContext {
       position_id: p.position_id,
       transient: err instanceof PipelineError ? err.transient : true,
     });
+  }
+}
+
+/**
+ * Alerts `ledger_refused` when `next` is the first record of the position whose ledger refused a broker
+ * report (the record is flagged; its books may differ from the broker's until an operator looks).
+ */
+export function alertIfRefused(s: SweepContext, prev: Position, next: Position): void {
+  if (next.flags.includes(LEDGER_REFUSED_FLAG) && !prev.flags.includes(LEDGER_REFUSED_FLAG)) {
+    s.alert(
+      'ledger_refused',
+      prev.option_symbol,
+      `${prev.position_id}: a broker report could not be booked on its ledger; check its orders against the broker`,
+    );
   }
 }

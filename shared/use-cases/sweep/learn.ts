@@ -15,7 +15,7 @@ import {
   type LearnStep,
 } from '../../domain/learn-plan';
 import type { BrokerOrder } from '../../ports';
-import type { SweepContext } from './context';
+import { alertIfRefused, type SweepContext } from './context';
 import { learnRestingStop } from './stop-learn';
 
 /** Sweeps a step may stay `closing` with no working order before it is alerted as stuck. */
@@ -118,6 +118,7 @@ async function applyStep(
     if (step.alert) s.alert(step.alert.kind, p.option_symbol, step.alert.detail);
     return p;
   }
+  alertIfRefused(s, p, step.next);
   const stored = await s.deps.store.replace(p, step.next);
   if (step.closed) s.noteClosed(stored, step.closed);
   else logNote(s, p, stored, step.note);

@@ -12,7 +12,7 @@ import { optionEventBooked } from '../../domain/position-lifecycle';
 import type { Position, PositionSide } from '../../domain/position';
 import { MAX_CLIENT_ORDER_ID, type OrderRequest } from '../../domain/orders';
 import type { BrokerActivity } from '../../ports';
-import type { SweepContext } from './context';
+import { alertIfRefused, type SweepContext } from './context';
 
 /** How far before the oldest position's start the listing begins (booking dates are New York days). */
 const LISTING_MARGIN_MS = 24 * 3600_000;
@@ -66,7 +66,10 @@ export class OptionEvents {
       async (p) => {
         const m = matches.find((x) => x.position.position_id === p.position_id)!;
         // Closed first (conditional on the version read): only the sweep that booked it acts on the shares.
-        await this.s.close(p, optionEventBooked(p, m.reason, m.fees, now));
+        const parts = [...m.parts, ...m.feeActivities.map((activity) => ({ activity }))];
+        const next = optionEventBooked(p, m.reason, parts, { at: now }, now);
+        alertIfRefused(this.s, p, next);
+        await this.s.close(p, next);
         const shares = deliveredShares(symbol, side, m.reason, p.quantity);
         if (shares) await this.delivered(p, m.reason, shares);
       },

@@ -11,7 +11,7 @@ import {
 } from '../../domain/position-lifecycle';
 import { recordedStop, stopBookedOf, stopSeqOf } from '../../domain/resting-stop-plan';
 import { TERMINAL_ORDER_STATUSES, type BrokerOrder } from '../../ports';
-import type { SweepContext } from './context';
+import { alertIfRefused, type SweepContext } from './context';
 import { cancelAndLookUp } from './broker-io';
 
 /** Notes the position's resting stop after an act of this sweep (and logs it for the dashboard). */
@@ -77,7 +77,9 @@ export async function bookStopFill(
   const working = ended
     ? null
     : { ...recordedStop(order, bs.reason, bs.placed_at), filled_booked: order.filled_qty };
-  const next = brokerStopFilled(p, { ...order, filled_qty: delta }, bs.reason, s.nowIso(), { seq, working });
+  // The whole report: the ledger books what it adds to what it holds of this order, at its own price.
+  const next = brokerStopFilled(p, order, bs.reason, s.nowIso(), { seq, working });
+  alertIfRefused(s, p, next);
   const stored = await s.deps.store.replace(p, next);
   if (ended) noteResting(s, p, undefined);
   if (stored.state === 'closed') s.noteClosed(stored, bs.reason);
