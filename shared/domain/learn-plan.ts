@@ -7,7 +7,13 @@
  */
 import { TERMINAL_ORDER_STATUSES, type BrokerOrder } from './broker-types';
 import type { CloseReason, PendingExit, Position } from './position';
-import { claimAbandoned, claimReleased, exitEnded, openOrderLearned } from './position-lifecycle';
+import {
+  claimAbandoned,
+  claimReleased,
+  exitEnded,
+  exitFillsLearned,
+  openOrderLearned,
+} from './position-lifecycle';
 
 /** What one sweep knows when it learns a record's order. */
 export interface LearnFacts {
@@ -131,7 +137,7 @@ function planExit(p: Position, f: LearnFacts): LearnStep {
   if (!pe) return { kind: 'write', next: claimReleased(p, f.now.toISOString()) };
   const id = pe.client_order_id;
   const working = f.openOrders.get(id);
-  if (working) return { kind: 'keep', working: { kind: 'exit', order: working } };
+  if (working) return workingExitStep(p, working, f);
   const ended = f.endedOrders.get(id);
   if (ended) return exitFillStep(p, pe, ended, f.now.toISOString());
   const looked = f.lookedUp.get(id);
@@ -147,7 +153,17 @@ function planExit(p: Position, f: LearnFacts): LearnStep {
   }
   if (looked === null) return { kind: 'resend' };
   if (TERMINAL_ORDER_STATUSES.has(looked.status)) return exitFillStep(p, pe, looked, f.now.toISOString());
-  return { kind: 'keep', working: { kind: 'exit', order: looked } };
+  return workingExitStep(p, looked, f);
+}
+
+/**
+ * The step's order still works: noted for the act phase, and what it filled since the ledger last booked
+ * it is booked now, each part at its own price and on its own day (reconcile then expects what is left).
+ */
+function workingExitStep(p: Position, order: BrokerOrder, f: LearnFacts): LearnStep {
+  const working = { kind: 'exit', order } as const;
+  const next = exitFillsLearned(p, order, f.now.toISOString());
+  return next === p ? { kind: 'keep', working } : { kind: 'write', next, working };
 }
 
 /** A step `closing` for several sweeps with no order at the broker is alerted (it should have been resent). */

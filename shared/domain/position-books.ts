@@ -36,6 +36,11 @@ export function projectionOf(p: Position): LedgerProjection {
   return projectLedger(ledgerOf(p), p.side);
 }
 
+/** Contracts of the order `clientOrderId` the record's ledger has booked (0 when it holds none of it). */
+export function bookedQtyOf(p: Position, clientOrderId: string): number {
+  return ledgerOf(p).orders.find((o) => o.client_order_id === clientOrderId)?.filled_qty ?? 0;
+}
+
 /** The fields a ledger gives the record. */
 export type BooksFields = Pick<
   Position,
@@ -121,5 +126,5 @@ export function bookAdjustment(p: Position, kind: 'reconcile' | 'outside', qty: 
 
 /** The record's flags with {@link LEDGER_REFUSED_FLAG} when the booking refused a report. */
 export function flagsAfter(p: Position, b: Booking): readonly string[] {
-  return b.refused ? [...new Set([...p.flags, LEDGER_REFUSED_FLAG])] : p.flags;
+  return b.refused && !p.flags.includes(LEDGER_REFUSED_FLAG) ? [...p.flags, LEDGER_REFUSED_FLAG] : p.flags;
 }

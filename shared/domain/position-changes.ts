@@ -160,7 +160,7 @@ export function quantityReconciled(p: Position, keep: number, now: string): Posi
  */
 export function exitFillsLearned(p: Position, order: BrokerOrder, now: string): Position {
   const b = bookOrder(p, 'exit', order, now);
-  if (b.ledger === p.ledger) return p;
+  if (!b.application.booked && (!b.refused || flagsAfter(p, b) === p.flags)) return p;
   return { ...p, ...booksOf(p, b.ledger), flags: flagsAfter(p, b), updated_at: now };
 }
 

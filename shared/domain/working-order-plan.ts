@@ -8,6 +8,7 @@ import type { AccountConfig } from './account-config';
 import type { BrokerOrder, BrokerPosition } from './broker-types';
 import type { InsufficientQtyDetail } from './errors';
 import type { ExitReason, PendingExit, Position } from './position';
+import { bookedQtyOf } from './position-books';
 
 /** Exit reasons that protect a position (they replace a working non-protective step at once). */
 export const PROTECTIVE_REASONS: ReadonlySet<ExitReason> = new Set([
@@ -22,10 +23,14 @@ export const PROTECTIVE_REASONS: ReadonlySet<ExitReason> = new Set([
 
 /**
  * The position as the exit rules should judge it while `order` works: open, no step in flight, and only
- * the contracts the order has not sold yet (a partial fill is already gone, not booked until it ends).
+ * the contracts the order has not sold yet (its fills the ledger has not booked yet are gone too).
  */
-export function workingExitView(p: Position, order: Pick<BrokerOrder, 'filled_qty'>): Position {
-  return { ...p, state: 'open', pending_exit: null, quantity: Math.max(0, p.quantity - order.filled_qty) };
+export function workingExitView(
+  p: Position,
+  order: Pick<BrokerOrder, 'filled_qty' | 'client_order_id'>,
+): Position {
+  const unbooked = Math.max(0, order.filled_qty - bookedQtyOf(p, order.client_order_id));
+  return { ...p, state: 'open', pending_exit: null, quantity: Math.max(0, p.quantity - unbooked) };
 }
 
 /** The filled part of a pending open, as the exit rules should judge it. */

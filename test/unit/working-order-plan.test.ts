@@ -12,6 +12,8 @@ import {
   type RuleVerdict,
 } from '../../shared/domain/working-order-plan';
 import { FACTORY_NOW, makePosition } from '../helpers/factories';
+import { makeOrderReport } from '../helpers/ledger-factories';
+import { exitFillsLearned } from '../../shared/domain/position-lifecycle';
 
 const NOW = FACTORY_NOW.getTime();
 const REASONS: ExitReason[] = [
@@ -59,7 +61,7 @@ const arbVerdict: fc.Arbitrary<RuleVerdict> = fc.oneof(
 describe('planWorkingExit', () => {
   it('the partial fill case of defect 1: a take profit for 3 that filled 1, rules still wanting the 2 left, is kept', () => {
     const p = makePosition({ quantity: 3 });
-    const order = { qty: 3, filled_qty: 1, type: 'limit' };
+    const order = { qty: 3, filled_qty: 1, type: 'limit', client_order_id: 'ops-main-x-rec-0001-1' };
     const view = workingExitView(p, order);
     expect(view.quantity).toBe(2);
     const step = planWorkingExit(
@@ -105,10 +107,43 @@ describe('planWorkingExit', () => {
     );
   });
 
+  it('a fill the ledger booked already is not taken off twice (the record holds what is left)', () => {
+    const step = {
+      seq: 1,
+      client_order_id: 'ops-main-x-rec-0001-1',
+      qty: 3,
+      reason: 'take_profit' as const,
+      claimed_at: makePosition().created_at,
+    };
+    const p = makePosition({
+      quantity: 3,
+      original_quantity: 3,
+      state: 'closing',
+      pending_exit: step,
+      exit_seq: 1,
+    });
+    const report = makeOrderReport({
+      client_order_id: step.client_order_id,
+      symbol: p.option_symbol,
+      side: 'sell',
+      qty: 3,
+      filled_qty: 1,
+      filled_avg_price: 2.5,
+      status: 'partially_filled',
+    });
+    const booked = exitFillsLearned(p, report, makePosition().updated_at);
+    expect(booked.quantity).toBe(2);
+    expect(workingExitView(booked, report).quantity).toBe(2);
+    expect(workingExitView(booked, { ...report, filled_qty: 2 }).quantity).toBe(1);
+  });
+
   it('the view never counts more than the record holds, nor less than zero', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 30 }), (qty, filled) => {
-        const v = workingExitView(makePosition({ quantity: qty, state: 'closing' }), { filled_qty: filled });
+        const v = workingExitView(makePosition({ quantity: qty, state: 'closing' }), {
+          filled_qty: filled,
+          client_order_id: 'ops-main-x-rec-0001-1',
+        });
         expect(v.quantity).toBe(Math.max(0, qty - filled));
         expect(v).toMatchObject({ state: 'open', pending_exit: null });
       }),

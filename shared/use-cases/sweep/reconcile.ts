@@ -23,6 +23,8 @@ import type { SweepContext } from './context';
 import type { Learned } from './learn';
 import { OptionEvents } from './option-events';
 import { rereadContract } from './broker-io';
+import { bookStopFill } from './stop-book';
+import { bookedQtyOf } from '../../domain/position-books';
 
 const SIDES: readonly PositionSide[] = ['long', 'short'];
 
@@ -94,14 +96,19 @@ export async function reconcile(s: SweepContext, learned: Learned): Promise<Reco
         continue;
       }
       const held = broker && broker.side === side ? broker.qty : 0;
-      const plan = allocateHeld(
-        settled,
-        held,
-        inFlux.reduce((n, p) => n + p.quantity, 0),
-      );
+      // Records in flux count what their ledgers expect, their working orders' fills included.
+      const inFluxQty = inFlux.reduce((n, p) => n + expectedWithWorking(s, p), 0);
+      const plan = allocateHeld(settled, held, inFluxQty);
       // The broker confirms every record as it is (almost every contract, almost every sweep): nothing to
       // write, so no await either.
-      if (plan.every(isUnchanged)) out.push(...plan.map((a) => a.position));
+      if (plan.every(isUnchanged)) {
+        out.push(...plan.map((a) => a.position));
+        continue;
+      }
+      // A fill may have landed between the positions read and the orders read: the working orders of this
+      // contract are read again first, and only a mismatch they do not explain brings a record down.
+      const reread = await rereadWorking(s, settled);
+      if (reread) out.push(...reread);
       else out.push(...(await bringDown(s, symbol, side, plan)));
     }
   }
@@ -164,6 +171,50 @@ async function missingContract(
   return closed.filter(
     (p): p is Position => p !== null && p.state !== 'closed' && !waiting.has(p.position_id),
   );
+}
+
+/**
+ * What the broker should hold for a record in flux: its ledger's holding, plus the fills its working order
+ * shows in this sweep's orders read that the ledger has not booked yet (a pending open's add, an exit's
+ * take away).
+ */
+function expectedWithWorking(s: SweepContext, p: Position): number {
+  const id = p.state === 'pending' ? p.open_client_order_id : p.pending_exit?.client_order_id;
+  const working = id ? s.snap.openOrderByClientId.get(id) : undefined;
+  if (!working || !id) return p.quantity;
+  const unbooked = Math.max(0, working.filled_qty - bookedQtyOf(p, id));
+  return p.state === 'pending' ? p.quantity + unbooked : Math.max(0, p.quantity - unbooked);
+}
+
+/**
+ * Reads again, by client id, the resting stops of the settled records on a contract whose count differs,
+ * and books what they filled since the ledger last booked them. Returns the records after it when a read
+ * explained (part of) the difference: nobody is brought down this sweep, the next compares afresh; null
+ * when nothing new filled (or no lookup was left: then nothing is brought down either).
+ */
+async function rereadWorking(s: SweepContext, settled: readonly Position[]): Promise<Position[] | null> {
+  const withStop = settled.filter((p) => p.broker_stop);
+  if (withStop.length === 0) return null;
+  let explained = false;
+  let unread = false;
+  const after = await s.forEach(withStop, async (p) => {
+    const bs = p.broker_stop!;
+    if (!s.allowances.takeLookup()) {
+      unread = true;
+      return p;
+    }
+    const order = await s.deps.broker.getOrderByClientOrderId(bs.client_order_id);
+    if (!order || order.filled_qty <= bookedQtyOf(p, bs.client_order_id)) return p;
+    explained = true;
+    return bookStopFill(s, p, order, bs);
+  });
+  if (!explained && !unread) return null;
+  const byId = new Map(
+    after.filter((p): p is Position => p !== null).map((p) => [p.position_id, p] as const),
+  );
+  return settled
+    .map((p) => byId.get(p.position_id) ?? (withStop.includes(p) ? null : p))
+    .filter((p): p is Position => p !== null && p.state !== 'closed');
 }
 
 /** An allocation that leaves its record as it is: it keeps its quantity and is not marked missing. */
