@@ -52,7 +52,7 @@ export interface LedgerProjection {
   readonly entry_cents: number;
   /** Contracts closed by exits, stops and option events. */
   readonly closed: number;
-  /** Per share, the average of what closed them (events at their value); null before any. */
+  /** Per share, the average of what closed them by trading (events at their value; reconcile adjustments, priced at cost, left out); null before any. */
   readonly exit_price: number | null;
   readonly exit_cents: number;
   /** Cents: option leg + delivered shares sold, before fees. */
@@ -111,10 +111,17 @@ export function projectLedger(ledger: PositionLedger, side: PositionSide): Ledge
   const sorted = [...parts].sort(byTime);
   let closed = 0;
   let exitCents = 0;
+  // The exit price averages what traded: reconcile's adjustments (at cost, price unknown) are left out.
+  let pricedQty = 0;
+  let pricedCents = 0;
   const reducing: ReducingPart[] = sorted.map((p) => {
     const cost = costShare(entryCents, opened, closed + p.qty) - costShare(entryCents, opened, closed);
     closed += p.qty;
     exitCents += p.cents;
+    if (p.source !== 'reconcile') {
+      pricedQty += p.qty;
+      pricedCents += p.cents;
+    }
     return { ...p, realized_cents: sign * (p.cents - cost) + 0 };
   });
   // `+ 0`: a short's zero is +0, not -0 (figures compare and print as whole cents).
@@ -140,7 +147,7 @@ export function projectLedger(ledger: PositionLedger, side: PositionSide): Ledge
     entry_price: perShare(entryCents, opened),
     entry_cents: entryCents,
     closed,
-    exit_price: perShare(exitCents, closed),
+    exit_price: perShare(pricedCents, pricedQty),
     exit_cents: exitCents,
     realized_before_fees_cents: before,
     fees_cents: feesCents,
