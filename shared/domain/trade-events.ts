@@ -17,15 +17,28 @@ export interface PositionOpenedEvent {
   readonly at: string;
 }
 
-/** A position closed (any reason), with what it realized. */
+/**
+ * A position closed (any reason), with what it realized: the figures of the record's ledger (its fills,
+ * option events and fees; docs/BOOKS.md), so the event says what the books say, to the cent.
+ */
 export interface PositionClosedEvent {
   readonly type: 'position_closed';
   readonly account: string;
   readonly position_id: string;
   readonly option_symbol: string;
   readonly reason: string;
-  /** Dollars, partial exits included. */
+  /**
+   * Dollars before fees, partial exits included: the record's `realized_pnl`, the ledger's
+   * `realized_before_fees_cents / 100` (kept for consumers written before the ledger's fields). Always
+   * `(realized_cents + fees_cents) / 100`.
+   */
   readonly realized_pnl: number;
+  /** Cents realized after fees: the ledger's `realized_cents`. */
+  readonly realized_cents: number;
+  /** Cents of fees the broker booked on the position (a rebate is negative): the ledger's `fees_cents`. */
+  readonly fees_cents: number;
+  /** Per share, the average of what closed it (option events at their value); null when nothing did. */
+  readonly exit_price: number | null;
   readonly at: string;
 }
 
@@ -65,7 +78,9 @@ export function tradeEventSubject(e: TradeEvent): string {
       text = `[${e.account}] opened ${e.side} ${e.qty} ${e.option_symbol} @ ${e.price.toFixed(2)}`;
       break;
     case 'position_closed':
-      text = `[${e.account}] closed ${e.option_symbol} (${e.reason}) ${usd(e.realized_pnl)}`;
+      text =
+        `[${e.account}] closed ${e.option_symbol} (${e.reason}) ${usd(e.realized_pnl)}` +
+        (e.fees_cents ? `, fees $${(e.fees_cents / 100).toFixed(2)}` : '');
       break;
     case 'recommendation_refused':
       text = `[${e.account}] refused ${e.key}: ${e.reason}`;

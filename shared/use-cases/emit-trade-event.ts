@@ -2,7 +2,8 @@
  * Publishing trade events best effort: a publish that fails or takes longer than a moment is logged and
  * counted ({@link Metric.TradeEventsFailed}), never thrown, so a notification never fails or holds up a trade.
  */
-import type { Position } from '../domain/position';
+import type { CloseReason, Position } from '../domain/position';
+import { projectionOf } from '../domain/position-books';
 import type { TradeEvent } from '../domain/trade-events';
 import { Metric } from '../metric-names';
 import type { Log, MetricsSink } from '../observability';
@@ -51,6 +52,27 @@ export function positionOpenedEvent(p: Position, at: string): TradeEvent | null 
     side: p.side,
     qty: p.quantity,
     price: p.entry_price,
+    at,
+  };
+}
+
+/**
+ * The `position_closed` event of a closed record, its money from the record's ledger (`projectionOf`):
+ * `realized_cents` after fees, `fees_cents`, `exit_price`, and `realized_pnl` (dollars before fees, the
+ * record's own figure, which the ledger projects) so older consumers read what they always read.
+ */
+export function positionClosedEvent(p: Position, reason: CloseReason, at: string): TradeEvent {
+  const proj = projectionOf(p);
+  return {
+    type: 'position_closed',
+    account: p.account,
+    position_id: p.position_id,
+    option_symbol: p.option_symbol,
+    reason,
+    realized_pnl: proj.realized_before_fees_cents / 100,
+    realized_cents: proj.realized_cents,
+    fees_cents: proj.fees_cents,
+    exit_price: proj.exit_price,
     at,
   };
 }

@@ -6,6 +6,7 @@
 import { createExitEvaluatorHandler } from '../../shared/handlers/exit-evaluator';
 import { createOpenOrderHandler } from '../../shared/handlers/open-order';
 import type { TradeEvent } from '../../shared/domain/trade-events';
+import { projectionOf } from '../../shared/domain/position-books';
 import { NO_METRICS, SILENT_LOG } from '../../shared/observability';
 import { runControl } from '../../local/control';
 import type { TradeEvents } from '../../shared/ports';
@@ -78,9 +79,15 @@ describe('trade events', () => {
         option_symbol: FUTURE_SYMBOL,
         reason: 'stop_loss',
         realized_pnl: closed!.realized_pnl,
+        // The ledger's figures (issue 23): what the record's fills say, to the cent.
+        realized_cents: projectionOf(closed!).realized_cents,
+        fees_cents: projectionOf(closed!).fees_cents,
+        exit_price: closed!.exit_price,
       }),
     ]);
     expect(closed!.realized_pnl).toBeLessThan(0);
+    expect(closed!.ledger).toBeDefined();
+    expect(projectionOf(closed!).realized_before_fees_cents).toBe(Math.round(closed!.realized_pnl * 100));
 
     expect(await h.deliver({ recommendation_id: 'big', num_contracts: 9 })).toHaveLength(1);
     expect(events.slice(2)).toEqual([

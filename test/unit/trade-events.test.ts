@@ -9,7 +9,17 @@ import { SnsTradeEvents } from '../../shared/adapters/sns-trade-events';
 import { tradeEventSubject, type TradeEvent } from '../../shared/domain/trade-events';
 import { Metric } from '../../shared/metric-names';
 import { SILENT_LOG, type MetricsSink } from '../../shared/observability';
-import { emitTradeEvent } from '../../shared/use-cases/emit-trade-event';
+import { applyActivity, applyOrderReport, emptyLedger } from '../../shared/domain/ledger';
+import { emitTradeEvent, positionClosedEvent } from '../../shared/use-cases/emit-trade-event';
+import { makePosition } from '../helpers/factories';
+import {
+  LEDGER_NOW,
+  LEDGER_SYMBOL,
+  makeActivity,
+  makeOrderReport,
+  makeStopReport,
+  minutesAfter,
+} from '../helpers/ledger-factories';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:trade-events';
 const AT = '2026-06-01T15:00:00.000Z';
@@ -21,6 +31,9 @@ const closed: TradeEvent = {
   option_symbol: 'GOOGL271217C00340000',
   reason: 'stop_loss',
   realized_pnl: -123.4,
+  realized_cents: -12_340,
+  fees_cents: 0,
+  exit_price: 1.5,
   at: AT,
 };
 
@@ -74,6 +87,77 @@ describe('SnsTradeEvents', () => {
   it('rejects when SNS refuses (the caller counts it)', async () => {
     const { client } = recordedClient('fail');
     await expect(new SnsTradeEvents(client, TOPIC).publish(closed)).rejects.toThrow(/AuthorizationError/);
+  });
+});
+
+describe("positionClosedEvent (the ledger's figures, issue 23)", () => {
+  /** A long of 2 bought at 2.10 whose resting stop filled 1 at 1.60, then 1 at 1.50, with a $0.65 fee. */
+  function stoppedOut() {
+    let l = applyOrderReport(emptyLedger(LEDGER_SYMBOL), 'open', makeOrderReport(), LEDGER_NOW).ledger;
+    l = applyOrderReport(
+      l,
+      'stop',
+      makeStopReport({ filled_qty: 1, filled_avg_price: 1.6, status: 'partially_filled' }),
+      minutesAfter(1),
+    ).ledger;
+    l = applyOrderReport(
+      l,
+      'stop',
+      makeStopReport({ filled_qty: 2, filled_avg_price: 1.55, status: 'filled', filled_at: minutesAfter(2) }),
+      minutesAfter(3),
+    ).ledger;
+    l = applyActivity(l, makeActivity({ net_amount: -0.65 }), { at: minutesAfter(4) }).ledger;
+    // The record's own fields are stale on purpose: the event must read the ledger, not them.
+    return makePosition({
+      state: 'closed',
+      quantity: 0,
+      ledger: l,
+      realized_pnl: -105,
+      exit_price: 1.55,
+      fees: 0,
+      close_reason: 'stop_loss',
+    });
+  }
+
+  it('carries realized_cents after fees, fees_cents and exit_price from the ledger; realized_pnl agrees', () => {
+    const e = positionClosedEvent(stoppedOut(), 'stop_loss', AT);
+    expect(e).toEqual({
+      type: 'position_closed',
+      account: 'main',
+      position_id: expect.any(String),
+      option_symbol: LEDGER_SYMBOL,
+      reason: 'stop_loss',
+      // Each part at its own price: (160 + 150 − 2 × 210) × 100 = −$110 before fees, not the average's −$105.
+      realized_pnl: -110,
+      realized_cents: -11_065,
+      fees_cents: 65,
+      exit_price: 1.55,
+      at: AT,
+    });
+    if (e.type !== 'position_closed') throw new Error('not a close');
+    expect(e.realized_pnl * 100).toBe(e.realized_cents + e.fees_cents);
+    expect(tradeEventSubject(e)).toBe(`[main] closed ${LEDGER_SYMBOL} (stop_loss) -$110.00, fees $0.65`);
+  });
+
+  it('reads a record written before the ledger through the ledger its fields imply', () => {
+    const legacy = makePosition({
+      state: 'closed',
+      quantity: 0,
+      original_quantity: 2,
+      entry_price: 2.1,
+      exit_price: 2.5,
+      realized_pnl: 80,
+      fees: 0.1,
+      closed_at: minutesAfter(30),
+      close_reason: 'take_profit',
+    });
+    expect(legacy.ledger).toBeUndefined();
+    expect(positionClosedEvent(legacy, 'take_profit', AT)).toMatchObject({
+      realized_pnl: 80,
+      realized_cents: 7_990,
+      fees_cents: 10,
+      exit_price: 2.5,
+    });
   });
 });
 

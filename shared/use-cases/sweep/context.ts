@@ -9,7 +9,7 @@ import { onBrokerClock } from '../../domain/market-time';
 import type { TradeEvent } from '../../domain/trade-events';
 import { LEDGER_REFUSED_FLAG } from '../../domain/position-books';
 import { ALERT_METRICS, Metric, type AlertKind } from '../../metric-names';
-import { emitTradeEvent } from '../emit-trade-event';
+import { emitTradeEvent, positionClosedEvent } from '../emit-trade-event';
 import { SweepAllowances } from './allowances';
 import type { Snapshot } from './snapshot';
 import type { Mutable, SweepDeps, SweepReport } from './types';
@@ -95,15 +95,7 @@ export class SweepContext {
       realized_pnl: p.realized_pnl,
     });
     if (p.realized_pnl !== 0) this.deps.metrics.gauge(Metric.RealizedPnl, p.realized_pnl);
-    this.emit({
-      type: 'position_closed',
-      account: p.account,
-      position_id: p.position_id,
-      option_symbol: p.option_symbol,
-      reason,
-      realized_pnl: p.realized_pnl,
-      at: this.nowIso(),
-    });
+    this.emit(positionClosedEvent(p, reason, this.nowIso()));
   }
 
   /**
