@@ -35,6 +35,9 @@ it(`holds every invariant over ${RUNS} random days of up to ${MAX_COMMANDS} step
     lost: f.lost,
     divergences: f.divergences,
     liveness: f.liveness,
+    holdingMismatches: f.holdingMismatches,
+    realizedMismatches: f.realizedMismatches,
+    reportsNotIdempotent: f.reportsNotIdempotent,
   }).toEqual({
     duplicates: 0,
     oversells: 0,
@@ -43,7 +46,17 @@ it(`holds every invariant over ${RUNS} random days of up to ${MAX_COMMANDS} step
     lost: 0,
     divergences: 0,
     liveness: 0,
+    holdingMismatches: 0,
+    realizedMismatches: 0,
+    reportsNotIdempotent: 0,
   });
+  // The books were checked on real ledgers (issue 23): fills in parts, option events, reports applied again.
+  expect(f.books.booksRecords).toBeGreaterThan(0);
+  expect(f.books.holdingChecks).toBeGreaterThan(0);
+  expect(f.books.reportsReapplied).toBeGreaterThan(0);
+  expect(f.books.ledgerFills).toBeGreaterThan(0);
+  expect(f.books.ledgerPartialFills).toBeGreaterThan(0);
+  expect(f.books.ledgerOptionEvents).toBeGreaterThan(0);
   // The model really exercised what it claims to.
   expect(f.openingOrders).toBeGreaterThan(0);
   expect(f.closingOrders).toBeGreaterThan(0);

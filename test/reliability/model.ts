@@ -28,7 +28,11 @@ import type { ExitReason, Position } from '../../shared/domain/position';
 import type { Log } from '../../shared/observability';
 import { POLL_END_MARGIN_MS } from '../../shared/use-cases/sweep/poll';
 import type { PipelineDeps } from '../../shared/wiring';
+import { toBrokerActivity } from '../../shared/adapters/alpaca-activities';
+import type { BrokerActivity, BrokerOrder } from '../../shared/domain/broker-types';
+import type { AccountingViolation } from '../../shared/domain/ledger-invariants';
 import { RELIABILITY_CONTRACTS } from '../helpers/contracts';
+import { checkBooks, emptyBooksFigures, type BooksFigures } from './books';
 
 /** The contracts of the model. SELL recommendations only use the put (shorts are opened only there). */
 export const SYMBOLS = RELIABILITY_CONTRACTS;
@@ -299,6 +303,18 @@ export class Figures {
   pollingRuns = 0;
   polls = 0;
   pollClosingOrders = 0;
+  /**
+   * The books at rest (issue 23; see books.ts): what was checked and what the records' ledgers booked.
+   * The day P&L identity is not checked (the day's P&L is being rewired onto the ledger).
+   */
+  books: BooksFigures = emptyBooksFigures();
+  // Accounting violations: every one must stay 0.
+  /** A contract and side whose live records' ledgers hold another quantity than the broker (or a closed record holding some). */
+  holdingMismatches = 0;
+  /** A record whose stored realized P&L, fees or quantity differ from its ledger's, or whose ledger does not add up. */
+  realizedMismatches = 0;
+  /** A broker report that, applied a second time, changed the ledger. */
+  reportsNotIdempotent = 0;
 
   merge(o: Figures): void {
     for (const [k, v] of Object.entries(o) as Array<[keyof Figures, unknown]>) {
@@ -435,6 +451,7 @@ export class Run {
   private readonly racedCounted = new Map<string, { symbol: string; side: 'long' | 'short'; qty: number }>();
   private readonly violations: string[] = [];
   private readonly config: AccountConfig;
+  private readonly broker: AlpacaAdapter;
 
   constructor(
     private readonly world: World,
@@ -466,6 +483,7 @@ export class Run {
       fetchImpl: this.checkingFetch(),
       rateLimiter: limiter,
     });
+    this.broker = broker;
     const deps: PipelineDeps = { broker, marketData: broker, store: this.store, lease: this.store };
     this.deps = async () => deps;
     this.env = {
@@ -977,7 +995,17 @@ export class Run {
   }
 
   private violation(
-    kind: 'intent' | 'duplicate' | 'short' | 'oversell' | 'lost' | 'divergence' | 'liveness',
+    kind:
+      | 'intent'
+      | 'duplicate'
+      | 'short'
+      | 'oversell'
+      | 'lost'
+      | 'divergence'
+      | 'liveness'
+      | 'holding'
+      | 'realized'
+      | 'idempotent',
     detail: string,
   ) {
     const key = {
@@ -988,6 +1016,9 @@ export class Run {
       oversell: 'oversells',
       lost: 'lost',
       divergence: 'divergences',
+      holding: 'holdingMismatches',
+      realized: 'realizedMismatches',
+      idempotent: 'reportsNotIdempotent',
     }[kind] as 'duplicates';
     this.figures[key]++;
     this.violations.push(`${kind}: ${detail}`);
@@ -1097,8 +1128,48 @@ export class Run {
         );
       }
     }
+    await this.checkBooksAtRest([...positions.values()], held);
     if (this.violations.length > 0)
       throw new InvariantViolation(`[broker_stop ${this.brokerStop}] ${this.violations.join('\n')}`);
+  }
+
+  /**
+   * The accounting invariants (issue 23; books.ts) at rest, after convergence: each record's ledger against
+   * what the broker holds, its stored figures against its ledger, and every broker report it booked
+   * applied again. The orders are read through the model's own adapter (as the sweep reads them; no
+   * faults remain), the activities parsed as the adapter parses them.
+   */
+  private async checkBooksAtRest(records: readonly Position[], held: ReadonlyMap<string, number>) {
+    const reports = new Map<string, BrokerOrder | null>();
+    for (const p of records) {
+      for (const o of p.ledger?.orders ?? []) {
+        if (o.status === 'legacy' || reports.has(o.client_order_id)) continue;
+        reports.set(o.client_order_id, await this.broker.getOrderByClientOrderId(o.client_order_id));
+      }
+    }
+    const activities = new Map<string, BrokerActivity>();
+    for (const raw of this.sim.activities(this.keyId)) {
+      if (!['OPASN', 'OPEXC', 'OPEXP', 'FEE'].includes(String(raw.activity_type))) continue;
+      const a = toBrokerActivity(raw);
+      activities.set(a.id, a);
+    }
+    const found = checkBooks(
+      {
+        records,
+        held,
+        orderReport: (cid) => reports.get(cid) ?? null,
+        activities,
+        at: this.world.now().toISOString(),
+      },
+      this.figures.books,
+    );
+    const KIND = {
+      holding_matches_broker: 'holding',
+      realized_equals_fills: 'realized',
+      report_idempotent: 'idempotent',
+      day_pnl_equals_fills_and_marks: 'realized',
+    } as const satisfies Record<AccountingViolation['invariant'], string>;
+    for (const v of found) this.violation(KIND[v.invariant], `${v.invariant} ${v.subject}: ${v.detail}`);
   }
 
   /**
@@ -1396,6 +1467,13 @@ export function formatFigures(f: Figures, elapsedMs: number): string {
     `| records that waited for option events (the clock moved to the next trading day) | ${f.optionEventWaits} |`,
     `| runs with price-rule polling / polls / closing orders sent by polls | ${f.pollingRuns} / ${f.polls} / ${f.pollClosingOrders} |`,
     `| **liveness violations** (a due stop not flat within ${LIVENESS_SWEEPS} sweeps, or closing with no working order) | ${f.liveness} |`,
+    `| books at rest: records checked (without a stored ledger) / holdings compared / broker reports applied again | ${f.books.booksRecords} (${f.books.booksLegacyRecords}) / ${f.books.holdingChecks} / ${f.books.reportsReapplied} |`,
+    `| books at rest: fills booked / of them partial / option events booked / fees booked | ${f.books.ledgerFills} / ${f.books.ledgerPartialFills} / ${f.books.ledgerOptionEvents} / ${f.books.ledgerFees} |`,
+    `| books at rest: reports the ledger had not booked yet (first re-application booked something) | ${f.books.reportsAheadOfLedger} |`,
+    `| **ledger holding ≠ broker** (per contract and side; a closed record still holding) | ${f.holdingMismatches} |`,
+    `| **stored P&L, fees or quantity ≠ ledger, or realized ≠ fills** (to the cent) | ${f.realizedMismatches} |`,
+    `| **a broker report applied twice changed the books** | ${f.reportsNotIdempotent} |`,
+    `| day P&L identity (day's fills + marks' change) | not checked: the day's P&L is being rewired onto the ledger |`,
     `| wall time | ${(elapsedMs / 1000).toFixed(1)} s |`,
   ];
   return ['| figure | value |', '| --- | --- |', ...lines].join('\n');

@@ -1,0 +1,188 @@
+/**
+ * The books' invariants at rest (issue 23), as the reliability model checks them after convergence, beside
+ * safety and liveness. Pure: the records as the table holds them, what the broker (the simulator) holds and
+ * reports now in, violations and figures out. Each check is one of shared/domain/ledger-invariants.ts:
+ *
+ * 1. holding: per contract and side, what the broker holds equals the sum of the live records' ledger
+ *    holdings (`checkHoldingMatchesBroker`); a closed record's ledger holds none of its contract.
+ * 2. realized: each record's stored `realized_pnl` (before fees) and `fees` equal its ledger's, to the cent,
+ *    its per-day parts add up, a flat one realized exactly its fills (`checkRealizedEqualsFills`); its
+ *    stored `quantity` is the ledger's `held`.
+ * 3. idempotent: every broker report the ledger booked (each order as the broker reports it now, each
+ *    option event and fee activity) applied a second time changes nothing (`checkReportIdempotent`).
+ *
+ * The day P&L identity (`checkDayPnl`) is not checked here: the day's P&L is being rewired onto the ledger
+ * (day-pnl.ts, daily-loss.ts) and the records carry no start-of-day mark yet; see docs/BOOKS.md.
+ */
+import type { BrokerActivity, BrokerOrder } from '../../shared/domain/broker-types';
+import { applyActivity, applyOrderReport } from '../../shared/domain/ledger';
+import type { PositionLedger } from '../../shared/domain/ledger-events';
+import {
+  checkHoldingMatchesBroker,
+  checkRealizedEqualsFills,
+  checkReportIdempotent,
+  type AccountingViolation,
+} from '../../shared/domain/ledger-invariants';
+import { projectLedger } from '../../shared/domain/ledger-projection';
+import { centsOf } from '../../shared/domain/money';
+import type { Position } from '../../shared/domain/position';
+import { ledgerOf } from '../../shared/domain/position-books';
+
+/** What the books' checks counted (merged into the model's figures). */
+export interface BooksFigures {
+  /** Records whose books were checked (every record of the run). */
+  booksRecords: number;
+  /** Of those, records the table returned without a stored ledger (read through `ledgerFromLegacy`). */
+  booksLegacyRecords: number;
+  /** Contract-and-side holdings compared with the broker's (closed records' included). */
+  holdingChecks: number;
+  /** Broker reports (orders, activities) applied a second time to the ledger that booked them. */
+  reportsReapplied: number;
+  /** Fill parts booked on the records' ledgers (open, exit, stop and share orders). */
+  ledgerFills: number;
+  /** Of those, parts smaller than their order (an order filled in several parts, or partly). */
+  ledgerPartialFills: number;
+  /** Option events (exercise, assignment, expiry) booked on the records' ledgers. */
+  ledgerOptionEvents: number;
+  /** Fees booked on the records' ledgers. */
+  ledgerFees: number;
+  /**
+   * Reports whose first re-application at rest booked something: the ledger had not yet booked all the
+   * broker says now (not a violation by itself: invariant 1 says whether what is held disagrees).
+   */
+  reportsAheadOfLedger: number;
+}
+
+export function emptyBooksFigures(): BooksFigures {
+  return {
+    booksRecords: 0,
+    booksLegacyRecords: 0,
+    holdingChecks: 0,
+    reportsReapplied: 0,
+    ledgerFills: 0,
+    ledgerPartialFills: 0,
+    ledgerOptionEvents: 0,
+    ledgerFees: 0,
+    reportsAheadOfLedger: 0,
+  };
+}
+
+/** What the checks read. */
+export interface BooksInput {
+  /** Every record of the run, as the table holds it. */
+  readonly records: readonly Position[];
+  /**
+   * What the broker holds that the table tracks, per `symbol|side` (contracts, unsigned): the model's
+   * divergence check's map, positions left by a close a hand change overtook already taken out.
+   */
+  readonly held: ReadonlyMap<string, number>;
+  /** The broker's current report of an order, by client_order_id (null when it has none). */
+  readonly orderReport: (clientOrderId: string) => BrokerOrder | null;
+  /** The broker's activities (option events, fees), by id. */
+  readonly activities: ReadonlyMap<string, BrokerActivity>;
+  /** The instant of the re-applications. */
+  readonly at: string;
+}
+
+/** The books' invariants over one run's records at rest; `figures` is added to. */
+export function checkBooks(input: BooksInput, figures: BooksFigures): AccountingViolation[] {
+  const out: AccountingViolation[] = [];
+  const live: Array<{ position_id: string; side: Position['side']; ledger: PositionLedger }> = [];
+  for (const p of input.records) {
+    figures.booksRecords++;
+    if (p.ledger === undefined) figures.booksLegacyRecords++;
+    const ledger = ledgerOf(p);
+    const r = { position_id: p.position_id, side: p.side, ledger };
+    countLedger(ledger, figures);
+    if (p.state !== 'closed') live.push(r);
+    else {
+      // A closed record holds none of its contract, whatever the broker holds for other records.
+      figures.holdingChecks++;
+      out.push(
+        ...checkHoldingMatchesBroker(ledger.option_symbol, p.side, [r], 0).map((v) => ({
+          ...v,
+          subject: `${p.position_id} (closed ${p.close_reason}) ${v.subject}`,
+        })),
+      );
+    }
+
+    // 2. The stored figures are the ledger's: realized_pnl is before fees, fees apart (as the record keeps them).
+    const storedFees = centsOf(p.fees ?? 0);
+    out.push(...checkRealizedEqualsFills(r, centsOf(p.realized_pnl) - storedFees));
+    const proj = projectLedger(ledger, p.side);
+    if (storedFees !== proj.fees_cents) {
+      out.push({
+        invariant: 'realized_equals_fills',
+        subject: p.position_id,
+        detail: `record's fees ${storedFees} cents, ledger's ${proj.fees_cents}`,
+      });
+    }
+    if (p.quantity !== proj.held) {
+      out.push({
+        invariant: 'realized_equals_fills',
+        subject: p.position_id,
+        detail: `record's quantity ${p.quantity}, ledger holds ${proj.held}`,
+      });
+    }
+
+    // 3. Every report the ledger booked, applied again, changes nothing.
+    out.push(...reapplyReports(p.position_id, ledger, input, figures));
+  }
+
+  // 1. Per contract and side, the live records' ledgers hold what the broker holds.
+  const keys = new Set([...input.held.keys(), ...live.map((r) => `${r.ledger.option_symbol}|${r.side}`)]);
+  for (const k of [...keys].sort()) {
+    const [symbol, side] = k.split('|') as [string, Position['side']];
+    figures.holdingChecks++;
+    out.push(...checkHoldingMatchesBroker(symbol, side, live, input.held.get(k) ?? 0));
+  }
+  return out;
+}
+
+function countLedger(ledger: PositionLedger, figures: BooksFigures): void {
+  for (const o of ledger.orders) {
+    for (const f of o.fills) {
+      if (f.qty <= 0 || f.source === 'reconcile') continue;
+      figures.ledgerFills++;
+      if (f.qty < o.qty) figures.ledgerPartialFills++;
+    }
+  }
+  figures.ledgerOptionEvents += ledger.events.length;
+  figures.ledgerFees += ledger.fees.length;
+}
+
+function reapplyReports(
+  id: string,
+  ledger: PositionLedger,
+  input: BooksInput,
+  figures: BooksFigures,
+): AccountingViolation[] {
+  const out: AccountingViolation[] = [];
+  for (const o of ledger.orders) {
+    // Reconcile's adjustments and a pre-ledger record's rebuilt orders have no report at the broker.
+    const report = o.status === 'legacy' ? null : input.orderReport(o.client_order_id);
+    if (!report) continue;
+    figures.reportsReapplied++;
+    const apply = (l: PositionLedger) => applyOrderReport(l, o.role, report, input.at);
+    if (apply(ledger).booked !== null) figures.reportsAheadOfLedger++;
+    out.push(...checkReportIdempotent(`${id}:${o.client_order_id}`, ledger, apply));
+  }
+  for (const e of ledger.events) {
+    const a = input.activities.get(e.activity_id);
+    if (!a) continue;
+    figures.reportsReapplied++;
+    const ctx = { at: input.at, underlyingPrice: e.underlying_price, contracts: e.contracts };
+    out.push(...checkReportIdempotent(`${id}:${e.activity_id}`, ledger, (l) => applyActivity(l, a, ctx)));
+  }
+  for (const f of ledger.fees) {
+    const a = input.activities.get(f.activity_id);
+    if (!a) continue;
+    figures.reportsReapplied++;
+    out.push(
+      ...checkReportIdempotent(`${id}:${f.activity_id}`, ledger, (l) =>
+        applyActivity(l, a, { at: input.at }),
+      ),
+    );
+  }
+  return out;
+}
