@@ -1,9 +1,12 @@
 /**
  * `npm run report -- [--account NAME] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format table|csv|json]`
+ * `npm run report -- --position ID [--account NAME] [--format table|json]`
  *
  * The account's P&L journal from the positions table (shared/domain/pnl-report.ts): positions opened and
  * closed, realized P&L by New York trading day and by exit reason, win rate, average hold, largest loss,
- * fees (only those the broker books on option events, said so) and the open exposure now.
+ * fees (only those the broker books on option events, said so) and the open exposure now; every figure
+ * from the records' ledgers. With `--position ID`, that position's ledger: each order and its fills, its
+ * option events and fees, and the books they project (one GetItem).
  *
  * Where it reads: `--table NAME` or `POSITIONS_TABLE` → that DynamoDB table with the standard AWS
  * credentials, region and endpoint variables; otherwise the running local stack (`npm start`), found
@@ -19,7 +22,12 @@ import { DEFAULT_STATE_DIR, readStateFile, STATE_FILE_NAME, type LocalStackState
 import { DynamoPositionStore } from '../shared/adapters/dynamo-position-store';
 import { UnreadableRecordsError } from '../shared/domain/errors';
 import { newYorkTime } from '../shared/domain/market-time';
-import { buildPnlReport, type PnlReport } from '../shared/domain/pnl-report';
+import {
+  buildPnlReport,
+  positionLedgerReport,
+  type PnlReport,
+  type PositionLedgerReport,
+} from '../shared/domain/pnl-report';
 import { LIVE_STATES, type Position } from '../shared/domain/position';
 import { roundToCents } from '../shared/domain/money';
 import { simulatorKeys } from '../local/mode';
@@ -28,24 +36,29 @@ import {
   REPORT_FORMATS,
   renderCsv,
   renderJson,
+  renderPositionTable,
   renderTable,
   type ReportFormat,
 } from './report/format';
 
 const USAGE = `Usage: npm run report -- [--account NAME] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format table|csv|json]
+       npm run report -- --position ID [--account NAME] [--format table|json]
 
   --account NAME   the account to report on (default main)
   --from DAY       first New York trading day included (default: the first record)
   --to DAY         last New York trading day included (default: today in New York)
   --format F       table (default), csv (one row per position closed in the range) or json (everything)
+  --position ID    that position's ledger instead: each order (role, client_order_id, status, qty, filled)
+                   and its fills (qty, price per share, instant, trading day, source), its option events
+                   and fees, then its books (held, entry, exit, realized, fees)
   --table NAME     read this DynamoDB table (AWS credentials, region and endpoint from the environment);
                    default POSITIONS_TABLE, else the running local stack (npm start)
   --state PATH     the local stack's state file (default .local/state.json, written by npm start)
   --help           this text
 
-Realized P&L counts on the New York day a position closed, under its close reason. Fees: only the broker's
-fees on assignments, exercises and expiries are booked (shown apart); P&L is before trade commissions and
-regulatory fees.`;
+Realized P&L (from each position's ledger) counts on the New York day a position closed, under its close
+reason. Fees: only the broker's fees on assignments, exercises and expiries are booked (shown apart, and
+after them); P&L is before trade commissions and regulatory fees.`;
 
 /** A bad command line: the message says what, the usage follows. */
 export class ReportUsageError extends Error {
@@ -63,6 +76,8 @@ export interface ReportArgs {
   readonly format: ReportFormat;
   readonly table: string | null;
   readonly statePath: string;
+  /** `--position ID`: print that position's ledger instead of the journal. */
+  readonly position: string | null;
   readonly help: boolean;
 }
 
@@ -84,6 +99,7 @@ export function parseReportArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
   let format: ReportFormat = 'table';
   let table: string | null = env.POSITIONS_TABLE || null;
   let statePath = path.join(DEFAULT_STATE_DIR, STATE_FILE_NAME);
+  let position: string | null = null;
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -108,6 +124,7 @@ export function parseReportArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
       format = v as ReportFormat;
     } else if (a === '--table') table = value();
     else if (a === '--state') statePath = value();
+    else if (a === '--position') position = value();
     else if (a === '--help' || a === '-h') help = true;
     else throw new ReportUsageError(`unknown argument "${a}"`);
   }
@@ -115,7 +132,12 @@ export function parseReportArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     throw new ReportUsageError(`--account must be an account name (a-z, 0-9, -), got "${account}"`);
   }
   if (from && to && from > to) throw new ReportUsageError(`--from ${from} is after --to ${to}`);
-  return { account, from, to, format, table, statePath, help };
+  if (position !== null) {
+    if (format === 'csv') throw new ReportUsageError('--position prints a table or json, not csv');
+    if (from || to)
+      throw new ReportUsageError('--position prints the whole ledger: --from and --to do not apply');
+  }
+  return { account, from, to, format, table, statePath, position, help };
 }
 
 /** Where the records are read: a store, a description for the report's header, and how to let go. */
@@ -240,6 +262,8 @@ async function unrealizedLine(positions: readonly Position[], quotes: QuoteSourc
 export interface ReportRun {
   readonly exitCode: number;
   readonly report: PnlReport | null;
+  /** `--position`: the position's ledger as printed. */
+  readonly position?: PositionLedgerReport | null;
 }
 
 /** Runs the CLI; `out`/`err` receive its lines. Never calls process.exit. */
@@ -268,6 +292,8 @@ export async function runReport(
     return { exitCode: 2, report: null };
   }
 
+  if (args.position !== null) return await printPosition(args, args.position, source, io);
+
   let exitCode = 0;
   try {
     let positions: Position[];
@@ -295,6 +321,35 @@ export async function runReport(
   } catch (e) {
     io.err(`report: cannot read the positions table (${source.description}): ${(e as Error).message}`);
     return { exitCode: 1, report: null };
+  } finally {
+    source.close();
+  }
+}
+
+/** `--position ID`: one GetItem; exit 2 when the account has no such position, 1 when it cannot be read. */
+async function printPosition(
+  args: ReportArgs,
+  id: string,
+  source: Source,
+  io: { out: (text: string) => void; err: (text: string) => void },
+): Promise<ReportRun> {
+  try {
+    const p = await source.store.get(args.account, id);
+    if (!p) {
+      io.err(
+        `report: account ${args.account} has no position "${id}" (${source.description}); ` +
+          'position ids are the recommendation ids: `npm run report -- --format csv` lists those closed',
+      );
+      return { exitCode: 2, report: null, position: null };
+    }
+    const view = positionLedgerReport(p);
+    io.out(
+      args.format === 'json' ? JSON.stringify(view, null, 2) : renderPositionTable(view, source.description),
+    );
+    return { exitCode: 0, report: null, position: view };
+  } catch (e) {
+    io.err(`report: cannot read position ${id} (${source.description}): ${(e as Error).message}`);
+    return { exitCode: 1, report: null, position: null };
   } finally {
     source.close();
   }

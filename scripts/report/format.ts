@@ -2,7 +2,7 @@
  * How `npm run report` prints a {@link PnlReport}: a table for people, CSV (one row per closed position,
  * the journal, for a spreadsheet) or JSON (everything, numbers unformatted).
  */
-import type { JournalRow, PnlGroup, PnlReport } from '../../shared/domain/pnl-report';
+import type { JournalRow, PnlGroup, PnlReport, PositionLedgerReport } from '../../shared/domain/pnl-report';
 
 /** The output formats `--format` accepts. */
 export const REPORT_FORMATS = ['table', 'csv', 'json'] as const;
@@ -41,9 +41,16 @@ function groupTable(title: string, keyName: string, groups: readonly PnlGroup[])
   return [
     title,
     ...columns(
-      [keyName, 'CLOSED', 'WON', 'LOST', 'REALIZED'],
-      groups.map((g) => [g.key, String(g.closed), String(g.won), String(g.lost), money(g.realized_pnl_usd)]),
-      [false, true, true, true, true],
+      [keyName, 'CLOSED', 'WON', 'LOST', 'REALIZED', 'FEES'],
+      groups.map((g) => [
+        g.key,
+        String(g.closed),
+        String(g.won),
+        String(g.lost),
+        money(g.realized_pnl_usd),
+        money(g.fees_usd),
+      ]),
+      [false, true, true, true, true, true],
     ),
   ];
 }
@@ -70,6 +77,7 @@ export function renderTable(report: PnlReport, source: string): string {
     `Opened        ${opened.count} positions, ${opened.contracts} contracts, entry premium ${money(opened.premium_usd)}` +
       (never.count ? ` · never filled ${never.count} (${neverDetail})` : ''),
     `Closed        ${closed.count} positions, realized ${money(closed.realized_pnl_usd)} · ${rate}`,
+    `              fees ${money(closed.fees_usd)} · after fees ${money(closed.net_pnl_usd)} (from each position's ledger)`,
     `Average hold  ${closed.average_hold_minutes === null ? 'n/a' : duration(closed.average_hold_minutes)}`,
     `Largest loss  ${closed.largest_loss ? describeRow(closed.largest_loss) : 'none'}`,
     `Largest win   ${closed.largest_win ? describeRow(closed.largest_win) : 'none'}`,
@@ -111,6 +119,8 @@ const CSV_COLUMNS = [
   'close_reason',
   'realized_pnl_usd',
   'hold_minutes',
+  'fees_usd',
+  'net_pnl_usd',
 ] as const satisfies ReadonlyArray<keyof JournalRow>;
 
 /** RFC 4180 field: quoted when it holds a comma, quote or line break. */
@@ -130,4 +140,86 @@ export function renderCsv(report: PnlReport): string {
 /** Everything, as JSON. */
 export function renderJson(report: PnlReport): string {
   return JSON.stringify(report, null, 2);
+}
+
+/** A price per share: two decimals, four when a part's average needs them. */
+function price(x: number | null): string {
+  if (x === null) return 'n/a';
+  return Math.abs(x * 100 - Math.round(x * 100)) < 1e-9 ? x.toFixed(2) : x.toFixed(4);
+}
+
+/** `--position ID`: the record's ledger (each order and its fills, events, fees), then its books. */
+export function renderPositionTable(r: PositionLedgerReport, source: string): string {
+  const b = r.books;
+  const lines = [
+    `Position ${r.position_id} · account ${r.account} · ${r.side} ${r.option_symbol} · ${r.state}` +
+      (r.close_reason ? ` (${r.close_reason})` : ''),
+    `read from ${source} · entry ${r.entry_time ?? 'n/a'} · closed ${r.closed_at ?? 'n/a'}`,
+  ];
+  if (!r.stored_ledger) {
+    lines.push("written before the ledger: its ledger is rebuilt from the record's fields");
+  }
+  for (const n of r.legacy_notes) lines.push(`  note: ${n}`);
+  lines.push('', 'Orders');
+  if (r.orders.length === 0) lines.push('  (none)');
+  for (const o of r.orders) {
+    lines.push(
+      `  ${o.role}  ${o.client_order_id}  ${o.side}  ${o.status}  qty ${o.qty}  filled ${o.filled_qty}` +
+        (o.order_id ? `  (broker id ${o.order_id})` : ''),
+    );
+    if (o.fills.length === 0) continue;
+    lines.push(
+      ...columns(
+        ['    FILL QTY', 'PRICE', 'NOTIONAL', 'AT', 'TRADING DAY', 'SOURCE'],
+        o.fills.map((f) => [`    ${f.qty}`, price(f.price), money(f.notional_usd), f.at, f.day, f.source]),
+        [true, true, true, false, false, false],
+      ),
+    );
+  }
+  lines.push('', 'Option events');
+  if (r.events.length === 0) lines.push('  (none)');
+  else
+    lines.push(
+      ...columns(
+        ['TYPE', 'CONTRACTS', 'VALUE', 'UNDERLYING', 'STRIKE', 'SHARES', 'SHARES COST', 'DAY', 'ACTIVITY'],
+        r.events.map((e) => [
+          e.type,
+          String(e.contracts),
+          money(e.value_usd),
+          e.underlying_price === null ? 'unknown' : price(e.underlying_price),
+          price(e.strike),
+          String(e.shares),
+          money(e.share_cost_usd),
+          e.day,
+          e.activity_id,
+        ]),
+        [false, true, true, true, true, true, true, false, false],
+      ),
+    );
+  lines.push('', 'Fees');
+  if (r.fees.length === 0) lines.push('  (none)');
+  else
+    lines.push(
+      ...columns(
+        ['AMOUNT', 'DAY', 'ACTIVITY'],
+        r.fees.map((f) => [money(f.amount_usd), f.day, f.activity_id]),
+        [true, false, false],
+      ),
+    );
+  lines.push(
+    '',
+    `Books         held ${b.held} (opened ${b.opened}, closed ${b.closed}) · entry ${price(b.entry_price)} · exit ${price(b.exit_price)}`,
+    `              realized ${money(b.realized_before_fees_usd)} before fees · fees ${money(b.fees_usd)} · ${money(b.realized_usd)} after fees`,
+  );
+  if (b.shares) {
+    lines.push(
+      `              delivered shares held: ${b.shares.shares} ${b.shares.underlying}, cost ${money(b.shares.cost_usd)}`,
+    );
+  }
+  if (b.working.length) {
+    lines.push(
+      `              working: ${b.working.map((w) => `${w.client_order_id} (${w.remaining} left)`).join(', ')}`,
+    );
+  }
+  return lines.join('\n');
 }

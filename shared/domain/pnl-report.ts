@@ -8,11 +8,16 @@
  * - A position's realized P&L (partial exits included) counts on the day it *closed*, under its
  *   `close_reason`. Positions closed outside the pipeline have no booked P&L: they are listed, but left out
  *   of the win rate, the average hold and the largest loss.
- * - Fees are not recorded by the pipeline yet: the report says so instead of showing a made-up zero.
+ * - Money comes from each record's ledger (docs/BOOKS.md; `projectionOf`, which also reads a record written
+ *   before the ledger): realized P&L before fees, the fees the broker booked, and realized after them.
+ *   The pipeline books only the fees the broker charges as activities on the position (assignments,
+ *   exercises, expiries): commissions and regulatory fees of trades are not recorded, and the report says so.
  * - Open exposure is *now*, whatever the range: the entry premium of every live position.
  */
+import { CONTRACT_MULTIPLIER, type LedgerOrderRole } from './ledger-events';
 import { newYorkTime } from './market-time';
 import { LIVE_STATES, type Position } from './position';
+import { ledgerOf, projectionOf } from './position-books';
 
 /** Inclusive range of New York trading days (`YYYY-MM-DD`); `from: null` is the first record. */
 export interface ReportRange {
@@ -26,7 +31,10 @@ export interface PnlGroup {
   readonly closed: number;
   readonly won: number;
   readonly lost: number;
+  /** Before fees. */
   readonly realized_pnl_usd: number;
+  /** Fees booked on the group's positions. */
+  readonly fees_usd: number;
 }
 
 /** One position closed in the range: a line of the journal. */
@@ -43,11 +51,16 @@ export interface JournalRow {
   /** Per share. */
   readonly entry_price: number | null;
   readonly closed_at: string;
-  /** Per share, the last exit fill. */
+  /** Per share, the average of what closed it (option events at their value), from the ledger. */
   readonly exit_price: number | null;
   readonly close_reason: string;
+  /** The ledger's realized P&L before fees, dollars (partial exits included). */
   readonly realized_pnl_usd: number;
   readonly hold_minutes: number | null;
+  /** Fees the broker booked on the position, dollars (the ledger's `fees_cents`). */
+  readonly fees_usd: number;
+  /** realized_pnl_usd − fees_usd: the ledger's `realized_cents`. */
+  readonly net_pnl_usd: number;
 }
 
 /** Positions that never filled, by close reason. */
@@ -79,7 +92,12 @@ export interface PnlReport {
   readonly never_filled: NeverFilled;
   readonly closed: {
     readonly count: number;
+    /** Before fees. */
     readonly realized_pnl_usd: number;
+    /** Fees booked on the positions closed in the range (as `fees.amount_usd`). */
+    readonly fees_usd: number;
+    /** After fees: realized_pnl_usd − fees_usd. */
+    readonly net_pnl_usd: number;
     readonly won: number;
     readonly lost: number;
     readonly flat: number;
@@ -108,7 +126,7 @@ const NEVER_FILLED_REASONS: ReadonlySet<string> = new Set(['not_filled', 'not_se
  */
 export interface FeesSummary {
   readonly recorded: 'option_events_only';
-  /** Dollars booked on the positions closed in the range; apart from (not subtracted in) realized P&L. */
+  /** Dollars booked on the positions closed in the range; apart from realized P&L (`net_pnl_usd` is after them). */
   readonly amount_usd: number;
   /** How many of those positions carry booked fees. */
   readonly positions: number;
@@ -123,7 +141,7 @@ export function feesNote(amountUsd: number, positions: number): string {
   }
   return (
     `$${amountUsd.toFixed(2)} booked by the broker on assignments, exercises and expiries ` +
-    `(${positions} position${positions === 1 ? '' : 's'}), not in realized P&L; ${rest}`
+    `(${positions} position${positions === 1 ? '' : 's'}), apart from realized P&L (after fees: net); ${rest}`
   );
 }
 
@@ -148,6 +166,7 @@ function journalRow(p: Position, day: string): JournalRow {
   const opened = Date.parse(p.entry_time ?? p.created_at);
   const closed = Date.parse(p.closed_at ?? '');
   const hold = Number.isFinite(opened) && Number.isFinite(closed) ? (closed - opened) / 60_000 : null;
+  const books = projectionOf(p);
   return {
     day,
     position_id: p.position_id,
@@ -156,29 +175,42 @@ function journalRow(p: Position, day: string): JournalRow {
     side: p.side,
     contracts: p.original_quantity,
     entry_time: p.entry_time ?? null,
-    entry_price: p.entry_price ?? null,
+    entry_price: books.entry_price ?? p.entry_price ?? null,
     closed_at: p.closed_at ?? '',
-    exit_price: p.exit_price ?? null,
+    exit_price: books.exit_price ?? p.exit_price ?? null,
     close_reason: p.close_reason ?? 'unknown',
-    realized_pnl_usd: usd(cents(p.realized_pnl)),
+    realized_pnl_usd: usd(books.realized_before_fees_cents),
     hold_minutes: hold === null ? null : Math.round(hold * 10) / 10,
+    fees_usd: usd(books.fees_cents),
+    net_pnl_usd: usd(books.realized_cents),
   };
 }
 
 /** Sums journal rows by `keyOf`, in key order. */
 function groupBy(rows: readonly JournalRow[], keyOf: (r: JournalRow) => string): PnlGroup[] {
-  const groups = new Map<string, { closed: number; won: number; lost: number; cents: number }>();
+  const groups = new Map<
+    string,
+    { closed: number; won: number; lost: number; cents: number; fees: number }
+  >();
   for (const r of rows) {
-    const g = groups.get(keyOf(r)) ?? { closed: 0, won: 0, lost: 0, cents: 0 };
+    const g = groups.get(keyOf(r)) ?? { closed: 0, won: 0, lost: 0, cents: 0, fees: 0 };
     g.closed += 1;
     g.cents += cents(r.realized_pnl_usd);
+    g.fees += cents(r.fees_usd);
     if (r.realized_pnl_usd > 0) g.won += 1;
     else if (r.realized_pnl_usd < 0) g.lost += 1;
     groups.set(keyOf(r), g);
   }
   return [...groups]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([key, g]) => ({ key, closed: g.closed, won: g.won, lost: g.lost, realized_pnl_usd: usd(g.cents) }));
+    .map(([key, g]) => ({
+      key,
+      closed: g.closed,
+      won: g.won,
+      lost: g.lost,
+      realized_pnl_usd: usd(g.cents),
+      fees_usd: usd(g.fees),
+    }));
 }
 
 /** The live positions' exposure now. */
@@ -192,7 +224,7 @@ export function openExposure(positions: readonly Position[]): OpenExposure {
   for (const p of positions) {
     if (!LIVE_STATES.has(p.state)) continue;
     count += 1;
-    partialCents += cents(p.realized_pnl);
+    partialCents += projectionOf(p).realized_before_fees_cents;
     if (typeof p.entry_price !== 'number' || p.quantity <= 0) {
       awaiting += 1;
       continue;
@@ -239,9 +271,10 @@ export function buildPnlReport(
       }
       const closedDay = p.state === 'closed' ? dayOf(p.closed_at) : null;
       if (inRange(closedDay, range)) {
-        journal.push(journalRow(p, closedDay));
-        if ((p.fees ?? 0) > 0) {
-          feeCents += cents(p.fees!);
+        const row = journalRow(p, closedDay);
+        journal.push(row);
+        if (row.fees_usd !== 0) {
+          feeCents += cents(row.fees_usd);
           feePositions += 1;
         }
       }
@@ -285,9 +318,13 @@ function closedSummary(journal: readonly JournalRow[]): PnlReport['closed'] {
   const byPnl = [...booked].sort((a, b) => a.realized_pnl_usd - b.realized_pnl_usd);
   const worst = byPnl[0];
   const best = byPnl[byPnl.length - 1];
+  const realizedCents = journal.reduce((sum, r) => sum + cents(r.realized_pnl_usd), 0);
+  const feeCents = journal.reduce((sum, r) => sum + cents(r.fees_usd), 0);
   return {
     count: journal.length,
-    realized_pnl_usd: usd(journal.reduce((sum, r) => sum + cents(r.realized_pnl_usd), 0)),
+    realized_pnl_usd: usd(realizedCents),
+    fees_usd: usd(feeCents),
+    net_pnl_usd: usd(realizedCents - feeCents),
     won,
     lost,
     flat: booked.length - won - lost,
@@ -298,5 +335,161 @@ function closedSummary(journal: readonly JournalRow[]): PnlReport['closed'] {
     largest_loss: worst && worst.realized_pnl_usd < 0 ? worst : null,
     largest_win: best && best.realized_pnl_usd > 0 ? best : null,
     outside_pipeline: journal.length - booked.length,
+  };
+}
+
+// ------------------------------------------------------------------------------------------- one position
+
+/** One part of an order's fill, as `--position` prints it. */
+export interface LedgerFillView {
+  readonly qty: number;
+  /** Per share: notional ÷ qty ÷ multiplier (100 a contract, 1 a share). */
+  readonly price: number;
+  readonly notional_usd: number;
+  readonly at: string;
+  /** The New York trading day it belongs to. */
+  readonly day: string;
+  /** A FILL activity's id, `report` (learnt from reads of the order), `legacy` or `reconcile`. */
+  readonly source: string;
+}
+
+/** An order of the position and its fills. */
+export interface LedgerOrderView {
+  readonly role: LedgerOrderRole;
+  readonly client_order_id: string;
+  readonly order_id: string | null;
+  readonly side: 'buy' | 'sell';
+  readonly status: string;
+  readonly qty: number;
+  readonly filled_qty: number;
+  readonly fills: readonly LedgerFillView[];
+}
+
+/** An exercise, assignment or expiry booked on the position. */
+export interface LedgerEventView {
+  readonly activity_id: string;
+  readonly type: string;
+  readonly contracts: number;
+  /** The option leg's value at the event (intrinsic; 0 for an expiry), dollars. */
+  readonly value_usd: number;
+  /** Per share; null when it was unknown (the shares then carry the strike). */
+  readonly underlying_price: number | null;
+  readonly strike: number;
+  /** Shares delivered, signed (+ received, − delivered away). */
+  readonly shares: number;
+  readonly share_cost_usd: number;
+  readonly day: string;
+}
+
+/** A fee the broker booked on the position. */
+export interface LedgerFeeView {
+  readonly activity_id: string;
+  readonly amount_usd: number;
+  readonly day: string;
+}
+
+/** `npm run report -- --position ID`: the record's ledger and what it projects. */
+export interface PositionLedgerReport {
+  readonly account: string;
+  readonly position_id: string;
+  readonly option_symbol: string;
+  readonly side: 'long' | 'short';
+  readonly state: string;
+  readonly close_reason: string | null;
+  readonly entry_time: string | null;
+  readonly closed_at: string | null;
+  /** False for a record written before the ledger: its ledger is rebuilt from its fields (see notes). */
+  readonly stored_ledger: boolean;
+  readonly legacy_notes: readonly string[];
+  readonly orders: readonly LedgerOrderView[];
+  readonly events: readonly LedgerEventView[];
+  readonly fees: readonly LedgerFeeView[];
+  readonly books: {
+    /** Contracts held (working orders' fills included). */
+    readonly held: number;
+    readonly opened: number;
+    readonly closed: number;
+    /** Per share, averages. */
+    readonly entry_price: number | null;
+    readonly exit_price: number | null;
+    readonly realized_before_fees_usd: number;
+    readonly fees_usd: number;
+    readonly realized_usd: number;
+    /** Delivered shares still held (signed) and their cost; null when no event delivered any. */
+    readonly shares: {
+      readonly underlying: string;
+      readonly shares: number;
+      readonly cost_usd: number;
+    } | null;
+    /** Orders the broker may still fill, by client_order_id, with what is left. */
+    readonly working: ReadonlyArray<{ readonly client_order_id: string; readonly remaining: number }>;
+  };
+}
+
+/** The record's ledger, order by order, and its projection (pure). */
+export function positionLedgerReport(p: Position): PositionLedgerReport {
+  const ledger = ledgerOf(p);
+  const proj = projectionOf(p);
+  return {
+    account: p.account,
+    position_id: p.position_id,
+    option_symbol: p.option_symbol,
+    side: p.side,
+    state: p.state,
+    close_reason: p.close_reason ?? null,
+    entry_time: p.entry_time ?? null,
+    closed_at: p.closed_at ?? null,
+    stored_ledger: ledger === p.ledger,
+    legacy_notes: ledger.legacy_notes,
+    orders: ledger.orders.map((o) => {
+      const mult = o.role === 'share_flatten' ? 1 : CONTRACT_MULTIPLIER;
+      return {
+        role: o.role,
+        client_order_id: o.client_order_id,
+        order_id: o.order_id,
+        side: o.side,
+        status: o.status,
+        qty: o.qty,
+        filled_qty: o.filled_qty,
+        fills: o.fills.map((f) => ({
+          qty: f.qty,
+          price: f.qty > 0 ? f.notional_cents / f.qty / mult / 100 : 0,
+          notional_usd: usd(f.notional_cents),
+          at: f.at,
+          day: f.day,
+          source: f.source,
+        })),
+      };
+    }),
+    events: ledger.events.map((e) => ({
+      activity_id: e.activity_id,
+      type: e.type,
+      contracts: e.contracts,
+      value_usd: usd(e.value_cents),
+      underlying_price: e.underlying_price,
+      strike: e.strike,
+      shares: e.shares,
+      share_cost_usd: usd(e.share_cost_cents),
+      day: e.day,
+    })),
+    fees: ledger.fees.map((f) => ({ activity_id: f.activity_id, amount_usd: usd(f.cents), day: f.day })),
+    books: {
+      held: proj.held,
+      opened: proj.opened,
+      closed: proj.closed,
+      entry_price: proj.entry_price,
+      exit_price: proj.exit_price,
+      realized_before_fees_usd: usd(proj.realized_before_fees_cents),
+      fees_usd: usd(proj.fees_cents),
+      realized_usd: usd(proj.realized_cents),
+      shares: proj.shares
+        ? {
+            underlying: proj.shares.underlying,
+            shares: proj.shares.shares,
+            cost_usd: usd(proj.shares.cost_cents),
+          }
+        : null,
+      working: proj.working.map((w) => ({ client_order_id: w.client_order_id, remaining: w.remaining })),
+    },
   };
 }

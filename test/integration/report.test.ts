@@ -15,7 +15,16 @@ import type { PnlReport } from '../../shared/domain/pnl-report';
 import { runReport } from '../../scripts/report';
 import { startAlpacaSim } from '../../local/alpaca-sim';
 import { simulatorKeys } from '../../local/mode';
+import { applyActivity, applyOrderReport, emptyLedger } from '../../shared/domain/ledger';
 import { makePosition } from '../helpers/factories';
+import {
+  LEDGER_NOW,
+  LEDGER_SYMBOL,
+  makeActivity,
+  makeOrderReport,
+  makeStopReport,
+  minutesAfter,
+} from '../helpers/ledger-factories';
 import { startTestTable, type TestTable } from '../helpers/dynamo';
 
 const NOW = new Date('2026-11-25T21:00:00.000Z');
@@ -149,8 +158,8 @@ describe('npm run report against a seeded table', () => {
     expect(run.exitCode).toBe(0);
     const r = run.report!;
     expect(r.by_day).toEqual([
-      { key: '2026-11-24', closed: 2, won: 1, lost: 1, realized_pnl_usd: -150 },
-      { key: '2026-11-25', closed: 1, won: 0, lost: 1, realized_pnl_usd: -40.25 },
+      { key: '2026-11-24', closed: 2, won: 1, lost: 1, realized_pnl_usd: -150, fees_usd: 0 },
+      { key: '2026-11-25', closed: 1, won: 0, lost: 1, realized_pnl_usd: -40.25, fees_usd: 0 },
     ]);
     expect(r.by_reason.map((g) => g.key)).toEqual(['stop_loss', 'take_profit', 'trailing_stop']);
     expect(r.closed).toMatchObject({ count: 3, won: 1, lost: 2, realized_pnl_usd: -190.25 });
@@ -257,12 +266,95 @@ describe('npm run report against a seeded table', () => {
     }
   });
 
+  it('prints one position’s ledger with --position: orders, fills at their own prices, fees, books', async () => {
+    const other = await startTestTable();
+    try {
+      let l = applyOrderReport(emptyLedger(LEDGER_SYMBOL), 'open', makeOrderReport(), LEDGER_NOW).ledger;
+      l = applyOrderReport(
+        l,
+        'stop',
+        makeStopReport({ filled_qty: 1, filled_avg_price: 1.6, status: 'partially_filled' }),
+        minutesAfter(1),
+      ).ledger;
+      l = applyOrderReport(
+        l,
+        'stop',
+        makeStopReport({
+          filled_qty: 2,
+          filled_avg_price: 1.55,
+          status: 'filled',
+          filled_at: minutesAfter(2),
+        }),
+        minutesAfter(3),
+      ).ledger;
+      l = applyActivity(l, makeActivity({ net_amount: -0.65 }), { at: minutesAfter(4) }).ledger;
+      const open = makePosition({
+        position_id: 'stp-1',
+        recommendation_id: 'stp-1',
+        quantity: 2,
+        version: 1,
+      });
+      await other.store.claim({ ...open, closed_at: null, close_reason: null });
+      await other.store.replace(
+        open,
+        makePosition({
+          ...open,
+          state: 'closed',
+          quantity: 0,
+          closed_at: minutesAfter(3),
+          close_reason: 'stop_loss',
+          ledger: l,
+          realized_pnl: -110,
+          exit_price: 1.55,
+          fees: 0.65,
+        }),
+      );
+
+      const c = capture();
+      const run = await withAwsEnv(other, () =>
+        runReport(['--table', other.tableName, '--position', 'stp-1'], c.io, { now: NOW }),
+      );
+      expect(c.err).toEqual([]);
+      expect(run.exitCode).toBe(0);
+      expect(run.position).toMatchObject({
+        position_id: 'stp-1',
+        stored_ledger: true,
+        books: { held: 0, realized_before_fees_usd: -110, fees_usd: 0.65, realized_usd: -110.65 },
+      });
+      const text = c.out.join('\n');
+      expect(text).toContain('stop  ops-main-s-rec-0001-1  sell  filled  qty 2  filled 2');
+      expect(text).toMatch(/ 1 +1\.60 +\$160\.00 +2026-06-01T15:01:00\.000Z +2026-06-01 +report/);
+      expect(text).toContain('realized -$110.00 before fees · fees $0.65 · -$110.65 after fees');
+
+      const j = capture();
+      await withAwsEnv(other, () =>
+        runReport(['--table', other.tableName, '--position', 'stp-1', '--format', 'json'], j.io, {
+          now: NOW,
+        }),
+      );
+      expect(JSON.parse(j.out.join('\n'))).toEqual(run.position);
+
+      const u = capture();
+      const unknown = await withAwsEnv(other, () =>
+        runReport(['--table', other.tableName, '--position', 'nope'], u.io, { now: NOW }),
+      );
+      expect(unknown.exitCode).toBe(2);
+      expect(u.out).toEqual([]);
+      expect(u.err.join('\n')).toMatch(/^report: account main has no position "nope" \(table /);
+    } finally {
+      await other.close();
+    }
+  });
+
   it.each([
     [['--format', 'xml'], /--format must be one of table, csv, json, got "xml"/],
     [['--from', '2026-13-01'], /--from needs a day as YYYY-MM-DD, got "2026-13-01"/],
     [['--from', '2026-11-25', '--to', '2026-11-24'], /--from 2026-11-25 is after --to 2026-11-24/],
     [['--acount', 'main'], /unknown argument "--acount"/],
     [['--account'], /--account needs a value/],
+    [['--position'], /--position needs a value/],
+    [['--position', 'x', '--format', 'csv'], /--position prints a table or json, not csv/],
+    [['--position', 'x', '--from', '2026-11-24'], /--position prints the whole ledger/],
   ])('refuses %j with a clear error and the usage, exit status 2', async (argv, message) => {
     const c = capture();
     const run = await runReport(['--state', statePath, ...argv], c.io, { env: {}, now: NOW });
@@ -283,6 +375,34 @@ describe('npm run report against a seeded table', () => {
     const missing = path.join(dir, 'missing.json');
     expect((await runReport(['--state', missing], d.io, { env: {} })).exitCode).toBe(2);
     expect(d.err.join('\n')).toMatch(/no positions table to read: set POSITIONS_TABLE .* `npm start`/);
+  });
+
+  it('runs as `tsx scripts/report.ts --position`: a pre-ledger record read through its fields; unknown id exits 2', async () => {
+    const tsx = path.join(REPO, 'node_modules', '.bin', 'tsx');
+    const env = { ...process.env, POSITIONS_TABLE: '' };
+    const { stdout } = await promisify(execFile)(
+      tsx,
+      ['scripts/report.ts', '--state', statePath, '--position', 'tp-1'],
+      { cwd: REPO, env },
+    );
+    expect(stdout).toContain('Position tp-1 · account main');
+    expect(stdout).toContain('written before the ledger');
+    // 2 bought at 1.50 and closed for +$100: the ledger the record implies.
+    expect(stdout).toMatch(/open {2}ops-main-o-rec-0001 {2}buy {2}legacy {2}qty 10 {2}filled 2/);
+    expect(stdout).toMatch(/exit {2}legacy-exit-tp-1 {2}sell {2}legacy {2}qty 2 {2}filled 2/);
+    expect(stdout).toMatch(/ 2 +2\.00 +\$400\.00 +2026-11-24T16:00:00\.000Z +2026-11-24 +legacy/);
+    expect(stdout).toContain('realized $100.00 before fees · fees $0.00 · $100.00 after fees');
+
+    const failed = await promisify(execFile)(
+      tsx,
+      ['scripts/report.ts', '--state', statePath, '--position', 'nope'],
+      {
+        cwd: REPO,
+        env,
+      },
+    ).catch((e: { code: number; stderr: string }) => e);
+    expect(failed).toMatchObject({ code: 2 });
+    expect((failed as { stderr: string }).stderr).toContain('report: account main has no position "nope"');
   });
 
   it('runs as `tsx scripts/report.ts`: --help prints the usage and exits 0', async () => {

@@ -1,8 +1,17 @@
 /** The P&L journal's arithmetic (shared/domain/pnl-report.ts) and its rendering, with plain records. */
-import { buildPnlReport, feesNote, openExposure } from '../../shared/domain/pnl-report';
+import { applyActivity, applyOrderReport, emptyLedger } from '../../shared/domain/ledger';
+import { buildPnlReport, feesNote, openExposure, positionLedgerReport } from '../../shared/domain/pnl-report';
 import type { Position } from '../../shared/domain/position';
-import { duration, money, renderCsv, renderTable } from '../../scripts/report/format';
+import { duration, money, renderCsv, renderPositionTable, renderTable } from '../../scripts/report/format';
 import { makePosition } from '../helpers/factories';
+import {
+  LEDGER_NOW,
+  LEDGER_SYMBOL,
+  makeActivity,
+  makeOrderReport,
+  makeStopReport,
+  minutesAfter,
+} from '../helpers/ledger-factories';
 
 const NOW = new Date('2026-11-25T21:00:00.000Z');
 const ALL = { from: null, to: '2026-11-25' };
@@ -46,8 +55,8 @@ describe('buildPnlReport', () => {
     );
 
     expect(report.by_day).toEqual([
-      { key: '2026-11-23', closed: 1, won: 0, lost: 1, realized_pnl_usd: -50 },
-      { key: '2026-11-24', closed: 2, won: 2, lost: 0, realized_pnl_usd: 120.3 },
+      { key: '2026-11-23', closed: 1, won: 0, lost: 1, realized_pnl_usd: -50, fees_usd: 0 },
+      { key: '2026-11-24', closed: 2, won: 2, lost: 0, realized_pnl_usd: 120.3, fees_usd: 0 },
     ]);
     // In cents: 120.1 + 0.2 is 120.3 exactly, not 120.29999999999998.
     expect(report.closed.realized_pnl_usd).toBe(70.3);
@@ -183,9 +192,16 @@ describe('fees', () => {
     );
     expect(report.fees).toMatchObject({ amount_usd: 1.35, positions: 2 });
     expect(report.fees.note).toMatch(
-      /^\$1\.35 booked by the broker on assignments, exercises and expiries \(2 positions\), not in realized P&L;/,
+      /^\$1\.35 booked by the broker on assignments, exercises and expiries \(2 positions\), apart from realized P&L/,
     );
     expect(report.closed.realized_pnl_usd).toBe(340);
+    // Shown in the totals and per trade, and after them: 340 − 1.35.
+    expect(report.closed).toMatchObject({ fees_usd: 1.35, net_pnl_usd: 338.65 });
+    expect(report.journal.find((r) => r.position_id === 'asn')).toMatchObject({
+      fees_usd: 1.25,
+      net_pnl_usd: 598.75,
+    });
+    expect(report.by_reason.find((g) => g.key === 'assigned')).toMatchObject({ fees_usd: 1.25 });
   });
 });
 
@@ -245,5 +261,161 @@ describe('rendering', () => {
     expect(header.split(',')).toContain('realized_pnl_usd');
     expect(row.startsWith('2026-11-24,"a,1",GOOGL,')).toBe(true);
     expect(row).toContain(',stop_loss,-1234.5,');
+  });
+});
+
+/**
+ * A long of 2 bought at 2.10 (2026-06-01) whose resting stop filled 1 at 1.60, then 1 at 1.50, with a
+ * $0.65 fee; its record's own money fields are stale (the average's -$105, no fees), so a report that reads
+ * them instead of the ledger fails.
+ */
+function stoppedOut(): Position {
+  let l = applyOrderReport(emptyLedger(LEDGER_SYMBOL), 'open', makeOrderReport(), LEDGER_NOW).ledger;
+  l = applyOrderReport(
+    l,
+    'stop',
+    makeStopReport({ filled_qty: 1, filled_avg_price: 1.6, status: 'partially_filled' }),
+    minutesAfter(1),
+  ).ledger;
+  l = applyOrderReport(
+    l,
+    'stop',
+    makeStopReport({ filled_qty: 2, filled_avg_price: 1.55, status: 'filled', filled_at: minutesAfter(2) }),
+    minutesAfter(3),
+  ).ledger;
+  l = applyActivity(l, makeActivity({ net_amount: -0.65 }), { at: minutesAfter(4) }).ledger;
+  return makePosition({
+    position_id: 'stopped',
+    recommendation_id: 'stopped',
+    state: 'closed',
+    quantity: 0,
+    original_quantity: 2,
+    entry_price: 2.1,
+    entry_time: LEDGER_NOW,
+    closed_at: minutesAfter(3),
+    close_reason: 'stop_loss',
+    ledger: l,
+    realized_pnl: -105,
+    exit_price: 1.6,
+    fees: 0,
+  });
+}
+
+describe('the ledger’s figures (issue 23)', () => {
+  const JUNE = { from: '2026-06-01', to: '2026-06-01' };
+
+  it('reads realized P&L, fees and exit from each position’s ledger, in the totals and per trade', () => {
+    const report = buildPnlReport('main', [stoppedOut()], JUNE, NOW);
+    expect(report.journal).toEqual([
+      expect.objectContaining({
+        position_id: 'stopped',
+        // Each part at its own price: (1.60 + 1.50 − 2 × 2.10) × 100 = −$110, not the average's −$105.
+        realized_pnl_usd: -110,
+        fees_usd: 0.65,
+        net_pnl_usd: -110.65,
+        exit_price: 1.55,
+        entry_price: 2.1,
+      }),
+    ]);
+    expect(report.closed).toMatchObject({ realized_pnl_usd: -110, fees_usd: 0.65, net_pnl_usd: -110.65 });
+    expect(report.fees).toMatchObject({ amount_usd: 0.65, positions: 1 });
+    expect(report.by_day).toEqual([
+      { key: '2026-06-01', closed: 1, won: 0, lost: 1, realized_pnl_usd: -110, fees_usd: 0.65 },
+    ]);
+
+    const text = renderTable(report, 'table T');
+    expect(text).toMatch(/Closed +1 positions, realized -\$110\.00/);
+    expect(text).toContain('fees $0.65 · after fees -$110.65');
+    expect(text).toMatch(/2026-06-01 +1 +0 +1 +-\$110\.00 +\$0\.65/);
+    const [header, row] = renderCsv(report).split('\n');
+    expect(header.endsWith(',realized_pnl_usd,hold_minutes,fees_usd,net_pnl_usd')).toBe(true);
+    expect(row.endsWith(',-110,3,0.65,-110.65')).toBe(true);
+  });
+
+  it('counts a live position’s partial exits from its ledger', () => {
+    let l = applyOrderReport(emptyLedger(LEDGER_SYMBOL), 'open', makeOrderReport(), LEDGER_NOW).ledger;
+    l = applyOrderReport(
+      l,
+      'stop',
+      makeStopReport({ filled_qty: 1, filled_avg_price: 1.6, status: 'partially_filled' }),
+      minutesAfter(1),
+    ).ledger;
+    const live = makePosition({ quantity: 1, entry_price: 2.1, ledger: l, realized_pnl: 0 });
+    expect(openExposure([live])).toMatchObject({ contracts: 1, partial_realized_pnl_usd: -50 });
+  });
+});
+
+describe('positionLedgerReport and its table (--position)', () => {
+  it('lists each order with its fills at their own prices and days, the fees, then the books', () => {
+    const view = positionLedgerReport(stoppedOut());
+    expect(view.stored_ledger).toBe(true);
+    expect(view.orders.map((o) => [o.role, o.client_order_id, o.status, o.qty, o.filled_qty])).toEqual([
+      ['open', 'ops-main-o-rec-0001', 'filled', 2, 2],
+      ['stop', 'ops-main-s-rec-0001-1', 'filled', 2, 2],
+    ]);
+    expect(view.orders[1].fills.map((f) => [f.qty, f.price, f.notional_usd, f.day, f.source])).toEqual([
+      [1, 1.6, 160, '2026-06-01', 'report'],
+      [1, 1.5, 150, '2026-06-01', 'report'],
+    ]);
+    expect(view.fees).toEqual([
+      { activity_id: '20260601200000000::fee-1', amount_usd: 0.65, day: '2026-06-01' },
+    ]);
+    expect(view.books).toMatchObject({
+      held: 0,
+      opened: 2,
+      closed: 2,
+      entry_price: 2.1,
+      exit_price: 1.55,
+      realized_before_fees_usd: -110,
+      fees_usd: 0.65,
+      realized_usd: -110.65,
+      shares: null,
+      working: [],
+    });
+
+    const text = renderPositionTable(view, 'table T');
+    expect(text).toContain(`Position stopped · account main · long ${LEDGER_SYMBOL} · closed (stop_loss)`);
+    expect(text).toContain('stop  ops-main-s-rec-0001-1  sell  filled  qty 2  filled 2');
+    expect(text).toMatch(/ 1 +1\.60 +\$160\.00 +2026-06-01T15:01:00\.000Z +2026-06-01 +report/);
+    expect(text).toMatch(/ 1 +1\.50 +\$150\.00 +2026-06-01T15:02:00\.000Z +2026-06-01 +report/);
+    expect(text).toMatch(/\$0\.65 +2026-06-01 +20260601200000000::fee-1/);
+    expect(text).toContain('held 0 (opened 2, closed 2) · entry 2.10 · exit 1.55');
+    expect(text).toContain('realized -$110.00 before fees · fees $0.65 · -$110.65 after fees');
+  });
+
+  it('shows an exercise at its value, with the underlying’s price and the shares it delivered', () => {
+    let l = applyOrderReport(emptyLedger(LEDGER_SYMBOL), 'open', makeOrderReport(), LEDGER_NOW).ledger;
+    l = applyActivity(
+      l,
+      makeActivity({ id: '20260601210000000::opexc-1', type: 'OPEXC', qty: -2, net_amount: 0 }),
+      { at: minutesAfter(60), underlyingPrice: 345 },
+    ).ledger;
+    const view = positionLedgerReport(
+      makePosition({ ledger: l, quantity: 0, state: 'closed', close_reason: 'exercised' }),
+    );
+    // The 340 call exercised with the underlying at 345: (345 − 340) × 100 × 2 = $1,000 for the option leg.
+    expect(view.events).toEqual([
+      expect.objectContaining({
+        type: 'OPEXC',
+        contracts: 2,
+        value_usd: 1000,
+        underlying_price: 345,
+        strike: 340,
+        shares: 200,
+        share_cost_usd: 69_000,
+      }),
+    ]);
+    expect(view.books.shares).toEqual({ underlying: 'GOOGL', shares: 200, cost_usd: 69_000 });
+    const text = renderPositionTable(view, 'table T');
+    expect(text).toMatch(/OPEXC +2 +\$1,000\.00 +345\.00 +340\.00 +200 +\$69,000\.00 +2026-06-01/);
+    expect(text).toContain('delivered shares held: 200 GOOGL, cost $69,000.00');
+  });
+
+  it('reads a record written before the ledger through the ledger its fields imply, and says so', () => {
+    const legacy = makePosition({ quantity: 3, original_quantity: 3, entry_price: 2.5 });
+    const view = positionLedgerReport(legacy);
+    expect(view.stored_ledger).toBe(false);
+    expect(view.books).toMatchObject({ held: 3, entry_price: 2.5 });
+    expect(renderPositionTable(view, 'table T')).toContain('written before the ledger');
   });
 });
