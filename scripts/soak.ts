@@ -137,6 +137,11 @@ async function main(): Promise<number> {
       await world.close();
     }
     console.log(formatFigures(world.figures, Date.now() - started));
+    // What the books' counted comparisons saw (delivered shares, unbooked option events), the first few.
+    if (world.findings.length) {
+      console.log(`books findings (counted, not violations; first ${world.findings.length}):`);
+      for (const f of world.findings) console.log(`  ${f}`);
+    }
     console.log(JSON.stringify({ seed: args.seed, ...world.figures }));
   }
 

@@ -17,7 +17,7 @@ import {
   makeStopReport,
   minutesAfter,
 } from '../helpers/ledger-factories';
-import { checkBooks, emptyBooksFigures, type BooksInput } from './books';
+import { checkBooks, checkBooksAndCount, emptyBooksFigures, type BooksInput } from './books';
 
 const OPEN = makeOrderReport();
 const STOP_PART = makeStopReport({ filled_qty: 1, filled_avg_price: 1.6, status: 'partially_filled' });
@@ -129,5 +129,71 @@ describe('checkBooks (the books at rest)', () => {
     const v = checkBooks(input([behind], { [`${LEDGER_SYMBOL}|long`]: 1 }), figures);
     expect(v).toEqual([]);
     expect(figures.reportsAheadOfLedger).toBe(1);
+  });
+
+  it('counts delivered shares the ledgers keep after the broker sold them, and events booked on no record', () => {
+    // A short put of 2 assigned: 200 shares delivered; the broker sold them (flatten_assigned_shares) but
+    // no share_flatten order is on the ledger.
+    const put = 'GOOGL271217P00340000';
+    const sold = applyOrderReport(
+      emptyLedger(put),
+      'open',
+      makeOrderReport({ symbol: put, side: 'sell', position_intent: 'sell_to_open', filled_avg_price: 3 }),
+      LEDGER_NOW,
+    ).ledger;
+    const asn = makeActivity({
+      id: '20260601220000000::opasn-1',
+      type: 'OPASN',
+      symbol: put,
+      qty: 2,
+      net_amount: 0,
+    });
+    const assigned = applyActivity(sold, asn, { at: minutesAfter(60), underlyingPrice: 330 }).ledger;
+    const base = makePosition({ option_symbol: put, side: 'short', quantity: 2, entry_price: 3 });
+    const rec = {
+      ...base,
+      ...booksOf(base, assigned),
+      state: 'closed' as const,
+      close_reason: 'assigned' as const,
+    };
+    const other = makeActivity({
+      id: '20260601220000000::opexp-9',
+      type: 'OPEXP',
+      symbol: put,
+      qty: 1,
+      net_amount: 0,
+    });
+    const figures = emptyBooksFigures();
+    const r = checkBooksAndCount(
+      {
+        ...input([rec], {}),
+        activities: new Map([
+          [asn.id, asn],
+          [other.id, other],
+        ]),
+        brokerShares: 0,
+      },
+      figures,
+    );
+    expect(r.violations).toEqual([]);
+    expect(figures).toMatchObject({
+      sharesChecks: 1,
+      sharesMismatches: 1,
+      optionEventsUnbooked: 1,
+      ledgerOptionEvents: 1,
+    });
+    expect(r.findings).toEqual([
+      'delivered shares: the broker holds 0, the ledgers 200 (rec-0001 (closed assigned) 200)',
+      `OPEXP 20260601220000000::opexp-9 (${put} qty 1) booked on no record; records on it: rec-0001 closed short 0`,
+    ]);
+    // The broker still holding them is no finding.
+    const held = emptyBooksFigures();
+    expect(
+      checkBooksAndCount(
+        { ...input([rec], {}), activities: new Map([[asn.id, asn]]), brokerShares: 200 },
+        held,
+      ).findings,
+    ).toEqual([]);
+    expect(held.sharesMismatches).toBe(0);
   });
 });

@@ -32,7 +32,7 @@ import { toBrokerActivity } from '../../shared/adapters/alpaca-activities';
 import type { BrokerActivity, BrokerOrder } from '../../shared/domain/broker-types';
 import type { AccountingViolation } from '../../shared/domain/ledger-invariants';
 import { RELIABILITY_CONTRACTS } from '../helpers/contracts';
-import { checkBooks, emptyBooksFigures, type BooksFigures } from './books';
+import { checkBooksAndCount, emptyBooksFigures, type BooksFigures } from './books';
 
 /** The contracts of the model. SELL recommendations only use the put (shorts are opened only there). */
 export const SYMBOLS = RELIABILITY_CONTRACTS;
@@ -48,6 +48,8 @@ export const MAX_RECEIVE_COUNT = 3;
 const MAX_HOLD_MINUTES = 20;
 /** Each step takes this long on the model's clock (so timestamps move on); a `tick` takes longer. */
 const STEP_MS = 1_000;
+/** The books' findings a world keeps for the soak to print. */
+export const MAX_FINDINGS = 20;
 /** Sweeps after the last fault within which every due stop must be flat (liveness, rule 7). */
 export const LIVENESS_SWEEPS = 3;
 /** A `tick` never moves the model's day past this New York minute (15:40): the session stays open. */
@@ -335,6 +337,8 @@ export interface World {
   readonly dynamo: LocalDynamo;
   readonly tableName: string;
   readonly figures: Figures;
+  /** What the counted (not violating) comparisons of the books saw, the first {@link MAX_FINDINGS}. */
+  readonly findings: string[];
   /** The model's clock: handlers, use cases and the simulator all read it (a seed replays the same day). */
   readonly clock: { ms: number };
   readonly now: () => Date;
@@ -355,6 +359,7 @@ export async function startWorld(): Promise<World> {
     dynamo,
     tableName,
     figures: new Figures(),
+    findings: [],
     clock,
     now,
     runCounter: 0,
@@ -1153,16 +1158,21 @@ export class Run {
       const a = toBrokerActivity(raw);
       activities.set(a.id, a);
     }
-    const found = checkBooks(
+    const shares = this.sim.positions(this.keyId).find((b) => b.symbol === UNDERLYING);
+    const { violations: found, findings } = checkBooksAndCount(
       {
         records,
         held,
         orderReport: (cid) => reports.get(cid) ?? null,
         activities,
         at: this.world.now().toISOString(),
+        brokerShares: Number(shares?.qty ?? 0),
       },
       this.figures.books,
     );
+    // The first few, with the run's account, for the soak to print (figures hold only counts).
+    for (const f of findings)
+      if (this.world.findings.length < MAX_FINDINGS) this.world.findings.push(`${this.account}: ${f}`);
     const KIND = {
       holding_matches_broker: 'holding',
       realized_equals_fills: 'realized',
@@ -1470,6 +1480,8 @@ export function formatFigures(f: Figures, elapsedMs: number): string {
     `| books at rest: records checked (without a stored ledger) / holdings compared / broker reports applied again | ${f.books.booksRecords} (${f.books.booksLegacyRecords}) / ${f.books.holdingChecks} / ${f.books.reportsReapplied} |`,
     `| books at rest: fills booked / of them partial / option events booked / fees booked | ${f.books.ledgerFills} / ${f.books.ledgerPartialFills} / ${f.books.ledgerOptionEvents} / ${f.books.ledgerFees} |`,
     `| books at rest: reports the ledger had not booked yet (first re-application booked something) | ${f.books.reportsAheadOfLedger} |`,
+    `| books at rest, counted (not violations yet): runs whose delivered shares differ from the ledgers' / of those compared | ${f.books.sharesMismatches} / ${f.books.sharesChecks} |`,
+    `| books at rest, counted: option events at the broker booked on no record | ${f.books.optionEventsUnbooked} |`,
     `| **ledger holding ≠ broker** (per contract and side; a closed record still holding) | ${f.holdingMismatches} |`,
     `| **stored P&L, fees or quantity ≠ ledger, or realized ≠ fills** (to the cent) | ${f.realizedMismatches} |`,
     `| **a broker report applied twice changed the books** | ${f.reportsNotIdempotent} |`,
