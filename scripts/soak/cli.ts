@@ -11,6 +11,10 @@ export const SOAK_USAGE = `Usage: npm run soak -- [--runs N] [--minutes M] [--ma
   --burst           also the 1,000-recommendation burst, unscaled (60 s window)
   --burst-only      only the burst; --burst-window-ms MS sets its window
 
+Invariants: safety (duplicates, oversells, unintended shorts, intents), no message lost, table = broker
+after convergence, liveness, and the books at rest (issue 23): each contract's ledger holdings = the
+broker's, stored realized P&L / fees / quantity = the ledger's to the cent, a broker report applied twice =
+once. The day P&L identity is not checked yet (the day's P&L is being rewired onto the ledger).
 Progress (runs, steps, faults, violations so far, time left) is redrawn on stderr.
 Exit 1 on any violation, with fast-check's report (seed, path, shrunk actions).`;
 

@@ -183,7 +183,7 @@ describe('checkBooks (the books at rest)', () => {
       ledgerOptionEvents: 1,
     });
     expect(r.findings).toEqual([
-      'delivered shares: the broker holds 0, the ledgers 200 (rec-0001 (closed assigned) 200)',
+      'delivered shares: the broker holds 0, the ledgers 200 (rec-0001 (closed assigned) 200 [OPASN 2 at 330; realized_pnl -1400])',
       `OPEXP 20260601220000000::opexp-9 (${put} qty 1) booked on no record; records on it: rec-0001 closed short 0`,
     ]);
     // The broker still holding them is no finding.

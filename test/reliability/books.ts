@@ -67,6 +67,12 @@ export interface BooksFigures {
   sharesMismatches: number;
   /** Option events at the broker booked on no record's ledger. */
   optionEventsUnbooked: number;
+  /**
+   * Exercises and assignments booked without the underlying's price (`underlying_price: null`): the option
+   * leg at 0 and the shares at the strike, so until the shares' sale is booked the record's realized P&L
+   * leaves out the intrinsic value (issue 23 case 4).
+   */
+  optionEventsAtStrike: number;
 }
 
 export function emptyBooksFigures(): BooksFigures {
@@ -83,6 +89,7 @@ export function emptyBooksFigures(): BooksFigures {
     sharesChecks: 0,
     sharesMismatches: 0,
     optionEventsUnbooked: 0,
+    optionEventsAtStrike: 0,
   };
 }
 
@@ -178,7 +185,13 @@ export function checkBooksAndCount(input: BooksInput, figures: BooksFigures): Bo
     const shares = projectLedger(ledgerOf(p), p.side).shares?.shares ?? 0;
     if (shares === 0) continue;
     ledgerShares += shares;
-    holders.push(`${p.position_id} (${p.state}${p.close_reason ? ` ${p.close_reason}` : ''}) ${shares}`);
+    const events = ledgerOf(p)
+      .events.map((e) => `${e.type} ${e.contracts} at ${e.underlying_price ?? `strike ${e.strike}`}`)
+      .join(', ');
+    holders.push(
+      `${p.position_id} (${p.state}${p.close_reason ? ` ${p.close_reason}` : ''}) ${shares} ` +
+        `[${events}; realized_pnl ${p.realized_pnl}]`,
+    );
   }
   const brokerShares = input.brokerShares ?? 0;
   if (brokerShares !== 0 || ledgerShares !== 0) {
@@ -214,6 +227,9 @@ function countLedger(ledger: PositionLedger, figures: BooksFigures): void {
     }
   }
   figures.ledgerOptionEvents += ledger.events.length;
+  figures.optionEventsAtStrike += ledger.events.filter(
+    (e) => e.type !== 'OPEXP' && e.underlying_price === null,
+  ).length;
   figures.ledgerFees += ledger.fees.length;
 }
 

@@ -1481,7 +1481,7 @@ export function formatFigures(f: Figures, elapsedMs: number): string {
     `| books at rest: fills booked / of them partial / option events booked / fees booked | ${f.books.ledgerFills} / ${f.books.ledgerPartialFills} / ${f.books.ledgerOptionEvents} / ${f.books.ledgerFees} |`,
     `| books at rest: reports the ledger had not booked yet (first re-application booked something) | ${f.books.reportsAheadOfLedger} |`,
     `| books at rest, counted (not violations yet): runs whose delivered shares differ from the ledgers' / of those compared | ${f.books.sharesMismatches} / ${f.books.sharesChecks} |`,
-    `| books at rest, counted: option events at the broker booked on no record | ${f.books.optionEventsUnbooked} |`,
+    `| books at rest, counted: option events at the broker booked on no record / exercises and assignments booked without the underlying's price | ${f.books.optionEventsUnbooked} / ${f.books.optionEventsAtStrike} |`,
     `| **ledger holding ≠ broker** (per contract and side; a closed record still holding) | ${f.holdingMismatches} |`,
     `| **stored P&L, fees or quantity ≠ ledger, or realized ≠ fills** (to the cent) | ${f.realizedMismatches} |`,
     `| **a broker report applied twice changed the books** | ${f.reportsNotIdempotent} |`,
