@@ -11,9 +11,10 @@ import { roundToCents } from './money';
 
 const REASON_OF = { OPASN: 'assigned', OPEXC: 'exercised', OPEXP: 'expired' } as const;
 
-/** A position the activities explain in full, with the reason and the fees to book on it. */
+/** A position the activities explain in full or in part, with the reason and the fees to book on it. */
 export interface OptionEventMatch {
   readonly position: Position;
+  /** The event that ended its last contract matched (a partial match: the last part's). */
   readonly reason: OptionEventReason;
   /** Dollars (positive), FEE activities on the contract; all on the oldest position matched. */
   readonly fees: number;
@@ -21,6 +22,23 @@ export interface OptionEventMatch {
   readonly parts: readonly { readonly activity: BrokerActivity; readonly contracts: number }[];
   /** The FEE activities on the contract (on the oldest position matched; none on the others). */
   readonly feeActivities: readonly BrokerActivity[];
+  /** Contracts the events end on this position (the sum of `parts`). */
+  readonly contracts: number;
+  /** The events end every contract it holds (false: a partial event, the rest stays held and managed). */
+  readonly full: boolean;
+}
+
+/** How {@link matchOptionEvents} counts what the positions hold and what is booked already. */
+export interface MatchOptions {
+  /** Contracts a position holds (the sweep passes its ledger's holding). @default its `quantity` */
+  readonly held?: (p: Position) => number;
+  /** Activity ids already booked on the positions' ledgers: those events and fees are not matched again. */
+  readonly booked?: ReadonlySet<string>;
+  /**
+   * At most this many contracts in all (reconcile's shortfall: what the broker no longer holds of the
+   * records). @default no limit (the contract is gone: every contract held)
+   */
+  readonly limit?: number;
 }
 
 /** The New York date a position began (its first fill, else its claim). */
@@ -31,20 +49,27 @@ function startDate(p: Position): string {
 /**
  * Matches the contract's option events to the positions that held it on one side, oldest events to oldest
  * positions. An event counts for a side only when its qty reduces that side (+n ends a short, -n a long:
- * Alpaca's sign), and only when booked on or after the position began. A position is matched only when
- * events cover every contract it held; its reason is the event that covered its last contract. Positions
- * not covered in full are left out (nothing explains them: they go the `closed_outside_pipeline` way).
+ * Alpaca's sign), only when booked on or after the position began, and only when no position's ledger
+ * booked it already. A position is matched for the contracts the events cover: all it holds (`full`), or
+ * part of them (a partial assignment: the rest stays held, and what nothing explains goes the
+ * `closed_outside_pipeline` / `broker_qty_mismatch` way). At most `limit` contracts are matched in all.
+ * FEE activities not booked yet, dated on or after the first event matched, go on the oldest position.
  */
 export function matchOptionEvents(
   symbol: string,
   side: PositionSide,
   positions: readonly Position[],
   activities: readonly BrokerActivity[],
+  opts: MatchOptions = {},
 ): OptionEventMatch[] {
-  const sorted = [...positions].sort((a, b) => a.created_at.localeCompare(b.created_at));
+  const heldOf = opts.held ?? ((p: Position) => p.quantity);
+  const booked = opts.booked ?? new Set<string>();
+  const sorted = [...positions]
+    .filter((p) => heldOf(p) > 0)
+    .sort((a, b) => a.created_at.localeCompare(b.created_at));
   if (sorted.length === 0) return [];
   const since = startDate(sorted[0]);
-  const onContract = activities.filter((a) => a.symbol === symbol && a.date >= since);
+  const onContract = activities.filter((a) => a.symbol === symbol && a.date >= since && !booked.has(a.id));
   const events = onContract
     .filter((a) => a.type !== 'FEE' && (side === 'short' ? a.qty > 0 : a.qty < 0))
     .filter((a) => a.type !== 'OPASN' || side === 'short')
@@ -54,12 +79,13 @@ export function matchOptionEvents(
       reason: REASON_OF[a.type as keyof typeof REASON_OF],
       left: Math.abs(a.qty),
     }));
-  const feeActivities = onContract.filter((a) => a.type === 'FEE');
-  const fees = roundToCents(feeActivities.reduce((n, a) => n + Math.max(0, -a.net_amount), 0));
-  const out: OptionEventMatch[] = [];
+  let budget = opts.limit ?? Infinity;
+  const matched: Omit<OptionEventMatch, 'fees' | 'feeActivities'>[] = [];
   let e = 0;
   for (const p of sorted) {
-    let need = p.quantity;
+    if (budget <= 0 || e >= events.length) break;
+    const held = heldOf(p);
+    let need = Math.min(held, budget);
     let reason: OptionEventReason | null = null;
     const parts: { activity: BrokerActivity; contracts: number }[] = [];
     while (need > 0 && e < events.length) {
@@ -70,17 +96,20 @@ export function matchOptionEvents(
       parts.push({ activity: events[e].activity, contracts: take });
       if (events[e].left === 0) e++;
     }
-    if (need > 0 || reason === null) break;
-    const first = out.length === 0;
-    out.push({
-      position: p,
-      reason,
-      fees: first ? fees : 0,
-      parts,
-      feeActivities: first ? feeActivities : [],
-    });
+    const contracts = parts.reduce((n, x) => n + x.contracts, 0);
+    if (contracts === 0 || reason === null) break;
+    budget -= contracts;
+    matched.push({ position: p, reason, parts, contracts, full: contracts >= held });
   }
-  return out;
+  if (matched.length === 0) return [];
+  const firstDate = matched[0].parts[0].activity.date;
+  const feeActivities = onContract.filter((a) => a.type === 'FEE' && a.date >= firstDate);
+  const fees = roundToCents(feeActivities.reduce((n, a) => n + Math.max(0, -a.net_amount), 0));
+  return matched.map((m, i) => ({
+    ...m,
+    fees: i === 0 ? fees : 0,
+    feeActivities: i === 0 ? feeActivities : [],
+  }));
 }
 
 /** Shares an assignment or exercise of `contracts` delivered: signed (+ bought, - sold), at the strike. */

@@ -59,14 +59,51 @@ describe('matchOptionEvents', () => {
     ]);
   });
 
-  it('a partial event ends only the positions it covers in full', () => {
+  it('a partial event ends the oldest position in full and the next in part (case 6: was left out)', () => {
     const m = matchOptionEvents(
       FUTURE_PUT,
       'short',
       [pos('a'), pos('b', { created_at: '2029-03-06T16:00:00.000Z' })],
       [act('OPASN', 3)],
     );
-    expect(m.map((x) => x.position.position_id)).toEqual(['a']);
+    expect(m.map((x) => [x.position.position_id, x.contracts, x.full])).toEqual([
+      ['a', 2, true],
+      ['b', 1, false],
+    ]);
+  });
+
+  it('4 of 10 assigned: matches the 4 on the one record, not in full', () => {
+    const asn = act('OPASN', 4);
+    const m = matchOptionEvents(FUTURE_PUT, 'short', [pos('p', { quantity: 10 })], [asn]);
+    expect(m).toEqual([
+      expect.objectContaining({
+        reason: 'assigned',
+        contracts: 4,
+        full: false,
+        parts: [{ activity: asn, contracts: 4 }],
+      }),
+    ]);
+  });
+
+  it('counts what the ledgers hold (`held`), skips activities already booked, and stops at `limit`', () => {
+    const first = act('OPASN', 4);
+    const fee = act('FEE', 0, { net_amount: -1 });
+    const second = act('OPASN', 3, { date: '2029-03-07' });
+    const later = act('FEE', 0, { net_amount: -2, date: '2029-03-07' });
+    const p = pos('p', { quantity: 10 });
+    // The first event and its fee are on the ledger: only the second (and the fee of its day) is matched.
+    const m = matchOptionEvents(FUTURE_PUT, 'short', [p], [first, fee, second, later], {
+      held: () => 6,
+      booked: new Set([first.id, fee.id]),
+    });
+    expect(m.map((x) => [x.contracts, x.full, x.fees, x.feeActivities.map((a) => a.id)])).toEqual([
+      [3, false, 2, [later.id]],
+    ]);
+    // Reconcile's shortfall caps what the events may explain.
+    const capped = matchOptionEvents(FUTURE_PUT, 'short', [p], [first], { limit: 3 });
+    expect(capped.map((x) => [x.contracts, x.parts[0].contracts])).toEqual([[3, 3]]);
+    // A ledger that holds nothing is never matched.
+    expect(matchOptionEvents(FUTURE_PUT, 'short', [p], [first], { held: () => 0 })).toEqual([]);
   });
 
   it('ignores events of the wrong sign or type for the side, other contracts, and days before the position', () => {

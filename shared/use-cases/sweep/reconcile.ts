@@ -109,7 +109,10 @@ export async function reconcile(s: SweepContext, learned: Learned): Promise<Reco
       // contract are read again first, and only a mismatch they do not explain brings a record down.
       const reread = await rereadWorking(s, settled);
       if (reread) out.push(...reread);
-      else out.push(...(await bringDown(s, symbol, side, plan)));
+      else {
+        const replan = (after: readonly Position[]) => allocateHeld(after, held, inFluxQty);
+        out.push(...(await bringDown(s, symbol, side, plan, events, replan)));
+      }
     }
   }
   const closed = new Set(s.report.closed.map((c) => c.position_id).filter((id) => !closedBefore.has(id)));
@@ -133,9 +136,13 @@ async function missingContract(
   if (!confirmed) return settled;
   const now = s.nowIso();
   // Assigned, exercised or expired per the broker's activities: booked as such (unreadable: wait a sweep).
-  const booked = await events.book(symbol, side, settled, allMissing);
+  const booked = await events.bookGone(symbol, side, settled, allMissing);
   if (booked === null) return settled;
-  const rest = settled.filter((p) => !booked.has(p.position_id));
+  // Records the events ended in full (or whose write failed) are done; a partial event leaves the rest,
+  // which nothing explains yet, to the unexplained path below.
+  const rest = settled
+    .map((p) => (booked.has(p.position_id) ? booked.get(p.position_id) : p))
+    .filter((p): p is Position => !!p && p.state === 'open');
   // Records waiting for an option event's activities: nothing acts on them (the broker holds none).
   const waiting = new Set<string>();
   const closed = await s.forEach(rest, async (p) => {
@@ -224,14 +231,32 @@ function isUnchanged(a: Allocation): boolean {
 
 /**
  * Brings records down to what the broker holds, per `plan` ({@link allocateHeld}: oldest positions keep
- * their contracts first).
+ * their contracts first). The account's option events come first: an assignment, exercise or expiry of
+ * some of the contracts (4 of 10 short puts assigned) not yet on the records' ledgers is booked as such
+ * (its P&L and delivered shares; the record keeps the rest, open and managed), and only what the events
+ * do not explain is brought down, per `replan` of the records after them. When a booking's write failed,
+ * nothing more is brought down this sweep (the next compares afresh).
  */
 async function bringDown(
   s: SweepContext,
   symbol: string,
   side: PositionSide,
-  plan: readonly Allocation[],
+  initial: readonly Allocation[],
+  events: OptionEvents,
+  replan: (after: readonly Position[]) => Allocation[],
 ): Promise<Position[]> {
+  let plan = initial;
+  const shortfall = initial.reduce((n, a) => n + Math.max(0, a.position.quantity - a.keep), 0);
+  if (shortfall > 0) {
+    const positions = initial.map((a) => a.position);
+    const booked = await events.bookShortfall(symbol, side, positions, shortfall);
+    if (booked && booked.size > 0) {
+      const after = positions.map((p) => (booked.has(p.position_id) ? booked.get(p.position_id)! : p));
+      const live = after.filter((p): p is Position => p !== null && p.state !== 'closed');
+      if (after.some((p) => p === null)) return live;
+      plan = replan(live);
+    }
+  }
   const keepOf = new Map(plan.map((a) => [a.position.position_id, a.keep]));
   const adjusted = await s.forEach(
     plan.map((a) => a.position),
