@@ -70,7 +70,7 @@ describe('an assigned short', () => {
       expect.objectContaining({
         symbol: FUTURE_PUT,
         detail: expect.stringMatching(
-          /assigned: 2 contracts delivered \+200 GOOGL shares at 300; not tracked/,
+          /assigned: 2 contracts delivered \+200 GOOGL shares at 300, booked at the strike \(no latest trade of GOOGL could be read\); not tracked/,
         ),
       }),
     ]);

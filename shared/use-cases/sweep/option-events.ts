@@ -155,7 +155,8 @@ export class OptionEvents {
         const parts = [...m.parts, ...m.feeActivities.map((activity) => ({ activity }))];
         const next = optionEventBooked(p, m.reason, parts, { at: now, underlyingPrice: price }, now);
         alertIfRefused(this.s, p, next);
-        const after = next.state === 'closed' ? await this.s.close(p, next) : await this.s.deps.store.replace(p, next);
+        const after =
+          next.state === 'closed' ? await this.s.close(p, next) : await this.s.deps.store.replace(p, next);
         const d = deliveryOf(p, after);
         if (d) deliveries.push({ p: after, m, d });
         return after;
@@ -186,7 +187,9 @@ export class OptionEvents {
       this.s.alert('assignment_shares', p.option_symbol, `${what}; not tracked by the pipeline`);
       return;
     }
-    const outcome = await this.flatten(p, d, available).catch((err: unknown) => `not flattened: ${String(err)}`);
+    const outcome = await this.flatten(p, d, available).catch(
+      (err: unknown) => `not flattened: ${String(err)}`,
+    );
     this.s.alert('assignment_shares', p.option_symbol, `${what}; ${outcome}`);
   }
 
