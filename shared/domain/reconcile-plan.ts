@@ -156,3 +156,33 @@ export function planGoneUnexplained(
   if (awaitEvents && !optionEventsDue(p.missing_since, f.now)) return { kind: 'wait' };
   return { kind: 'close' };
 }
+
+/** What reconcile does with a settled record the broker holds fewer contracts of than it does. */
+export type ShortfallStep =
+  /** Brought down to what the broker confirms (nothing explains the difference, or it waited long enough). */
+  | { readonly kind: 'bring_down' }
+  /** An option event can explain it and its activities may not be in yet: noted and alerted, kept as is. */
+  | { readonly kind: 'mark' }
+  /** Noted earlier and the following trading day's activities cannot have arrived yet: kept as is. */
+  | { readonly kind: 'wait' };
+
+/**
+ * A settled record the broker holds fewer contracts of than its ledger, once the option events listed are
+ * booked (a partial assignment on paper lists the next trading day). A difference an option event can
+ * explain ({@link optionEventPossible}: a short while the account holds the underlying's shares, anything
+ * on or after the expiry day) waits, noted (`missing_since`) and alerted once, until the following
+ * trading day's activities can have arrived; anything else, or still unexplained then, is brought down.
+ * `now` is the broker's clock.
+ */
+export function planShortfall(
+  p: Pick<Position, 'option_symbol' | 'side' | 'missing_since'>,
+  f: {
+    readonly now: Date;
+    /** The broker holds shares of `underlying` (per this sweep's reads). */
+    readonly holdsShares: (underlying: string) => boolean;
+  },
+): ShortfallStep {
+  if (!optionEventPossible(p, f.now, f.holdsShares)) return { kind: 'bring_down' };
+  if (!p.missing_since) return { kind: 'mark' };
+  return optionEventsDue(p.missing_since, f.now) ? { kind: 'bring_down' } : { kind: 'wait' };
+}

@@ -7,6 +7,7 @@
 import { KEY_ID, sentOrders } from '../helpers/pipeline';
 import { startExitHarness, type ExitHarness } from '../helpers/exit-harness';
 import { FUTURE_PUT, FUTURE_SYMBOL } from '../helpers/recommendations';
+import { testClock, type TestClock } from '../helpers/test-clock';
 import type { Position } from '../../shared/domain/position';
 import type { SweepReport } from '../../shared/use-cases/sweep';
 
@@ -14,8 +15,9 @@ jest.setTimeout(60_000);
 
 let h: ExitHarness;
 let running = false;
-async function start(limits: Record<string, unknown> = {}) {
+async function start(limits: Record<string, unknown> = {}, clock?: TestClock) {
   h = await startExitHarness({
+    ...(clock ? { clock, claimLeaseSeconds: 120 } : {}),
     account: {
       name: 'main',
       limits: { max_open_positions: 50, ...limits },
@@ -331,5 +333,64 @@ describe('case 6: a partial assignment is booked', () => {
       realized_pnl: 900,
     });
     expect(young!.ledger!.events.map((e) => e.contracts)).toEqual([2, 1]);
+  });
+
+  describe('on paper the activities list the next trading day', () => {
+    const ACTIVITIES = '/v2/account/activities';
+    const kinds = (r: SweepReport) => r.alerts.map((a) => a.kind);
+
+    it('the record waits (option_event_pending, nothing brought down), then the 4 are booked when the activity lists', async () => {
+      await start();
+      await tenShorts('pp');
+      h.p.sim.setStockPrice('GOOGL', 300);
+      h.p.sim.assign(KEY_ID, FUTURE_PUT, { qty: 4 }); // the position changes at once ...
+      // ... the activity is not listed yet.
+      h.p.sim.injectFault({ method: 'GET', path: ACTIVITIES, status: 200, body: [], times: 1 });
+      const first = await h.sweep();
+      expect(kinds(first)).toContain('option_event_pending');
+      expect(kinds(first)).not.toContain('broker_qty_mismatch');
+      expect(await h.get('pp')).toMatchObject({
+        state: 'open',
+        quantity: 10,
+        realized_pnl: 0,
+        missing_since: expect.any(String),
+      });
+      const next = await h.sweep(); // the activity has arrived
+      expect(kinds(next)).not.toContain('broker_qty_mismatch');
+      const p = await h.get('pp');
+      expect(p).toMatchObject({ state: 'open', quantity: 6, realized_pnl: 1200 });
+      expect(p!.missing_since ?? null).toBeNull();
+    });
+
+    it('still unexplained once the next trading day has begun: brought down; without shares delivered, at once', async () => {
+      const clock = testClock(Date.parse('2026-12-02T16:00:00Z')); // a Wednesday, 11:00 New York
+      await start({}, clock);
+      await tenShorts('w');
+      await clock.advance(60_000); // 'hand' is the younger record: the one brought down
+      await tenShorts('hand');
+      // 4 gone with shares in the account (an assignment?), but no activity ever says so.
+      h.p.sim.setPosition(KEY_ID, FUTURE_PUT, -16, 3);
+      h.p.sim.setPosition(KEY_ID, 'GOOGL', 400, 300);
+      const first = await h.sweep();
+      expect(kinds(first)).toContain('option_event_pending');
+      expect(kinds(first)).not.toContain('broker_qty_mismatch');
+      await clock.advance(Date.parse('2026-12-03T14:00:00Z') - clock.nowMs()); // Thursday 09:00 New York
+      const early = kinds(await h.sweep());
+      expect(early).not.toContain('broker_qty_mismatch');
+      expect(early).not.toContain('option_event_pending'); // alerted once
+      expect(await h.get('hand')).toMatchObject({ quantity: 10 });
+      await clock.advance(Date.parse('2026-12-03T14:45:00Z') - clock.nowMs()); // the next trading day has begun
+      const late = await h.sweep();
+      expect(kinds(late)).toContain('broker_qty_mismatch');
+      expect(await h.get('w')).toMatchObject({ state: 'open', quantity: 10 });
+      expect(await h.get('hand')).toMatchObject({ state: 'open', quantity: 6, realized_pnl: 0 });
+      // Bought back by hand with no shares in the account: brought down at the first sweep.
+      h.p.sim.setPosition(KEY_ID, 'GOOGL', 0, 300);
+      h.p.sim.setPosition(KEY_ID, FUTURE_PUT, -14, 3);
+      const byHand = await h.sweep();
+      expect(kinds(byHand)).toEqual(expect.arrayContaining(['broker_qty_mismatch']));
+      expect(kinds(byHand)).not.toContain('option_event_pending');
+      expect(await h.get('hand')).toMatchObject({ state: 'open', quantity: 4 });
+    });
   });
 });

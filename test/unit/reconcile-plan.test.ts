@@ -7,6 +7,7 @@ import {
   findUntracked,
   optionEventsDue,
   planGoneUnexplained,
+  planShortfall,
 } from '../../shared/domain/reconcile-plan';
 import { makePosition } from '../helpers/factories';
 
@@ -209,5 +210,41 @@ describe('planGoneUnexplained: option events arrive the next trading day on pape
         expect(optionEventsDue(since, new Date(t))).toBe(false);
       }),
     );
+  });
+});
+
+describe('planShortfall: the broker holds fewer than the record and no activity explains it yet (issue 23 case 6)', () => {
+  const LONG = { option_symbol: 'GOOGL261218C00340000', side: 'long' as const };
+  const SHORT = { ...LONG, side: 'short' as const };
+  const wed = new Date('2026-12-02T16:00:00Z');
+  const since = '2026-12-02T16:00:00.000Z';
+
+  it('nothing an option event can explain (a long before expiry, a short with no shares delivered): brought down', () => {
+    expect(planShortfall({ ...LONG, missing_since: null }, { now: wed, holdsShares: () => true })).toEqual({
+      kind: 'bring_down',
+    });
+    expect(planShortfall({ ...SHORT, missing_since: null }, { now: wed, holdsShares: () => false })).toEqual({
+      kind: 'bring_down',
+    });
+  });
+  it('a short with shares in the account (a partial assignment on paper): noted, waits, then brought down', () => {
+    const shares = () => true;
+    expect(planShortfall({ ...SHORT, missing_since: null }, { now: wed, holdsShares: shares }).kind).toBe(
+      'mark',
+    );
+    const before = new Date('2026-12-03T14:29:00Z');
+    expect(planShortfall({ ...SHORT, missing_since: since }, { now: before, holdsShares: shares }).kind).toBe(
+      'wait',
+    );
+    const open = new Date('2026-12-03T14:30:00Z');
+    expect(planShortfall({ ...SHORT, missing_since: since }, { now: open, holdsShares: shares }).kind).toBe(
+      'bring_down',
+    );
+  });
+  it('on or after the expiry date any contract waits for the activities', () => {
+    const expiryDay = new Date('2026-12-18T22:00:00Z');
+    expect(
+      planShortfall({ ...LONG, missing_since: null }, { now: expiryDay, holdsShares: () => false }).kind,
+    ).toBe('mark');
   });
 });

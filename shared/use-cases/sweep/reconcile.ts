@@ -17,6 +17,7 @@ import {
   findMissing,
   findUntracked,
   planGoneUnexplained,
+  planShortfall,
   type Allocation,
 } from '../../domain/reconcile-plan';
 import type { SweepContext } from './context';
@@ -234,8 +235,9 @@ function isUnchanged(a: Allocation): boolean {
  * their contracts first). The account's option events come first: an assignment, exercise or expiry of
  * some of the contracts (4 of 10 short puts assigned) not yet on the records' ledgers is booked as such
  * (its P&L and delivered shares; the record keeps the rest, open and managed), and only what the events
- * do not explain is brought down, per `replan` of the records after them. When a booking's write failed,
- * nothing more is brought down this sweep (the next compares afresh).
+ * do not explain is brought down, per `replan` of the records after them ({@link planShortfall}: a
+ * difference an option event can explain waits for the next trading day's activities first). When a
+ * booking's write failed, nothing more is brought down this sweep (the next compares afresh).
  */
 async function bringDown(
   s: SweepContext,
@@ -265,6 +267,21 @@ async function bringDown(
       if (keep === p.quantity) {
         if (!p.missing_since) return p;
         return s.deps.store.replace(p, missingCleared(p, s.nowIso()));
+      }
+      // No activity explains the difference yet: one an option event can explain waits for the next
+      // trading day's activities (on paper, a partial assignment lists then), noted and alerted once.
+      const step = planShortfall(p, {
+        now: s.brokerNow(),
+        holdsShares: (underlying) => (s.allowances.held(underlying)?.qty ?? 0) > 0,
+      });
+      if (step.kind === 'wait') return p;
+      if (step.kind === 'mark') {
+        s.alert(
+          'option_event_pending',
+          symbol,
+          `${p.position_id} (${p.quantity} ${side}): the broker confirms ${keep} and no assignment, exercise or expiry activity explains the other ${p.quantity - keep} yet; waiting for the next trading day's activities (nothing brought down, no order sent for them)`,
+        );
+        return s.deps.store.replace(p, markedMissing(p, s.nowIso(), s.brokerNow().toISOString()));
       }
       if (keep === 0) {
         // Held for others on this contract, none for this one (the snapshot lists the contract).
