@@ -228,12 +228,20 @@ async function main(): Promise<number> {
       for (const n of SIZES) {
         const warm = procs.get(n)!.flatMap((p) => p.wallMs.slice(1));
         const cold = procs.get(n)!.map((p) => p.wallMs[0]);
+        const cpu = procs.get(n)!.flatMap((p) => p.cpuMs.slice(1));
         wall.set(n, median(warm));
         add(
           'sweep',
           `N=${n}: sweep wall time (${LATENCY_MS} ms/request, bundle, warm), median of ${warm.length}`,
           `${fmt(median(warm), 1)} ms (${range(warm)})`,
           'see ratio',
+          null,
+        );
+        add(
+          'sweep',
+          `N=${n}: CPU time of the function's process per warm sweep, median of ${cpu.length}`,
+          `${fmt(median(cpu), 1)} ms (${range(cpu)})`,
+          '-',
           null,
         );
         add(
