@@ -34,6 +34,20 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   return { write, help, sweepOnly };
 }
 
+/** The line of docs/BENCHMARKS.md below which everything is hand-written: `--write` keeps it as it is. */
+export const HAND_WRITTEN_MARKER =
+  '<!-- Below this line: hand-written sections. `npm run bench -- --write` keeps them as they are. -->';
+
+/**
+ * The new docs/BENCHMARKS.md: the generated part, then the hand-written part of the file it replaces (from
+ * {@link HAND_WRITTEN_MARKER} on; only the marker when the old file has none).
+ */
+export function withHandWritten(generated: string, existing: string | null): string {
+  const at = existing?.indexOf(HAND_WRITTEN_MARKER) ?? -1;
+  const kept = existing && at >= 0 ? existing.slice(at) : `${HAND_WRITTEN_MARKER}\n`;
+  return `${generated.trimEnd()}\n\n${kept}`;
+}
+
 /** The exit status and closing message for the measured rows: 1 naming every MISSED figure, else 0. */
 export function benchOutcome(
   rows: ReadonlyArray<{
