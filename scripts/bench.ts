@@ -576,9 +576,9 @@ ${markdownTable(
 ## The floors
 
 - **Broker calls per sweep:** 1 positions call + 1 open-orders call + 1 clock call + ⌈N/100⌉ option-snapshot calls
-  (100 symbols a call) + one call per order actually sent. A warm container asks for the last sweep's contracts'
-  quotes together with the other reads; a contract opened since that sweep is quoted once the lists arrive
-  (one more snapshot call per 100 such contracts). A sweep that has orders to learn (opens or exits that ended since the last sweep) adds one listing of
+  (100 symbols a call) + one call per order actually sent. The quotes are asked for as soon as the first of
+  the two lists arrives (the table's live positions or the broker's positions); a contract needing a quote
+  that this list lacks is quoted once both are in (one more snapshot call per 100 such contracts). A sweep that has orders to learn (opens or exits that ended since the last sweep) adds one listing of
   closed orders (paged by 500); a per-order lookup is only the fallback for an order the listing lacks.
 - **Table reads per sweep:** one Query page (1 MB) of the sparse live-positions index per page of live positions,
   plus one read of the account's control item. Closed positions are not in the index, so closed history is never
@@ -607,14 +607,15 @@ ${markdownTable(
 
 ## Where the time goes
 
-- **Sweep wall time ratio.** A warm sweep of 10 is one round trip: the table, the broker's lists and the
-  quotes are asked for at once. A sweep of 1,000 makes the same requests plus CPU work: decoding the
-  live-positions page, 1,000 broker positions and 1,000 snapshots, and evaluating 1,000 positions. Timed
+- **Sweep wall time ratio.** A warm sweep of 10 is about one broker round trip: the table and the broker's
+  lists are asked for at once, the quotes as soon as the first list arrives (the table's, a few ms in). A
+  sweep of 1,000 makes the same requests plus CPU work: decoding the live-positions page, 1,000 broker positions and 1,000 snapshots, and evaluating 1,000 positions. Timed
   inside the sweep (2026-11-25, temporary marks in \`runSweep\`), the table's page of 1,000 usually arrives
   last (dynalite serving it from its own process on the same 2 cores as the simulator and the sweep), and
   learning, reconciling and evaluating the 1,000 positions then take 10–25 ms. What
-  brought the ratio under 3 (4.09 before): a warm container asks for the last sweep's quotes at once,
-  together with the other reads, instead of after the first list arrives; each position item holds its record as one JSON string (the SDK
+  brought the ratio under 3 (4.09 before, 2026-11-25): a warm container asked for the last sweep's quotes
+  at once (removed in issue 22: it no longer shortens a sweep measurably, see "Caches kept and removed");
+  each position item holds its record as one JSON string (the SDK
   decodes one string attribute about 2.5 times faster than ~40 typed ones); snapshot bodies are parsed
   with \`JSON.parse\` instead of the SDK's lossless-json (exact for every field read); New York time is
   computed once per UTC minute, not once per position; the exit rules trust the (frozen) exit plans the
