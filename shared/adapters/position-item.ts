@@ -100,7 +100,7 @@ export function positionFromItem(item: Record<string, unknown>): Position {
 
 /**
  * The last decoded Position of each item, by sort key, with what it was decoded from. Kept because it pays
- * (issue 22): without it a warm sweep of 1,000 spent about 20 ms more CPU (73 → 90-96 ms), docs/BENCHMARKS.md.
+ * (issue 22): without it a warm sweep of 1,000 took 17 ms more CPU (73 → 91 ms), docs/BENCHMARKS.md.
  */
 const decoded = new Map<string, { pk: unknown; record: string; version: unknown; position: Position }>();
 // A sweep of 1,000 keeps 1,000 entries (about 3 MB); past this bound the map starts again, never wrong.

@@ -71,7 +71,7 @@ export async function readSnapshot(deps: SweepDeps): Promise<Snapshot> {
   });
   const heldRead = deps.broker.listPositions();
   // The race keeps the quotes off the sweep's critical path (issue 22): asked for only once every list had
-  // arrived, a warm sweep of 10 took about 20 ms longer (36 → 57-66 ms), docs/BENCHMARKS.md.
+  // arrived, a warm sweep of 10 took 25 ms longer (40 → 65 ms), one of 1,000 36 ms (docs/BENCHMARKS.md).
   const prefetched = Promise.race([
     liveRead.then(openSymbols),
     heldRead.then((held) => [
