@@ -12,6 +12,8 @@ const ROOT = resolve(__dirname, '../..');
 export interface BundledSweepResult {
   /** Wall time of each invocation, ms (the first includes building the adapters: a cold start's share). */
   readonly wallMs: number[];
+  /** CPU time of the child's process in each invocation, ms (user + system: what its work costs, I/O waits left out). */
+  readonly cpuMs: number[];
   /** Positions each invocation held (all of them, when nothing fires). */
   readonly held: number[];
   /** Errors each invocation reported (must be 0). */
@@ -29,11 +31,14 @@ const fs = require('node:fs');
 const [file, runs] = [process.argv[1], Number(process.argv[2])];
 (async () => {
   const { handler } = require(file);
-  const out = { wallMs: [], held: [], errors: [] };
+  const out = { wallMs: [], cpuMs: [], held: [], errors: [] };
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
+    const c = process.cpuUsage();
     const r = await handler();
     out.wallMs.push(performance.now() - t);
+    const d = process.cpuUsage(c);
+    out.cpuMs.push((d.user + d.system) / 1000);
     out.held.push(r.held.length);
     out.errors.push(r.errors.length);
   }

@@ -1,8 +1,11 @@
 /** The pure parts of `npm run bench`: its arguments and what its exit status says about the targets. */
 
-export const BENCH_USAGE = `Usage: npm run bench [-- --write]
+export const BENCH_USAGE = `Usage: npm run bench [-- --write | --sweep]
 
-  --write   also rewrite docs/BENCHMARKS.md with this run's figures (off by default: the doc is tracked)
+  --write   also rewrite docs/BENCHMARKS.md with this run's figures (off by default: the doc is tracked);
+            its hand-written sections, below the figures, are kept
+  --sweep   only the sweep section (its calls, wall times and ratio; about a minute), to compare two
+            versions of the code; never writes the doc
 
 Prints each figure as it is measured, then the table. Exit 1 when a cost target (calls, sizes, memory)
 is MISSED, naming the figures; timing misses (load times, wall-time ratios) are reported, not failing.
@@ -12,18 +15,37 @@ Takes about 3-5 minutes on 2 cores.`;
 export interface BenchArgs {
   readonly write: boolean;
   readonly help: boolean;
+  /** Only the sweep section (`--sweep`). */
+  readonly sweepOnly: boolean;
 }
 
 /** Parses `npm run bench` arguments; throws with the usage on an unknown one. */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   let write = false;
   let help = false;
+  let sweepOnly = false;
   for (const a of argv) {
     if (a === '--write') write = true;
+    else if (a === '--sweep') sweepOnly = true;
     else if (a === '--help' || a === '-h') help = true;
     else throw new Error(`unknown option ${a}\n\n${BENCH_USAGE}`);
   }
-  return { write, help };
+  if (write && sweepOnly) throw new Error(`--write needs every section: not with --sweep\n\n${BENCH_USAGE}`);
+  return { write, help, sweepOnly };
+}
+
+/** The line of docs/BENCHMARKS.md below which everything is hand-written: `--write` keeps it as it is. */
+export const HAND_WRITTEN_MARKER =
+  '<!-- Below this line: hand-written sections. `npm run bench -- --write` keeps them as they are. -->';
+
+/**
+ * The new docs/BENCHMARKS.md: the generated part, then the hand-written part of the file it replaces (from
+ * {@link HAND_WRITTEN_MARKER} on; only the marker when the old file has none).
+ */
+export function withHandWritten(generated: string, existing: string | null): string {
+  const at = existing?.indexOf(HAND_WRITTEN_MARKER) ?? -1;
+  const kept = existing && at >= 0 ? existing.slice(at) : `${HAND_WRITTEN_MARKER}\n`;
+  return `${generated.trimEnd()}\n\n${kept}`;
 }
 
 /** The exit status and closing message for the measured rows: 1 naming every MISSED figure, else 0. */

@@ -1,9 +1,9 @@
 /**
  * How a position is stored in a DynamoDB item: the item encoding ({@link toItem}) and decoding
- * ({@link positionFromItem}, {@link readPositions}), with the exit-plan cache that decoding uses.
+ * ({@link positionFromItem}, {@link readPositions}).
  */
 import { LIVE_STATES, normalizeStoredPosition, type Position } from '../domain/position';
-import { readStoredExitPlan, type ExitPlan } from '../domain/exit-plan';
+import { readStoredExitPlan } from '../domain/exit-plan';
 import { UnreadableRecordsError } from '../domain/errors';
 import { liveIndexPk, positionPk, positionSk } from '../table-schema';
 
@@ -79,7 +79,7 @@ function recordJson(p: Position): string {
  */
 export function positionFromItem(item: Record<string, unknown>): Position {
   const record = item.record;
-  if (typeof record !== 'string') return normalizeStoredPosition(item, readExitPlanCached);
+  if (typeof record !== 'string') return normalizeStoredPosition(item, readStoredExitPlan);
   // By sort key alone (a flat string, cheaper to look up than a key built from both); the partition key is
   // compared with the rest, so another account's item with the same sort key only replaces the entry.
   const sk = String(item.sk);
@@ -98,7 +98,10 @@ export function positionFromItem(item: Record<string, unknown>): Position {
   return position;
 }
 
-/** The last decoded Position of each item, by sort key, with what it was decoded from. */
+/**
+ * The last decoded Position of each item, by sort key, with what it was decoded from. Kept because it pays
+ * (issue 22): without it a warm sweep of 1,000 took 17 ms more CPU (73 → 91 ms), docs/BENCHMARKS.md.
+ */
 const decoded = new Map<string, { pk: unknown; record: string; version: unknown; position: Position }>();
 // A sweep of 1,000 keeps 1,000 entries (about 3 MB); past this bound the map starts again, never wrong.
 const DECODED_MAX = 4096;
@@ -116,61 +119,14 @@ function decodeRecord(item: Record<string, unknown>, json: string): Position {
   if (!record || typeof record !== 'object' || Array.isArray(record)) {
     throw new Error(`position item ${String(item.pk)} ${String(item.sk)}: record is not a JSON object`);
   }
-  return normalizeStoredPosition({ ...record, version: item.version }, (plan) =>
-    readExitPlanCached(plan, true),
-  );
+  return normalizeStoredPosition({ ...record, version: item.version }, readStoredExitPlan);
 }
 
-/** Freezes `value` and every object and array within it (frozen ones, e.g. shared exit plans, are left as they are). */
+/** Freezes `value` and every object and array within it (frozen ones, e.g. the exit plans as read, are left as they are). */
 function deepFreeze<T>(value: T): T {
   if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
   for (const v of Object.values(value)) deepFreeze(v);
   return Object.freeze(value);
-}
-
-/** Parsed exit plans by their stored JSON: a sweep reads many positions opened with the same plan. */
-const planCache = new Map<string, ExitPlan>();
-const PLAN_CACHE_MAX = 256;
-
-/**
- * {@link readStoredExitPlan}, validated once per distinct stored plan. Its answer is frozen, so positions
- * opened with the same plan share one object.
- * `fromJson`: the plan was just parsed from JSON, so plain `JSON.stringify` identifies it exactly.
- */
-function readExitPlanCached(stored: unknown, fromJson = false): ExitPlan {
-  const key = fromJson ? (JSON.stringify(stored) ?? null) : plainJsonKey(stored);
-  let plan = key === null ? undefined : planCache.get(key);
-  if (!plan) {
-    plan = readStoredExitPlan(stored);
-    if (key === null) return plan;
-    if (planCache.size >= PLAN_CACHE_MAX) planCache.clear();
-    planCache.set(key, plan);
-  }
-  return plan;
-}
-
-/**
- * A key that identifies `value` exactly, or null when JSON would not (a Set, a non-finite number, ...):
- * such a value is parsed every time instead of risking two different values sharing a cache entry.
- */
-function plainJsonKey(value: unknown): string | null {
-  let plain = true;
-  let key: string | undefined;
-  try {
-    key = JSON.stringify(value, (_k, v: unknown) => {
-      if (typeof v === 'number' && !Number.isFinite(v)) plain = false;
-      else if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-        const proto = Object.getPrototypeOf(v) as unknown;
-        if (proto !== Object.prototype && proto !== null) plain = false;
-      } else if (typeof v === 'undefined' || typeof v === 'function' || typeof v === 'symbol') {
-        plain = false;
-      }
-      return v;
-    });
-  } catch {
-    return null;
-  }
-  return plain && key !== undefined ? key : null;
 }
 
 /**

@@ -3,7 +3,6 @@
  * zone is never used.
  */
 import type { MarketClock } from './broker-types';
-import { memoize } from './memo';
 
 const NY_PARTS = new Intl.DateTimeFormat('en-US', {
   timeZone: 'America/New_York',
@@ -39,12 +38,10 @@ export function daysUntil(date: string, now: Date): number {
   return Math.round((utcMidnight(date) - utcMidnight(newYorkTime(now).date)) / 86_400_000);
 }
 
-/** Epoch ms of `YYYY-MM-DD` at 00:00 UTC (a day number, ×86,400,000); remembered for date-sized keys. */
-const utcMidnight = memoize(
-  (date: string): number =>
-    Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))),
-  { remember: (date) => typeof date === 'string' && date.length <= 10 },
-);
+/** Epoch ms of `YYYY-MM-DD` at 00:00 UTC (a day number, ×86,400,000). */
+function utcMidnight(date: string): number {
+  return Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)));
+}
 
 /**
  * How far the broker's clock is ahead of this one (ms; negative: behind), from a clock read whose reply

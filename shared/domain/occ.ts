@@ -2,8 +2,6 @@
  * OCC option symbols: ROOT (1-6 chars, letters, adjusted contracts may end in a digit) + YYMMDD +
  * C|P + strike x 1000 as 8 digits. `GOOGL271217C00340000` = GOOGL, 2027-12-17, call, strike 340.
  */
-import { memoize } from './memo';
-
 export interface OccSymbol {
   /** The full symbol, as given. */
   readonly symbol: string;
@@ -23,21 +21,8 @@ const OCC_RE = /^([A-Z]{1,5}[A-Z0-9]?)(\d{2})(\d{2})(\d{2})([CP])(\d{8})$/;
 /** Result of {@link parseOccSymbol}: the parsed symbol, or the precise reason it is not one. */
 export type OccParseResult = { ok: true; value: OccSymbol } | { ok: false; error: string };
 
-/**
- * Parses an OCC symbol, rejecting impossible dates (2027-02-30) and zero strikes. Pure: the answer is
- * frozen and remembered (a sweep parses each held contract's symbol every minute), so asking again for the
- * same symbol returns the same object. Only symbol-sized strings are remembered.
- */
-export const parseOccSymbol: (symbol: string) => OccParseResult = memoize(
-  (symbol: string) => {
-    const result = parseOccSymbolOnce(symbol);
-    if (result.ok) Object.freeze(result.value);
-    return Object.freeze(result);
-  },
-  { remember: (symbol) => typeof symbol === 'string' && symbol.length <= 32 },
-);
-
-function parseOccSymbolOnce(symbol: string): OccParseResult {
+/** Parses an OCC symbol, rejecting impossible dates (2027-02-30) and zero strikes. Pure. */
+export function parseOccSymbol(symbol: string): OccParseResult {
   const m = OCC_RE.exec(symbol);
   if (!m) {
     return {

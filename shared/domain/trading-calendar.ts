@@ -4,7 +4,6 @@
  * independent of the simulator's own calendar (the simulator is an oracle, it shares no code with this).
  */
 import { addDays, newYorkTime } from './market-time';
-import { memoize } from './memo';
 
 const dayOfWeek = (date: string): number => new Date(`${date}T00:00:00Z`).getUTCDay();
 const iso = (y: number, m: number, d: number): string =>
@@ -42,7 +41,7 @@ function observedOn(y: number, m: number, d: number): string {
   return dow === 6 ? addDays(date, -1) : dow === 0 ? addDays(date, 1) : date;
 }
 
-const holidaysOf = memoize((y: number): ReadonlySet<string> => {
+function holidaysOf(y: number): ReadonlySet<string> {
   const newYear = iso(y, 1, 1);
   return new Set([
     // A Saturday New Year is not observed: the Friday before is the old year's last trading day.
@@ -57,7 +56,7 @@ const holidaysOf = memoize((y: number): ReadonlySet<string> => {
     nth(y, 11, 4, 4),
     observedOn(y, 12, 25),
   ]);
-});
+}
 
 /** Whether the NYSE trades on New York date `date` (`YYYY-MM-DD`). */
 export function isTradingDay(date: string): boolean {

@@ -36,8 +36,6 @@ export function createExitEvaluatorHandler(
   const deps = overrides.deps ?? lazy(() => buildPipelineDeps(env, config));
   const now = overrides.now ?? systemClock;
 
-  // What the last sweep of this container quoted: the next one asks for those quotes at once.
-  let expectedSymbols: readonly string[] = [];
   return async (event, context) => {
     const { broker, marketData, store, lease, tradeEvents, requestBudget } = await deps();
     const startMs = now().getTime();
@@ -77,13 +75,11 @@ export function createExitEvaluatorHandler(
         log: logger,
         metrics: sink,
         claimLeaseMs: config.claimLeaseMs,
-        expectedSymbols,
         ...(leaseMs !== undefined ? { sweepLeaseMs: leaseMs } : {}),
         ...(deadlineMs !== undefined ? { deadlineMs } : {}),
         ...(requestBudget ? { requestBudget } : {}),
         ...(window ? { poll: { ...window, sleep: overrides.pollSleep } } : {}),
       });
-      if (!report.skipped) expectedSymbols = report.quotedSymbols;
       return report;
     } finally {
       // Only when there is something to publish: Powertools warns "No application metrics to publish"

@@ -88,64 +88,67 @@ describe('sweep cost: table reads do not grow with closed history', () => {
   });
 });
 
-describe('sweep cost: a warm container asks for the last sweep’s quotes at once', () => {
+describe('sweep cost: the quotes are asked for as soon as the first list arrives', () => {
   const LATENCY_MS = 150;
   let env: BenchEnv;
+  /** Whether the table's live-positions page of the running sweep has been answered. */
+  let pageAnswered = false;
   beforeAll(async () => {
     env = await startBenchEnv({ latencyMs: LATENCY_MS, rateLimitPerMinute: null });
     await seedOpenPositions(env, 30);
-    // The table answers queries later than the broker answers (as a slow page would), so that the first
-    // sweep's quotes wait for the broker's positions list: the control for the warm sweep below.
+    // The table answers queries later than the broker answers (as a slow page would): the broker's
+    // positions list then arrives first, and the quotes must not wait for the page.
     env.dynamo.client.middlewareStack.add(
       (next, context) => async (args) => {
-        if (context.commandName === 'QueryCommand') await new Promise((r) => setTimeout(r, 2 * LATENCY_MS));
-        return next(args);
+        if (context.commandName !== 'QueryCommand') return next(args);
+        await new Promise((r) => setTimeout(r, 2 * LATENCY_MS));
+        const out = await next(args);
+        pageAnswered = true;
+        return out;
       },
       { step: 'initialize', name: 'slowQueries' },
     );
   });
   afterAll(() => env.close());
 
-  /**
-   * Whether the broker's positions list of the last sweep had been answered when that sweep's first
-   * snapshot request reached the simulator (which answers every request 150 ms late): order, not ms.
-   */
-  function listAnsweredWhenFirstQuoted(): boolean {
-    return firstQuoteSawList.at(-1)!;
-  }
-  /** One entry per sweep (see {@link sweep}): filled in by the request listener. */
-  const firstQuoteSawList: boolean[] = [];
+  /** Per sweep (see {@link sweep}), when its first snapshot request reached the simulator: order, not ms. */
+  const firstQuote: Array<{ listAnswered: boolean; pageAnswered: boolean }> = [];
   let sweepFrom = 0;
   let quotedThisSweep = false;
   async function sweep() {
     sweepFrom = env.sim.requests.length;
     quotedThisSweep = false;
+    pageAnswered = false;
     return env.sweep();
   }
   beforeAll(() => {
     onRequest(env.sim, (req) => {
       if (req.path !== '/v1beta1/options/snapshots' || quotedThisSweep) return;
       quotedThisSweep = true;
-      firstQuoteSawList.push(
-        env.sim.requests.slice(sweepFrom).some((r) => r.path === '/v2/positions' && r.status !== 0),
-      );
+      firstQuote.push({
+        listAnswered: env.sim.requests
+          .slice(sweepFrom)
+          .some((r) => r.path === '/v2/positions' && r.status !== 0),
+        pageAnswered,
+      });
     });
   });
 
-  it('the first sweep of a container asks for quotes only once a list has arrived', async () => {
-    const { report } = await sweep();
-    expect(report.held).toHaveLength(30);
-    expect(listAnsweredWhenFirstQuoted()).toBe(true);
-  });
-
-  it('the next sweep asks for the same contracts’ quotes together with the lists, in the same number of calls', async () => {
+  it('a sweep asks for quotes once the broker’s list has arrived, before the table’s page', async () => {
     const { report, broker } = await sweep();
     expect(report.held).toHaveLength(30);
-    expect(listAnsweredWhenFirstQuoted()).toBe(false);
+    expect(firstQuote.at(-1)).toEqual({ listAnswered: true, pageAnswered: false });
+    expect(calls(broker, SWEEP_PATHS.snapshots)).toBe(1);
+  });
+
+  it('the next sweep (a warm container) does the same, at the floor of calls', async () => {
+    const { report, broker } = await sweep();
+    expect(report.held).toHaveLength(30);
+    expect(firstQuote.at(-1)).toEqual({ listAnswered: true, pageAnswered: false });
     expect(broker.total).toBe(sweepBrokerFloor(30, 0));
   });
 
-  it('a contract opened since is quoted once the lists arrive; one closed since is dropped', async () => {
+  it('a contract opened since is quoted with the others; one closed since is dropped', async () => {
     const [gone] = await env.store.listLive(env.account);
     env.sim.removePosition(env.keyId, gone.option_symbol);
     const [added] = await seedOpenPositions(env, 1, 'added-');
@@ -156,14 +159,12 @@ describe('sweep cost: a warm container asks for the last sweep’s quotes at onc
     env.sim.setPosition(env.keyId, symbol, 2, 2.0);
     env.sim.setQuote(symbol, { bid: 4.5, ask: 4.6 });
 
-    const { report, broker } = await env.sweep();
+    const { report, broker } = await sweep();
     expect(report.closed.map((c) => c.position_id)).toContain(gone.position_id);
     expect(report.ordersSent).toEqual([
       expect.objectContaining({ position_id: added.position_id, reason: 'take_profit', qty: 2 }),
     ]);
-    expect(report.quotedSymbols).toContain(symbol);
-    expect(report.quotedSymbols).not.toContain(gone.option_symbol);
-    // The prefetch (last sweep's 30 contracts) plus one call for the contract it lacked.
-    expect(calls(broker, SWEEP_PATHS.snapshots)).toBe(2);
+    // The broker's list (first in) held the new contract: one snapshot call for all 30 contracts.
+    expect(calls(broker, SWEEP_PATHS.snapshots)).toBe(1);
   });
 });

@@ -1,22 +1,44 @@
 /** `npm run bench` and `npm run soak`: their arguments, the bench's exit status, the soak's progress line. */
-import { BENCH_STOPS_USAGE, benchOutcome, parseBenchArgs, parseSubBenchArgs } from '../../scripts/bench/cli';
+import {
+  BENCH_STOPS_USAGE,
+  HAND_WRITTEN_MARKER,
+  benchOutcome,
+  parseBenchArgs,
+  parseSubBenchArgs,
+  withHandWritten,
+} from '../../scripts/bench/cli';
 import { parseSoakArgs, progressLine, SOAK_DEFAULT_RUNS } from '../../scripts/soak/cli';
 
 describe('npm run bench', () => {
   it('writes docs/BENCHMARKS.md only with --write', () => {
-    expect(parseBenchArgs([])).toEqual({ write: false, help: false });
-    expect(parseBenchArgs(['--write'])).toEqual({ write: true, help: false });
+    expect(parseBenchArgs([])).toEqual({ write: false, help: false, sweepOnly: false });
+    expect(parseBenchArgs(['--write'])).toEqual({ write: true, help: false, sweepOnly: false });
     expect(() => parseBenchArgs(['--wirte'])).toThrow('unknown option --wirte');
+  });
+
+  it('--sweep measures the sweep section alone, and never writes the doc', () => {
+    expect(parseBenchArgs(['--sweep'])).toEqual({ write: false, help: false, sweepOnly: true });
+    expect(() => parseBenchArgs(['--sweep', '--write'])).toThrow('--write needs every section');
+  });
+
+  it('--write keeps the hand-written sections of docs/BENCHMARKS.md, from the marker on', () => {
+    const old = `# Benchmarks\n\nold figures\n\n${HAND_WRITTEN_MARKER}\n\n## Caches kept and removed\n\nby hand\n`;
+    expect(withHandWritten('# Benchmarks\n\nnew figures\n', old)).toBe(
+      `# Benchmarks\n\nnew figures\n\n${HAND_WRITTEN_MARKER}\n\n## Caches kept and removed\n\nby hand\n`,
+    );
+    // No marker (or no file): the generated part and the marker, nothing of the old text.
+    expect(withHandWritten('# B\n', '# B\n\nold\n')).toBe(`# B\n\n${HAND_WRITTEN_MARKER}\n`);
+    expect(withHandWritten('# B\n', null)).toBe(`# B\n\n${HAND_WRITTEN_MARKER}\n`);
   });
 
   it('exits 1 naming each missed figure, 0 when every target is met', () => {
     const met = { figure: 'bundle size', value: '220 KB', target: '≤ 400 KB', verdict: 'met' };
     const info = { figure: 'sdk alone', value: '60 ms', target: '-', verdict: 'info' };
-    const missed = { figure: 'sweep ratio', value: '3.4', target: '≤ 3', verdict: 'MISSED' };
+    const missed = { figure: 'sweep ratio', value: '4.4', target: '≤ 4', verdict: 'MISSED' };
     expect(benchOutcome([met, info])).toEqual({ exitCode: 0, message: 'every target met (2 figures)' });
     expect(benchOutcome([met, missed, info])).toEqual({
       exitCode: 1,
-      message: '1 cost target(s) MISSED:\n  sweep ratio: 3.4 (target ≤ 3)',
+      message: '1 cost target(s) MISSED:\n  sweep ratio: 4.4 (target ≤ 4)',
     });
   });
 

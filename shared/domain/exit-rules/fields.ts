@@ -11,37 +11,10 @@ const PLAN_KEYS = Object.keys(SYSTEM_EXIT_DEFAULTS) as Array<keyof ExitPlan>;
  * a missing or invalid exit-plan field takes the system default (the rule `readStoredExitPlan` uses),
  * `original_quantity` ← `quantity`, `partial_exits_done` ← [], `breakeven_active` ← false, entry time
  * ← `created_at`. `partial_exits` keeps its stored order, because `partial_exits_done` indexes into it.
+ * Read afresh each time: remembering the fields per position saved no measurable time at 1,000 positions
+ * (docs/BENCHMARKS.md, "Caches kept and removed").
  */
 export function readExitFields(position: Position): ExitFields {
-  if (!cannotChange(position)) return computeExitFields(position);
-  let fields = fieldsOfUnchangeable.get(position);
-  if (!fields) {
-    fields = Object.freeze(computeExitFields(position));
-    fieldsOfUnchangeable.set(position, fields);
-  }
-  return fields;
-}
-
-/**
- * Exit fields of positions that cannot change (see {@link cannotChange}): a warm container's sweep
- * evaluates the same records, as the store decoded them, every minute.
- */
-const fieldsOfUnchangeable = new WeakMap<Position, ExitFields>();
-
-/**
- * Whether every field {@link computeExitFields} reads is fixed for good: the record and its
- * `partial_exits_done` are frozen and its plan is one the store read (frozen). The store's positions are.
- */
-function cannotChange(position: Position): boolean {
-  const done: unknown = position.partial_exits_done;
-  return (
-    Object.isFrozen(position) &&
-    (!Array.isArray(done) || Object.isFrozen(done)) &&
-    isReadExitPlan(position.exit_plan)
-  );
-}
-
-function computeExitFields(position: Position): ExitFields {
   const p = position as Partial<Record<keyof Position, unknown>>;
   const quantity = isFiniteNumber(p.quantity) ? p.quantity : 0;
   const original = isFiniteNumber(p.original_quantity) ? Math.floor(p.original_quantity) : quantity;

@@ -1,5 +1,4 @@
 /** Number and text helpers the exit rules share. */
-import { memoize } from '../memo';
 
 // threshold hit "exactly" must tolerate rounding noise. 1e-9 is far below any meaningful price move.
 export const EPS = 1e-9;
@@ -34,10 +33,8 @@ export function pct(f: number): string {
 
 const ZERO = 48; // '0'
 
-/** A per-share price for a log line (remembered: a sweep formats the same few prices for its positions). */
-export const px: (p: number) => string = memoize(formatPrice);
-
-function formatPrice(p: number): string {
+/** A per-share price for a log line. */
+export function px(p: number): string {
   // Up to two trailing zeros dropped (2.5000 → 2.50), as /0{1,2}$/ would, by hand (a regex costs more).
   const s = p.toFixed(4);
   let end = s.length;

@@ -126,8 +126,8 @@ async function sweepHoldingLease(
       learned.workingOpen.has(p.position_id) ||
       p.state === 'open',
   );
-  report.quotedSymbols = [...new Set(acting.map((p) => p.option_symbol))];
-  const quoted = await s.step('quotes', () => quotesFor(deps, snap, report.quotedSymbols), {
+  const symbols = [...new Set(acting.map((p) => p.option_symbol))];
+  const quoted = await s.step('quotes', () => quotesFor(deps, snap, symbols), {
     requested: new Set<string>(),
     quotes: new Map(),
     failed: true,

@@ -58,10 +58,9 @@ export function knownOrder(snap: Snapshot, clientOrderId: string): BrokerOrder |
 }
 
 /**
- * Every read that depends on nothing else starts at once. Quotes need only symbols: a warm container asks
- * at once for those the last sweep quoted (`expectedSymbols`); otherwise they are asked for as soon as the
- * first of two lists arrives (the table's open positions, or the broker's option holdings). A failed quote
- * read is `no_quote` for the positions it concerns. An unreadable record stops only itself.
+ * Every read that depends on nothing else starts at once. Quotes need only symbols: they are asked for as
+ * soon as the first of two lists arrives (the table's open positions, or the broker's option holdings). A
+ * failed quote read is `no_quote` for the positions it concerns. An unreadable record stops only itself.
  */
 export async function readSnapshot(deps: SweepDeps): Promise<Snapshot> {
   let unreadable: ReadonlyArray<{ key: string; reason: string }> = [];
@@ -71,16 +70,16 @@ export async function readSnapshot(deps: SweepDeps): Promise<Snapshot> {
     return err.readable as Position[];
   });
   const heldRead = deps.broker.listPositions();
-  const prefetched = (
-    deps.expectedSymbols?.length
-      ? fetchQuotes(deps, deps.expectedSymbols)
-      : Promise.race([
-          liveRead.then(openSymbols),
-          heldRead.then((held) => [
-            ...new Set(held.filter((h) => h.asset_class === 'us_option').map((h) => h.symbol)),
-          ]),
-        ]).then((symbols) => fetchQuotes(deps, symbols))
-  ).catch((err: unknown) => quoteReadFailed(deps, err));
+  // The race keeps the quotes off the sweep's critical path (issue 22): asked for only once every list had
+  // arrived, a warm sweep of 10 took 25 ms longer (40 → 65 ms), one of 1,000 36 ms (docs/BENCHMARKS.md).
+  const prefetched = Promise.race([
+    liveRead.then(openSymbols),
+    heldRead.then((held) => [
+      ...new Set(held.filter((h) => h.asset_class === 'us_option').map((h) => h.symbol)),
+    ]),
+  ])
+    .then((symbols) => fetchQuotes(deps, symbols))
+    .catch((err: unknown) => quoteReadFailed(deps, err));
   // Orders that ended since the oldest step in flight, in one listing (paged), asked for only when some
   // live position has an order to learn. A failed listing costs nothing but lookups.
   const closedRead = liveRead

@@ -40,8 +40,6 @@ export interface SweepDeps {
    * make; the rest wait for the next sweep. @default 20
    */
   readonly maxLookupsPerSweep?: number;
-  /** The contracts the previous sweep in this container quoted: asked for at once. @default none */
-  readonly expectedSymbols?: readonly string[];
   /**
    * How long this sweep's lease lasts (the handler bounds it by the invocation's deadline and the next
    * scheduled sweep). A sweep that dies without giving it back blocks the next ones only until then.
@@ -84,8 +82,6 @@ export interface SweepReport {
   /** Work left for the next sweep (deadline, rate budget or a per-sweep cap reached), by kind. */
   readonly deferred: Array<{ position_id: string; what: string; why: string }>;
   readonly durationMs: number;
-  /** The contracts this sweep quoted (the next sweep's `expectedSymbols`). */
-  readonly quotedSymbols: string[];
   /** True when the quote read failed (price rules waited; time rules still acted). */
   readonly quoteFeedFailed: boolean;
   /** Why this sweep did nothing (another sweep of the account held the lease); null when it ran. */
@@ -113,7 +109,6 @@ export function emptyReport(): Mutable<SweepReport> {
     stepErrors: [],
     deferred: [],
     durationMs: 0,
-    quotedSymbols: [],
     quoteFeedFailed: false,
     skipped: null,
     dayPnl: null,
