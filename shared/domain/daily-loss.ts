@@ -120,7 +120,10 @@ export function executableMark(
   now: Date,
   maxQuoteAgeSeconds: number,
 ): number | null {
-  const check = checkQuote(symbol, side, quote, now, { mark: 'mid', max_quote_age_seconds: maxQuoteAgeSeconds });
+  const check = checkQuote(symbol, side, quote, now, {
+    mark: 'mid',
+    max_quote_age_seconds: maxQuoteAgeSeconds,
+  });
   if (!check.ok || !quote) return null;
   return side === 'long' ? quote.bid : quote.ask;
 }
@@ -168,7 +171,10 @@ export function startMarksDue(input: DayPnlInput): Map<string, StartMark> {
     if (!pos.start_mark_missing) continue;
     const p = input.live.find((x) => x.position_id === pos.position_id)!;
     const quote = input.quotes.get(p.option_symbol);
-    if (!quote || executableMark(p.option_symbol, p.side, quote, input.now, input.maxQuoteAgeSeconds) === null)
+    if (
+      !quote ||
+      executableMark(p.option_symbol, p.side, quote, input.now, input.maxQuoteAgeSeconds) === null
+    )
       continue;
     due.set(p.option_symbol, { bid: quote.bid, ask: quote.ask });
   }
