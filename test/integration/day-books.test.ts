@@ -200,9 +200,9 @@ describe('case 7: weekend events land on their own trading day', () => {
     });
 
     // Friday's item holds it; Saturday has none. A Saturday sweep's day is Friday, and it reads the loss.
-    expect(await dayItem(harness, '2026-11-20')).toMatchObject({ 'realized#wk': -42_000 });
     expect(await dayItem(harness, '2026-11-21')).toBeUndefined();
     expect(saturday!.dayPnl).toMatchObject({ day: '2026-11-20', realized_usd: -420 });
+    expect(await dayItem(harness, '2026-11-20')).toMatchObject({ 'realized#wk': -42_000 });
     const again = await harness.sweep();
     expect(again.dayPnl).toMatchObject({ day: '2026-11-20', realized_usd: -420, day_pnl_usd: -420 });
   });
