@@ -13,16 +13,15 @@ import type { Position } from '../domain/position';
 import { storedAtVersion } from '../domain/position-lifecycle';
 import { ConcurrentUpdateError, TransientError } from '../domain/errors';
 import { ownLivePositions, positionFromItem, readPositions, toItem } from './position-item';
+import type { DayBooks, StartMark, SwitchSetBy } from '../domain/daily-loss';
 import {
-  emptyDayBooks,
-  tradingDay,
-  type DayBooks,
-  type StartMark,
-  type SwitchSetBy,
-} from '../domain/daily-loss';
-import { dayPnlOfPosition, realizedByDay } from '../domain/day-books';
-import type { PositionLedger } from '../domain/ledger-events';
-import { ledgerOf } from '../domain/position-books';
+  dayBooksFromItem,
+  dayFigureUpdate,
+  dayFiguresOf,
+  startMarkAttr,
+  startMarkFrom,
+  startMarksUpdate,
+} from './day-books-item';
 
 /** Re-exported: local mode's viewer decodes items with it. */
 export { positionFromItem } from './position-item';
@@ -34,17 +33,8 @@ const SWEEP_LEASE_SK = 'SWEEP_LEASE';
 const REJECTION_PREFIX = 'REJ#';
 /** The latest record closed as closed_outside_pipeline, per contract. */
 const OUTSIDE_PREFIX = 'OUTSIDE#';
-/**
- * The books of one New York trading day (`DAYPNL#YYYY-MM-DD`): per position its absolute figures of the day
- * in cents (`day_pnl#<position_id>`, `realized#<position_id>`) and per contract its start-of-day mark
- * (`start_mark#<option_symbol>` = { bid, ask }). Top-level attributes, not maps: a nested SET fails on an
- * item that has no map yet (an item of the older format, or none). Items written before hold
- * `realized_cents` (a sum) and `position_ids` (the ids it counted).
- */
+/** The books of one New York trading day (`DAYPNL#YYYY-MM-DD`, see day-books-item.ts). */
 const DAY_PNL_PREFIX = 'DAYPNL#';
-const DAY_PNL_ATTR = 'day_pnl#';
-const REALIZED_ATTR = 'realized#';
-const START_MARK_ATTR = 'start_mark#';
 /** The sort key prefix of position items (`positionSk`). */
 const POSITION_PREFIX = positionSk('');
 
@@ -136,40 +126,15 @@ export class DynamoPositionStore implements PositionStore, SweepLease {
    * nothing (an open that never filled) writes nothing.
    */
   private async writeDayFigures(prev: Position, next: Position): Promise<void> {
-    const before = ledgerOf(prev);
-    const after = ledgerOf(next);
-    const closing = prev.state !== 'closed' && next.state === 'closed';
-    const newDays = newPartDays(before, after);
-    if (!closing && newDays.size === 0) return;
-    if (!after.orders.some((o) => o.fills.length > 0) && after.events.length === 0 && after.fees.length === 0)
-      return;
-    const at = Date.parse(next.updated_at);
-    const today = tradingDay(Number.isFinite(at) ? new Date(at) : new Date());
-    const days = [...new Set([...newDays, today])].sort();
-    const realized = realizedByDay(after, next.side);
-    for (const day of days) {
-      const held = dayPnlOfPosition(after, next.side, day, { startMark: null, mark: null });
-      // Held since an earlier day: valued from the day's start mark, when the day's first sweep recorded one.
-      const start = held.held_at_start !== 0 ? await this.startMarkOf(next, day) : null;
-      const figure =
-        day === today || start !== null
-          ? dayPnlOfPosition(after, next.side, day, { startMark: start, mark: null }).day_pnl_cents
-          : (realized.get(day) ?? 0);
+    const figures = await dayFiguresOf(prev, next, (day) => this.startMarkOf(next, day));
+    for (const f of figures) {
+      const update = dayFigureUpdate(next.position_id, f, next.updated_at);
       await this.guard(
         this.doc.send(
           new UpdateCommand({
             TableName: this.tableName,
-            Key: { pk: positionPk(next.account), sk: `${DAY_PNL_PREFIX}${day}` },
-            UpdateExpression: 'SET #d = :d, #r = :r, updated_at = :now',
-            ExpressionAttributeNames: {
-              '#d': `${DAY_PNL_ATTR}${next.position_id}`,
-              '#r': `${REALIZED_ATTR}${next.position_id}`,
-            },
-            ExpressionAttributeValues: {
-              ':d': figure,
-              ':r': realized.get(day) ?? 0,
-              ':now': next.updated_at,
-            },
+            Key: { pk: positionPk(next.account), sk: `${DAY_PNL_PREFIX}${f.day}` },
+            ...update,
           }),
         ),
       );
@@ -184,12 +149,12 @@ export class DynamoPositionStore implements PositionStore, SweepLease {
           TableName: this.tableName,
           Key: { pk: positionPk(p.account), sk: `${DAY_PNL_PREFIX}${day}` },
           ProjectionExpression: '#m',
-          ExpressionAttributeNames: { '#m': `${START_MARK_ATTR}${p.option_symbol}` },
+          ExpressionAttributeNames: { '#m': startMarkAttr(p.option_symbol) },
           ConsistentRead: true,
         }),
       ),
     );
-    const mark = startMarkFrom(out.Item?.[`${START_MARK_ATTR}${p.option_symbol}`]);
+    const mark = startMarkFrom(out.Item?.[startMarkAttr(p.option_symbol)]);
     return mark ? (p.side === 'long' ? mark.bid : mark.ask) : null;
   }
 
@@ -203,50 +168,17 @@ export class DynamoPositionStore implements PositionStore, SweepLease {
         }),
       ),
     );
-    const item = out.Item;
-    if (!item) return emptyDayBooks(day);
-    const dayPnl = new Map<string, number>();
-    const realized = new Map<string, number>();
-    const startMarks = new Map<string, StartMark>();
-    for (const [name, value] of Object.entries(item)) {
-      if (name.startsWith(DAY_PNL_ATTR) && typeof value === 'number')
-        dayPnl.set(name.slice(DAY_PNL_ATTR.length), value);
-      else if (name.startsWith(REALIZED_ATTR) && typeof value === 'number')
-        realized.set(name.slice(REALIZED_ATTR.length), value);
-      else if (name.startsWith(START_MARK_ATTR)) {
-        const mark = startMarkFrom(value);
-        if (mark) startMarks.set(name.slice(START_MARK_ATTR.length), mark);
-      }
-    }
-    const ids = item.position_ids;
-    return {
-      day,
-      day_pnl: dayPnl,
-      realized,
-      start_marks: startMarks,
-      legacy_cents: typeof item.realized_cents === 'number' ? item.realized_cents : 0,
-      legacy_ids: new Set(ids instanceof Set ? [...(ids as Set<string>)] : []),
-    };
+    return dayBooksFromItem(day, out.Item);
   }
 
   async recordStartMarks(account: string, day: string, marks: ReadonlyMap<string, StartMark>): Promise<void> {
     if (marks.size === 0) return;
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    const sets: string[] = [];
-    [...marks].forEach(([symbol, mark], i) => {
-      names[`#m${i}`] = `${START_MARK_ATTR}${symbol}`;
-      values[`:m${i}`] = { bid: mark.bid, ask: mark.ask };
-      sets.push(`#m${i} = if_not_exists(#m${i}, :m${i})`);
-    });
     await this.guard(
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: positionPk(account), sk: `${DAY_PNL_PREFIX}${day}` },
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ...startMarksUpdate(marks),
         }),
       ),
     );
@@ -537,26 +469,4 @@ export class DynamoPositionStore implements PositionStore, SweepLease {
       throw err;
     }
   }
-}
-
-/** A stored start mark, or null when the attribute is not one. */
-function startMarkFrom(v: unknown): StartMark | null {
-  if (v === null || typeof v !== 'object') return null;
-  const { bid, ask } = v as { bid?: unknown; ask?: unknown };
-  return typeof bid === 'number' && typeof ask === 'number' ? { bid, ask } : null;
-}
-
-/** The trading days of the parts (fills, option events, fees) `after` holds and `before` does not. */
-function newPartDays(before: PositionLedger, after: PositionLedger): Set<string> {
-  const key = (kind: string, id: string, part: unknown) => `${kind}|${id}|${JSON.stringify(part)}`;
-  const known = new Set<string>();
-  for (const o of before.orders) for (const f of o.fills) known.add(key('f', o.client_order_id, f));
-  for (const e of before.events) known.add(key('e', e.activity_id, e));
-  for (const f of before.fees) known.add(key('c', f.activity_id, f));
-  const days = new Set<string>();
-  for (const o of after.orders)
-    for (const f of o.fills) if (!known.has(key('f', o.client_order_id, f))) days.add(f.day);
-  for (const e of after.events) if (!known.has(key('e', e.activity_id, e))) days.add(e.day);
-  for (const f of after.fees) if (!known.has(key('c', f.activity_id, f))) days.add(f.day);
-  return days;
 }
