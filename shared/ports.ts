@@ -146,7 +146,8 @@ export interface PositionStore {
   getDayBooks(account: string, day: string): Promise<DayBooks>;
   /**
    * Records start-of-day marks of `day`, each only where none is recorded yet (the day's first sweep with a
-   * usable quote sets it; later ones never move it). One write.
+   * usable quote sets it; later ones never move it). One write per 40 contracts (DynamoDB's 4 KB cap on an
+   * update expression).
    */
   recordStartMarks(account: string, day: string, marks: ReadonlyMap<string, StartMark>): Promise<void>;
   /**

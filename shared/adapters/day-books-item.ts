@@ -79,9 +79,9 @@ function newPartDays(before: PositionLedger, after: PositionLedger): Set<string>
 
 /**
  * The figures a replace of `prev` by `next` sets: one per trading day that `next` books something new on (a
- * part of its ledger `prev` lacks; an event read on Saturday and dated Friday is Friday's) plus today's (the
- * trading day of `next.updated_at`), whenever something new is booked or the record closes; none when its
- * ledger holds nothing (an open that never filled). The day P&L is `dayPnlOfPosition` at the day's start mark
+ * part of its ledger `prev` lacks; an event read on Saturday and dated Friday is Friday's) and, when the
+ * record closes, today's (the trading day of `next.updated_at`); none when its ledger holds nothing (an open
+ * that never filled). The day P&L is `dayPnlOfPosition` at the day's start mark
  * (`startMarkOf`, asked only for a day the position was held into) and without a mark now: exact once the
  * position holds nothing (closed), and skipped by readers while it is live (its ledger is read instead). An
  * earlier day without a start mark keeps the realized figure.
@@ -102,7 +102,7 @@ export async function dayFiguresOf(
   const today = tradingDay(Number.isFinite(at) ? new Date(at) : new Date());
   const realized = realizedByDay(after, next.side);
   const out: DayFigure[] = [];
-  for (const day of [...new Set([...newDays, today])].sort()) {
+  for (const day of [...new Set([...newDays, ...(closing ? [today] : [])])].sort()) {
     const held = dayPnlOfPosition(after, next.side, day, { startMark: null, mark: null });
     const start = held.held_at_start !== 0 ? await startMarkOf(day) : null;
     const dayPnl =
@@ -126,12 +126,27 @@ export function dayFigureUpdate(positionId: string, f: DayFigure, nowIso: string
   };
 }
 
-/** The UpdateItem expression that records start marks where none is recorded yet. */
-export function startMarksUpdate(marks: ReadonlyMap<string, StartMark>) {
+/**
+ * Start marks per UpdateItem: DynamoDB caps an update expression at 4 KB (about 35 bytes a mark here), so
+ * the first sweep of a day holding more contracts than this writes more than once.
+ */
+export const START_MARKS_PER_WRITE = 40;
+
+/** The UpdateItem expressions that record start marks where none is recorded yet. */
+export function startMarksUpdates(marks: ReadonlyMap<string, StartMark>) {
+  const all = [...marks];
+  const out: ReturnType<typeof startMarksUpdate>[] = [];
+  for (let i = 0; i < all.length; i += START_MARKS_PER_WRITE) {
+    out.push(startMarksUpdate(all.slice(i, i + START_MARKS_PER_WRITE)));
+  }
+  return out;
+}
+
+function startMarksUpdate(marks: ReadonlyArray<readonly [string, StartMark]>) {
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
   const sets: string[] = [];
-  [...marks].forEach(([symbol, mark], i) => {
+  marks.forEach(([symbol, mark], i) => {
     names[`#m${i}`] = startMarkAttr(symbol);
     values[`:m${i}`] = { bid: mark.bid, ask: mark.ask };
     sets.push(`#m${i} = if_not_exists(#m${i}, :m${i})`);

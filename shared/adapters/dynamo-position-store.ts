@@ -20,7 +20,7 @@ import {
   dayFiguresOf,
   startMarkAttr,
   startMarkFrom,
-  startMarksUpdate,
+  startMarksUpdates,
 } from './day-books-item';
 
 /** Re-exported: local mode's viewer decodes items with it. */
@@ -119,11 +119,9 @@ export class DynamoPositionStore implements PositionStore, SweepLease {
 
   /**
    * Sets the position's absolute figures on the day item of each trading day that `next` books something new
-   * on (a part of its ledger that `prev` lacks: a fill, an option event, a fee; a Saturday-read event dated
-   * Friday updates Friday's item) and on today's (the trading day of `next.updated_at`), whenever the ledger
-   * changed or the record closes. Setting an absolute value twice is the same as once, so a repeat (the next
-   * sweep booking the same reports again after a failed write) is harmless. A record whose ledger holds
-   * nothing (an open that never filled) writes nothing.
+   * on (a Saturday-read event dated Friday updates Friday's item) and, when it closes, today's
+   * ({@link dayFiguresOf}). Setting an absolute value twice is the same as once, so a repeat (the next sweep
+   * booking the same reports again after a failed write) is harmless.
    */
   private async writeDayFigures(prev: Position, next: Position): Promise<void> {
     const figures = await dayFiguresOf(prev, next, (day) => this.startMarkOf(next, day));
@@ -172,16 +170,17 @@ export class DynamoPositionStore implements PositionStore, SweepLease {
   }
 
   async recordStartMarks(account: string, day: string, marks: ReadonlyMap<string, StartMark>): Promise<void> {
-    if (marks.size === 0) return;
-    await this.guard(
-      this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: positionPk(account), sk: `${DAY_PNL_PREFIX}${day}` },
-          ...startMarksUpdate(marks),
-        }),
-      ),
-    );
+    for (const update of startMarksUpdates(marks)) {
+      await this.guard(
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: positionPk(account), sk: `${DAY_PNL_PREFIX}${day}` },
+            ...update,
+          }),
+        ),
+      );
+    }
   }
 
   /**

@@ -167,9 +167,10 @@ export function startMarksDue(input: DayPnlInput): Map<string, StartMark> {
   const due = new Map<string, StartMark>();
   const day = tradingDay(input.now);
   const acc = accountDayPnl(day, liveEntries(input));
+  const byId = new Map(input.live.map((p) => [p.position_id, p]));
   for (const pos of acc.positions) {
     if (!pos.start_mark_missing) continue;
-    const p = input.live.find((x) => x.position_id === pos.position_id)!;
+    const p = byId.get(pos.position_id)!;
     const quote = input.quotes.get(p.option_symbol);
     if (
       !quote ||

@@ -169,6 +169,17 @@ it('records a start mark once a day: the first stands', async () => {
   });
 });
 
+it('records the start marks of many contracts, in writes DynamoDB accepts (4 KB an update expression)', async () => {
+  const marks = new Map(
+    Array.from({ length: 95 }, (_, i) => [
+      `GOOGL261218C00${String(300 + i).padStart(3, '0')}000`,
+      { bid: i, ask: i + 0.1 },
+    ]),
+  );
+  await t.store.recordStartMarks('many', '2026-06-01', marks);
+  expect((await t.store.getDayBooks('many', '2026-06-01')).start_marks).toEqual(marks);
+});
+
 it('reads an item of the older format as its sum and the ids it counted; a new close beside it adds its own', async () => {
   await doc().send(
     new PutCommand({
