@@ -99,7 +99,9 @@ describe('case 3: the day’s P&L counts only its own day', () => {
     sim.setQuote(FUTURE_SYMBOL, { bid: 3.0, ask: 3.1 });
     const monday = await harness.sweep();
     expect(await harness.get('sl')).toMatchObject({ state: 'open', quantity: 4, realized_pnl: -600 });
-    // Monday lost $600 realized and $40 on what is held: Monday's breaker trips (rightly).
+    // Monday lost $600 realized and $40 on what is held: Monday's breaker trips (rightly). The write that
+    // booked the 6 also set the live position's Monday figure on the item: skipped, its ledger counts (once).
+    expect(await dayItem(harness, '2026-11-30')).toHaveProperty('day_pnl#sl');
     expect(monday.dayPnl).toMatchObject({ day: '2026-11-30', realized_usd: -600, day_pnl_usd: -640 });
     expect(kinds(monday)).toContain('daily_loss');
 
@@ -147,21 +149,13 @@ describe('case 5: the day total cannot be lost', () => {
     expect(flattening.ordersSent.map((o) => o.reason)).toEqual(['flatten']);
 
     // The sweep that learns the fill: DynamoDB throttles every write of the day item.
-    const failing = new DynamoPositionStore(harness.p.table.client, harness.p.table.tableName);
-    const doc = (failing as unknown as { doc: DynamoDBDocumentClient }).doc;
-    const send = doc.send.bind(doc);
     let refused = 0;
-    doc.send = ((cmd: { constructor: { name: string }; input: { Key?: { sk?: string } } }) => {
-      if (cmd.constructor.name === 'UpdateCommand' && String(cmd.input.Key?.sk).startsWith('DAYPNL#')) {
-        refused++;
-        const err = Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
-          name: 'ProvisionedThroughputExceededException',
-          $metadata: { httpStatusCode: 400 },
-        });
-        return Promise.reject(err);
-      }
-      return send(cmd as never);
-    }) as typeof doc.send;
+    const failing = storeRefusing(harness, ({ name, input }) => {
+      const refuse =
+        name === 'UpdateCommand' && String((input.Key as { sk?: string }).sk).startsWith('DAYPNL#');
+      if (refuse) refused++;
+      return refuse;
+    });
     await sweepWith(harness, failing);
     expect(refused).toBeGreaterThan(0);
 
@@ -172,6 +166,57 @@ describe('case 5: the day total cannot be lost', () => {
     const after = await harness.sweep();
     expect(after.dayPnl).toMatchObject({ day: '2026-11-30', realized_usd: -20, day_pnl_usd: -20 });
     expect(harness.exitOrders()).toHaveLength(1); // one closing order, never sent again
+  });
+});
+
+/** A store on the harness's table whose DocumentClient refuses the commands `refuse` picks (as throttling). */
+function storeRefusing(
+  harness: ExitHarness,
+  refuse: (cmd: { name: string; input: Record<string, unknown> }) => boolean,
+): DynamoPositionStore {
+  const store = new DynamoPositionStore(harness.p.table.client, harness.p.table.tableName);
+  const doc = (store as unknown as { doc: DynamoDBDocumentClient }).doc;
+  const send = doc.send.bind(doc);
+  doc.send = ((cmd: { constructor: { name: string }; input: Record<string, unknown> }) => {
+    if (refuse({ name: cmd.constructor.name, input: cmd.input })) {
+      const err = Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+        name: 'ProvisionedThroughputExceededException',
+        $metadata: { httpStatusCode: 400 },
+      });
+      return Promise.reject(err);
+    }
+    return send(cmd as never);
+  }) as typeof doc.send;
+  return store;
+}
+
+describe('case 5: a day figure stored for a close whose record write then failed', () => {
+  it('is counted once: that sweep reads it from the item, and the next sweep’s close sets the same figure again', async () => {
+    const harness = await start('2026-11-30', { limits: { max_open_positions: 10 } });
+    harness.p.sim.setQuote(FUTURE_SYMBOL, { bid: 2.0, ask: 2.1 });
+    await harness.open({ recommendation_id: 'c5b', num_contracts: 2, exit_plan: NO_EXITS });
+    await runControl(harness.p.table.store, { account: 'main', command: 'flatten' });
+    await harness.sweep(); // sells 2 at the bid, 2.00: -$20
+    let dayWritten = false;
+    let refusedPuts = 0;
+    const failing = storeRefusing(harness, ({ name, input }) => {
+      const key = (input.Key ?? input.Item) as { sk?: string } | undefined;
+      if (name === 'UpdateCommand' && String(key?.sk).startsWith('DAYPNL#')) dayWritten = true;
+      const refuse = name === 'PutCommand' && dayWritten && String(key?.sk).startsWith('POS#');
+      if (refuse) refusedPuts++;
+      return refuse;
+    });
+    const failed = await sweepWith(harness, failing);
+    expect(refusedPuts).toBeGreaterThan(0);
+    expect(await harness.get('c5b')).toMatchObject({ state: 'closing' });
+    expect(await dayItem(harness, '2026-11-30')).toMatchObject({ 'day_pnl#c5b': -2000 });
+    // The record whose write failed is not handed on (an error of this sweep): the item's figure counts, once.
+    expect(failed.errors).toEqual([expect.objectContaining({ position_id: 'c5b' })]);
+    expect(failed.dayPnl).toMatchObject({ realized_usd: -20, day_pnl_usd: -20 });
+    await harness.sweep();
+    expect(await harness.get('c5b')).toMatchObject({ state: 'closed', realized_pnl: -20 });
+    expect((await harness.sweep()).dayPnl).toMatchObject({ realized_usd: -20, day_pnl_usd: -20 });
+    expect(harness.exitOrders()).toHaveLength(1);
   });
 });
 

@@ -39,9 +39,10 @@ export async function resetDailyLoss(
 /**
  * After acting: publishes the day's P&L and the open exposure, and trips the breaker when the day's loss
  * reached `limits.max_daily_loss` (openings off, an alert, and the next sweep flattens when configured).
- * `positions` are this sweep's live records (read from their ledgers; a record live at the sweep's start that
- * no phase handed on is read as it was); those it closed, and those closed earlier in the day, are counted
- * through the day item's per-position figures. The metric, the report and the
+ * `positions` are this sweep's live records (read from their ledgers); those it closed, those closed earlier
+ * in the day, and any whose records a failed phase did not hand on, are counted through the day item's
+ * per-position figures (a close's figure is written before its record, so it is there even when the
+ * record's own write failed). The metric, the report and the
  * breaker read this one figure. The first sweep of a trading day with a usable quote for a contract held
  * since an earlier day records its start-of-day mark (one write, only then: the quiet path writes nothing).
  * A failure here is logged: the positions were managed already.
@@ -56,11 +57,7 @@ export async function trackDayPnl(
   try {
     // Closed by this sweep (any phase so far): counted through the day item, which their close wrote first.
     const closed = new Set([...closedNow, ...s.report.closed.map((c) => c.position_id)]);
-    // Every record live at the sweep's start stays live unless closed: a phase that failed (and handed on no
-    // positions) leaves its record as read, so its figure still comes from its ledger, not from the item.
-    const byId = new Map(s.snap.live.map((p) => [p.position_id, p]));
-    for (const p of positions) byId.set(p.position_id, p);
-    const live = [...byId.values()].filter((p) => !closed.has(p.position_id));
+    const live = positions.filter((p) => !closed.has(p.position_id));
     const now = s.now();
     const day = tradingDay(now);
     const maxQuoteAgeSeconds = s.account.exit_execution.max_quote_age_seconds;
