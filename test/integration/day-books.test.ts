@@ -99,9 +99,7 @@ describe('case 3: the day’s P&L counts only its own day', () => {
     sim.setQuote(FUTURE_SYMBOL, { bid: 3.0, ask: 3.1 });
     const monday = await harness.sweep();
     expect(await harness.get('sl')).toMatchObject({ state: 'open', quantity: 4, realized_pnl: -600 });
-    // Monday lost $600 realized and $40 on what is held: Monday's breaker trips (rightly). The write that
-    // booked the 6 also set the live position's Monday figure on the item: skipped, its ledger counts (once).
-    expect(await dayItem(harness, '2026-11-30')).toHaveProperty('day_pnl#sl');
+    // Monday lost $600 realized and $40 on what is held: Monday's breaker trips (rightly).
     expect(monday.dayPnl).toMatchObject({ day: '2026-11-30', realized_usd: -600, day_pnl_usd: -640 });
     expect(kinds(monday)).toContain('daily_loss');
 
@@ -136,6 +134,9 @@ describe('case 3: the day’s P&L counts only its own day', () => {
     const later = await harness.sweep();
     expect(later.dayPnl).toMatchObject({ realized_usd: 0, day_pnl_usd: -40 }); // 4 x -0.10 x 100
     expect(await harness.p.table.store.getControl('main')).toMatchObject({ trading_enabled: true });
+    // The write that booked Monday's 6 also set the live position's figure on Monday's item: Monday's -640
+    // above counted the position once, from its ledger (a live id's figure in the item is skipped).
+    expect(await dayItem(harness, '2026-11-30')).toHaveProperty('day_pnl#sl');
   });
 });
 
