@@ -4,7 +4,7 @@
  */
 import type { OrderRequest } from './domain/orders';
 import type { Position } from './domain/position';
-import type { SwitchSetBy } from './domain/daily-loss';
+import type { DayBooks, StartMark, SwitchSetBy } from './domain/daily-loss';
 import type { TradeEvent } from './domain/trade-events';
 import type {
   BrokerActivity,
@@ -132,15 +132,24 @@ export interface PositionStore {
   get(account: string, positionId: string): Promise<Position | null>;
   /**
    * Replaces `prev` with `next` if the stored version is still `prev.version`; returns the stored record
-   * (version + 1). Throws ConcurrentUpdateError when someone else changed it first. A replace that closes a
-   * filled position also adds its realized P&L to the day's total ({@link getDayRealized}), once.
+   * (version + 1). Throws ConcurrentUpdateError when someone else changed it first. A replace that books
+   * something new on the record's ledger (a fill, an event, a fee) or closes it first sets the position's
+   * absolute figures on the day item of each trading day it touched ({@link getDayBooks}); when that write
+   * fails the record is not written (the error propagates, and the next sweep books the same reports again).
    */
   replace(prev: Position, next: Position): Promise<Position>;
   /**
-   * Dollars realized by the account's positions that closed on New York trading day `day` (`YYYY-MM-DD`):
-   * one small item per day, so reading it costs the same whatever the closed history.
+   * The account's books of New York trading day `day` (`YYYY-MM-DD`): per position its day P&L and realized
+   * figures, the start-of-day marks, and an older item's sum. One small item per day, so reading it costs the
+   * same whatever the closed history; an empty day when there is none.
    */
-  getDayRealized(account: string, day: string): Promise<number>;
+  getDayBooks(account: string, day: string): Promise<DayBooks>;
+  /**
+   * Records start-of-day marks of `day`, each only where none is recorded yet (the day's first sweep with a
+   * usable quote sets it; later ones never move it). One write per 40 contracts (DynamoDB's 4 KB cap on an
+   * update expression).
+   */
+  recordStartMarks(account: string, day: string, marks: ReadonlyMap<string, StartMark>): Promise<void>;
   /**
    * The account's live positions (submitting, pending, open, closing), via the sparse index.
    * Throws UnreadableRecordsError (carrying the readable ones) when some records cannot be read.

@@ -13,7 +13,15 @@ import type { Position } from '../domain/position';
 import { storedAtVersion } from '../domain/position-lifecycle';
 import { ConcurrentUpdateError, TransientError } from '../domain/errors';
 import { ownLivePositions, positionFromItem, readPositions, toItem } from './position-item';
-import { tradingDay, type SwitchSetBy } from '../domain/daily-loss';
+import type { DayBooks, StartMark, SwitchSetBy } from '../domain/daily-loss';
+import {
+  dayBooksFromItem,
+  dayFigureUpdate,
+  dayFiguresOf,
+  startMarkAttr,
+  startMarkFrom,
+  startMarksUpdates,
+} from './day-books-item';
 
 /** Re-exported: local mode's viewer decodes items with it. */
 export { positionFromItem } from './position-item';
@@ -25,7 +33,7 @@ const SWEEP_LEASE_SK = 'SWEEP_LEASE';
 const REJECTION_PREFIX = 'REJ#';
 /** The latest record closed as closed_outside_pipeline, per contract. */
 const OUTSIDE_PREFIX = 'OUTSIDE#';
-/** The realized P&L of the positions that closed on one New York trading day (`DAYPNL#YYYY-MM-DD`). */
+/** The books of one New York trading day (`DAYPNL#YYYY-MM-DD`, see day-books-item.ts). */
 const DAY_PNL_PREFIX = 'DAYPNL#';
 /** The sort key prefix of position items (`positionSk`). */
 const POSITION_PREFIX = positionSk('');
@@ -80,6 +88,10 @@ export class DynamoPositionStore implements PositionStore, SweepLease {
 
   async replace(prev: Position, next: Position): Promise<Position> {
     const stored = storedAtVersion(next, prev.version + 1);
+    // The day's figures first: when this write fails, the record is not written either (nothing is stored
+    // half; the next sweep books the same broker reports again). When the record's write fails after it,
+    // the item holds a figure of a position still live, which readers skip (a live one's is its ledger's).
+    await this.writeDayFigures(prev, stored);
     try {
       await this.guard(
         this.doc.send(
@@ -102,56 +114,73 @@ export class DynamoPositionStore implements PositionStore, SweepLease {
       }
       throw err;
     }
-    if (prev.state !== 'closed' && stored.state === 'closed') await this.addToDayRealized(stored);
     return stored;
   }
 
   /**
-   * Adds a position that just closed to its day's realized total, once: the item keeps the ids it counted,
-   * and the update is conditional on this id being absent. Records that never held anything (nothing
-   * realized) are left out. The day is the New York day of `closed_at`.
+   * Sets the position's absolute figures on the day item of each trading day that `next` books something new
+   * on (a Saturday-read event dated Friday updates Friday's item) and, when it closes, today's
+   * ({@link dayFiguresOf}). Setting an absolute value twice is the same as once, so a repeat (the next sweep
+   * booking the same reports again after a failed write) is harmless.
    */
-  private async addToDayRealized(p: Position): Promise<void> {
-    const realizedCents = Math.round(p.realized_pnl * 100);
-    if (realizedCents === 0) return;
-    const closedAt = Date.parse(p.closed_at ?? p.updated_at);
-    const day = tradingDay(Number.isFinite(closedAt) ? new Date(closedAt) : new Date());
-    try {
+  private async writeDayFigures(prev: Position, next: Position): Promise<void> {
+    const figures = await dayFiguresOf(prev, next, (day) => this.startMarkOf(next, day));
+    for (const f of figures) {
+      const update = dayFigureUpdate(next.position_id, f, next.updated_at);
       await this.guard(
         this.doc.send(
           new UpdateCommand({
             TableName: this.tableName,
-            Key: { pk: positionPk(p.account), sk: `${DAY_PNL_PREFIX}${day}` },
-            UpdateExpression: 'ADD realized_cents :c, position_ids :ids SET updated_at = :now',
-            ConditionExpression: 'attribute_not_exists(position_ids) OR NOT contains(position_ids, :id)',
-            ExpressionAttributeValues: {
-              ':c': realizedCents,
-              ':ids': new Set([p.position_id]),
-              ':id': p.position_id,
-              ':now': p.updated_at,
-            },
+            Key: { pk: positionPk(next.account), sk: `${DAY_PNL_PREFIX}${f.day}` },
+            ...update,
           }),
         ),
       );
-    } catch (err) {
-      // Counted already (a close written twice cannot happen, but a replayed write can).
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
     }
   }
 
-  async getDayRealized(account: string, day: string): Promise<number> {
+  /** The start mark of `p`'s contract recorded on `day`, at its executable side; null when none. */
+  private async startMarkOf(p: Position, day: string): Promise<number | null> {
+    const out = await this.guard(
+      this.doc.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { pk: positionPk(p.account), sk: `${DAY_PNL_PREFIX}${day}` },
+          ProjectionExpression: '#m',
+          ExpressionAttributeNames: { '#m': startMarkAttr(p.option_symbol) },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const mark = startMarkFrom(out.Item?.[startMarkAttr(p.option_symbol)]);
+    return mark ? (p.side === 'long' ? mark.bid : mark.ask) : null;
+  }
+
+  async getDayBooks(account: string, day: string): Promise<DayBooks> {
     const out = await this.guard(
       this.doc.send(
         new GetCommand({
           TableName: this.tableName,
           Key: { pk: positionPk(account), sk: `${DAY_PNL_PREFIX}${day}` },
-          ProjectionExpression: 'realized_cents',
           ConsistentRead: true,
         }),
       ),
     );
-    const c = out.Item?.realized_cents;
-    return typeof c === 'number' ? c / 100 : 0;
+    return dayBooksFromItem(day, out.Item);
+  }
+
+  async recordStartMarks(account: string, day: string, marks: ReadonlyMap<string, StartMark>): Promise<void> {
+    for (const update of startMarksUpdates(marks)) {
+      await this.guard(
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: positionPk(account), sk: `${DAY_PNL_PREFIX}${day}` },
+            ...update,
+          }),
+        ),
+      );
+    }
   }
 
   /**

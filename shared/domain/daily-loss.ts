@@ -2,16 +2,21 @@
  * The account's P&L of the New York trading day and the daily loss breaker's decision (pure: figures, the
  * kill switch and a clock in, a verdict out). Money is summed in integer cents, as in the P&L journal.
  *
- * The day's P&L = what positions that closed today realized (partial exits included, booked on the day the
- * position closed) + what live positions' partial exits realized + the unrealized P&L of what live
- * positions hold, at the executable side of the sweep's quotes (bid for a long: what selling gets; ask for a
- * short: what buying back costs). A live position without a usable quote (missing, stale, crossed: the exit
- * rules' checks) counts 0 and is reported unpriced.
+ * The day's P&L is marked to market on the positions' ledgers (day-books.ts, docs/BOOKS.md "The day, in
+ * trading days"): the day's own fills, events and fees, plus the change of what is held from its mark at the
+ * start of the trading day (recorded by the day's first sweep with a usable quote) to the executable side of
+ * this sweep's quotes (bid for a long: what selling gets; ask for a short: what buying back costs). A fill
+ * of an earlier day never counts today. Live positions are read from their ledgers; positions that are no
+ * longer live from the day item's per-position figures (written with their close). A live position without
+ * a usable quote (missing, stale, crossed: the exit rules' checks) is valued without a move and reported
+ * unpriced. The trading day is the calendar's: a Saturday sweep's day is Friday.
  */
 import type { OptionQuote } from './broker-types';
+import { accountDayPnl, type DayBookEntry } from './day-books';
 import { checkQuote } from './exit-rules';
-import { newYorkTime } from './market-time';
-import { LIVE_STATES, type Position } from './position';
+import { LIVE_STATES, type Position, type PositionSide } from './position';
+import { ledgerOf } from './position-books';
+import { tradingDayOfInstant } from './trading-calendar';
 
 /** Who last set an account's kill switch: the operator (CLI, console) or the daily loss breaker. */
 export type SwitchSetBy = 'operator' | 'daily_loss';
@@ -25,23 +30,66 @@ export interface SwitchState {
   readonly daily_loss_day?: string;
 }
 
+/** A contract's quote at the start of a trading day, as the day's first sweep with a usable quote saw it. */
+export interface StartMark {
+  readonly bid: number;
+  readonly ask: number;
+}
+
+/**
+ * One trading day's item (`DAYPNL#<day>`): per position, its absolute figures for the day in cents (written
+ * with each write that books something on its ledger), the start-of-day marks, and what an item written
+ * before per-position figures holds (a sum and the ids it counted).
+ */
+export interface DayBooks {
+  readonly day: string;
+  /** Position id → its day P&L, cents (final once the position is no longer live). */
+  readonly day_pnl: ReadonlyMap<string, number>;
+  /** Position id → what its parts of the day realized, less the day's fees, cents. */
+  readonly realized: ReadonlyMap<string, number>;
+  /** Option symbol → its start-of-day mark. */
+  readonly start_marks: ReadonlyMap<string, StartMark>;
+  /** The older item's realized sum (cents), counted for the ids it names. */
+  readonly legacy_cents: number;
+  readonly legacy_ids: ReadonlySet<string>;
+}
+
+/** A day with nothing booked. */
+export function emptyDayBooks(day: string): DayBooks {
+  return {
+    day,
+    day_pnl: new Map(),
+    realized: new Map(),
+    start_marks: new Map(),
+    legacy_cents: 0,
+    legacy_ids: new Set(),
+  };
+}
+
 /** The day's P&L of one account, dollars. */
 export interface DayPnl {
-  /** New York date (`YYYY-MM-DD`). */
+  /** New York trading day (`YYYY-MM-DD`). */
   readonly day: string;
+  /** What the day's parts realized (at average cost, less the day's fees). */
   readonly realized_usd: number;
+  /** day_pnl − realized: the change of what is held, from its start-of-day mark (or its cost, if bought today). */
   readonly unrealized_usd: number;
   readonly day_pnl_usd: number;
-  /** Live positions holding contracts with no usable quote (counted at 0). */
+  /** Live positions holding contracts with no usable quote (valued without a move). */
   readonly unpriced: number;
+  /** Live positions held since an earlier day with no start mark recorded (their entry stood in). */
+  readonly start_marks_missing?: number;
 }
 
 const cents = (usd: number): number => Math.round(usd * 100);
 const dollars = (usd: number): string => `${usd < 0 ? '-' : ''}$${Math.abs(usd).toFixed(2)}`;
 
-/** The New York trading day of `now` (`YYYY-MM-DD`): the day P&L and the breaker are keyed by it. */
+/**
+ * The New York trading day of `now` (`YYYY-MM-DD`): the day P&L and the breaker are keyed by it. A weekend
+ * or holiday belongs to the session before it (trading-calendar.ts).
+ */
 export function tradingDay(now: Date): string {
-  return newYorkTime(now).date;
+  return tradingDayOfInstant(now);
 }
 
 /**
@@ -55,41 +103,108 @@ export function unrealizedCents(
   maxQuoteAgeSeconds: number,
 ): number | null {
   if (!LIVE_STATES.has(p.state) || p.quantity <= 0 || typeof p.entry_price !== 'number') return 0;
-  // The exit rules' checks, on the mid: a long's bid of 0 is a real (worthless) price here.
-  const check = checkQuote(p.option_symbol, p.side, quote, now, {
+  const mark = executableMark(p.option_symbol, p.side, quote, now, maxQuoteAgeSeconds);
+  if (mark === null) return null;
+  const perShare = p.side === 'long' ? mark - p.entry_price : p.entry_price - mark;
+  return cents(perShare * p.quantity * 100);
+}
+
+/**
+ * The executable side of `quote` for a position of `side` (bid for a long, ask for a short), or null when the
+ * quote is unusable as the exit rules judge it (checked on the mid: a long's bid of 0 is a real price here).
+ */
+export function executableMark(
+  symbol: string,
+  side: PositionSide,
+  quote: OptionQuote | undefined,
+  now: Date,
+  maxQuoteAgeSeconds: number,
+): number | null {
+  const check = checkQuote(symbol, side, quote, now, {
     mark: 'mid',
     max_quote_age_seconds: maxQuoteAgeSeconds,
   });
   if (!check.ok || !quote) return null;
-  const perShare = p.side === 'long' ? quote.bid - p.entry_price : p.entry_price - quote.ask;
-  return cents(perShare * p.quantity * 100);
+  return side === 'long' ? quote.bid : quote.ask;
 }
 
-/** The day's P&L from the day's realized total (positions closed today) and the live positions. */
-export function computeDayPnl(input: {
+/** The inputs of {@link computeDayPnl}. */
+export interface DayPnlInput {
   readonly now: Date;
-  readonly realizedClosedUsd: number;
+  /** The day item of `tradingDay(now)`. */
+  readonly books: DayBooks;
   readonly live: readonly Position[];
   readonly quotes: ReadonlyMap<string, OptionQuote>;
   /** A quote older than this is not used (the account's `exit_execution.max_quote_age_seconds`). */
   readonly maxQuoteAgeSeconds: number;
-}): DayPnl {
-  let realized = cents(input.realizedClosedUsd);
-  let unrealized = 0;
-  let unpriced = 0;
+}
+
+function liveEntries(input: DayPnlInput): DayBookEntry[] {
+  const out: DayBookEntry[] = [];
   for (const p of input.live) {
     if (!LIVE_STATES.has(p.state)) continue;
-    realized += cents(p.realized_pnl);
-    const u = unrealizedCents(p, input.quotes.get(p.option_symbol), input.now, input.maxQuoteAgeSeconds);
-    if (u === null) unpriced++;
-    else unrealized += u;
+    const start = input.books.start_marks.get(p.option_symbol);
+    const quote = input.quotes.get(p.option_symbol);
+    out.push({
+      position_id: p.position_id,
+      ledger: ledgerOf(p),
+      side: p.side,
+      marks: {
+        startMark: start ? (p.side === 'long' ? start.bid : start.ask) : null,
+        mark: executableMark(p.option_symbol, p.side, quote, input.now, input.maxQuoteAgeSeconds),
+      },
+    });
   }
+  return out;
+}
+
+/**
+ * The start marks this sweep can record: each contract a live position held at the start of the trading
+ * day, with no mark recorded yet and a usable quote now ({ bid, ask } of that quote). Empty on the quiet
+ * path once the day's marks are in.
+ */
+export function startMarksDue(input: DayPnlInput): Map<string, StartMark> {
+  const due = new Map<string, StartMark>();
+  const day = tradingDay(input.now);
+  const acc = accountDayPnl(day, liveEntries(input));
+  const byId = new Map(input.live.map((p) => [p.position_id, p]));
+  for (const pos of acc.positions) {
+    if (!pos.start_mark_missing) continue;
+    const p = byId.get(pos.position_id)!;
+    const quote = input.quotes.get(p.option_symbol);
+    if (
+      !quote ||
+      executableMark(p.option_symbol, p.side, quote, input.now, input.maxQuoteAgeSeconds) === null
+    )
+      continue;
+    due.set(p.option_symbol, { bid: quote.bid, ask: quote.ask });
+  }
+  return due;
+}
+
+/**
+ * The account's P&L of the trading day: the live positions from their ledgers (start marks from the day item,
+ * marks from this sweep's quotes) plus the day item's figures of positions that are not live (closed today;
+ * their end value is 0, so their figure is final). A live id found in the item is skipped (its ledger is the
+ * truth); an id the older item counted is counted through its sum.
+ */
+export function computeDayPnl(input: DayPnlInput): DayPnl {
+  const day = tradingDay(input.now);
+  const acc = accountDayPnl(day, liveEntries(input));
+  const liveIds = new Set(acc.positions.map((p) => p.position_id));
+  const { books } = input;
+  let realized = acc.realized_cents + books.legacy_cents;
+  let total = acc.day_pnl_cents + books.legacy_cents;
+  const counted = (id: string) => liveIds.has(id) || books.legacy_ids.has(id);
+  for (const [id, c] of books.day_pnl) if (!counted(id)) total += c;
+  for (const [id, c] of books.realized) if (!counted(id)) realized += c;
   return {
-    day: tradingDay(input.now),
+    day,
     realized_usd: realized / 100,
-    unrealized_usd: unrealized / 100,
-    day_pnl_usd: (realized + unrealized) / 100,
-    unpriced,
+    unrealized_usd: (total - realized) / 100,
+    day_pnl_usd: total / 100,
+    unpriced: acc.unpriced,
+    start_marks_missing: acc.start_marks_missing,
   };
 }
 

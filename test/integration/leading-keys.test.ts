@@ -82,9 +82,10 @@ async function exerciseStore(store: DynamoPositionStore, account: string): Promi
   const open = await store.replace(claimed, { ...claimed, state: 'open' });
   await store.listLive(account);
   await store.countLive(account);
-  // A close that realized something also adds to the day's realized total (its own item).
+  // A close also sets its figures on the day's books (their own item).
   await store.replace(open, { ...open, state: 'closed', close_reason: 'take_profit', realized_pnl: 10 });
-  await store.getDayRealized(account, '2026-06-01');
+  await store.getDayBooks(account, '2026-06-01');
+  await store.recordStartMarks(account, '2026-06-01', new Map([['SYM', { bid: 1, ask: 1.1 }]]));
   await store.getControl(account);
   await store.putControl(account, { trading_enabled: false, flatten: false, reason: 'test' });
   await store.replaceControl(account, null, { trading_enabled: false, flatten: false }); // refused: exists

@@ -7,6 +7,7 @@ import {
   breakerReset,
   breakerTrip,
   computeDayPnl,
+  startMarksDue,
   tradingDay,
   type BreakerVerdict,
 } from '../../domain/daily-loss';
@@ -38,7 +39,12 @@ export async function resetDailyLoss(
 /**
  * After acting: publishes the day's P&L and the open exposure, and trips the breaker when the day's loss
  * reached `limits.max_daily_loss` (openings off, an alert, and the next sweep flattens when configured).
- * `positions` are this sweep's live records; those it closed are counted through the day's realized total.
+ * `positions` are this sweep's live records (read from their ledgers); those it closed, those closed earlier
+ * in the day, and any whose records a failed phase did not hand on, are counted through the day item's
+ * per-position figures (a close's figure is written before its record, so it is there even when the
+ * record's own write failed). The metric, the report and the
+ * breaker read this one figure. The first sweep of a trading day with a usable quote for a contract held
+ * since an earlier day records its start-of-day mark (one write, only then: the quiet path writes nothing).
  * A failure here is logged: the positions were managed already.
  */
 export async function trackDayPnl(
@@ -49,11 +55,25 @@ export async function trackDayPnl(
   closedNow: ReadonlySet<string>,
 ): Promise<void> {
   try {
-    const live = positions.filter((p) => !closedNow.has(p.position_id));
+    // Closed by this sweep (any phase so far): counted through the day item, which their close wrote first.
+    const closed = new Set([...closedNow, ...s.report.closed.map((c) => c.position_id)]);
+    const live = positions.filter((p) => !closed.has(p.position_id));
     const now = s.now();
-    const realizedClosedUsd = await s.deps.store.getDayRealized(s.account.name, tradingDay(now));
+    const day = tradingDay(now);
     const maxQuoteAgeSeconds = s.account.exit_execution.max_quote_age_seconds;
-    const pnl = computeDayPnl({ now, realizedClosedUsd, live, quotes, maxQuoteAgeSeconds });
+    let books = await s.deps.store.getDayBooks(s.account.name, day);
+    const due = startMarksDue({ now, books, live, quotes, maxQuoteAgeSeconds });
+    if (due.size > 0) {
+      try {
+        await s.deps.store.recordStartMarks(s.account.name, day, due);
+        // A mark recorded meanwhile by another writer stands; this sweep uses the one it saw.
+        books = { ...books, start_marks: new Map([...due, ...books.start_marks]) };
+      } catch (err) {
+        // The next sweep records them; this one values those positions from their entry.
+        s.deps.log.warn(`The day's start marks could not be recorded: ${String(err)}`);
+      }
+    }
+    const pnl = computeDayPnl({ now, books, live, quotes, maxQuoteAgeSeconds });
     const exposure = openExposure(live);
     s.deps.metrics.gauge(Metric.DayPnl, pnl.day_pnl_usd);
     s.deps.metrics.gauge(Metric.OpenPremium, exposure.long_premium_usd + exposure.short_premium_usd);
