@@ -8,8 +8,8 @@
  *   the index is sparse and the sweep's query never touches closed history.
  * - Every item an account's functions read or write has a key derived from the account name alone: its
  *   positions, its kill-switch item (`sk = CONTROL`), its sweep lease (`sk = SWEEP_LEASE`), its
- *   rejections (`sk = REJ#...`) and its days' realized totals (`sk = DAYPNL#<date>`) all sit in partition
- *   `ACCT#<account>`, and its live positions in index partition `<account>`. That is what lets each
+ *   rejections (`sk = REJ#...`) and its days' books (`sk = DAYPNL#<trading day>`: each position's day
+ *   figures, the start marks) all sit in partition `ACCT#<account>`, and its live positions in index partition `<account>`. That is what lets each
  *   function's IAM role be limited to its own account's items with `dynamodb:LeadingKeys`
  *   (lib/pipeline-function.ts). Keep it so: an item shared by accounts, or keyed by anything but these two
  *   values, could not be reached under that condition.
