@@ -1,5 +1,5 @@
 /**
- * The day item `DAYPNL#<trading day>` of an account's partition (docs/BOOKS.md, wiring plan section 4): what
+ * The day item `DAYPNL#<trading day>` of an account's partition (docs/BOOKS.md, "The day"): what
  * the store writes on it and how it reads it back. Per position its ABSOLUTE figures of the day in cents
  * (`day_pnl#<position_id>`, `realized#<position_id>`), set (never added) by each write that books something
  * new on the record's ledger, so a repeat is harmless and no id guard is needed; per contract its start-of-day

@@ -1,5 +1,5 @@
 /**
- * Issue 23, cases 3, 5 and 7 end to end (docs/BOOKS.md "The day, in trading days" and wiring plan section 4):
+ * Issue 23, cases 3, 5 and 7 end to end (docs/BOOKS.md "The day, in trading days" and "How the sweep keeps the books"):
  * the day's P&L read by the breaker, the `day_pnl` metric and the sweep's report, on dynalite and the Alpaca
  * simulator. Positions open through the real open-order handler; sweeps run through the real exit-evaluator
  * handler on a test clock (or through runSweep on the same clock, with a store whose day write fails).
