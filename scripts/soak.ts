@@ -32,6 +32,7 @@ const VIOLATIONS = [
   // The books at rest (issue 23): ledger = broker, stored figures = ledger, a report twice = once.
   'holdingMismatches',
   'realizedMismatches',
+  'dayPnlMismatches',
   'reportsNotIdempotent',
 ] as const;
 

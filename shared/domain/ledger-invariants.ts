@@ -201,17 +201,8 @@ export function checkDayPnl(
   marks: DayMarks,
   reportedCents: number,
 ): AccountingViolation[] {
-  if (marks.startMark === null || marks.mark === null) return [];
-  const hasShares = r.ledger.events.some((e) => e.shares !== 0);
-  const shareStart = marks.shareStartMark ?? null;
-  const shareNow = marks.shareMark ?? null;
-  if (hasShares && (shareStart === null || shareNow === null)) return [];
-  const realized = realizedByDay(r.ledger, r.side).get(day) ?? 0;
-  const change =
-    unrealizedAt(r, day, true, marks.mark, shareNow ?? 0) -
-    unrealizedAt(r, day, false, marks.startMark, shareStart ?? 0);
-  const expected = realized + change;
-  return expected === reportedCents
+  const expected = expectedDayPnlCents(r, day, marks);
+  return expected === null || expected === reportedCents
     ? []
     : [
         violation(
@@ -220,6 +211,24 @@ export function checkDayPnl(
           `expected ${expected}, reported ${reportedCents}`,
         ),
       ];
+}
+
+/**
+ * The record's P&L of `day` by the mark-to-market identity (that day's realized parts plus the change of
+ * unrealized P&L from the start marks to the marks now), computed apart from `dayPnlOfPosition`; null
+ * when a mark it needs is unknown (both option marks, and both share marks when shares were delivered).
+ */
+export function expectedDayPnlCents(r: LedgerRecord, day: string, marks: DayMarks): number | null {
+  if (marks.startMark === null || marks.mark === null) return null;
+  const hasShares = r.ledger.events.some((e) => e.shares !== 0);
+  const shareStart = marks.shareStartMark ?? null;
+  const shareNow = marks.shareMark ?? null;
+  if (hasShares && (shareStart === null || shareNow === null)) return null;
+  const realized = realizedByDay(r.ledger, r.side).get(day) ?? 0;
+  const change =
+    unrealizedAt(r, day, true, marks.mark, shareNow ?? 0) -
+    unrealizedAt(r, day, false, marks.startMark, shareStart ?? 0);
+  return realized + change;
 }
 
 /** Structural equality of plain ledger values (arrays, objects, primitives). */

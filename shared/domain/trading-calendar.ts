@@ -41,7 +41,19 @@ function observedOn(y: number, m: number, d: number): string {
   return dow === 6 ? addDays(date, -1) : dow === 0 ? addDays(date, 1) : date;
 }
 
+/**
+ * Each year's holidays, computed once: the day's books date every fill of every live ledger each sweep, and
+ * computing them per call cost ~40 ms of a 1,000-position sweep's CPU (docs/BENCHMARKS.md).
+ */
+const HOLIDAYS = new Map<number, ReadonlySet<string>>();
+
 function holidaysOf(y: number): ReadonlySet<string> {
+  let known = HOLIDAYS.get(y);
+  if (!known) HOLIDAYS.set(y, (known = computeHolidays(y)));
+  return known;
+}
+
+function computeHolidays(y: number): ReadonlySet<string> {
   const newYear = iso(y, 1, 1);
   return new Set([
     // A Saturday New Year is not observed: the Friday before is the old year's last trading day.

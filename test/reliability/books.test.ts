@@ -17,7 +17,7 @@ import {
   makeStopReport,
   minutesAfter,
 } from '../helpers/ledger-factories';
-import { checkBooks, checkBooksAndCount, emptyBooksFigures, type BooksInput } from './books';
+import { checkBooks, checkBooksAndCount, checkDayTotal, emptyBooksFigures, type BooksInput } from './books';
 
 const OPEN = makeOrderReport();
 const STOP_PART = makeStopReport({ filled_qty: 1, filled_avg_price: 1.6, status: 'partially_filled' });
@@ -195,5 +195,36 @@ describe('checkBooks (the books at rest)', () => {
       ).findings,
     ).toEqual([]);
     expect(held.sharesMismatches).toBe(0);
+  });
+});
+
+describe('the day P&L identity at rest (checkDayTotal)', () => {
+  const day = '2026-06-01';
+  // Bought 2 at 2.10 today; one sold by the stop at 1.60 (−$50), a $0.65 fee, 1 held marked at 1.80 (−$30).
+  const p = record([STOP_PART], { option_symbol: LEDGER_SYMBOL });
+  const input = (cents: number, unpriced = 0) => ({
+    records: [p],
+    reported: { day, cents, unpriced },
+    startMark: () => null,
+    mark: () => 1.8,
+  });
+
+  it('accepts the figure the fills and the marks give, to the cent', () => {
+    const f = emptyBooksFigures();
+    expect(checkDayTotal(input(-8_065), f)).toEqual([]);
+    expect(f.dayTotalChecks).toBe(1);
+  });
+
+  it('names a reported day P&L that counts something else (the entry of an earlier day, a missed fill)', () => {
+    const found = checkDayTotal(input(-5_000), emptyBooksFigures());
+    expect(found).toEqual([
+      expect.objectContaining({ invariant: 'day_pnl_equals_fills_and_marks', subject: `account:${day}` }),
+    ]);
+  });
+
+  it('skips, counted, a day the sweep could not price', () => {
+    const f = emptyBooksFigures();
+    expect(checkDayTotal(input(0, 1), f)).toEqual([]);
+    expect(f).toMatchObject({ dayTotalChecks: 0, dayTotalSkipped: 1 });
   });
 });

@@ -21,8 +21,11 @@
  * - option events booked on no record: an OPASN / OPEXC / OPEXP at the broker whose id no record's ledger
  *   holds (the model can trade a contract again after expiring it, which no real contract allows).
  *
- * The day P&L identity (`checkDayPnl`) is not checked here: the day's P&L is being rewired onto the ledger
- * (day-pnl.ts, daily-loss.ts) and the records carry no start-of-day mark yet; see docs/BOOKS.md.
+ * 4. day: the day's P&L the last sweep reported (what the breaker and the `day_pnl` metric read) equals
+ *    the sum over the run's records of that day's realized parts plus the change of what they hold from
+ *    the start-of-day marks to the marks now (`expectedDayPnlCents`, the mark-to-market identity, computed
+ *    apart from the sweep's `dayPnlOfPosition`), to the cent ({@link checkDayTotal}). Skipped (counted)
+ *    when a mark it needs is unknown: a quote the sweep could not use, a record with delivered shares.
  */
 import type { BrokerActivity, BrokerOrder } from '../../shared/domain/broker-types';
 import { applyActivity, applyOrderReport } from '../../shared/domain/ledger';
@@ -31,6 +34,7 @@ import {
   checkHoldingMatchesBroker,
   checkRealizedEqualsFills,
   checkReportIdempotent,
+  expectedDayPnlCents,
   type AccountingViolation,
 } from '../../shared/domain/ledger-invariants';
 import { projectLedger } from '../../shared/domain/ledger-projection';
@@ -73,6 +77,10 @@ export interface BooksFigures {
    * leaves out the intrinsic value (issue 23 case 4).
    */
   optionEventsAtStrike: number;
+  /** Runs whose reported day P&L was checked against the mark-to-market identity. */
+  dayTotalChecks: number;
+  /** Runs where it could not be (a mark unknown, delivered shares, no report). */
+  dayTotalSkipped: number;
 }
 
 export function emptyBooksFigures(): BooksFigures {
@@ -90,6 +98,8 @@ export function emptyBooksFigures(): BooksFigures {
     sharesMismatches: 0,
     optionEventsUnbooked: 0,
     optionEventsAtStrike: 0,
+    dayTotalChecks: 0,
+    dayTotalSkipped: 0,
   };
 }
 
@@ -267,4 +277,57 @@ function reapplyReports(
     );
   }
   return out;
+}
+
+/** What {@link checkDayTotal} reads. */
+export interface DayTotalInput {
+  /** Every record of the run, as the table holds it. */
+  readonly records: readonly Position[];
+  /** The trading day of the last sweep and the day P&L it reported (null: none reported). */
+  readonly reported: { readonly day: string; readonly cents: number; readonly unpriced: number } | null;
+  /** The contract's start-of-day mark for a side (null: none recorded). */
+  readonly startMark: (symbol: string, side: Position['side']) => number | null;
+  /** The contract's executable mark now for a side (bid for a long, ask for a short; null: no quote). */
+  readonly mark: (symbol: string, side: Position['side']) => number | null;
+}
+
+/**
+ * The account's day P&L as the last sweep reported it equals the identity's sum over the run's records
+ * (invariant 4 above). A record holding nothing all day adds 0; one that held nothing at the start needs
+ * no start mark (its start value is 0 at any mark).
+ */
+export function checkDayTotal(input: DayTotalInput, figures: BooksFigures): AccountingViolation[] {
+  const rep = input.reported;
+  if (!rep || rep.unpriced > 0) {
+    figures.dayTotalSkipped++;
+    return [];
+  }
+  let expected = 0;
+  for (const p of input.records) {
+    const r = { position_id: p.position_id, side: p.side, ledger: ledgerOf(p) };
+    const mark = input.mark(p.option_symbol, p.side);
+    // Bought today or flat: any start mark values its start at 0; the mark now at the entry if no quote.
+    const start = input.startMark(p.option_symbol, p.side) ?? mark;
+    const figure = expectedDayPnlCents(r, rep.day, { startMark: start, mark });
+    if (figure === null) {
+      if (projectLedger(r.ledger, p.side).held === 0 && !r.ledger.events.some((e) => e.shares !== 0)) {
+        // Flat with no mark: the day's parts are all there is.
+        expected += expectedDayPnlCents(r, rep.day, { startMark: 0, mark: 0 }) ?? 0;
+        continue;
+      }
+      figures.dayTotalSkipped++;
+      return [];
+    }
+    expected += figure;
+  }
+  figures.dayTotalChecks++;
+  return expected === rep.cents
+    ? []
+    : [
+        {
+          invariant: 'day_pnl_equals_fills_and_marks',
+          subject: `account:${rep.day}`,
+          detail: `the sweep reported ${rep.cents} cents, the records' fills and marks give ${expected}`,
+        },
+      ];
 }

@@ -38,6 +38,7 @@ it(`holds every invariant over ${RUNS} random days of up to ${MAX_COMMANDS} step
     holdingMismatches: f.holdingMismatches,
     realizedMismatches: f.realizedMismatches,
     reportsNotIdempotent: f.reportsNotIdempotent,
+    dayPnlMismatches: f.dayPnlMismatches,
   }).toEqual({
     duplicates: 0,
     oversells: 0,
@@ -49,6 +50,7 @@ it(`holds every invariant over ${RUNS} random days of up to ${MAX_COMMANDS} step
     holdingMismatches: 0,
     realizedMismatches: 0,
     reportsNotIdempotent: 0,
+    dayPnlMismatches: 0,
   });
   // The books were checked on real ledgers (issue 23): fills in parts, option events, reports applied again.
   expect(f.books.booksRecords).toBeGreaterThan(0);
@@ -57,6 +59,7 @@ it(`holds every invariant over ${RUNS} random days of up to ${MAX_COMMANDS} step
   expect(f.books.ledgerFills).toBeGreaterThan(0);
   expect(f.books.ledgerPartialFills).toBeGreaterThan(0);
   expect(f.books.ledgerOptionEvents).toBeGreaterThan(0);
+  expect(f.books.dayTotalChecks).toBeGreaterThan(0);
   // The model really exercised what it claims to.
   expect(f.openingOrders).toBeGreaterThan(0);
   expect(f.closingOrders).toBeGreaterThan(0);

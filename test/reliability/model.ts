@@ -32,7 +32,8 @@ import { toBrokerActivity } from '../../shared/adapters/alpaca-activities';
 import type { BrokerActivity, BrokerOrder } from '../../shared/domain/broker-types';
 import type { AccountingViolation } from '../../shared/domain/ledger-invariants';
 import { RELIABILITY_CONTRACTS } from '../helpers/contracts';
-import { checkBooksAndCount, emptyBooksFigures, type BooksFigures } from './books';
+import { checkBooksAndCount, checkDayTotal, emptyBooksFigures, type BooksFigures } from './books';
+import type { DayPnl } from '../../shared/domain/daily-loss';
 
 /** The contracts of the model. SELL recommendations only use the put (shorts are opened only there). */
 export const SYMBOLS = RELIABILITY_CONTRACTS;
@@ -306,8 +307,8 @@ export class Figures {
   polls = 0;
   pollClosingOrders = 0;
   /**
-   * The books at rest (issue 23; see books.ts): what was checked and what the records' ledgers booked.
-   * The day P&L identity is not checked (the day's P&L is being rewired onto the ledger).
+   * The books at rest (issue 23; see books.ts): what was checked and what the records' ledgers booked,
+   * and the day P&L identity (the last sweep's day P&L against the records' fills and marks).
    */
   books: BooksFigures = emptyBooksFigures();
   // Accounting violations: every one must stay 0.
@@ -317,6 +318,8 @@ export class Figures {
   realizedMismatches = 0;
   /** A broker report that, applied a second time, changed the ledger. */
   reportsNotIdempotent = 0;
+  /** A day P&L the sweep reported that differs from the day's fills plus the marks' change. */
+  dayPnlMismatches = 0;
 
   merge(o: Figures): void {
     for (const [k, v] of Object.entries(o) as Array<[keyof Figures, unknown]>) {
@@ -780,6 +783,9 @@ export class Run {
     }
   }
 
+  /** The day P&L the last sweep reported (the breaker's figure), for the books' day check at rest. */
+  private lastDayPnl: DayPnl | null = null;
+
   private async sweepOnce() {
     // A fresh handler per sweep: concurrent sweeps are separate containers.
     const sweep = createExitEvaluatorHandler(this.env, {
@@ -793,6 +799,7 @@ export class Run {
       // The final sweeps of convergence are single passes: what they send is learned before the checks.
       const polls = this.polling && !this.settling;
       const report = polls ? await sweep(this.scheduledEvent()) : await sweep();
+      this.lastDayPnl = report.dayPnl ?? null;
       this.figures.polls += report.polls ?? 0;
       for (const a of report.alerts ?? [])
         if (a.kind === 'option_event_pending') this.eventsPending.add(a.symbol);
@@ -1010,7 +1017,8 @@ export class Run {
       | 'liveness'
       | 'holding'
       | 'realized'
-      | 'idempotent',
+      | 'idempotent'
+      | 'day',
     detail: string,
   ) {
     const key = {
@@ -1024,6 +1032,7 @@ export class Run {
       holding: 'holdingMismatches',
       realized: 'realizedMismatches',
       idempotent: 'reportsNotIdempotent',
+      day: 'dayPnlMismatches',
     }[kind] as 'duplicates';
     this.figures[key]++;
     this.violations.push(`${kind}: ${detail}`);
@@ -1177,9 +1186,39 @@ export class Run {
       holding_matches_broker: 'holding',
       realized_equals_fills: 'realized',
       report_idempotent: 'idempotent',
-      day_pnl_equals_fills_and_marks: 'realized',
+      day_pnl_equals_fills_and_marks: 'day',
     } as const satisfies Record<AccountingViolation['invariant'], string>;
     for (const v of found) this.violation(KIND[v.invariant], `${v.invariant} ${v.subject}: ${v.detail}`);
+    await this.checkDayAtRest(records);
+  }
+
+  /**
+   * The day's P&L the last sweep reported (the breaker's figure) against the records' fills and marks
+   * (books.ts invariant 4): marks from the simulator's quotes (prices stand still while the run converges),
+   * start marks from the day item the sweep reads.
+   */
+  private async checkDayAtRest(records: readonly Position[]) {
+    const rep = this.lastDayPnl;
+    const starts = rep ? (await this.store.getDayBooks(this.account, rep.day)).start_marks : new Map();
+    const quote = (symbol: string, side: Position['side']) => {
+      const q = this.sim.market.quotes.get(symbol);
+      return q ? (side === 'long' ? q.bid : q.ask) : null;
+    };
+    const found = checkDayTotal(
+      {
+        records,
+        reported: rep
+          ? { day: rep.day, cents: Math.round(rep.day_pnl_usd * 100), unpriced: rep.unpriced }
+          : null,
+        startMark: (symbol, side) => {
+          const m = starts.get(symbol);
+          return m ? (side === 'long' ? m.bid : m.ask) : null;
+        },
+        mark: quote,
+      },
+      this.figures.books,
+    );
+    for (const v of found) this.violation('day', `${v.invariant} ${v.subject}: ${v.detail}`);
   }
 
   /**
@@ -1485,7 +1524,8 @@ export function formatFigures(f: Figures, elapsedMs: number): string {
     `| **ledger holding ≠ broker** (per contract and side; a closed record still holding) | ${f.holdingMismatches} |`,
     `| **stored P&L, fees or quantity ≠ ledger, or realized ≠ fills** (to the cent) | ${f.realizedMismatches} |`,
     `| **a broker report applied twice changed the books** | ${f.reportsNotIdempotent} |`,
-    `| day P&L identity (day's fills + marks' change) | not checked: the day's P&L is being rewired onto the ledger |`,
+    `| day P&L identity: runs checked / skipped (a mark unknown, delivered shares) | ${f.books.dayTotalChecks} / ${f.books.dayTotalSkipped} |`,
+    `| **the sweep's day P&L ≠ the day's fills + the marks' change** (to the cent) | ${f.dayPnlMismatches} |`,
     `| wall time | ${(elapsedMs / 1000).toFixed(1)} s |`,
   ];
   return ['| figure | value |', '| --- | --- |', ...lines].join('\n');
