@@ -3,7 +3,8 @@
  * day-book and invariant tests. Each returns a complete value; pass only the fields a test is about.
  */
 import type { BrokerActivity, BrokerOrder } from '../../shared/domain/broker-types';
-import type { FillActivity } from '../../shared/domain/ledger-events';
+import { applyActivity, applyOrderReport, emptyLedger } from '../../shared/domain/ledger';
+import type { FillActivity, PositionLedger } from '../../shared/domain/ledger-events';
 import { FACTORY_NOW, FACTORY_OPTION_SYMBOL } from './factories';
 
 export const LEDGER_SYMBOL = FACTORY_OPTION_SYMBOL;
@@ -79,4 +80,25 @@ export function makeActivity(overrides: Partial<BrokerActivity> = {}): BrokerAct
     net_amount: -0.02,
     ...overrides,
   };
+}
+
+/**
+ * The case-1 ledger: a long of 2 bought at 2.10 whose resting stop filled 1 at 1.60, then 1 at 1.50 (read
+ * as a partial, then as filled at the 1.55 average), with a $0.65 fee: −$110 realized before fees.
+ */
+export function stoppedOutLedger(): PositionLedger {
+  let l = applyOrderReport(emptyLedger(LEDGER_SYMBOL), 'open', makeOrderReport(), LEDGER_NOW).ledger;
+  l = applyOrderReport(
+    l,
+    'stop',
+    makeStopReport({ filled_qty: 1, filled_avg_price: 1.6, status: 'partially_filled' }),
+    minutesAfter(1),
+  ).ledger;
+  l = applyOrderReport(
+    l,
+    'stop',
+    makeStopReport({ filled_qty: 2, filled_avg_price: 1.55, status: 'filled', filled_at: minutesAfter(2) }),
+    minutesAfter(3),
+  ).ledger;
+  return applyActivity(l, makeActivity({ net_amount: -0.65 }), { at: minutesAfter(4) }).ledger;
 }

@@ -15,16 +15,8 @@ import type { PnlReport } from '../../shared/domain/pnl-report';
 import { runReport } from '../../scripts/report';
 import { startAlpacaSim } from '../../local/alpaca-sim';
 import { simulatorKeys } from '../../local/mode';
-import { applyActivity, applyOrderReport, emptyLedger } from '../../shared/domain/ledger';
 import { makePosition } from '../helpers/factories';
-import {
-  LEDGER_NOW,
-  LEDGER_SYMBOL,
-  makeActivity,
-  makeOrderReport,
-  makeStopReport,
-  minutesAfter,
-} from '../helpers/ledger-factories';
+import { minutesAfter, stoppedOutLedger } from '../helpers/ledger-factories';
 import { startTestTable, type TestTable } from '../helpers/dynamo';
 
 const NOW = new Date('2026-11-25T21:00:00.000Z');
@@ -269,25 +261,7 @@ describe('npm run report against a seeded table', () => {
   it('prints one position’s ledger with --position: orders, fills at their own prices, fees, books', async () => {
     const other = await startTestTable();
     try {
-      let l = applyOrderReport(emptyLedger(LEDGER_SYMBOL), 'open', makeOrderReport(), LEDGER_NOW).ledger;
-      l = applyOrderReport(
-        l,
-        'stop',
-        makeStopReport({ filled_qty: 1, filled_avg_price: 1.6, status: 'partially_filled' }),
-        minutesAfter(1),
-      ).ledger;
-      l = applyOrderReport(
-        l,
-        'stop',
-        makeStopReport({
-          filled_qty: 2,
-          filled_avg_price: 1.55,
-          status: 'filled',
-          filled_at: minutesAfter(2),
-        }),
-        minutesAfter(3),
-      ).ledger;
-      l = applyActivity(l, makeActivity({ net_amount: -0.65 }), { at: minutesAfter(4) }).ledger;
+      const l = stoppedOutLedger();
       const open = makePosition({
         position_id: 'stp-1',
         recommendation_id: 'stp-1',

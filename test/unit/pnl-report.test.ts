@@ -11,6 +11,7 @@ import {
   makeOrderReport,
   makeStopReport,
   minutesAfter,
+  stoppedOutLedger,
 } from '../helpers/ledger-factories';
 
 const NOW = new Date('2026-11-25T21:00:00.000Z');
@@ -270,20 +271,7 @@ describe('rendering', () => {
  * them instead of the ledger fails.
  */
 function stoppedOut(): Position {
-  let l = applyOrderReport(emptyLedger(LEDGER_SYMBOL), 'open', makeOrderReport(), LEDGER_NOW).ledger;
-  l = applyOrderReport(
-    l,
-    'stop',
-    makeStopReport({ filled_qty: 1, filled_avg_price: 1.6, status: 'partially_filled' }),
-    minutesAfter(1),
-  ).ledger;
-  l = applyOrderReport(
-    l,
-    'stop',
-    makeStopReport({ filled_qty: 2, filled_avg_price: 1.55, status: 'filled', filled_at: minutesAfter(2) }),
-    minutesAfter(3),
-  ).ledger;
-  l = applyActivity(l, makeActivity({ net_amount: -0.65 }), { at: minutesAfter(4) }).ledger;
+  const l = stoppedOutLedger();
   return makePosition({
     position_id: 'stopped',
     recommendation_id: 'stopped',

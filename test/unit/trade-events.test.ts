@@ -9,17 +9,9 @@ import { SnsTradeEvents } from '../../shared/adapters/sns-trade-events';
 import { tradeEventSubject, type TradeEvent } from '../../shared/domain/trade-events';
 import { Metric } from '../../shared/metric-names';
 import { SILENT_LOG, type MetricsSink } from '../../shared/observability';
-import { applyActivity, applyOrderReport, emptyLedger } from '../../shared/domain/ledger';
 import { emitTradeEvent, positionClosedEvent } from '../../shared/use-cases/emit-trade-event';
 import { makePosition } from '../helpers/factories';
-import {
-  LEDGER_NOW,
-  LEDGER_SYMBOL,
-  makeActivity,
-  makeOrderReport,
-  makeStopReport,
-  minutesAfter,
-} from '../helpers/ledger-factories';
+import { LEDGER_SYMBOL, minutesAfter, stoppedOutLedger } from '../helpers/ledger-factories';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:trade-events';
 const AT = '2026-06-01T15:00:00.000Z';
@@ -93,20 +85,7 @@ describe('SnsTradeEvents', () => {
 describe("positionClosedEvent (the ledger's figures, issue 23)", () => {
   /** A long of 2 bought at 2.10 whose resting stop filled 1 at 1.60, then 1 at 1.50, with a $0.65 fee. */
   function stoppedOut() {
-    let l = applyOrderReport(emptyLedger(LEDGER_SYMBOL), 'open', makeOrderReport(), LEDGER_NOW).ledger;
-    l = applyOrderReport(
-      l,
-      'stop',
-      makeStopReport({ filled_qty: 1, filled_avg_price: 1.6, status: 'partially_filled' }),
-      minutesAfter(1),
-    ).ledger;
-    l = applyOrderReport(
-      l,
-      'stop',
-      makeStopReport({ filled_qty: 2, filled_avg_price: 1.55, status: 'filled', filled_at: minutesAfter(2) }),
-      minutesAfter(3),
-    ).ledger;
-    l = applyActivity(l, makeActivity({ net_amount: -0.65 }), { at: minutesAfter(4) }).ledger;
+    const l = stoppedOutLedger();
     // The record's own fields are stale on purpose: the event must read the ledger, not them.
     return makePosition({
       state: 'closed',
