@@ -3,7 +3,7 @@
  * `npm run inject -- --list-contracts [TICKER] [--type call|put] [--min-days N] [--plain]`
  * `npm run inject -- --rejections [--account NAME]`
  *
- * Validates recommendations with the schema the open-order function uses (`parseRecommendation`), reports
+ * Validates recommendations with the schema the open-order function uses (`parseRecommendationMessage`: single legs and spreads), reports
  * every refused one with its reason, and sends the valid ones, 10 per SendMessageBatch, to the account's
  * queue of the running local stack (found through `.local/state.json`, written by `npm start`) or to a
  * real queue given with `--queue-url` (standard AWS credentials and region).
@@ -14,7 +14,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { parseRecommendation } from '../shared/domain/recommendation';
+import { parseRecommendationMessage } from '../shared/domain/recommendation';
 import { PipelineError } from '../shared/domain/errors';
 import { readCdkAccounts } from './accounts';
 import { blackScholes, mulberry32 } from './alpaca-sim/market';
@@ -197,7 +197,7 @@ export function readMessages(text: string, name: string): InputMessage[] {
 /** Validates a message exactly as the open-order function's first step does. */
 export function validateMessage(m: InputMessage, now: Date): Refusal | null {
   try {
-    parseRecommendation(m.body, now);
+    parseRecommendationMessage(m.body, now);
     return null;
   } catch (err) {
     const e = err as Error & { recommendationId?: string };

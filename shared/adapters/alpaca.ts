@@ -165,6 +165,7 @@ export class AlpacaAdapter implements Broker, MarketData {
       tradingBlocked: a.tradingBlocked === true || a.accountBlocked === true,
       optionsBuyingPower: optionalNumber(a.optionsBuyingPower, 'options_buying_power') ?? 0,
       buyingPower: optionalNumber(a.buyingPower, 'buying_power') ?? 0,
+      optionsTradingLevel: tradingLevelOf(a.optionsTradingLevel),
     };
   }
 
@@ -441,4 +442,13 @@ export class AlpacaAdapter implements Broker, MarketData {
       pageToken = next;
     }
   }
+}
+
+/**
+ * `options_trading_level` (0-3; Alpaca sends a number or a numeric string) as a whole number; null when
+ * absent or unreadable: a spread then is refused (the level is never assumed), a single leg never is.
+ */
+function tradingLevelOf(v: unknown): number | null {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  return Number.isInteger(n) && n >= 0 ? n : null;
 }

@@ -81,7 +81,7 @@ export const SYSTEM_EXIT_DEFAULTS: ExitPlan = Object.freeze({
 });
 
 /** Every plan field; `at_expiry` has no entry in the defaults (absent = close), so it is listed by hand. */
-const EXIT_PLAN_KEYS = [...Object.keys(SYSTEM_EXIT_DEFAULTS), 'at_expiry'] as Array<keyof ExitPlan>;
+export const EXIT_PLAN_KEYS = [...Object.keys(SYSTEM_EXIT_DEFAULTS), 'at_expiry'] as Array<keyof ExitPlan>;
 
 /**
  * Merges exit-plan layers, later layers winning field by field. A field that is present (even `null`)

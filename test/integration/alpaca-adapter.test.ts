@@ -251,6 +251,7 @@ describe('orders and positions', () => {
       tradingBlocked: false,
       optionsBuyingPower: 1234.5,
       buyingPower: 100_000,
+      optionsTradingLevel: 3,
     });
     sim.setMarketOpen(false);
     const clock = await broker.getClock();

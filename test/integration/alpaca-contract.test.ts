@@ -210,6 +210,8 @@ describeFixtures('clock, account, stock trade', () => {
         // Absent options_buying_power (the older shape) reads as 0: never more than the broker said.
         optionsBuyingPower: num(raw.options_buying_power) ?? 0,
         buyingPower: num(raw.buying_power) ?? 0,
+        // Absent (the older shape) reads as null: a spread is refused, the level is never assumed.
+        optionsTradingLevel: num(raw.options_trading_level),
       });
     },
   );

@@ -756,6 +756,13 @@ describe('evaluateExit: records written by an earlier version', () => {
     expect(fields.plan).toMatchObject({ stop_loss_pct: 0.5, take_profit_pct: 0.3 });
   });
 
+  it('keeps a stored at_expiry (it has no system default) and drops an invalid one', () => {
+    expect(readExitFields(legacyRecord({ at_expiry: 'do_not_exercise' })).plan).toMatchObject({
+      at_expiry: 'do_not_exercise',
+    });
+    expect(readExitFields(legacyRecord({ at_expiry: 'sell_it' })).plan).not.toHaveProperty('at_expiry');
+  });
+
   it('starts the trailing peak from the entry price and persists it', () => {
     const result = evaluateExit(legacyRecord({ trailing_stop_pct: 0.2 }), makeQuoteAt(1.9), NOW);
 

@@ -10,6 +10,7 @@ import {
 import { readCdkAccounts } from '../../local/accounts';
 import { badMessages } from '../helpers/bad-messages';
 import { recommendation } from '../helpers/recommendations';
+import { contractFor, FAR_DAYS } from '../helpers/contracts';
 
 const NOW = new Date('2026-11-24T15:00:00Z');
 
@@ -55,6 +56,19 @@ describe('validateMessage', () => {
       expect(refusal!.message).toMatch(bad.expect);
     },
   );
+
+  it('parses a spread message as the handler does (its legs are not an unknown field); a bad one with its reason', () => {
+    const legs = [
+      { option_symbol: contractFor('SPY', FAR_DAYS, 'C', 500, NOW), side: 'buy', ratio_qty: 1 },
+      { option_symbol: contractFor('SPY', FAR_DAYS, 'C', 505, NOW), side: 'sell', ratio_qty: 1 },
+    ];
+    const spread = { recommendation_id: 'sp-1', ticker: 'SPY', legs, num_contracts: 1, order_type: 'market' };
+    expect(validateMessage({ source: 's', body: JSON.stringify(spread) }, NOW)).toBeNull();
+    const twoOnOne = { ...spread, legs: [legs[0], { ...legs[0], side: 'sell' }] };
+    expect(validateMessage({ source: 's', body: JSON.stringify(twoOnOne) }, NOW)).toMatchObject({
+      recommendationId: 'sp-1',
+    });
+  });
 
   it('names the recommendation it refuses when the id is readable', () => {
     const body = JSON.stringify(recommendation({ recommendation_id: 'r-9', action: 'HOLD' }));

@@ -1,10 +1,14 @@
 /** Reading a record's exit fields (plan, quantities, trailing state), whatever version wrote it. */
-import { SYSTEM_EXIT_DEFAULTS, exitPlanSchema, isReadExitPlan, type ExitPlan } from '../exit-plan';
+import {
+  EXIT_PLAN_KEYS,
+  SYSTEM_EXIT_DEFAULTS,
+  exitPlanSchema,
+  isReadExitPlan,
+  type ExitPlan,
+} from '../exit-plan';
 import type { Position } from '../position';
 import type { ExitFields } from './types';
 import { isFiniteNumber, parseTime, positiveOrNull } from './util';
-
-const PLAN_KEYS = Object.keys(SYSTEM_EXIT_DEFAULTS) as Array<keyof ExitPlan>;
 
 /**
  * Reads the exit-related fields of a record written by any version of the pipeline, never throwing:
@@ -38,7 +42,8 @@ function readPlan(raw: unknown): ExitPlan {
   if (isReadExitPlan(raw)) return raw;
   const stored = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
   const out: Record<string, unknown> = { ...SYSTEM_EXIT_DEFAULTS };
-  for (const key of PLAN_KEYS) {
+  // Every field a plan may carry, `at_expiry` included (it has no system default: absent stays absent).
+  for (const key of EXIT_PLAN_KEYS) {
     if (stored[key] === undefined) continue;
     const parsed = exitPlanSchema.safeParse({ [key]: stored[key] });
     if (parsed.success) out[key] = parsed.data[key] ?? null;
