@@ -3,8 +3,8 @@
  * `npm run inject -- --list-contracts [TICKER] [--type call|put] [--min-days N] [--plain]`
  * `npm run inject -- --rejections [--account NAME]`
  *
- * Validates recommendations with the schema the open-order function uses (`parseRecommendationMessage`: single legs and spreads), reports
- * every refused one with its reason, and sends the valid ones, 10 per SendMessageBatch, to the account's
+ * Validates recommendations with the schema the open-order function uses (`parseRecommendationMessage`:
+ * single legs and spreads), reports every refused one with its reason, and sends the valid ones, 10 per SendMessageBatch, to the account's
  * queue of the running local stack (found through `.local/state.json`, written by `npm start`) or to a
  * real queue given with `--queue-url` (standard AWS credentials and region).
  *
