@@ -4,8 +4,8 @@
  * `npm run inject -- --rejections [--account NAME]`
  *
  * Validates recommendations with the schema the open-order function uses (`parseRecommendationMessage`:
- * single legs and spreads), reports every refused one with its reason, and sends the valid ones, 10 per SendMessageBatch, to the account's
- * queue of the running local stack (found through `.local/state.json`, written by `npm start`) or to a
+ * single legs and spreads), reports every refused one with its reason, and sends the valid ones, 10 per
+ * SendMessageBatch, to the account's queue of the running local stack (found through `.local/state.json`, written by `npm start`) or to a
  * real queue given with `--queue-url` (standard AWS credentials and region).
  *
  * Input: a file holding one JSON object, a JSON array of objects, or JSON lines (`-` reads stdin).
