@@ -5,8 +5,8 @@
  *
  * Validates recommendations with the schema the open-order function uses (`parseRecommendationMessage`:
  * single legs and spreads), reports every refused one with its reason, and sends the valid ones, 10 per
- * SendMessageBatch, to the account's queue of the running local stack (found through `.local/state.json`, written by `npm start`) or to a
- * real queue given with `--queue-url` (standard AWS credentials and region).
+ * SendMessageBatch, to the account's queue of the running local stack (found through `.local/state.json`,
+ * written by `npm start`) or to a real queue given with `--queue-url` (standard AWS credentials and region).
  *
  * Input: a file holding one JSON object, a JSON array of objects, or JSON lines (`-` reads stdin).
  * Exit status: 0 all sent; 1 some refused or not sent; 2 usage error or no stack to send to.
