@@ -80,7 +80,33 @@ export function toBrokerOrder(o: trading.Order): BrokerOrder {
     status: String(o.status),
     created_at: isoOrNull(o.createdAt) ?? '',
     filled_at: isoOrNull(o.filledAt),
+    ...mlegFields(o),
   };
+}
+
+/**
+ * An mleg order's class and legs (each leg an order of its own, with its fills); nothing for a single-leg
+ * order. The SDK does not carry a leg's `ratio_qty`: it is the leg's qty over the parent's (whole by
+ * Alpaca's rules).
+ */
+function mlegFields(o: trading.Order): Pick<BrokerOrder, 'order_class' | 'legs'> {
+  if (o.orderClass !== 'mleg') return {};
+  const parentQty = requiredNumber(o.qty, 'qty');
+  const legs = (o.legs ?? []).map((leg) => {
+    const qty = requiredNumber(leg.qty, 'legs.qty');
+    return {
+      id: String(leg.id),
+      symbol: String(leg.symbol),
+      side: leg.side === 'sell' ? ('sell' as const) : ('buy' as const),
+      ratio_qty: parentQty > 0 ? qty / parentQty : 0,
+      position_intent: leg.positionIntent ?? null,
+      qty,
+      filled_qty: optionalNumber(leg.filledQty, 'legs.filled_qty') ?? 0,
+      filled_avg_price: optionalNumber(leg.filledAvgPrice, 'legs.filled_avg_price'),
+      status: String(leg.status),
+    };
+  });
+  return { order_class: 'mleg', legs };
 }
 
 /**

@@ -93,6 +93,23 @@ describeFixtures('orders.json through listOpenOrders', () => {
       });
       expect(Date.parse(o.created_at)).toBe(Date.parse(String(raw.created_at).replace(/(\.\d{3})\d+/, '$1')));
       if (raw.filled_at) expect(o.filled_at).not.toBeNull();
+      if (raw.order_class === 'mleg') {
+        // Each leg an order of its own, with its fills and intent; ratio_qty as the broker wrote it.
+        expect(o.order_class).toBe('mleg');
+        expect(o.legs).toEqual(
+          (raw.legs as Raw[]).map((leg) => ({
+            id: leg.id,
+            symbol: leg.symbol,
+            side: leg.side,
+            ratio_qty: num(leg.ratio_qty),
+            position_intent: leg.position_intent ?? null,
+            qty: num(leg.qty),
+            filled_qty: num(leg.filled_qty) ?? 0,
+            filled_avg_price: num(leg.filled_avg_price),
+            status: leg.status,
+          })),
+        );
+      } else expect(o).not.toHaveProperty('legs');
     }
   });
 });
