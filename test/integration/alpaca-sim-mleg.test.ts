@@ -215,6 +215,29 @@ describe('mleg orders in the simulator', () => {
     expect(Number(position(SHORT)?.qty)).toBe(-2);
   });
 
+  it('a closing leg that shrank before the fill caps the multiples every leg fills: never one leg alone', async () => {
+    sim.setFillMode('manual');
+    sim.setPosition(KEY_ID, LONG, 2, 4);
+    sim.setPosition(KEY_ID, SHORT, -2, 1.5);
+    const partly = await sdk.orders.postOrder({ postOrderRequest: closeVertical('2') });
+    // One short contract bought back by hand meanwhile: only one multiple can close on both legs.
+    sim.setPosition(KEY_ID, SHORT, -1, 1.5);
+    const filled = sim.fillOrder(partly.id!);
+    expect([filled.status, filled.filled_qty]).toEqual(['canceled', '1']);
+    expect(legsOf(filled).map((l) => l.filled_qty)).toEqual(['1', '1']);
+    expect(Number(position(LONG)?.qty)).toBe(1);
+    expect(position(SHORT)).toBeUndefined();
+
+    // The long leg gone entirely: nothing fills, the short leg is not bought alone.
+    sim.setPosition(KEY_ID, SHORT, -1, 1.5);
+    const none = await sdk.orders.postOrder({ postOrderRequest: closeVertical('1') });
+    sim.removePosition(KEY_ID, LONG);
+    const after = sim.fillOrder(none.id!);
+    expect([after.status, after.filled_qty]).toEqual(['canceled', '0']);
+    expect(Number(position(SHORT)?.qty)).toBe(-1);
+    expect(position(LONG)).toBeUndefined();
+  });
+
   it('refuses an mleg order from an account below options Level 3', async () => {
     sim.setAccount(KEY_ID, { optionsApprovedLevel: 2 });
     const err = await apiError(sdk.orders.postOrder({ postOrderRequest: openVertical() }));
