@@ -199,7 +199,13 @@ export function optionEvent(
   // Orders resting on a contract that is gone end with it (sim: expired on expiry, else canceled).
   if (!account.positions.has(symbol)) {
     const status = event === 'expire' ? 'expired' : 'canceled';
-    for (const o of account.orders) if (o.symbol === symbol && isOpenOrder(o)) endOrder(o, status, now);
+    for (const o of account.orders) {
+      // An mleg order ends with it when it closes that contract (its hold is gone).
+      const onIt = o.mleg
+        ? o.mleg.legs.some((l) => l.symbol === symbol && l.positionIntent.endsWith('_to_close'))
+        : o.symbol === symbol;
+      if (onIt && isOpenOrder(o)) endOrder(o, status, now);
+    }
   }
 }
 

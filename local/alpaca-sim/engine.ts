@@ -7,6 +7,7 @@ import { newYorkClock } from './clock';
 import { cents, type SimMarket } from './market';
 import { parseOcc } from './occ';
 import type { SimActivity } from './activity-types';
+import { mlegExecutableNet, validateMlegOrder, type MlegLeg } from './mleg';
 import {
   ALPACA_CODES,
   SimHttpError,
@@ -77,6 +78,21 @@ export interface SimOrder {
   canceledAt: string | null;
   expiredAt: string | null;
   failedAt: string | null;
+  /**
+   * An `order_class: mleg` parent: its legs (2-4). The parent's `qty` / `filledQty` count multiples of the
+   * strategy, `filledValue` the net per share times the multiples filled; `symbol` is empty and `side` /
+   * `positionIntent` are placeholders never shown (the REST shape shows `""`).
+   */
+  readonly mleg?: { readonly legs: readonly SimMlegLeg[] };
+}
+
+/** One leg of an mleg order: an order of its own (id, client_order_id) filled with its parent. */
+export interface SimMlegLeg extends MlegLeg {
+  readonly id: string;
+  readonly clientOrderId: string;
+  readonly assetId: string;
+  /** Sum of the leg's fill qty x price (per share), for its `filled_avg_price`. */
+  filledValue: number;
 }
 
 /** A position: `qty` is signed (negative when short); prices per share. */
@@ -147,21 +163,28 @@ export function newAccount(keyId: string, secret: string, opts: SimAccountOption
   };
 }
 
+/**
+ * Qty of a symbol one open order holds: a closing order its unfilled qty; an mleg order ratio_qty x its
+ * unfilled multiples on each closing leg (AO "Multi-leg orders").
+ */
+function heldBy(o: SimOrder, symbol: string): number {
+  if (!isOpenOrder(o)) return 0;
+  const open = o.qty - o.filledQty;
+  if (o.mleg) {
+    const leg = o.mleg.legs.find((l) => l.symbol === symbol && l.positionIntent.endsWith('_to_close'));
+    return leg ? leg.ratioQty * Math.max(0, open) : 0;
+  }
+  return o.symbol === symbol && o.positionIntent.endsWith('_to_close') ? Math.max(0, open) : 0;
+}
+
 /** The open closing orders of a symbol that reserve its qty, optionally leaving one order out. */
 export function holdingOrders(account: SimAccount, symbol: string, exceptId?: string): SimOrder[] {
-  return account.orders.filter(
-    (o) =>
-      o.id !== exceptId &&
-      o.symbol === symbol &&
-      isOpenOrder(o) &&
-      o.positionIntent.endsWith('_to_close') &&
-      o.qty - o.filledQty > 0,
-  );
+  return account.orders.filter((o) => o.id !== exceptId && heldBy(o, symbol) > 0);
 }
 
 /** Qty of a symbol reserved by open closing orders (`held_for_orders`), optionally leaving one order out. */
 export function heldForOrders(account: SimAccount, symbol: string, exceptId?: string): number {
-  return holdingOrders(account, symbol, exceptId).reduce((n, o) => n + o.qty - o.filledQty, 0);
+  return holdingOrders(account, symbol, exceptId).reduce((n, o) => n + heldBy(o, symbol), 0);
 }
 
 /** What Alpaca infers from the CURRENT position only (never from pending orders). */
@@ -279,6 +302,134 @@ export function acceptOrder(
   // An options POST answers `pending_new` (fixture docs-postorder-Options); equity orders `accepted`.
   if (isOption) order.status = 'pending_new';
   return order;
+}
+
+/**
+ * `POST /v2/orders` with `order_class: mleg` (AO "Multi-leg orders"): the rules of mleg.ts (Level 3, 2-4
+ * legs on one underlying, per-leg intent inference and mismatch, each closing leg's qty available), then as
+ * for a single leg: client_order_id, assets, account status, market hours, each leg's expiry, and the net
+ * debit against options buying power. One parent order whose legs are orders of their own (ids, client
+ * order ids); status `pending_new` as for any options POST.
+ */
+export function acceptMlegOrder(
+  account: SimAccount,
+  market: SimMarket,
+  body: unknown,
+  ctx: OrderContext,
+): SimOrder {
+  const b = asObject(body);
+  const terms = validateMlegOrder(b, {
+    optionsApprovedLevel: account.optionsApprovedLevel,
+    positionQty: (s) => account.positions.get(s)?.qty ?? 0,
+    heldForOrders: (s) => heldForOrders(account, s),
+    relatedOrders: (s) => holdingOrders(account, s).map((o) => o.id),
+  });
+  const clientOrderId = clientOrderIdOf(account, b.client_order_id);
+  const today = newYorkClock(ctx.now).date;
+  for (const l of terms.legs) {
+    const expired = parseOcc(l.symbol)!.expiry < today;
+    if (ctx.strictAssets && !expired && !market.knows(l.symbol) && !account.positions.has(l.symbol)) {
+      throw new SimHttpError(422, ALPACA_CODES.unprocessable, `asset "${l.symbol}" not found`);
+    }
+  }
+  if (account.status !== 'ACTIVE' || account.tradingBlocked) {
+    throw new SimHttpError(403, ALPACA_CODES.forbidden, 'account is not authorized to trade');
+  }
+  if (terms.type === 'market' && !ctx.marketOpen) {
+    throw new SimHttpError(
+      422,
+      ALPACA_CODES.unprocessable,
+      'options market orders are only allowed during market hours',
+    );
+  }
+  for (const l of terms.legs) checkExpiry(l.symbol, parseOcc(l.symbol)!.expiry, l.positionIntent, ctx.now);
+  const debit = mlegDebit(terms.legs, terms.limitPrice, market);
+  const required = cents(debit * terms.qty * FILL_MULTIPLIER);
+  const availableBp = cents(account.optionsBuyingPower - reservedForBuys(account, market));
+  if (required > 0 && required > availableBp) {
+    throw new SimHttpError(
+      403,
+      ALPACA_CODES.forbidden,
+      `insufficient options buying power for order (required: ${required.toFixed(2)}, available: ${availableBp.toFixed(2)})`,
+    );
+  }
+  const order = newOrder(account, market, {
+    clientOrderId,
+    symbol: '',
+    isOption: true,
+    side: 'buy',
+    terms: { ...terms, stopPrice: null },
+    positionIntent: 'buy_to_open',
+    intentSpecified: false,
+    replaces: null,
+    now: ctx.now,
+  });
+  const legs: SimMlegLeg[] = terms.legs.map((l) => ({
+    ...l,
+    id: crypto.randomUUID(),
+    clientOrderId: crypto.randomUUID(),
+    assetId: market.assetId(l.symbol),
+    filledValue: 0,
+  }));
+  (order as { mleg?: SimOrder['mleg'] }).mleg = { legs };
+  order.status = 'pending_new';
+  return order;
+}
+
+/** The net debit per share an mleg order may pay (its limit, else the executable net now); 0 for a credit. */
+function mlegDebit(legs: readonly MlegLeg[], limitPrice: number | null, market: SimMarket): number {
+  const net = limitPrice ?? mlegExecutableNet(legs, market.quotes) ?? 0;
+  return Math.max(0, net);
+}
+
+/**
+ * Fills `multiples` of an mleg order (capped at what is unfilled), every leg at its price in `legPrices`
+ * (per share): all legs or none. A closing leg whose position shrank meanwhile caps the multiples every leg
+ * can fill; the rest is canceled, and nothing fills when no whole multiple can (never a leg alone).
+ */
+export function applyMlegFill(
+  account: SimAccount,
+  market: SimMarket,
+  order: SimOrder,
+  multiples: number,
+  legPrices: ReadonlyMap<string, number>,
+  now: Date,
+): void {
+  if (!order.mleg) throw new Error(`order ${order.id} is not an mleg order`);
+  if (!isOpenOrder(order)) throw new Error(`order ${order.id} is ${order.status}, cannot fill`);
+  const wanted = Math.min(multiples, order.qty - order.filledQty);
+  let fill = wanted;
+  for (const l of order.mleg.legs) {
+    if (!legPrices.has(l.symbol)) throw new Error(`mleg fill of ${order.id}: no price for ${l.symbol}`);
+    if (!l.positionIntent.endsWith('_to_close')) continue;
+    const held = account.positions.get(l.symbol)?.qty ?? 0;
+    const closable = l.side === 'sell' ? Math.max(0, held) : Math.max(0, -held);
+    fill = Math.min(fill, Math.floor(closable / l.ratioQty));
+  }
+  const ts = now.toISOString();
+  if (fill <= 0) {
+    endOrder(order, 'canceled', now);
+    return;
+  }
+  let net = 0;
+  for (const l of order.mleg.legs) {
+    const price = legPrices.get(l.symbol)!;
+    const qty = l.ratioQty * fill;
+    bookFill(account, market, {
+      symbol: l.symbol,
+      side: l.side,
+      intent: l.positionIntent,
+      qty,
+      price,
+      multiplier: FILL_MULTIPLIER,
+    });
+    l.filledValue += qty * price;
+    net += (l.side === 'buy' ? price : -price) * l.ratioQty;
+  }
+  order.filledQty += fill;
+  order.filledValue += net * fill;
+  order.updatedAt = ts;
+  settleFillStatus(order, fill < wanted, ts);
 }
 
 function checkExpiry(symbol: string, expiry: string, intent: PositionIntent, now: Date): void {
@@ -508,7 +659,12 @@ export function replaceOrder(
 function reservedForBuys(account: SimAccount, market: SimMarket, exceptId?: string): number {
   let reserved = 0;
   for (const o of account.orders) {
-    if (o.id === exceptId || !isOpenOrder(o) || o.positionIntent !== 'buy_to_open') continue;
+    if (o.id === exceptId || !isOpenOrder(o)) continue;
+    if (o.mleg) {
+      reserved += mlegDebit(o.mleg.legs, o.limitPrice, market) * (o.qty - o.filledQty) * FILL_MULTIPLIER;
+      continue;
+    }
+    if (o.positionIntent !== 'buy_to_open') continue;
     const px = o.limitPrice ?? o.stopPrice ?? market.quotes.get(o.symbol)?.ask ?? 0;
     reserved += px * (o.qty - o.filledQty) * (o.assetClass === 'us_option' ? FILL_MULTIPLIER : 1);
   }
@@ -557,32 +713,61 @@ export function applyFill(
     order.updatedAt = ts;
     return;
   }
-  const signed = order.side === 'buy' ? fillQty : -fillQty;
+  bookFill(account, market, {
+    symbol: order.symbol,
+    side: order.side,
+    intent: order.positionIntent,
+    qty: fillQty,
+    price,
+    multiplier: order.assetClass === 'us_option' ? FILL_MULTIPLIER : 1,
+  });
+  order.filledQty += fillQty;
+  order.filledValue += fillQty * price;
+  order.updatedAt = ts;
+  settleFillStatus(order, shrunk, ts);
+}
+
+/** The position, cash and buying power of one fill (one order, or one leg of an mleg order). */
+function bookFill(
+  account: SimAccount,
+  market: SimMarket,
+  f: {
+    symbol: string;
+    side: 'buy' | 'sell';
+    intent: PositionIntent;
+    qty: number;
+    price: number;
+    multiplier: number;
+  },
+): void {
+  const pos = account.positions.get(f.symbol);
+  const held = pos?.qty ?? 0;
+  const signed = f.side === 'buy' ? f.qty : -f.qty;
   const next = held + signed;
   if (held === 0 || Math.sign(held) === Math.sign(signed)) {
-    const avg = (Math.abs(held) * (pos?.avgPrice ?? 0) + fillQty * price) / (Math.abs(held) + fillQty);
-    account.positions.set(order.symbol, { symbol: order.symbol, qty: next, avgPrice: avg });
+    const avg = (Math.abs(held) * (pos?.avgPrice ?? 0) + f.qty * f.price) / (Math.abs(held) + f.qty);
+    account.positions.set(f.symbol, { symbol: f.symbol, qty: next, avgPrice: avg });
   } else if (next === 0) {
-    account.positions.delete(order.symbol);
+    account.positions.delete(f.symbol);
   } else {
     pos!.qty = next;
   }
-  const multiplier = order.assetClass === 'us_option' ? FILL_MULTIPLIER : 1;
-  const value = fillQty * price * multiplier;
-  if (order.side === 'buy') {
+  const value = f.qty * f.price * f.multiplier;
+  if (f.side === 'buy') {
     account.cash = cents(account.cash - value);
     account.optionsBuyingPower = cents(account.optionsBuyingPower - value);
   } else {
     account.cash = cents(account.cash + value);
     // Premium received for opening a short is collateral, not spendable buying power.
-    if (order.positionIntent === 'sell_to_close') {
+    if (f.intent === 'sell_to_close') {
       account.optionsBuyingPower = cents(account.optionsBuyingPower + value);
     }
   }
-  order.filledQty += fillQty;
-  order.filledValue += fillQty * price;
-  order.updatedAt = ts;
-  market.recordTrade(order.symbol, price, fillQty);
+  market.recordTrade(f.symbol, f.price, f.qty);
+}
+
+/** `filled`, `canceled` (a close cut short by a shrunk position) or `partially_filled` after a fill. */
+function settleFillStatus(order: SimOrder, shrunk: boolean, ts: string): void {
   if (order.filledQty >= order.qty) {
     order.status = 'filled';
     order.filledAt = ts;
@@ -631,8 +816,55 @@ function cents4(n: number): number {
   return Math.round(n * 10_000) / 10_000;
 }
 
-/** An order in Alpaca's REST shape (numbers as strings). */
+/** An order in Alpaca's REST shape (numbers as strings); an mleg parent with its legs. */
 export function orderJson(o: SimOrder): Record<string, unknown> {
+  return o.mleg ? mlegJson(o, o.mleg.legs) : simpleJson(o);
+}
+
+/**
+ * An mleg parent as Alpaca reads it back (fixture docs-postorder-MultilegOptions): `symbol`, `side`,
+ * `asset_id`, `asset_class` empty, `qty` the multiples, `filled_avg_price` the net per share (negative for a
+ * credit); each leg an order of its own (`us_option`, `order_class` mleg, `type` empty, its own id, side,
+ * intent, `ratio_qty`, qty = ratio x multiples, fills, and the parent's status).
+ */
+function mlegJson(o: SimOrder, legs: readonly SimMlegLeg[]): Record<string, unknown> {
+  const { expires_at: _expires, ...base } = simpleJson(o);
+  return {
+    ...base,
+    asset_id: '',
+    symbol: '',
+    asset_class: '',
+    order_class: 'mleg',
+    side: '',
+    position_intent: '',
+    legs: legs.map((l) => {
+      const filled = l.ratioQty * o.filledQty;
+      return {
+        ...base,
+        id: l.id,
+        client_order_id: l.clientOrderId,
+        asset_id: l.assetId,
+        symbol: l.symbol,
+        asset_class: 'us_option',
+        qty: String(l.ratioQty * o.qty),
+        filled_qty: String(filled),
+        filled_avg_price: filled > 0 ? num(l.filledValue / filled) : null,
+        order_class: 'mleg',
+        order_type: '',
+        type: '',
+        side: l.side,
+        position_intent: l.positionIntent,
+        limit_price: null,
+        stop_price: null,
+        legs: null,
+        expires_at: null,
+        ratio_qty: String(l.ratioQty),
+      };
+    }),
+  };
+}
+
+function simpleJson(o: SimOrder): Record<string, unknown> {
   return {
     id: o.id,
     client_order_id: o.clientOrderId,

@@ -45,6 +45,8 @@ export interface MlegAccountView {
   positionQty(symbol: string): number;
   /** Qty of a contract other working orders hold (`held_for_orders`). */
   heldForOrders(symbol: string): number;
+  /** Ids of the working orders that hold a contract (the 403's `related_orders`). @default none */
+  relatedOrders?(symbol: string): readonly string[];
 }
 
 /** Best bid and ask per share. */
@@ -159,12 +161,23 @@ function checkAvailable(legs: readonly MlegLeg[], qty: number, account: MlegAcco
   for (const l of legs) {
     if (!l.positionIntent.endsWith('_to_close')) continue;
     const requested = l.ratioQty * qty;
-    const available = Math.max(0, Math.abs(account.positionQty(l.symbol)) - account.heldForOrders(l.symbol));
+    const existing = Math.abs(account.positionQty(l.symbol));
+    const held = account.heldForOrders(l.symbol);
+    const available = Math.max(0, existing - held);
     if (requested > available) {
+      // The body as a real paper account answered an mleg order (fixture
+      // forum-403-insufficient-qty-options-mleg): numbers as strings, `symbol` empty.
       throw new SimHttpError(
         403,
         ALPACA_CODES.forbidden,
         `insufficient qty available for order (requested: ${requested}, available: ${available})`,
+        {
+          available: String(available),
+          existing_qty: String(existing),
+          held_for_orders: String(held),
+          related_orders: [...(account.relatedOrders?.(l.symbol) ?? [])],
+          symbol: '',
+        },
       );
     }
   }

@@ -20,9 +20,11 @@ import {
   ALPACA_CODES,
   SimHttpError,
   accountJson,
+  acceptMlegOrder,
   acceptOrder,
   addNotionalOrder,
   applyFill,
+  applyMlegFill,
   endOrder,
   evaluateStop,
   isOpenOrder,
@@ -49,6 +51,7 @@ import {
   type SimQuoteInput,
 } from './market';
 import { parseOcc } from './occ';
+import { isMlegBody, mlegFill } from './mleg';
 
 /** Options of the option events (`assign`, `exercise`, `expireContract`). */
 export interface OptionEventOptions {
@@ -544,6 +547,19 @@ class AlpacaSimServer implements AlpacaSim {
 
   fillOrder(orderId: string, opts: { qty?: number; price?: number } = {}): Record<string, unknown> {
     const { account, order } = this.findOrder(orderId);
+    if (order.mleg) {
+      // Every leg together, each at its own side of the quote (buys at the ask, sells at the bid).
+      const prices = new Map<string, number>();
+      for (const l of order.mleg.legs) {
+        const q = this.market.quotes.get(l.symbol);
+        const px = l.side === 'buy' ? q?.ask : q?.bid;
+        if (px === undefined || !(px > 0))
+          throw new Error(`fillOrder ${orderId}: leg ${l.symbol} has no ${l.side === 'buy' ? 'ask' : 'bid'}`);
+        prices.set(l.symbol, px);
+      }
+      this.fillMleg(account, order, opts.qty ?? order.qty - order.filledQty, prices);
+      return orderJson(order);
+    }
     const price = opts.price ?? order.limitPrice ?? this.sidePrice(order);
     if (price === null)
       throw new Error(`fillOrder ${orderId}: no price given and ${order.symbol} has no quote`);
@@ -586,8 +602,10 @@ class AlpacaSimServer implements AlpacaSim {
     for (const a of this.accounts.values()) {
       for (const o of a.orders) {
         if (!isOpenOrder(o)) continue;
-        const occ = parseOcc(o.symbol);
-        const contractEnds = occ !== null && occ.expiry <= today;
+        const contractEnds = (o.mleg ? o.mleg.legs.map((l) => l.symbol) : [o.symbol]).some((s) => {
+          const occ = parseOcc(s);
+          return occ !== null && occ.expiry <= today;
+        });
         if (o.timeInForce === 'day' || contractEnds) endOrder(o, 'expired', this.now());
       }
     }
@@ -760,6 +778,18 @@ class AlpacaSimServer implements AlpacaSim {
     if (this.fillMode !== 'immediate' || !this.isMarketOpen() || !isOpenOrder(order)) return;
     if (order.notional !== null) return; // a notional order rests until cancelled (see addNotionalOrder)
     if (this.awaitsReplace(account, order)) return;
+    if (order.mleg) {
+      // All legs or none, at a net no worse than the limit (mleg.ts).
+      const type = order.type === 'market' ? 'market' : 'limit';
+      const remaining = order.qty - order.filledQty;
+      const f = mlegFill(
+        { type, limitPrice: order.limitPrice, legs: order.mleg.legs },
+        remaining,
+        this.market.quotes,
+      );
+      if (f) this.fillMleg(account, order, remaining, new Map(f.legs.map((l) => [l.symbol, l.price])));
+      return;
+    }
     const price = marketablePrice(order, this.market);
     if (price === null) return;
     this.fill(account, order, order.qty - order.filledQty, price);
@@ -777,6 +807,23 @@ class AlpacaSimServer implements AlpacaSim {
     applyFill(account, this.market, order, qty, price, this.now());
     const contracts = order.filledQty - before;
     if (contracts <= 0 || order.assetClass !== 'us_option') return;
+    for (const [subType, perContract] of Object.entries(this.regulatoryFees)) {
+      account.accruedFees.set(subType, (account.accruedFees.get(subType) ?? 0) + perContract * contracts);
+    }
+  }
+
+  /** Fills an mleg order's legs together and accrues the regulatory fees of every leg's contracts. */
+  private fillMleg(
+    account: SimAccount,
+    order: SimOrder,
+    multiples: number,
+    prices: ReadonlyMap<string, number>,
+  ): void {
+    const before = order.filledQty;
+    applyMlegFill(account, this.market, order, multiples, prices, this.now());
+    const filled = order.filledQty - before;
+    const contracts = filled * (order.mleg?.legs.reduce((n, l) => n + l.ratioQty, 0) ?? 0);
+    if (contracts <= 0) return;
     for (const [subType, perContract] of Object.entries(this.regulatoryFees)) {
       account.accruedFees.set(subType, (account.accruedFees.get(subType) ?? 0) + perContract * contracts);
     }
@@ -1160,15 +1207,25 @@ class AlpacaSimServer implements AlpacaSim {
   }
 
   private submit(a: SimAccount, body: unknown): Record<string, unknown> {
-    const order = acceptOrder(a, this.market, body, {
+    const ctx = {
       now: this.now(),
       marketOpen: this.isMarketOpen(),
       strictAssets: this.opts.strictAssets === true,
-    });
+    };
+    const mleg = body !== null && typeof body === 'object' && isMlegBody(body as Record<string, unknown>);
+    const order = mleg ? acceptMlegOrder(a, this.market, body, ctx) : acceptOrder(a, this.market, body, ctx);
     return this.afterAccept(a, order);
   }
 
   private replace(a: SimAccount, old: SimOrder, body: unknown): Record<string, unknown> {
+    if (old.mleg) {
+      // Not modelled (sim text): Alpaca replaces mleg orders too (README beside this file).
+      throw new SimHttpError(
+        422,
+        ALPACA_CODES.unprocessable,
+        'replacing an mleg order is not supported by this simulator',
+      );
+    }
     const ctx = { now: this.now(), marketOpen: this.isMarketOpen() };
     const order = replaceOrder(a, this.market, old, body, ctx, this.replaceMode);
     if (old.status === 'pending_replace') return orderJson(order); // settled later (settleReplaces)
@@ -1216,7 +1273,8 @@ class AlpacaSimServer implements AlpacaSim {
     let list = a.orders.filter((o) => {
       if (status === 'open' && !isOpenOrder(o)) return false;
       if (status === 'closed' && isOpenOrder(o)) return false;
-      if (symbols && !symbols.includes(o.symbol)) return false;
+      const own = o.mleg ? o.mleg.legs.map((l) => l.symbol) : [o.symbol];
+      if (symbols && !own.some((s) => symbols.includes(s))) return false;
       if (side && o.side !== side) return false;
       if (after && o.createdAt <= new Date(after).toISOString()) return false;
       if (until && o.createdAt >= new Date(until).toISOString()) return false;
