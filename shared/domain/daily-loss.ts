@@ -165,9 +165,12 @@ function liveEntries(input: DayPnlInput): DayBookEntry[] {
  */
 export function startMarksDue(input: DayPnlInput): Map<string, StartMark> {
   const due = new Map<string, StartMark>();
+  // Only contracts without a mark yet are valued (none, on the quiet path once the day's marks are in).
+  const lacking = input.live.filter((p) => !input.books.start_marks.has(p.option_symbol));
+  if (lacking.length === 0) return due;
   const day = tradingDay(input.now);
-  const acc = accountDayPnl(day, liveEntries(input));
-  const byId = new Map(input.live.map((p) => [p.position_id, p]));
+  const acc = accountDayPnl(day, liveEntries({ ...input, live: lacking }));
+  const byId = new Map(lacking.map((p) => [p.position_id, p]));
   for (const pos of acc.positions) {
     if (!pos.start_mark_missing) continue;
     const p = byId.get(pos.position_id)!;
