@@ -4,6 +4,8 @@
  */
 import type { OrderRequest } from './domain/orders';
 import type { Position } from './domain/position';
+import type { SpreadPosition } from './domain/spread-position';
+import type { MlegOrderRequest } from './domain/spread-orders';
 import type { DayBooks, StartMark, SwitchSetBy } from './domain/daily-loss';
 import type { TradeEvent } from './domain/trade-events';
 import type {
@@ -30,6 +32,11 @@ export interface Broker {
   getClock(): Promise<MarketClock>;
   getAccount(): Promise<BrokerAccount>;
   submitOrder(order: OrderRequest): Promise<BrokerOrder>;
+  /**
+   * `POST /v2/orders` with `order_class: mleg`: one order for every leg (an opening one's legs each carry
+   * their intent; a closing one's none). Errors and the lookup-before-resend rule as for {@link submitOrder}.
+   */
+  submitMlegOrder(order: MlegOrderRequest): Promise<BrokerOrder>;
   /** null when the broker has no order with that client_order_id (404). */
   getOrderByClientOrderId(clientOrderId: string): Promise<BrokerOrder | null>;
   listPositions(): Promise<BrokerPosition[]>;
@@ -174,6 +181,29 @@ export interface PositionStore {
   noteClosedOutside(account: string, note: ClosedOutsideNote): Promise<void>;
   /** The latest {@link noteClosedOutside} for the contract, or null. */
   findClosedOutside(account: string, symbol: string): Promise<ClosedOutsideNote | null>;
+}
+
+/**
+ * Spread records (docs/SPREADS.md), in the positions table under the same keys as single-leg records: one
+ * recommendation has one record whatever its form. Every change is a single-item conditional write on
+ * `version`, as for positions.
+ */
+export interface SpreadStore {
+  /** Creates the record only if no record (spread or single leg) exists for the recommendation. */
+  claimSpread(
+    sp: SpreadPosition,
+  ): Promise<{ claimed: true } | { claimed: false; existing: SpreadPosition | null }>;
+  /** null when there is none, or when the record under that id is a single leg's. */
+  getSpread(account: string, id: string): Promise<SpreadPosition | null>;
+  /**
+   * Replaces `prev` with `next` if still at `prev.version` (ConcurrentUpdateError otherwise); each leg's
+   * day figures are written first, as a single-leg record's are (its ledger is the leg's).
+   */
+  replaceSpread(prev: SpreadPosition, next: SpreadPosition): Promise<SpreadPosition>;
+  /** The account's live spreads (submitting, pending, open, closing). */
+  listLiveSpreads(account: string): Promise<SpreadPosition[]>;
+  /** Every spread record of the account, live and closed (reports). */
+  listSpreads(account: string): Promise<SpreadPosition[]>;
 }
 
 /**

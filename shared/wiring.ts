@@ -12,7 +12,16 @@ import { DynamoPositionStore } from './adapters/dynamo-position-store';
 import { rateLimiterFromEnv } from './adapters/rate-limiter';
 import type { RuntimeConfig } from './config';
 import { SnsTradeEvents } from './adapters/sns-trade-events';
-import type { Broker, MarketData, PositionStore, RequestBudget, SweepLease, TradeEvents } from './ports';
+import { DynamoSpreadStore } from './adapters/dynamo-spread-store';
+import type {
+  Broker,
+  MarketData,
+  PositionStore,
+  RequestBudget,
+  SpreadStore,
+  SweepLease,
+  TradeEvents,
+} from './ports';
 
 export interface PipelineDeps {
   readonly broker: Broker;
@@ -20,6 +29,8 @@ export interface PipelineDeps {
   readonly store: PositionStore;
   /** The sweep lease (the DynamoDB store keeps it in the positions table). */
   readonly lease: SweepLease;
+  /** Spread records (the DynamoDB store keeps them in the positions table); absent: spreads are refused. */
+  readonly spreads?: SpreadStore;
   /** Where trade events go; absent: nowhere (no TRADE_EVENTS_TOPIC_ARN). */
   readonly tradeEvents?: TradeEvents;
   /** This container's broker request budget (the sweep never waits on it past its deadline). */
@@ -54,15 +65,14 @@ export async function buildPipelineDeps(
   // The SDK reads AWS_ENDPOINT_URL_DYNAMODB from process.env itself; reading it from `env` too lets local
   // mode build one set of adapters per account from per-account environments in one process.
   const endpoint = env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL;
-  const store = new DynamoPositionStore(
-    new DynamoDBClient(endpoint ? { endpoint } : {}),
-    config.positionsTable,
-  );
+  const dynamo = new DynamoDBClient(endpoint ? { endpoint } : {});
+  const store = new DynamoPositionStore(dynamo, config.positionsTable);
   return {
     broker: alpaca,
     marketData: alpaca,
     store,
     lease: store,
+    spreads: new DynamoSpreadStore(dynamo, config.positionsTable, store),
     tradeEvents: tradeEventsFromEnv(env),
     requestBudget: rateLimiter,
   };

@@ -6,6 +6,7 @@
  */
 import { marketData, trading } from '@alpacahq/alpaca-trade-api/rest';
 import type { OrderRequest } from '../domain/orders';
+import type { MlegOrderRequest } from '../domain/spread-orders';
 import type { OptionFeed } from '../domain/account-config';
 import type {
   Broker,
@@ -194,6 +195,46 @@ export class AlpacaAdapter implements Broker, MarketData {
       ...(order.stop_price === undefined ? {} : { stopPrice: String(order.stop_price) }),
       ...(order.position_intent === undefined ? {} : { positionIntent: order.position_intent }),
     };
+    const placed = await this.call(
+      { method: 'POST', path: '/v2/orders', clientOrderId: order.client_order_id },
+      () => this.orders.postOrder({ postOrderRequest: body }),
+    );
+    return toBrokerOrder(placed);
+  }
+
+  /**
+   * `POST /v2/orders` with `order_class: mleg`. Each leg's `position_intent` must be an opening one when
+   * present (a closing mleg order carries none: the broker infers each leg's). Retried only on 429; after a
+   * TransientError look the order up before anything else, as for {@link submitOrder}.
+   */
+  async submitMlegOrder(order: MlegOrderRequest): Promise<BrokerOrder> {
+    for (const leg of order.legs) {
+      if (leg.position_intent !== undefined && !OPENING_INTENTS.has(leg.position_intent)) {
+        throw new TypeError(
+          `refusing to send position_intent ${String(leg.position_intent)} on leg ${leg.symbol}: closes carry none`,
+        );
+      }
+      if (!Number.isInteger(leg.ratio_qty) || leg.ratio_qty < 1) {
+        throw new TypeError(`leg ${leg.symbol}: ratio_qty must be a positive whole number`);
+      }
+    }
+    if (!Number.isInteger(order.qty) || order.qty < 1) {
+      throw new TypeError(`mleg qty must be a positive whole multiple, got ${order.qty}`);
+    }
+    const body: trading.PostOrderRequest = {
+      orderClass: 'mleg',
+      qty: String(order.qty),
+      type: order.type,
+      timeInForce: order.time_in_force,
+      clientOrderId: order.client_order_id,
+      ...(order.limit_price === undefined ? {} : { limitPrice: order.limit_price.toFixed(2) }),
+      legs: order.legs.map((l) => ({
+        symbol: l.symbol,
+        ratioQty: String(l.ratio_qty),
+        side: l.side,
+        ...(l.position_intent === undefined ? {} : { positionIntent: l.position_intent }),
+      })),
+    } as trading.PostOrderRequest;
     const placed = await this.call(
       { method: 'POST', path: '/v2/orders', clientOrderId: order.client_order_id },
       () => this.orders.postOrder({ postOrderRequest: body }),

@@ -13,6 +13,7 @@ import type { Position } from '../domain/position';
 import { storedAtVersion } from '../domain/position-lifecycle';
 import { ConcurrentUpdateError, TransientError } from '../domain/errors';
 import { ownLivePositions, positionFromItem, readPositions, toItem } from './position-item';
+import { isSpreadItem, refuseSpreadItem } from './spread-item';
 import type { DayBooks, StartMark, SwitchSetBy } from '../domain/daily-loss';
 import {
   dayBooksFromItem,
@@ -83,6 +84,7 @@ export class DynamoPositionStore implements PositionStore, SweepLease {
         }),
       ),
     );
+    if (out.Item) refuseSpreadItem(out.Item, positionId);
     return out.Item ? positionFromItem(out.Item) : null;
   }
 
@@ -123,7 +125,7 @@ export class DynamoPositionStore implements PositionStore, SweepLease {
    * ({@link dayFiguresOf}). Setting an absolute value twice is the same as once, so a repeat (the next sweep
    * booking the same reports again after a failed write) is harmless.
    */
-  private async writeDayFigures(prev: Position, next: Position): Promise<void> {
+  async writeDayFigures(prev: Position, next: Position): Promise<void> {
     const figures = await dayFiguresOf(prev, next, (day) => this.startMarkOf(next, day));
     for (const f of figures) {
       const update = dayFigureUpdate(next.position_id, f, next.updated_at);
@@ -206,11 +208,15 @@ export class DynamoPositionStore implements PositionStore, SweepLease {
     };
     let items = await this.queryAll({
       ...query,
-      ProjectionExpression: 'pk, sk, #v, #r',
-      ExpressionAttributeNames: { '#v': 'version', '#r': 'record' },
+      ProjectionExpression: 'pk, sk, #v, #r, #k',
+      ExpressionAttributeNames: { '#v': 'version', '#r': 'record', '#k': 'kind' },
     });
     if (items.some((item) => typeof item.record !== 'string')) items = await this.queryAll(query);
-    return ownLivePositions(account, items);
+    // Spread records share the index; the spread phase reads them (listLiveSpreads).
+    return ownLivePositions(
+      account,
+      items.filter((item) => !isSpreadItem(item)),
+    );
   }
 
   /**
@@ -243,7 +249,7 @@ export class DynamoPositionStore implements PositionStore, SweepLease {
           }
         : { ExpressionAttributeValues: { ':pk': positionPk(account), ':pos': POSITION_PREFIX } }),
     });
-    return readPositions(items);
+    return readPositions(items.filter((item) => !isSpreadItem(item)));
   }
 
   async countLive(account: string): Promise<number> {

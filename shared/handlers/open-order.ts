@@ -51,7 +51,7 @@ export function createOpenOrderHandler(
     // A BatchProcessor holds the batch it is working on: one per invocation, so concurrent invocations of
     // one handler instance (local mode's pollers) never mix their batchItemFailures.
     const processor = new BatchProcessor(EventType.SQS);
-    const { broker, marketData, store, tradeEvents } = await deps();
+    const { broker, marketData, store, spreads, tradeEvents } = await deps();
     const symbols = symbolsOfBatch(event.Records);
     const snapshot = new BrokerSnapshot(broker, marketData, symbols);
     // A batch naming contracts is about to open them: its shared reads start at once, together.
@@ -64,6 +64,7 @@ export function createOpenOrderHandler(
           broker,
           marketData,
           store,
+          ...(spreads ? { spreads } : {}),
           tradeEvents,
           snapshot,
           now,

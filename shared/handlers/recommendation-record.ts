@@ -6,6 +6,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { parseRecommendationMessage, type AnyRecommendation } from '../domain/recommendation';
 import type { Delivery, OpenOutcome, OpenPositionDeps } from '../use-cases/open-position';
+import type { SpreadOpenOutcome } from '../use-cases/open-spread';
 import { handleRecommendation, recordRefusal, type RetryOptions } from '../use-cases/handle-recommendation';
 
 /** The longest body excerpt kept with a refusal. */
@@ -32,7 +33,7 @@ export async function handleRecommendationRecord(
   record: SQSRecord,
   deps: OpenPositionDeps,
   retry?: RetryOptions,
-): Promise<OpenOutcome> {
+): Promise<OpenOutcome | SpreadOpenOutcome> {
   const delivery = deliveryOf(record);
   let rec: AnyRecommendation;
   try {

@@ -1,4 +1,5 @@
 import { openPosition, type Delivery, type OpenOutcome, type OpenPositionDeps } from './open-position';
+import { openSpread, type SpreadOpenOutcome } from './open-spread';
 import {
   InvalidRecommendationError,
   PipelineError,
@@ -36,8 +37,19 @@ export async function handleRecommendation(
   delivery: Delivery,
   deps: OpenPositionDeps,
   retry?: RetryOptions,
-): Promise<OpenOutcome> {
+): Promise<OpenOutcome | SpreadOpenOutcome> {
   try {
+    if (isSpreadRecommendation(rec)) {
+      if (!deps.spreads) refuseSpreadsNotEnabled(rec);
+      const opened = await openSpread(rec, delivery, { ...deps, spreads: deps.spreads });
+      deps.log.info(`Spread ${opened.spread.recommendation_id}: ${opened.kind}`, {
+        ...logContext(delivery),
+        recommendation_id: opened.spread.recommendation_id,
+        state: opened.spread.state,
+        order_id: opened.spread.open_order_id,
+      });
+      return opened;
+    }
     refuseNotEnabled(rec);
     const outcome = await openPosition(rec, delivery, deps);
     deps.log.info(`Recommendation ${outcome.position.recommendation_id}: ${outcome.kind}`, {
@@ -57,20 +69,20 @@ export async function handleRecommendation(
   }
 }
 
+/** A deployment without a spread store (a test's fake) cannot manage a spread: refused, dead-lettered. */
+function refuseSpreadsNotEnabled(rec: AnyRecommendation): never {
+  throw new InvalidRecommendationError(
+    'spread recommendations need the spread store, which this deployment lacks',
+    rec.recommendation_id,
+    { reason: 'spreads_not_enabled' },
+  );
+}
+
 /**
- * Forms the message schema accepts but the open path does not carry out yet: a spread (`spreads_not_enabled`)
- * and a single leg whose plan asks for an `at_expiry` other than `close` (`at_expiry_not_enabled`). Both are
- * permanent refusals, recorded and dead-lettered like any other, so nothing is opened under a plan the
- * sweep would not follow.
+ * A single leg whose plan asks for an `at_expiry` other than `close` (`at_expiry_not_enabled`): a permanent
+ * refusal, recorded and dead-lettered like any other, until the sweep carries it out.
  */
-function refuseNotEnabled(rec: AnyRecommendation): asserts rec is Recommendation {
-  if (isSpreadRecommendation(rec)) {
-    throw new InvalidRecommendationError(
-      'spread recommendations are validated but not opened yet (docs/SPREADS.md)',
-      rec.recommendation_id,
-      { reason: 'spreads_not_enabled' },
-    );
-  }
+function refuseNotEnabled(rec: Recommendation): void {
   const atExpiry = rec.exit_plan?.at_expiry;
   if (atExpiry !== undefined && atExpiry !== 'close') {
     throw new InvalidRecommendationError(

@@ -18,7 +18,7 @@ import {
   RecommendationRefusedError,
   TransientError,
 } from '../domain/errors';
-import type { Broker, BrokerOrder, Clock, MarketData, PositionStore, TradeEvents } from '../ports';
+import type { Broker, BrokerOrder, Clock, MarketData, PositionStore, SpreadStore, TradeEvents } from '../ports';
 import type { Log, MetricsSink } from '../observability';
 import { Metric } from '../metric-names';
 import type { BrokerSnapshot } from './broker-snapshot';
@@ -42,6 +42,8 @@ export interface OpenPositionDeps {
   readonly broker: Broker;
   readonly marketData: MarketData;
   readonly store: PositionStore;
+  /** Spread records; absent: a spread recommendation is refused (`spreads_not_enabled`). */
+  readonly spreads?: SpreadStore;
   /** Where opens and refusals are announced (best effort). @default none */
   readonly tradeEvents?: TradeEvents;
   readonly snapshot: BrokerSnapshot;

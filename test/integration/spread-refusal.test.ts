@@ -1,17 +1,19 @@
 /**
- * Until the spread open path is wired, a valid spread message is refused by the open-order handler with
- * `spreads_not_enabled` (and a single leg asking for an at_expiry other than close with
- * `at_expiry_not_enabled`): recorded with its reason, failed back to the queue (DLQ after redrive), no order.
+ * A single leg asking for an at_expiry other than close is refused with `at_expiry_not_enabled`; a spread
+ * reaching a deployment without a spread store with `spreads_not_enabled`: recorded with the reason, failed
+ * back to the queue (DLQ after redrive), no order.
  */
 import {
   lambdaContext,
-  loadOpenOrderHandler,
+  loadOpenOrderHandlerWith,
   sentOrders,
   sqsEvent,
   sqsRecord,
   startPipeline,
   type Pipeline,
 } from '../helpers/pipeline';
+import { buildPipelineDeps } from '../../shared/wiring';
+import { loadRuntimeConfig } from '../../shared/config';
 import { FUTURE_SYMBOL, futureCall, recommendationBody } from '../helpers/recommendations';
 
 let p: Pipeline;
@@ -23,8 +25,13 @@ afterEach(async () => {
   await p.close();
 });
 
-it('a spread and a single leg with at_expiry exercise are refused with their reasons; nothing is sent', async () => {
-  const handler = loadOpenOrderHandler(p);
+it('a spread without a spread store and a single leg with at_expiry exercise are refused with their reasons; nothing is sent', async () => {
+  const handler = loadOpenOrderHandlerWith(p, {
+    deps: async () => {
+      const { spreads: _none, ...rest } = await buildPipelineDeps(p.env, loadRuntimeConfig(p.env));
+      return rest;
+    },
+  });
   const spread = JSON.stringify({
     recommendation_id: 'sp-refused',
     ticker: 'GOOGL',
