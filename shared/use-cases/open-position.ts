@@ -18,7 +18,15 @@ import {
   RecommendationRefusedError,
   TransientError,
 } from '../domain/errors';
-import type { Broker, BrokerOrder, Clock, MarketData, PositionStore, SpreadStore, TradeEvents } from '../ports';
+import type {
+  Broker,
+  BrokerOrder,
+  Clock,
+  MarketData,
+  PositionStore,
+  SpreadStore,
+  TradeEvents,
+} from '../ports';
 import type { Log, MetricsSink } from '../observability';
 import { Metric } from '../metric-names';
 import type { BrokerSnapshot } from './broker-snapshot';
