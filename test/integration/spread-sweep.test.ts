@@ -262,3 +262,26 @@ describe('a leg gone', () => {
     expect(closes()[0]).toMatchObject({ order_class: 'mleg', qty: '2' });
   });
 });
+
+describe('between full passes', () => {
+  it("a spread's stop on the net value is sent by the next poll within the minute (no resting stop exists for mleg)", async () => {
+    await start({ account: { sweep_poll_seconds: 2 } });
+    await openVertical();
+    const t0 = clock.nowMs();
+    // A 7 s window: polls at 2 s and 4 s; the net value falls through the stop at 3 s.
+    const nextDueMs = t0 + 7_000 + 5_000;
+    clock.at(t0 + 3_000, () => p.sim.setQuote(LONG, { bid: 3.0, ask: 3.2 }));
+    const handler = loadSweepHandlerWith(p, { now: clock.now, pollSleep: clock.sleep });
+    const report = await handler({
+      'detail-type': 'Scheduled Event',
+      time: new Date(nextDueMs - 60_000).toISOString(),
+    });
+    expect(report.polls).toBe(2);
+    expect(report.ordersSent).toEqual([
+      expect.objectContaining({ position_id: 'sp-1', reason: 'stop_loss', qty: 2 }),
+    ]);
+    expect(closes()).toEqual([
+      expect.objectContaining({ order_class: 'mleg', qty: '2', limit_price: '-0.90' }),
+    ]);
+  });
+});

@@ -7,7 +7,8 @@
  * and hands its stored record on (the day's P&L counts its legs). A failure stops only that spread; two
  * sweeps never act on the same step (every change is conditional on the record's version).
  */
-import { legAsPosition, type SpreadPosition } from '../../domain/spread-position';
+import { legAsPosition, spreadBooks, type SpreadPosition } from '../../domain/spread-position';
+import { evaluateSpreadExit } from '../../domain/spread-exit-rules';
 import type { Position } from '../../domain/position';
 import type { OptionQuote } from '../../ports';
 import { Metric } from '../../metric-names';
@@ -69,6 +70,47 @@ function noteSpreadClosed(s: SweepContext, sp: SpreadPosition): void {
   s.report.closed.push({ position_id: sp.position_id, reason });
   s.deps.metrics.count(Metric.PositionsClosed, 1, { reason });
   s.deps.log.info(`Spread ${sp.position_id} closed: ${reason}`, { position_id: sp.position_id });
+}
+
+/**
+ * The open spreads whose price rules (stop loss, take profit on the net value) fire at `quotes`: what a
+ * poll acts on between full passes (time rules wait for the full pass).
+ */
+export function firedSpreads(
+  spreads: readonly SpreadPosition[],
+  quotes: ReadonlyMap<string, OptionQuote>,
+  brokerNow: Date,
+): SpreadPosition[] {
+  return spreads.filter((sp) => {
+    if (sp.state !== 'open' || sp.pending_exit) return false;
+    const books = spreadBooks(sp);
+    if (!books.intact || books.net_open_per_share === null) return false;
+    const d = evaluateSpreadExit({
+      legs: sp.legs,
+      plan: sp.exit_plan,
+      netOpenPerShare: books.net_open_per_share,
+      maxLossPerShare: sp.max_loss_per_share,
+      entryTime: sp.entry_time,
+      quotes,
+      now: brokerNow,
+    });
+    return d.due && (d.reason === 'stop_loss' || d.reason === 'take_profit');
+  });
+}
+
+/** A poll's act on fired spreads, on its fresh reads (each spread's failure is its own). */
+export async function actOnFiredSpreads(
+  s: SweepContext,
+  spreads: readonly SpreadPosition[],
+  quotes: ReadonlyMap<string, OptionQuote>,
+): Promise<void> {
+  for (const sp of spreads) {
+    try {
+      await actOnSpread(s, sp, { quotes, flatten: false });
+    } catch (err) {
+      s.positionFailed(sp, err);
+    }
+  }
 }
 
 /** The live spreads' legs, as the per-contract books see them (the day's P&L, start marks). */
