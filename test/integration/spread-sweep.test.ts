@@ -285,3 +285,60 @@ describe('between full passes', () => {
     ]);
   });
 });
+
+describe('one exit step, at most one order (safety rule 4)', () => {
+  it('a lost reply to the mleg close: the next sweeps look it up and never send it again', async () => {
+    await start();
+    await openVertical();
+    p.sim.setQuote(LONG, { bid: 7.0, ask: 7.2 });
+    p.sim.injectFault({ method: 'POST', path: '/v2/orders', lostReply: true });
+    await sweep().catch(() => undefined);
+    expect(closes()).toHaveLength(1);
+    await clock.advance(130_000); // past the claim lease
+    await sweep();
+    await sweep();
+    expect(closes()).toHaveLength(1);
+    expect(await get()).toMatchObject({ state: 'closed', close_reason: 'take_profit' });
+  });
+
+  it('a 503 before acceptance: the next sweep looks the order up, finds none, and sends the same id once', async () => {
+    await start();
+    await openVertical();
+    p.sim.setQuote(LONG, { bid: 7.0, ask: 7.2 });
+    p.sim.injectFault({ method: 'POST', path: '/v2/orders', status: 503 });
+    await sweep();
+    const first = await get();
+    expect(first.pending_exit).toMatchObject({ seq: 1, order_id: null, send_failed_at: expect.any(String) });
+    await sweep();
+    const ids = sentOrders(p.sim)
+      .map((o) => o.client_order_id)
+      .filter((id) => String(id).startsWith('ops-main-x'));
+    // The POST the 503 answered never reached the book; the one sent again used the same id.
+    expect(ids).toEqual(['ops-main-x1-sp-1', 'ops-main-x1-sp-1']);
+    expect(p.sim.requestsTo('GET', '/v2/orders:by_client_order_id').length).toBeGreaterThan(0);
+    await sweep();
+    expect(await get()).toMatchObject({ state: 'closed' });
+  });
+
+  it('a close limit that does not fill is cancelled after reprice_after_seconds and sent again at the new net value', async () => {
+    await start({ account: { exit_execution: { reprice_after_seconds: 30 } } });
+    await openVertical();
+    p.sim.setQuote(LONG, { bid: 7.0, ask: 7.2 });
+    p.sim.setFillMode('manual');
+    await sweep();
+    expect(closes().map((o) => o.limit_price)).toEqual(['-4.90']);
+    await clock.advance(31_000);
+    const r = await sweep();
+    expect(r.cancelled).toEqual([
+      expect.objectContaining({ client_order_id: 'ops-main-x1-sp-1', why: 'reprice' }),
+    ]);
+    p.sim.setQuote(LONG, { bid: 6.9, ask: 7.1 });
+    p.sim.setFillMode('immediate');
+    await sweep(); // learns the cancel
+    await sweep(); // prices it again
+    expect(closes().map((o) => [o.client_order_id, o.limit_price])).toEqual([
+      ['ops-main-x1-sp-1', '-4.90'],
+      ['ops-main-x2-sp-1', '-4.80'],
+    ]);
+  });
+});
