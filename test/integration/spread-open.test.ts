@@ -18,6 +18,7 @@ import {
   type Pipeline,
 } from '../helpers/pipeline';
 import { futureCall, recommendationBody } from '../helpers/recommendations';
+import { addDays, newYorkTime } from '../../shared/domain/market-time';
 
 const LONG = futureCall(340);
 const SHORT = futureCall(350);
@@ -182,4 +183,64 @@ it("one live record per contract: a spread leg on a single leg's contract, and a
   expect((await p.table.store.getRejection('main', 'on-leg'))?.reason).toBe('risk_limit:contract_in_use');
   // Two orders only: the single leg and the second spread.
   expect(sentOrders(p.sim).map((o) => o.client_order_id)).toEqual(['ops-main-o-one-leg', 'ops-main-o-sp-2']);
+});
+
+describe('a structure to build', () => {
+  it('an iron condor built from the chain opens as one 4-leg mleg order, every leg with its intent, sized by max_risk_per_spread', async () => {
+    const today = newYorkTime(new Date()).date;
+    p.sim.addChain({
+      underlying: 'SPY',
+      underlyingPrice: 500,
+      expiries: [addDays(today, 30), addDays(today, 45), addDays(today, 60)],
+      strikes: [480, 485, 490, 495, 500, 505, 510, 515, 520],
+    });
+    const handler = loadOpenOrderHandler(p);
+    const body = JSON.stringify({
+      recommendation_id: 'ic-1',
+      ticker: 'SPY',
+      spread: { strategy: 'iron_condor', side: 'sell', width: 5, strikes_away: 2, days_to_expiry: 45 },
+    });
+    const res = await handler(sqsEvent([sqsRecord(body, { messageId: 'm-ic' })]), lambdaContext);
+    expect(res.batchItemFailures).toEqual([]);
+    const [order] = sentOrders(p.sim);
+    const legs = order!.legs as Array<Record<string, unknown>>;
+    expect(legs).toHaveLength(4);
+    for (const l of legs) {
+      expect(l.position_intent).toBe(l.side === 'buy' ? 'buy_to_open' : 'sell_to_open');
+    }
+    const sp = await spreads.getSpread('main', 'ic-1');
+    expect(sp).toMatchObject({ structure: 'iron_condor', state: 'pending' });
+    // Sized: the most multiples whose maximum loss stays within max_risk_per_spread ($1,000).
+    const multiple = Number(order!.qty);
+    expect(multiple).toBeGreaterThanOrEqual(1);
+    expect(multiple * sp!.max_loss_per_share! * 100).toBeLessThanOrEqual(1000);
+    expect((multiple + 1) * sp!.max_loss_per_share! * 100).toBeGreaterThan(1000);
+  });
+});
+
+it('a lost reply to the opening mleg order: looked up by its client_order_id before anything is sent again; a redelivery sends nothing', async () => {
+  await p.close();
+  p = await startPipeline({ claimLeaseSeconds: 0, account: { limits: { max_risk_per_spread: 1000 } } });
+  p.sim.setQuote(LONG, { bid: 5.0, ask: 5.2 });
+  p.sim.setQuote(SHORT, { bid: 2.0, ask: 2.1 });
+  spreads = new DynamoSpreadStore(p.table.client, p.table.tableName, p.table.store);
+  p.sim.injectFault({ method: 'POST', path: '/v2/orders', lostReply: true });
+  const first = await loadOpenOrderHandler(p)(
+    sqsEvent([sqsRecord(vertical(), { messageId: 'm1' })]),
+    lambdaContext,
+  );
+  // The POST placed the order but its reply was lost: the lookup by client_order_id finds it.
+  expect(first.batchItemFailures).toEqual([]);
+  expect(p.sim.requestsTo('GET', '/v2/orders:by_client_order_id')).toHaveLength(1);
+  const again = await loadOpenOrderHandler(p)(
+    sqsEvent([sqsRecord(vertical(), { messageId: 'm1', receiveCount: 2 })]),
+    lambdaContext,
+  );
+  expect(again.batchItemFailures).toEqual([]);
+  expect(sentOrders(p.sim)).toHaveLength(1);
+  // The lookup read the order after its fill: the record learnt both legs' fills from it.
+  expect(await spreads.getSpread('main', 'sp-1')).toMatchObject({
+    state: 'open',
+    open_order_id: expect.any(String),
+  });
 });
