@@ -16,7 +16,7 @@ import {
 import { retryDelaySeconds } from '../domain/retry-schedule';
 import { messageAgeSeconds } from '../domain/risk';
 import type { RetryScheduler } from '../ports';
-import { emitTradeEvent, positionOpenedEvent } from './emit-trade-event';
+import { emitTradeEvent, positionOpenedEvent, spreadOpenedEvent } from './emit-trade-event';
 
 /** How a transiently failed message is brought back sooner than the queue's visibility timeout. */
 export interface RetryOptions {
@@ -48,6 +48,8 @@ export async function handleRecommendation(
         state: opened.spread.state,
         order_id: opened.spread.open_order_id,
       });
+      const event = spreadOpenedEvent(opened.spread, deps.now().toISOString());
+      if (event && opened.kind !== 'duplicate') await emitTradeEvent(deps, event);
       return opened;
     }
     refuseNotEnabled(rec);

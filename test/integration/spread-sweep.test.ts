@@ -8,6 +8,8 @@
 import { DynamoSpreadStore } from '../../shared/adapters/dynamo-spread-store';
 import { spreadBooks, type SpreadPosition } from '../../shared/domain/spread-position';
 import type { SweepReport } from '../../shared/use-cases/sweep';
+import { spreadClosedEvent } from '../../shared/use-cases/emit-trade-event';
+import { tradeEventSubject } from '../../shared/domain/trade-events';
 import { contractFor } from '../helpers/contracts';
 import {
   KEY_ID,
@@ -140,6 +142,13 @@ describe('a spread managed on its net executable value', () => {
     expect(closed).toMatchObject({ state: 'closed', close_reason: 'take_profit', pending_exit: null });
     // (4.90 − 3.20) × 2 × 100 = $340.00.
     expect(spreadBooks(closed).realized_before_fees_cents).toBe(34_000);
+    const event = spreadClosedEvent(closed, 'take_profit', closed.closed_at!);
+    expect(event).toMatchObject({
+      type: 'spread_closed',
+      realized_cents: 34_000,
+      legs: [`long 1 ${LONG}`, `short 1 ${SHORT}`],
+    });
+    expect(tradeEventSubject(event)).toBe('[main] closed spread sp-1 (take_profit) +$340.00');
     expect([qty(LONG), qty(SHORT)]).toEqual([0, 0]);
     expect(closes()).toHaveLength(1);
   });

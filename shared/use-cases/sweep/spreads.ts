@@ -14,6 +14,7 @@ import type { OptionQuote } from '../../ports';
 import { Metric } from '../../metric-names';
 import type { SweepContext } from './context';
 import { actOnSpread } from './spread-act';
+import { spreadClosedEvent, spreadOpenedEvent } from '../emit-trade-event';
 import { learnSpreadExit, learnSpreadOpen } from './spread-learn';
 import { reconcileSpread, SpreadReads } from './spread-reconcile';
 
@@ -56,6 +57,11 @@ async function manage(
   reads: SpreadReads,
 ): Promise<SpreadPosition> {
   let sp = await learnSpreadOpen(s, sp0);
+  // Opened now (its fill learnt by this sweep): announced once, as a single leg's is.
+  if (sp0.state !== 'open' && sp.state === 'open') {
+    const opened = spreadOpenedEvent(sp, s.nowIso());
+    if (opened) s.emit(opened);
+  }
   if (sp.state === 'closed' || sp.state === 'submitting' || sp.state === 'pending') return sp;
   sp = await learnSpreadExit(s, sp);
   if (sp.state === 'closed') return sp;
@@ -70,6 +76,7 @@ function noteSpreadClosed(s: SweepContext, sp: SpreadPosition): void {
   s.report.closed.push({ position_id: sp.position_id, reason });
   s.deps.metrics.count(Metric.PositionsClosed, 1, { reason });
   s.deps.log.info(`Spread ${sp.position_id} closed: ${reason}`, { position_id: sp.position_id });
+  s.emit(spreadClosedEvent(sp, reason, s.nowIso()));
 }
 
 /**
