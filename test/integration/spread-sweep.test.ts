@@ -351,3 +351,36 @@ describe('one exit step, at most one order (safety rule 4)', () => {
     ]);
   });
 });
+
+describe('an opening limit', () => {
+  it('that does not fill is cancelled after entry_order_timeout_minutes and closed not_filled; no close is ever sent', async () => {
+    await start({
+      account: {
+        limits: { max_risk_per_spread: 2000, min_days_to_expiry: 0, entry_order_timeout_minutes: 10 },
+      },
+    });
+    const body = JSON.stringify({
+      recommendation_id: 'sp-1',
+      ticker: 'GOOGL',
+      legs: [
+        { option_symbol: LONG, side: 'buy', ratio_qty: 1 },
+        { option_symbol: SHORT, side: 'sell', ratio_qty: 1 },
+      ],
+      num_contracts: 1,
+      order_type: 'limit',
+      limit_price: 2.5, // the executable net is 3.20: it rests
+      created_at: clock.now().toISOString(),
+    });
+    const open = loadOpenOrderHandlerWith(p, { now: clock.now });
+    expect((await open(sqsEvent([sqsRecord(body)]), lambdaContext)).batchItemFailures).toEqual([]);
+    await sweep();
+    expect(await get()).toMatchObject({ state: 'pending' });
+    await clock.advance(11 * 60_000);
+    const r = await sweep();
+    expect(r.cancelled).toEqual([expect.objectContaining({ why: 'entry_timeout' })]);
+    await sweep();
+    expect(await get()).toMatchObject({ state: 'closed', close_reason: 'not_filled' });
+    expect(closes()).toEqual([]);
+    expect([qty(LONG), qty(SHORT)]).toEqual([0, 0]);
+  });
+});

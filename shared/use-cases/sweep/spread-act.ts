@@ -71,6 +71,29 @@ export async function actOnSpread(
   return send(s, sp, planned);
 }
 
+/**
+ * A working opening limit past `limits.entry_order_timeout_minutes` is cancelled (once the broker reports
+ * it ended, spread-learn.ts books what filled: nothing closes the spread, a filled multiple is managed).
+ */
+export async function timeOutSpreadOpen(s: SweepContext, sp: SpreadPosition): Promise<void> {
+  if (sp.open_order_type !== 'limit' || !sp.open_order_id) return;
+  const order = knownOrder(s.snap, sp.open_client_order_id);
+  if (!order || order.status === 'pending_cancel' || !s.snap.openOrderByClientId.has(sp.open_client_order_id))
+    return;
+  const ageMs = s.now().getTime() - Date.parse(sp.created_at);
+  if (ageMs < s.account.limits.entry_order_timeout_minutes * 60_000) return;
+  try {
+    await s.deps.broker.cancelOrder(sp.open_order_id);
+    s.report.cancelled.push({
+      position_id: sp.position_id,
+      client_order_id: sp.open_client_order_id,
+      why: 'entry_timeout',
+    });
+  } catch (err) {
+    if (!(err instanceof BrokerRejectedError)) throw err;
+  }
+}
+
 /** The exit step in flight: resend after a definite "no order", or cancel a stale limit to price it again. */
 async function inFlight(s: SweepContext, sp: SpreadPosition, input: SpreadActInput): Promise<SpreadPosition> {
   const pe = sp.pending_exit!;

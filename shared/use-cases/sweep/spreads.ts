@@ -13,7 +13,7 @@ import type { Position } from '../../domain/position';
 import type { OptionQuote } from '../../ports';
 import { Metric } from '../../metric-names';
 import type { SweepContext } from './context';
-import { actOnSpread } from './spread-act';
+import { actOnSpread, timeOutSpreadOpen } from './spread-act';
 import { spreadClosedEvent, spreadOpenedEvent } from '../emit-trade-event';
 import { learnSpreadExit, learnSpreadOpen } from './spread-learn';
 import { reconcileSpread, SpreadReads } from './spread-reconcile';
@@ -62,7 +62,9 @@ async function manage(
     const opened = spreadOpenedEvent(sp, s.nowIso());
     if (opened) s.emit(opened);
   }
-  if (sp.state === 'closed' || sp.state === 'submitting' || sp.state === 'pending') return sp;
+  if (sp.state === 'closed' || sp.state === 'submitting') return sp;
+  await timeOutSpreadOpen(s, sp);
+  if (sp.state === 'pending') return sp;
   sp = await learnSpreadExit(s, sp);
   if (sp.state === 'closed') return sp;
   // A leg whose order is still working is reconciled once that order ends (its fills may be in flight).
