@@ -28,7 +28,7 @@ import {
   spreadLegExitClientOrderId,
 } from '../../domain/spread-orders';
 import type { MlegOrderRequest } from '../../domain/spread-orders';
-import { closeLimitFromValue, type LegQuote } from '../../domain/spread-pricing';
+import { closeLimitFromValue, netCloseValue, type LegQuote } from '../../domain/spread-pricing';
 import {
   legProjection,
   spreadBooks,
@@ -103,6 +103,9 @@ async function inFlight(s: SweepContext, sp: SpreadPosition, input: SpreadActInp
     if ((pe.send_failed_at !== null || old) && !knownOrder(s.snap, pe.client_order_id)) {
       const again = rebuild(s, sp, pe, input);
       if (again) return resend(s, sp, again);
+      // The broker has no such order and no longer confirms its terms: the step ends unsent, and the next
+      // sweep plans again from what every leg holds now.
+      return s.deps.spreads!.replaceSpread(sp, spreadExitEnded(sp, sp.legs, s.nowIso(), false));
     }
     return sp;
   }
@@ -151,6 +154,9 @@ function plan(s: SweepContext, sp: SpreadPosition, input: SpreadActInput): Plann
   let value: number | null = null;
   if (probe.orphaned || !books.intact) {
     reason = 'orphan_unwind';
+    // The whole multiples still held close as one mleg at their net value.
+    const net = netCloseValue(sp.legs, input.quotes);
+    value = net.ok ? net.perShare : null;
   } else {
     const d = evaluateSpreadExit({
       legs: sp.legs,
