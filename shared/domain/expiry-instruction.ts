@@ -66,8 +66,15 @@ export function planExpiryInstruction(args: {
   const minute = newYorkTime(now).minuteOfDay;
   if (!marketOpen || sessionClose === null) {
     return minute >= REGULAR_CLOSE_MINUTE_ET
-      ? { kind: 'missed', instruction, reason: `the session of the expiry day ${occ.value.expiry} has closed` }
-      : { kind: 'wait', reason: 'expiry day, market closed: sent while it is open, from 15:00 New York time' };
+      ? {
+          kind: 'missed',
+          instruction,
+          reason: `the session of the expiry day ${occ.value.expiry} has closed`,
+        }
+      : {
+          kind: 'wait',
+          reason: 'expiry day, market closed: sent while it is open, from 15:00 New York time',
+        };
   }
   const due =
     minute >= EXPIRY_INSTRUCTION_MINUTE_ET || now.getTime() >= sessionClose.getTime() - LEAD_BEFORE_CLOSE_MS;

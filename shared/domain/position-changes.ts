@@ -231,6 +231,10 @@ export function viewedAsOpen(p: Position, opts: { withoutStep?: boolean } = {}):
 }
 
 /** The sweep sent (or tried, or missed) the position's expiry instruction: it is never sent again. */
-export function expiryInstructionRecorded(p: Position, record: ExpiryInstructionRecord, now: string): Position {
+export function expiryInstructionRecorded(
+  p: Position,
+  record: ExpiryInstructionRecord,
+  now: string,
+): Position {
   return { ...p, expiry_instruction: record, updated_at: now };
 }
