@@ -449,6 +449,10 @@ export class AccountPipeline extends Construct {
         'AssignmentSharesAlarm',
         'an assignment or exercise delivered shares the pipeline does not track (the contract is named)',
       ],
+      [Metric.OrphanLeg]: [
+        'OrphanLegAlarm',
+        "a spread's leg is not held in full (assigned early, closed by hand, liquidated): the spread is unwound, shorts first",
+      ],
       // Counted once per sweep: it alarms after 3 sweeps in a row, not on one bad read.
       [Metric.QuoteFeedDown]: [
         'QuoteFeedDownAlarm',

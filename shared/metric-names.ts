@@ -46,6 +46,11 @@ export const Metric = {
    * are not tracked by the pipeline (flattened only with `limits.flatten_assigned_shares`).
    */
   AssignmentShares: 'assignment_shares',
+  /**
+   * Alert: a spread's leg is not held in full (assigned early, closed by hand, liquidated by the broker):
+   * the spread is unwound in the safe order (docs/SPREADS.md), the spread named.
+   */
+  OrphanLeg: 'orphan_leg',
   /** Per-position errors a sweep caught and left for the next sweep (the sweep itself "succeeded"). */
   SweepPositionErrors: 'sweep_position_errors',
   /** Steps of a sweep that failed as a whole (a named boundary caught it; the later steps still ran). */
@@ -99,6 +104,7 @@ export const ALERT_METRICS = {
   broker_snapshot_suspect: Metric.BrokerSnapshotSuspect,
   open_order_missing: Metric.OpenOrderMissing,
   assignment_shares: Metric.AssignmentShares,
+  orphan_leg: Metric.OrphanLeg,
   // A contract gone at the broker that an option event can explain, before the activities arrived (on
   // paper: the next trading day): alerted once, with the closed-outside alarm it would otherwise raise.
   option_event_pending: Metric.ClosedOutsidePipeline,

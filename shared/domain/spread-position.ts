@@ -27,11 +27,14 @@ export interface SpreadPendingExit {
   readonly seq: number;
   readonly client_order_id: string;
   readonly order_id: string | null;
-  /** One mleg order of whole multiples, or a single-leg close of an orphaned contract. */
-  readonly kind: 'mleg' | 'single';
-  /** mleg: multiples; single: contracts. */
+  /**
+   * One mleg order of whole multiples, a single-leg close of an orphaned contract, or the sale (buy-back)
+   * of shares an option event delivered to a leg.
+   */
+  readonly kind: 'mleg' | 'single' | 'shares';
+  /** mleg: multiples; single: contracts; shares: shares. */
   readonly qty: number;
-  /** single: the contract and the reducing side. */
+  /** single: the contract and the reducing side; shares: the leg whose event delivered them, and the side. */
   readonly option_symbol?: string | null;
   readonly side?: 'buy' | 'sell' | null;
   readonly reason: SpreadExitReason;
@@ -145,7 +148,7 @@ export function spreadBooks(sp: Pick<SpreadPosition, 'legs'>): SpreadBooks {
     multiple: Math.max(0, multiple),
     opened_multiple: Math.max(0, opened),
     intact,
-    flat: legs.every((p) => p.held === 0),
+    flat: legs.every((p) => p.flat),
     net_open_per_share: any ? roundToCents(netCents / 100 / 100) : null,
     realized_before_fees_cents: legs.reduce((n, p) => n + p.realized_before_fees_cents, 0),
     fees_cents: legs.reduce((n, p) => n + p.fees_cents, 0),

@@ -37,7 +37,7 @@ export function createExitEvaluatorHandler(
   const now = overrides.now ?? systemClock;
 
   return async (event, context) => {
-    const { broker, marketData, store, lease, tradeEvents, requestBudget } = await deps();
+    const { broker, marketData, store, spreads, lease, tradeEvents, requestBudget } = await deps();
     const startMs = now().getTime();
     const remainingMs = context?.getRemainingTimeInMillis();
     const window = pollWindowFor(config.account, event, startMs, remainingMs);
@@ -69,6 +69,7 @@ export function createExitEvaluatorHandler(
         broker,
         marketData,
         store,
+        ...(spreads ? { spreads } : {}),
         lease,
         tradeEvents,
         now,

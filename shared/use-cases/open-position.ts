@@ -16,9 +16,18 @@ import {
   DuplicateClientOrderIdError,
   PipelineError,
   RecommendationRefusedError,
+  RiskLimitError,
   TransientError,
 } from '../domain/errors';
-import type { Broker, BrokerOrder, Clock, MarketData, PositionStore, SpreadStore, TradeEvents } from '../ports';
+import type {
+  Broker,
+  BrokerOrder,
+  Clock,
+  MarketData,
+  PositionStore,
+  SpreadStore,
+  TradeEvents,
+} from '../ports';
 import type { Log, MetricsSink } from '../observability';
 import { Metric } from '../metric-names';
 import type { BrokerSnapshot } from './broker-snapshot';
@@ -214,6 +223,7 @@ async function checkRisk(
     ? await planFromClaim(existing, rec, deps.snapshot)
     : await planOpen(rec, { account, marketData: deps.marketData, snapshot: deps.snapshot, now, clock });
   checkContractLimits(plan, account, now);
+  await refuseSpreadContract(plan, deps);
   const [live, control, brokerAccount] = await Promise.all([
     deps.store.countLive(account.name),
     deps.store.getControl(account.name),
@@ -230,6 +240,23 @@ async function checkRisk(
     optionsBuyingPower: brokerAccount.optionsBuyingPower,
   });
   return plan;
+}
+
+/**
+ * A contract a live spread holds as a leg is refused (`contract_in_use`): each contract is one record's, so
+ * the spread's reconcile and closes never count this position's contracts as its own.
+ */
+async function refuseSpreadContract(plan: PlannedOpen, deps: OpenPositionDeps): Promise<void> {
+  if (!deps.spreads) return;
+  const spreads = await deps.spreads.listLiveSpreads(deps.account.name);
+  const holder = spreads.find((sp) => sp.legs.some((l) => l.option_symbol === plan.option_symbol));
+  if (holder) {
+    throw new RiskLimitError(
+      `${plan.option_symbol} is a leg of live spread ${holder.position_id}: one live record per contract`,
+      'contract_in_use',
+      plan.recommendation_id,
+    );
+  }
 }
 
 /**

@@ -176,6 +176,7 @@ async function checkSpreadRisk(
   let plan = planSpreadOpen(input);
   if (rec.num_contracts === undefined)
     plan = planSpreadOpen({ ...input, sizedMultiple: sizedMultiple(plan, deps) });
+  await refuseContractsInUse(plan, deps, id);
   const [live, control] = await Promise.all([
     deps.store.countLive(account.name),
     deps.store.getControl(account.name),
@@ -203,6 +204,32 @@ async function checkSpreadRisk(
     );
   }
   return plan;
+}
+
+/**
+ * A leg on a contract another live record holds (a single leg, or another spread's leg) is refused
+ * (`contract_in_use`): each contract the broker holds is one record's, so its reconcile and its closes
+ * never count another record's contracts as its own.
+ */
+async function refuseContractsInUse(plan: SpreadOpenPlan, deps: OpenSpreadDeps, id: string): Promise<void> {
+  const [singles, spreads] = await Promise.all([
+    deps.store.listLive(deps.account.name).catch(() => []),
+    deps.spreads.listLiveSpreads(deps.account.name),
+  ]);
+  const inUse = new Map<string, string>();
+  for (const p of singles) inUse.set(p.option_symbol, p.position_id);
+  for (const sp of spreads) {
+    if (sp.position_id === id) continue;
+    for (const l of sp.legs) inUse.set(l.option_symbol, sp.position_id);
+  }
+  const taken = plan.legs.filter((l) => inUse.has(l.option_symbol));
+  if (taken.length) {
+    throw new RiskLimitError(
+      `leg ${taken.map((l) => `${l.option_symbol} is held by live record ${inUse.get(l.option_symbol)}`).join('; ')}: one live record per contract`,
+      'contract_in_use',
+      id,
+    );
+  }
 }
 
 /** The multiple a profile sizes when the message has none: as many as max_risk_per_spread allows. */

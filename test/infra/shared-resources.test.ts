@@ -223,9 +223,9 @@ describe('alarms', () => {
     }
   });
 
-  it('are twenty-two per account (the heartbeat, the failed sweep phase, the daily loss breaker and assignment shares among them)', () => {
-    expect(main.alarms).toHaveLength(22);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 44);
+  it('are twenty-three per account (the heartbeat, the failed sweep phase, the daily loss breaker, assignment shares and orphan legs among them)', () => {
+    expect(main.alarms).toHaveLength(23);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 46);
   });
 
   it('every metric a sweep alert counts in has an alarm on it (one per alert kind, a typed list)', () => {

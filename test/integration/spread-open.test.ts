@@ -17,7 +17,7 @@ import {
   brokerQty,
   type Pipeline,
 } from '../helpers/pipeline';
-import { futureCall } from '../helpers/recommendations';
+import { futureCall, recommendationBody } from '../helpers/recommendations';
 
 const LONG = futureCall(340);
 const SHORT = futureCall(350);
@@ -153,4 +153,33 @@ it('an account below options level 3 is refused (options_trading_level), with no
   expect(sentOrders(p.sim)).toHaveLength(0);
   const rej = await p.table.store.getRejection('main', 'sp-1');
   expect(rej?.reason).toBe('risk_limit:options_trading_level');
+});
+
+it("one live record per contract: a spread leg on a single leg's contract, and a single leg on a spread's leg, are refused (contract_in_use)", async () => {
+  const handler = loadOpenOrderHandler(p);
+  const single = recommendationBody({ recommendation_id: 'one-leg', option_symbol: LONG, num_contracts: 1 });
+  expect(
+    (await handler(sqsEvent([sqsRecord(single, { messageId: 'm-s' })]), lambdaContext)).batchItemFailures,
+  ).toEqual([]);
+  const res = await handler(sqsEvent([sqsRecord(vertical(), { messageId: 'm-sp' })]), lambdaContext);
+  expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm-sp' }]);
+  expect((await p.table.store.getRejection('main', 'sp-1'))?.reason).toBe('risk_limit:contract_in_use');
+
+  const other = vertical({
+    recommendation_id: 'sp-2',
+    legs: [
+      { option_symbol: futureCall(345), side: 'buy', ratio_qty: 1 },
+      { option_symbol: SHORT, side: 'sell', ratio_qty: 1 },
+    ],
+  });
+  p.sim.setQuote(futureCall(345), { bid: 3.5, ask: 3.6 });
+  expect(
+    (await handler(sqsEvent([sqsRecord(other, { messageId: 'm-sp2' })]), lambdaContext)).batchItemFailures,
+  ).toEqual([]);
+  const onLeg = recommendationBody({ recommendation_id: 'on-leg', option_symbol: SHORT, num_contracts: 1 });
+  const refused = await handler(sqsEvent([sqsRecord(onLeg, { messageId: 'm-leg' })]), lambdaContext);
+  expect(refused.batchItemFailures).toEqual([{ itemIdentifier: 'm-leg' }]);
+  expect((await p.table.store.getRejection('main', 'on-leg'))?.reason).toBe('risk_limit:contract_in_use');
+  // Two orders only: the single leg and the second spread.
+  expect(sentOrders(p.sim).map((o) => o.client_order_id)).toEqual(['ops-main-o-one-leg', 'ops-main-o-sp-2']);
 });

@@ -16,6 +16,8 @@ import { trailingAdvanced } from '../../domain/position-lifecycle';
 import type { ExitReason, Position } from '../../domain/position';
 import type { OptionQuote } from '../../ports';
 import { actOnFired } from './act';
+import { actOnFiredSpreads, firedSpreads } from './spreads';
+import type { SpreadPosition } from '../../domain/spread-position';
 import { SweepContext } from './context';
 import { freezeSnapshot } from './snapshot';
 import type { Mutable, PollWindow, SweepDeps, SweepReport } from './types';
@@ -122,10 +124,14 @@ async function pollOnce(
     throw err;
   });
   const open = live.filter((p) => p.state === 'open' && !p.pending_exit);
-  if (open.length === 0) return 0;
+  const spreads = await openSpreads(deps);
+  if (open.length === 0 && spreads.length === 0) return 0;
+  const legSymbols = spreads.flatMap((sp) => sp.legs.map((l) => l.option_symbol));
   let quotes: ReadonlyMap<string, OptionQuote>;
   try {
-    quotes = await deps.marketData.getOptionQuotes([...new Set(open.map((p) => p.option_symbol))]);
+    quotes = await deps.marketData.getOptionQuotes([
+      ...new Set([...open.map((p) => p.option_symbol), ...legSymbols]),
+    ]);
   } catch (err) {
     deps.log.warn(
       `Poll: option quotes could not be read; the next poll or sweep tries again: ${String(err)}`,
@@ -145,7 +151,8 @@ async function pollOnce(
     if (d.action === 'close' && PRICE_REASONS.has(d.reason)) fired.push(p);
     else if (ev.stateChanged) await keepTrailingState(deps, p, ev.state, now);
   }
-  if (fired.length === 0) return open.length;
+  const firedSp = firedSpreads(spreads, quotes, onBrokerClock(now, brokerOffsetMs));
+  if (fired.length === 0 && firedSp.length === 0) return open.length;
 
   // A rule fired: the same fresh broker reads a full pass starts from, then the act phase (rule 3).
   const [held, orders, clock] = await Promise.all([
@@ -158,12 +165,13 @@ async function pollOnce(
   // it (closed_outside_pipeline); a poll neither sends nor alerts for it.
   const heldSymbols = new Set(held.map((h) => h.symbol));
   const acting = fired.filter((p) => heldSymbols.has(p.option_symbol));
-  if (acting.length === 0) return open.length;
+  if (acting.length === 0 && firedSp.length === 0) return open.length;
   // The act phase on a snapshot of these fresh reads, with allowances of its own.
   const s = new SweepContext(
     deps,
     freezeSnapshot({
       live,
+      spreads: firedSp,
       brokerPositions: held,
       openOrders: orders,
       clock,
@@ -174,9 +182,17 @@ async function pollOnce(
   deps.log.info(`Poll: a price rule fired for ${acting.length} position(s); acting`, {
     positions: acting.map((p) => p.position_id),
   });
-  await actOnFired(s, acting, quotes);
+  if (acting.length) await actOnFired(s, acting, quotes);
+  await actOnFiredSpreads(s, firedSp, quotes);
   await s.eventsSettled();
   return open.length;
+}
+
+/** The open spreads with no exit step in flight (none when the deployment has no spread store). */
+async function openSpreads(deps: SweepDeps): Promise<SpreadPosition[]> {
+  if (!deps.spreads) return [];
+  const all = await deps.spreads.listLiveSpreads(deps.account.name);
+  return all.filter((sp) => sp.state === 'open' && !sp.pending_exit);
 }
 
 /** The trailing peak and breakeven activation move between polls too: store them as a full pass would. */

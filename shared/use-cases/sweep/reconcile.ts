@@ -301,7 +301,9 @@ async function bringDown(
 
 /** The broker holds what no live record tracks (or more than they track): alert, never trade it. */
 async function alertUntracked(s: SweepContext, bySymbol: Map<string, Position[]>): Promise<void> {
-  for (const f of findUntracked(bySymbol, s.snap.brokerBySymbol)) {
+  // A live spread's contracts are the spread phase's (spread-reconcile.ts).
+  const held = new Map([...s.snap.brokerBySymbol].filter(([symbol]) => !s.snap.spreadSymbols.has(symbol)));
+  for (const f of findUntracked(bySymbol, held)) {
     s.alert(f.kind, f.symbol, f.noRecord ? `${f.detail}${await closedOutsideNote(s, f.symbol)}` : f.detail);
   }
 }

@@ -20,6 +20,7 @@ import { learn, NOTHING_LEARNED } from './learn';
 import { pollUntilDeadline } from './poll';
 import { keepProtectiveStops } from './protective-stops';
 import { reconcile } from './reconcile';
+import { liveLegViews, sweepSpreads } from './spreads';
 import { quotesFor, readSnapshot } from './snapshot';
 import { emptyReport, type Mutable, type SweepDeps, type SweepReport } from './types';
 
@@ -91,6 +92,17 @@ async function releaseLease(deps: SweepDeps, owner: string): Promise<void> {
   }
 }
 
+/** Each record the snapshot could not read: not managed until the item is repaired. */
+function alertUnreadable(s: SweepContext): void {
+  for (const u of s.snap.unreadable) {
+    s.alert(
+      'unreadable_record',
+      u.key,
+      `${u.reason}; this position is not managed until the item is repaired`,
+    );
+  }
+}
+
 /** The sweep proper, once the lease is held; returns how many positions were open, and the broker clock's offset. */
 async function sweepHoldingLease(
   deps: SweepDeps,
@@ -98,15 +110,9 @@ async function sweepHoldingLease(
 ): Promise<{ open: number; brokerOffsetMs: number }> {
   const snap = await readSnapshot(deps);
   const s = new SweepContext(deps, snap, report);
-  report.livePositions = snap.live.length;
+  report.livePositions = snap.live.length + snap.spreads.length;
   report.marketOpen = snap.clock.isOpen;
-  for (const u of snap.unreadable) {
-    s.alert(
-      'unreadable_record',
-      u.key,
-      `${u.reason}; this position is not managed until the item is repaired`,
-    );
-  }
+  alertUnreadable(s);
 
   // The daily loss breaker's own switch ends at the next trading day's open (before anything acts).
   const control = await s.step('daily-loss-reset', () => resetDailyLoss(s, snap.control), snap.control);
@@ -126,7 +132,7 @@ async function sweepHoldingLease(
       learned.workingOpen.has(p.position_id) ||
       p.state === 'open',
   );
-  const symbols = [...new Set(acting.map((p) => p.option_symbol))];
+  const symbols = [...new Set([...acting.map((p) => p.option_symbol), ...snap.spreadSymbols])];
   const quoted = await s.step('quotes', () => quotesFor(deps, snap, symbols), {
     requested: new Set<string>(),
     quotes: new Map(),
@@ -147,6 +153,13 @@ async function sweepHoldingLease(
       }),
     NOTHING_ACTED,
   );
+  // Spreads: protective work too (their exits are the sweep's alone: no resting stops for mleg).
+  const spreadsDone = await s.step(
+    'spreads',
+    () =>
+      sweepSpreads(s, { spreads: snap.spreads, quotes: quoted.quotes, flatten: control?.flatten === true }),
+    { live: snap.spreads },
+  );
   const closedIds = new Set(report.closed.map((c) => c.position_id));
   // Protective stops resting at the broker take what the exits left.
   await s.step(
@@ -160,7 +173,8 @@ async function sweepHoldingLease(
       }),
     undefined,
   );
-  await s.step('day-pnl', () => trackDayPnl(s, positions, quoted.quotes, control, closedIds), undefined);
+  const booked = [...positions, ...liveLegViews(spreadsDone.live)];
+  await s.step('day-pnl', () => trackDayPnl(s, booked, quoted.quotes, control, closedIds), undefined);
   await s.step('events', () => s.eventsSettled(), undefined);
 
   // The feed is down for this sweep when its read failed, or when every position that needed a price had none.
@@ -173,5 +187,6 @@ async function sweepHoldingLease(
         : `no usable quote for any of ${acted.priced} positions: price rules wait, time rules still act`,
     );
   }
-  return { open: positions.filter((p) => p.state === 'open').length, brokerOffsetMs: snap.brokerOffsetMs };
+  const open = positions.filter((p) => p.state === 'open').length + spreadsDone.live.length;
+  return { open, brokerOffsetMs: snap.brokerOffsetMs };
 }

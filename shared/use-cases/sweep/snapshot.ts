@@ -4,6 +4,7 @@
  * it; none writes it (what a phase learns later travels in its outcome, or in the sweep's allowances).
  */
 import type { Position } from '../../domain/position';
+import type { SpreadPosition } from '../../domain/spread-position';
 import { UnreadableRecordsError } from '../../domain/errors';
 import { brokerClockOffsetMs, sessionCloseOf } from '../../domain/market-time';
 import {
@@ -27,6 +28,10 @@ export interface QuoteRead {
 
 export interface Snapshot {
   readonly live: readonly Position[];
+  /** The live spreads (the spread phase manages them; the single-leg phases leave their contracts alone). */
+  readonly spreads: readonly SpreadPosition[];
+  /** The contracts of the live spreads' legs. */
+  readonly spreadSymbols: ReadonlySet<string>;
   readonly unreadable: ReadonlyArray<{ key: string; reason: string }>;
   /** Orders the broker listed that the adapter could not read (left out of the listings), by id. */
   readonly unreadableOrders: readonly UnreadableEntry[];
@@ -91,15 +96,18 @@ export async function readSnapshot(deps: SweepDeps): Promise<Snapshot> {
       deps.log.warn(`Listing closed orders failed; falling back to per-order lookups: ${String(err)}`);
       return null;
     });
-  const [live, brokerPositions, openOrders, clock, control, closedOrders] = await Promise.all([
+  const spreadsRead = deps.spreads ? deps.spreads.listLiveSpreads(deps.account.name) : Promise.resolve([]);
+  const [live, brokerPositions, openOrders, clock, control, closedOrders, spreads] = await Promise.all([
     liveRead,
     heldRead,
     deps.broker.listOpenOrders(),
     deps.broker.getClock(),
     deps.store.getControl(deps.account.name),
     closedRead,
+    spreadsRead,
   ]);
   return freezeSnapshot({
+    spreads,
     brokerOffsetMs: brokerClockOffsetMs(clock, deps.now()),
     live,
     unreadable,
@@ -115,6 +123,7 @@ export async function readSnapshot(deps: SweepDeps): Promise<Snapshot> {
 /** A snapshot of broker reads made elsewhere (a poll's fresh reads): no table, no closed orders. */
 export function freezeSnapshot(r: {
   live: readonly Position[];
+  spreads?: readonly SpreadPosition[];
   unreadable?: ReadonlyArray<{ key: string; reason: string }>;
   brokerPositions: readonly BrokerPosition[];
   openOrders: readonly BrokerOrder[];
@@ -135,6 +144,8 @@ export function freezeSnapshot(r: {
   }
   return Object.freeze({
     live: Object.freeze([...r.live]),
+    spreads: Object.freeze([...(r.spreads ?? [])]),
+    spreadSymbols: new Set((r.spreads ?? []).flatMap((sp) => sp.legs.map((l) => l.option_symbol))),
     unreadable: Object.freeze([...(r.unreadable ?? [])]),
     unreadableOrders: Object.freeze([...unreadableOrders.values()]),
     brokerBySymbol: new Map(r.brokerPositions.map((p) => [p.symbol, p])),

@@ -5,7 +5,16 @@
 import type { AccountConfig } from '../../domain/account-config';
 import type { CloseReason, ExitReason } from '../../domain/position';
 import type { DayPnl } from '../../domain/daily-loss';
-import type { Broker, MarketData, PositionStore, RequestBudget, SweepLease, TradeEvents } from '../../ports';
+import type { SpreadExitReason } from '../../domain/spread-position';
+import type {
+  Broker,
+  MarketData,
+  PositionStore,
+  RequestBudget,
+  SpreadStore,
+  SweepLease,
+  TradeEvents,
+} from '../../ports';
 import type { Log, MetricsSink } from '../../observability';
 import type { AlertKind } from '../../metric-names';
 
@@ -22,6 +31,8 @@ export interface SweepDeps {
   readonly broker: Broker;
   readonly marketData: MarketData;
   readonly store: PositionStore;
+  /** Spread records; absent: the sweep has no spread phase (no spread can have been opened). */
+  readonly spreads?: SpreadStore;
   /** One sweep at a time per account. */
   readonly lease: SweepLease;
   readonly now: () => Date;
@@ -67,11 +78,11 @@ export interface SweepReport {
     position_id: string;
     client_order_id: string;
     qty: number;
-    reason: ExitReason;
+    reason: ExitReason | SpreadExitReason;
   }>;
   /** Working orders this sweep cancelled (to reprice, to make room for a bigger step, or on timeout). */
   readonly cancelled: Array<{ position_id: string; client_order_id: string; why: string }>;
-  readonly closed: Array<{ position_id: string; reason: CloseReason }>;
+  readonly closed: Array<{ position_id: string; reason: CloseReason | SpreadExitReason }>;
   readonly alerts: Array<{ kind: AlertKind; symbol: string; detail: string }>;
   readonly held: Array<{ position_id: string; reason: string }>;
   readonly wouldClose: Array<{ position_id: string; reason: ExitReason; qty: number }>;

@@ -1,0 +1,344 @@
+/**
+ * Spreads managed by the sweep, end to end: the real open-order and exit-evaluator handlers, dynalite, the
+ * Alpaca simulator over HTTP and the real SDK. Each test checks the raw request bodies the simulator
+ * received: a close is one mleg order with no intent on any leg, never for more than every leg holds; a
+ * leg gone (an early assignment, Alpaca's expiry-day sell-off of one leg) never leaves a short leg naked
+ * by the pipeline's own orders, and is booked; the spread closed by the pipeline is flat on every leg.
+ */
+import { DynamoSpreadStore } from '../../shared/adapters/dynamo-spread-store';
+import { spreadBooks, type SpreadPosition } from '../../shared/domain/spread-position';
+import type { SweepReport } from '../../shared/use-cases/sweep';
+import { contractFor } from '../helpers/contracts';
+import {
+  KEY_ID,
+  SECRET,
+  lambdaContext,
+  loadOpenOrderHandlerWith,
+  loadSweepHandlerWith,
+  sentOrders,
+  sqsEvent,
+  sqsRecord,
+  startPipeline,
+  type Pipeline,
+} from '../helpers/pipeline';
+import { testClock, type TestClock } from '../helpers/test-clock';
+
+jest.setTimeout(60_000);
+
+let p: Pipeline;
+let clock: TestClock;
+let spreads: DynamoSpreadStore;
+let LONG: string;
+let SHORT: string;
+let sweep: () => Promise<SweepReport>;
+
+/** A Wednesday, 11:00 New York. */
+const START = Date.parse('2026-12-02T16:00:00Z');
+
+async function start(
+  opts: { startMs?: number; daysToExpiry?: number; account?: Record<string, unknown> } = {},
+) {
+  clock = testClock(opts.startMs ?? START);
+  p = await startPipeline({
+    now: clock.now,
+    account: {
+      limits: { max_risk_per_spread: 2000, max_open_positions: 20, min_days_to_expiry: 0 },
+      exit_defaults: { close_before_expiry_days: null, max_hold_minutes: null },
+      ...opts.account,
+    },
+  });
+  const days = opts.daysToExpiry ?? 60;
+  LONG = contractFor('GOOGL', days, 'C', 340, clock.now());
+  SHORT = contractFor('GOOGL', days, 'C', 350, clock.now());
+  p.sim.setQuote(LONG, { bid: 5.0, ask: 5.2 });
+  p.sim.setQuote(SHORT, { bid: 2.0, ask: 2.1 });
+  p.sim.setStockPrice('GOOGL', 345);
+  spreads = new DynamoSpreadStore(p.table.client, p.table.tableName, p.table.store);
+  const handler = loadSweepHandlerWith(p, { now: clock.now, pollSleep: clock.sleep });
+  sweep = () => handler();
+}
+afterEach(async () => {
+  expectEveryOrderSafe();
+  await p.close();
+});
+
+async function openVertical(over: Record<string, unknown> = {}): Promise<SpreadPosition> {
+  const body = JSON.stringify({
+    recommendation_id: 'sp-1',
+    ticker: 'GOOGL',
+    legs: [
+      { option_symbol: LONG, side: 'buy', ratio_qty: 1 },
+      { option_symbol: SHORT, side: 'sell', ratio_qty: 1 },
+    ],
+    num_contracts: 2,
+    order_type: 'market',
+    exit_plan: { stop_loss_pct: 0.5, take_profit_pct: 0.5 },
+    created_at: clock.now().toISOString(),
+    ...over,
+  });
+  const open = loadOpenOrderHandlerWith(p, { now: clock.now });
+  const res = await open(sqsEvent([sqsRecord(body, { messageId: 'm1' })]), lambdaContext);
+  expect(res.batchItemFailures).toEqual([]);
+  await sweep();
+  const sp = await spreads.getSpread('main', 'sp-1');
+  expect(sp).toMatchObject({ state: 'open' });
+  return sp!;
+}
+
+const get = async () => (await spreads.getSpread('main', 'sp-1'))!;
+const qty = (symbol: string) => Number(p.sim.positions(KEY_ID).find((x) => x.symbol === symbol)?.qty ?? 0);
+/** Every order the pipeline sent after the opening one, raw. */
+const closes = () => sentOrders(p.sim).filter((o) => String(o.client_order_id).startsWith('ops-main-x'));
+const kinds = (r: SweepReport) => r.alerts.map((a) => a.kind);
+
+/** Rule 1 on the opening order's legs; no intent anywhere on a close; closes only on the spread's contracts. */
+function expectEveryOrderSafe(): void {
+  for (const o of sentOrders(p.sim)) {
+    const opening = String(o.client_order_id).startsWith('ops-main-o-');
+    const legs = (o.legs ?? []) as Array<Record<string, unknown>>;
+    if (opening) {
+      for (const l of legs) expect(['buy_to_open', 'sell_to_open']).toContain(l.position_intent);
+      continue;
+    }
+    expect(o).not.toHaveProperty('position_intent');
+    for (const l of legs) expect(l).not.toHaveProperty('position_intent');
+    const symbols = legs.length ? legs.map((l) => l.symbol) : [o.symbol];
+    for (const s of symbols) expect([LONG, SHORT, 'GOOGL']).toContain(s);
+  }
+}
+
+describe('a spread managed on its net executable value', () => {
+  it('learns the fill on every leg, then takes profit as one mleg close with no intent on any leg; books it to the cent', async () => {
+    await start();
+    const sp = await openVertical();
+    const books = spreadBooks(sp);
+    expect(books.legs.map((l) => l.held)).toEqual([2, 2]);
+    expect(books.net_open_per_share).toBe(3.2); // the long's ask 5.20 less the short's bid 2.00
+
+    // Executable net 7.00 − 2.10 = 4.90: a 53% gain on the 3.20 debit (the mids would say 5.05).
+    p.sim.setQuote(LONG, { bid: 7.0, ask: 7.2 });
+    const r = await sweep();
+    expect(r.ordersSent).toEqual([
+      expect.objectContaining({ client_order_id: 'ops-main-x1-sp-1', qty: 2, reason: 'take_profit' }),
+    ]);
+    expect(closes()).toEqual([
+      {
+        order_class: 'mleg',
+        qty: '2',
+        type: 'limit',
+        limit_price: '-4.90',
+        time_in_force: 'day',
+        client_order_id: 'ops-main-x1-sp-1',
+        legs: [
+          { symbol: LONG, ratio_qty: '1', side: 'sell' },
+          { symbol: SHORT, ratio_qty: '1', side: 'buy' },
+        ],
+      },
+    ]);
+    await sweep();
+    const closed = await get();
+    expect(closed).toMatchObject({ state: 'closed', close_reason: 'take_profit', pending_exit: null });
+    // (4.90 − 3.20) × 2 × 100 = $340.00.
+    expect(spreadBooks(closed).realized_before_fees_cents).toBe(34_000);
+    expect([qty(LONG), qty(SHORT)]).toEqual([0, 0]);
+    expect(closes()).toHaveLength(1);
+  });
+
+  it('a close is never sent for more than every leg holds available: a working order on one leg holds 1 of 2', async () => {
+    await start();
+    await openVertical();
+    // Someone's working order holds one of the short leg's contracts.
+    await fetch(`${p.sim.url}/v2/orders`, {
+      method: 'POST',
+      headers: {
+        'APCA-API-KEY-ID': KEY_ID,
+        'APCA-API-SECRET-KEY': SECRET,
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify({
+        symbol: SHORT,
+        qty: '1',
+        side: 'buy',
+        type: 'limit',
+        limit_price: '0.05',
+        time_in_force: 'day',
+        client_order_id: 'by-hand-1',
+      }),
+    });
+    p.sim.setQuote(LONG, { bid: 7.0, ask: 7.2 });
+    await sweep();
+    expect(closes()).toHaveLength(1);
+    expect(closes()[0]).toMatchObject({ order_class: 'mleg', qty: '1' });
+  });
+
+  it('stops out on the net value, and two sweeps at once never close it twice', async () => {
+    await start();
+    await openVertical();
+    p.sim.setQuote(LONG, { bid: 3.0, ask: 3.2 }); // 3.00 − 2.10 = 0.90: a 72% loss of the 3.20 debit
+    const other = loadSweepHandlerWith(p, { now: clock.now, pollSleep: clock.sleep });
+    const [a, b] = await Promise.all([sweep(), other()]);
+    expect([...a.ordersSent, ...b.ordersSent]).toHaveLength(1);
+    expect(closes()).toHaveLength(1);
+    expect(closes()[0]).toMatchObject({ qty: '2', limit_price: '-0.90' });
+  });
+});
+
+describe('a leg gone', () => {
+  it('an early assignment of the short leg: booked, alerted orphan_leg, the delivered short shares bought back before the long is sold; flat on every leg', async () => {
+    await start();
+    await openVertical({ exit_plan: { stop_loss_pct: null, take_profit_pct: null } });
+    p.sim.assign(KEY_ID, SHORT); // both short calls assigned: 200 GOOGL delivered short at 350
+    expect(qty('GOOGL')).toBe(-200);
+    const first = await sweep();
+    expect(kinds(first)).toContain('orphan_leg');
+    const sp = await get();
+    const shortLeg = sp.legs.find((l) => l.option_symbol === SHORT)!;
+    expect(shortLeg.ledger.events.map((e) => [e.type, e.contracts, e.shares])).toEqual([['OPASN', 2, -200]]);
+    // The first order: the short shares bought back (the long calls still cover them meanwhile).
+    expect(closes()).toEqual([
+      expect.objectContaining({ symbol: 'GOOGL', side: 'buy', qty: '200', type: 'market' }),
+    ]);
+    for (let i = 0; i < 4 && (await get()).state !== 'closed'; i++) await sweep();
+    const sells = closes().filter((o) => o.symbol === LONG);
+    expect(sells).toEqual([expect.objectContaining({ side: 'sell', qty: '2' })]);
+    // Sold only after the buy-back filled.
+    expect(closes().findIndex((o) => o.symbol === LONG)).toBeGreaterThan(
+      closes().findIndex((o) => o.symbol === 'GOOGL'),
+    );
+    expect([qty(LONG), qty(SHORT), qty('GOOGL')]).toEqual([0, 0, 0]);
+    expect(await get()).toMatchObject({ state: 'closed' });
+  });
+
+  it("Alpaca's expiry-day sell-off of the long leg: the naked short is bought back at once, nothing on the gone leg", async () => {
+    // Expiry day, 15:16 New York: the pipeline was down at 15:10; Alpaca sold the long leg alone.
+    const expiryDay = Date.parse('2026-12-04T15:00:00Z'); // Friday 10:00 New York
+    await start({ startMs: expiryDay, daysToExpiry: 0 });
+    await openVertical({ exit_plan: { stop_loss_pct: null, take_profit_pct: null } });
+    await clock.advance(Date.parse('2026-12-04T20:16:00Z') - clock.nowMs());
+    // The broker's own order (not the pipeline's id): it sells the long leg at the bid.
+    await fetch(`${p.sim.url}/v2/orders`, {
+      method: 'POST',
+      headers: {
+        'APCA-API-KEY-ID': KEY_ID,
+        'APCA-API-SECRET-KEY': SECRET,
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify({
+        symbol: LONG,
+        qty: '2',
+        side: 'sell',
+        type: 'market',
+        time_in_force: 'day',
+        client_order_id: 'alpaca-liquidation-1',
+      }),
+    });
+    expect(qty(LONG)).toBe(0);
+    const r = await sweep();
+    expect(kinds(r)).toContain('orphan_leg');
+    expect(closes()).toEqual([expect.objectContaining({ symbol: SHORT, side: 'buy', qty: '2' })]);
+    for (let i = 0; i < 3 && (await get()).state !== 'closed'; i++) await sweep();
+    expect([qty(LONG), qty(SHORT)]).toEqual([0, 0]);
+    expect(closes().filter((o) => o.symbol === LONG)).toEqual([]);
+    const sp = await get();
+    expect(sp.state).toBe('closed');
+    // The sell-off booked on the long leg at its price (5.00), not at cost.
+    const longLeg = sp.legs.find((l) => l.option_symbol === LONG)!;
+    expect(longLeg.ledger.orders.map((o) => [o.client_order_id, o.filled_qty])).toContainEqual([
+      'alpaca-liquidation-1',
+      2,
+    ]);
+  });
+
+  it('on expiry day the spread is closed as a unit from 15:10 New York time', async () => {
+    const expiryDay = Date.parse('2026-12-04T15:00:00Z');
+    await start({ startMs: expiryDay, daysToExpiry: 0 });
+    await openVertical({ exit_plan: { stop_loss_pct: null, take_profit_pct: null } });
+    await clock.advance(Date.parse('2026-12-04T20:09:00Z') - clock.nowMs()); // 15:09
+    await sweep();
+    expect(closes()).toEqual([]);
+    await clock.advance(60_000); // 15:10
+    const r = await sweep();
+    expect(r.ordersSent).toEqual([expect.objectContaining({ reason: 'expiry', qty: 2 })]);
+    expect(closes()[0]).toMatchObject({ order_class: 'mleg', qty: '2' });
+  });
+});
+
+describe('between full passes', () => {
+  it("a spread's stop on the net value is sent by the next poll within the minute (no resting stop exists for mleg)", async () => {
+    await start({ account: { sweep_poll_seconds: 2 } });
+    await openVertical();
+    const t0 = clock.nowMs();
+    // A 7 s window: polls at 2 s and 4 s; the net value falls through the stop at 3 s.
+    const nextDueMs = t0 + 7_000 + 5_000;
+    clock.at(t0 + 3_000, () => p.sim.setQuote(LONG, { bid: 3.0, ask: 3.2 }));
+    const handler = loadSweepHandlerWith(p, { now: clock.now, pollSleep: clock.sleep });
+    const report = await handler({
+      'detail-type': 'Scheduled Event',
+      time: new Date(nextDueMs - 60_000).toISOString(),
+    });
+    expect(report.polls).toBe(2);
+    expect(report.ordersSent).toEqual([
+      expect.objectContaining({ position_id: 'sp-1', reason: 'stop_loss', qty: 2 }),
+    ]);
+    expect(closes()).toEqual([
+      expect.objectContaining({ order_class: 'mleg', qty: '2', limit_price: '-0.90' }),
+    ]);
+  });
+});
+
+describe('one exit step, at most one order (safety rule 4)', () => {
+  it('a lost reply to the mleg close: the next sweeps look it up and never send it again', async () => {
+    await start();
+    await openVertical();
+    p.sim.setQuote(LONG, { bid: 7.0, ask: 7.2 });
+    p.sim.injectFault({ method: 'POST', path: '/v2/orders', lostReply: true });
+    await sweep().catch(() => undefined);
+    expect(closes()).toHaveLength(1);
+    await clock.advance(130_000); // past the claim lease
+    await sweep();
+    await sweep();
+    expect(closes()).toHaveLength(1);
+    expect(await get()).toMatchObject({ state: 'closed', close_reason: 'take_profit' });
+  });
+
+  it('a 503 before acceptance: the next sweep looks the order up, finds none, and sends the same id once', async () => {
+    await start();
+    await openVertical();
+    p.sim.setQuote(LONG, { bid: 7.0, ask: 7.2 });
+    p.sim.injectFault({ method: 'POST', path: '/v2/orders', status: 503 });
+    await sweep();
+    const first = await get();
+    expect(first.pending_exit).toMatchObject({ seq: 1, order_id: null, send_failed_at: expect.any(String) });
+    await sweep();
+    const ids = sentOrders(p.sim)
+      .map((o) => o.client_order_id)
+      .filter((id) => String(id).startsWith('ops-main-x'));
+    // The POST the 503 answered never reached the book; the one sent again used the same id.
+    expect(ids).toEqual(['ops-main-x1-sp-1', 'ops-main-x1-sp-1']);
+    expect(p.sim.requestsTo('GET', '/v2/orders:by_client_order_id').length).toBeGreaterThan(0);
+    await sweep();
+    expect(await get()).toMatchObject({ state: 'closed' });
+  });
+
+  it('a close limit that does not fill is cancelled after reprice_after_seconds and sent again at the new net value', async () => {
+    await start({ account: { exit_execution: { reprice_after_seconds: 30 } } });
+    await openVertical();
+    p.sim.setQuote(LONG, { bid: 7.0, ask: 7.2 });
+    p.sim.setFillMode('manual');
+    await sweep();
+    expect(closes().map((o) => o.limit_price)).toEqual(['-4.90']);
+    await clock.advance(31_000);
+    const r = await sweep();
+    expect(r.cancelled).toEqual([
+      expect.objectContaining({ client_order_id: 'ops-main-x1-sp-1', why: 'reprice' }),
+    ]);
+    p.sim.setQuote(LONG, { bid: 6.9, ask: 7.1 });
+    p.sim.setFillMode('immediate');
+    await sweep(); // learns the cancel
+    await sweep(); // prices it again
+    expect(closes().map((o) => [o.client_order_id, o.limit_price])).toEqual([
+      ['ops-main-x1-sp-1', '-4.90'],
+      ['ops-main-x2-sp-1', '-4.80'],
+    ]);
+  });
+});
