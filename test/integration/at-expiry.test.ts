@@ -10,7 +10,7 @@ import { KEY_ID } from '../helpers/pipeline';
 import { adapterFor } from '../helpers/alpaca-sim';
 import { startExitHarness, type ExitHarness } from '../helpers/exit-harness';
 import { testClock, type TestClock } from '../helpers/test-clock';
-import { BrokerRejectedError } from '../../shared/domain/errors';
+import { BrokerRejectedError, TransientError } from '../../shared/domain/errors';
 import type { SweepReport } from '../../shared/use-cases/sweep';
 
 jest.setTimeout(60_000);
@@ -196,7 +196,7 @@ describe('at_expiry do_not_exercise', () => {
 });
 
 describe("the simulator's endpoints through the adapter", () => {
-  it('refuses both between the close and midnight (422) and without a held long (403); exercise acts at once', async () => {
+  it('refuses both between the close and midnight (422) and without a held long (403); a 5xx is transient and not retried; exercise acts at once', async () => {
     await start();
     const broker = adapterFor(h.p.sim);
     h.p.sim.setPosition(KEY_ID, SYM, 2, 5);
@@ -216,6 +216,12 @@ describe("the simulator's endpoints through the adapter", () => {
     const none = await broker.doNotExercise('GOOGL270115P00300000').catch((e: unknown) => e);
     expect(none).toMatchObject({ status: 403 });
     h.p.sim.setPosition(KEY_ID, 'GOOGL270115C00340000', 1, 5);
+    // A 5xx is a TransientError, never retried (the exercise may have acted): one request.
+    h.p.sim.injectFault({ method: 'POST', path: EXERCISE, status: 503, afterAction: false });
+    const before = exercises().length;
+    const down = await broker.exerciseOption('GOOGL270115C00340000').catch((e: unknown) => e);
+    expect(down).toBeInstanceOf(TransientError);
+    expect(exercises().length - before).toBe(1);
     await broker.exerciseOption('GOOGL270115C00340000');
     expect(h.brokerQty('GOOGL270115C00340000')).toBe(0);
     expect(activityTypes().slice(-2)).toEqual(['OPEXC', 'OPTRD']);
