@@ -139,8 +139,11 @@ async function evaluateAndAct(
       : p;
     // Held into expiry by its plan (at_expiry exercise / do_not_exercise): the instruction, when due.
     const cur = await keepExpiryInstruction(s, advanced);
+    const exercised =
+      cur.expiry_instruction?.instruction === 'exercise' && cur.expiry_instruction.outcome === 'sent';
     if (
       s.account.exit_execution.broker_stop !== null &&
+      !exercised &&
       cur.state === 'open' &&
       !cur.pending_exit &&
       cur.quantity >= 1
