@@ -11,7 +11,6 @@ import { Metric } from '../metric-names';
 import {
   isSpreadRecommendation,
   type AnyRecommendation,
-  type Recommendation,
 } from '../domain/recommendation';
 import { retryDelaySeconds } from '../domain/retry-schedule';
 import { messageAgeSeconds } from '../domain/risk';
@@ -52,7 +51,6 @@ export async function handleRecommendation(
       if (event && opened.kind !== 'duplicate') await emitTradeEvent(deps, event);
       return opened;
     }
-    refuseNotEnabled(rec);
     const outcome = await openPosition(rec, delivery, deps);
     deps.log.info(`Recommendation ${outcome.position.recommendation_id}: ${outcome.kind}`, {
       ...logContext(delivery),
@@ -78,21 +76,6 @@ function refuseSpreadsNotEnabled(rec: AnyRecommendation): never {
     rec.recommendation_id,
     { reason: 'spreads_not_enabled' },
   );
-}
-
-/**
- * A single leg whose plan asks for an `at_expiry` other than `close` (`at_expiry_not_enabled`): a permanent
- * refusal, recorded and dead-lettered like any other, until the sweep carries it out.
- */
-function refuseNotEnabled(rec: Recommendation): void {
-  const atExpiry = rec.exit_plan?.at_expiry;
-  if (atExpiry !== undefined && atExpiry !== 'close') {
-    throw new InvalidRecommendationError(
-      `exit_plan.at_expiry "${atExpiry}" is not carried out yet; only "close" is`,
-      rec.recommendation_id,
-      { reason: 'at_expiry_not_enabled' },
-    );
-  }
 }
 
 /**
