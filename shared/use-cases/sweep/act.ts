@@ -27,7 +27,7 @@ import { applyExitFill, applyOpenOrder } from './learn';
 import { releaseClaim, sendStep } from './send-exit';
 import { bookStopFill, cancelStop } from './stop-book';
 import { cancelAndLookUp, rereadContract } from './broker-io';
-import { keepExpiryInstruction } from './expiry-instruction';
+import { keepExpiryInstruction } from './send-expiry-instruction';
 
 const QUOTE_PROBLEMS = new Set(['no_quote', 'stale_quote', 'crossed_quote', 'bad_quote']);
 
