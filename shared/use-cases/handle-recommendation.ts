@@ -8,10 +8,7 @@ import {
   isTransient,
 } from '../domain/errors';
 import { Metric } from '../metric-names';
-import {
-  isSpreadRecommendation,
-  type AnyRecommendation,
-} from '../domain/recommendation';
+import { isSpreadRecommendation, type AnyRecommendation } from '../domain/recommendation';
 import { retryDelaySeconds } from '../domain/retry-schedule';
 import { messageAgeSeconds } from '../domain/risk';
 import type { RetryScheduler } from '../ports';
