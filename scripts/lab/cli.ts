@@ -14,7 +14,14 @@ import { OptionBarsFetcher, type BarsRequest } from '../../shared/adapters/alpac
 import { DynamoPositionStore } from '../../shared/adapters/dynamo-position-store';
 import { BarsInputError, parseBarsResponses, type BarsBySymbol } from '../../shared/lab/bars';
 import { formatLabTable, labJson } from '../../shared/lab/format';
-import { LabInputError, parsePlans, parseTradesFile, tradesFromPositions } from '../../shared/lab/inputs';
+import {
+  LabInputError,
+  parsePlans,
+  parseTradesFile,
+  spreadTradesFromRecords,
+  tradesFromPositions,
+} from '../../shared/lab/inputs';
+import { DynamoSpreadStore } from '../../shared/adapters/dynamo-spread-store';
 import type { FillMode, LabTrade } from '../../shared/lab/replay';
 import type { LabSpreadTrade } from '../../shared/lab/spread-replay';
 import { runLab } from '../../shared/lab/run-lab';
@@ -91,9 +98,9 @@ async function main(argv: readonly string[], io: Io): Promise<void> {
   const plans = parsePlans(readJson(a.plans), a.plans);
   // --local: the running `npm start` (its state file names the table and the simulator).
   const local = a.local ? localStack(io.stateDir ?? DEFAULT_STATE_DIR) : null;
-  const fromFile = a.trades ? parseTradesFile(readJson(a.trades), a.trades) : null;
-  const trades = fromFile ? fromFile.trades : await tableTrades(account, a, io.env, local);
-  const spreads = fromFile?.spreads ?? [];
+  const { trades, spreads } = a.trades
+    ? parseTradesFile(readJson(a.trades), a.trades)
+    : await tableTrades(account, a, io.env, local);
   const simulator = !a.bars?.length && local?.simulatorUrl ? local.simulatorUrl : null;
   const bars = a.bars?.length
     ? parseBarsResponses(a.bars.map((f) => ({ source: f, raw: readJson(f) })))
@@ -169,7 +176,7 @@ async function tableTrades(
   a: { from?: string; to?: string; table?: string; endpoint?: string; local?: boolean },
   env: NodeJS.ProcessEnv,
   local: LocalStackState | null,
-): Promise<LabTrade[]> {
+): Promise<{ trades: LabTrade[]; spreads: LabSpreadTrade[] }> {
   const day = /^\d{4}-\d{2}-\d{2}$/;
   if (!a.from || !a.to || !day.test(a.from) || !day.test(a.to)) {
     throw new LabUsageError('--from-table needs --from YYYY-MM-DD and --to YYYY-MM-DD');
@@ -181,7 +188,11 @@ async function tableTrades(
     ? localDynamoClient(local.dynamoEndpoint)
     : new DynamoDBClient(endpoint ? { endpoint } : {});
   const store = new DynamoPositionStore(client, table);
-  return tradesFromPositions(await store.listPositions(account.name), a.from, a.to);
+  const spreads = new DynamoSpreadStore(client, table, store);
+  return {
+    trades: tradesFromPositions(await store.listPositions(account.name), a.from, a.to),
+    spreads: spreadTradesFromRecords(await spreads.listSpreads(account.name), a.from, a.to),
+  };
 }
 
 /**

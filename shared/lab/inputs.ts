@@ -13,6 +13,7 @@ import { openExitPlan } from '../use-cases/plan-open';
 import type { LabTrade } from './replay';
 import type { LabSpreadTrade } from './spread-replay';
 import { MAX_SPREAD_LEGS, MIN_SPREAD_LEGS } from '../domain/spread-types';
+import { spreadBooks, type SpreadPosition } from '../domain/spread-position';
 
 /** Bad trades or plans input: the message names the file and the entry. */
 export class LabInputError extends Error {
@@ -129,6 +130,40 @@ export function tradesFromPositions(positions: readonly Position[], from: string
       strategy: p.strategy ?? null,
       time_rules: p.time_rules ?? null,
     }));
+}
+
+/**
+ * The spreads the pipeline actually opened (any state, with a fill), entered between `from` and `to` (UTC
+ * dates of `entry_time`, as for single legs), as lab spreads: their net open price and multiple from their
+ * legs' fills.
+ */
+export function spreadTradesFromRecords(
+  spreads: readonly SpreadPosition[],
+  from: string,
+  to: string,
+): LabSpreadTrade[] {
+  return spreads
+    .filter((sp) => sp.entry_time && sp.entry_time.slice(0, 10) >= from && sp.entry_time.slice(0, 10) <= to)
+    .flatMap((sp) => {
+      const books = spreadBooks(sp);
+      if (books.net_open_per_share === null || books.opened_multiple === 0) return [];
+      return [
+        {
+          id: sp.position_id,
+          legs: sp.legs.map((l) => ({
+            option_symbol: l.option_symbol,
+            side: l.side,
+            ratio_qty: l.ratio_qty,
+          })),
+          net_open_per_share: books.net_open_per_share,
+          max_loss_per_share: sp.max_loss_per_share,
+          entry_time: sp.entry_time!,
+          multiple: books.opened_multiple,
+          strategy: sp.strategy,
+        },
+      ];
+    })
+    .sort((a, b) => a.entry_time.localeCompare(b.entry_time));
 }
 
 /** A `--plans` entry: its name and its `exit_plan` input, validated with the recommendation's schema. */

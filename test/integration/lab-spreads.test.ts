@@ -6,7 +6,16 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SPREAD_LONG, SPREAD_SHORT, VERTICAL_LEGS } from '../helpers/spread-factories';
+import { DynamoSpreadStore } from '../../shared/adapters/dynamo-spread-store';
+import { runLabCli } from '../../scripts/lab/cli';
+import { startTestTable } from '../helpers/dynamo';
+import {
+  bookedVertical,
+  makeSpread,
+  SPREAD_LONG,
+  SPREAD_SHORT,
+  VERTICAL_LEGS,
+} from '../helpers/spread-factories';
 
 const ROOT = path.join(__dirname, '..', '..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
@@ -74,5 +83,48 @@ describe('npm run lab with a spread', () => {
     expect(html).toMatch(
       /<h3>trade-1 · long 1 SPY271217C00480000, short 1 SPY271217C00490000 · 2 @ 1\.85 · from bid\/ask<\/h3><figure class="chart"><svg/,
     );
+  });
+
+  it('--from-table reads the spreads the pipeline opened, with their net open and multiple from their legs', async () => {
+    const table = await startTestTable();
+    const saved = { ...process.env };
+    try {
+      const spreads = new DynamoSpreadStore(table.client, table.tableName, table.store);
+      const claimed = makeSpread({ position_id: 'sp-open', recommendation_id: 'sp-open' });
+      await spreads.claimSpread(claimed);
+      await spreads.replaceSpread(claimed, bookedVertical('sp-open', false));
+      Object.assign(process.env, {
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+      });
+      const f = (name: string) => path.join(dir, name);
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runLabCli(
+        [
+          ...['--from-table', '--from', '2026-11-24', '--to', '2026-11-24'],
+          ...['--table', table.tableName, '--endpoint', table.endpoint],
+          ...['--plans', f('plans.json'), '--bars', f('bars.json')],
+          ...['--json', f('table.json'), '--html', f('table.html')],
+        ],
+        {
+          out: (l) => out.push(l),
+          err: (l) => err.push(l),
+          env: {},
+          html: () => Promise.resolve('<!doctype html>'),
+        },
+      );
+      expect(err).toEqual([]);
+      expect(code).toBe(0);
+      const text = out.join('\n');
+      expect(text).toContain('0 trade(s) · 1 spread(s)');
+      // The record's fills: long 2 at 3.10, short 2 at 1.25, so 1.85 × 2, as in the file above.
+      expect(text).toContain(`sp-open long 1 ${SPREAD_LONG}, short 1 ${SPREAD_SHORT} · open 1.85 × 2`);
+      expect(text).toMatch(/^tp50 +1 +190\.00 /m);
+    } finally {
+      process.env = saved;
+      await table.close();
+    }
   });
 });
