@@ -1,7 +1,7 @@
 /**
  * What the live view shows, read from the running stack: positions from the table (live and recently
- * closed), marks and recent orders from the broker, queue and DLQ depths from SQS, rejections from the
- * table. Pure reads: nothing here changes state.
+ * closed), the live spreads with their legs and net value now, marks, quotes and recent orders from the
+ * broker, queue and DLQ depths from SQS, rejections from the table. Pure reads: nothing here changes state.
  */
 import { QueryCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { resolveAlpacaEndpoints } from '../shared/adapters/alpaca-endpoints';
@@ -10,6 +10,9 @@ import type { AccountControl } from '../shared/ports';
 import { LIVE_STATES, type Position } from '../shared/domain/position';
 import { roundToCents } from '../shared/domain/money';
 import { positionFromItem } from '../shared/adapters/dynamo-position-store';
+import { isSpreadItem, spreadFromItem } from '../shared/adapters/spread-item';
+import { spreadBooks, type SpreadPosition } from '../shared/domain/spread-position';
+import { netCloseValue, spreadGainFraction, type LegQuote } from '../shared/domain/spread-pricing';
 import { positionPk } from '../shared/table-schema';
 import type { AlpacaSim } from './alpaca-sim';
 import type { SweepStats } from './sweep-schedule';
@@ -30,6 +33,33 @@ export interface PositionRow {
   readonly rules: string;
   /** The protective stop resting at the broker (`stop 1.60 x2`), `—` when none. */
   readonly atBroker: string;
+}
+
+/** A leg of a spread row: its contract, held side, ratio per multiple and contracts held. */
+export interface SpreadLegRow {
+  readonly symbol: string;
+  readonly side: 'long' | 'short';
+  readonly ratio: number;
+  readonly held: number;
+}
+
+/** One live spread: its multiple, net open and net executable value now (per share of one multiple). */
+export interface SpreadRow {
+  readonly id: string;
+  readonly structure: string;
+  /** Whole multiples every leg holds. */
+  readonly multiple: number;
+  /** + debit paid, − credit received. */
+  readonly netOpen: number | null;
+  /** What closing one multiple yields now (netCloseValue of the legs' quotes); null when a leg has none. */
+  readonly netNow: number | null;
+  /** (netNow − netOpen) × 100 × multiple, dollars. */
+  readonly gain: number | null;
+  /** The gain as the exit rules compare it with take_profit_pct / stop_loss_pct. */
+  readonly gainPct: number | null;
+  readonly state: string;
+  readonly rules: string;
+  readonly legs: readonly SpreadLegRow[];
 }
 
 /** One of the last orders at the broker. */
@@ -60,6 +90,8 @@ export interface AccountView {
   readonly queue: { readonly visible: number; readonly inFlight: number };
   readonly dlq: number;
   readonly positions: readonly PositionRow[];
+  /** The live spreads, each with its legs. */
+  readonly spreads?: readonly SpreadRow[];
   readonly orders: readonly OrderRow[];
   /** The newest rejections (at most the view's limit), newest first. */
   readonly rejections: readonly RejectionRow[];
@@ -79,6 +111,8 @@ export interface AccountView {
 export interface BrokerReader {
   /** Mid prices per share of the symbols that have a quote. */
   marks(symbols: readonly string[]): Promise<Map<string, number>>;
+  /** Best bid and ask per share of the symbols that have a quote (a spread's legs). */
+  quotes(symbols: readonly string[]): Promise<Map<string, LegQuote>>;
   /** The most recent orders, newest first. */
   recentOrders(limit: number): Promise<OrderRow[]>;
   /** The last trade price per share of the stocks that have one. */
@@ -93,6 +127,14 @@ function simulatorReader(sim: AlpacaSim, keyId: string): BrokerReader {
       for (const s of symbols) {
         const q = sim.market.quotes.get(s);
         if (q && q.ask > 0) out.set(s, (q.bid + q.ask) / 2);
+      }
+      return out;
+    },
+    async quotes(symbols) {
+      const out = new Map<string, LegQuote>();
+      for (const s of symbols) {
+        const q = sim.market.quotes.get(s);
+        if (q) out.set(s, { bid: q.bid, ask: q.ask });
       }
       return out;
     },
@@ -157,21 +199,27 @@ export function httpReader(
     value.catch(() => cache.delete(url));
     return value;
   };
+  const quotes = async (symbols: readonly string[]): Promise<Map<string, LegQuote>> => {
+    const out = new Map<string, LegQuote>();
+    if (symbols.length === 0) return out;
+    const url = `${endpoints.dataBaseUrl}/v1beta1/options/snapshots?symbols=${[...symbols].sort().join(',')}`;
+    const body = await get<{ snapshots?: Record<string, { latestQuote?: { bp?: number; ap?: number } }> }>(
+      url,
+    );
+    for (const [s, snap] of Object.entries(body.snapshots ?? {})) {
+      const bp = snap.latestQuote?.bp;
+      const ap = snap.latestQuote?.ap;
+      if (typeof bp === 'number' && typeof ap === 'number') out.set(s, { bid: bp, ask: ap });
+    }
+    return out;
+  };
   return {
     async marks(symbols) {
       const out = new Map<string, number>();
-      if (symbols.length === 0) return out;
-      const url = `${endpoints.dataBaseUrl}/v1beta1/options/snapshots?symbols=${[...symbols].sort().join(',')}`;
-      const body = await get<{ snapshots?: Record<string, { latestQuote?: { bp?: number; ap?: number } }> }>(
-        url,
-      );
-      for (const [s, snap] of Object.entries(body.snapshots ?? {})) {
-        const bp = snap.latestQuote?.bp;
-        const ap = snap.latestQuote?.ap;
-        if (typeof bp === 'number' && typeof ap === 'number' && ap > 0) out.set(s, (bp + ap) / 2);
-      }
+      for (const [s, q] of await quotes(symbols)) if (q.ask > 0) out.set(s, (q.bid + q.ask) / 2);
       return out;
     },
+    quotes,
     async stockPrices(tickers) {
       const out = new Map<string, number>();
       if (tickers.length === 0) return out;
@@ -213,8 +261,16 @@ function orderRow(o: Record<string, unknown>, sentIntent: string | null): OrderR
   };
 }
 
-/** Every position record of an account, live and closed, newest first. */
+/** Every single-leg position record of an account, live and closed, newest first. */
 export async function listAllPositions(stack: LocalStack, account: string): Promise<Position[]> {
+  return (await listAllRecords(stack, account)).positions;
+}
+
+/** Every record of an account: the single-leg positions and the spreads, each newest first. */
+export async function listAllRecords(
+  stack: LocalStack,
+  account: string,
+): Promise<{ positions: Position[]; spreads: SpreadPosition[] }> {
   const doc = DynamoDBDocumentClient.from(stack.dynamo.client);
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
@@ -230,7 +286,14 @@ export async function listAllPositions(stack: LocalStack, account: string): Prom
     items.push(...(out.Items ?? []));
     start = out.LastEvaluatedKey;
   } while (start);
-  return items.map(positionFromItem).sort((a, b) => b.created_at.localeCompare(a.created_at));
+  const newest = <T extends { created_at: string }>(a: T, b: T) => b.created_at.localeCompare(a.created_at);
+  return {
+    positions: items
+      .filter((i) => !isSpreadItem(i))
+      .map(positionFromItem)
+      .sort(newest),
+    spreads: items.filter(isSpreadItem).map(spreadFromItem).sort(newest),
+  };
 }
 
 /** The exit rules a position still has, in a few characters each. */
@@ -280,6 +343,38 @@ export function positionRow(p: Position, mark: number | null): PositionRow {
   };
 }
 
+/** One live spread's row: net executable value now from its legs' quotes, and its legs beneath. */
+export function spreadRow(sp: SpreadPosition, quotes: ReadonlyMap<string, LegQuote>): SpreadRow {
+  const books = spreadBooks(sp);
+  const value = netCloseValue(sp.legs, quotes);
+  const netNow = value.ok ? value.perShare : null;
+  const netOpen = books.net_open_per_share;
+  const priced = netNow !== null && netOpen !== null;
+  return {
+    id: sp.position_id,
+    structure: sp.structure,
+    multiple: books.multiple,
+    netOpen,
+    netNow,
+    gain: priced ? roundToCents((netNow - netOpen) * 100 * books.multiple) : null,
+    gainPct: priced
+      ? spreadGainFraction({
+          netOpenPerShare: netOpen,
+          closeValuePerShare: netNow,
+          maxLossPerShare: sp.max_loss_per_share,
+        })
+      : null,
+    state: sp.pending_exit ? `${sp.state}: exit ${sp.pending_exit.reason}` : sp.state,
+    rules: describeRules(sp.exit_plan, { partial_exits_done: [] }),
+    legs: sp.legs.map((l, i) => ({
+      symbol: l.option_symbol,
+      side: l.side,
+      ratio: l.ratio_qty,
+      held: books.legs[i]!.held,
+    })),
+  };
+}
+
 /** Reads what the view shows about one account. */
 export async function collectAccountView(
   stack: LocalStack,
@@ -291,29 +386,34 @@ export async function collectAccountView(
     rejections: 8,
   },
 ): Promise<AccountView> {
-  const [all, queue, dlq, rejections, orders, control] = await Promise.all([
-    listAllPositions(stack, account.name),
+  const [records, queue, dlq, rejections, orders, control] = await Promise.all([
+    listAllRecords(stack, account.name),
     stack.sqs.depth(account.queueUrl),
     stack.sqs.depth(account.dlqUrl),
     account.store.listRejections(account.name),
     reader.recentOrders(limits.orders).catch(() => [] as OrderRow[]),
     account.store.getControl(account.name),
   ]);
+  const all = records.positions;
+  const liveSpreads = records.spreads.filter((sp) => LIVE_STATES.has(sp.state));
   const live = all.filter((p) => LIVE_STATES.has(p.state));
   const closed = all
     .filter((p) => !LIVE_STATES.has(p.state))
     .sort((a, b) => (b.closed_at ?? b.updated_at).localeCompare(a.closed_at ?? a.updated_at));
   const shown = [...live, ...closed].slice(0, Math.max(limits.positions, live.length));
-  const tickers = [...new Set(live.map((p) => p.ticker))].sort();
-  const [marks, stocks] = await Promise.all([
+  const tickers = [...new Set([...live, ...liveSpreads].map((p) => p.ticker))].sort();
+  const legSymbols = [...new Set(liveSpreads.flatMap((sp) => sp.legs.map((l) => l.option_symbol)))];
+  const [marks, stocks, legQuotes] = await Promise.all([
     reader.marks([...new Set(live.map((p) => p.option_symbol))]).catch(() => new Map<string, number>()),
     reader.stockPrices(tickers).catch(() => new Map<string, number>()),
+    reader.quotes(legSymbols).catch(() => new Map<string, LegQuote>()),
   ]);
   return {
     name: account.name,
     queue,
     dlq: dlq.visible + dlq.inFlight,
     positions: shown.map((p) => positionRow(p, marks.get(p.option_symbol) ?? null)),
+    spreads: liveSpreads.map((sp) => spreadRow(sp, legQuotes)),
     orders,
     rejections: [...rejections]
       .sort((a, b) => b.at.localeCompare(a.at))

@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import type { AccountControl } from '../shared/ports';
-import type { AccountView, OrderRow, PositionRow } from './view-data';
+import type { AccountView, OrderRow, PositionRow, SpreadRow } from './view-data';
 import { collectAccountView, readerFor } from './view-data';
 import type { LocalStack } from './stack';
 
@@ -92,6 +92,38 @@ const POSITION_COLUMNS: Column<PositionRow>[] = [
 
 /** The position table's column titles, in order (docs/LOCAL-MODE.md's capture is checked against them). */
 export const POSITION_COLUMN_TITLES = POSITION_COLUMNS.map((c) => c.title);
+
+const signedPct = (x: number | null) => (x === null ? '—' : `${x >= 0 ? '+' : ''}${Math.round(x * 100)}%`);
+
+const SPREAD_COLUMNS: Column<SpreadRow>[] = [
+  { title: 'SPREAD', cell: (r) => r.id, drop: 2 },
+  { title: 'STRUCTURE', cell: (r) => r.structure },
+  { title: 'MULT', cell: (r) => String(r.multiple), right: true },
+  { title: 'NET OPEN', cell: (r) => price(r.netOpen), right: true, drop: 3 },
+  { title: 'NET NOW', cell: (r) => price(r.netNow), right: true },
+  { title: 'GAIN $', cell: (r) => money(r.gain), right: true },
+  { title: 'GAIN %', cell: (r) => signedPct(r.gainPct), right: true, drop: 4 },
+  { title: 'STATE', cell: (r) => r.state },
+  { title: 'ACTIVE RULES', cell: (r) => r.rules, shrink: true },
+];
+
+/** The spread table's column titles, in order. */
+export const SPREAD_COLUMN_TITLES = SPREAD_COLUMNS.map((c) => c.title);
+
+/**
+ * The live spreads: one row each (net value now against net open, per share of one multiple), its legs
+ * indented beneath it (side, ratio, contract, contracts held).
+ */
+function spreadLines(rows: readonly SpreadRow[], width: number | undefined, hidden: Set<string>): string[] {
+  const [head, ...lines] = textTable(rows, SPREAD_COLUMNS, '  ', width, hidden);
+  return [
+    head,
+    ...lines.flatMap((line, i) => [
+      line,
+      ...rows[i].legs.map((l) => `      ${l.side.padEnd(5)} ${l.ratio}× ${l.symbol}  held ${l.held}`),
+    ]),
+  ];
+}
 
 const ORDER_COLUMNS: Column<OrderRow>[] = [
   { title: 'TIME', cell: (r) => clock(r.time) },
@@ -192,6 +224,7 @@ function viewLines(
         ? textTable(a.positions, POSITION_COLUMNS, '  ', width, hidden)
         : ['  no positions yet']),
     );
+    if (a.spreads && a.spreads.length > 0) out.push(...spreadLines(a.spreads, width, hidden));
     out.push(`  last orders`);
     out.push(
       ...(a.orders.length > 0 ? textTable(a.orders, ORDER_COLUMNS, '    ', width, hidden) : ['    none']),

@@ -5,12 +5,15 @@
  * The account's P&L journal from the positions table (shared/domain/pnl-report.ts): positions opened and
  * closed, realized P&L by New York trading day and by exit reason, win rate, average hold, largest loss,
  * fees (only those the broker books on option events, said so) and the open exposure now; every figure
- * from the records' ledgers. With `--position ID`, that position's ledger: each order and its fills, its
- * option events and fees, and the books they project (one GetItem).
+ * from the records' ledgers. Spreads: one line each (structure, legs, multiple, net open, realized from the
+ * legs' ledgers), the closed ones in the totals. With `--position ID`, that position's ledger: each order
+ * and its fills, its option events and fees, and the books they project (one GetItem); for a spread, each
+ * leg's.
  *
  * Where it reads: `--table NAME` or `POSITIONS_TABLE` → that DynamoDB table with the standard AWS
  * credentials, region and endpoint variables; otherwise the running local stack (`npm start`), found
- * through `.local/state.json`. It only reads: one Query of the account's partition, never a Scan.
+ * through `.local/state.json`. It only reads: Queries of the account's partition (its positions, its
+ * spreads), never a Scan.
  *
  * Exit status: 0 printed; 1 the table could not be read, or some records could not (the report then
  * leaves them out and says so on stderr); 2 usage error or no table to read.
@@ -20,13 +23,16 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { localDynamoClient } from '../local/dynamo';
 import { DEFAULT_STATE_DIR, readStateFile, STATE_FILE_NAME, type LocalStackState } from '../local/state-file';
 import { DynamoPositionStore } from '../shared/adapters/dynamo-position-store';
+import { DynamoSpreadStore } from '../shared/adapters/dynamo-spread-store';
 import { UnreadableRecordsError } from '../shared/domain/errors';
 import { newYorkTime } from '../shared/domain/market-time';
 import {
   buildPnlReport,
   positionLedgerReport,
+  spreadLedgerReport,
   type PnlReport,
   type PositionLedgerReport,
+  type SpreadLedgerReport,
 } from '../shared/domain/pnl-report';
 import { LIVE_STATES, type Position } from '../shared/domain/position';
 import { roundToCents } from '../shared/domain/money';
@@ -37,6 +43,7 @@ import {
   renderCsv,
   renderJson,
   renderPositionTable,
+  renderSpreadTable,
   renderTable,
   type ReportFormat,
 } from './report/format';
@@ -50,7 +57,7 @@ const USAGE = `Usage: npm run report -- [--account NAME] [--from YYYY-MM-DD] [--
   --format F       table (default), csv (one row per position closed in the range) or json (everything)
   --position ID    that position's ledger instead: each order (role, client_order_id, status, qty, filled)
                    and its fills (qty, price per share, instant, trading day, source), its option events
-                   and fees, then its books (held, entry, exit, realized, fees)
+                   and fees, then its books (held, entry, exit, realized, fees); a spread's: each leg's
   --table NAME     read this DynamoDB table (AWS credentials, region and endpoint from the environment);
                    default POSITIONS_TABLE, else the running local stack (npm start)
   --state PATH     the local stack's state file (default .local/state.json, written by npm start)
@@ -143,6 +150,8 @@ export function parseReportArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
 /** Where the records are read: a store, a description for the report's header, and how to let go. */
 interface Source {
   readonly store: DynamoPositionStore;
+  /** The spread records, in the same table. */
+  readonly spreads: DynamoSpreadStore;
   readonly description: string;
   /** Where the live positions' quotes come from (the local simulator, or Alpaca with keys), or null. */
   readonly quotes: QuoteSource | null;
@@ -207,8 +216,10 @@ function openSource(args: ReportArgs, env: NodeJS.ProcessEnv): Source {
     // The SDK reads the region, credentials and AWS_ENDPOINT_URL_DYNAMODB from the environment itself.
     const client = new DynamoDBClient({});
     const endpoint = env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL;
+    const store = new DynamoPositionStore(client, args.table);
     return {
-      store: new DynamoPositionStore(client, args.table),
+      store,
+      spreads: new DynamoSpreadStore(client, args.table, store),
       description: `table ${args.table}${endpoint ? ` at ${endpoint}` : ' (AWS)'}`,
       quotes: quotesFromEnv(env),
       close: () => client.destroy(),
@@ -230,8 +241,10 @@ function openSource(args: ReportArgs, env: NodeJS.ProcessEnv): Source {
     );
   }
   const client = localDynamoClient(state.dynamoEndpoint);
+  const store = new DynamoPositionStore(client, state.tableName);
   return {
-    store: new DynamoPositionStore(client, state.tableName),
+    store,
+    spreads: new DynamoSpreadStore(client, state.tableName, store),
     description: `the local stack (table ${state.tableName})`,
     quotes: state.simulatorUrl
       ? { dataUrl: state.simulatorUrl, ...simulatorKeys(args.account), description: 'the local simulator' }
@@ -262,8 +275,8 @@ async function unrealizedLine(positions: readonly Position[], quotes: QuoteSourc
 export interface ReportRun {
   readonly exitCode: number;
   readonly report: PnlReport | null;
-  /** `--position`: the position's ledger as printed. */
-  readonly position?: PositionLedgerReport | null;
+  /** `--position`: the position's (or the spread's) ledger as printed. */
+  readonly position?: PositionLedgerReport | SpreadLedgerReport | null;
 }
 
 /** Runs the CLI; `out`/`err` receive its lines. Never calls process.exit. */
@@ -309,8 +322,9 @@ export async function runReport(
       positions = e.readable as Position[];
       exitCode = 1;
     }
+    const spreads = await source.spreads.listSpreads(args.account);
     const range = { from: args.from, to: args.to ?? newYorkTime(now).date };
-    const report = buildPnlReport(args.account, positions, range, now);
+    const report = buildPnlReport(args.account, positions, range, now, spreads);
     if (args.format === 'json') io.out(renderJson(report));
     else if (args.format === 'csv') io.out(renderCsv(report));
     else {
@@ -334,6 +348,15 @@ async function printPosition(
   io: { out: (text: string) => void; err: (text: string) => void },
 ): Promise<ReportRun> {
   try {
+    // A spread's record first: the single-leg read refuses a spread's item.
+    const sp = await source.spreads.getSpread(args.account, id);
+    if (sp) {
+      const view = spreadLedgerReport(sp);
+      io.out(
+        args.format === 'json' ? JSON.stringify(view, null, 2) : renderSpreadTable(view, source.description),
+      );
+      return { exitCode: 0, report: null, position: view };
+    }
     const p = await source.store.get(args.account, id);
     if (!p) {
       io.err(

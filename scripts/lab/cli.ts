@@ -14,8 +14,16 @@ import { OptionBarsFetcher, type BarsRequest } from '../../shared/adapters/alpac
 import { DynamoPositionStore } from '../../shared/adapters/dynamo-position-store';
 import { BarsInputError, parseBarsResponses, type BarsBySymbol } from '../../shared/lab/bars';
 import { formatLabTable, labJson } from '../../shared/lab/format';
-import { LabInputError, parsePlans, parseTrades, tradesFromPositions } from '../../shared/lab/inputs';
+import {
+  LabInputError,
+  parsePlans,
+  parseTradesFile,
+  spreadTradesFromRecords,
+  tradesFromPositions,
+} from '../../shared/lab/inputs';
+import { DynamoSpreadStore } from '../../shared/adapters/dynamo-spread-store';
 import type { FillMode, LabTrade } from '../../shared/lab/replay';
+import type { LabSpreadTrade } from '../../shared/lab/spread-replay';
 import { runLab } from '../../shared/lab/run-lab';
 import { readCdkAccounts } from '../../local/accounts';
 import { localDynamoClient } from '../../local/dynamo';
@@ -90,17 +98,22 @@ async function main(argv: readonly string[], io: Io): Promise<void> {
   const plans = parsePlans(readJson(a.plans), a.plans);
   // --local: the running `npm start` (its state file names the table and the simulator).
   const local = a.local ? localStack(io.stateDir ?? DEFAULT_STATE_DIR) : null;
-  const trades = a.trades
-    ? parseTrades(readJson(a.trades), a.trades)
+  const { trades, spreads } = a.trades
+    ? parseTradesFile(readJson(a.trades), a.trades)
     : await tableTrades(account, a, io.env, local);
   const simulator = !a.bars?.length && local?.simulatorUrl ? local.simulatorUrl : null;
   const bars = a.bars?.length
     ? parseBarsResponses(a.bars.map((f) => ({ source: f, raw: readJson(f) })))
-    : await fetchBars(trades, a.timeframe, io, simulator ? { url: simulator, account: account.name } : null);
+    : await fetchBars(
+        [...trades, ...spreads.flatMap(spreadLegTrades)],
+        a.timeframe,
+        io,
+        simulator ? { url: simulator, account: account.name } : null,
+      );
 
-  const result = runLab({ account, trades, plans, bars, fill: a.fill as FillMode });
+  const result = runLab({ account, trades, plans, bars, fill: a.fill as FillMode, spreads });
   io.out(
-    `account ${account.name} · ${trades.length} trade(s) · ${plans.length} plan(s) · ` +
+    `account ${account.name} · ${trades.length} trade(s)${spreads.length ? ` · ${spreads.length} spread(s)` : ''} · ${plans.length} plan(s) · ` +
       (a.bars?.length
         ? `bars from ${a.bars.length} file(s)`
         : `${a.timeframe} bars from ${simulator ? 'the local simulator' : 'Alpaca'}`),
@@ -113,6 +126,11 @@ async function main(argv: readonly string[], io: Io): Promise<void> {
   const build = io.html ?? buildHtmlReport;
   writeOutput(html, await build(result, bars, `Exit-plan lab · ${account.name}`));
   io.out(`wrote ${html}`);
+}
+
+/** A spread's legs as the bars fetch reads trades: each leg's symbol from the spread's entry. */
+function spreadLegTrades(sp: LabSpreadTrade): Array<Pick<LabTrade, 'option_symbol' | 'entry_time'>> {
+  return sp.legs.map((l) => ({ option_symbol: l.option_symbol, entry_time: sp.entry_time }));
 }
 
 function parseCommandLine(argv: readonly string[]) {
@@ -158,7 +176,7 @@ async function tableTrades(
   a: { from?: string; to?: string; table?: string; endpoint?: string; local?: boolean },
   env: NodeJS.ProcessEnv,
   local: LocalStackState | null,
-): Promise<LabTrade[]> {
+): Promise<{ trades: LabTrade[]; spreads: LabSpreadTrade[] }> {
   const day = /^\d{4}-\d{2}-\d{2}$/;
   if (!a.from || !a.to || !day.test(a.from) || !day.test(a.to)) {
     throw new LabUsageError('--from-table needs --from YYYY-MM-DD and --to YYYY-MM-DD');
@@ -170,7 +188,11 @@ async function tableTrades(
     ? localDynamoClient(local.dynamoEndpoint)
     : new DynamoDBClient(endpoint ? { endpoint } : {});
   const store = new DynamoPositionStore(client, table);
-  return tradesFromPositions(await store.listPositions(account.name), a.from, a.to);
+  const spreads = new DynamoSpreadStore(client, table, store);
+  return {
+    trades: tradesFromPositions(await store.listPositions(account.name), a.from, a.to),
+    spreads: spreadTradesFromRecords(await spreads.listSpreads(account.name), a.from, a.to),
+  };
 }
 
 /**
@@ -179,7 +201,7 @@ async function tableTrades(
  * (another local run quotes the same symbols and days differently).
  */
 async function fetchBars(
-  trades: readonly LabTrade[],
+  trades: ReadonlyArray<Pick<LabTrade, 'option_symbol' | 'entry_time'>>,
   timeframe: string,
   io: Io,
   simulator: { url: string; account: string } | null,

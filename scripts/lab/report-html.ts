@@ -66,6 +66,16 @@ export async function buildHtmlReport(
   if (trades.length > MAX_TRADE_CHARTS) {
     sections.push(`<p>${trades.length - MAX_TRADE_CHARTS} more trade(s) not drawn; see --json.</p>`);
   }
+  const spreads = [...new Set((result.spread_results ?? []).map((r) => r.trade_id))];
+  if (spreads.length) sections.push('<h2>Spreads (net value per share of one multiple)</h2>');
+  for (const id of spreads.slice(0, MAX_TRADE_CHARTS)) {
+    const first = (result.spread_results ?? []).find((r) => r.trade_id === id)!;
+    const pricing = first.priced_from === 'bid_ask' ? 'from bid/ask' : 'from bar closes (no bid/ask)';
+    sections.push(
+      `<h3>${esc(id)} · ${esc(first.legs)} · ${first.multiple} @ ${first.net_open_per_share.toFixed(2)} · ${pricing}</h3>` +
+        `<figure class="chart">${await svg(spreadSpec(result, id))}</figure>`,
+    );
+  }
   return page(title, summaryTable(result) + skippedList(result) + sections.join('\n'));
 }
 
@@ -174,6 +184,62 @@ function tradeSpec(
           color: plans,
           shape: { field: 'reason', type: 'nominal', title: 'exit' },
         },
+      },
+    ],
+  };
+}
+
+/**
+ * A spread's net value at each bar time (the longest of its plans' series: each stops at its exit), each
+ * plan's stop (dashed) and target (dotted) as net values, and each plan's exit.
+ */
+export function spreadSpec(result: LabResult, tradeId: string): VegaLiteSpec {
+  const runs = (result.spread_results ?? []).filter((r) => r.trade_id === tradeId);
+  const longest = runs.reduce((a, b) => (b.series.length > a.series.length ? b : a), runs[0]!);
+  const path = longest.series.flatMap((p) => (p.net === null ? [] : [{ time: nyWall(p.t), price: p.net }]));
+  const levels = runs.flatMap((r) => [
+    ...(r.stop_level !== null ? [{ plan: r.plan, level: 'stop', price: r.stop_level }] : []),
+    ...(r.target_level !== null ? [{ plan: r.plan, level: 'target', price: r.target_level }] : []),
+  ]);
+  const exits = runs.flatMap((r) =>
+    r.steps.map((s) => ({ plan: s.plan, time: nyWall(s.exit_time), price: s.exit_price, reason: s.reason })),
+  );
+  const x = timeAxis(
+    path.map((p) => p.time),
+    'time (New York)',
+  );
+  const y = { field: 'price', type: 'quantitative', scale: { zero: false }, title: 'net value' };
+  const plans = { field: 'plan', type: 'nominal', scale: { domain: result.plans.map((p) => p.plan) } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: CHART_WIDTH,
+    height: 220,
+    layer: [
+      { data: { values: path }, mark: { type: 'line', color: '#444', point: true }, encoding: { x, y } },
+      {
+        data: { values: levels },
+        mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.8 },
+        encoding: {
+          y,
+          color: plans,
+          strokeDash: {
+            field: 'level',
+            type: 'nominal',
+            scale: {
+              domain: ['stop', 'target'],
+              range: [
+                [6, 3],
+                [2, 2],
+              ],
+            },
+            title: 'level',
+          },
+        },
+      },
+      {
+        data: { values: exits },
+        mark: { type: 'point', size: 260, filled: true, stroke: 'black', strokeWidth: 1, opacity: 0.9 },
+        encoding: { x, y, color: plans, shape: { field: 'reason', type: 'nominal', title: 'exit' } },
       },
     ],
   };

@@ -2,7 +2,14 @@
  * How `npm run report` prints a {@link PnlReport}: a table for people, CSV (one row per closed position,
  * the journal, for a spreadsheet) or JSON (everything, numbers unformatted).
  */
-import type { JournalRow, PnlGroup, PnlReport, PositionLedgerReport } from '../../shared/domain/pnl-report';
+import type {
+  JournalRow,
+  PnlGroup,
+  PnlReport,
+  PositionLedgerReport,
+  SpreadJournalRow,
+  SpreadLedgerReport,
+} from '../../shared/domain/pnl-report';
 
 /** The output formats `--format` accepts. */
 export const REPORT_FORMATS = ['table', 'csv', 'json'] as const;
@@ -55,8 +62,36 @@ function groupTable(title: string, keyName: string, groups: readonly PnlGroup[])
   ];
 }
 
-function describeRow(r: JournalRow): string {
-  return `${money(r.realized_pnl_usd)}  ${r.position_id}  ${r.option_symbol}  ${r.close_reason}  ${r.day}`;
+function describeRow(r: JournalRow | SpreadJournalRow): string {
+  const what = 'option_symbol' in r ? r.option_symbol : `${r.structure} (${r.legs})`;
+  return `${money(r.realized_pnl_usd)}  ${r.position_id}  ${what}  ${r.close_reason}  ${r.day}`;
+}
+
+/** The spreads section: one line per spread (live, or closed in the range), its money from its legs' ledgers. */
+function spreadTable(rows: readonly SpreadJournalRow[]): string[] {
+  if (rows.length === 0) return [];
+  return [
+    '',
+    'Spreads (closed ones are in the totals above)',
+    ...columns(
+      ['SPREAD', 'STRUCTURE', 'LEGS', 'MULT', 'NET OPEN', 'REALIZED', 'FEES', 'STATE', 'CLOSE REASON'],
+      rows.map((r) => [
+        r.position_id,
+        r.structure,
+        r.legs,
+        // A live spread holding less than it opened shows held/opened.
+        r.state === 'closed' || r.held_multiple === r.multiple
+          ? String(r.multiple)
+          : `${r.held_multiple}/${r.multiple}`,
+        r.net_open_per_share === null ? 'n/a' : price(r.net_open_per_share),
+        money(r.realized_pnl_usd),
+        money(r.fees_usd),
+        r.state,
+        r.close_reason ?? '—',
+      ]),
+      [false, false, false, true, true, true, true, false, false],
+    ),
+  ];
 }
 
 /** The report for people. `source` says where the records were read (`local stack, table ...`). */
@@ -93,10 +128,17 @@ export function renderTable(report: PnlReport, source: string): string {
     ...groupTable('Realized P&L by day (New York)', 'DAY', report.by_day),
     '',
     ...groupTable('Realized P&L by exit reason', 'REASON', report.by_reason),
+    ...spreadTable(report.spreads ?? []),
     '',
     `Open now      ${open.positions} positions, ${open.contracts} contracts · long premium paid ${money(open.long_premium_usd)}` +
       ` · short premium received ${money(open.short_premium_usd)}`,
   );
+  const liveSpreads = (report.spreads ?? []).filter((r) => r.state !== 'closed').length;
+  if (liveSpreads) {
+    lines.push(
+      `              and ${liveSpreads} live spread(s), not in the figures of this line (see Spreads)`,
+    );
+  }
   if (open.awaiting_fill || open.partial_realized_pnl_usd) {
     lines.push(
       `              ${open.awaiting_fill} awaiting a fill · ${money(open.partial_realized_pnl_usd)} realized by partial exits of live positions`,
@@ -146,6 +188,35 @@ export function renderJson(report: PnlReport): string {
 function price(x: number | null): string {
   if (x === null) return 'n/a';
   return Math.abs(x * 100 - Math.round(x * 100)) < 1e-9 ? x.toFixed(2) : x.toFixed(4);
+}
+
+/**
+ * `--position ID` for a spread: the spread, then each leg's ledger as a single leg's (its orders and
+ * fills, events, fees, books), indented, then the spread's books.
+ */
+export function renderSpreadTable(r: SpreadLedgerReport, source: string): string {
+  const b = r.books;
+  const net =
+    r.net_open_per_share === null
+      ? 'n/a (nothing filled)'
+      : `${price(Math.abs(r.net_open_per_share))} per share ${r.net_open_per_share >= 0 ? 'debit' : 'credit'}`;
+  const lines = [
+    `Spread ${r.position_id} · account ${r.account} · ${r.structure} on ${r.ticker} · ${r.state}` +
+      (r.close_reason ? ` (${r.close_reason})` : ''),
+    `read from ${source} · entry ${r.entry_time ?? 'n/a'} · closed ${r.closed_at ?? 'n/a'}`,
+    `Multiple      ${r.multiple} opened, ${r.held_multiple} held · net open ${net}`,
+  ];
+  for (const leg of r.legs) {
+    lines.push('', `Leg ${leg.side} ${leg.ratio_qty} × ${leg.option_symbol}`);
+    // The leg's ledger as a single leg's, from its orders on (its title lines are the spread's).
+    const ledger = renderPositionTable(leg.ledger, source).split('\n');
+    lines.push(...ledger.slice(ledger.indexOf('Orders')).map((l) => (l ? `  ${l}` : l)));
+  }
+  lines.push(
+    '',
+    `Spread books  realized ${money(b.realized_before_fees_usd)} before fees · fees ${money(b.fees_usd)} · ${money(b.realized_usd)} after fees (every leg's ledger)`,
+  );
+  return lines.join('\n');
 }
 
 /** `--position ID`: the record's ledger (each order and its fills, events, fees), then its books. */

@@ -13,11 +13,26 @@
  *   The pipeline books only the fees the broker charges as activities on the position (assignments,
  *   exercises, expiries): commissions and regulatory fees of trades are not recorded, and the report says so.
  * - Open exposure is *now*, whatever the range: the entry premium of every live position.
+ * - A spread (docs/SPREADS.md) is one line of its own (`spreads`), its money from its legs' ledgers
+ *   (`spreadBooks`); one closed in the range counts in the closed totals, by day and by reason, as one
+ *   trade; one that never filled counts as never filled.
  */
-import { CONTRACT_MULTIPLIER, type LedgerOrderRole } from './ledger-events';
 import { newYorkTime } from './market-time';
 import { LIVE_STATES, type Position } from './position';
-import { ledgerOf, projectionOf } from './position-books';
+import { projectionOf } from './position-books';
+import { spreadBooks, type SpreadPosition } from './spread-position';
+
+/** Re-exported: the report's `--position` views (position-ledger-report.ts). */
+export {
+  positionLedgerReport,
+  spreadLedgerReport,
+  type LedgerEventView,
+  type LedgerFeeView,
+  type LedgerFillView,
+  type LedgerOrderView,
+  type PositionLedgerReport,
+  type SpreadLedgerReport,
+} from './position-ledger-report';
 
 /** Inclusive range of New York trading days (`YYYY-MM-DD`); `from: null` is the first record. */
 export interface ReportRange {
@@ -63,6 +78,38 @@ export interface JournalRow {
   readonly net_pnl_usd: number;
 }
 
+/** One spread record (live, or closed in the range): a line of the report's spreads. */
+export interface SpreadJournalRow {
+  /** New York day it closed; null while live. */
+  readonly day: string | null;
+  readonly position_id: string;
+  readonly ticker: string;
+  readonly structure: string;
+  /** `long 1 SYMBOL, short 1 SYMBOL`: each leg's side, ratio and contract. */
+  readonly legs: string;
+  /** Multiples the open filled. */
+  readonly multiple: number;
+  /** Multiples every leg still holds. */
+  readonly held_multiple: number;
+  /** Per share of one multiple: + debit paid, − credit received (from the legs' fills). */
+  readonly net_open_per_share: number | null;
+  readonly state: string;
+  readonly close_reason: string | null;
+  readonly entry_time: string | null;
+  readonly closed_at: string | null;
+  readonly hold_minutes: number | null;
+  /** Every leg's realized P&L before fees, dollars (the legs' ledgers). */
+  readonly realized_pnl_usd: number;
+  readonly fees_usd: number;
+  readonly net_pnl_usd: number;
+}
+
+/** A trade closed in the range, single-leg or spread: what the closed totals and groups sum. */
+type ClosedLine = Pick<
+  JournalRow,
+  'day' | 'position_id' | 'close_reason' | 'realized_pnl_usd' | 'fees_usd' | 'hold_minutes'
+>;
+
 /** Positions that never filled, by close reason. */
 export interface NeverFilled {
   readonly count: number;
@@ -104,8 +151,8 @@ export interface PnlReport {
     /** won / (closed with booked P&L); null when there is none. */
     readonly win_rate: number | null;
     readonly average_hold_minutes: number | null;
-    readonly largest_loss: JournalRow | null;
-    readonly largest_win: JournalRow | null;
+    readonly largest_loss: JournalRow | SpreadJournalRow | null;
+    readonly largest_win: JournalRow | SpreadJournalRow | null;
     /** Closed outside the pipeline: no P&L booked, left out of the rates above. */
     readonly outside_pipeline: number;
   };
@@ -114,6 +161,8 @@ export interface PnlReport {
   readonly fees: FeesSummary;
   readonly open_now: OpenExposure;
   readonly journal: readonly JournalRow[];
+  /** The live spreads and those closed in the range (their closed ones are in the totals above). */
+  readonly spreads: readonly SpreadJournalRow[];
 }
 
 /** Close reasons of a record that never filled: nothing was held, so it is no trade. */
@@ -186,8 +235,71 @@ function journalRow(p: Position, day: string): JournalRow {
   };
 }
 
-/** Sums journal rows by `keyOf`, in key order. */
-function groupBy(rows: readonly JournalRow[], keyOf: (r: JournalRow) => string): PnlGroup[] {
+/** The legs of a spread in a few words: `long 1 SYMBOL, short 1 SYMBOL`. */
+export function legsSummary(sp: Pick<SpreadPosition, 'legs'>): string {
+  return sp.legs.map((l) => `${l.side} ${l.ratio_qty} ${l.option_symbol}`).join(', ');
+}
+
+/** A spread's line: its multiple, net open price and realized P&L from its legs' ledgers. */
+export function spreadJournalRow(sp: SpreadPosition, day: string | null): SpreadJournalRow {
+  const books = spreadBooks(sp);
+  const opened = Date.parse(sp.entry_time ?? sp.created_at);
+  const closed = Date.parse(sp.closed_at ?? '');
+  const hold = Number.isFinite(opened) && Number.isFinite(closed) ? (closed - opened) / 60_000 : null;
+  return {
+    day,
+    position_id: sp.position_id,
+    ticker: sp.ticker,
+    structure: sp.structure,
+    legs: legsSummary(sp),
+    multiple: books.opened_multiple,
+    held_multiple: books.multiple,
+    net_open_per_share: books.net_open_per_share,
+    state: sp.state,
+    close_reason: sp.close_reason,
+    entry_time: sp.entry_time,
+    closed_at: sp.closed_at,
+    hold_minutes: sp.state === 'closed' && hold !== null ? Math.round(hold * 10) / 10 : null,
+    realized_pnl_usd: usd(books.realized_before_fees_cents),
+    fees_usd: usd(books.fees_cents),
+    net_pnl_usd: usd(books.realized_before_fees_cents - books.fees_cents),
+  };
+}
+
+/**
+ * The spreads' lines: the live ones and those closed in the range; one closed that never filled is
+ * counted in `neverFilled` instead.
+ */
+function spreadLines(
+  records: readonly SpreadPosition[],
+  account: string,
+  range: ReportRange,
+  neverFilled: Record<string, number>,
+): SpreadJournalRow[] {
+  const rows: SpreadJournalRow[] = [];
+  for (const sp of records.filter((s) => s.account === account)) {
+    if (LIVE_STATES.has(sp.state)) {
+      rows.push(spreadJournalRow(sp, null));
+    } else if (spreadBooks(sp).net_open_per_share === null) {
+      if (!inRange(dayOf(sp.closed_at ?? sp.created_at), range)) continue;
+      const reason = sp.close_reason ?? 'unknown';
+      neverFilled[reason] = (neverFilled[reason] ?? 0) + 1;
+    } else {
+      const day = dayOf(sp.closed_at ?? sp.updated_at);
+      if (inRange(day, range)) rows.push(spreadJournalRow(sp, day));
+    }
+  }
+  // Closed ones first, by when they closed; the live ones after them.
+  return rows.sort(
+    (a, b) =>
+      Number(a.day === null) - Number(b.day === null) ||
+      (a.closed_at ?? '').localeCompare(b.closed_at ?? '') ||
+      a.position_id.localeCompare(b.position_id),
+  );
+}
+
+/** Sums closed lines by `keyOf`, in key order. */
+function groupBy(rows: readonly ClosedLine[], keyOf: (r: ClosedLine) => string): PnlGroup[] {
   const groups = new Map<
     string,
     { closed: number; won: number; lost: number; cents: number; fees: number }
@@ -253,6 +365,7 @@ export function buildPnlReport(
   positions: readonly Position[],
   range: ReportRange,
   now: Date,
+  spreadRecords: readonly SpreadPosition[] = [],
 ): PnlReport {
   const mine = positions.filter((p) => p.account === account);
   let openedCount = 0;
@@ -286,6 +399,19 @@ export function buildPnlReport(
   journal.sort(
     (a, b) => a.closed_at.localeCompare(b.closed_at) || a.position_id.localeCompare(b.position_id),
   );
+  const spreads = spreadLines(spreadRecords, account, range, neverFilled);
+  for (const r of spreads) {
+    if (r.day === null || r.fees_usd === 0) continue;
+    feeCents += cents(r.fees_usd);
+    feePositions += 1;
+  }
+  const closedSpreads = spreads.filter(
+    (r): r is SpreadJournalRow & { day: string } => r.state === 'closed' && r.day !== null,
+  );
+  const closedLines = [
+    ...journal,
+    ...closedSpreads.map((r) => ({ ...r, close_reason: r.close_reason ?? 'unknown' })),
+  ];
   return {
     account,
     range,
@@ -295,9 +421,9 @@ export function buildPnlReport(
       count: Object.values(neverFilled).reduce((a, b) => a + b, 0),
       by_reason: neverFilled,
     },
-    closed: closedSummary(journal),
-    by_day: groupBy(journal, (r) => r.day),
-    by_reason: groupBy(journal, (r) => r.close_reason),
+    closed: closedSummary(closedLines),
+    by_day: groupBy(closedLines, (r) => r.day),
+    by_reason: groupBy(closedLines, (r) => r.close_reason),
     fees: {
       recorded: 'option_events_only',
       amount_usd: usd(feeCents),
@@ -306,10 +432,13 @@ export function buildPnlReport(
     },
     open_now: openExposure(mine),
     journal,
+    spreads,
   };
 }
 
-function closedSummary(journal: readonly JournalRow[]): PnlReport['closed'] {
+function closedSummary(
+  journal: ReadonlyArray<JournalRow | (SpreadJournalRow & ClosedLine)>,
+): PnlReport['closed'] {
   // A position closed outside the pipeline has no booked exit: its P&L is unknown, not zero.
   const booked = journal.filter((r) => r.close_reason !== 'closed_outside_pipeline');
   const won = booked.filter((r) => r.realized_pnl_usd > 0).length;
@@ -335,161 +464,5 @@ function closedSummary(journal: readonly JournalRow[]): PnlReport['closed'] {
     largest_loss: worst && worst.realized_pnl_usd < 0 ? worst : null,
     largest_win: best && best.realized_pnl_usd > 0 ? best : null,
     outside_pipeline: journal.length - booked.length,
-  };
-}
-
-// ------------------------------------------------------------------------------------------- one position
-
-/** One part of an order's fill, as `--position` prints it. */
-export interface LedgerFillView {
-  readonly qty: number;
-  /** Per share: notional ÷ qty ÷ multiplier (100 a contract, 1 a share). */
-  readonly price: number;
-  readonly notional_usd: number;
-  readonly at: string;
-  /** The New York trading day it belongs to. */
-  readonly day: string;
-  /** A FILL activity's id, `report` (learnt from reads of the order), `legacy` or `reconcile`. */
-  readonly source: string;
-}
-
-/** An order of the position and its fills. */
-export interface LedgerOrderView {
-  readonly role: LedgerOrderRole;
-  readonly client_order_id: string;
-  readonly order_id: string | null;
-  readonly side: 'buy' | 'sell';
-  readonly status: string;
-  readonly qty: number;
-  readonly filled_qty: number;
-  readonly fills: readonly LedgerFillView[];
-}
-
-/** An exercise, assignment or expiry booked on the position. */
-export interface LedgerEventView {
-  readonly activity_id: string;
-  readonly type: string;
-  readonly contracts: number;
-  /** The option leg's value at the event (intrinsic; 0 for an expiry), dollars. */
-  readonly value_usd: number;
-  /** Per share; null when it was unknown (the shares then carry the strike). */
-  readonly underlying_price: number | null;
-  readonly strike: number;
-  /** Shares delivered, signed (+ received, − delivered away). */
-  readonly shares: number;
-  readonly share_cost_usd: number;
-  readonly day: string;
-}
-
-/** A fee the broker booked on the position. */
-export interface LedgerFeeView {
-  readonly activity_id: string;
-  readonly amount_usd: number;
-  readonly day: string;
-}
-
-/** `npm run report -- --position ID`: the record's ledger and what it projects. */
-export interface PositionLedgerReport {
-  readonly account: string;
-  readonly position_id: string;
-  readonly option_symbol: string;
-  readonly side: 'long' | 'short';
-  readonly state: string;
-  readonly close_reason: string | null;
-  readonly entry_time: string | null;
-  readonly closed_at: string | null;
-  /** False for a record written before the ledger: its ledger is rebuilt from its fields (see notes). */
-  readonly stored_ledger: boolean;
-  readonly legacy_notes: readonly string[];
-  readonly orders: readonly LedgerOrderView[];
-  readonly events: readonly LedgerEventView[];
-  readonly fees: readonly LedgerFeeView[];
-  readonly books: {
-    /** Contracts held (working orders' fills included). */
-    readonly held: number;
-    readonly opened: number;
-    readonly closed: number;
-    /** Per share, averages. */
-    readonly entry_price: number | null;
-    readonly exit_price: number | null;
-    readonly realized_before_fees_usd: number;
-    readonly fees_usd: number;
-    readonly realized_usd: number;
-    /** Delivered shares still held (signed) and their cost; null when no event delivered any. */
-    readonly shares: {
-      readonly underlying: string;
-      readonly shares: number;
-      readonly cost_usd: number;
-    } | null;
-    /** Orders the broker may still fill, by client_order_id, with what is left. */
-    readonly working: ReadonlyArray<{ readonly client_order_id: string; readonly remaining: number }>;
-  };
-}
-
-/** The record's ledger, order by order, and its projection (pure). */
-export function positionLedgerReport(p: Position): PositionLedgerReport {
-  const ledger = ledgerOf(p);
-  const proj = projectionOf(p);
-  return {
-    account: p.account,
-    position_id: p.position_id,
-    option_symbol: p.option_symbol,
-    side: p.side,
-    state: p.state,
-    close_reason: p.close_reason ?? null,
-    entry_time: p.entry_time ?? null,
-    closed_at: p.closed_at ?? null,
-    stored_ledger: ledger === p.ledger,
-    legacy_notes: ledger.legacy_notes,
-    orders: ledger.orders.map((o) => {
-      const mult = o.role === 'share_flatten' ? 1 : CONTRACT_MULTIPLIER;
-      return {
-        role: o.role,
-        client_order_id: o.client_order_id,
-        order_id: o.order_id,
-        side: o.side,
-        status: o.status,
-        qty: o.qty,
-        filled_qty: o.filled_qty,
-        fills: o.fills.map((f) => ({
-          qty: f.qty,
-          price: f.qty > 0 ? f.notional_cents / f.qty / mult / 100 : 0,
-          notional_usd: usd(f.notional_cents),
-          at: f.at,
-          day: f.day,
-          source: f.source,
-        })),
-      };
-    }),
-    events: ledger.events.map((e) => ({
-      activity_id: e.activity_id,
-      type: e.type,
-      contracts: e.contracts,
-      value_usd: usd(e.value_cents),
-      underlying_price: e.underlying_price,
-      strike: e.strike,
-      shares: e.shares,
-      share_cost_usd: usd(e.share_cost_cents),
-      day: e.day,
-    })),
-    fees: ledger.fees.map((f) => ({ activity_id: f.activity_id, amount_usd: usd(f.cents), day: f.day })),
-    books: {
-      held: proj.held,
-      opened: proj.opened,
-      closed: proj.closed,
-      entry_price: proj.entry_price,
-      exit_price: proj.exit_price,
-      realized_before_fees_usd: usd(proj.realized_before_fees_cents),
-      fees_usd: usd(proj.fees_cents),
-      realized_usd: usd(proj.realized_cents),
-      shares: proj.shares
-        ? {
-            underlying: proj.shares.underlying,
-            shares: proj.shares.shares,
-            cost_usd: usd(proj.shares.cost_cents),
-          }
-        : null,
-      working: proj.working.map((w) => ({ client_order_id: w.client_order_id, remaining: w.remaining })),
-    },
   };
 }

@@ -14,6 +14,12 @@ export interface LabBar {
   readonly l: number;
   readonly c: number;
   readonly v: number;
+  /**
+   * Bid and ask per share, when the bar carries them (`bp`, `ap`: not in Alpaca's bars; a spread's replay
+   * prices its legs with them, else with the close).
+   */
+  readonly bp?: number;
+  readonly ap?: number;
 }
 
 /** Bars per OCC symbol, each list in strictly increasing time. */
@@ -93,5 +99,12 @@ function readBar(raw: unknown, where: string): LabBar {
     );
   }
   const v = typeof b.v === 'number' && Number.isFinite(b.v) ? b.v : 0;
-  return { t, tMs, o, h, l, c, v };
+  if (b.bp === undefined && b.ap === undefined) return { t, tMs, o, h, l, c, v };
+  const { bp, ap } = b;
+  if (typeof bp !== 'number' || typeof ap !== 'number' || !(bp >= 0) || !(ap >= bp)) {
+    throw new BarsInputError(
+      `${where}: bp and ap (bid, ask) go together, 0 <= bp <= ap, got bp ${JSON.stringify(bp)} ap ${JSON.stringify(ap)}`,
+    );
+  }
+  return { t, tMs, o, h, l, c, v, bp, ap };
 }

@@ -44,7 +44,35 @@ export function formatLabTable(result: LabResult): string {
     out.push(`skipped ${result.skipped.length} trade(s) (not in the totals):`);
     for (const s of result.skipped) out.push(`  ${s.trade_id} ${s.option_symbol}: ${s.reason}`);
   }
+  out.push(...spreadLines(result));
   return out.join('\n');
+}
+
+/**
+ * Each replayed spread (in the totals above): how its net value was read, then per plan when and why it
+ * exited, at what net value, and its P&L.
+ */
+function spreadLines(result: LabResult): string[] {
+  const runs = result.spread_results ?? [];
+  if (runs.length === 0) return [];
+  const out = ['spreads (net value per share of one multiple; P&L = (exit − open) × 100 × multiple):'];
+  for (const id of [...new Set(runs.map((r) => r.trade_id))]) {
+    const mine = runs.filter((r) => r.trade_id === id);
+    const first = mine[0]!;
+    const pricing = mine.every((r) => r.priced_from === 'bid_ask')
+      ? "net executable value from the bars' bid/ask"
+      : "net value from the bars' closes for both sides (the bars carry no bid/ask)";
+    out.push(
+      `  ${id} ${first.legs} · open ${money(first.net_open_per_share)} × ${first.multiple} · ${pricing}`,
+    );
+    for (const r of mine) {
+      const x = r.steps[0]!;
+      out.push(
+        `    ${r.plan}: ${x.reason} at ${x.decided_at}, net ${money(x.exit_price)} → P&L ${money(r.pnl)} (${x.detail})`,
+      );
+    }
+  }
+  return out;
 }
 
 /** `--json`: per plan its totals and every exit step of every trade; the skipped trades. */
@@ -76,6 +104,7 @@ export function labJson(result: LabResult): Record<string, unknown> {
           })),
         })),
     })),
+    spreads: result.spread_results ?? [],
     skipped: result.skipped,
     warnings: result.warnings,
   };

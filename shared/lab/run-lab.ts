@@ -13,6 +13,7 @@ import {
   type LabTrade,
   type LabTradeResult,
 } from './replay';
+import { replaySpread, spreadLegsSummary, type LabSpreadResult, type LabSpreadTrade } from './spread-replay';
 
 /** A trade the lab could not replay, and why (reported, never silently dropped). */
 export interface SkippedTrade {
@@ -61,6 +62,8 @@ export interface EntryWarning {
 export interface LabResult {
   readonly plans: PlanSummary[];
   readonly results: LabTradeResult[];
+  /** Every spread under every plan (in the plans' totals with the single-leg trades). */
+  readonly spread_results?: LabSpreadResult[];
   readonly skipped: SkippedTrade[];
   /** Entry prices outside their entry bar's range (the trades are replayed all the same). */
   readonly warnings: EntryWarning[];
@@ -74,6 +77,8 @@ export function runLab(args: {
   plans: readonly LabPlanInput[];
   bars: BarsBySymbol;
   fill?: FillMode;
+  /** Spreads to replay on their legs' bars (`replaySpread`). */
+  spreads?: readonly LabSpreadTrade[];
 }): LabResult {
   const fill = args.fill ?? 'next_open';
   const results: LabTradeResult[] = [];
@@ -108,13 +113,38 @@ export function runLab(args: {
       skipped.push({ trade_id: trade.id, option_symbol: trade.option_symbol, reason: err.message });
     }
   }
+  const spreadResults = replaySpreads(args, skipped);
   const plans = args.plans.map((p) =>
-    summarize(
-      p.name,
-      results.filter((r) => r.plan === p.name),
-    ),
+    summarize(p.name, [
+      ...results.filter((r) => r.plan === p.name),
+      ...spreadResults.filter((r) => r.plan === p.name),
+    ]),
   );
-  return { plans, results, skipped, warnings, fill };
+  return { plans, results, spread_results: spreadResults, skipped, warnings, fill };
+}
+
+/** Every spread under every plan; a spread whose legs have no bars after its entry is skipped (listed). */
+function replaySpreads(
+  args: Pick<Parameters<typeof runLab>[0], 'account' | 'plans' | 'bars' | 'spreads'>,
+  skipped: SkippedTrade[],
+): LabSpreadResult[] {
+  const out: LabSpreadResult[] = [];
+  for (const sp of args.spreads ?? []) {
+    try {
+      for (const plan of args.plans) {
+        out.push(
+          replaySpread(sp, args.bars, {
+            planName: plan.name,
+            plan: resolveLabPlan(args.account, sp, plan),
+          }),
+        );
+      }
+    } catch (err) {
+      if (!(err instanceof NoBarsError)) throw err;
+      skipped.push({ trade_id: sp.id, option_symbol: spreadLegsSummary(sp.legs), reason: err.message });
+    }
+  }
+  return out;
 }
 
 /** The warning for a given entry price outside its entry bar's [low, high], else null. */
@@ -138,10 +168,15 @@ export function entryWarning(trade: LabTrade, bars: readonly LabBar[]): EntryWar
 }
 
 /** A plan's totals and equity curve (exit steps in fill-time order). */
-export function summarize(plan: string, results: readonly LabTradeResult[]): PlanSummary {
+export function summarize(
+  plan: string,
+  results: ReadonlyArray<Pick<LabTradeResult | LabSpreadResult, 'pnl' | 'hold_minutes' | 'steps'>>,
+): PlanSummary {
   const n = results.length;
   const pnls = results.map((r) => r.pnl);
-  const steps: LabExitStep[] = results.flatMap((r) => r.steps);
+  const steps: Array<
+    Pick<LabExitStep, 'exit_time' | 'trade_id' | 'pnl' | 'reason'> | LabSpreadResult['steps'][number]
+  > = results.flatMap((r): ReadonlyArray<LabExitStep | LabSpreadResult['steps'][number]> => r.steps);
   steps.sort((a, b) => a.exit_time.localeCompare(b.exit_time) || a.trade_id.localeCompare(b.trade_id));
   const equity: EquityPoint[] = [];
   let cum = 0;

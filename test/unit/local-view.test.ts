@@ -1,8 +1,9 @@
 /** The live view's text, from plain values. */
 import { resolveExitPlan } from '../../shared/domain/exit-plan';
-import { describeRules, positionRow } from '../../local/view-data';
+import { describeRules, positionRow, spreadRow } from '../../local/view-data';
 import { LiveViewLoop, renderView, switchState } from '../../local/view';
 import { makePosition as position } from '../helpers/factories';
+import { bookedVertical, SPREAD_LONG, SPREAD_SHORT } from '../helpers/spread-factories';
 
 describe('positionRow', () => {
   it('marks an open long: P&L = realized + (mark - entry) x qty x 100', () => {
@@ -291,5 +292,69 @@ describe('the view in an 80×24 terminal', () => {
     await loop.tick(at(22));
     expect(frames.at(-1)).not.toContain('STALE');
     expect(frames.at(-1)).toContain('15:00:22Z');
+  });
+});
+
+describe('spreads in the view', () => {
+  // Long 2 × 480 call at 3.10, short 2 × 490 call at 1.25: a 1.85 debit per share, 2 multiples held.
+  const sp = { ...bookedVertical('sp-live-0123456789', false), ticker: 'SPY' };
+  const quotes = new Map([
+    [SPREAD_LONG, { bid: 4.0, ask: 4.1 }],
+    [SPREAD_SHORT, { bid: 1.5, ask: 1.55 }],
+  ]);
+
+  it('values a spread at its net executable value: long bids less short asks, gain vs the net open', () => {
+    const row = spreadRow(sp, quotes);
+    // 4.00 − 1.55 = 2.45 now; (2.45 − 1.85) × 100 × 2 = +120.00; 0.60 / 1.85 of the debit.
+    expect(row).toMatchObject({ multiple: 2, netOpen: 1.85, netNow: 2.45, gain: 120 });
+    expect(row.gainPct).toBeCloseTo(0.6 / 1.85, 9);
+    expect(row.legs).toEqual([
+      { symbol: SPREAD_LONG, side: 'long', ratio: 1, held: 2 },
+      { symbol: SPREAD_SHORT, side: 'short', ratio: 1, held: 2 },
+    ]);
+    expect(row.rules).toBe('SL 50% TP 50%');
+  });
+
+  it('shows no net value when a leg has no quote (not a guess from one leg)', () => {
+    const row = spreadRow(sp, new Map([[SPREAD_LONG, { bid: 4.0, ask: 4.1 }]]));
+    expect(row).toMatchObject({ netNow: null, gain: null, gainPct: null });
+  });
+
+  it('fits 80×24 with each spread’s legs indented beneath it', () => {
+    const header = {
+      broker: 'simulator' as const,
+      simulatorUrl: 'http://127.0.0.1:43125',
+      seed: 20261124,
+      sweepSeconds: 5,
+      logPath: '.local/ops-pipeline.log',
+      now: new Date('2026-11-24T15:00:00Z'),
+    };
+    const account = {
+      name: 'main',
+      queue: { visible: 0, inFlight: 0 },
+      dlq: 0,
+      positions: [],
+      spreads: [spreadRow(sp, quotes)],
+      orders: [],
+      rejections: [],
+      rejectionsTotal: 0,
+      control: null,
+      sweeps: { runs: 7, failures: 0, throttled: 0, lastDurationMs: 12, lastError: null },
+      openOrder: { invocations: 2, records: 3, failed: 1 },
+    };
+    const text = renderView(header, [account], { columns: 80, rows: 24 });
+    const lines = text.split('\n');
+    for (const l of lines) expect([l, l.length <= 80]).toEqual([l, true]);
+    expect(lines.length).toBeLessThanOrEqual(24);
+    const at = lines.findIndex((l) => /^\s+STRUCTURE\s/.test(l) || /^\s+SPREAD\s/.test(l));
+    expect(lines[at + 1]).toMatch(/^ {2}vertical +2 +1\.85 +2\.45 +120\.00 +\+32% +open +SL 50% TP 50%$/);
+    expect(lines[at + 2]).toBe(`      long  1× ${SPREAD_LONG}  held 2`);
+    expect(lines[at + 3]).toBe(`      short 1× ${SPREAD_SHORT}  held 2`);
+    // The id is the first column to go, and the footer says so.
+    expect(text).toMatch(/\n… hidden \(narrow terminal\): SPREAD/);
+    // Full width: every column, the id and the net open too.
+    expect(renderView(header, [account])).toMatch(
+      /sp-live-0123456789 +vertical +2 +1\.85 +2\.45 +120\.00 +\+32% +open +SL 50% TP 50%/,
+    );
   });
 });
