@@ -500,7 +500,8 @@ function checkFunds(
   }
 }
 
-function newOrder(
+/** Records a new order on the account (status `accepted`); the callers validate its terms first. */
+export function newOrder(
   account: SimAccount,
   market: SimMarket,
   o: {
