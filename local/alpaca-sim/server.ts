@@ -52,6 +52,7 @@ import {
 } from './market';
 import { parseOcc } from './occ';
 import { isMlegBody, mlegFill } from './mleg';
+import { replaceMlegOrder } from './mleg-replace';
 import {
   dueLiquidations,
   liquidatePosition,
@@ -1286,16 +1287,11 @@ class AlpacaSimServer implements AlpacaSim {
   }
 
   private replace(a: SimAccount, old: SimOrder, body: unknown): Record<string, unknown> {
-    if (old.mleg) {
-      // Not modelled (sim text): Alpaca replaces mleg orders too (README beside this file).
-      throw new SimHttpError(
-        422,
-        ALPACA_CODES.unprocessable,
-        'replacing an mleg order is not supported by this simulator',
-      );
-    }
     const ctx = { now: this.now(), marketOpen: this.isMarketOpen() };
-    const order = replaceOrder(a, this.market, old, body, ctx, this.replaceMode);
+    const order =
+      old.mleg && body !== null && typeof body === 'object' && !Array.isArray(body)
+        ? replaceMlegOrder(a, this.market, old, body as Record<string, unknown>, ctx, this.replaceMode)
+        : replaceOrder(a, this.market, old, body, ctx, this.replaceMode);
     if (old.status === 'pending_replace') return orderJson(order); // settled later (settleReplaces)
     return this.afterAccept(a, order);
   }
