@@ -138,7 +138,8 @@ export interface AlpacaSimOptions {
   readonly controlApi?: boolean;
   /**
    * Alpaca's expiry-day liquidation (opt-in): from `atMinuteEt` New York (default 15:15) on a contract's
-   * expiry day, `tick()` closes the chosen positions expiring that day at market (liquidation.ts).
+   * expiry day, every price move and `tick()` closes the chosen positions expiring that day at market
+   * (liquidation.ts; local mode's random walk drives it).
    * @default none
    */
   readonly expiryDayLiquidation?: ExpiryDayLiquidation;
@@ -639,7 +640,6 @@ class AlpacaSimServer implements AlpacaSim {
   }
 
   tick(): void {
-    this.runExpiryDayLiquidation();
     this.settleExpiries();
     this.processFills();
   }
@@ -816,6 +816,7 @@ class AlpacaSimServer implements AlpacaSim {
    */
   private processFills(): void {
     if (!this.isMarketOpen()) return;
+    this.runExpiryDayLiquidation();
     const now = this.now();
     for (const account of this.accounts.values()) {
       for (const order of account.orders) {
