@@ -192,6 +192,28 @@ describe('expiry-day liquidation of one leg (alpaca-py issue 774)', () => {
     expect(bad.body.message).toMatch(/no option position/);
   });
 
+  it('scheduled: a price move past the minute runs it too (local mode never ticks; its random walk moves prices)', async () => {
+    await start({ expiryDayLiquidation: { symbols: 'short_legs' } });
+    await openVertical();
+    clock.ms = at('15:16');
+    sim.setQuote(LONG, { bid: 5.1, ask: 5.3 });
+    expect(await qtyOf(SHORT)).toBe(0);
+    expect(await qtyOf(LONG)).toBe(2);
+  });
+
+  it('scheduled: a short without an ask waits; it goes on the first tick after a quote arrives', async () => {
+    await start({ expiryDayLiquidation: {} });
+    await openVertical();
+    sim.setQuote(SHORT, { bid: 0, ask: 0 });
+    clock.ms = at('15:30');
+    sim.tick();
+    expect(await qtyOf(SHORT)).toBe(-2);
+    sim.setQuote(SHORT, { bid: 0.5, ask: 0.6 });
+    expect(await qtyOf(SHORT)).toBe(0);
+    const broker = sim.orders(KEY_ID).find((o) => o.order_class === 'simple')!;
+    expect(broker).toMatchObject({ filled_avg_price: '0.6', status: 'filled' });
+  });
+
   it('after the close the schedule does nothing (expiry settles the rest)', async () => {
     await start({ expiryDayLiquidation: { symbols: 'all' } }, at('16:01'));
     sim.setPosition(KEY_ID, SHORT, -1, 2);

@@ -96,6 +96,24 @@ describe('replacing a working mleg order', () => {
     ]);
   });
 
+  it('with replaceMode old_may_fill: the old order still fills before the replace settles, and the replacement is rejected', async () => {
+    sim.setReplaceMode('old_may_fill');
+    sim.setPosition(KEY_ID, LONG, 2, 4);
+    sim.setPosition(KEY_ID, SHORT, -2, 1.5);
+    const old = await sdk.orders.postOrder({ postOrderRequest: closeBody('2', '-3.50') });
+    sim.setFillMode('manual');
+    const next = await sdk.orders.patchOrderByOrderId({
+      orderId: old.id!,
+      patchOrderRequest: { limitPrice: '-3.40' },
+    });
+    expect((await sdk.orders.getOrderByOrderID({ orderId: old.id! })).status).toBe('pending_replace');
+    sim.fillOrder(old.id!);
+    sim.settleReplaces();
+    expect((await sdk.orders.getOrderByOrderID({ orderId: old.id! })).status).toBe('filled');
+    expect((await sdk.orders.getOrderByOrderID({ orderId: next.id! })).status).toBe('rejected');
+    expect(sim.positions(KEY_ID)).toEqual([]);
+  });
+
   it('refused replaces leave the old order working: a stop price, more qty than a leg holds (403), an order no longer open', async () => {
     sim.setPosition(KEY_ID, LONG, 2, 4);
     sim.setPosition(KEY_ID, SHORT, -2, 1.5);
