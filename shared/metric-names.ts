@@ -112,6 +112,9 @@ export const ALERT_METRICS = {
   // The protective stop resting at the broker was cancelled, expired or refused outside this pipeline's
   // doing: like an exit rejection, the position depends on the sweep until it is placed again.
   broker_stop_missing: Metric.ExitRejected,
+  // A plan's at_expiry exercise / do_not_exercise the broker refused, that failed, or that the close passed
+  // before it was sent: like an exit rejection, the position's expiry is not what the plan asked.
+  expiry_instruction_failed: Metric.ExitRejected,
 } as const satisfies Record<string, MetricName>;
 
 /** The kinds of alert a sweep raises (see {@link ALERT_METRICS}). */

@@ -50,6 +50,18 @@ export interface Broker {
    */
   cancelOrder(orderId: string): Promise<void>;
   /**
+   * `POST /v2/positions/{symbol}/exercise`: exercises the held long contracts of `symbol` now (the position
+   * goes, an OPEXC activity and the delivered shares follow). BrokerRejectedError (403/422) when refused:
+   * nothing held long, or between the market close and midnight New York time.
+   */
+  exerciseOption(symbol: string): Promise<void>;
+  /**
+   * `POST /v2/positions/{symbol}/do-not-exercise`: asks the broker not to exercise the expiring long
+   * contracts of `symbol` (in the money or not, they then expire: OPEXP). The 2xx answer confirms it.
+   * BrokerRejectedError (403/422) when refused, as for {@link exerciseOption}.
+   */
+  doNotExercise(symbol: string): Promise<void>;
+  /**
    * `PATCH /v2/orders/{id}`: replaces a working order's terms. The broker answers with a NEW order (new id,
    * the given `client_order_id`); the old one becomes `replaced`. BrokerRejectedError (422) when the order
    * is no longer replaceable (filled, cancelled, replaced), or 403 when the new qty is not available.

@@ -214,10 +214,21 @@ export function expiryCloseMs(expiry: string): number {
   return Date.parse(nyDateTime(expiry, coreClose(expiry)));
 }
 
+/** Contracts with a do-not-exercise instruction, per account (`exercise.ts` records them). */
+const doNotExercise = new WeakMap<SimAccount, Set<string>>();
+
+/** Records a do-not-exercise instruction: {@link expireOption} then expires the long (OPEXP). */
+export function markDoNotExercise(account: SimAccount, symbol: string): void {
+  const set = doNotExercise.get(account) ?? new Set<string>();
+  set.add(symbol);
+  doNotExercise.set(account, set);
+}
+
 /**
  * The OCC's expiry processing of one option position: $0.01 or more in the money (against the
  * underlying's last price, `setStockPrice`) is exercised (a long) or assigned (a short); anything else
- * (out of the money, at the money, or no underlying price known) expires worthless (OPEXP).
+ * (out of the money, at the money, or no underlying price known) expires worthless (OPEXP), and so does a
+ * long with a do-not-exercise instruction ({@link markDoNotExercise}), in the money or not.
  */
 export function expireOption(
   account: SimAccount,
@@ -231,8 +242,10 @@ export function expireOption(
   const spot = occ ? market.stockPrices.get(occ.underlying)?.price : undefined;
   const itm =
     occ && spot !== undefined ? cents(occ.type === 'call' ? spot - occ.strike : occ.strike - spot) : 0;
-  const event: OptionEvent = itm >= 0.01 ? (held > 0 ? 'exercise' : 'assign') : 'expire';
+  const dne = held > 0 && (doNotExercise.get(account)?.has(symbol) ?? false);
+  const event: OptionEvent = itm >= 0.01 && !dne ? (held > 0 ? 'exercise' : 'assign') : 'expire';
   optionEvent(account, symbol, event, at, opts);
+  if (!account.positions.has(symbol)) doNotExercise.get(account)?.delete(symbol);
   return event;
 }
 

@@ -16,6 +16,7 @@ import {
 } from './activities';
 import { addDays, calendarV3, clockV3, legacyCalendar, legacyClock, newYorkClock, nyDateTime } from './clock';
 import { isTradingDay } from './calendar';
+import { exerciseInstruction, type ExerciseInstruction } from './exercise';
 import {
   ALPACA_CODES,
   SimHttpError,
@@ -1221,6 +1222,11 @@ class AlpacaSimServer implements AlpacaSim {
       if (method === 'DELETE') return this.cancel(o);
       if (method === 'PATCH') return { status: 200, body: this.replace(a, o, body) };
     }
+    if ((r = m(/^\/v2\/positions\/([^/]+)\/(exercise|do-not-exercise)$/)) && method === 'POST') {
+      const symbol = this.contractSymbol(r[1]);
+      const instruction = r[2] as ExerciseInstruction;
+      return this.withEvents(a, () => exerciseInstruction(a, instruction, symbol, now));
+    }
     if ((r = m(/^\/v2\/positions\/([^/]+)$/))) {
       const symbol = r[1].toUpperCase();
       const p = a.positions.get(symbol);
@@ -1245,6 +1251,14 @@ class AlpacaSimServer implements AlpacaSim {
       return ok({ symbol: r[1].toUpperCase(), trade });
     }
     throw notFound(`endpoint not found: ${method} ${path}`);
+  }
+
+  /** An OCC symbol, or the symbol of the contract with that asset id (`symbol_or_contract_id`). */
+  private contractSymbol(raw: string): string {
+    const up = decodeURIComponent(raw).toUpperCase();
+    if (parseOcc(up)) return up;
+    const c = [...this.market.contracts.values()].find((x) => this.market.assetId(x.symbol) === raw);
+    return c?.symbol ?? up;
   }
 
   /** The recorded minute bars (`bar-book.ts`); a bad query answers as Alpaca does, `{ code, message }`. */

@@ -261,6 +261,31 @@ export class AlpacaAdapter implements Broker, MarketData {
   }
 
   /**
+   * `POST /v2/positions/{symbol}/exercise`: exercises every held contract of a long option now. Never
+   * retried but on 429 (a 5xx or timeout may have exercised it: the position and the OPEXC activity tell).
+   * BrokerRejectedError (403/422) when the broker refuses (nothing held long, between the close and midnight).
+   */
+  async exerciseOption(symbol: string): Promise<void> {
+    await this.call({ method: 'POST', path: '/v2/positions/{symbol}/exercise' }, async () => {
+      // Read the Raw response, as cancelOrder does, so the SDK's per-attempt deadline timer is released.
+      const r = await this.positions.optionExerciseRaw({ symbolOrContractId: symbol });
+      await r.value();
+    });
+  }
+
+  /**
+   * `POST /v2/positions/{symbol}/do-not-exercise`: asks the broker not to exercise an expiring long at
+   * expiry (its 2xx answer is the confirmation). Retried only on 429; BrokerRejectedError (403/422) when
+   * refused (nothing held long, between the close and midnight).
+   */
+  async doNotExercise(symbol: string): Promise<void> {
+    await this.call({ method: 'POST', path: '/v2/positions/{symbol}/do-not-exercise' }, async () => {
+      const r = await this.positions.optionDoNotExerciseRaw({ symbolOrContractId: symbol });
+      await r.value();
+    });
+  }
+
+  /**
    * `PATCH /v2/orders/{id}` (the SDK's `patchOrderByOrderId`): the new order the broker made. Retried only
    * on 429; after a TransientError look the new `client_order_id` up before replacing again.
    */

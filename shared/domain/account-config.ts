@@ -148,12 +148,6 @@ export function parseAccountConfig(raw: unknown, where = 'account configuration'
     throw new ConfigError(`Invalid ${where}${name}: ${formatZodError(result.error)}`);
   }
   const cfg = result.data;
-  const atExpiry = atExpiryNotEnabled(cfg);
-  if (atExpiry) {
-    throw new ConfigError(
-      `Invalid ${where} "${cfg.name}": ${atExpiry}: only "close" is enabled for now (at_expiry_not_enabled)`,
-    );
-  }
   try {
     resolveProfile(cfg.default_strategy, cfg.strategy_profiles);
   } catch (err) {
@@ -164,19 +158,6 @@ export function parseAccountConfig(raw: unknown, where = 'account configuration'
     secret_name: cfg.secret_name ?? `ops-pipeline/alpaca/${cfg.name}`,
     resolved_exit_defaults: resolveExitPlan(cfg.exit_defaults),
   };
-}
-
-/**
- * Where the account asks for an `at_expiry` the pipeline does not carry out yet (anything but `close`), so
- * a plan never silently does something else than it says; null when nowhere.
- */
-function atExpiryNotEnabled(cfg: ParsedAccountConfig): string | null {
-  if ((cfg.exit_defaults.at_expiry ?? 'close') !== 'close') return 'exit_defaults.at_expiry';
-  for (const [name, profile] of Object.entries(cfg.strategy_profiles ?? {})) {
-    const plan = (profile as { exit_plan?: { at_expiry?: string } } | undefined)?.exit_plan;
-    if ((plan?.at_expiry ?? 'close') !== 'close') return `strategy_profiles.${name}.exit_plan.at_expiry`;
-  }
-  return null;
 }
 
 /** Validates a list of accounts: at least one, names unique. */

@@ -5,7 +5,7 @@
  * (state moves) are in position-lifecycle.ts, which re-exports these.
  */
 import type { BrokerOrder } from './broker-types';
-import type { BrokerStop, PendingExit, Position } from './position';
+import type { BrokerStop, ExpiryInstructionRecord, PendingExit, Position } from './position';
 import { BOOKS_FIELDS, bookAdjustment, bookOrder, booksOf, flagsAfter } from './position-books';
 
 /** The trailing state the exit rules carry from one evaluation to the next. */
@@ -29,7 +29,8 @@ export type ChangeName =
   | 'brokerStopCleared'
   | 'storedAtVersion'
   | 'exitStepReplayed'
-  | 'viewedAsOpen';
+  | 'viewedAsOpen'
+  | 'expiryInstructionRecorded';
 
 /**
  * The fields each change may write. `updated_at` is the bookkeeping every stored change sets (listed where
@@ -53,6 +54,7 @@ export const CHANGE_FIELDS: Readonly<Record<ChangeName, readonly (keyof Position
   storedAtVersion: ['version'],
   exitStepReplayed: ['quantity', 'exit_seq', 'partial_exits_done'],
   viewedAsOpen: ['state', 'pending_exit'],
+  expiryInstructionRecorded: ['expiry_instruction', 'updated_at'],
 });
 
 /** The flag a record gets when the broker confirms fewer contracts than it tracks. */
@@ -226,4 +228,13 @@ export function exitStepReplayed(p: Position, qty: number, partialLevel?: number
  */
 export function viewedAsOpen(p: Position, opts: { withoutStep?: boolean } = {}): Position {
   return { ...p, state: 'open', ...(opts.withoutStep ? { pending_exit: null } : {}) };
+}
+
+/** The sweep sent (or tried, or missed) the position's expiry instruction: it is never sent again. */
+export function expiryInstructionRecorded(
+  p: Position,
+  record: ExpiryInstructionRecord,
+  now: string,
+): Position {
+  return { ...p, expiry_instruction: record, updated_at: now };
 }

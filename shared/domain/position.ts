@@ -77,6 +77,19 @@ export interface OpenRefusal {
 export type BrokerStopReason = 'stop_loss' | 'trailing_stop' | 'breakeven';
 
 /**
+ * An expiry instruction as recorded on the position (its rules: expiry-instruction.ts). `sent`: the broker
+ * answered 2xx; `refused`: it answered 403/422 (`detail` says why); `missed`: the close passed before one
+ * was sent. Any of them ends the sending: nothing is sent twice.
+ */
+export interface ExpiryInstructionRecord {
+  readonly instruction: 'exercise' | 'do_not_exercise';
+  readonly outcome: 'sent' | 'refused' | 'missed';
+  /** ISO instant it was recorded. */
+  readonly at: string;
+  readonly detail?: string;
+}
+
+/**
  * A position's protective order at the broker (`exit_execution.broker_stop`), as recorded on the position.
  * Its rules live in broker-stop.ts; the shape lives here, with the record, so the two never import each other.
  */
@@ -177,6 +190,11 @@ export interface Position {
   readonly broker_stop?: BrokerStop | null;
   /** Client ids the resting stop has used (placements and replacements); the next one is this + 1. */
   readonly broker_stop_seq?: number;
+  /**
+   * The expiry instruction (`exit_plan.at_expiry` `exercise` / `do_not_exercise`) the sweep sent or tried
+   * on the expiry day (shared/domain/expiry-instruction.ts): once recorded, it is never sent again.
+   */
+  readonly expiry_instruction?: ExpiryInstructionRecord | null;
   /**
    * Every order, fill, option event and fee the broker reported for the position (docs/BOOKS.md):
    * `quantity`, `entry_price`, `exit_price`, `realized_pnl` and `fees` are projections of it. Records
@@ -282,6 +300,10 @@ export function normalizeStoredPosition(
       ? { broker_stop: item.broker_stop as BrokerStop }
       : {}),
     ...(num(item.broker_stop_seq) !== null ? { broker_stop_seq: num(item.broker_stop_seq)! } : {}),
+    // Only positions held into expiry with an instruction carry it (records read back equal the ones written).
+    ...(item.expiry_instruction && typeof item.expiry_instruction === 'object'
+      ? { expiry_instruction: item.expiry_instruction as ExpiryInstructionRecord }
+      : {}),
     // Only records booked since the ledger carry it (records read back equal the ones written).
     ...storedLedgerField(item.ledger, str(item.option_symbol) ?? ''),
     flags: Array.isArray(item.flags) ? item.flags.filter((x): x is string => typeof x === 'string') : [],

@@ -42,6 +42,33 @@ export interface PositionClosedEvent {
   readonly at: string;
 }
 
+/** A spread opened: its opening mleg order filled (docs/SPREADS.md). */
+export interface SpreadOpenedEvent {
+  readonly type: 'spread_opened';
+  readonly account: string;
+  readonly position_id: string;
+  /** Each leg as `long 1 SPY270618C00500000`. */
+  readonly legs: readonly string[];
+  /** Whole multiples every leg holds. */
+  readonly multiple: number;
+  /** Per share of one multiple: + a debit paid, − a credit received. */
+  readonly net_price: number;
+  readonly at: string;
+}
+
+/** A spread closed (any reason), with what its legs' ledgers realized, to the cent. */
+export interface SpreadClosedEvent {
+  readonly type: 'spread_closed';
+  readonly account: string;
+  readonly position_id: string;
+  readonly legs: readonly string[];
+  readonly reason: string;
+  /** Cents realized after fees, over every leg (and any delivered shares sold). */
+  readonly realized_cents: number;
+  readonly fees_cents: number;
+  readonly at: string;
+}
+
 /** A recommendation refused for good (it goes to the dead-letter queue). */
 export interface RecommendationRefusedEvent {
   readonly type: 'recommendation_refused';
@@ -66,7 +93,12 @@ export interface KillSwitchChangedEvent {
 }
 
 export type TradeEvent =
-  PositionOpenedEvent | PositionClosedEvent | RecommendationRefusedEvent | KillSwitchChangedEvent;
+  | PositionOpenedEvent
+  | PositionClosedEvent
+  | SpreadOpenedEvent
+  | SpreadClosedEvent
+  | RecommendationRefusedEvent
+  | KillSwitchChangedEvent;
 
 const usd = (x: number): string => `${x < 0 ? '-' : '+'}$${Math.abs(x).toFixed(2)}`;
 
@@ -81,6 +113,12 @@ export function tradeEventSubject(e: TradeEvent): string {
       text =
         `[${e.account}] closed ${e.option_symbol} (${e.reason}) ${usd(e.realized_pnl)}` +
         (e.fees_cents ? `, fees $${(e.fees_cents / 100).toFixed(2)}` : '');
+      break;
+    case 'spread_opened':
+      text = `[${e.account}] opened spread ${e.position_id} ${e.multiple}x @ ${e.net_price.toFixed(2)} net`;
+      break;
+    case 'spread_closed':
+      text = `[${e.account}] closed spread ${e.position_id} (${e.reason}) ${usd(e.realized_cents / 100)}`;
       break;
     case 'recommendation_refused':
       text = `[${e.account}] refused ${e.key}: ${e.reason}`;

@@ -2,6 +2,7 @@
  * Publishing trade events best effort: a publish that fails or takes longer than a moment is logged and
  * counted ({@link Metric.TradeEventsFailed}), never thrown, so a notification never fails or holds up a trade.
  */
+import { spreadBooks, type SpreadPosition } from '../domain/spread-position';
 import type { CloseReason, Position } from '../domain/position';
 import { projectionOf } from '../domain/position-books';
 import type { TradeEvent } from '../domain/trade-events';
@@ -52,6 +53,39 @@ export function positionOpenedEvent(p: Position, at: string): TradeEvent | null 
     side: p.side,
     qty: p.quantity,
     price: p.entry_price,
+    at,
+  };
+}
+
+/** Each leg of a spread as `long 1 SYMBOL`. */
+const legNames = (sp: SpreadPosition) => sp.legs.map((l) => `${l.side} ${l.ratio_qty} ${l.option_symbol}`);
+
+/** The `spread_opened` event of a spread whose opening order filled; null before that. */
+export function spreadOpenedEvent(sp: SpreadPosition, at: string): TradeEvent | null {
+  const books = spreadBooks(sp);
+  if (sp.state !== 'open' || books.multiple <= 0 || books.net_open_per_share === null) return null;
+  return {
+    type: 'spread_opened',
+    account: sp.account,
+    position_id: sp.position_id,
+    legs: legNames(sp),
+    multiple: books.multiple,
+    net_price: books.net_open_per_share,
+    at,
+  };
+}
+
+/** The `spread_closed` event of a closed spread, its money from its legs' ledgers. */
+export function spreadClosedEvent(sp: SpreadPosition, reason: string, at: string): TradeEvent {
+  const books = spreadBooks(sp);
+  return {
+    type: 'spread_closed',
+    account: sp.account,
+    position_id: sp.position_id,
+    legs: legNames(sp),
+    reason,
+    realized_cents: books.realized_before_fees_cents - books.fees_cents,
+    fees_cents: books.fees_cents,
     at,
   };
 }

@@ -8,15 +8,11 @@ import {
   isTransient,
 } from '../domain/errors';
 import { Metric } from '../metric-names';
-import {
-  isSpreadRecommendation,
-  type AnyRecommendation,
-  type Recommendation,
-} from '../domain/recommendation';
+import { isSpreadRecommendation, type AnyRecommendation } from '../domain/recommendation';
 import { retryDelaySeconds } from '../domain/retry-schedule';
 import { messageAgeSeconds } from '../domain/risk';
 import type { RetryScheduler } from '../ports';
-import { emitTradeEvent, positionOpenedEvent } from './emit-trade-event';
+import { emitTradeEvent, positionOpenedEvent, spreadOpenedEvent } from './emit-trade-event';
 
 /** How a transiently failed message is brought back sooner than the queue's visibility timeout. */
 export interface RetryOptions {
@@ -48,9 +44,10 @@ export async function handleRecommendation(
         state: opened.spread.state,
         order_id: opened.spread.open_order_id,
       });
+      const event = spreadOpenedEvent(opened.spread, deps.now().toISOString());
+      if (event && opened.kind !== 'duplicate') await emitTradeEvent(deps, event);
       return opened;
     }
-    refuseNotEnabled(rec);
     const outcome = await openPosition(rec, delivery, deps);
     deps.log.info(`Recommendation ${outcome.position.recommendation_id}: ${outcome.kind}`, {
       ...logContext(delivery),
@@ -76,21 +73,6 @@ function refuseSpreadsNotEnabled(rec: AnyRecommendation): never {
     rec.recommendation_id,
     { reason: 'spreads_not_enabled' },
   );
-}
-
-/**
- * A single leg whose plan asks for an `at_expiry` other than `close` (`at_expiry_not_enabled`): a permanent
- * refusal, recorded and dead-lettered like any other, until the sweep carries it out.
- */
-function refuseNotEnabled(rec: Recommendation): void {
-  const atExpiry = rec.exit_plan?.at_expiry;
-  if (atExpiry !== undefined && atExpiry !== 'close') {
-    throw new InvalidRecommendationError(
-      `exit_plan.at_expiry "${atExpiry}" is not carried out yet; only "close" is`,
-      rec.recommendation_id,
-      { reason: 'at_expiry_not_enabled' },
-    );
-  }
 }
 
 /**

@@ -8,6 +8,8 @@
 import { DynamoSpreadStore } from '../../shared/adapters/dynamo-spread-store';
 import { spreadBooks, type SpreadPosition } from '../../shared/domain/spread-position';
 import type { SweepReport } from '../../shared/use-cases/sweep';
+import { spreadClosedEvent } from '../../shared/use-cases/emit-trade-event';
+import { tradeEventSubject } from '../../shared/domain/trade-events';
 import { contractFor } from '../helpers/contracts';
 import {
   KEY_ID,
@@ -140,6 +142,13 @@ describe('a spread managed on its net executable value', () => {
     expect(closed).toMatchObject({ state: 'closed', close_reason: 'take_profit', pending_exit: null });
     // (4.90 − 3.20) × 2 × 100 = $340.00.
     expect(spreadBooks(closed).realized_before_fees_cents).toBe(34_000);
+    const event = spreadClosedEvent(closed, 'take_profit', closed.closed_at!);
+    expect(event).toMatchObject({
+      type: 'spread_closed',
+      realized_cents: 34_000,
+      legs: [`long 1 ${LONG}`, `short 1 ${SHORT}`],
+    });
+    expect(tradeEventSubject(event)).toBe('[main] closed spread sp-1 (take_profit) +$340.00');
     expect([qty(LONG), qty(SHORT)]).toEqual([0, 0]);
     expect(closes()).toHaveLength(1);
   });
@@ -340,5 +349,38 @@ describe('one exit step, at most one order (safety rule 4)', () => {
       ['ops-main-x1-sp-1', '-4.90'],
       ['ops-main-x2-sp-1', '-4.80'],
     ]);
+  });
+});
+
+describe('an opening limit', () => {
+  it('that does not fill is cancelled after entry_order_timeout_minutes and closed not_filled; no close is ever sent', async () => {
+    await start({
+      account: {
+        limits: { max_risk_per_spread: 2000, min_days_to_expiry: 0, entry_order_timeout_minutes: 10 },
+      },
+    });
+    const body = JSON.stringify({
+      recommendation_id: 'sp-1',
+      ticker: 'GOOGL',
+      legs: [
+        { option_symbol: LONG, side: 'buy', ratio_qty: 1 },
+        { option_symbol: SHORT, side: 'sell', ratio_qty: 1 },
+      ],
+      num_contracts: 1,
+      order_type: 'limit',
+      limit_price: 2.5, // the executable net is 3.20: it rests
+      created_at: clock.now().toISOString(),
+    });
+    const open = loadOpenOrderHandlerWith(p, { now: clock.now });
+    expect((await open(sqsEvent([sqsRecord(body)]), lambdaContext)).batchItemFailures).toEqual([]);
+    await sweep();
+    expect(await get()).toMatchObject({ state: 'pending' });
+    await clock.advance(11 * 60_000);
+    const r = await sweep();
+    expect(r.cancelled).toEqual([expect.objectContaining({ why: 'entry_timeout' })]);
+    await sweep();
+    expect(await get()).toMatchObject({ state: 'closed', close_reason: 'not_filled' });
+    expect(closes()).toEqual([]);
+    expect([qty(LONG), qty(SHORT)]).toEqual([0, 0]);
   });
 });

@@ -26,6 +26,7 @@ import {
   storedAtVersion,
   trailingAdvanced,
   viewedAsOpen,
+  expiryInstructionRecorded,
   type ChangeName,
 } from '../../shared/domain/position-lifecycle';
 import type { BrokerStop, PendingExit, Position } from '../../shared/domain/position';
@@ -161,6 +162,12 @@ const CHANGES: Record<ChangeName, fc.Arbitrary<(p: Position) => Position | null>
         p.quantity > 0 ? exitStepReplayed(p, 1 + (n % p.quantity), level) : null,
   ),
   viewedAsOpen: fc.boolean().map((withoutStep) => (p) => viewedAsOpen(p, { withoutStep })),
+  expiryInstructionRecorded: fc
+    .record({
+      instruction: fc.constantFrom('exercise' as const, 'do_not_exercise' as const),
+      outcome: fc.constantFrom('sent' as const, 'refused' as const, 'missed' as const),
+    })
+    .map((r) => (p) => expiryInstructionRecorded(p, { ...r, at: LATER }, LATER)),
 };
 
 describe('named record changes (issue 22): each touches only its declared fields', () => {

@@ -284,16 +284,19 @@ describe('exit_plan.at_expiry', () => {
     );
   });
 
-  it('an account cannot default to an at_expiry the pipeline does not carry out yet', () => {
-    expect(() => parseAccountConfig({ name: 'a', exit_defaults: { at_expiry: 'exercise' } })).toThrow(
-      /exit_defaults\.at_expiry: only "close" is enabled for now/,
-    );
-    expect(() =>
+  it('an account may default to any at_expiry, in its exit_defaults and in a profile', () => {
+    expect(
+      parseAccountConfig({ name: 'a', exit_defaults: { at_expiry: 'exercise' } }).resolved_exit_defaults,
+    ).toMatchObject({ at_expiry: 'exercise' });
+    expect(
       parseAccountConfig({
         name: 'a',
         strategy_profiles: { swing_trade: { exit_plan: { at_expiry: 'do_not_exercise' } } },
-      }),
-    ).toThrow(/strategy_profiles\.swing_trade\.exit_plan\.at_expiry/);
+      }).strategy_profiles?.swing_trade?.exit_plan,
+    ).toMatchObject({ at_expiry: 'do_not_exercise' });
+    expect(() => parseAccountConfig({ name: 'a', exit_defaults: { at_expiry: 'sell' } })).toThrow(
+      /exit_defaults\.at_expiry/,
+    );
     expect(parseAccountConfig({ name: 'a', exit_defaults: { at_expiry: 'close' } }).limits).toMatchObject({
       max_risk_per_spread: 1000,
       allow_undefined_risk: [],

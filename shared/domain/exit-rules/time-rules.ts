@@ -2,6 +2,7 @@
  * The rules about time, not price: a profile's time rules, close before expiry, max hold. They fire
  * without a usable quote (a position must not be carried into expiry because its quote is stale).
  */
+import { expiryInstructionOf } from '../expiry-instruction';
 import { daysUntil } from '../market-time';
 import { parseOccSymbol } from '../occ';
 import { evaluateProfileTimeRules } from '../profile-time-rules';
@@ -35,7 +36,11 @@ export function profileTimeRule(input: RuleInput): Candidate | null {
     : null;
 }
 
-/** `close_before_expiry_days`: close when expiry (New York days) is that close. */
+/**
+ * `close_before_expiry_days`: close when expiry (New York days) is that close. A long whose plan's
+ * `at_expiry` is `exercise` or `do_not_exercise` is held into expiry instead (the sweep sends that
+ * instruction on the expiry day: expiry-instruction.ts); a short is closed whatever its `at_expiry`.
+ */
 export function expiryRule(input: RuleInput): TimeRuleResult {
   const { plan, position, now, quantity } = input;
   if (plan.close_before_expiry_days === null) return { candidate: null, note: null };
@@ -43,6 +48,10 @@ export function expiryRule(input: RuleInput): TimeRuleResult {
   if (!occ.ok) return { candidate: null, note: `expiry rule skipped: ${occ.error}` };
   const days = daysUntil(occ.value.expiry, now);
   if (days > plan.close_before_expiry_days) return { candidate: null, note: null };
+  const instruction = expiryInstructionOf({ side: position.side, exit_plan: plan });
+  if (instruction !== null) {
+    return { candidate: null, note: `held into expiry ${occ.value.expiry} (at_expiry ${instruction})` };
+  }
   return {
     candidate: {
       reason: 'expiry',

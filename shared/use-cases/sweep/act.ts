@@ -27,6 +27,7 @@ import { applyExitFill, applyOpenOrder } from './learn';
 import { releaseClaim, sendStep } from './send-exit';
 import { bookStopFill, cancelStop } from './stop-book';
 import { cancelAndLookUp, rereadContract } from './broker-io';
+import { keepExpiryInstruction } from './send-expiry-instruction';
 
 const QUOTE_PROBLEMS = new Set(['no_quote', 'stale_quote', 'crossed_quote', 'bad_quote']);
 
@@ -133,11 +134,16 @@ async function evaluateAndAct(
       t.unpriced++;
       s.deps.log.warn(`Holding ${p.position_id} (${p.option_symbol}): ${decision.detail}`);
     }
-    const cur = ev.stateChanged
+    const advanced = ev.stateChanged
       ? await s.deps.store.replace(p, trailingAdvanced(p, trailing, now.toISOString()))
       : p;
+    // Held into expiry by its plan (at_expiry exercise / do_not_exercise): the instruction, when due.
+    const cur = await keepExpiryInstruction(s, advanced);
+    const exercised =
+      cur.expiry_instruction?.instruction === 'exercise' && cur.expiry_instruction.outcome === 'sent';
     if (
       s.account.exit_execution.broker_stop !== null &&
+      !exercised &&
       cur.state === 'open' &&
       !cur.pending_exit &&
       cur.quantity >= 1

@@ -28,7 +28,7 @@ import {
   spreadLegExitClientOrderId,
 } from '../../domain/spread-orders';
 import type { MlegOrderRequest } from '../../domain/spread-orders';
-import { closeLimitFromValue, type LegQuote } from '../../domain/spread-pricing';
+import { closeLimitFromValue, netCloseValue, type LegQuote } from '../../domain/spread-pricing';
 import {
   legProjection,
   spreadBooks,
@@ -71,6 +71,29 @@ export async function actOnSpread(
   return send(s, sp, planned);
 }
 
+/**
+ * A working opening limit past `limits.entry_order_timeout_minutes` is cancelled (once the broker reports
+ * it ended, spread-learn.ts books what filled: nothing closes the spread, a filled multiple is managed).
+ */
+export async function timeOutSpreadOpen(s: SweepContext, sp: SpreadPosition): Promise<void> {
+  if (sp.open_order_type !== 'limit' || !sp.open_order_id) return;
+  const order = knownOrder(s.snap, sp.open_client_order_id);
+  if (!order || order.status === 'pending_cancel' || !s.snap.openOrderByClientId.has(sp.open_client_order_id))
+    return;
+  const ageMs = s.now().getTime() - Date.parse(sp.created_at);
+  if (ageMs < s.account.limits.entry_order_timeout_minutes * 60_000) return;
+  try {
+    await s.deps.broker.cancelOrder(sp.open_order_id);
+    s.report.cancelled.push({
+      position_id: sp.position_id,
+      client_order_id: sp.open_client_order_id,
+      why: 'entry_timeout',
+    });
+  } catch (err) {
+    if (!(err instanceof BrokerRejectedError)) throw err;
+  }
+}
+
 /** The exit step in flight: resend after a definite "no order", or cancel a stale limit to price it again. */
 async function inFlight(s: SweepContext, sp: SpreadPosition, input: SpreadActInput): Promise<SpreadPosition> {
   const pe = sp.pending_exit!;
@@ -80,6 +103,9 @@ async function inFlight(s: SweepContext, sp: SpreadPosition, input: SpreadActInp
     if ((pe.send_failed_at !== null || old) && !knownOrder(s.snap, pe.client_order_id)) {
       const again = rebuild(s, sp, pe, input);
       if (again) return resend(s, sp, again);
+      // The broker has no such order and no longer confirms its terms: the step ends unsent, and the next
+      // sweep plans again from what every leg holds now.
+      return s.deps.spreads!.replaceSpread(sp, spreadExitEnded(sp, sp.legs, s.nowIso(), false));
     }
     return sp;
   }
@@ -128,6 +154,9 @@ function plan(s: SweepContext, sp: SpreadPosition, input: SpreadActInput): Plann
   let value: number | null = null;
   if (probe.orphaned || !books.intact) {
     reason = 'orphan_unwind';
+    // The whole multiples still held close as one mleg at their net value.
+    const net = netCloseValue(sp.legs, input.quotes);
+    value = net.ok ? net.perShare : null;
   } else {
     const d = evaluateSpreadExit({
       legs: sp.legs,

@@ -13,7 +13,8 @@ import type { Position } from '../../domain/position';
 import type { OptionQuote } from '../../ports';
 import { Metric } from '../../metric-names';
 import type { SweepContext } from './context';
-import { actOnSpread } from './spread-act';
+import { actOnSpread, timeOutSpreadOpen } from './spread-act';
+import { spreadClosedEvent, spreadOpenedEvent } from '../emit-trade-event';
 import { learnSpreadExit, learnSpreadOpen } from './spread-learn';
 import { reconcileSpread, SpreadReads } from './spread-reconcile';
 
@@ -56,7 +57,14 @@ async function manage(
   reads: SpreadReads,
 ): Promise<SpreadPosition> {
   let sp = await learnSpreadOpen(s, sp0);
-  if (sp.state === 'closed' || sp.state === 'submitting' || sp.state === 'pending') return sp;
+  // Opened now (its fill learnt by this sweep): announced once, as a single leg's is.
+  if (sp0.state !== 'open' && sp.state === 'open') {
+    const opened = spreadOpenedEvent(sp, s.nowIso());
+    if (opened) s.emit(opened);
+  }
+  if (sp.state === 'closed' || sp.state === 'submitting') return sp;
+  await timeOutSpreadOpen(s, sp);
+  if (sp.state === 'pending') return sp;
   sp = await learnSpreadExit(s, sp);
   if (sp.state === 'closed') return sp;
   // A leg whose order is still working is reconciled once that order ends (its fills may be in flight).
@@ -70,6 +78,7 @@ function noteSpreadClosed(s: SweepContext, sp: SpreadPosition): void {
   s.report.closed.push({ position_id: sp.position_id, reason });
   s.deps.metrics.count(Metric.PositionsClosed, 1, { reason });
   s.deps.log.info(`Spread ${sp.position_id} closed: ${reason}`, { position_id: sp.position_id });
+  s.emit(spreadClosedEvent(sp, reason, s.nowIso()));
 }
 
 /**
