@@ -1,5 +1,5 @@
 /**
- * `npm run inject -- [files...] [--sample N] [--account NAME] [--queue-url URL] [--state PATH] [--send-invalid]`
+ * `npm run inject -- [files...] [--sample N] [--sample-spread] [--account NAME] [--queue-url URL] [--state PATH] [--send-invalid]`
  * `npm run inject -- --list-contracts [TICKER] [--type call|put] [--min-days N] [--plain]`
  * `npm run inject -- --rejections [--account NAME]`
  *
@@ -20,9 +20,14 @@ import { readCdkAccounts } from './accounts';
 import { blackScholes, mulberry32 } from './alpaca-sim/market';
 import { LOCAL_UNDERLYINGS } from './starting-market';
 import { localSqsClient } from './sqs-server';
-import { formatContracts, listLocalContracts, listLocalRejections } from './inject-lookups';
+import {
+  formatContracts,
+  listLocalContracts,
+  listLocalRejections,
+  type ListedContract,
+} from './inject-lookups';
 import { adviseNodeVersion } from './node-version';
-import { DEFAULT_STATE_DIR, readStateFile, STATE_FILE_NAME } from './state-file';
+import { DEFAULT_STATE_DIR, readStateFile, STATE_FILE_NAME, type LocalStackState } from './state-file';
 
 /** A message to validate and send, with where it came from (for the report). */
 export interface InputMessage {
@@ -50,6 +55,8 @@ export interface InjectResult {
 interface InjectArgs {
   readonly files: string[];
   readonly sample: number;
+  /** `--sample-spread`: also send one debit call vertical built from the local simulator's chain. */
+  readonly sampleSpread: boolean;
   /** `--random-plans`: each sample carries a random exit_plan (default: none, the account's plan applies). */
   readonly randomPlans: boolean;
   readonly account: string;
@@ -64,7 +71,7 @@ interface InjectArgs {
   readonly rejections: boolean;
 }
 
-const USAGE = `Usage: npm run inject -- [FILE...] [--sample N [--random-plans]] [--seed S] [--account NAME] [--queue-url URL] [--state PATH] [--send-invalid]
+const USAGE = `Usage: npm run inject -- [FILE...] [--sample N [--random-plans]] [--sample-spread] [--seed S] [--account NAME] [--queue-url URL] [--state PATH] [--send-invalid]
        npm run inject -- --list-contracts [TICKER] [--type call|put] [--min-days N] [--plain] [--account NAME]
        npm run inject -- --rejections [--account NAME]
 
@@ -72,6 +79,9 @@ const USAGE = `Usage: npm run inject -- [FILE...] [--sample N [--random-plans]] 
   --sample N      also send N generated, valid recommendations (instrument_type + swing_trade profile);
                   they carry no exit_plan, so the account's exit plan applies (exit_defaults + profile)
   --random-plans  give each sample a random exit_plan instead (stop 20-40%, target 30-80%, a trail or not)
+  --sample-spread also send one sample spread (local simulator only): a debit call vertical, long the call
+                  nearest the money and short the call $5 higher, on the expiry nearest 37 days out,
+                  1 spread, a limit at long ask - short bid, exit_plan stop 50% / take profit 50%
   --seed S        seed of --sample (default: the clock)
   --account NAME  the account whose queue receives them (default main)
   --queue-url URL send to this real SQS queue (AWS credentials and region from the environment)
@@ -96,6 +106,7 @@ class UsageError extends Error {}
 function parseArgs(argv: readonly string[]): InjectArgs {
   const files: string[] = [];
   let sample = 0;
+  let sampleSpread = false;
   let randomPlans = false;
   let account = 'main';
   let queueUrl: string | undefined;
@@ -120,7 +131,8 @@ function parseArgs(argv: readonly string[]): InjectArgs {
       if (!Number.isInteger(sample) || sample < 1 || sample > 1000) {
         throw new UsageError('--sample needs a whole number from 1 to 1000');
       }
-    } else if (a === '--random-plans') randomPlans = true;
+    } else if (a === '--sample-spread') sampleSpread = true;
+    else if (a === '--random-plans') randomPlans = true;
     else if (a === '--seed') seed = Number(value());
     else if (a === '--account') account = value();
     else if (a === '--queue-url') queueUrl = value();
@@ -147,20 +159,25 @@ function parseArgs(argv: readonly string[]): InjectArgs {
     else files.push(a);
   }
   if (listContracts) {
-    if (files.length > 0 || sample > 0 || rejections)
+    if (files.length > 0 || sample > 0 || sampleSpread || rejections)
       throw new UsageError('--list-contracts only lists: give no FILE, --sample or --rejections with it');
     listContracts = { ...listContracts, type, minDays, plain };
   } else if (type || minDays !== undefined || plain) {
     throw new UsageError('--type, --min-days and --plain go with --list-contracts');
-  } else if (rejections && (files.length > 0 || sample > 0)) {
+  } else if (rejections && (files.length > 0 || sample > 0 || sampleSpread)) {
     throw new UsageError('--rejections only lists: give no FILE or --sample with it');
   }
-  if (!help && !listContracts && !rejections && files.length === 0 && sample === 0)
-    throw new UsageError('nothing to send: give a FILE or --sample N (or --list-contracts, --rejections)');
+  if (!help && !listContracts && !rejections && files.length === 0 && sample === 0 && !sampleSpread)
+    throw new UsageError(
+      'nothing to send: give a FILE, --sample N or --sample-spread (or --list-contracts, --rejections)',
+    );
+  if (sampleSpread && queueUrl)
+    throw new UsageError("--sample-spread reads the local simulator's chain: it goes without --queue-url");
   if (randomPlans && sample === 0) throw new UsageError('--random-plans goes with --sample N');
   return {
     files,
     sample,
+    sampleSpread,
     randomPlans,
     account,
     queueUrl,
@@ -249,6 +266,58 @@ export function sampleRecommendations(
   }));
 }
 
+/** Days to expiry a sample spread aims at (the middle of 30-45 days). */
+const SPREAD_TARGET_DAYS = 37;
+/** Strike distance of the sample spread's short call above its long call, dollars. */
+const SPREAD_WIDTH = 5;
+
+/**
+ * One sample spread in the named-legs form (docs/SPREADS.md): a debit call vertical on the listed chain,
+ * long the call nearest the money and short the call `SPREAD_WIDTH` dollars higher, same expiry (the one
+ * nearest `SPREAD_TARGET_DAYS` days out among those at least 28 days out, else the farthest), both quoted;
+ * 1 spread at a limit of long ask - short bid (to the cent), exit_plan stop 50% / take profit 50%. The
+ * first underlying (alphabetically) with such a pair is used. Throws when no chain has one.
+ */
+export function sampleSpreadRecommendation(
+  calls: readonly ListedContract[],
+  opts: { now: Date },
+): Record<string, unknown> {
+  const quoted = calls.filter((c) => c.type === 'call' && c.bid !== null && c.ask !== null && c.ask > 0);
+  const byUnderlying = [...new Set(quoted.map((c) => c.underlying))].sort();
+  for (const u of byUnderlying) {
+    const own = quoted.filter((c) => c.underlying === u);
+    const days = [...new Set(own.map((c) => c.days))];
+    const far = days.filter((d) => d >= 28);
+    const pickDays = far.length
+      ? far.sort((a, b) => Math.abs(a - SPREAD_TARGET_DAYS) - Math.abs(b - SPREAD_TARGET_DAYS))[0]
+      : Math.max(...days);
+    const chain = own.filter((c) => c.days === pickDays).sort((a, b) => a.distance - b.distance);
+    for (const long of chain) {
+      const short = chain.find((c) => Math.abs(c.strike - (long.strike + SPREAD_WIDTH)) < 1e-9);
+      if (!short) continue;
+      const limit = Math.round((long.ask! - short.bid!) * 100) / 100;
+      if (!(limit > 0)) continue;
+      const stamp = opts.now.toISOString().replace(/\D/g, '').slice(0, 14);
+      return {
+        recommendation_id: `sample-spread-${stamp}`,
+        ticker: u,
+        legs: [
+          { option_symbol: long.symbol, side: 'buy', ratio_qty: 1 },
+          { option_symbol: short.symbol, side: 'sell', ratio_qty: 1 },
+        ],
+        num_contracts: 1,
+        order_type: 'limit',
+        limit_price: limit,
+        exit_plan: { stop_loss_pct: 0.5, take_profit_pct: 0.5 },
+        created_at: opts.now.toISOString(),
+      };
+    }
+  }
+  throw new Error(
+    `the local market lists no quoted call vertical $${SPREAD_WIDTH} wide to build a sample spread from`,
+  );
+}
+
 /** Premium of one 1.5%-out-of-the-money, 3-week call, dollars: what the swing_trade profile would buy. */
 function approxPremiumDollars(price: number, iv: number): number {
   return blackScholes('call', price, price * 1.015, 21 / 365, 0.04, iv).price * 100;
@@ -280,13 +349,14 @@ export async function runInject(
   let queueUrl: string;
   let client: SQSClient;
   let target: string;
+  let state: LocalStackState | null = null;
   if (args.queueUrl) {
     queueUrl = args.queueUrl;
     client = new SQSClient({});
     target = 'AWS';
   } else {
     try {
-      const state = readStateFile(args.statePath);
+      state = readStateFile(args.statePath);
       const q = state.accounts[args.account];
       if (!q) {
         throw new Error(
@@ -324,6 +394,12 @@ export async function runInject(
         randomPlans: args.randomPlans,
       });
       samples.forEach((s, i) => messages.push({ source: `sample ${i + 1}`, body: JSON.stringify(s) }));
+    }
+    if (args.sampleSpread) {
+      const now = new Date();
+      const calls = await listLocalContracts(state!, args.account, { type: 'call' }, now);
+      const spread = sampleSpreadRecommendation(calls, { now });
+      messages.push({ source: 'sample spread', body: JSON.stringify(spread) });
     }
 
     const now = new Date();

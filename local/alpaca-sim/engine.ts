@@ -209,7 +209,7 @@ function asObject(body: unknown): Record<string, unknown> {
 }
 
 /** A client_order_id from the body (checked: string, <= 128 chars, never used before) or a fresh one. */
-function clientOrderIdOf(account: SimAccount, raw: unknown): string {
+export function clientOrderIdOf(account: SimAccount, raw: unknown): string {
   if (raw !== undefined && raw !== null && typeof raw !== 'string') {
     throw invalid('client_order_id must be a string');
   }
@@ -500,7 +500,8 @@ function checkFunds(
   }
 }
 
-function newOrder(
+/** Records a new order on the account (status `accepted`); the callers validate its terms first. */
+export function newOrder(
   account: SimAccount,
   market: SimMarket,
   o: {
@@ -656,7 +657,7 @@ export function replaceOrder(
 }
 
 /** Dollars reserved by open buy-to-open orders (limit, else stop price, else the current ask). */
-function reservedForBuys(account: SimAccount, market: SimMarket, exceptId?: string): number {
+export function reservedForBuys(account: SimAccount, market: SimMarket, exceptId?: string): number {
   let reserved = 0;
   for (const o of account.orders) {
     if (o.id === exceptId || !isOpenOrder(o)) continue;

@@ -19,6 +19,8 @@ export type {
   SimRequestLogEntry,
 } from './server';
 export { expiryCloseMs } from './activities';
+export { DEFAULT_LIQUIDATION_MINUTE } from './liquidation';
+export type { ExpiryDayLiquidation, LiquidationSelection } from './liquidation';
 export type { SimActivityType } from './activities';
 export { ALPACA_CODES, inferIntent } from './engine';
 export type { PositionIntent, SimAccountOptions, SimAccountSettings } from './engine';

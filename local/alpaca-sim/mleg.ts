@@ -157,7 +157,8 @@ function checkOneUnderlying(legs: readonly MlegLeg[]): void {
   if (roots.size > 1) throw invalid('all legs of an mleg order must have the same underlying');
 }
 
-function checkAvailable(legs: readonly MlegLeg[], qty: number, account: MlegAccountView): void {
+/** The 403 when a closing leg asks for more than is available (held minus what working orders hold). */
+export function checkAvailable(legs: readonly MlegLeg[], qty: number, account: MlegAccountView): void {
   for (const l of legs) {
     if (!l.positionIntent.endsWith('_to_close')) continue;
     const requested = l.ratioQty * qty;

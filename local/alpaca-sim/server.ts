@@ -53,6 +53,14 @@ import {
 } from './market';
 import { parseOcc } from './occ';
 import { isMlegBody, mlegFill } from './mleg';
+import { replaceMlegOrder } from './mleg-replace';
+import {
+  dueLiquidations,
+  liquidatePosition,
+  parseExpiryLiquidationBody,
+  parseLiquidateBody,
+  type ExpiryDayLiquidation,
+} from './liquidation';
 
 /** Options of the option events (`assign`, `exercise`, `expireContract`). */
 export interface OptionEventOptions {
@@ -129,6 +137,13 @@ export interface AlpacaSimOptions {
    * it on. See README.md beside this file. @default false
    */
   readonly controlApi?: boolean;
+  /**
+   * Alpaca's expiry-day liquidation (opt-in): from `atMinuteEt` New York (default 15:15) on a contract's
+   * expiry day, every price move and `tick()` closes the chosen positions expiring that day at market
+   * (liquidation.ts; local mode's random walk drives it).
+   * @default none
+   */
+  readonly expiryDayLiquidation?: ExpiryDayLiquidation;
 }
 
 /** See {@link AlpacaSimOptions.cancelMode}. */
@@ -251,8 +266,19 @@ export interface AlpacaSim {
    * contract that expires today or earlier (they expire with it).
    */
   expireDayOrders(): void;
-  /** A clock tick: settles expiries, re-evaluates stop triggers and fills against the quotes and `now()`. */
+  /**
+   * A clock tick: runs a scheduled expiry-day liquidation that is due, settles expiries, re-evaluates stop
+   * triggers and fills against the quotes and `now()`.
+   */
   tick(): void;
+  /**
+   * Alpaca's risk desk closes `qty` (default: all) contracts of a held option position at market now (a long
+   * sold at the bid, a short bought back at the ask) with an order of its own (a UUID client_order_id),
+   * after cancelling the working orders that hold that contract (liquidation.ts). Returns the filled order.
+   */
+  liquidate(keyId: string, symbol: string, qty?: number): Record<string, unknown>;
+  /** Turns the scheduled expiry-day liquidation on (see `expiryDayLiquidation`) or off (`null`). */
+  setExpiryDayLiquidation(cfg: ExpiryDayLiquidation | null): void;
   /** Resolves once every request held by a `delayMs` fault has acted (call it before moving a test clock). */
   settleDelayed(): Promise<void>;
   /** Sets a position as if changed outside the pipeline (by hand, assignment, expiry). 0 removes it. */
@@ -368,12 +394,14 @@ class AlpacaSimServer implements AlpacaSim {
   private optionEventsSync: OptionEventsSync;
   private replaceMode: ReplaceMode;
   private regulatoryFees: Readonly<Record<string, number>>;
+  private expiryLiquidation: ExpiryDayLiquidation | null;
 
   constructor(private readonly opts: AlpacaSimOptions) {
     this.cancelMode = opts.cancelMode ?? 'immediate';
     this.optionEventsSync = opts.optionEventsSync ?? 'immediate';
     this.replaceMode = opts.replaceMode ?? 'immediate';
     this.regulatoryFees = opts.regulatoryFees ?? {};
+    this.expiryLiquidation = opts.expiryDayLiquidation ?? null;
     this.now = opts.now ?? (() => new Date());
     this.market = new SimMarket(this.now);
     this.bars = SimBarBook.recording(this.market);
@@ -617,6 +645,32 @@ class AlpacaSimServer implements AlpacaSim {
     this.processFills();
   }
 
+  liquidate(keyId: string, symbol: string, qty?: number): Record<string, unknown> {
+    const a = this.account(keyId);
+    if (!this.isMarketOpen()) throw new Error(`liquidate ${symbol}: the market is closed`);
+    const l = liquidatePosition(a, this.market, symbol, this.now(), qty);
+    this.fill(a, l.order, l.qty, l.price);
+    return orderJson(l.order);
+  }
+
+  setExpiryDayLiquidation(cfg: ExpiryDayLiquidation | null): void {
+    this.expiryLiquidation = cfg;
+  }
+
+  /** The scheduled liquidation (market open only): each due position that has a price to close at. */
+  private runExpiryDayLiquidation(): void {
+    const cfg = this.expiryLiquidation;
+    if (!cfg || !this.isMarketOpen()) return;
+    for (const a of this.accounts.values()) {
+      for (const symbol of dueLiquidations(a, cfg, this.now())) {
+        const long = (a.positions.get(symbol)?.qty ?? 0) > 0;
+        const q = this.market.quotes.get(symbol);
+        if (!((long ? q?.bid : q?.ask) ?? 0)) continue; // no price: tried again on the next tick
+        this.liquidate(a.keyId, symbol);
+      }
+    }
+  }
+
   setPosition(keyId: string, symbol: string, signedQty: number, avgPrice: number): void {
     const a = this.account(keyId);
     if (!Number.isInteger(signedQty)) throw new Error(`setPosition: qty ${signedQty} is not an integer`);
@@ -763,6 +817,7 @@ class AlpacaSimServer implements AlpacaSim {
    */
   private processFills(): void {
     if (!this.isMarketOpen()) return;
+    this.runExpiryDayLiquidation();
     const now = this.now();
     for (const account of this.accounts.values()) {
       for (const order of account.orders) {
@@ -1092,6 +1147,21 @@ class AlpacaSimServer implements AlpacaSim {
       this.setMarketOpen(b.open, b.durationMs as number | undefined);
       return ok(state());
     }
+    if (key === 'POST /_sim/liquidate') {
+      const parsed = parseLiquidateBody(body);
+      if (typeof parsed === 'string') return bad(parsed);
+      try {
+        return ok(this.liquidate(parsed.keyId, parsed.symbol, parsed.qty));
+      } catch (err) {
+        return bad(err instanceof Error ? err.message : String(err));
+      }
+    }
+    if (key === 'POST /_sim/expiry-liquidation') {
+      const parsed = parseExpiryLiquidationBody(body);
+      if (typeof parsed === 'string') return bad(parsed);
+      this.setExpiryDayLiquidation(parsed);
+      return ok({ expiryDayLiquidation: parsed });
+    }
     return { status: 404, body: { message: `no control route ${method} ${path}` } };
   }
 
@@ -1232,16 +1302,11 @@ class AlpacaSimServer implements AlpacaSim {
   }
 
   private replace(a: SimAccount, old: SimOrder, body: unknown): Record<string, unknown> {
-    if (old.mleg) {
-      // Not modelled (sim text): Alpaca replaces mleg orders too (README beside this file).
-      throw new SimHttpError(
-        422,
-        ALPACA_CODES.unprocessable,
-        'replacing an mleg order is not supported by this simulator',
-      );
-    }
     const ctx = { now: this.now(), marketOpen: this.isMarketOpen() };
-    const order = replaceOrder(a, this.market, old, body, ctx, this.replaceMode);
+    const order =
+      old.mleg && body !== null && typeof body === 'object' && !Array.isArray(body)
+        ? replaceMlegOrder(a, this.market, old, body as Record<string, unknown>, ctx, this.replaceMode)
+        : replaceOrder(a, this.market, old, body, ctx, this.replaceMode);
     if (old.status === 'pending_replace') return orderJson(order); // settled later (settleReplaces)
     return this.afterAccept(a, order);
   }
