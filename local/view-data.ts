@@ -163,10 +163,7 @@ function simulatorReader(sim: AlpacaSim, keyId: string): BrokerReader {
         .map((o) => {
           const cid = String(o.client_order_id);
           const body = sent.get(cid);
-          return orderRow(
-            o,
-            body ? (typeof body.position_intent === 'string' ? body.position_intent : '—') : null,
-          );
+          return orderRow(o, body ? sentIntentOf(body) : null);
         });
     },
   };
@@ -238,6 +235,17 @@ export function httpReader(
   };
 }
 
+/**
+ * The intent a sent body carried: its own, or for an mleg order `each leg` when every leg carried one (an
+ * opening spread) and `—` when none did (a close).
+ */
+function sentIntentOf(body: Record<string, unknown>): string {
+  if (typeof body.position_intent === 'string') return body.position_intent;
+  const legs = Array.isArray(body.legs) ? (body.legs as Array<Record<string, unknown>>) : [];
+  if (legs.length && legs.every((l) => typeof l.position_intent === 'string')) return 'each leg';
+  return '—';
+}
+
 // Exit steps (`x<n>`) and resting protective stops (`s<n>`) are sent without intent.
 const EXIT_ORDER_ID = /^ops-[a-z0-9-]+-[xs]\d+-/;
 
@@ -248,9 +256,11 @@ function orderRow(o: Record<string, unknown>, sentIntent: string | null): OrderR
     (EXIT_ORDER_ID.test(cid) ? '—' : typeof o.position_intent === 'string' ? o.position_intent : '—');
   return {
     time: String(o.created_at ?? ''),
-    side: String(o.side ?? ''),
+    // An mleg parent has no side or symbol of its own: it names its legs.
+    side: o.order_class === 'mleg' ? 'mleg' : String(o.side ?? ''),
     qty: Number(o.qty ?? 0),
-    symbol: String(o.symbol ?? ''),
+    symbol:
+      o.order_class === 'mleg' && Array.isArray(o.legs) ? `${o.legs.length} legs` : String(o.symbol ?? ''),
     intent,
     status: String(o.status ?? ''),
     type:
