@@ -222,7 +222,9 @@ function viewLines(
     out.push(
       ...(a.positions.length > 0
         ? textTable(a.positions, POSITION_COLUMNS, '  ', width, hidden)
-        : ['  no positions yet']),
+        : a.spreads && a.spreads.length > 0
+          ? []
+          : ['  no positions yet']),
     );
     if (a.spreads && a.spreads.length > 0) out.push(...spreadLines(a.spreads, width, hidden));
     out.push(`  last orders`);

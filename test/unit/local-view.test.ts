@@ -352,6 +352,8 @@ describe('spreads in the view', () => {
     expect(lines[at + 3]).toBe(`      short 1× ${SPREAD_SHORT}  held 2`);
     // The id is the first column to go, and the footer says so.
     expect(text).toMatch(/\n… hidden \(narrow terminal\): SPREAD/);
+    // A spread is a position: no "no positions yet" above it.
+    expect(text).not.toContain('no positions yet');
     // Full width: every column, the id and the net open too.
     expect(renderView(header, [account])).toMatch(
       /sp-live-0123456789 +vertical +2 +1\.85 +2\.45 +120\.00 +\+32% +open +SL 50% TP 50%/,
