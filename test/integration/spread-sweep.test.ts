@@ -224,23 +224,8 @@ describe('a leg gone', () => {
     await start({ startMs: expiryDay, daysToExpiry: 0 });
     await openVertical({ exit_plan: { stop_loss_pct: null, take_profit_pct: null } });
     await clock.advance(Date.parse('2026-12-04T20:16:00Z') - clock.nowMs());
-    // The broker's own order (not the pipeline's id): it sells the long leg at the bid.
-    await fetch(`${p.sim.url}/v2/orders`, {
-      method: 'POST',
-      headers: {
-        'APCA-API-KEY-ID': KEY_ID,
-        'APCA-API-SECRET-KEY': SECRET,
-        'Content-Type': 'application/json',
-      },
-      body: JSON.stringify({
-        symbol: LONG,
-        qty: '2',
-        side: 'sell',
-        type: 'market',
-        time_in_force: 'day',
-        client_order_id: 'alpaca-liquidation-1',
-      }),
-    });
+    // Alpaca's own order (not the pipeline's id) sells the long leg alone, at the bid.
+    p.sim.liquidate(KEY_ID, LONG);
     expect(qty(LONG)).toBe(0);
     const r = await sweep();
     expect(kinds(r)).toContain('orphan_leg');
@@ -252,10 +237,25 @@ describe('a leg gone', () => {
     expect(sp.state).toBe('closed');
     // The sell-off booked on the long leg at its price (5.00), not at cost.
     const longLeg = sp.legs.find((l) => l.option_symbol === LONG)!;
-    expect(longLeg.ledger.orders.map((o) => [o.client_order_id, o.filled_qty])).toContainEqual([
-      'alpaca-liquidation-1',
-      2,
-    ]);
+    const theirs = longLeg.ledger.orders.filter((o) => !o.client_order_id.startsWith('ops-main-'));
+    expect(theirs.map((o) => [o.side, o.filled_qty, o.filled_cents])).toEqual([['sell', 2, 1_000_00]]);
+  });
+
+  it("with Alpaca's sell-off of short legs scheduled from 15:15, the pipeline's 15:10 close leaves it nothing to sell", async () => {
+    const expiryDay = Date.parse('2026-12-04T15:00:00Z');
+    await start({ startMs: expiryDay, daysToExpiry: 0 });
+    p.sim.setExpiryDayLiquidation({ symbols: 'short_legs' });
+    await openVertical({ exit_plan: { stop_loss_pct: null, take_profit_pct: null } });
+    await clock.advance(Date.parse('2026-12-04T20:10:00Z') - clock.nowMs()); // 15:10
+    await sweep(); // the close as a unit
+    await clock.advance(60_000);
+    await sweep(); // its fill learnt
+    await clock.advance(5 * 60_000); // 15:16: the sell-off runs
+    p.sim.setQuote(LONG, { bid: 5.0, ask: 5.2 });
+    expect(await get()).toMatchObject({ state: 'closed', close_reason: 'expiry' });
+    expect([qty(LONG), qty(SHORT)]).toEqual([0, 0]);
+    const theirs = p.sim.orders(KEY_ID).filter((o) => !String(o.client_order_id).startsWith('ops-main-'));
+    expect(theirs).toEqual([]);
   });
 
   it('on expiry day the spread is closed as a unit from 15:10 New York time', async () => {
