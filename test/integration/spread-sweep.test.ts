@@ -7,6 +7,7 @@
  */
 import { DynamoSpreadStore } from '../../shared/adapters/dynamo-spread-store';
 import { spreadBooks, type SpreadPosition } from '../../shared/domain/spread-position';
+import { spreadExitClaimed } from '../../shared/domain/spread-lifecycle';
 import type { SweepReport } from '../../shared/use-cases/sweep';
 import { spreadClosedEvent } from '../../shared/use-cases/emit-trade-event';
 import { tradeEventSubject } from '../../shared/domain/trade-events';
@@ -382,5 +383,45 @@ describe('an opening limit', () => {
     expect(await get()).toMatchObject({ state: 'closed', close_reason: 'not_filled' });
     expect(closes()).toEqual([]);
     expect([qty(LONG), qty(SHORT)]).toEqual([0, 0]);
+  });
+});
+
+describe('a sweep that died between its claim and its POST', () => {
+  it('leaves the step to the claim lease; then it is looked up, found missing, and sent once with its own id', async () => {
+    await start();
+    await openVertical();
+    const sp = await get();
+    // What a sweep killed right after its conditional write leaves behind: the step claimed, no order.
+    const claimedAt = clock.now().toISOString();
+    await spreads.replaceSpread(
+      sp,
+      spreadExitClaimed(
+        sp,
+        {
+          seq: 1,
+          client_order_id: 'ops-main-x1-sp-1',
+          order_id: null,
+          kind: 'mleg',
+          qty: 2,
+          reason: 'stop_loss',
+          order_type: 'market',
+          limit_price: null,
+          claimed_at: claimedAt,
+          placed_at: null,
+          send_failed_at: null,
+        },
+        claimedAt,
+      ),
+    );
+    await sweep();
+    expect(closes()).toEqual([]); // the claim may belong to a sweep still running
+    await clock.advance(121_000);
+    await sweep();
+    expect(closes().map((o) => [o.client_order_id, o.qty])).toEqual([['ops-main-x1-sp-1', '2']]);
+    expect(p.sim.requestsTo('GET', '/v2/orders:by_client_order_id').length).toBeGreaterThan(0);
+    await sweep();
+    await sweep();
+    expect(closes()).toHaveLength(1);
+    expect(await get()).toMatchObject({ state: 'closed', close_reason: 'stop_loss' });
   });
 });
