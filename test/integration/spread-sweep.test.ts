@@ -201,6 +201,9 @@ describe('a leg gone', () => {
     expect(qty('GOOGL')).toBe(-200);
     const first = await sweep();
     expect(kinds(first)).toContain('orphan_leg');
+    // The delivered shares are the spread's (its unwind buys them back): neither untracked nor unexpected.
+    expect(kinds(first)).not.toContain('unexpected_short');
+    expect(kinds(first)).not.toContain('untracked_position');
     const sp = await get();
     const shortLeg = sp.legs.find((l) => l.option_symbol === SHORT)!;
     expect(shortLeg.ledger.events.map((e) => [e.type, e.contracts, e.shares])).toEqual([['OPASN', 2, -200]]);

@@ -5,6 +5,7 @@
  * read again on its own before its record is closed, and a snapshot in which every tracked contract is
  * missing at once closes nothing until a later sweep sees the same.
  */
+import { spreadHeldSymbols } from './spreads';
 import type { Position, PositionSide } from '../../domain/position';
 import {
   closedOutside,
@@ -301,8 +302,9 @@ async function bringDown(
 
 /** The broker holds what no live record tracks (or more than they track): alert, never trade it. */
 async function alertUntracked(s: SweepContext, bySymbol: Map<string, Position[]>): Promise<void> {
-  // A live spread's contracts are the spread phase's (spread-reconcile.ts).
-  const held = new Map([...s.snap.brokerBySymbol].filter(([symbol]) => !s.snap.spreadSymbols.has(symbol)));
+  // What a live spread holds is the spread phase's (spread-reconcile.ts).
+  const spreadHeld = spreadHeldSymbols(s.snap.spreads, s.snap.brokerBySymbol);
+  const held = new Map([...s.snap.brokerBySymbol].filter(([symbol]) => !spreadHeld.has(symbol)));
   for (const f of findUntracked(bySymbol, held)) {
     s.alert(f.kind, f.symbol, f.noRecord ? `${f.detail}${await closedOutsideNote(s, f.symbol)}` : f.detail);
   }

@@ -7,16 +7,16 @@
  * and hands its stored record on (the day's P&L counts its legs). A failure stops only that spread; two
  * sweeps never act on the same step (every change is conditional on the record's version).
  */
-import { legAsPosition, spreadBooks, type SpreadPosition } from '../../domain/spread-position';
+import { legAsPosition, legProjection, spreadBooks, type SpreadPosition } from '../../domain/spread-position';
 import { evaluateSpreadExit } from '../../domain/spread-exit-rules';
 import type { Position } from '../../domain/position';
-import type { OptionQuote } from '../../ports';
+import type { BrokerPosition, OptionQuote } from '../../ports';
 import { Metric } from '../../metric-names';
 import type { SweepContext } from './context';
 import { actOnSpread, timeOutSpreadOpen } from './spread-act';
 import { spreadClosedEvent, spreadOpenedEvent } from '../emit-trade-event';
 import { learnSpreadExit, learnSpreadOpen } from './spread-learn';
-import { reconcileSpread, SpreadReads } from './spread-reconcile';
+import { brokerHeldOf, reconcileSpread, SpreadReads } from './spread-reconcile';
 
 export interface SpreadPhaseInput {
   readonly spreads: readonly SpreadPosition[];
@@ -129,7 +129,24 @@ export function liveLegViews(spreads: readonly SpreadPosition[]): Position[] {
     .filter((p) => p.state !== 'closed');
 }
 
-/** The contracts the live spreads hold (the single-leg reconcile leaves them to this phase). */
-export function spreadSymbols(spreads: readonly SpreadPosition[]): Set<string> {
-  return new Set(spreads.flatMap((sp) => sp.legs.map((l) => l.option_symbol)));
+/**
+ * What the live spreads hold at the broker: their legs' contracts, and the underlying's shares when an
+ * option event delivered some to a leg, or may have (a leg the broker holds less of than its ledger: an
+ * assignment delivers shares at once, and this sweep's spread phase books it). The single-leg reconcile
+ * leaves these to the spread phase: they are neither untracked nor an unexpected short.
+ */
+export function spreadHeldSymbols(
+  spreads: readonly SpreadPosition[],
+  brokerBySymbol: ReadonlyMap<string, BrokerPosition>,
+): Set<string> {
+  const out = new Set<string>();
+  for (const sp of spreads) {
+    for (const l of sp.legs) {
+      out.add(l.option_symbol);
+      const delivered = l.ledger.events.some((e) => e.shares !== 0);
+      const gone = brokerHeldOf(l, brokerBySymbol.get(l.option_symbol)) < legProjection(l).held;
+      if (delivered || gone) out.add(sp.ticker);
+    }
+  }
+  return out;
 }
