@@ -138,9 +138,13 @@ describe('a spread managed on its net executable value', () => {
         ],
       },
     ]);
-    await sweep();
+    // While open, the day's P&L values the legs at their executable sides: (7.00 − 2.10 − 3.20) × 200 = +$340.
+    expect(r.dayPnl).toMatchObject({ day_pnl_usd: 340 });
+    const after = await sweep();
     const closed = await get();
     expect(closed).toMatchObject({ state: 'closed', close_reason: 'take_profit', pending_exit: null });
+    // Closed: the day's books count it as realized, from the legs' day figures (the daily loss breaker's figure).
+    expect(after.dayPnl).toMatchObject({ realized_usd: 340, unrealized_usd: 0, day_pnl_usd: 340 });
     // (4.90 − 3.20) × 2 × 100 = $340.00.
     expect(spreadBooks(closed).realized_before_fees_cents).toBe(34_000);
     const event = spreadClosedEvent(closed, 'take_profit', closed.closed_at!);
@@ -426,5 +430,29 @@ describe('a sweep that died between its claim and its POST', () => {
     await sweep();
     expect(closes()).toHaveLength(1);
     expect(await get()).toMatchObject({ state: 'closed', close_reason: 'stop_loss' });
+  });
+});
+
+describe('the daily loss breaker', () => {
+  it("counts a spread's legs: a loss past max_daily_loss trips it, and with flatten_on_daily_loss the spread is closed as a unit", async () => {
+    await start({
+      account: {
+        limits: {
+          max_risk_per_spread: 2000,
+          min_days_to_expiry: 0,
+          max_daily_loss: 100,
+          flatten_on_daily_loss: true,
+        },
+      },
+    });
+    await openVertical({ exit_plan: { stop_loss_pct: null, take_profit_pct: null } });
+    p.sim.setQuote(LONG, { bid: 4.4, ask: 4.6 }); // (4.40 − 2.10 − 3.20) × 200 = −$180
+    const r = await sweep();
+    expect(r.dayPnl).toMatchObject({ day_pnl_usd: -180 });
+    expect(kinds(r)).toContain('daily_loss');
+    await sweep(); // flatten
+    expect(closes()).toEqual([expect.objectContaining({ order_class: 'mleg', qty: '2' })]);
+    await sweep();
+    expect(await get()).toMatchObject({ state: 'closed', close_reason: 'flatten' });
   });
 });
