@@ -1125,7 +1125,9 @@ export class Run {
         // Refused when working orders hold the contracts (as Alpaca's would be): nothing happened.
         if (!res?.ok) return;
         const o = (await res.json()) as Record<string, unknown>;
-        if (o.status !== 'filled') this.sim.fillOrder(String(o.id));
+        const now = this.sim.orders(this.keyId).find((x) => x.id === o.id);
+        if (now && ['new', 'accepted', 'pending_new', 'partially_filled'].includes(String(now.status)))
+          this.sim.fillOrder(String(o.id));
         break;
       }
     }
