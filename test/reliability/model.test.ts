@@ -72,6 +72,8 @@ it(`holds every invariant over ${RUNS} random days of up to ${MAX_COMMANDS} step
   expect(f.spreadsUnwound).toBeGreaterThan(0);
   expect(f.spreadLegOrders).toBeGreaterThan(0);
   expect(f.spreadCoverChecks).toBeGreaterThan(0);
+  // Polls acted on a spread's net value between full passes (one mleg close sent by a poll).
+  expect(f.pollSpreadCloses).toBeGreaterThan(0);
   // The books were checked on real ledgers (issue 23): fills in parts, option events, reports applied again.
   expect(f.books.booksRecords).toBeGreaterThan(0);
   expect(f.books.holdingChecks).toBeGreaterThan(0);

@@ -478,6 +478,8 @@ export class Figures {
   pollingRuns = 0;
   polls = 0;
   pollClosingOrders = 0;
+  /** Of those, spread closes (mleg). */
+  pollSpreadCloses = 0;
   /**
    * The books at rest (issue 23; see books.ts): what was checked and what the records' ledgers booked,
    * and the day P&L identity (the last sweep's day P&L against the records' fills and marks).
@@ -1190,12 +1192,14 @@ export class Run {
         if (a.kind === 'option_event_pending') this.eventsPending.add(a.symbol);
       if (this.firstPollRequest !== null) {
         const exitRe = new RegExp(`^ops-${this.account}-x`);
-        this.figures.pollClosingOrders += this.sim.requests
+        const sent = this.sim.requests
           .slice(this.firstPollRequest)
           .filter((r) => r.method === 'POST' && r.path === '/v2/orders' && r.status === 200)
-          .filter((r) =>
-            exitRe.test(String((r.body as { client_order_id?: unknown })?.client_order_id)),
-          ).length;
+          .filter((r) => exitRe.test(String((r.body as { client_order_id?: unknown })?.client_order_id)));
+        this.figures.pollClosingOrders += sent.length;
+        this.figures.pollSpreadCloses += sent.filter(
+          (r) => (r.body as { order_class?: unknown })?.order_class === 'mleg',
+        ).length;
       }
       // MODEL_DEBUG=1 prints every sweep report (replaying a counter-example with runScenario).
       if (process.env.MODEL_DEBUG) console.log(JSON.stringify(report));
@@ -1226,7 +1230,14 @@ export class Run {
     // Prices stand still while the run converges (the faults have ended; nothing new should fall due).
     const factor = this.converging ? 1 : moves[this.pollMoves++ % moves.length];
     SYMBOLS.forEach((_s, i) => this.setMid(i, this.mid(i) * (i === k ? factor : 1)));
-    for (const symbol of SPREAD_SIDE.keys()) this.setMidOf(symbol, this.midOf(symbol));
+    // One spread structure's net value moves by the same factor (its longs' mids times it, its shorts'
+    // over it), in turn: the polls' stop loss and take profit on the net value fire between full passes.
+    const st = SPREAD_STRUCTURES[k % SPREAD_STRUCTURES.length];
+    for (const symbol of SPREAD_SIDE.keys()) {
+      const leg = st.legs.find((l) => l.symbol === symbol);
+      const f = !leg ? 1 : leg.side === 'buy' ? factor : 1 / factor;
+      this.setMidOf(symbol, this.midOf(symbol) * f);
+    }
   }
 
   private openSimOrders(): Array<Record<string, unknown>> {
@@ -2137,7 +2148,7 @@ export function formatFigures(f: Figures, elapsedMs: number): string {
     `| **table/broker divergences after convergence** | ${f.divergences} |`,
     `| positions with a protective exit due when the faults ended / model clock ticks | ${f.dueAtFaultEnd} / ${f.clockTicks} |`,
     `| records that waited for option events (the clock moved to the next trading day) | ${f.optionEventWaits} |`,
-    `| runs with price-rule polling / polls / closing orders sent by polls | ${f.pollingRuns} / ${f.polls} / ${f.pollClosingOrders} |`,
+    `| runs with price-rule polling / polls / closing orders sent by polls (of them spread mleg closes) | ${f.pollingRuns} / ${f.polls} / ${f.pollClosingOrders} (${f.pollSpreadCloses}) |`,
     `| **liveness violations** (a due stop not flat within ${LIVENESS_SWEEPS} sweeps, or closing with no working order) | ${f.liveness} |`,
     `| books at rest: records checked (without a stored ledger) / holdings compared / broker reports applied again | ${f.books.booksRecords} (${f.books.booksLegacyRecords}) / ${f.books.holdingChecks} / ${f.books.reportsReapplied} |`,
     `| books at rest: fills booked / of them partial / option events booked / fees booked | ${f.books.ledgerFills} / ${f.books.ledgerPartialFills} / ${f.books.ledgerOptionEvents} / ${f.books.ledgerFees} |`,
