@@ -34,6 +34,10 @@ const VIOLATIONS = [
   'realizedMismatches',
   'dayPnlMismatches',
   'reportsNotIdempotent',
+  // Spreads: no position beyond the live spreads' legs, no short left naked by the pipeline, flat when closed.
+  'spreadUnintendedPosition',
+  'nakedShortByPipeline',
+  'spreadNotFlat',
 ] as const;
 
 /** Redraws the progress line from the world's figures (merged after every run) until stopped. */

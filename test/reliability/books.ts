@@ -112,8 +112,11 @@ export interface BooksInput {
    * divergence check's map, positions left by a close a hand change overtook already taken out.
    */
   readonly held: ReadonlyMap<string, number>;
-  /** The broker's current report of an order, by client_order_id (null when it has none). */
-  readonly orderReport: (clientOrderId: string) => BrokerOrder | null;
+  /**
+   * The broker's current report of an order, by client_order_id, as the ledger of `symbol` books it (a
+   * spread leg's: its leg of the mleg order); null when it has none.
+   */
+  readonly orderReport: (clientOrderId: string, symbol: string) => BrokerOrder | null;
   /** The broker's activities (option events, fees), by id. */
   readonly activities: ReadonlyMap<string, BrokerActivity>;
   /** The instant of the re-applications. */
@@ -252,7 +255,7 @@ function reapplyReports(
   const out: AccountingViolation[] = [];
   for (const o of ledger.orders) {
     // Reconcile's adjustments and a pre-ledger record's rebuilt orders have no report at the broker.
-    const report = o.status === 'legacy' ? null : input.orderReport(o.client_order_id);
+    const report = o.status === 'legacy' ? null : input.orderReport(o.client_order_id, ledger.option_symbol);
     if (!report) continue;
     figures.reportsReapplied++;
     const apply = (l: PositionLedger) => applyOrderReport(l, o.role, report, input.at);

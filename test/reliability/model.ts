@@ -31,7 +31,16 @@ import type { PipelineDeps } from '../../shared/wiring';
 import { toBrokerActivity } from '../../shared/adapters/alpaca-activities';
 import type { BrokerActivity, BrokerOrder } from '../../shared/domain/broker-types';
 import type { AccountingViolation } from '../../shared/domain/ledger-invariants';
-import { RELIABILITY_CONTRACTS } from '../helpers/contracts';
+import { contractFor, FAR_DAYS, RELIABILITY_CONTRACTS } from '../helpers/contracts';
+import { DynamoSpreadStore } from '../../shared/adapters/dynamo-spread-store';
+import {
+  legAsPosition,
+  legOrderView,
+  legProjection,
+  spreadBooks,
+  type SpreadPosition,
+} from '../../shared/domain/spread-position';
+import { uncoveredShorts } from '../../shared/domain/spread-close';
 import { checkBooksAndCount, checkDayTotal, emptyBooksFigures, type BooksFigures } from './books';
 import type { DayPnl } from '../../shared/domain/daily-loss';
 
@@ -43,6 +52,73 @@ const UNDERLYING_PRICE = 345;
 const PUT_INDEX = 2;
 const START_MID = [2.0, 1.5, 3.0];
 export const MODEL_SECRET = 'model-secret';
+
+/**
+ * The spreads' contracts: the 340/350 calls and a few puts and wings, on their own expiry (a week after the
+ * single legs'), so a spread leg and a single-leg record never share a contract (the pipeline refuses that,
+ * `contract_in_use`). Each contract is always held on one side: `long` or `short` below.
+ */
+const SPREAD_DAYS = FAR_DAYS + 7;
+const spreadContract = (type: 'C' | 'P', strike: number) => contractFor('GOOGL', SPREAD_DAYS, type, strike);
+/** A spread structure of the model: its legs (contract, side) and its start mids. */
+interface SpreadStructure {
+  readonly name: string;
+  readonly legs: ReadonlyArray<{
+    readonly symbol: string;
+    readonly side: 'buy' | 'sell';
+    readonly mid: number;
+  }>;
+}
+export const SPREAD_STRUCTURES: readonly SpreadStructure[] = [
+  {
+    name: 'callDebitVertical',
+    legs: [
+      { symbol: spreadContract('C', 340), side: 'buy', mid: 3.0 },
+      { symbol: spreadContract('C', 350), side: 'sell', mid: 1.5 },
+    ],
+  },
+  {
+    name: 'putCreditVertical',
+    legs: [
+      { symbol: spreadContract('P', 330), side: 'sell', mid: 1.4 },
+      { symbol: spreadContract('P', 320), side: 'buy', mid: 0.8 },
+    ],
+  },
+  {
+    name: 'ironCondor',
+    legs: [
+      { symbol: spreadContract('P', 325), side: 'buy', mid: 1.0 },
+      { symbol: spreadContract('P', 335), side: 'sell', mid: 1.7 },
+      { symbol: spreadContract('C', 355), side: 'sell', mid: 1.1 },
+      { symbol: spreadContract('C', 365), side: 'buy', mid: 0.6 },
+    ],
+  },
+];
+/** Every spread contract, and the side its leg holds (one side per contract, whatever the structure). */
+export const SPREAD_SIDE: ReadonlyMap<string, 'long' | 'short'> = new Map(
+  SPREAD_STRUCTURES.flatMap((st) =>
+    st.legs.map((l) => [l.symbol, l.side === 'buy' ? 'long' : 'short'] as const),
+  ),
+);
+const SPREAD_START_MID: ReadonlyMap<string, number> = new Map(
+  SPREAD_STRUCTURES.flatMap((st) => st.legs.map((l) => [l.symbol, l.mid] as const)),
+);
+/** Every contract the model quotes: the single legs' and the spreads'. */
+const QUOTED: readonly string[] = [...RELIABILITY_CONTRACTS, ...SPREAD_SIDE.keys()];
+/** Close reasons of a spread the pipeline closed itself (flat on every leg when it says so). */
+const SPREAD_PIPELINE_CLOSES: ReadonlySet<string> = new Set([
+  'stop_loss',
+  'take_profit',
+  'max_hold',
+  'expiry',
+  'time_rule',
+  'flatten',
+  'orphan_unwind',
+]);
+/** Client order ids of changes made outside the pipeline through the simulator's HTTP API. */
+const OUTSIDE_CID = /^(alpaca-liquidation|by-hand)-/;
+/** Things done outside the pipeline to a spread's legs. */
+export const SPREAD_OUTSIDE_KINDS = ['assignShortLeg', 'sellOffLeg', 'closeLegByHand'] as const;
 /** Same value as the stack's RECOMMENDATIONS_MAX_RECEIVE_COUNT: receives before SQS moves a message to the DLQ. */
 export const MAX_RECEIVE_COUNT = 3;
 /** The max-hold rule some recommendations carry (minutes of the model's clock). */
@@ -121,7 +197,28 @@ export type Action =
   | { readonly t: 'fault'; readonly kind: FaultKind; readonly target: number; readonly times: number }
   | { readonly t: 'outside'; readonly kind: (typeof OUTSIDE_KINDS)[number]; readonly symbol: number }
   | { readonly t: 'killSwitch'; readonly enabled: boolean }
-  | { readonly t: 'flatten'; readonly on: boolean };
+  | { readonly t: 'flatten'; readonly on: boolean }
+  /** A spread recommendation (named legs, one of {@link SPREAD_STRUCTURES}), market or limit at the net. */
+  | {
+      readonly t: 'recommendSpread';
+      readonly structure: number;
+      readonly qty: number;
+      readonly order: 'market' | 'limit' | 'restingLimit';
+      readonly maxHold?: boolean;
+    }
+  /** A spread's long legs' mids times `factor`, its short legs' over it: its net value moves (TP / SL). */
+  | { readonly t: 'spreadPrice'; readonly structure: number; readonly factor: number }
+  /**
+   * Outside events on one leg of a spread the broker holds: an early assignment of a short leg (`qty` of
+   * it, 0 = all), Alpaca's sell-off of one leg (an intent-free order of the broker's own), a close by hand.
+   */
+  | {
+      readonly t: 'spreadOutside';
+      readonly kind: (typeof SPREAD_OUTSIDE_KINDS)[number];
+      readonly structure: number;
+      readonly leg: number;
+      readonly qty: number;
+    };
 
 /** Invalid bodies the model mixes in (the full hostile corpus is bad-input.test.ts). */
 const INVALID_BODIES: Array<(id: string) => string> = [
@@ -224,7 +321,68 @@ export function actionArbitrary(): fc.Arbitrary<Action> {
     },
     { weight: 1, arbitrary: fc.boolean().map((enabled): Action => ({ t: 'killSwitch', enabled })) },
     { weight: 1, arbitrary: fc.boolean().map((on): Action => ({ t: 'flatten', on })) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .record({
+          structure: fc.integer({ min: 0, max: SPREAD_STRUCTURES.length - 1 }),
+          qty: fc.integer({ min: 1, max: 4 }),
+          order: fc.constantFrom('market', 'market', 'limit', 'restingLimit'),
+          maxHold: fc.boolean(),
+        })
+        .map(({ structure, qty, order, maxHold }): Action => ({
+          t: 'recommendSpread',
+          structure,
+          qty,
+          order: order as 'market' | 'limit' | 'restingLimit',
+          maxHold,
+        })),
+    },
+    {
+      weight: 3,
+      arbitrary: fc
+        .record({
+          structure: fc.integer({ min: 0, max: SPREAD_STRUCTURES.length - 1 }),
+          factor: fc.constantFrom(0.4, 0.6, 0.8, 1.25, 1.6, 2.2),
+        })
+        .map((a): Action => ({ t: 'spreadPrice', ...a })),
+    },
+    {
+      weight: 3,
+      arbitrary: fc
+        .record({
+          kind: fc.constantFrom(...SPREAD_OUTSIDE_KINDS),
+          structure: fc.integer({ min: 0, max: SPREAD_STRUCTURES.length - 1 }),
+          leg: fc.nat({ max: 3 }),
+          qty: fc.constantFrom(0, 0, 1),
+        })
+        .map((a): Action => ({ t: 'spreadOutside', ...a })),
+    },
   );
+}
+
+/** The body of a spread recommendation on structure `st` (named legs; exit rules on the net value). */
+function spreadRecommendation(
+  id: string,
+  st: SpreadStructure,
+  qty: number,
+  order: 'market' | 'limit',
+  limitPrice: number | undefined,
+  maxHold: boolean,
+): Record<string, unknown> {
+  return {
+    recommendation_id: id,
+    ticker: 'GOOGL',
+    legs: st.legs.map((l) => ({ option_symbol: l.symbol, side: l.side, ratio_qty: 1 })),
+    num_contracts: qty,
+    order_type: order,
+    ...(order === 'limit' ? { limit_price: limitPrice } : {}),
+    exit_plan: {
+      stop_loss_pct: 0.5,
+      take_profit_pct: 0.5,
+      ...(maxHold ? { max_hold_minutes: MAX_HOLD_MINUTES } : {}),
+    },
+  };
 }
 
 function validRecommendation(
@@ -287,6 +445,20 @@ export class Figures {
   optionEvents = 0;
   /** Orders flattening delivered shares the broker accepted. */
   sharesOrders = 0;
+  /** Spreads: recommended, opened (a fill learnt), closed by an exit rule / by the orphan unwind / otherwise. */
+  spreadRecommendations = 0;
+  spreadsOpened = 0;
+  spreadsClosedByExit = 0;
+  spreadsUnwound = 0;
+  spreadsClosedOtherwise = 0;
+  /** Spread mleg orders the broker accepted: opening / closing; single-leg unwind steps; shares orders. */
+  spreadOpeningOrders = 0;
+  spreadClosingOrders = 0;
+  spreadLegOrders = 0;
+  /** Outside events on spreads' legs. */
+  spreadOutside: Record<string, number> = Object.fromEntries(SPREAD_OUTSIDE_KINDS.map((k) => [k, 0]));
+  /** Pipeline closes on spread contracts whose effect on uncovered shorts was checked as they left. */
+  spreadCoverChecks = 0;
   // Violations: every one must stay 0.
   duplicates = 0;
   oversells = 0;
@@ -306,6 +478,8 @@ export class Figures {
   pollingRuns = 0;
   polls = 0;
   pollClosingOrders = 0;
+  /** Of those, spread closes (mleg). */
+  pollSpreadCloses = 0;
   /**
    * The books at rest (issue 23; see books.ts): what was checked and what the records' ledgers booked,
    * and the day P&L identity (the last sweep's day P&L against the records' fills and marks).
@@ -320,6 +494,13 @@ export class Figures {
   reportsNotIdempotent = 0;
   /** A day P&L the sweep reported that differs from the day's fills plus the marks' change. */
   dayPnlMismatches = 0;
+  // Spread violations: every one must stay 0.
+  /** A position on a spread contract no live spread record expects (more than its legs, or the other side). */
+  spreadUnintendedPosition = 0;
+  /** A pipeline order that would leave (more of) a spread's short legs uncovered. */
+  nakedShortByPipeline = 0;
+  /** A spread the pipeline closed that is not flat on every leg (broker or ledgers), or keeps delivered shares. */
+  spreadNotFlat = 0;
 
   merge(o: Figures): void {
     for (const [k, v] of Object.entries(o) as Array<[keyof Figures, unknown]>) {
@@ -434,6 +615,14 @@ export class Run {
   private readonly env: Record<string, string>;
   private readonly log = new CapturingLog();
   private readonly store: DynamoPositionStore;
+  private readonly spreads: DynamoSpreadStore;
+  /** The spread recommendations sent (ids), apart from the single legs'. */
+  private readonly spreadIds = new Set<string>();
+  /** Each spread recommendation's leg contracts, by id. */
+  private readonly spreadContracts = new Map<string, readonly string[]>();
+  private outsideSeq = 0;
+  /** Spreads already counted as opened / closed in the figures. */
+  private readonly spreadsCounted = new Map<string, 'open' | 'closed'>();
   private queue: QueuedMessage[] = [];
   readonly dlq: QueuedMessage[] = [];
   private readonly recBodies: string[] = [];
@@ -475,11 +664,14 @@ export class Run {
     sim.reset();
     sim.addAccount(this.keyId, MODEL_SECRET, { cash: 1_000_000, optionsBuyingPower: 1_000_000 });
     SYMBOLS.forEach((_s, i) => this.setMid(i, START_MID[i]));
+    for (const [symbol, mid] of SPREAD_START_MID) this.setMidOf(symbol, mid);
+    sim.setAccount(this.keyId, { optionsApprovedLevel: 3 }); // Level 3: spreads (mleg)
     // The underlying's price decides expiries (the 340 call in the money: exercised or assigned) and fills
     // the orders that flatten delivered shares.
     sim.setStockPrice(UNDERLYING, UNDERLYING_PRICE);
     sim.setQuote(UNDERLYING, { bid: UNDERLYING_PRICE - 0.05, ask: UNDERLYING_PRICE + 0.05 });
     this.store = new DynamoPositionStore(world.dynamo.client, world.tableName);
+    this.spreads = new DynamoSpreadStore(world.dynamo.client, world.tableName, this.store);
     const limiter = new BrokerRateLimiter({ requestsPerWindow: null, jitterMs: 5 });
     const broker = new AlpacaAdapter({
       keyId: this.keyId,
@@ -492,7 +684,13 @@ export class Run {
       rateLimiter: limiter,
     });
     this.broker = broker;
-    const deps: PipelineDeps = { broker, marketData: broker, store: this.store, lease: this.store };
+    const deps: PipelineDeps = {
+      broker,
+      marketData: broker,
+      store: this.store,
+      lease: this.store,
+      spreads: this.spreads,
+    };
     this.deps = async () => deps;
     this.env = {
       ACCOUNT_NAME: this.account,
@@ -502,6 +700,7 @@ export class Run {
           max_open_positions: 200,
           max_contracts_per_order: 10,
           max_premium_per_position: 100_000,
+          max_risk_per_spread: 100_000,
           flatten_assigned_shares: true,
         },
         sweep_poll_seconds: polling ? POLL_SECONDS : null,
@@ -523,13 +722,27 @@ export class Run {
   }
 
   private setMid(i: number, mid: number) {
-    const m = Math.max(0.1, Math.round(mid * 100) / 100);
-    this.sim.setQuote(SYMBOLS[i], { bid: round2(m - 0.05), ask: round2(m + 0.05) });
+    this.setMidOf(SYMBOLS[i], mid);
   }
 
   private mid(i: number): number {
     const q = this.sim.market.quotes.get(SYMBOLS[i]);
     return q ? (q.bid + q.ask) / 2 : START_MID[i];
+  }
+
+  private setMidOf(symbol: string, mid: number) {
+    const m = Math.max(0.1, Math.round(mid * 100) / 100);
+    this.sim.setQuote(symbol, { bid: round2(m - 0.05), ask: round2(m + 0.05) });
+  }
+
+  private midOf(symbol: string): number {
+    const q = this.sim.market.quotes.get(symbol);
+    return q ? (q.bid + q.ask) / 2 : (SPREAD_START_MID.get(symbol) ?? 1);
+  }
+
+  /** The market keeps quoting: every contract's mid, stamped now. */
+  private restamp() {
+    for (const symbol of QUOTED) this.setMidOf(symbol, this.midOf(symbol));
   }
 
   /**
@@ -541,7 +754,10 @@ export class Run {
       const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
       if ((init?.method ?? 'GET').toUpperCase() === 'POST' && url.pathname === '/v2/orders') {
         const body = JSON.parse(String(init?.body ?? '{}')) as Record<string, unknown>;
-        if (body.position_intent === undefined) {
+        const opening = String(body.client_order_id ?? '').startsWith(`ops-${this.account}-o-`);
+        if (body.order_class === 'mleg') {
+          if (!opening) this.checkMlegClose(body);
+        } else if (body.position_intent === undefined) {
           const pos = this.sim.positions(this.keyId).find((p) => p.symbol === body.symbol);
           const held = Number(pos?.qty ?? 0);
           const available = Math.abs(Number(pos?.qty_available ?? 0));
@@ -557,11 +773,78 @@ export class Run {
               `oversell: closing ${body.side} ${qty} ${String(body.symbol)} (${String(body.client_order_id)}) while the broker holds ${held} with ${available} available`,
             );
           }
+          if (SPREAD_SIDE.has(String(body.symbol))) this.checkCover(body);
         }
       }
       return fetch(input, init);
     };
     return checking;
+  }
+
+  /** An mleg close as it leaves: every leg reduces what the broker holds and has available (invariant 2). */
+  private checkMlegClose(body: Record<string, unknown>): void {
+    const cid = String(body.client_order_id);
+    if (this.sim.orders(this.keyId).some((o) => o.client_order_id === cid)) {
+      this.figures.resendsOfLandedIds++;
+      return;
+    }
+    for (const leg of (body.legs ?? []) as Array<Record<string, unknown>>) {
+      const pos = this.sim.positions(this.keyId).find((p) => p.symbol === leg.symbol);
+      const held = Number(pos?.qty ?? 0);
+      const available = Math.abs(Number(pos?.qty_available ?? 0));
+      const qty = Number(leg.ratio_qty ?? 1) * Number(body.qty);
+      const reduces = leg.side === 'sell' ? held > 0 : held < 0;
+      if (!reduces || qty > Math.min(Math.abs(held), available)) {
+        this.figures.oversells++;
+        this.violations.push(
+          `oversell: mleg close ${cid} ${String(leg.side)} ${qty} ${String(leg.symbol)} while the broker holds ${held} with ${available} available`,
+        );
+      }
+    }
+    this.checkCover(body);
+  }
+
+  /**
+   * `nakedShortByPipeline`, as a pipeline order on a spread's contracts leaves: filled in full, it must not
+   * leave more of the spread's short legs uncovered (`uncoveredShorts` over the broker's holdings of the
+   * spread's contracts) than the broker's holdings leave now. A partial fill sells less, so uncovers no more.
+   */
+  private checkCover(body: Record<string, unknown>): void {
+    const cid = String(body.client_order_id ?? '');
+    const id = new RegExp(`^ops-${this.account}-x\\d+(?:l\\d+)?-(.+)$`).exec(cid)?.[1];
+    const contracts = id === undefined ? undefined : this.spreadContracts.get(id);
+    if (!contracts) return;
+    this.figures.spreadCoverChecks++;
+    const now = new Map(
+      this.sim.positions(this.keyId).map((p) => [String(p.symbol), Number(p.qty)] as const),
+    );
+    const after = new Map(now);
+    const legs = (body.legs ?? [{ symbol: body.symbol, side: body.side, ratio_qty: 1 }]) as Array<
+      Record<string, unknown>
+    >;
+    for (const l of legs) {
+      const q = Number(l.ratio_qty ?? 1) * Number(body.qty);
+      after.set(String(l.symbol), (after.get(String(l.symbol)) ?? 0) + (l.side === 'buy' ? q : -q));
+    }
+    const holdings = (m: ReadonlyMap<string, number>) =>
+      contracts.map((symbol) => {
+        const occ = parseOcc(symbol);
+        const q = m.get(symbol) ?? 0;
+        return {
+          type: occ?.type ?? null,
+          expiry: occ?.expiry ?? '',
+          side: q < 0 ? 'short' : 'long',
+          qty: Math.abs(q),
+        } as const;
+      });
+    const before = uncoveredShorts(holdings(now));
+    const left = uncoveredShorts(holdings(after));
+    if (left > before) {
+      this.figures.nakedShortByPipeline++;
+      this.violations.push(
+        `nakedShortByPipeline: ${cid} (${legs.map((l) => `${String(l.side)} ${String(l.symbol)}`).join(', ')} x${String(body.qty)}) would leave ${left} short contracts of spread ${id} uncovered (${before} now)`,
+      );
+    }
   }
 
   // ---------------------------------------------------------------------------------------------- apply
@@ -573,6 +856,7 @@ export class Run {
     this.world.clock.ms += STEP_MS;
     await this.apply(a);
     this.checkInvariants();
+    await this.checkSpreadInvariants();
   }
 
   private async apply(a: Action): Promise<void> {
@@ -605,6 +889,48 @@ export class Run {
         this.figures.recommendations++;
         return;
       }
+      case 'recommendSpread': {
+        const st = SPREAD_STRUCTURES[a.structure % SPREAD_STRUCTURES.length];
+        const id = `sp-${++this.recSeq}`;
+        // Net per share at the mids: + a debit, − a credit. A marketable limit gives up 5 cents a leg; a
+        // resting one asks 30% better than the mids.
+        const net = st.legs.reduce((n, l) => n + (l.side === 'buy' ? 1 : -1) * this.midOf(l.symbol), 0);
+        const raw =
+          a.order === 'limit'
+            ? net + 0.05 * st.legs.length
+            : a.order === 'restingLimit'
+              ? net - Math.abs(net) * 0.3
+              : 0;
+        const limit = round2(raw) === 0 ? 0.01 : round2(raw);
+        const body = JSON.stringify(
+          spreadRecommendation(
+            id,
+            st,
+            a.qty,
+            a.order === 'market' ? 'market' : 'limit',
+            a.order === 'market' ? undefined : limit,
+            a.maxHold ?? false,
+          ),
+        );
+        this.recBodies.push(body);
+        this.spreadIds.add(id);
+        this.spreadContracts.set(
+          id,
+          st.legs.map((l) => l.symbol),
+        );
+        this.enqueue(body, id);
+        this.figures.spreadRecommendations++;
+        return;
+      }
+      case 'spreadPrice': {
+        const st = SPREAD_STRUCTURES[a.structure % SPREAD_STRUCTURES.length];
+        for (const l of st.legs)
+          this.setMidOf(l.symbol, this.midOf(l.symbol) * (l.side === 'buy' ? a.factor : 1 / a.factor));
+        return;
+      }
+      case 'spreadOutside':
+        await this.spreadOutside(a);
+        return;
       case 'duplicate': {
         if (this.recBodies.length === 0) return;
         const body = this.recBodies[a.pick % this.recBodies.length];
@@ -644,7 +970,7 @@ export class Run {
         this.world.clock.ms += minutes * 60_000;
         this.figures.clockTicks++;
         // The market keeps quoting: the same mids, stamped now.
-        SYMBOLS.forEach((_s, i) => this.setMid(i, this.mid(i)));
+        this.restamp();
         return;
       }
       case 'fillMode':
@@ -656,6 +982,12 @@ export class Run {
         const o = open[a.pick % open.length];
         const rest = Number(o.qty) - Number(o.filled_qty);
         const qty = Math.max(1, Math.floor(rest * a.fraction));
+        if (o.order_class === 'mleg') {
+          // Every leg together, each at its side of the quote (multiples of the spread).
+          sim.fillOrder(String(o.id), { qty });
+          if (qty < rest) this.figures.partialFills++;
+          return;
+        }
         const q = sim.market.quotes.get(String(o.symbol));
         const price = o.limit_price != null ? Number(o.limit_price) : o.side === 'buy' ? q!.ask : q!.bid;
         sim.fillOrder(String(o.id), { qty, price });
@@ -749,6 +1081,61 @@ export class Run {
     }
   }
 
+  /** An outside event on one leg of a spread structure the broker holds (see the `spreadOutside` action). */
+  private async spreadOutside(a: Extract<Action, { t: 'spreadOutside' }>): Promise<void> {
+    const st = SPREAD_STRUCTURES[a.structure % SPREAD_STRUCTURES.length];
+    const legs = a.kind === 'assignShortLeg' ? st.legs.filter((l) => l.side === 'sell') : st.legs;
+    const leg = legs[a.leg % legs.length];
+    const pos = this.sim.positions(this.keyId).find((p) => p.symbol === leg.symbol);
+    const held = Number(pos?.qty ?? 0);
+    if (held === 0) return;
+    const qty = a.qty > 0 ? Math.min(a.qty, Math.abs(held)) : Math.abs(held);
+    this.outsideLog.push({ symbol: leg.symbol, at: Date.now() });
+    switch (a.kind) {
+      case 'assignShortLeg':
+        if (held > 0) return;
+        this.sim.assign(this.keyId, leg.symbol, { qty }); // OPASN: 100 shares a contract delivered
+        break;
+      case 'closeLegByHand':
+        this.sim.setPosition(
+          this.keyId,
+          leg.symbol,
+          held - Math.sign(held) * qty,
+          Number(pos?.avg_entry_price),
+        );
+        break;
+      case 'sellOffLeg': {
+        // Alpaca's own order (not the pipeline's id, no intent): it sells (buys back) the leg alone.
+        // A fault the model injected on POST /v2/orders may take this request (a lost or failed reply).
+        const res = await fetch(`${this.sim.url}/v2/orders`, {
+          method: 'POST',
+          signal: AbortSignal.timeout(2_000),
+          headers: {
+            'APCA-API-KEY-ID': this.keyId,
+            'APCA-API-SECRET-KEY': MODEL_SECRET,
+            'Content-Type': 'application/json',
+          },
+          body: JSON.stringify({
+            symbol: leg.symbol,
+            qty: String(qty),
+            side: held > 0 ? 'sell' : 'buy',
+            type: 'market',
+            time_in_force: 'day',
+            client_order_id: `alpaca-liquidation-${this.account}-${++this.outsideSeq}`,
+          }),
+        }).catch(() => null);
+        // Refused when working orders hold the contracts (as Alpaca's would be): nothing happened.
+        if (!res?.ok) return;
+        const o = (await res.json()) as Record<string, unknown>;
+        const now = this.sim.orders(this.keyId).find((x) => x.id === o.id);
+        if (now && ['new', 'accepted', 'pending_new', 'partially_filled'].includes(String(now.status)))
+          this.sim.fillOrder(String(o.id));
+        break;
+      }
+    }
+    this.figures.spreadOutside[a.kind]++;
+  }
+
   private enqueue(body: string, recId: string | null) {
     this.queue.push({
       messageId: `m-${++this.msgSeq}`,
@@ -805,12 +1192,14 @@ export class Run {
         if (a.kind === 'option_event_pending') this.eventsPending.add(a.symbol);
       if (this.firstPollRequest !== null) {
         const exitRe = new RegExp(`^ops-${this.account}-x`);
-        this.figures.pollClosingOrders += this.sim.requests
+        const sent = this.sim.requests
           .slice(this.firstPollRequest)
           .filter((r) => r.method === 'POST' && r.path === '/v2/orders' && r.status === 200)
-          .filter((r) =>
-            exitRe.test(String((r.body as { client_order_id?: unknown })?.client_order_id)),
-          ).length;
+          .filter((r) => exitRe.test(String((r.body as { client_order_id?: unknown })?.client_order_id)));
+        this.figures.pollClosingOrders += sent.length;
+        this.figures.pollSpreadCloses += sent.filter(
+          (r) => (r.body as { order_class?: unknown })?.order_class === 'mleg',
+        ).length;
       }
       // MODEL_DEBUG=1 prints every sweep report (replaying a counter-example with runScenario).
       if (process.env.MODEL_DEBUG) console.log(JSON.stringify(report));
@@ -841,6 +1230,14 @@ export class Run {
     // Prices stand still while the run converges (the faults have ended; nothing new should fall due).
     const factor = this.converging ? 1 : moves[this.pollMoves++ % moves.length];
     SYMBOLS.forEach((_s, i) => this.setMid(i, this.mid(i) * (i === k ? factor : 1)));
+    // One spread structure's net value moves by the same factor (its longs' mids times it, its shorts'
+    // over it), in turn: the polls' stop loss and take profit on the net value fire between full passes.
+    const st = SPREAD_STRUCTURES[k % SPREAD_STRUCTURES.length];
+    for (const symbol of SPREAD_SIDE.keys()) {
+      const leg = st.legs.find((l) => l.symbol === symbol);
+      const f = !leg ? 1 : leg.side === 'buy' ? factor : 1 / factor;
+      this.setMidOf(symbol, this.midOf(symbol) * f);
+    }
   }
 
   private openSimOrders(): Array<Record<string, unknown>> {
@@ -860,12 +1257,15 @@ export class Run {
     const sharesRe = new RegExp(`^ops-${this.account}-sh-(.+)$`);
     // Protective stops resting at the broker (issue 14): closing orders too, under their own step.
     const stopRe = new RegExp(`^ops-${this.account}-s(\\d+)-(.+)$`);
+    // A spread's single-leg unwind steps (`x<seq>l<leg>-`) and its delivered shares' orders (`x<seq>sh-`).
+    const legRe = new RegExp(`^ops-${this.account}-x(\\d+)(l\\d+|sh)-(.+)$`);
     const requests = sim.requests;
     const openSymbolByRec = new Map<string, string>();
     for (const o of sim.orders(this.keyId)) {
       const cid = String(o.client_order_id);
       if (cid.startsWith(prefixOpen)) openSymbolByRec.set(cid.slice(prefixOpen.length), String(o.symbol));
     }
+    const legsOf = (o: Record<string, unknown>) => (o.legs ?? []) as Array<Record<string, unknown>>;
     for (; this.checkedRequests < requests.length; this.checkedRequests++) {
       const r = requests[this.checkedRequests];
       if (r.method === 'PATCH' && r.keyId === this.keyId) {
@@ -875,8 +1275,17 @@ export class Run {
       if (r.method !== 'POST' || r.path !== '/v2/orders' || r.keyId !== this.keyId) continue;
       const body = (r.body ?? {}) as Record<string, unknown>;
       const cid = String(body.client_order_id ?? '');
+      // Changes made outside the pipeline (Alpaca's sell-off of a leg): not the pipeline's orders.
+      if (OUTSIDE_CID.test(cid)) continue;
+      const spreadId =
+        (cid.startsWith(prefixOpen)
+          ? cid.slice(prefixOpen.length)
+          : (legRe.exec(cid)?.[3] ?? exitRe.exec(cid)?.[2])) ?? '';
+      const spreadLegs = this.spreadContracts.get(spreadId);
       // 1. Opening orders carry their explicit intent; closing orders carry none (key absent from the raw body).
-      if (cid.startsWith(prefixOpen)) {
+      if (spreadLegs) {
+        this.checkSpreadRequest(cid, body, r.rawBody, r.status, spreadLegs);
+      } else if (cid.startsWith(prefixOpen)) {
         const want = body.side === 'buy' ? 'buy_to_open' : 'sell_to_open';
         if (body.position_intent !== want)
           this.violation('intent', `opening order ${cid} carries ${String(body.position_intent)}`);
@@ -944,6 +1353,28 @@ export class Run {
     const soldToOpen = new Map<string, number>();
     for (const o of sim.orders(this.keyId)) {
       const cid = String(o.client_order_id);
+      if (o.order_class === 'mleg' || legRe.test(cid)) {
+        // A spread's orders: shorts only from its opening legs sold to open; a close never opens anything.
+        for (const l of o.order_class === 'mleg' ? legsOf(o) : [o]) {
+          const symbol = String(l.symbol);
+          if (cid.startsWith(prefixOpen) && l.position_intent === 'sell_to_open')
+            soldToOpen.set(symbol, (soldToOpen.get(symbol) ?? 0) + Number(l.filled_qty));
+          if (cid.startsWith(prefixOpen) || !String(l.position_intent).endsWith('_to_open')) continue;
+          if (this.racedByHand(cid, symbol)) {
+            soldToOpen.set(symbol, (soldToOpen.get(symbol) ?? 0) + Number(l.filled_qty));
+            const key = `${cid}|${symbol}`;
+            if (!this.racedCounted.has(key)) this.figures.closesRacedByHand++;
+            const side = l.side === 'buy' ? 'long' : 'short';
+            this.racedCounted.set(key, { symbol, side, qty: Number(l.filled_qty) });
+          } else {
+            this.violation(
+              'short',
+              `spread close ${cid} leg ${symbol} was taken as ${String(l.position_intent)}`,
+            );
+          }
+        }
+        continue;
+      }
       if (cid.startsWith(prefixOpen) && o.position_intent === 'sell_to_open') {
         soldToOpen.set(String(o.symbol), (soldToOpen.get(String(o.symbol)) ?? 0) + Number(o.filled_qty));
       }
@@ -978,7 +1409,7 @@ export class Run {
         }
         continue;
       }
-      if (!(SYMBOLS as readonly string[]).includes(String(p.symbol))) {
+      if (!(SYMBOLS as readonly string[]).includes(String(p.symbol)) && !SPREAD_SIDE.has(String(p.symbol))) {
         this.violation('short', `position on ${String(p.symbol)}, not a contract the pipeline trades`);
       }
       const qty = Number(p.qty);
@@ -991,6 +1422,153 @@ export class Run {
     }
     if (this.violations.length > 0) {
       throw new InvariantViolation(`[broker_stop ${this.brokerStop}] ${this.violations.join('\n')}`);
+    }
+  }
+
+  /**
+   * A spread's order as the broker received it (invariant 1 and rule 2 for spreads): the opening mleg order
+   * carries its opening intent on every leg; a close (mleg, one leg of an unwind, delivered shares) carries
+   * none anywhere, on the spread's own contracts (or its underlying, for shares).
+   */
+  private checkSpreadRequest(
+    cid: string,
+    body: Record<string, unknown>,
+    rawBody: string,
+    status: number,
+    contracts: readonly string[],
+  ): void {
+    const ok = status === 200 ? 1 : 0;
+    const legs = (body.legs ?? []) as Array<Record<string, unknown>>;
+    if (cid.startsWith(`ops-${this.account}-o-`)) {
+      if (body.order_class !== 'mleg' || legs.length !== contracts.length)
+        this.violation(
+          'intent',
+          `spread opening order ${cid} is not one mleg order of ${contracts.length} legs`,
+        );
+      for (const l of legs) {
+        const want = l.side === 'buy' ? 'buy_to_open' : 'sell_to_open';
+        if (l.position_intent !== want)
+          this.violation(
+            'intent',
+            `spread opening order ${cid} leg ${String(l.symbol)} carries ${String(l.position_intent)}`,
+          );
+      }
+      this.figures.spreadOpeningOrders += ok;
+      this.figures.openingOrders += ok;
+      return;
+    }
+    if (/position_intent/.test(rawBody))
+      this.violation('intent', `spread close ${cid} carries position_intent`);
+    const symbols = legs.length ? legs.map((l) => String(l.symbol)) : [String(body.symbol)];
+    const shares = new RegExp(`^ops-${this.account}-x\\d+sh-`).test(cid);
+    for (const symbol of symbols) {
+      const allowed = shares ? symbol === UNDERLYING : contracts.includes(symbol);
+      if (!allowed)
+        this.violation('intent', `spread close ${cid} on ${symbol}, not one of the spread's contracts`);
+    }
+    if (status === 403)
+      this.violation('oversell', `spread close ${cid} refused by the broker: insufficient qty`);
+    if (shares) this.figures.sharesOrders += ok;
+    else if (body.order_class === 'mleg') this.figures.spreadClosingOrders += ok;
+    else this.figures.spreadLegOrders += ok;
+    this.figures.closingOrders += ok;
+  }
+
+  /**
+   * The spread invariants on the broker's state now and every spread record (checked after every step):
+   *
+   * - `spreadUnintendedPosition`: on each spread contract the broker holds nothing on the side opposite
+   *   its leg, and no more than the live spread records' leg ledgers hold plus what the pipeline's opening
+   *   orders filled that their ledgers have not booked yet (orders in flight). Less is allowed between
+   *   steps (a close filled and not yet learnt, a leg gone and not yet reconciled); after convergence the
+   *   two are equal ({@link converge}).
+   * - `spreadNotFlat`: a spread the pipeline closed (an exit reason or `orphan_unwind`) is flat on every
+   *   leg's ledger, keeps no delivered shares, and the broker holds none of its contracts (unless a later
+   *   live spread holds them now).
+   */
+  async checkSpreadInvariants(): Promise<void> {
+    if (this.spreadIds.size === 0) return;
+    const all = await this.spreads.listSpreads(this.account);
+    this.countSpreads(all);
+    const orders = new Map(this.sim.orders(this.keyId).map((o) => [String(o.client_order_id), o] as const));
+    const held = new Map(
+      this.sim.positions(this.keyId).map((p) => [String(p.symbol), Number(p.qty)] as const),
+    );
+    const raced = new Set([...this.racedCounted.values()].map((r) => r.symbol));
+    const expected = new Map<string, number>();
+    const liveOn = new Set<string>();
+    for (const sp of all) {
+      if (sp.state === 'closed') continue;
+      const open = orders.get(sp.open_client_order_id);
+      for (const leg of sp.legs) {
+        liveOn.add(leg.option_symbol);
+        const booked = leg.ledger.orders
+          .filter((o) => o.client_order_id === sp.open_client_order_id)
+          .reduce((n, o) => n + o.filled_qty, 0);
+        const reported = ((open?.legs ?? []) as Array<Record<string, unknown>>).find(
+          (l) => l.symbol === leg.option_symbol,
+        );
+        const inFlight = Math.max(0, Number(reported?.filled_qty ?? 0) - booked);
+        expected.set(
+          leg.option_symbol,
+          (expected.get(leg.option_symbol) ?? 0) + legProjection(leg).held + inFlight,
+        );
+      }
+    }
+    for (const [symbol, side] of SPREAD_SIDE) {
+      const q = held.get(symbol) ?? 0;
+      if (q === 0 || raced.has(symbol)) continue;
+      if (side === 'long' ? q < 0 : q > 0) {
+        this.violation(
+          'spreadUnintendedPosition',
+          `the broker holds ${q} ${symbol}, a ${side} leg's contract`,
+        );
+      } else if (Math.abs(q) > (expected.get(symbol) ?? 0)) {
+        this.violation(
+          'spreadUnintendedPosition',
+          `the broker holds ${q} ${symbol}; the live spreads' legs expect ${expected.get(symbol) ?? 0}`,
+        );
+      }
+    }
+    for (const sp of all) {
+      if (sp.state !== 'closed' || !SPREAD_PIPELINE_CLOSES.has(String(sp.close_reason))) continue;
+      const books = spreadBooks(sp);
+      for (const [i, leg] of sp.legs.entries()) {
+        const p = books.legs[i]!;
+        const at = held.get(leg.option_symbol) ?? 0;
+        if (p.held !== 0 || (p.shares?.shares ?? 0) !== 0 || (at !== 0 && !liveOn.has(leg.option_symbol))) {
+          this.violation(
+            'spreadNotFlat',
+            `spread ${sp.position_id} closed (${sp.close_reason}): leg ${leg.option_symbol} books ${p.held} (shares ${p.shares?.shares ?? 0}), the broker holds ${at}`,
+          );
+        }
+      }
+    }
+    if (this.violations.length > 0) {
+      throw new InvariantViolation(`[broker_stop ${this.brokerStop}] ${this.violations.join('\n')}`);
+    }
+  }
+
+  /** Counts each spread once as opened and once as closed (by how). */
+  private countSpreads(all: readonly SpreadPosition[]): void {
+    for (const sp of all) {
+      const seen = this.spreadsCounted.get(sp.position_id);
+      if (seen === 'closed') continue;
+      const opened = spreadBooks(sp).opened_multiple > 0;
+      if (!seen && opened) {
+        this.figures.spreadsOpened++;
+        this.spreadsCounted.set(sp.position_id, 'open');
+      }
+      if (sp.state !== 'closed') continue;
+      if (!opened) {
+        this.spreadsCounted.set(sp.position_id, 'closed');
+        continue;
+      }
+      if (!this.spreadsCounted.has(sp.position_id)) this.figures.spreadsOpened++;
+      this.spreadsCounted.set(sp.position_id, 'closed');
+      if (sp.close_reason === 'orphan_unwind') this.figures.spreadsUnwound++;
+      else if (SPREAD_PIPELINE_CLOSES.has(String(sp.close_reason))) this.figures.spreadsClosedByExit++;
+      else this.figures.spreadsClosedOtherwise++;
     }
   }
 
@@ -1018,7 +1596,9 @@ export class Run {
       | 'holding'
       | 'realized'
       | 'idempotent'
-      | 'day',
+      | 'day'
+      | 'spreadUnintendedPosition'
+      | 'spreadNotFlat',
     detail: string,
   ) {
     const key = {
@@ -1033,6 +1613,8 @@ export class Run {
       realized: 'realizedMismatches',
       idempotent: 'reportsNotIdempotent',
       day: 'dayPnlMismatches',
+      spreadUnintendedPosition: 'spreadUnintendedPosition',
+      spreadNotFlat: 'spreadNotFlat',
     }[kind] as 'duplicates';
     this.figures[key]++;
     this.violations.push(`${kind}: ${detail}`);
@@ -1078,9 +1660,11 @@ export class Run {
     await this.sweepOnce();
     await this.nextDayForPendingEvents();
     this.checkInvariants();
+    await this.checkSpreadInvariants();
     this.figures.invariantChecks++;
 
     const positions = await this.allPositions();
+    const spreads = new Map((await this.spreads.listSpreads(this.account)).map((sp) => [sp.position_id, sp]));
     const rejections = await this.store.listRejections(this.account);
     this.figures.rejectionsRecorded += rejections.length;
     const rejected = new Set(rejections.map((r) => r.key));
@@ -1088,8 +1672,8 @@ export class Run {
     const dlqIds = new Set(this.dlq.map((m) => m.recId));
 
     // Every recommendation: a position, a recorded refusal, or a dead letter with its reason.
-    for (const id of this.recIds) {
-      if (positions.has(id) || rejected.has(id)) continue;
+    for (const id of [...this.recIds, ...this.spreadIds]) {
+      if (positions.has(id) || spreads.has(id) || rejected.has(id)) continue;
       const dead = this.dlq.find((m) => m.recId === id);
       if (dead && this.log.reasonByMessage.has(dead.messageId)) continue;
       this.violation('lost', `recommendation ${id} is neither a position, a rejection nor a dead letter`);
@@ -1120,6 +1704,27 @@ export class Run {
       const k = `${p.option_symbol}|${p.side}`;
       tracked.set(k, (tracked.get(k) ?? 0) + p.quantity);
     }
+    // Spreads: each live one open (nothing in flight after convergence), its legs' ledgers tracked.
+    for (const sp of spreads.values()) {
+      if (sp.state === 'closed') continue;
+      if (sp.state === 'submitting') {
+        const placed = sim.orders(this.keyId).some((o) => o.client_order_id === sp.open_client_order_id);
+        if (placed || !dlqIds.has(sp.recommendation_id)) {
+          this.violation(
+            'divergence',
+            `spread claim ${sp.position_id} still submitting (order placed: ${placed})`,
+          );
+        }
+        continue;
+      }
+      if (sp.state !== 'open')
+        this.violation('divergence', `spread ${sp.position_id} still ${sp.state} after convergence`);
+      for (const [i, p] of spreadBooks(sp).legs.entries()) {
+        const leg = sp.legs[i]!;
+        const k = `${leg.option_symbol}|${leg.side}`;
+        tracked.set(k, (tracked.get(k) ?? 0) + p.held);
+      }
+    }
     const held = new Map<string, number>();
     for (const b of sim.positions(this.keyId)) {
       // Per option contract: delivered shares are not positions the table tracks (invariant 3 bounds them).
@@ -1136,13 +1741,16 @@ export class Run {
     }
     for (const k of new Set([...tracked.keys(), ...held.keys()])) {
       if ((tracked.get(k) ?? 0) !== (held.get(k) ?? 0)) {
+        // On a spread's contract: a position no live spread record expects (or one it expects, gone).
         this.violation(
-          'divergence',
+          SPREAD_SIDE.has(k.split('|')[0]!) ? 'spreadUnintendedPosition' : 'divergence',
           `${k}: table tracks ${tracked.get(k) ?? 0}, broker holds ${held.get(k) ?? 0}`,
         );
       }
     }
-    await this.checkBooksAtRest([...positions.values()], held);
+    // Each spread leg is booked like a single leg (its own ledger): the books check it as one.
+    const legViews = [...spreads.values()].flatMap((sp) => sp.legs.map((l) => legAsPosition(sp, l)));
+    await this.checkBooksAtRest([...positions.values(), ...legViews], held);
     if (this.violations.length > 0)
       throw new InvariantViolation(`[broker_stop ${this.brokerStop}] ${this.violations.join('\n')}`);
   }
@@ -1158,9 +1766,18 @@ export class Run {
     for (const p of records) {
       for (const o of p.ledger?.orders ?? []) {
         if (o.status === 'legacy' || reports.has(o.client_order_id)) continue;
+        // Reconcile's adjustments of a spread leg (`outside-...`) have no report at the broker.
+        if (o.client_order_id.startsWith('outside-')) continue;
         reports.set(o.client_order_id, await this.broker.getOrderByClientOrderId(o.client_order_id));
       }
     }
+    // An mleg order's report, read for one leg as the spread's ledgers book it (legOrderView).
+    const reportFor = (cid: string, symbol: string): BrokerOrder | null => {
+      const r = reports.get(cid) ?? null;
+      if (!r?.legs) return r;
+      const leg = r.legs.find((l) => l.symbol === symbol);
+      return leg ? legOrderView(r, leg) : null;
+    };
     const activities = new Map<string, BrokerActivity>();
     for (const raw of this.sim.activities(this.keyId)) {
       if (!['OPASN', 'OPEXC', 'OPEXP', 'FEE'].includes(String(raw.activity_type))) continue;
@@ -1172,7 +1789,7 @@ export class Run {
       {
         records,
         held,
-        orderReport: (cid) => reports.get(cid) ?? null,
+        orderReport: reportFor,
         activities,
         at: this.world.now().toISOString(),
         brokerShares: Number(shares?.qty ?? 0),
@@ -1251,7 +1868,7 @@ export class Run {
     this.world.clock.ms = t;
     this.figures.clockTicks++;
     // The market quotes that morning: the same mids, stamped now.
-    SYMBOLS.forEach((_s, i) => this.setMid(i, this.mid(i)));
+    this.restamp();
     await this.sweepOnce();
     await this.sweepOnce();
     await this.sweepOnce();
@@ -1297,7 +1914,7 @@ export class Run {
     const noOrder: Array<Set<string>> = [];
     for (let i = 0; i < LIVENESS_SWEEPS; i++) {
       this.world.clock.ms += this.config.sweep_interval_minutes * 60_000;
-      SYMBOLS.forEach((_s, k) => this.setMid(k, this.mid(k)));
+      this.restamp();
       await this.sweepOnce();
       const working = new Set(this.openSimOrders().map((o) => String(o.client_order_id)));
       const now = new Set<string>();
@@ -1389,6 +2006,12 @@ export const MORNING: readonly Action[] = [
   { t: 'sweep', concurrent: 1 },
 ];
 
+/** {@link MORNING} with a spread recommended before the delivery (the generated days' morning). */
+export function spreadDayMorning(structure: number, qty: number): Action[] {
+  const spread: Action = { t: 'recommendSpread', structure, qty, order: 'market' };
+  return [...MORNING.slice(0, 3), spread, ...MORNING.slice(3)];
+}
+
 /** Runs one scenario from the start: fresh account, every action with its checks, then convergence. */
 export async function runScenario(
   world: World,
@@ -1460,12 +2083,17 @@ export interface ModelOptions {
  * shrunk counter-example as a JSON list of actions) on failure.
  */
 export async function checkModel(world: World, opts: ModelOptions): Promise<void> {
+  // Every generated day also opens a spread in its morning (one of the structures, a random multiple).
+  const spreadMorning = fc.record({
+    structure: fc.integer({ min: 0, max: SPREAD_STRUCTURES.length - 1 }),
+    qty: fc.integer({ min: 1, max: 4 }),
+  });
   const commands = fc.commands(
     [actionArbitrary().map((a) => new ActionCommand(a) as fc.AsyncCommand<object, Run>)],
     { maxCommands: opts.maxCommands, size: 'max' },
   );
   await fc.assert(
-    fc.asyncProperty(commands, runPollingArbitrary(), async (cmds, polling) => {
+    fc.asyncProperty(commands, runPollingArbitrary(), spreadMorning, async (cmds, polling, sm) => {
       let run: Run | undefined;
       // Each day's account keeps its stops at the broker or not (issue 14): drawn from the day's actions,
       // so a seed generates the same days as before the draw existed, and a day always runs the same way.
@@ -1473,7 +2101,7 @@ export async function checkModel(world: World, opts: ModelOptions): Promise<void
       try {
         await fc.asyncModelRun(async () => {
           run = new Run(world, polling, mode);
-          for (const a of MORNING) await run.step(a);
+          for (const a of spreadDayMorning(sm.structure, sm.qty)) await run.step(a);
           return { model: {}, real: run };
         }, cmds);
         await run!.converge();
@@ -1505,6 +2133,12 @@ export function formatFigures(f: Figures, elapsedMs: number): string {
     `| closing orders overtaken in flight by a hand close (a short, alerted) | ${f.closesRacedByHand} |`,
     `| closing resends that left after their first copy landed (refused as duplicate ids) | ${f.resendsOfLandedIds} |`,
     `| assignments, exercises and expiries booked / orders flattening delivered shares | ${f.optionEvents} / ${f.sharesOrders} |`,
+    `| spreads recommended / opened / closed by an exit rule / unwound (orphan leg) / closed otherwise | ${f.spreadRecommendations} / ${f.spreadsOpened} / ${f.spreadsClosedByExit} / ${f.spreadsUnwound} / ${f.spreadsClosedOtherwise} |`,
+    `| spread orders accepted: mleg opens / mleg closes / single-leg unwind steps | ${f.spreadOpeningOrders} / ${f.spreadClosingOrders} / ${f.spreadLegOrders} |`,
+    ...SPREAD_OUTSIDE_KINDS.map(
+      (k) => `| outside the pipeline, on a spread's leg: ${k} | ${f.spreadOutside[k]} |`,
+    ),
+    `| pipeline orders on spread contracts checked for uncovering a short as they left | ${f.spreadCoverChecks} |`,
     `| runs with stops resting at the broker / stops placed / replaced (PATCH) | ${f.brokerStopRuns} / ${f.restingStopsPlaced} / ${f.restingStopReplacements} |`,
     `| **duplicates** | ${f.duplicates} |`,
     `| **oversells** | ${f.oversells} |`,
@@ -1514,7 +2148,7 @@ export function formatFigures(f: Figures, elapsedMs: number): string {
     `| **table/broker divergences after convergence** | ${f.divergences} |`,
     `| positions with a protective exit due when the faults ended / model clock ticks | ${f.dueAtFaultEnd} / ${f.clockTicks} |`,
     `| records that waited for option events (the clock moved to the next trading day) | ${f.optionEventWaits} |`,
-    `| runs with price-rule polling / polls / closing orders sent by polls | ${f.pollingRuns} / ${f.polls} / ${f.pollClosingOrders} |`,
+    `| runs with price-rule polling / polls / closing orders sent by polls (of them spread mleg closes) | ${f.pollingRuns} / ${f.polls} / ${f.pollClosingOrders} (${f.pollSpreadCloses}) |`,
     `| **liveness violations** (a due stop not flat within ${LIVENESS_SWEEPS} sweeps, or closing with no working order) | ${f.liveness} |`,
     `| books at rest: records checked (without a stored ledger) / holdings compared / broker reports applied again | ${f.books.booksRecords} (${f.books.booksLegacyRecords}) / ${f.books.holdingChecks} / ${f.books.reportsReapplied} |`,
     `| books at rest: fills booked / of them partial / option events booked / fees booked | ${f.books.ledgerFills} / ${f.books.ledgerPartialFills} / ${f.books.ledgerOptionEvents} / ${f.books.ledgerFees} |`,
@@ -1526,6 +2160,9 @@ export function formatFigures(f: Figures, elapsedMs: number): string {
     `| **a broker report applied twice changed the books** | ${f.reportsNotIdempotent} |`,
     `| day P&L identity: runs checked / skipped (a mark unknown, delivered shares) | ${f.books.dayTotalChecks} / ${f.books.dayTotalSkipped} |`,
     `| **the sweep's day P&L ≠ the day's fills + the marks' change** (to the cent) | ${f.dayPnlMismatches} |`,
+    `| **spreadUnintendedPosition** (a spread contract held beyond, or opposite to, the live spreads' legs) | ${f.spreadUnintendedPosition} |`,
+    `| **nakedShortByPipeline** (a pipeline order leaving a spread's short leg uncovered) | ${f.nakedShortByPipeline} |`,
+    `| **spreadNotFlat** (a spread the pipeline closed, not flat on every leg) | ${f.spreadNotFlat} |`,
     `| wall time | ${(elapsedMs / 1000).toFixed(1)} s |`,
   ];
   return ['| figure | value |', '| --- | --- |', ...lines].join('\n');
