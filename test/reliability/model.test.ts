@@ -10,8 +10,8 @@ const RUNS = Number(process.env.MODEL_RUNS ?? 80);
 const MAX_COMMANDS = Number(process.env.MODEL_MAX_COMMANDS ?? 25);
 // A fixed seed by default: `npm test` checks the same days on every run, so a failure is this change's, not
 // the luck of the draw. `npm run soak` (random seeds) explores; what it finds is pinned in regressions.test.ts.
-// 20261130 since spreads joined the days: 20261129's days now hit a single-leg product bug pinned as
-// `it.failing` in regressions.test.ts ("two resting stops on one contract, reduced by hand").
+// 20261130 since spreads joined the days (20261129's days found a single-leg bug, now fixed and pinned in
+// regressions.test.ts: "two resting stops on one contract, reduced by hand").
 const SEED = process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : 20261130;
 
 let world: World;

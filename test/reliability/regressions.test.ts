@@ -507,15 +507,12 @@ describe('pinned from the soak (seed 20261203)', () => {
 });
 
 describe('found by the spread model (seed 20261129, a single-leg case): two resting stops on one contract, reduced by hand', () => {
-  // PRODUCT BUG, left to the lead (shared/, not fixed here). Two single-leg records on one call (rec-4: 1,
-  // rec-5: 2), each with its stop resting at the broker (broker_stop: stop); the broker's position is
-  // reduced by hand from 3 to 2. The next sweep PATCHes rec-4's stop (qty 1, new stop price) while rec-5's
-  // stop still holds 2 of the 2 contracts left: the broker refuses it 403 (insufficient qty). A replacement
-  // was sent for contracts the broker no longer confirms available (safety rule: closes only for the qty
-  // the broker confirms); rec-5's stop is then replaced down to 1 in the same sweep. It reproduces without
-  // any spread (MORNING only). `it.failing` until the sweep orders its stop replacements so that the one
-  // shrinking runs first (or skips a PATCH the available qty cannot take).
-  it.failing('no replacement is refused for insufficient qty', async () => {
+  // Two single-leg records on one call (rec-4: 1, rec-5: 2), each with its stop resting at the broker
+  // (broker_stop: stop); the broker's position is reduced by hand from 3 to 2. The sweep used to PATCH
+  // rec-4's stop (qty 1, new stop price) while rec-5's stop still held 2 of the 2 contracts left: the broker
+  // refused it 403 (insufficient qty), a replacement sent for contracts the broker did not confirm available.
+  // Fixed in protective-stops.ts: replacements that shrink a stop go first, before the others.
+  it('no replacement is refused for insufficient qty', async () => {
     const actions: Action[] = [
       { t: 'recommend', symbol: 0, action: 'BUY', qty: 1, order: 'market', partial: false, maxHold: false },
       { t: 'sweep', concurrent: 1 },

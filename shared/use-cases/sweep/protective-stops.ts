@@ -77,12 +77,22 @@ export async function keepProtectiveStops(s: SweepContext, input: StopsInput): P
     ]),
   );
   const stepOf = (p: Position) => steps.get(p.position_id)!;
+  // Replacements that shrink a stop go first, and all of them before the others: a stop that holds more
+  // of a contract than is left (reduced by hand) must release it before another stop on that contract is
+  // replaced, or the broker refuses that one for the qty it holds (403).
+  const replacing = input.stopsDue.filter((p) => stepOf(p).kind === 'replace');
+  const shrinks = (p: Position) => {
+    const step = stepOf(p);
+    return step.kind === 'replace' && step.want < step.unfilled;
+  };
+  const replace = (p: Position) => {
+    const step = stepOf(p);
+    return step.kind === 'replace' ? replaceStop(s, p, step) : Promise.resolve();
+  };
+  await s.forEach(replacing.filter(shrinks), replace);
   await s.forEach(
-    input.stopsDue.filter((p) => stepOf(p).kind === 'replace'),
-    (p) => {
-      const step = stepOf(p);
-      return step.kind === 'replace' ? replaceStop(s, p, step) : Promise.resolve();
-    },
+    replacing.filter((p) => !shrinks(p)),
+    replace,
   );
   await s.forEach(
     input.stopsDue.filter((p) => stepOf(p).kind === 'place'),
