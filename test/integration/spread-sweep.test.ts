@@ -456,3 +456,22 @@ describe('the daily loss breaker', () => {
     expect(await get()).toMatchObject({ state: 'closed', close_reason: 'flatten' });
   });
 });
+
+describe('a positions read missing every leg', () => {
+  it('is not trusted at once: nothing is sent; a later read that agrees books the spread closed outside the pipeline, still with no order', async () => {
+    await start();
+    await openVertical();
+    p.sim.setPosition(KEY_ID, LONG, 0, 5.2);
+    p.sim.setPosition(KEY_ID, SHORT, 0, 2.0);
+    const first = await sweep();
+    expect(kinds(first)).toContain('broker_snapshot_suspect');
+    expect(await get()).toMatchObject({ state: 'open', orphaned_at: expect.any(String) });
+    const second = await sweep();
+    expect(kinds(second)).toContain('closed_outside_pipeline');
+    const sp = await get();
+    expect(sp).toMatchObject({ state: 'closed', close_reason: 'closed_outside_pipeline' });
+    // Booked at cost: nothing realized that the broker did not report.
+    expect(spreadBooks(sp).realized_before_fees_cents).toBe(0);
+    expect(closes()).toEqual([]);
+  });
+});

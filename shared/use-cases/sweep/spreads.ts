@@ -14,6 +14,7 @@ import type { BrokerPosition, OptionQuote } from '../../ports';
 import { Metric } from '../../metric-names';
 import type { SweepContext } from './context';
 import { actOnSpread, timeOutSpreadOpen } from './spread-act';
+import { spreadBooked } from '../../domain/spread-lifecycle';
 import { spreadClosedEvent, spreadOpenedEvent } from '../emit-trade-event';
 import { learnSpreadExit, learnSpreadOpen } from './spread-learn';
 import { brokerHeldOf, reconcileSpread, SpreadReads } from './spread-reconcile';
@@ -36,10 +37,18 @@ export async function sweepSpreads(s: SweepContext, input: SpreadPhaseInput): Pr
   if (!s.deps.spreads || input.spreads.length === 0) return NO_SPREADS;
   const since = input.spreads.map((sp) => sp.created_at).sort()[0]!;
   const reads = new SpreadReads(s, new Date(Date.parse(since) - 60_000).toISOString());
+  const suspect = suspectRead(s, input.spreads);
+  if (suspect) {
+    s.alert(
+      'broker_snapshot_suspect',
+      '*',
+      'the positions read holds none of the contracts the spreads hold: a spread first seen short on it waits for the next read',
+    );
+  }
   const live: SpreadPosition[] = [];
   for (const sp of input.spreads) {
     try {
-      const next = await manage(s, sp, input, reads);
+      const next = await manage(s, sp, input, reads, suspect);
       if (next.state === 'closed') noteSpreadClosed(s, next);
       else live.push(next);
     } catch (err) {
@@ -55,6 +64,7 @@ async function manage(
   sp0: SpreadPosition,
   input: SpreadPhaseInput,
   reads: SpreadReads,
+  suspect: boolean,
 ): Promise<SpreadPosition> {
   let sp = await learnSpreadOpen(s, sp0);
   // Opened now (its fill learnt by this sweep): announced once, as a single leg's is.
@@ -67,6 +77,13 @@ async function manage(
   if (sp.state === 'pending') return sp;
   sp = await learnSpreadExit(s, sp);
   if (sp.state === 'closed') return sp;
+  // On a suspect read, a spread first seen short is only marked: a later read must agree before it acts.
+  if (suspect && sp.orphaned_at === null) {
+    return s.deps.spreads!.replaceSpread(
+      sp,
+      spreadBooked(sp, sp.legs, s.nowIso(), { orphaned_at: s.nowIso() }),
+    );
+  }
   // A leg whose order is still working is reconciled once that order ends (its fills may be in flight).
   if (!sp.pending_exit) sp = await reconcileSpread(s, sp, reads);
   if (sp.state === 'closed') return sp;
@@ -79,6 +96,13 @@ function noteSpreadClosed(s: SweepContext, sp: SpreadPosition): void {
   s.deps.metrics.count(Metric.PositionsClosed, 1, { reason });
   s.deps.log.info(`Spread ${sp.position_id} closed: ${reason}`, { position_id: sp.position_id });
   s.emit(spreadClosedEvent(sp, reason, s.nowIso()));
+  if (reason === 'closed_outside_pipeline') {
+    s.alert(
+      'closed_outside_pipeline',
+      sp.legs[0]!.option_symbol,
+      `spread ${sp.position_id}: the broker holds none of its legs and nothing the pipeline sent closed them (booked at cost)`,
+    );
+  }
 }
 
 /**
@@ -120,6 +144,19 @@ export async function actOnFiredSpreads(
       s.positionFailed(sp, err);
     }
   }
+}
+
+/**
+ * A positions read that holds none of the contracts the open spreads' ledgers hold (while they hold some) is
+ * not trusted at once, as the single-leg reconcile does not trust one missing every tracked contract: acting
+ * on it would unwind every spread. Each spread is marked (`orphaned_at`) and acts only when a later read
+ * agrees.
+ */
+function suspectRead(s: SweepContext, spreads: readonly SpreadPosition[]): boolean {
+  const held = spreads
+    .flatMap((sp) => (sp.state === 'open' ? sp.legs : []))
+    .filter((l) => legProjection(l).held > 0);
+  return held.length > 0 && held.every((l) => !s.snap.brokerBySymbol.has(l.option_symbol));
 }
 
 /** The live spreads' legs, as the per-contract books see them (the day's P&L, start marks). */
