@@ -273,7 +273,8 @@ export function legBookId(spreadId: string, symbol: string): string {
  */
 export function legAsPosition(sp: SpreadPosition, leg: SpreadLegRecord): Position {
   const p = legProjection(leg);
-  const live = sp.state !== 'closed' && !(sp.state === 'open' && p.held === 0 && p.working.length === 0);
+  // A leg is done once it holds nothing (no contracts, no shares an event delivered) and works no order.
+  const live = sp.state !== 'closed' && !(sp.state === 'open' && p.flat && p.working.length === 0);
   return {
     account: sp.account,
     position_id: legBookId(sp.position_id, leg.option_symbol),

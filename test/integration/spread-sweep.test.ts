@@ -475,3 +475,23 @@ describe('a positions read missing every leg', () => {
     expect(closes()).toEqual([]);
   });
 });
+
+describe('shares an assignment delivered to a leg, gone at the broker', () => {
+  it('are never traded: the long leg is sold, then the spread is alerted once (assignment_shares) and flagged', async () => {
+    await start();
+    await openVertical({ exit_plan: { stop_loss_pct: null, take_profit_pct: null } });
+    p.sim.assign(KEY_ID, SHORT); // 200 GOOGL short delivered
+    p.sim.setPosition(KEY_ID, 'GOOGL', 0, 350); // bought back by hand before any sweep
+    const reports: SweepReport[] = [];
+    for (let i = 0; i < 5; i++) reports.push(await sweep());
+    // No order on the shares; the orphaned long calls sold once no short option is left.
+    expect(closes().filter((o) => o.symbol === 'GOOGL')).toEqual([]);
+    expect(closes().filter((o) => o.symbol === LONG)).toEqual([
+      expect.objectContaining({ side: 'sell', qty: '2' }),
+    ]);
+    const alerts = reports.flatMap((r) => r.alerts).filter((a) => a.kind === 'assignment_shares');
+    expect(alerts).toHaveLength(1);
+    expect((await get()).flags).toContain('shares_unconfirmed');
+    expect([qty(LONG), qty(SHORT), qty('GOOGL')]).toEqual([0, 0, 0]);
+  });
+});

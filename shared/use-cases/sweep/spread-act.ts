@@ -38,6 +38,7 @@ import {
 } from '../../domain/spread-position';
 import type { BrokerOrder, BrokerPosition } from '../../ports';
 import type { SweepContext } from './context';
+import { noteUnconfirmedShares } from './spread-checks';
 import { knownOrder } from './snapshot';
 
 /** What the spread acts on this sweep. */
@@ -63,35 +64,12 @@ export async function actOnSpread(
   if (!s.snap.clock.isOpen) return sp;
   const why = s.allowances.whyNoSend('protective');
   const planned = plan(s, sp, input);
-  if (!planned) return sp;
+  if (!planned) return noteUnconfirmedShares(s, sp);
   if (why) {
     s.defer(sp.position_id, `spread exit ${planned.exit.reason}`, why);
     return sp;
   }
   return send(s, sp, planned);
-}
-
-/**
- * A working opening limit past `limits.entry_order_timeout_minutes` is cancelled (once the broker reports
- * it ended, spread-learn.ts books what filled: nothing closes the spread, a filled multiple is managed).
- */
-export async function timeOutSpreadOpen(s: SweepContext, sp: SpreadPosition): Promise<void> {
-  if (sp.open_order_type !== 'limit' || !sp.open_order_id) return;
-  const order = knownOrder(s.snap, sp.open_client_order_id);
-  if (!order || order.status === 'pending_cancel' || !s.snap.openOrderByClientId.has(sp.open_client_order_id))
-    return;
-  const ageMs = s.now().getTime() - Date.parse(sp.created_at);
-  if (ageMs < s.account.limits.entry_order_timeout_minutes * 60_000) return;
-  try {
-    await s.deps.broker.cancelOrder(sp.open_order_id);
-    s.report.cancelled.push({
-      position_id: sp.position_id,
-      client_order_id: sp.open_client_order_id,
-      why: 'entry_timeout',
-    });
-  } catch (err) {
-    if (!(err instanceof BrokerRejectedError)) throw err;
-  }
 }
 
 /** The exit step in flight: resend after a definite "no order", or cancel a stale limit to price it again. */
