@@ -3,6 +3,7 @@
  * table, and the real handler factories wired through `overrides.deps` to the real adapters — the store on
  * a DynamoDB client whose calls are counted, the Alpaca adapter over HTTP to the simulator.
  */
+import { DynamoSpreadStore } from '../../shared/adapters/dynamo-spread-store';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -132,7 +133,9 @@ export async function startBenchEnv(opts: BenchEnvOptions = {}): Promise<BenchEn
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
   };
-  const deps = async () => ({ broker: alpaca, marketData: alpaca, store, lease: store });
+  // As deployed: the spread store too (its live-spreads query is one more read per sweep).
+  const spreads = new DynamoSpreadStore(dynamo.client, tableName, store);
+  const deps = async () => ({ broker: alpaca, marketData: alpaca, store, lease: store, spreads });
   const sweepHandler = createExitEvaluatorHandler(lambdaEnv, { deps, log: SILENT_LOG });
   const openHandler = createOpenOrderHandler(lambdaEnv, { deps, log: SILENT_LOG });
   const broker = brokerCallCursor(sim, BENCH_KEY_ID);
