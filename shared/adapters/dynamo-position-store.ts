@@ -1,3 +1,4 @@
+import { guardDynamo, queryAllPages } from './dynamo-calls';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
@@ -11,7 +12,7 @@ import {
 import type { AccountControl, ClosedOutsideNote, PositionStore, RejectionRecord, SweepLease } from '../ports';
 import type { Position } from '../domain/position';
 import { storedAtVersion } from '../domain/position-lifecycle';
-import { ConcurrentUpdateError, TransientError } from '../domain/errors';
+import { ConcurrentUpdateError } from '../domain/errors';
 import { ownLivePositions, positionFromItem, readPositions, toItem } from './position-item';
 import { isSpreadItem, refuseSpreadItem } from './spread-item';
 import type { DayBooks, StartMark, SwitchSetBy } from '../domain/daily-loss';
@@ -444,34 +445,11 @@ export class DynamoPositionStore implements PositionStore, SweepLease {
     return items.map(({ pk: _pk, sk: _sk, ...rest }) => rest as unknown as RejectionRecord);
   }
 
-  private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.guard(
-        this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey })),
-      );
-      items.push(...((out.Items ?? []) as Record<string, unknown>[]));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return items;
+  private queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
+    return queryAllPages(this.doc, input);
   }
 
-  // Throttling and 5xx from DynamoDB are retried by the SDK; what still fails is transient for the caller.
-  private async guard<T>(request: Promise<T>): Promise<T> {
-    try {
-      return await request;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) throw err;
-      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-      const status = e.$metadata?.httpStatusCode ?? 0;
-      if (status >= 500 || /Throttl|ProvisionedThroughputExceeded|TimeoutError|ECONN/.test(String(e.name))) {
-        throw new TransientError(`DynamoDB ${e.name ?? 'error'}`, {
-          reason: 'dynamodb_transient',
-          cause: err,
-        });
-      }
-      throw err;
-    }
+  private guard<T>(request: Promise<T>): Promise<T> {
+    return guardDynamo(request);
   }
 }

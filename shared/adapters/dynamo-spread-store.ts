@@ -3,15 +3,15 @@
  * (spread-item.ts). A replace writes each leg's day figures first (through the position store, each leg
  * seen as the position its ledger is), then the record, conditional on its version.
  */
+import { guardDynamo, queryAllPages } from './dynamo-calls';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { ConcurrentUpdateError, TransientError } from '../domain/errors';
+import { ConcurrentUpdateError } from '../domain/errors';
 import type { Position } from '../domain/position';
 import { legAsPosition, type SpreadPosition } from '../domain/spread-position';
 import type { SpreadStore } from '../ports';
@@ -124,33 +124,11 @@ export class DynamoSpreadStore implements SpreadStore {
     return items.map(spreadFromItem);
   }
 
-  private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.guard(
-        this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey })),
-      );
-      items.push(...((out.Items ?? []) as Record<string, unknown>[]));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return items;
+  private queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
+    return queryAllPages(this.doc, input);
   }
 
-  private async guard<T>(request: Promise<T>): Promise<T> {
-    try {
-      return await request;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) throw err;
-      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-      const status = e.$metadata?.httpStatusCode ?? 0;
-      if (status >= 500 || /Throttl|ProvisionedThroughputExceeded|TimeoutError|ECONN/.test(String(e.name))) {
-        throw new TransientError(`DynamoDB ${e.name ?? 'error'}`, {
-          reason: 'dynamodb_transient',
-          cause: err,
-        });
-      }
-      throw err;
-    }
+  private guard<T>(request: Promise<T>): Promise<T> {
+    return guardDynamo(request);
   }
 }

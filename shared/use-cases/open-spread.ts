@@ -6,8 +6,6 @@
  * before any resend. Every leg of the order carries its explicit opening intent (rule 1, per leg).
  */
 import { brokerClockOffsetMs, onBrokerClock, newYorkTime, addDays } from '../domain/market-time';
-import type { OptionChainEntry } from '../ports';
-import type { ChainContract } from '../domain/contract-selection';
 import {
   BrokerRejectedError,
   DuplicateClientOrderIdError,
@@ -30,7 +28,7 @@ import { roundToCents } from '../domain/money';
 import { Metric } from '../metric-names';
 import type { BrokerOrder, SpreadStore } from '../ports';
 import type { Delivery, OpenPositionDeps } from './open-position';
-import { openExitPlan } from './plan-open';
+import { openExitPlan, toChainContract } from './plan-open';
 
 /** What opening a spread needs beyond a single leg's dependencies: the spread records. */
 export interface OpenSpreadDeps extends OpenPositionDeps {
@@ -265,18 +263,6 @@ async function planInput(
     deps.marketData.getLatestStockPrice(rec.ticker),
   ]);
   return { ...base, quotes: new Map(), chain: chain.map(toChainContract), underlyingPrice };
-}
-
-function toChainContract(e: OptionChainEntry): ChainContract {
-  return {
-    symbol: e.symbol,
-    expiry: e.expiry,
-    type: e.type,
-    strike: e.strike,
-    bid: e.bid ?? NaN,
-    ask: e.ask ?? NaN,
-    ...(e.delta !== null ? { delta: e.delta } : {}),
-  };
 }
 
 /** After submitMlegOrder threw: find a lost reply's order, or close the claim on a refusal. */

@@ -271,7 +271,8 @@ async function quotedPrice(
   return price;
 }
 
-function toChainContract(e: OptionChainEntry): ChainContract {
+/** A chain entry as contract selection and the spread builders read it (a missing quote side is NaN). */
+export function toChainContract(e: OptionChainEntry): ChainContract {
   return {
     symbol: e.symbol,
     expiry: e.expiry,
