@@ -4,7 +4,7 @@
  * the legs, and the end. States as for single legs: submitting → pending → open ⇄ closing → closed.
  * The legs' figures are never written here: they are the legs' ledgers (spread-position.ts).
  */
-import type { BrokerOrder } from './broker-types';
+import { TERMINAL_ORDER_STATUSES, type BrokerOrder } from './broker-types';
 import type { CloseReason, OpenRefusal, PositionState } from './position';
 import {
   spreadBooks,
@@ -14,11 +14,9 @@ import {
   type SpreadPosition,
 } from './spread-position';
 
-const TERMINAL = new Set(['filled', 'canceled', 'expired', 'rejected', 'done_for_day', 'replaced']);
-
-/** Is this broker status one an order does not leave? */
+/** Is this broker status one an order does not leave (the broker types' terminal statuses)? */
 export function isTerminalStatus(status: string): boolean {
-  return TERMINAL.has(status);
+  return TERMINAL_ORDER_STATUSES.has(status);
 }
 
 function changed(sp: SpreadPosition, now: string, fields: Partial<SpreadPosition>): SpreadPosition {

@@ -155,11 +155,6 @@ export function spreadBooks(sp: Pick<SpreadPosition, 'legs'>): SpreadBooks {
   };
 }
 
-/** Dollars realized by the spread so far, before fees. */
-export function spreadRealized(sp: Pick<SpreadPosition, 'legs'>): number {
-  return spreadBooks(sp).realized_before_fees_cents / 100;
-}
-
 /** The leg of an mleg order, read as an order of its own under the parent's client_order_id. */
 export function legOrderView(parent: BrokerOrder, leg: BrokerOrderLeg): BrokerOrder {
   return {

@@ -38,7 +38,7 @@ import {
 } from '../../domain/spread-position';
 import type { BrokerOrder, BrokerPosition } from '../../ports';
 import type { SweepContext } from './context';
-import { noteUnconfirmedShares } from './spread-checks';
+import { cancelSpreadOrder, noteUnconfirmedShares } from './spread-checks';
 import { knownOrder } from './snapshot';
 
 /** What the spread acts on this sweep. */
@@ -91,17 +91,7 @@ async function inFlight(s: SweepContext, sp: SpreadPosition, input: SpreadActInp
   if (!order || order.status === 'pending_cancel' || pe.order_type !== 'limit' || !pe.placed_at) return sp;
   const ageS = (s.now().getTime() - Date.parse(pe.placed_at)) / 1000;
   if (ageS < s.account.exit_execution.reprice_after_seconds) return sp;
-  try {
-    await s.deps.broker.cancelOrder(pe.order_id);
-    s.report.cancelled.push({
-      position_id: sp.position_id,
-      client_order_id: pe.client_order_id,
-      why: 'reprice',
-    });
-  } catch (err) {
-    if (!(err instanceof BrokerRejectedError)) throw err;
-    // Filled or ended meanwhile: the next sweep learns it.
-  }
+  await cancelSpreadOrder(s, sp.position_id, pe.order_id, pe.client_order_id, 'reprice');
   return sp;
 }
 

@@ -40,13 +40,23 @@ export async function timeOutSpreadOpen(s: SweepContext, sp: SpreadPosition): Pr
     return;
   const ageMs = s.now().getTime() - Date.parse(sp.created_at);
   if (ageMs < s.account.limits.entry_order_timeout_minutes * 60_000) return;
+  await cancelSpreadOrder(s, sp.position_id, sp.open_order_id, sp.open_client_order_id, 'entry_timeout');
+}
+
+/**
+ * Asks the broker to cancel one of a spread's orders and reports it; an order that can no longer be
+ * cancelled (filled or ended meanwhile: 422) is left for the next sweep to learn.
+ */
+export async function cancelSpreadOrder(
+  s: SweepContext,
+  positionId: string,
+  orderId: string,
+  clientOrderId: string,
+  why: string,
+): Promise<void> {
   try {
-    await s.deps.broker.cancelOrder(sp.open_order_id);
-    s.report.cancelled.push({
-      position_id: sp.position_id,
-      client_order_id: sp.open_client_order_id,
-      why: 'entry_timeout',
-    });
+    await s.deps.broker.cancelOrder(orderId);
+    s.report.cancelled.push({ position_id: positionId, client_order_id: clientOrderId, why });
   } catch (err) {
     if (!(err instanceof BrokerRejectedError)) throw err;
   }
